@@ -1,1 +1,211 @@
-fn main() {}
+//! `desk-agent`: the command line of a desk's agent.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use desk_agent::config::AgentConfig;
+use proto::desk_client::DeskClient;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use tonic::transport::Channel;
+
+#[derive(Parser)]
+#[command(name = "desk-agent", version, about = "Rete Sportelli desk agent: anonymises visits at intake and ships them to the hub")]
+struct Cli {
+    /// Log output: pretty or json (overrides log_format in agent.toml).
+    #[arg(long, global = true, env = "RETE_AGENT_LOG_FORMAT")]
+    log_format: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Install an enrollment bundle (from `hub desk add`) into a data folder.
+    Enroll {
+        bundle: PathBuf,
+        #[arg(long)]
+        data: PathBuf,
+    },
+    /// Run the agent until SIGTERM or Ctrl-C.
+    Serve {
+        #[arg(long)]
+        data: PathBuf,
+        /// Local API address (default 127.0.0.1:7710; keep it on loopback).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Record visits: JSON lines in, one anonymised record JSON out per line.
+    Record {
+        /// The agent's local API, e.g. http://127.0.0.1:7710.
+        #[arg(long)]
+        agent: String,
+        /// A file of JSON lines, or `-` for standard input (the default).
+        #[arg(long, default_value = "-")]
+        file: String,
+    },
+    /// Show the outbox and the link to the hub.
+    Status {
+        #[arg(long)]
+        agent: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Enroll { bundle, data } => {
+            let config = desk_agent::server::enroll(&bundle, &data)?;
+            println!("desk {} enrolled in {}; hub at {}", config.desk_id, data.display(), config.hub_address);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { data, listen } => {
+            let mut config = load(&data)?;
+            desk_agent::telemetry::init(cli.log_format.as_deref().unwrap_or(&config.log_format));
+            if let Some(l) = listen {
+                config.listen = l;
+            }
+            let listener = tokio::net::TcpListener::bind(&config.listen)
+                .await
+                .with_context(|| format!("cannot listen on {}", config.listen))?;
+            desk_agent::server::run(&data, config, listener, desk_agent::shutdown_signal()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Record { agent, file } => record(&agent, &file).await,
+        Command::Status { agent, json } => {
+            let status = connect(&agent).await?.get_status(proto::GetStatusRequest {}).await.map_err(status_error)?.into_inner();
+            let versions = status.versions.unwrap_or_default();
+            if json {
+                let quarantine: Vec<_> = status
+                    .quarantine
+                    .iter()
+                    .map(|q| serde_json::json!({"seq": q.seq, "id": q.id, "reason": q.reason}))
+                    .collect();
+                let out = serde_json::json!({
+                    "desk_id": status.desk_id,
+                    "pending": status.pending,
+                    "sent": status.sent,
+                    "quarantined": status.quarantined,
+                    "connected": status.connected,
+                    "versions": {"guidance": versions.guidance, "template": versions.template, "catalogue": versions.catalogue},
+                    "last_seq": status.last_seq,
+                    "acked_seq": status.acked_seq,
+                    "quarantine": quarantine,
+                    "last_error": status.last_error,
+                });
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            } else {
+                println!("sportello / desk   {}", status.desk_id);
+                println!("collegato / connected   {}", if status.connected { "sì / yes" } else { "no" });
+                println!("in attesa / pending     {}", status.pending);
+                println!("inviati / sent          {}", status.sent);
+                println!("in quarantena / quarantined {}", status.quarantined);
+                for q in &status.quarantine {
+                    println!("  #{} {}: {}", q.seq, q.id, q.reason);
+                }
+                if !status.last_error.is_empty() {
+                    println!("ultimo errore / last error: {}", status.last_error);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn load(data: &Path) -> anyhow::Result<AgentConfig> {
+    AgentConfig::load(data, std::env::vars())
+        .with_context(|| format!("{} holds no enrolled desk (run `desk-agent enroll BUNDLE --data {0}`)", data.display()))
+}
+
+fn status_error(s: tonic::Status) -> anyhow::Error {
+    anyhow::anyhow!("{}", s.message())
+}
+
+async fn connect(agent: &str) -> anyhow::Result<DeskClient<Channel>> {
+    let url = if agent.contains("://") { agent.to_string() } else { format!("http://{agent}") };
+    let channel = tonic::transport::Endpoint::from_shared(url.clone())
+        .with_context(|| format!("`{agent}` is not a valid agent URL"))?
+        .connect()
+        .await
+        .with_context(|| format!("no agent answers at {url}"))?;
+    Ok(DeskClient::new(channel))
+}
+
+/// Bad lines are reported with their number and the rest still flow; the
+/// exit code is 2 when any line was refused.
+async fn record(agent: &str, file: &str) -> anyhow::Result<ExitCode> {
+    let mut client = connect(agent).await?;
+    let input: Box<dyn BufRead> = if file == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::io::BufReader::new(std::fs::File::open(file).with_context(|| format!("cannot open {file}"))?))
+    };
+    let mut refused = 0usize;
+    for (n, line) in input.lines().enumerate() {
+        let line = line.with_context(|| format!("cannot read line {}", n + 1))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let visit = match domain::Visit::from_json_line(&line) {
+            Ok(v) => v,
+            Err(e) => {
+                eprintln!("line {}: {e}", n + 1);
+                refused += 1;
+                continue;
+            }
+        };
+        match client.record_visit(proto::RecordVisitRequest { visit: Some(visit.into()) }).await {
+            Ok(resp) => {
+                let record = resp.into_inner().record.unwrap_or_default();
+                println!("{}", record_json(&record));
+            }
+            Err(s) if s.code() == tonic::Code::InvalidArgument => {
+                eprintln!("line {}: {}", n + 1, s.message());
+                refused += 1;
+            }
+            Err(s) => anyhow::bail!("line {}: the agent failed: {}", n + 1, s.message()),
+        }
+    }
+    Ok(if refused == 0 { ExitCode::SUCCESS } else { ExitCode::from(2) })
+}
+
+/// The anonymised record's JSON, with the contract's keys and `null` for an
+/// absent value.
+fn record_json(r: &proto::AnonymisedRecord) -> serde_json::Value {
+    let opt = |s: &str| if s.is_empty() { serde_json::Value::Null } else { s.into() };
+    serde_json::json!({
+        "id": r.id,
+        "desk_id": r.desk_id,
+        "week": r.week,
+        "procedure": r.procedure,
+        "channel": r.channel,
+        "language": r.language,
+        "outcome": r.outcome,
+        "referral": opt(&r.referral),
+        "duration_band": r.duration_band,
+        "age_band": opt(&r.age_band),
+        "sex": opt(&r.sex),
+        "nationality": opt(&r.nationality),
+        "pseudonym": opt(&r.pseudonym),
+        "notes": opt(&r.notes),
+    })
+}

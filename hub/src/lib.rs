@@ -1,1 +1,24 @@
-//! placeholder
+//! The Comune's hub. Reading order:
+//!
+//! - [`config`]: `hub.toml` and the data folder's files.
+//! - [`pki`]: the certificate authority, TLS 1.3 with client certificates.
+//! - [`storage`]: the narrow store contract and its sled implementation.
+//! - [`ingest`]: group commit of every desk's batches.
+//! - [`connections`]: who is connected, and revocation of open streams.
+//! - [`federation`]: the desks' `Sync` stream.
+//! - [`admin`] and [`coordinator`]: desk administration and the Comune's API.
+//! - [`transport`]: TLS accept, gRPC servers with health and reflection.
+//! - [`server`]: `init` and `run`; [`client`]: the CLI's way in; [`demo`].
+
+pub mod admin;
+pub mod client;
+pub mod config;
+pub mod connections;
+pub mod coordinator;
+pub mod demo;
+pub mod federation;
+pub mod ingest;
+pub mod pki;
+pub mod server;
+pub mod storage;
+pub mod transport;

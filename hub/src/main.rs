@@ -1,1 +1,260 @@
-fn main() {}
+//! `hub`: the command line of the Comune's hub.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use hub::admin::{self, DeskRow};
+use hub::config::{DataDir, HubConfig};
+use hub::server::{self, Listeners};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "hub", version, about = "Rete Sportelli hub: receives the desks' anonymised visits, keeps the counts, serves the coordinator")]
+struct Cli {
+    /// Log output: pretty or json (overrides log_format in hub.toml).
+    #[arg(long, global = true, env = "RETE_HUB_LOG_FORMAT")]
+    log_format: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a hub's data folder: certificate authority, hub certificate, coordinator token, hub.toml.
+    Init {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        federation_addr: Option<String>,
+        #[arg(long)]
+        coordinator_addr: Option<String>,
+        /// Extra host names or IPs desks may use to reach the hub (repeatable).
+        #[arg(long = "host")]
+        hosts: Vec<String>,
+    },
+    /// Run the hub until SIGTERM or Ctrl-C.
+    Serve {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        federation_addr: Option<String>,
+        #[arg(long)]
+        coordinator_addr: Option<String>,
+    },
+    /// Enrol or revoke a desk.
+    Desk {
+        #[command(subcommand)]
+        command: DeskCommand,
+    },
+    /// List the enrolled desks.
+    Desks {
+        #[arg(long)]
+        data: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a stopped hub's store: every record once, counts equal to a recount.
+    Verify {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start a hub and three desks on a temporary folder and feed them visits.
+    Demo {
+        /// Number of desks.
+        #[arg(long, default_value_t = 3)]
+        desks: usize,
+        /// Visits per second per desk.
+        #[arg(long, default_value_t = 5)]
+        rate: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeskCommand {
+    /// Enrol a desk and write its enrollment bundle (holds its private key).
+    Add {
+        desk_id: String,
+        #[arg(long)]
+        data: PathBuf,
+        /// The address the desk will dial, HOST:PORT.
+        #[arg(long)]
+        hub_address: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Refuse a desk from now on, its open stream included.
+    Revoke {
+        desk_id: String,
+        #[arg(long)]
+        data: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load_config(data: &Path) -> anyhow::Result<HubConfig> {
+    HubConfig::load(data, std::env::vars()).with_context(|| format!("{} is not a hub data folder (run `hub init --data {0}`)", data.display()))
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    let format = |c: &HubConfig| cli.log_format.clone().unwrap_or_else(|| c.log_format.clone());
+    match cli.command {
+        Command::Init { data, federation_addr, coordinator_addr, hosts } => {
+            desk_agent::telemetry::init(cli.log_format.as_deref().unwrap_or("pretty"));
+            let mut config = HubConfig::default();
+            if let Some(a) = federation_addr {
+                config.federation_addr = a;
+            }
+            if let Some(a) = coordinator_addr {
+                config.coordinator_addr = a;
+            }
+            server::init(&data, &config, &hosts)?;
+            println!("hub initialised in {}", data.display());
+            Ok(())
+        }
+        Command::Serve { data, federation_addr, coordinator_addr } => {
+            let mut config = load_config(&data)?;
+            desk_agent::telemetry::init(&format(&config));
+            if let Some(a) = federation_addr {
+                config.federation_addr = a;
+            }
+            if let Some(a) = coordinator_addr {
+                config.coordinator_addr = a;
+            }
+            let listeners = Listeners::bind(&config).await?;
+            server::run(&data, config, listeners, desk_agent::shutdown_signal()).await
+        }
+        Command::Desk { command } => {
+            desk_agent::telemetry::init(cli.log_format.as_deref().unwrap_or("pretty"));
+            match command {
+                DeskCommand::Add { desk_id, data, hub_address, out } => desk_add(&data, &desk_id, &hub_address, &out).await,
+                DeskCommand::Revoke { desk_id, data } => desk_revoke(&data, &desk_id).await,
+            }
+        }
+        Command::Desks { data, json } => {
+            desk_agent::telemetry::init(cli.log_format.as_deref().unwrap_or("pretty"));
+            let rows = desks(&data).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                println!("{:<24} {:<10} {:>10} {:>10} {:>8}", "desk", "connected", "records", "last_seq", "revoked");
+                for r in rows {
+                    println!("{:<24} {:<10} {:>10} {:>10} {:>8}", r.desk_id, r.connected, r.records, r.last_seq, r.revoked);
+                }
+            }
+            Ok(())
+        }
+        Command::Verify { data, json } => {
+            let config = load_config(&data)?;
+            let store = server::open_store(&DataDir(data), &config)?;
+            let v = hub::storage::Store::verify(&store)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                println!("records {}  counted {}  ids {}  problems {}", v.records, v.counted, v.ids, v.problems.len());
+                for p in &v.problems {
+                    println!("  {p}");
+                }
+            }
+            if v.problems.is_empty() {
+                Ok(())
+            } else {
+                anyhow::bail!("{} problem(s) found", v.problems.len())
+            }
+        }
+        Command::Demo { desks, rate } => {
+            desk_agent::telemetry::init(cli.log_format.as_deref().unwrap_or("pretty"));
+            hub::demo::run(desks, rate, desk_agent::shutdown_signal()).await
+        }
+    }
+}
+
+async fn desk_add(data: &Path, desk_id: &str, hub_address: &str, out: &Path) -> anyhow::Result<()> {
+    let config = load_config(data)?;
+    let dir = DataDir(data.to_path_buf());
+    let bundle = match hub::client::connect(&dir, &config).await? {
+        Some(mut client) => {
+            let resp = client
+                .add_desk(proto::AddDeskRequest { desk_id: desk_id.into(), hub_address: hub_address.into() })
+                .await
+                .map_err(|s| anyhow::anyhow!("{}", s.message()))?;
+            let text = String::from_utf8(resp.into_inner().bundle).context("the hub sent a bundle that is not text")?;
+            desk_agent::bundle::Bundle::from_toml(&text, "response")?
+        }
+        None => {
+            let store = server::open_store(&dir, &config)?;
+            let ca = server::load_ca(&dir)?;
+            admin::add_desk(&store, &ca, desk_id, hub_address)?
+        }
+    };
+    bundle.write(out)?;
+    println!("desk {desk_id} enrolled; bundle written to {} (keep it secret)", out.display());
+    Ok(())
+}
+
+async fn desk_revoke(data: &Path, desk_id: &str) -> anyhow::Result<()> {
+    let config = load_config(data)?;
+    let dir = DataDir(data.to_path_buf());
+    match hub::client::connect(&dir, &config).await? {
+        Some(mut client) => {
+            client
+                .revoke_desk(proto::RevokeDeskRequest { desk_id: desk_id.into() })
+                .await
+                .map_err(|s| anyhow::anyhow!("{}", s.message()))?;
+        }
+        None => {
+            let store = server::open_store(&dir, &config)?;
+            admin::revoke_desk(&store, None, desk_id)?;
+        }
+    }
+    println!("desk {desk_id} revoked");
+    Ok(())
+}
+
+async fn desks(data: &Path) -> anyhow::Result<Vec<DeskRow>> {
+    let config = load_config(data)?;
+    let dir = DataDir(data.to_path_buf());
+    match hub::client::connect(&dir, &config).await? {
+        Some(mut client) => {
+            let resp = client.list_desks(proto::ListDesksRequest {}).await.map_err(|s| anyhow::anyhow!("{}", s.message()))?;
+            Ok(resp
+                .into_inner()
+                .desks
+                .into_iter()
+                .map(|d| DeskRow {
+                    desk_id: d.desk_id,
+                    connected: d.connected,
+                    records: d.records,
+                    last_seq: d.last_seq,
+                    rejected: d.rejected,
+                    revoked: d.revoked,
+                    added_at: d.added_at,
+                    last_seen: (!d.last_seen.is_empty()).then_some(d.last_seen),
+                })
+                .collect())
+        }
+        None => {
+            let store = server::open_store(&dir, &config)?;
+            Ok(admin::list_desks(&store, None)?)
+        }
+    }
+}

@@ -7,7 +7,6 @@
 //! and clang, which the desks' machines lack (DESIGN.md §10).
 
 use std::fmt;
-use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -25,7 +24,7 @@ use x509_parser::extensions::GeneralName;
 
 /// SAN every hub cert carries; desks verify the hub against this name, so the
 /// hub's address (IP, DNS name, port-forward) can change without reissuing.
-pub const HUB_SERVER_NAME: &str = "rete-sportelli-hub";
+pub use desk_agent::HUB_SERVER_NAME;
 
 const CA_COMMON_NAME: &str = "Rete Sportelli CA";
 const ORGANIZATION: &str = "Rete Sportelli";
@@ -403,38 +402,7 @@ pub fn desk_id_from_cert(der: &[u8]) -> Option<String> {
     valid_desk_id(&id).then_some(id)
 }
 
-/// Write a secret file with mode 0600 (create or truncate), then fsync.
-pub fn write_secret(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    // `mode` applies only when the file is created; an existing file keeps
-    // its old mode, so tighten it before any secret byte lands in it.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    file.write_all(contents)?;
-    file.sync_all()?;
-    // A freshly created file survives a crash only once its directory entry
-    // is on disk too.
-    #[cfg(unix)]
-    if let Some(dir) = path.parent() {
-        let dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        };
-        std::fs::File::open(dir)?.sync_all()?;
-    }
-    Ok(())
-}
+pub use desk_agent::bundle::write_secret;
 
 fn read_text(path: &Path) -> Result<String, PkiError> {
     std::fs::read_to_string(path).map_err(|source| PkiError::Read {

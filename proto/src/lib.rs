@@ -10,3 +10,5 @@ pub mod v1 {
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/rete_descriptor.bin"));
 
 pub use v1::*;
+
+mod convert;

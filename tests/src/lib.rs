@@ -1,1 +1,265 @@
-//! placeholder
+//! Builders for end-to-end tests: they run the real `hub` and `desk-agent`
+//! binaries in temporary folders, on loopback ports, and talk to them with
+//! the real CLI and real gRPC.
+
+use anyhow::{bail, Context};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The folder holding the binaries of the profile these tests were built
+/// with; builds them once per test process, so `cargo test` alone suffices.
+pub fn bin_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let exe = std::env::current_exe().expect("test executable path");
+        let dir = exe.parent().and_then(Path::parent).expect("target profile folder").to_path_buf();
+        let release = dir.file_name().is_some_and(|n| n == "release");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "--quiet", "-p", "hub", "-p", "desk-agent", "--bins"]);
+        if release {
+            cmd.arg("--release");
+        }
+        let status = cmd.status().expect("run cargo build for the binaries");
+        assert!(status.success(), "building the hub and desk-agent binaries failed");
+        dir
+    })
+}
+
+pub fn bin(name: &str) -> PathBuf {
+    bin_dir().join(name)
+}
+
+/// Runs a CLI command to completion.
+pub fn run(name: &str, args: &[&str]) -> Output {
+    Command::new(bin(name)).args(args).env("RUST_LOG", "warn").output().expect("spawn CLI")
+}
+
+pub fn run_ok(name: &str, args: &[&str]) -> String {
+    let out = run(name, args);
+    assert!(
+        out.status.success(),
+        "{name} {args:?} failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn free_addr() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+    l.local_addr().expect("local addr").to_string()
+}
+
+/// Polls `f` until it returns `Some`, for at most `limit`.
+pub async fn eventually<T>(limit: Duration, mut f: impl AsyncFnMut() -> Option<T>) -> anyhow::Result<T> {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f().await {
+            return Ok(v);
+        }
+        if start.elapsed() > limit {
+            bail!("condition not met within {limit:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A process we can SIGKILL or SIGTERM; its output goes to a log file so the
+/// tests can search the logs for personal data.
+pub struct Proc {
+    child: Option<Child>,
+    pub log: PathBuf,
+}
+
+impl Proc {
+    fn spawn(name: &str, args: &[&str], log: PathBuf) -> anyhow::Result<Self> {
+        let file = std::fs::OpenOptions::new().create(true).append(true).open(&log)?;
+        let child = Command::new(bin(name))
+            .args(args)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(file.try_clone()?)
+            .stderr(file)
+            .spawn()
+            .with_context(|| format!("spawn {name}"))?;
+        Ok(Self { child: Some(child), log })
+    }
+
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM, then waits for a clean exit.
+    pub fn terminate(&mut self) -> anyhow::Result<()> {
+        if let Some(mut c) = self.child.take() {
+            let pid = c.id().to_string();
+            Command::new("kill").args(["-TERM", &pid]).status()?;
+            let start = Instant::now();
+            loop {
+                if let Some(status) = c.try_wait()? {
+                    if !status.success() {
+                        bail!("exited with {status} after SIGTERM");
+                    }
+                    return Ok(());
+                }
+                if start.elapsed() > Duration::from_secs(30) {
+                    let _ = c.kill();
+                    bail!("did not stop within 30 s of SIGTERM");
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub struct Hub {
+    pub data: PathBuf,
+    pub federation: String,
+    pub coordinator: String,
+    pub proc: Option<Proc>,
+    starts: usize,
+}
+
+impl Hub {
+    pub fn init(root: &Path) -> Self {
+        let data = root.join("hub");
+        let (federation, coordinator) = (free_addr(), free_addr());
+        run_ok(
+            "hub",
+            &["init", "--data", path(&data), "--federation-addr", &federation, "--coordinator-addr", &coordinator],
+        );
+        Self { data, federation, coordinator, proc: None, starts: 0 }
+    }
+
+    pub async fn start(&mut self) -> anyhow::Result<()> {
+        self.starts += 1;
+        let log = self.data.parent().unwrap_or(&self.data).join(format!("hub-{}.log", self.starts));
+        self.proc = Some(Proc::spawn("hub", &["serve", "--data", path(&self.data)], log)?);
+        let addr = self.coordinator.clone();
+        eventually(Duration::from_secs(20), async || tokio::net::TcpStream::connect(&addr).await.ok()).await?;
+        Ok(())
+    }
+
+    pub fn kill(&mut self) {
+        if let Some(p) = self.proc.as_mut() {
+            p.kill();
+        }
+    }
+
+    pub fn terminate(&mut self) -> anyhow::Result<()> {
+        match self.proc.as_mut() {
+            Some(p) => p.terminate(),
+            None => Ok(()),
+        }
+    }
+
+    /// Enrols a desk through the CLI and returns its bundle path.
+    pub fn add_desk(&self, desk_id: &str) -> PathBuf {
+        let out = self.data.parent().unwrap_or(&self.data).join(format!("{desk_id}.bundle"));
+        run_ok(
+            "hub",
+            &["desk", "add", desk_id, "--data", path(&self.data), "--hub-address", &self.federation, "--out", path(&out)],
+        );
+        out
+    }
+
+    pub fn desks(&self) -> serde_json::Value {
+        let out = run_ok("hub", &["desks", "--data", path(&self.data), "--json"]);
+        serde_json::from_str(&out).expect("hub desks --json prints JSON")
+    }
+
+    /// `records` of one desk per `hub desks --json`.
+    pub fn records_of(&self, desk_id: &str) -> Option<u64> {
+        self.desks()
+            .as_array()?
+            .iter()
+            .find(|d| d["desk_id"] == desk_id)
+            .and_then(|d| d["records"].as_u64())
+    }
+}
+
+pub struct Agent {
+    pub desk_id: String,
+    pub data: PathBuf,
+    pub url: String,
+    listen: String,
+    pub proc: Option<Proc>,
+    starts: usize,
+}
+
+impl Agent {
+    pub fn enroll(root: &Path, desk_id: &str, bundle: &Path) -> Self {
+        let data = root.join(desk_id);
+        run_ok("desk-agent", &["enroll", path(bundle), "--data", path(&data)]);
+        let listen = free_addr();
+        Self { desk_id: desk_id.into(), data, url: format!("http://{listen}"), listen, proc: None, starts: 0 }
+    }
+
+    pub async fn start(&mut self) -> anyhow::Result<()> {
+        self.starts += 1;
+        let log = self.data.parent().unwrap_or(&self.data).join(format!("{}-{}.log", self.desk_id, self.starts));
+        self.proc = Some(Proc::spawn("desk-agent", &["serve", "--data", path(&self.data), "--listen", &self.listen], log)?);
+        let addr = self.listen.clone();
+        eventually(Duration::from_secs(20), async || tokio::net::TcpStream::connect(&addr).await.ok()).await?;
+        Ok(())
+    }
+
+    pub fn kill(&mut self) {
+        if let Some(p) = self.proc.as_mut() {
+            p.kill();
+        }
+    }
+
+    pub fn terminate(&mut self) -> anyhow::Result<()> {
+        match self.proc.as_mut() {
+            Some(p) => p.terminate(),
+            None => Ok(()),
+        }
+    }
+
+    pub async fn client(&self) -> anyhow::Result<proto::desk_client::DeskClient<tonic::transport::Channel>> {
+        Ok(proto::desk_client::DeskClient::connect(self.url.clone()).await?)
+    }
+
+    pub fn status(&self) -> serde_json::Value {
+        let out = run_ok("desk-agent", &["status", "--agent", &self.url, "--json"]);
+        serde_json::from_str(&out).expect("status --json prints JSON")
+    }
+}
+
+pub fn path(p: &Path) -> &str {
+    p.to_str().expect("temporary paths are UTF-8")
+}
+
+/// Every file under `root` whose bytes contain `needle`.
+pub fn files_containing(root: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    let mut hits = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(bytes) = std::fs::read(&p) {
+                if bytes.windows(needle.len()).any(|w| w == needle) {
+                    hits.push(p);
+                }
+            }
+        }
+    }
+    hits
+}

@@ -1,0 +1,176 @@
+//! The desk's outbox in sled: anonymised records waiting for the hub, under
+//! dense sequence numbers, and the quarantine of records the hub refused.
+//!
+//! One tree, one-byte prefixes, so that an intake (record + sequence) and an
+//! acknowledgement (removals + quarantine + counters) are each one atomic
+//! batch:
+//!
+//! | key | value |
+//! |---|---|
+//! | `o` seq (u64 BE) | record, protobuf |
+//! | `q` seq | reason length (u32 BE), reason, record protobuf |
+//! | `mlast` / `macked` / `msent` | u64 BE counters |
+
+use domain::AnonymisedRecord;
+use prost::Message;
+use std::path::Path;
+use tokio::sync::Notify;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutboxError {
+    #[error("outbox storage failure: {0}")]
+    Backend(#[from] sled::Error),
+    #[error("outbox data is damaged: {0}")]
+    Corrupt(String),
+}
+
+const LAST: &[u8] = b"mlast";
+const ACKED: &[u8] = b"macked";
+const SENT: &[u8] = b"msent";
+
+#[derive(Debug, Clone)]
+pub struct Quarantined {
+    pub seq: u64,
+    pub id: String,
+    pub reason: String,
+    pub record: proto::AnonymisedRecord,
+}
+
+pub struct Outbox {
+    db: sled::Db,
+    tree: sled::Tree,
+    // Held across sequence assignment and the write, so sequences are dense
+    // and enter the tree in order.
+    intake: std::sync::Mutex<()>,
+    pub changed: Notify,
+}
+
+fn key(prefix: u8, seq: u64) -> [u8; 9] {
+    let mut k = [prefix; 9];
+    k[1..].copy_from_slice(&seq.to_be_bytes());
+    k
+}
+
+fn seq_of(k: &[u8]) -> Result<u64, OutboxError> {
+    k.get(1..9)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map(u64::from_be_bytes)
+        .ok_or_else(|| OutboxError::Corrupt("short outbox key".into()))
+}
+
+impl Outbox {
+    pub fn open(path: &Path, cache_bytes: u64) -> Result<Self, OutboxError> {
+        let db = sled::Config::new().path(path).cache_capacity(cache_bytes).open()?;
+        let tree = db.open_tree("outbox")?;
+        Ok(Self { db, tree, intake: std::sync::Mutex::new(()), changed: Notify::new() })
+    }
+
+    fn counter(&self, name: &[u8]) -> Result<u64, OutboxError> {
+        match self.tree.get(name)? {
+            None => Ok(0),
+            Some(v) => <[u8; 8]>::try_from(v.as_ref())
+                .map(u64::from_be_bytes)
+                .map_err(|_| OutboxError::Corrupt("counter is not 8 bytes".into())),
+        }
+    }
+
+    /// Stores the record under the next sequence number and returns that
+    /// number once the write is on disk: only then may the caller be told
+    /// the visit is recorded.
+    pub async fn append(&self, record: &AnonymisedRecord) -> Result<u64, OutboxError> {
+        let bytes = proto::AnonymisedRecord::from(record.to_raw()).encode_to_vec();
+        let seq = {
+            let _guard = self.intake.lock().unwrap_or_else(|e| e.into_inner());
+            let seq = self.counter(LAST)? + 1;
+            let mut batch = sled::Batch::default();
+            batch.insert(&key(b'o', seq), bytes);
+            batch.insert(LAST, &seq.to_be_bytes());
+            self.tree.apply_batch(batch)?;
+            seq
+        };
+        // One flush covers every write before it, so concurrent intakes
+        // share the cost instead of queueing behind the lock for it.
+        self.db.flush_async().await?;
+        self.changed.notify_one();
+        Ok(seq)
+    }
+
+    /// Up to `max` records from `from_seq` on, in order.
+    pub fn read_from(&self, from_seq: u64, max: usize) -> Result<Vec<(u64, proto::AnonymisedRecord)>, OutboxError> {
+        let mut out = Vec::new();
+        for kv in self.tree.range(key(b'o', from_seq)..key(b'o', u64::MAX)).take(max) {
+            let (k, v) = kv?;
+            let rec = proto::AnonymisedRecord::decode(v.as_ref())
+                .map_err(|e| OutboxError::Corrupt(format!("record does not decode: {e}")))?;
+            out.push((seq_of(&k)?, rec));
+        }
+        Ok(out)
+    }
+
+    /// Applies the hub's acknowledgement: everything up to `up_to` is held by
+    /// the hub, except `rejected`, which moves to quarantine with its reason.
+    pub fn ack(&self, up_to: u64, rejected: &[(u64, String)]) -> Result<(), OutboxError> {
+        let acked = self.counter(ACKED)?;
+        if up_to <= acked {
+            return Ok(());
+        }
+        let mut batch = sled::Batch::default();
+        let mut removed = 0u64;
+        let mut quarantined = 0u64;
+        for kv in self.tree.range(key(b'o', acked + 1)..=key(b'o', up_to)) {
+            let (k, v) = kv?;
+            let seq = seq_of(&k)?;
+            batch.remove(k);
+            removed += 1;
+            if let Some((_, reason)) = rejected.iter().find(|(s, _)| *s == seq) {
+                let mut value = Vec::with_capacity(4 + reason.len() + v.len());
+                value.extend_from_slice(&(reason.len() as u32).to_be_bytes());
+                value.extend_from_slice(reason.as_bytes());
+                value.extend_from_slice(&v);
+                batch.insert(&key(b'q', seq), value);
+                quarantined += 1;
+            }
+        }
+        batch.insert(ACKED, &up_to.to_be_bytes());
+        batch.insert(SENT, &(self.counter(SENT)? + removed - quarantined).to_be_bytes());
+        self.tree.apply_batch(batch)?;
+        Ok(())
+    }
+
+    pub fn last_seq(&self) -> Result<u64, OutboxError> {
+        self.counter(LAST)
+    }
+
+    pub fn acked_seq(&self) -> Result<u64, OutboxError> {
+        self.counter(ACKED)
+    }
+
+    pub fn sent(&self) -> Result<u64, OutboxError> {
+        self.counter(SENT)
+    }
+
+    pub fn pending(&self) -> Result<u64, OutboxError> {
+        Ok(self.last_seq()?.saturating_sub(self.acked_seq()?))
+    }
+
+    pub fn quarantine(&self) -> Result<Vec<Quarantined>, OutboxError> {
+        let mut out = Vec::new();
+        for kv in self.tree.scan_prefix([b'q']) {
+            let (k, v) = kv?;
+            let corrupt = || OutboxError::Corrupt("quarantine entry is damaged".into());
+            let len = v.get(..4).and_then(|b| <[u8; 4]>::try_from(b).ok()).map(u32::from_be_bytes).ok_or_else(corrupt)? as usize;
+            let reason = v.get(4..4 + len).map(|b| String::from_utf8_lossy(b).into_owned()).ok_or_else(corrupt)?;
+            let record = v
+                .get(4 + len..)
+                .and_then(|b| proto::AnonymisedRecord::decode(b).ok())
+                .ok_or_else(corrupt)?;
+            out.push(Quarantined { seq: seq_of(&k)?, id: record.id.clone(), reason, record });
+        }
+        Ok(out)
+    }
+
+    pub fn flush(&self) -> Result<(), OutboxError> {
+        self.db.flush()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,92 @@
+//! `enroll` installs a bundle into a data folder; `run` serves the local API
+//! and keeps the link to the hub until `shutdown`, then flushes.
+
+use crate::bundle::{write_secret, Bundle};
+use crate::config::AgentConfig;
+use crate::outbox::Outbox;
+use crate::service::DeskService;
+use crate::sync::{self, LinkStatus, SyncConfig};
+use anyhow::Context;
+use proto::desk_server::DeskServer;
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub const MAX_LOCAL_MESSAGE: usize = 64 * 1024;
+const MAX_HUB_MESSAGE: usize = 4 * 1024 * 1024;
+
+pub fn enroll(bundle_path: &Path, data: &Path) -> anyhow::Result<AgentConfig> {
+    let bundle = Bundle::read(bundle_path)?;
+    if data.join(crate::config::FILE_NAME).exists() {
+        anyhow::bail!("{} already holds an enrolled desk (agent.toml exists)", data.display());
+    }
+    std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
+    std::fs::write(data.join("ca.crt"), &bundle.ca_cert_pem)?;
+    std::fs::write(data.join("desk.crt"), &bundle.cert_pem)?;
+    write_secret(&data.join("desk.key"), bundle.key_pem.as_bytes())?;
+    let config = AgentConfig::new(bundle.desk_id.clone(), bundle.hub_address.clone());
+    crate::config::save(&data.join(crate::config::FILE_NAME), &config)?;
+    Ok(config)
+}
+
+pub async fn run(data: &Path, config: AgentConfig, listener: TcpListener, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let read = |name: &str| std::fs::read_to_string(data.join(name)).with_context(|| format!("cannot read {name} in {}", data.display()));
+    let sync_config = SyncConfig {
+        desk_id: config.desk_id.clone(),
+        hub_address: config.hub_address.clone(),
+        ca_pem: read("ca.crt")?,
+        cert_pem: read("desk.crt")?,
+        key_pem: read("desk.key")?,
+        batch_records: config.batch_records.clamp(1, 1000),
+        window: config.max_unacked_batches.max(1),
+        backoff_max: Duration::from_millis(config.backoff_max_ms.max(100)),
+        max_message_bytes: MAX_HUB_MESSAGE,
+    };
+    let outbox = Arc::new(
+        Outbox::open(&data.join("outbox"), config.cache_mib << 20)
+            .with_context(|| format!("cannot open the outbox in {} (is another agent running on it?)", data.display()))?,
+    );
+    let link = Arc::new(LinkStatus::default());
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let syncer = tokio::spawn(sync::run(sync_config, Arc::clone(&outbox), Arc::clone(&link), stop_rx.clone()));
+
+    let service = DeskService {
+        desk_id: config.desk_id.clone(),
+        outbox: Arc::clone(&outbox),
+        catalogue: Arc::new(domain::Catalogue::seed()),
+        link,
+    };
+    let desk = DeskServer::new(service).max_decoding_message_size(MAX_LOCAL_MESSAGE);
+    let (reporter, health) = tonic_health::server::health_reporter();
+    reporter.set_serving::<DeskServer<DeskService>>().await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    tracing::info!(addr = %listener.local_addr()?, desk_id = %config.desk_id, hub = %config.hub_address, "desk API listening");
+    let mut stop_api = stop_rx.clone();
+    let api = tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(health)
+            .add_service(reflection)
+            .add_service(desk)
+            .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(listener), async move {
+                let _ = stop_api.wait_for(|s| *s).await;
+            }),
+    );
+    shutdown.await;
+    tracing::info!("shutting down: finishing requests, flushing the outbox");
+    let _ = stop_tx.send(true);
+    match tokio::time::timeout(Duration::from_secs(10), api).await {
+        Ok(Ok(Err(e))) => tracing::warn!(error = %e, "desk API ended with an error"),
+        Err(_) => tracing::warn!("desk API did not finish in time"),
+        _ => {}
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(5), syncer).await;
+    outbox.flush()?;
+    tracing::info!("agent stopped cleanly");
+    Ok(())
+}

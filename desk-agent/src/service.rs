@@ -1,0 +1,110 @@
+//! The Desk gRPC service: the agent's local API for desk software and its
+//! own CLI. `RecordVisit` anonymises in memory and answers only once the
+//! anonymised record is durable in the outbox.
+
+use crate::outbox::Outbox;
+use crate::sync::LinkStatus;
+use domain::Catalogue;
+use proto::desk_server::Desk;
+use proto::*;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use tonic::{Request, Response, Status};
+
+pub struct DeskService {
+    pub desk_id: String,
+    pub outbox: Arc<Outbox>,
+    pub catalogue: Arc<Catalogue>,
+    pub link: Arc<LinkStatus>,
+}
+
+fn storage(e: impl std::fmt::Display) -> Status {
+    tracing::error!(error = %e, "outbox failure");
+    Status::internal(format!("the desk could not store the record: {e}"))
+}
+
+fn later(what: &str) -> Status {
+    Status::unimplemented(format!("{what} is not available on this agent version yet"))
+}
+
+#[tonic::async_trait]
+impl Desk for DeskService {
+    async fn record_visit(&self, req: Request<RecordVisitRequest>) -> Result<Response<RecordVisitResponse>, Status> {
+        let visit = req
+            .into_inner()
+            .visit
+            .ok_or_else(|| Status::invalid_argument("field `visit`: missing"))?;
+        let visit = domain::Visit::from(visit);
+        let record = domain::anonymise(&visit, &self.desk_id, &self.catalogue, chrono::Utc::now(), uuid::Uuid::now_v7())
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let seq = self.outbox.append(&record).await.map_err(storage)?;
+        let raw = record.to_raw();
+        Ok(Response::new(RecordVisitResponse { id: raw.id.clone(), seq, record: Some(raw.into()) }))
+    }
+
+    async fn list_procedures(&self, req: Request<ListProceduresRequest>) -> Result<Response<ListProceduresResponse>, Status> {
+        let query = req.into_inner().query;
+        if query.chars().count() > 100 {
+            return Err(Status::invalid_argument("field `query`: longer than 100 characters"));
+        }
+        let procedures = self
+            .catalogue
+            .search(&query)
+            .into_iter()
+            .map(|p| Procedure {
+                code: p.code.clone(),
+                family: p.family.clone(),
+                name_it: p.name_it.clone(),
+                name_en: p.name_en.clone(),
+                office: p.office.clone(),
+                retired: false,
+            })
+            .collect();
+        Ok(Response::new(ListProceduresResponse { procedures, version: 0 }))
+    }
+
+    async fn list_guidance(&self, _: Request<ListGuidanceRequest>) -> Result<Response<ListGuidanceResponse>, Status> {
+        Err(later("guidance"))
+    }
+
+    type WatchGuidanceStream = Pin<Box<dyn futures::Stream<Item = Result<GuidanceItem, Status>> + Send>>;
+
+    async fn watch_guidance(&self, _: Request<ListGuidanceRequest>) -> Result<Response<Self::WatchGuidanceStream>, Status> {
+        Err(later("guidance"))
+    }
+
+    async fn get_template(&self, _: Request<GetTemplateRequest>) -> Result<Response<Template>, Status> {
+        Err(later("templates"))
+    }
+
+    async fn render_template(&self, _: Request<RenderTemplateRequest>) -> Result<Response<RenderTemplateResponse>, Status> {
+        Err(later("template rendering"))
+    }
+
+    async fn propose_template(&self, _: Request<ProposeTemplateRequest>) -> Result<Response<ProposeTemplateResponse>, Status> {
+        Err(later("template proposals"))
+    }
+
+    async fn get_status(&self, _: Request<GetStatusRequest>) -> Result<Response<DeskStatus>, Status> {
+        let o = &self.outbox;
+        let quarantine: Vec<QuarantinedRecord> = o
+            .quarantine()
+            .map_err(storage)?
+            .into_iter()
+            .map(|q| QuarantinedRecord { seq: q.seq, id: q.id, reason: q.reason, record: Some(q.record) })
+            .collect();
+        Ok(Response::new(DeskStatus {
+            desk_id: self.desk_id.clone(),
+            pending: o.pending().map_err(storage)?,
+            sent: o.sent().map_err(storage)?,
+            quarantined: quarantine.len() as u64,
+            connected: self.link.connected.load(Ordering::Relaxed),
+            versions: Some(Versions::default()),
+            last_seq: o.last_seq().map_err(storage)?,
+            acked_seq: o.acked_seq().map_err(storage)?,
+            quarantine,
+            last_error: self.link.last_error(),
+        }))
+    }
+}

@@ -1,0 +1,192 @@
+//! The desk's side of `Federation.Sync`: connect over mutual TLS, resume
+//! from what the hub holds, keep a bounded window of unacknowledged batches,
+//! apply acknowledgements to the outbox, and reconnect with exponential
+//! backoff and jitter whenever the stream breaks.
+
+use crate::outbox::Outbox;
+use proto::federation_client::FederationClient;
+use proto::{desk_message, hub_message, DeskMessage, Hello, RecordBatch};
+use rand::Rng;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
+
+/// What the operator and `GetStatus` see of the link to the hub.
+#[derive(Default)]
+pub struct LinkStatus {
+    pub connected: AtomicBool,
+    pub last_error: Mutex<String>,
+}
+
+impl LinkStatus {
+    fn set_error(&self, e: String) {
+        *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = e;
+    }
+
+    pub fn last_error(&self) -> String {
+        self.last_error.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+#[derive(Clone)]
+pub struct SyncConfig {
+    pub desk_id: String,
+    pub hub_address: String,
+    pub ca_pem: String,
+    pub cert_pem: String,
+    pub key_pem: String,
+    pub batch_records: usize,
+    pub window: usize,
+    pub backoff_max: Duration,
+    pub max_message_bytes: usize,
+}
+
+const BACKOFF_START: Duration = Duration::from_millis(100);
+
+/// Runs until `shutdown` turns true; then waits briefly for in-flight acks.
+pub async fn run(config: SyncConfig, outbox: Arc<Outbox>, status: Arc<LinkStatus>, mut shutdown: watch::Receiver<bool>) {
+    let mut failures: u32 = 0;
+    while !*shutdown.borrow() {
+        match session(&config, &outbox, &status, shutdown.clone(), &mut failures).await {
+            Ok(()) => {}
+            Err(e) => {
+                tracing::warn!(hub = %config.hub_address, error = %e, "link to the hub broken");
+                status.set_error(e);
+            }
+        }
+        status.connected.store(false, Ordering::Relaxed);
+        failures = failures.saturating_add(1);
+        // Full jitter keeps a hundred desks that lost the hub together from
+        // coming back together.
+        let cap = BACKOFF_START
+            .saturating_mul(1u32 << failures.min(16))
+            .min(config.backoff_max);
+        let wait = rand::rng().random_range(Duration::ZERO..=cap);
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+fn endpoint(config: &SyncConfig) -> Result<Endpoint, String> {
+    let tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(&config.ca_pem))
+        .identity(Identity::from_pem(&config.cert_pem, &config.key_pem))
+        .domain_name(crate::HUB_SERVER_NAME);
+    Endpoint::from_shared(format!("https://{}", config.hub_address))
+        .map_err(|e| format!("bad hub address {}: {e}", config.hub_address))?
+        .tls_config(tls)
+        .map_err(|e| format!("TLS set-up failed: {e}"))
+        .map(|e| {
+            e.connect_timeout(Duration::from_secs(5))
+                .tcp_nodelay(true)
+                .http2_keep_alive_interval(Duration::from_secs(10))
+                .keep_alive_timeout(Duration::from_secs(20))
+                .keep_alive_while_idle(true)
+        })
+}
+
+fn status_text(s: tonic::Status) -> String {
+    format!("{:?}: {}", s.code(), s.message())
+}
+
+async fn session(
+    config: &SyncConfig,
+    outbox: &Outbox,
+    status: &LinkStatus,
+    mut shutdown: watch::Receiver<bool>,
+    failures: &mut u32,
+) -> Result<(), String> {
+    let channel = endpoint(config)?.connect().await.map_err(|e| format!("cannot reach the hub: {e}"))?;
+    let mut client = FederationClient::new(channel)
+        .max_decoding_message_size(config.max_message_bytes)
+        .max_encoding_message_size(config.max_message_bytes);
+    let (tx, rx) = mpsc::channel(config.window + 4);
+    let hello = Hello {
+        desk_id: config.desk_id.clone(),
+        agent_version: env!("CARGO_PKG_VERSION").into(),
+        last_acked_seq: outbox.acked_seq().map_err(|e| e.to_string())?,
+        ..Default::default()
+    };
+    let send = |body| DeskMessage { body: Some(body) };
+    tx.send(send(desk_message::Body::Hello(hello))).await.map_err(|_| "stream closed")?;
+    let mut inbound = client.sync(ReceiverStream::new(rx)).await.map_err(status_text)?.into_inner();
+    let welcome = match inbound.message().await.map_err(status_text)? {
+        Some(proto::HubMessage { body: Some(hub_message::Body::Welcome(w)) }) => w,
+        _ => return Err("the hub did not answer Hello with Welcome".into()),
+    };
+    let acked = outbox.acked_seq().map_err(|e| e.to_string())?;
+    if welcome.last_seq < acked {
+        tracing::warn!(hub_holds = welcome.last_seq, acked, "the hub holds fewer records than it acknowledged (restored from a backup?)");
+    }
+    apply_ack(outbox, welcome.last_seq, welcome.rejected)?;
+    status.connected.store(true, Ordering::Relaxed);
+    status.set_error(String::new());
+    *failures = 0;
+    tracing::info!(hub = %config.hub_address, hub_holds = welcome.last_seq, "connected to the hub");
+
+    let mut next = welcome.last_seq.max(acked) + 1;
+    let mut in_flight: VecDeque<u64> = VecDeque::new();
+    loop {
+        while in_flight.len() < config.window {
+            let records = outbox.read_from(next, config.batch_records).map_err(|e| e.to_string())?;
+            let Some(&(first_seq, _)) = records.first() else { break };
+            let last = first_seq + records.len() as u64 - 1;
+            let batch = RecordBatch { first_seq, records: records.into_iter().map(|(_, r)| r).collect() };
+            tx.send(send(desk_message::Body::Batch(batch))).await.map_err(|_| "stream closed")?;
+            in_flight.push_back(last);
+            next = last + 1;
+        }
+        tokio::select! {
+            msg = inbound.message() => match msg.map_err(status_text)? {
+                Some(proto::HubMessage { body: Some(hub_message::Body::Ack(ack)) }) => {
+                    apply_ack(outbox, ack.up_to_seq, ack.rejected)?;
+                    while in_flight.front().is_some_and(|l| *l <= ack.up_to_seq) {
+                        in_flight.pop_front();
+                    }
+                }
+                // Guidance, template and catalogue pushes arrive with their issue.
+                Some(_) => {}
+                None => return Err("the hub closed the stream".into()),
+            },
+            _ = outbox.changed.notified(), if in_flight.len() < config.window => {}
+            _ = shutdown.changed() => {
+                drain(outbox, &mut inbound, &mut in_flight).await;
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// On shutdown, gives acks already on their way a moment to arrive, so the
+/// next start resends less.
+async fn drain(outbox: &Outbox, inbound: &mut tonic::Streaming<proto::HubMessage>, in_flight: &mut VecDeque<u64>) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    while !in_flight.is_empty() {
+        match tokio::time::timeout_at(deadline, inbound.message()).await {
+            Ok(Ok(Some(proto::HubMessage { body: Some(hub_message::Body::Ack(ack)) }))) => {
+                if apply_ack(outbox, ack.up_to_seq, ack.rejected).is_err() {
+                    return;
+                }
+                while in_flight.front().is_some_and(|l| *l <= ack.up_to_seq) {
+                    in_flight.pop_front();
+                }
+            }
+            Ok(Ok(Some(_))) => {}
+            _ => return,
+        }
+    }
+}
+
+fn apply_ack(outbox: &Outbox, up_to: u64, rejected: Vec<proto::RecordRejection>) -> Result<(), String> {
+    let rejected: Vec<(u64, String)> = rejected.into_iter().map(|r| (r.seq, r.reason)).collect();
+    for (seq, reason) in &rejected {
+        tracing::warn!(seq, reason = %reason, "the hub refused a record; it is quarantined");
+    }
+    outbox.ack(up_to, &rejected).map_err(|e| e.to_string())
+}

@@ -1,0 +1,117 @@
+//! Desk administration (add, revoke, list), written once and called both by
+//! the coordinator API of a running hub and by the CLI on a stopped one.
+
+use crate::connections::{Connections, Kick};
+use crate::pki::{self, Ca};
+use crate::storage::{DeskEntry, StorageError, Store};
+use desk_agent::bundle::{Bundle, BundleError};
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("invalid desk id `{0}`: use 1 to 64 characters among a-z, 0-9 and '-', starting with a letter or digit")]
+    InvalidDeskId(String),
+    #[error("invalid hub address `{0}`: expected HOST:PORT")]
+    InvalidAddress(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Pki(#[from] pki::PkiError),
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+}
+
+/// One line of `hub desks --json`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DeskRow {
+    pub desk_id: String,
+    pub connected: bool,
+    pub records: u64,
+    pub last_seq: u64,
+    pub rejected: u64,
+    pub revoked: bool,
+    pub added_at: String,
+    pub last_seen: Option<String>,
+}
+
+fn valid_address(addr: &str) -> bool {
+    match addr.rsplit_once(':') {
+        Some((host, port)) => !host.is_empty() && host.len() <= 253 && port.parse::<u16>().is_ok_and(|p| p > 0),
+        None => false,
+    }
+}
+
+/// Enrols a desk: issues its certificate and returns its bundle.
+pub fn add_desk(store: &dyn Store, ca: &Ca, desk_id: &str, hub_address: &str) -> Result<Bundle, AdminError> {
+    if !pki::valid_desk_id(desk_id) {
+        return Err(AdminError::InvalidDeskId(desk_id.chars().take(80).collect()));
+    }
+    if !valid_address(hub_address) {
+        return Err(AdminError::InvalidAddress(hub_address.chars().take(260).collect()));
+    }
+    if store.desk(desk_id)?.is_some() {
+        return Err(StorageError::DeskExists(desk_id.into()).into());
+    }
+    let issued = ca.issue_desk(desk_id)?;
+    store.add_desk(DeskEntry {
+        desk_id: desk_id.into(),
+        revoked: false,
+        added_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        last_seen: None,
+    })?;
+    Ok(Bundle {
+        desk_id: desk_id.into(),
+        hub_address: hub_address.into(),
+        ca_cert_pem: ca.cert_pem().into(),
+        cert_pem: issued.cert_pem,
+        key_pem: issued.key_pem,
+    })
+}
+
+/// Revokes a desk; with `connections`, its open stream is ended at once.
+pub fn revoke_desk(store: &dyn Store, connections: Option<&Connections>, desk_id: &str) -> Result<(), AdminError> {
+    let mut entry = store.desk(desk_id)?.ok_or_else(|| StorageError::UnknownDesk(desk_id.into()))?;
+    entry.revoked = true;
+    store.put_desk(&entry)?;
+    if let Some(c) = connections {
+        c.kick(desk_id, Kick::Revoked);
+    }
+    Ok(())
+}
+
+pub fn list_desks(store: &dyn Store, connections: Option<&Connections>) -> Result<Vec<DeskRow>, AdminError> {
+    let mut rows = Vec::new();
+    for d in store.desks()? {
+        let p = store.progress(&d.desk_id)?;
+        let seen = connections
+            .and_then(|c| c.last_seen(&d.desk_id))
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .or(d.last_seen.clone());
+        rows.push(DeskRow {
+            connected: connections.is_some_and(|c| c.is_connected(&d.desk_id)),
+            records: p.records,
+            last_seq: p.last_seq,
+            rejected: p.rejected,
+            revoked: d.revoked,
+            added_at: d.added_at,
+            last_seen: seen,
+            desk_id: d.desk_id,
+        });
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_need_a_host_and_a_port() {
+        for ok in ["127.0.0.1:7700", "hub.comune.brescia.it:443", "[::1]:7700"] {
+            assert!(valid_address(ok), "{ok}");
+        }
+        for bad in ["", "hub", ":7700", "hub:", "hub:0", "hub:70000"] {
+            assert!(!valid_address(bad), "{bad}");
+        }
+    }
+}

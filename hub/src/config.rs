@@ -1,0 +1,112 @@
+//! The hub's settings (`hub.toml` in its data folder, written by `init`) and
+//! the files that live beside them.
+
+use desk_agent::config::{self as loader, ConfigError};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+pub const ENV_PREFIX: &str = "RETE_HUB_";
+pub const FILE_NAME: &str = "hub.toml";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubConfig {
+    /// Where desks connect (mutual TLS).
+    #[serde(default = "default_federation_addr")]
+    pub federation_addr: String,
+    /// The coordinator API (TLS, bearer token); admin commands use it too.
+    #[serde(default = "default_coordinator_addr")]
+    pub coordinator_addr: String,
+    #[serde(default = "desk_agent::config::default_log_format")]
+    pub log_format: String,
+    /// sled's page cache; its 1 GiB default would dominate the hub's memory.
+    #[serde(default = "default_cache_mib")]
+    pub cache_mib: u64,
+    #[serde(default = "default_max_batch_records")]
+    pub max_batch_records: usize,
+    #[serde(default = "default_max_message_bytes")]
+    pub max_message_bytes: usize,
+    #[serde(default = "default_max_unacked_batches")]
+    pub max_unacked_batches: usize,
+    /// Batches waiting for the writer, across all desks.
+    #[serde(default = "default_ingest_queue")]
+    pub ingest_queue: usize,
+    /// Records one group commit may carry.
+    #[serde(default = "default_group_records")]
+    pub group_records: usize,
+}
+
+fn default_federation_addr() -> String {
+    "0.0.0.0:7700".into()
+}
+fn default_coordinator_addr() -> String {
+    "127.0.0.1:7701".into()
+}
+fn default_cache_mib() -> u64 {
+    64
+}
+fn default_max_batch_records() -> usize {
+    1000
+}
+fn default_max_message_bytes() -> usize {
+    4 * 1024 * 1024
+}
+fn default_max_unacked_batches() -> usize {
+    8
+}
+fn default_ingest_queue() -> usize {
+    512
+}
+fn default_group_records() -> usize {
+    20_000
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        Self {
+            federation_addr: default_federation_addr(),
+            coordinator_addr: default_coordinator_addr(),
+            log_format: desk_agent::config::default_log_format(),
+            cache_mib: default_cache_mib(),
+            max_batch_records: default_max_batch_records(),
+            max_message_bytes: default_max_message_bytes(),
+            max_unacked_batches: default_max_unacked_batches(),
+            ingest_queue: default_ingest_queue(),
+            group_records: default_group_records(),
+        }
+    }
+}
+
+impl HubConfig {
+    pub fn load(data: &Path, vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+        loader::load(&data.join(FILE_NAME), ENV_PREFIX, vars)
+    }
+
+    pub fn save(&self, data: &Path) -> Result<(), ConfigError> {
+        loader::save(&data.join(FILE_NAME), self)
+    }
+}
+
+/// Where each file of a hub's data folder lives.
+pub struct DataDir(pub PathBuf);
+
+impl DataDir {
+    pub fn ca_cert(&self) -> PathBuf {
+        self.0.join("ca.crt")
+    }
+    pub fn ca_key(&self) -> PathBuf {
+        self.0.join("ca.key")
+    }
+    pub fn hub_cert(&self) -> PathBuf {
+        self.0.join("hub.crt")
+    }
+    pub fn hub_key(&self) -> PathBuf {
+        self.0.join("hub.key")
+    }
+    pub fn token(&self) -> PathBuf {
+        self.0.join("coordinator.token")
+    }
+    pub fn store(&self) -> PathBuf {
+        self.0.join("store")
+    }
+}

@@ -1,0 +1,224 @@
+//! The `Federation.Sync` stream: a desk's identity from its certificate, the
+//! `Hello`/`Welcome` resume handshake, the hub's re-check of every record,
+//! and acknowledgements sent only once the group commit is durable.
+
+use crate::connections::{Connections, Kick};
+use crate::ingest::Ingest;
+use crate::pki;
+use crate::storage::{AppendOutcome, DeskAppend, Store};
+use domain::{Catalogue, RawRecord};
+use futures::stream::{FuturesOrdered, StreamExt};
+use proto::federation_server::Federation;
+use proto::{desk_message, hub_message, BatchAck, DeskMessage, HubMessage, RecordRejection, Welcome};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status, Streaming};
+
+/// Limits a desk's stream is held to.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_batch_records: usize,
+    pub max_unacked_batches: usize,
+    pub hello_timeout: Duration,
+}
+
+pub struct FederationService {
+    pub store: Arc<dyn Store>,
+    pub ingest: Ingest,
+    pub connections: Arc<Connections>,
+    pub catalogue: Arc<Catalogue>,
+    pub limits: Limits,
+    pub shutdown: watch::Receiver<bool>,
+}
+
+type AckFuture = oneshot::Receiver<Result<AppendOutcome, String>>;
+
+#[tonic::async_trait]
+impl Federation for FederationService {
+    type SyncStream = Pin<Box<dyn futures::Stream<Item = Result<HubMessage, Status>> + Send>>;
+
+    async fn sync(&self, request: Request<Streaming<DeskMessage>>) -> Result<Response<Self::SyncStream>, Status> {
+        let cert_id = request
+            .peer_certs()
+            .and_then(|certs| certs.first().and_then(|c| pki::desk_id_from_cert(c)))
+            .ok_or_else(|| Status::unauthenticated("no desk certificate was presented on this connection"))?;
+        let mut inbound = request.into_inner();
+        let hello = match tokio::time::timeout(self.limits.hello_timeout, inbound.message()).await {
+            Ok(Ok(Some(DeskMessage { body: Some(desk_message::Body::Hello(h)) }))) => h,
+            Ok(Ok(_)) => return Err(Status::invalid_argument("the stream must open with Hello")),
+            Ok(Err(status)) => return Err(status),
+            Err(_) => return Err(Status::deadline_exceeded("no Hello within the allowed time")),
+        };
+        if hello.desk_id != cert_id {
+            tracing::warn!(cert = %cert_id, claimed = %hello.desk_id, "desk claimed another identity");
+            return Err(Status::permission_denied(format!(
+                "Hello names desk `{}` but the certificate belongs to `{cert_id}`",
+                hello.desk_id
+            )));
+        }
+        match self.store.desk(&cert_id).map_err(internal)? {
+            None => return Err(Status::permission_denied(format!("desk `{cert_id}` is not enrolled at this hub"))),
+            Some(d) if d.revoked => {
+                return Err(Status::permission_denied(format!("desk `{cert_id}` has been revoked")))
+            }
+            Some(_) => {}
+        }
+        let progress = self.store.progress(&cert_id).map_err(internal)?;
+        // Refusals the desk may have missed because an ack was lost in a crash.
+        let rejected = self
+            .store
+            .rejections(&cert_id, hello.last_acked_seq, progress.last_seq)
+            .map_err(internal)?;
+        let (tx, rx) = mpsc::channel(self.limits.max_unacked_batches + 8);
+        let welcome = Welcome { last_seq: progress.last_seq, hub_versions: None, rejected: to_wire(rejected) };
+        let _ = tx.send(Ok(msg(hub_message::Body::Welcome(welcome)))).await;
+        tracing::info!(desk_id = %cert_id, last_seq = progress.last_seq, agent = %hello.agent_version, "desk connected");
+
+        let session = Session {
+            desk_id: cert_id,
+            ingest: self.ingest.clone(),
+            connections: Arc::clone(&self.connections),
+            catalogue: Arc::clone(&self.catalogue),
+            limits: self.limits.clone(),
+            tx,
+        };
+        tokio::spawn(session.run(inbound, self.shutdown.clone()));
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+}
+
+struct Session {
+    desk_id: String,
+    ingest: Ingest,
+    connections: Arc<Connections>,
+    catalogue: Arc<Catalogue>,
+    limits: Limits,
+    tx: mpsc::Sender<Result<HubMessage, Status>>,
+}
+
+impl Session {
+    async fn run(self, mut inbound: Streaming<DeskMessage>, mut shutdown: watch::Receiver<bool>) {
+        let mut registration = self.connections.register(&self.desk_id);
+        let mut pending: FuturesOrdered<AckFuture> = FuturesOrdered::new();
+        let end: Option<Status> = loop {
+            tokio::select! {
+                biased;
+                _ = registration.kicked.changed() => {
+                    let why = registration.kicked.borrow().clone();
+                    break Some(match why {
+                        Some(Kick::Revoked) => Status::permission_denied(format!("desk `{}` has been revoked", self.desk_id)),
+                        _ => Status::aborted("replaced by a newer connection from the same desk"),
+                    });
+                }
+                _ = shutdown.changed() => break Some(Status::unavailable("the hub is shutting down; reconnect shortly")),
+                Some(done) = pending.next(), if !pending.is_empty() => {
+                    match done {
+                        Ok(Ok(outcome)) => {
+                            let ack = BatchAck { up_to_seq: outcome.up_to_seq, rejected: to_wire(outcome.rejected) };
+                            if self.tx.send(Ok(msg(hub_message::Body::Ack(ack)))).await.is_err() {
+                                break None;
+                            }
+                        }
+                        Ok(Err(e)) => break Some(Status::unavailable(e)),
+                        Err(_) => break Some(Status::unavailable("the hub is shutting down; reconnect shortly")),
+                    }
+                }
+                next = inbound.message(), if pending.len() < self.limits.max_unacked_batches => {
+                    match next {
+                        Ok(Some(DeskMessage { body: Some(desk_message::Body::Batch(batch)) })) => {
+                            match self.check(batch) {
+                                Ok(append) => match self.ingest.submit(append).await {
+                                    Ok(rx) => pending.push_back(rx),
+                                    Err(e) => break Some(Status::unavailable(e)),
+                                },
+                                Err(status) => break Some(status),
+                            }
+                        }
+                        Ok(Some(DeskMessage { body: Some(desk_message::Body::Hello(_)) })) => {
+                            break Some(Status::invalid_argument("Hello may only open the stream"));
+                        }
+                        // Push acknowledgements arrive with the push issue;
+                        // until then they are accepted and ignored.
+                        Ok(Some(_)) => {}
+                        Ok(None) => break None,
+                        Err(status) => {
+                            tracing::warn!(desk_id = %self.desk_id, code = ?status.code(), error = %status.message(), "bad frame from desk");
+                            break Some(status);
+                        }
+                    }
+                }
+            }
+        };
+        // Whatever ended the stream, batches already submitted are acknowledged
+        // if the desk is still listening, so it need not resend them.
+        while let Some(done) = pending.next().await {
+            if let Ok(Ok(outcome)) = done {
+                let ack = BatchAck { up_to_seq: outcome.up_to_seq, rejected: to_wire(outcome.rejected) };
+                let _ = self.tx.send(Ok(msg(hub_message::Body::Ack(ack)))).await;
+            }
+        }
+        if let Some(status) = end {
+            tracing::info!(desk_id = %self.desk_id, code = ?status.code(), reason = %status.message(), "desk stream ended by the hub");
+            let _ = self.tx.send(Err(status)).await;
+        } else {
+            tracing::info!(desk_id = %self.desk_id, "desk disconnected");
+        }
+        drop(registration);
+    }
+
+    /// Re-checks every record of a batch; a bad record is refused alone, a
+    /// malformed batch ends the stream.
+    fn check(&self, batch: proto::RecordBatch) -> Result<DeskAppend, Status> {
+        let n = batch.records.len();
+        if n == 0 {
+            return Err(Status::invalid_argument("empty batch"));
+        }
+        if n > self.limits.max_batch_records {
+            return Err(Status::invalid_argument(format!(
+                "batch of {n} records exceeds the limit of {} records",
+                self.limits.max_batch_records
+            )));
+        }
+        if batch.first_seq == 0 {
+            return Err(Status::invalid_argument("first_seq must be 1 or more"));
+        }
+        let last_seq = batch
+            .first_seq
+            .checked_add(n as u64 - 1)
+            .ok_or_else(|| Status::invalid_argument("sequence numbers overflow"))?;
+        let mut append = DeskAppend {
+            desk_id: self.desk_id.clone(),
+            first_seq: batch.first_seq,
+            last_seq,
+            accepted: Vec::with_capacity(n),
+            rejected: Vec::new(),
+        };
+        for (seq, record) in (batch.first_seq..).zip(batch.records) {
+            match domain::recheck(RawRecord::from(record), &self.desk_id, &self.catalogue) {
+                Ok(r) => append.accepted.push((seq, r)),
+                Err(e) => append.rejected.push((seq, e.to_string())),
+            }
+        }
+        if !append.rejected.is_empty() {
+            tracing::warn!(desk_id = %self.desk_id, rejected = append.rejected.len(), "records refused by the hub's re-check");
+        }
+        self.connections.touch(&self.desk_id);
+        Ok(append)
+    }
+}
+
+fn msg(body: hub_message::Body) -> HubMessage {
+    HubMessage { body: Some(body) }
+}
+
+fn to_wire(rejected: Vec<(u64, String)>) -> Vec<RecordRejection> {
+    rejected.into_iter().map(|(seq, reason)| RecordRejection { seq, reason }).collect()
+}
+
+fn internal(e: impl std::fmt::Display) -> Status {
+    tracing::error!(error = %e, "storage failure on the federation port");
+    Status::internal(format!("the hub could not read its store: {e}"))
+}

@@ -1,0 +1,74 @@
+//! Group commit: one writer task takes the checked batches of every desk from
+//! a bounded queue and stores as many as are waiting in one durable write, so
+//! the flush that makes them safe is paid once per group, not once per desk.
+
+use crate::storage::{AppendOutcome, DeskAppend, Store};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+type Reply = oneshot::Sender<Result<AppendOutcome, String>>;
+
+struct Job {
+    append: DeskAppend,
+    reply: Reply,
+}
+
+/// Handle the desk streams use to submit batches.
+#[derive(Clone)]
+pub struct Ingest {
+    tx: mpsc::Sender<Job>,
+}
+
+impl Ingest {
+    /// Starts the writer. `queue` bounds the batches waiting to be written,
+    /// `group_records` bounds how many records one write may carry.
+    pub fn start(store: Arc<dyn Store>, queue: usize, group_records: usize) -> (Self, tokio::task::JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(queue.max(1));
+        let handle = tokio::task::spawn_blocking(move || writer(store, rx, group_records.max(1)));
+        (Self { tx }, handle)
+    }
+
+    /// Submits a batch; the returned receiver resolves once it is durable.
+    /// Waits for room in the queue, which is how a fast desk is slowed down.
+    pub async fn submit(&self, append: DeskAppend) -> Result<oneshot::Receiver<Result<AppendOutcome, String>>, String> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Job { append, reply })
+            .await
+            .map_err(|_| "the hub is shutting down".to_string())?;
+        Ok(rx)
+    }
+}
+
+fn writer(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Job>, group_records: usize) {
+    // The queue closes once every stream has ended, so draining it to the end
+    // is what makes shutdown lose nothing that was submitted.
+    while let Some(first) = rx.blocking_recv() {
+        let mut jobs = vec![first];
+        let mut records = jobs[0].append.accepted.len();
+        while records < group_records {
+            match rx.try_recv() {
+                Ok(job) => {
+                    records += job.append.accepted.len();
+                    jobs.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        let (appends, replies): (Vec<_>, Vec<_>) = jobs.into_iter().map(|j| (j.append, j.reply)).unzip();
+        match store.append(&appends) {
+            Ok(outcomes) => {
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                    let _ = reply.send(Ok(outcome));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, batches = appends.len(), "group commit failed");
+                for reply in replies {
+                    let _ = reply.send(Err(format!("the hub could not store the batch: {e}")));
+                }
+            }
+        }
+    }
+    tracing::debug!("ingest writer drained");
+}

@@ -1,0 +1,157 @@
+//! `init` lays out a hub's data folder; `run` serves it on listeners that
+//! the caller bound (tests and the demo bind port 0) until `shutdown`
+//! resolves, then drains every stream and flushes before returning.
+
+use crate::config::{DataDir, HubConfig};
+use crate::connections::Connections;
+use crate::coordinator::CoordinatorService;
+use crate::federation::{FederationService, Limits};
+use crate::ingest::Ingest;
+use crate::pki::{self, Ca, Issued};
+use crate::storage::{SledStore, Store};
+use crate::transport::{grpc, tls};
+use anyhow::Context;
+use desk_agent::bundle::write_secret;
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+const DRAIN_GRACE: Duration = Duration::from_secs(15);
+
+/// Creates the CA, the hub's certificate, the coordinator token and the
+/// config file. Refuses a folder that already holds a hub.
+pub fn init(data: &Path, config: &HubConfig, extra_hosts: &[String]) -> anyhow::Result<()> {
+    let dir = DataDir(data.to_path_buf());
+    if data.join(crate::config::FILE_NAME).exists() {
+        anyhow::bail!("{} already holds a hub (hub.toml exists); refusing to overwrite it", data.display());
+    }
+    std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
+    let ca = Ca::create()?;
+    let mut hosts: Vec<String> = extra_hosts.to_vec();
+    if let Some((host, _)) = config.federation_addr.rsplit_once(':') {
+        let host = host.trim_matches(['[', ']']);
+        if !host.is_empty() && host != "0.0.0.0" && host != "::" {
+            hosts.push(host.to_string());
+        }
+    }
+    let server = ca.issue_server(&hosts)?;
+    std::fs::write(dir.ca_cert(), ca.cert_pem())?;
+    write_secret(&dir.ca_key(), ca.key_pem().as_bytes())?;
+    std::fs::write(dir.hub_cert(), &server.cert_pem)?;
+    write_secret(&dir.hub_key(), server.key_pem.as_bytes())?;
+    let token: String = {
+        use rand::Rng;
+        let bytes: [u8; 32] = rand::rng().random();
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    };
+    write_secret(&dir.token(), token.as_bytes())?;
+    config.save(data)?;
+    SledStore::open(&dir.store(), 8 << 20)?.flush()?;
+    Ok(())
+}
+
+pub struct Listeners {
+    pub federation: TcpListener,
+    pub coordinator: TcpListener,
+}
+
+impl Listeners {
+    pub async fn bind(config: &HubConfig) -> anyhow::Result<Self> {
+        let federation = TcpListener::bind(&config.federation_addr)
+            .await
+            .with_context(|| format!("cannot listen on federation_addr {}", config.federation_addr))?;
+        let coordinator = TcpListener::bind(&config.coordinator_addr)
+            .await
+            .with_context(|| format!("cannot listen on coordinator_addr {}", config.coordinator_addr))?;
+        Ok(Self { federation, coordinator })
+    }
+}
+
+pub fn load_ca(dir: &DataDir) -> anyhow::Result<Ca> {
+    let cert = std::fs::read_to_string(dir.ca_cert()).with_context(|| format!("cannot read {}", dir.ca_cert().display()))?;
+    let key = std::fs::read_to_string(dir.ca_key()).with_context(|| format!("cannot read {}", dir.ca_key().display()))?;
+    Ok(Ca::from_pem(&cert, &key)?)
+}
+
+pub fn open_store(dir: &DataDir, config: &HubConfig) -> anyhow::Result<SledStore> {
+    SledStore::open(&dir.store(), config.cache_mib << 20).with_context(|| {
+        format!("cannot open the hub's store in {} (is another hub running on this folder?)", dir.store().display())
+    })
+}
+
+pub async fn run(
+    data: &Path,
+    config: HubConfig,
+    listeners: Listeners,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let dir = DataDir(data.to_path_buf());
+    let ca = Arc::new(load_ca(&dir)?);
+    let server_id = Issued {
+        cert_pem: std::fs::read_to_string(dir.hub_cert()).context("cannot read hub.crt")?,
+        key_pem: std::fs::read_to_string(dir.hub_key()).context("cannot read hub.key")?,
+    };
+    let token = std::fs::read_to_string(dir.token()).context("cannot read coordinator.token")?.trim().to_string();
+    let store: Arc<dyn Store> = Arc::new(open_store(&dir, &config)?);
+    let connections = Arc::new(Connections::default());
+    let (ingest, writer) = Ingest::start(Arc::clone(&store), config.ingest_queue, config.group_records);
+    let (stop_tx, stop_rx) = watch::channel(false);
+
+    let federation = FederationService {
+        store: Arc::clone(&store),
+        ingest,
+        connections: Arc::clone(&connections),
+        catalogue: Arc::new(domain::Catalogue::seed()),
+        limits: Limits {
+            max_batch_records: config.max_batch_records,
+            max_unacked_batches: config.max_unacked_batches.max(1),
+            hello_timeout: Duration::from_secs(10),
+        },
+        shutdown: stop_rx.clone(),
+    };
+    let coordinator = CoordinatorService { store: Arc::clone(&store), ca: Arc::clone(&ca), connections };
+
+    let fed_tls = pki::server_config(ca.cert_pem(), &server_id, true)?;
+    let coord_tls = pki::server_config(ca.cert_pem(), &server_id, false)?;
+    tracing::info!(addr = %listeners.federation.local_addr()?, "federation port (mutual TLS) listening");
+    tracing::info!(addr = %listeners.coordinator.local_addr()?, "coordinator port (TLS, bearer token) listening");
+    let fed_incoming = tls::incoming(listeners.federation, fed_tls);
+    let coord_incoming = tls::incoming(listeners.coordinator, coord_tls);
+
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let fed_server = tokio::spawn(
+        grpc::federation_router(federation, config.max_message_bytes)
+            .await?
+            .serve_with_incoming_shutdown(fed_incoming, stopped(stop_rx.clone())),
+    );
+    let coord_server = tokio::spawn(
+        grpc::coordinator_router(coordinator, token)
+            .await?
+            .serve_with_incoming_shutdown(coord_incoming, stopped(stop_rx.clone())),
+    );
+
+    shutdown.await;
+    tracing::info!("shutting down: draining desk streams");
+    let _ = stop_tx.send(true);
+    for (name, server) in [("federation", fed_server), ("coordinator", coord_server)] {
+        match tokio::time::timeout(DRAIN_GRACE, server).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => tracing::warn!(server = name, error = %e, "server ended with an error"),
+            Ok(Err(e)) => tracing::warn!(server = name, error = %e, "server task failed"),
+            Err(_) => tracing::warn!(server = name, "server did not drain in time"),
+        }
+    }
+    // The writer ends once every stream has dropped its handle and the queue
+    // is empty: everything submitted is then on disk.
+    if tokio::time::timeout(DRAIN_GRACE, writer).await.is_err() {
+        tracing::warn!("ingest writer did not drain in time");
+    }
+    store.flush()?;
+    tracing::info!("hub stopped cleanly");
+    Ok(())
+}

@@ -1,0 +1,227 @@
+//! Who may talk to the hub and how much: foreign certificates, identity
+//! claims, revocation (open streams included), oversized input; and the
+//! health and reflection services every gRPC port offers to integrators.
+
+use e2e::{eventually, run, Agent, Hub};
+use proto::federation_client::FederationClient;
+use proto::{desk_message, hub_message, DeskMessage, Hello, HubMessage, RecordBatch};
+use std::path::Path;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
+use tonic::{Code, Streaming};
+
+fn bundle_field(bundle: &Path, key: &str) -> String {
+    let text = std::fs::read_to_string(bundle).expect("bundle");
+    let table: toml::Table = text.parse().expect("bundle is TOML");
+    table[key].as_str().expect("string").to_string()
+}
+
+async fn channel(hub: &Hub, bundle: &Path) -> Result<Channel, tonic::transport::Error> {
+    let tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(std::fs::read_to_string(hub.data.join("ca.crt")).expect("ca")))
+        .identity(Identity::from_pem(bundle_field(bundle, "cert_pem"), bundle_field(bundle, "key_pem")))
+        .domain_name("rete-sportelli-hub");
+    Endpoint::from_shared(format!("https://{}", hub.federation))?.tls_config(tls)?.connect().await
+}
+
+/// Opens `Sync` with a Hello naming `claimed`; returns the sender and the
+/// hub's stream, or the status the hub refused with.
+async fn open(
+    hub: &Hub,
+    bundle: &Path,
+    claimed: &str,
+) -> Result<(mpsc::Sender<DeskMessage>, Streaming<HubMessage>), tonic::Status> {
+    let ch = channel(hub, bundle).await.map_err(|e| tonic::Status::unavailable(e.to_string()))?;
+    let mut client = FederationClient::new(ch).max_encoding_message_size(64 << 20);
+    let (tx, rx) = mpsc::channel(4);
+    let hello = Hello { desk_id: claimed.into(), ..Default::default() };
+    tx.send(DeskMessage { body: Some(desk_message::Body::Hello(hello)) }).await.expect("send hello");
+    let mut inbound = client.sync(ReceiverStream::new(rx)).await?.into_inner();
+    match inbound.message().await? {
+        Some(HubMessage { body: Some(hub_message::Body::Welcome(_)) }) => Ok((tx, inbound)),
+        other => panic!("expected Welcome, got {other:?}"),
+    }
+}
+
+/// The status that ends a stream, waiting at most a few seconds for it.
+async fn end_status(inbound: &mut Streaming<HubMessage>) -> tonic::Status {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), inbound.message()).await {
+            Ok(Err(s)) => return s,
+            Ok(Ok(Some(_))) => continue,
+            Ok(Ok(None)) => panic!("stream ended without a status"),
+            Err(_) => panic!("stream was not ended by the hub"),
+        }
+    }
+}
+
+fn record(desk: &str, n: usize) -> proto::AnonymisedRecord {
+    proto::AnonymisedRecord {
+        id: uuid::Uuid::now_v7().to_string(),
+        desk_id: desk.into(),
+        week: "2026-W48".into(),
+        procedure: "permesso.rinnovo.lavoro".into(),
+        channel: "walk_in".into(),
+        language: "it".into(),
+        outcome: "answered".into(),
+        duration_band: "<15".into(),
+        notes: "x".repeat(n),
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_hub_refuses_foreign_certificates_false_identities_and_revoked_desks() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let mut hub = Hub::init(root.path());
+    hub.start().await?;
+    let a = hub.add_desk("desk-a");
+    let b = hub.add_desk("desk-b");
+
+    // A certificate from another hub's CA never gets past TLS.
+    let other_root = tempfile::tempdir()?;
+    let other = Hub::init(other_root.path());
+    let foreign = other.add_desk("desk-a");
+    let refused = open(&hub, &foreign, "desk-a").await.expect_err("foreign CA must be refused");
+    assert!(matches!(refused.code(), Code::Unavailable | Code::Unknown | Code::Internal), "{refused:?}");
+
+    // Desk A's certificate claiming to be desk B.
+    let refused = open(&hub, &a, "desk-b").await.expect_err("identity claim must be refused");
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    assert!(refused.message().contains("desk-a"), "{}", refused.message());
+
+    // Revocation ends desk B's open stream and refuses it from then on.
+    let (_tx, mut inbound) = open(&hub, &b, "desk-b").await?;
+    let out = run("hub", &["desk", "revoke", "desk-b", "--data", e2e::path(&hub.data)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let ended = end_status(&mut inbound).await;
+    assert_eq!(ended.code(), Code::PermissionDenied, "{ended:?}");
+    assert!(ended.message().contains("revoked"), "{}", ended.message());
+    let again = open(&hub, &b, "desk-b").await.expect_err("revoked desk must be refused");
+    assert_eq!(again.code(), Code::PermissionDenied);
+
+    hub.terminate()?;
+    // While the hub is stopped the CLI works on the store directly.
+    let desks: serde_json::Value = serde_json::from_str(&e2e::run_ok("hub", &["desks", "--data", e2e::path(&hub.data), "--json"]))?;
+    let b_row = desks.as_array().expect("array").iter().find(|d| d["desk_id"] == "desk-b").cloned().expect("desk-b");
+    assert_eq!(b_row["revoked"], true);
+    assert_eq!(b_row["connected"], false);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn oversized_input_is_refused_and_a_well_behaved_desk_carries_on() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let mut hub = Hub::init(root.path());
+    hub.start().await?;
+    let rogue = hub.add_desk("rogue");
+    let good_bundle = hub.add_desk("good");
+    let mut good = Agent::enroll(root.path(), "good", &good_bundle);
+    good.start().await?;
+    let mut client = good.client().await?;
+    let visit = || proto::Visit {
+        procedure: "cittadinanza.residenza".into(),
+        channel: "walk_in".into(),
+        language: "it".into(),
+        outcome: "answered".into(),
+        ..Default::default()
+    };
+    for _ in 0..100 {
+        client.record_visit(proto::RecordVisitRequest { visit: Some(visit()) }).await?;
+    }
+
+    // A message over the hub's 4 MiB limit.
+    let (tx, mut inbound) = open(&hub, &rogue, "rogue").await?;
+    let huge = RecordBatch { first_seq: 1, records: vec![record("rogue", 5 << 20)] };
+    tx.send(DeskMessage { body: Some(desk_message::Body::Batch(huge)) }).await?;
+    let ended = end_status(&mut inbound).await;
+    assert!(matches!(ended.code(), Code::ResourceExhausted | Code::OutOfRange), "{ended:?}");
+
+    // A batch over the record limit.
+    let (tx, mut inbound) = open(&hub, &rogue, "rogue").await?;
+    let many = RecordBatch { first_seq: 1, records: (0..1001).map(|_| record("rogue", 0)).collect() };
+    tx.send(DeskMessage { body: Some(desk_message::Body::Batch(many)) }).await?;
+    let ended = end_status(&mut inbound).await;
+    assert_eq!(ended.code(), Code::InvalidArgument, "{ended:?}");
+    assert!(ended.message().contains("1001") && ended.message().contains("1000"), "{}", ended.message());
+
+    // A record that fails the hub's re-check is refused alone, with a reason.
+    let (tx, mut inbound) = open(&hub, &rogue, "rogue").await?;
+    let mut bad = record("rogue", 0);
+    bad.nationality = "ZZ".into();
+    let batch = RecordBatch { first_seq: 1, records: vec![record("rogue", 0), bad] };
+    tx.send(DeskMessage { body: Some(desk_message::Body::Batch(batch)) }).await?;
+    match tokio::time::timeout(Duration::from_secs(10), inbound.message()).await?? {
+        Some(HubMessage { body: Some(hub_message::Body::Ack(ack)) }) => {
+            assert_eq!(ack.up_to_seq, 2);
+            assert_eq!(ack.rejected.len(), 1, "{ack:?}");
+            assert_eq!(ack.rejected[0].seq, 2);
+            assert!(ack.rejected[0].reason.contains("nationality"), "{}", ack.rejected[0].reason);
+        }
+        other => panic!("expected an ack, got {other:?}"),
+    }
+
+    // The good desk was never disturbed.
+    for _ in 0..100 {
+        client.record_visit(proto::RecordVisitRequest { visit: Some(visit()) }).await?;
+    }
+    eventually(Duration::from_secs(30), async || (hub.records_of("good") == Some(200)).then_some(())).await?;
+    assert_eq!(hub.records_of("rogue"), Some(1));
+    good.terminate()?;
+    hub.terminate()?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_grpc_port_answers_health_and_reflection() -> anyhow::Result<()> {
+    use tonic_health::pb::health_client::HealthClient;
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+
+    let root = tempfile::tempdir()?;
+    let mut hub = Hub::init(root.path());
+    hub.start().await?;
+    let bundle = hub.add_desk("desk-h");
+    let mut agent = Agent::enroll(root.path(), "desk-h", &bundle);
+    agent.start().await?;
+
+    let ca = std::fs::read_to_string(hub.data.join("ca.crt"))?;
+    let coordinator = Endpoint::from_shared(format!("https://{}", hub.coordinator))?
+        .tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(&ca)).domain_name("rete-sportelli-hub"))?
+        .connect()
+        .await?;
+    let federation = channel(&hub, &bundle).await?;
+    let local = Endpoint::from_shared(agent.url.clone())?.connect().await?;
+
+    for (port, ch, service) in [
+        ("federation", federation, "rete.v1.Federation"),
+        ("coordinator", coordinator, "rete.v1.Coordinator"),
+        ("desk", local, "rete.v1.Desk"),
+    ] {
+        let health = HealthClient::new(ch.clone())
+            .check(HealthCheckRequest { service: service.into() })
+            .await
+            .map_err(|s| anyhow::anyhow!("{port}: health: {s:?}"))?;
+        assert_eq!(health.into_inner().status, 1, "{port}: SERVING");
+        let req = ServerReflectionRequest { host: String::new(), message_request: Some(MessageRequest::ListServices(String::new())) };
+        let mut resp = ServerReflectionClient::new(ch)
+            .server_reflection_info(tokio_stream::iter([req]))
+            .await
+            .map_err(|s| anyhow::anyhow!("{port}: reflection: {s:?}"))?
+            .into_inner();
+        let Some(msg) = resp.message().await? else { panic!("{port}: no reflection answer") };
+        let Some(MessageResponse::ListServicesResponse(list)) = msg.message_response else { panic!("{port}: bad answer") };
+        let names: Vec<_> = list.service.iter().map(|s| s.name.as_str()).collect();
+        for expected in [service, "grpc.health.v1.Health"] {
+            assert!(names.contains(&expected), "{port}: {names:?}");
+        }
+    }
+    agent.terminate()?;
+    hub.terminate()?;
+    Ok(())
+}
