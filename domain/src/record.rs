@@ -1,0 +1,193 @@
+//! The anonymised record, the only form of a visit that is stored or sent,
+//! and its plain all-strings mirror of the wire message.
+//!
+//! `AnonymisedRecord` has private fields and no public constructor: a value
+//! of this type has passed either `anonymise` (intake at the agent) or
+//! `recheck` (a record from the wire or from storage), so holding one means
+//! it carries no personal data and every field is in its domain.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::fields::{AgeBand, Channel, DurationBand, Outcome, Sex};
+
+#[cfg(test)]
+mod tests;
+
+/// A wire record that fails the hub's re-check, naming the field and the
+/// problem. As with intake errors, the refused value is never repeated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("field `{field}`: {message}")]
+pub struct RecordError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl RecordError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+/// A visit after anonymisation. Serialises to JSON with the keys `id`,
+/// `desk_id`, `week`, `procedure`, `channel`, `language`, `outcome`,
+/// `referral`, `duration_band`, `age_band`, `sex`, `nationality`,
+/// `pseudonym`, `notes`, absent values as `null`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AnonymisedRecord {
+    id: Uuid,
+    desk_id: String,
+    week: String,
+    procedure: String,
+    channel: Channel,
+    language: String,
+    outcome: Outcome,
+    referral: Option<String>,
+    duration_band: DurationBand,
+    age_band: Option<AgeBand>,
+    sex: Option<Sex>,
+    nationality: Option<String>,
+    pseudonym: Option<String>,
+    notes: Option<String>,
+}
+
+/// The already-validated parts of a record, handed over by the anonymiser.
+pub(crate) struct RecordParts {
+    pub(crate) id: Uuid,
+    pub(crate) desk_id: String,
+    pub(crate) week: String,
+    pub(crate) procedure: String,
+    pub(crate) channel: Channel,
+    pub(crate) language: String,
+    pub(crate) outcome: Outcome,
+    pub(crate) referral: Option<String>,
+    pub(crate) duration_band: DurationBand,
+    pub(crate) age_band: Option<AgeBand>,
+    pub(crate) sex: Option<Sex>,
+    pub(crate) nationality: Option<String>,
+    pub(crate) pseudonym: Option<String>,
+    pub(crate) notes: Option<String>,
+}
+
+impl AnonymisedRecord {
+    /// Only `anonymise` and `recheck` call this, after validating every part.
+    pub(crate) fn from_parts(p: RecordParts) -> Self {
+        Self {
+            id: p.id,
+            desk_id: p.desk_id,
+            week: p.week,
+            procedure: p.procedure,
+            channel: p.channel,
+            language: p.language,
+            outcome: p.outcome,
+            referral: p.referral,
+            duration_band: p.duration_band,
+            age_band: p.age_band,
+            sex: p.sex,
+            nationality: p.nationality,
+            pseudonym: p.pseudonym,
+            notes: p.notes,
+        }
+    }
+
+    pub fn id(&self) -> Uuid {
+        self.id
+    }
+    pub fn desk_id(&self) -> &str {
+        &self.desk_id
+    }
+    /// ISO week, `YYYY-Www`.
+    pub fn week(&self) -> &str {
+        &self.week
+    }
+    pub fn procedure(&self) -> &str {
+        &self.procedure
+    }
+    pub fn channel(&self) -> Channel {
+        self.channel
+    }
+    pub fn language(&self) -> &str {
+        &self.language
+    }
+    pub fn outcome(&self) -> Outcome {
+        self.outcome
+    }
+    /// A code of `REFERRAL_OFFICES`.
+    pub fn referral(&self) -> Option<&str> {
+        self.referral.as_deref()
+    }
+    pub fn duration_band(&self) -> DurationBand {
+        self.duration_band
+    }
+    pub fn age_band(&self) -> Option<AgeBand> {
+        self.age_band
+    }
+    pub fn sex(&self) -> Option<Sex> {
+        self.sex
+    }
+    /// ISO 3166-1 alpha-2, uppercase.
+    pub fn nationality(&self) -> Option<&str> {
+        self.nationality.as_deref()
+    }
+    /// 64 lowercase hex characters (HMAC-SHA256), when pseudonyms are on.
+    pub fn pseudonym(&self) -> Option<&str> {
+        self.pseudonym.as_deref()
+    }
+    /// Scrubbed notes, when notes are on.
+    pub fn notes(&self) -> Option<&str> {
+        self.notes.as_deref()
+    }
+
+    /// The all-strings form that maps one to one onto the wire message.
+    pub fn to_raw(&self) -> RawRecord {
+        fn text(v: Option<&str>) -> String {
+            v.unwrap_or_default().to_owned()
+        }
+        RawRecord {
+            id: self.id.hyphenated().to_string(),
+            desk_id: self.desk_id.clone(),
+            week: self.week.clone(),
+            procedure: self.procedure.clone(),
+            channel: self.channel.as_str().to_owned(),
+            language: self.language.clone(),
+            outcome: self.outcome.as_str().to_owned(),
+            referral: text(self.referral()),
+            duration_band: self.duration_band.as_str().to_owned(),
+            age_band: text(self.age_band.map(AgeBand::as_str)),
+            sex: text(self.sex.map(Sex::as_str)),
+            nationality: text(self.nationality()),
+            pseudonym: text(self.pseudonym()),
+            notes: text(self.notes()),
+        }
+    }
+}
+
+/// A record as it travels: every field a string, the empty string meaning
+/// absent (as in protobuf). Nothing about it is trusted; `recheck` turns it
+/// into an `AnonymisedRecord`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RawRecord {
+    pub id: String,
+    pub desk_id: String,
+    pub week: String,
+    pub procedure: String,
+    pub channel: String,
+    pub language: String,
+    pub outcome: String,
+    pub referral: String,
+    pub duration_band: String,
+    pub age_band: String,
+    pub sex: String,
+    pub nationality: String,
+    pub pseudonym: String,
+    pub notes: String,
+}
+
+impl From<&AnonymisedRecord> for RawRecord {
+    fn from(r: &AnonymisedRecord) -> Self {
+        r.to_raw()
+    }
+}
