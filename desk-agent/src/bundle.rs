@@ -29,11 +29,17 @@ impl std::fmt::Debug for Bundle {
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
     #[error("cannot read the bundle {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path} is not an enrollment bundle: {message}")]
     Invalid { path: String, message: String },
     #[error("cannot write {path}: {source}")]
-    Write { path: String, source: std::io::Error },
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 impl Bundle {
@@ -43,19 +49,27 @@ impl Bundle {
     }
 
     pub fn from_toml(text: &str, path: &str) -> Result<Self, BundleError> {
-        toml::from_str(text).map_err(|e| BundleError::Invalid { path: path.into(), message: e.to_string() })
+        toml::from_str(text).map_err(|e| BundleError::Invalid {
+            path: path.into(),
+            message: e.to_string(),
+        })
     }
 
     pub fn read(path: &Path) -> Result<Self, BundleError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| BundleError::Read { path: shown.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| BundleError::Read {
+            path: shown.clone(),
+            source,
+        })?;
         Self::from_toml(&text, &shown)
     }
 
     /// Writes with mode 0600: the bundle holds the desk's private key.
     pub fn write(&self, path: &Path) -> Result<(), BundleError> {
-        write_secret(path, self.to_toml().as_bytes())
-            .map_err(|source| BundleError::Write { path: path.display().to_string(), source })
+        write_secret(path, self.to_toml().as_bytes()).map_err(|source| BundleError::Write {
+            path: path.display().to_string(),
+            source,
+        })
     }
 }
 

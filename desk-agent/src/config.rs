@@ -8,11 +8,17 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path} is not valid: {message}")]
     Invalid { path: PathBuf, message: String },
     #[error("cannot write {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// Reads `path` and lets `{PREFIX}{KEY}` variables from `vars` override its
@@ -24,11 +30,21 @@ pub fn load<T: DeserializeOwned>(
     prefix: &str,
     vars: impl IntoIterator<Item = (String, String)>,
 ) -> Result<T, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
-    let invalid = |message: String| ConfigError::Invalid { path: path.into(), message };
-    let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| invalid(e.to_string()))?;
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.into(),
+        source,
+    })?;
+    let invalid = |message: String| ConfigError::Invalid {
+        path: path.into(),
+        message,
+    };
+    let mut table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| invalid(e.to_string()))?;
     for (name, value) in vars {
-        let Some(key) = name.strip_prefix(prefix) else { continue };
+        let Some(key) = name.strip_prefix(prefix) else {
+            continue;
+        };
         let parsed = format!("v = {value}")
             .parse::<toml::Table>()
             .ok()
@@ -36,12 +52,22 @@ pub fn load<T: DeserializeOwned>(
             .unwrap_or(toml::Value::String(value));
         table.insert(key.to_ascii_lowercase(), parsed);
     }
-    table.try_into().map_err(|e: toml::de::Error| invalid(format!("{e} (environment overrides use the prefix {prefix})")))
+    table.try_into().map_err(|e: toml::de::Error| {
+        invalid(format!(
+            "{e} (environment overrides use the prefix {prefix})"
+        ))
+    })
 }
 
 pub fn save<T: Serialize>(path: &Path, value: &T) -> Result<(), ConfigError> {
-    let text = toml::to_string_pretty(value).map_err(|e| ConfigError::Invalid { path: path.into(), message: e.to_string() })?;
-    std::fs::write(path, text).map_err(|source| ConfigError::Write { path: path.into(), source })
+    let text = toml::to_string_pretty(value).map_err(|e| ConfigError::Invalid {
+        path: path.into(),
+        message: e.to_string(),
+    })?;
+    std::fs::write(path, text).map_err(|source| ConfigError::Write {
+        path: path.into(),
+        source,
+    })
 }
 
 /// The agent's settings, written by `enroll` to `agent.toml` in its data folder.
@@ -101,7 +127,10 @@ impl AgentConfig {
         }
     }
 
-    pub fn load(data: &Path, vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+    pub fn load(
+        data: &Path,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
         load(&data.join(FILE_NAME), ENV_PREFIX, vars)
     }
 }
@@ -113,9 +142,16 @@ mod tests {
     #[test]
     fn environment_overrides_every_key_with_typed_values() {
         let dir = tempfile::tempdir().expect("tempdir");
-        save(&dir.path().join(FILE_NAME), &AgentConfig::new("desk-1".into(), "127.0.0.1:1".into())).expect("save");
+        save(
+            &dir.path().join(FILE_NAME),
+            &AgentConfig::new("desk-1".into(), "127.0.0.1:1".into()),
+        )
+        .expect("save");
         let vars = [
-            ("RETE_AGENT_LISTEN".to_string(), "127.0.0.1:9999".to_string()),
+            (
+                "RETE_AGENT_LISTEN".to_string(),
+                "127.0.0.1:9999".to_string(),
+            ),
             ("RETE_AGENT_BATCH_RECORDS".to_string(), "42".to_string()),
             ("OTHER_VAR".to_string(), "ignored".to_string()),
         ];
@@ -128,9 +164,16 @@ mod tests {
     #[test]
     fn an_unknown_override_is_refused_with_its_name() {
         let dir = tempfile::tempdir().expect("tempdir");
-        save(&dir.path().join(FILE_NAME), &AgentConfig::new("desk-1".into(), "h:1".into())).expect("save");
-        let err = AgentConfig::load(dir.path(), [("RETE_AGENT_LISTN".to_string(), "x".to_string())])
-            .expect_err("typo must be refused");
+        save(
+            &dir.path().join(FILE_NAME),
+            &AgentConfig::new("desk-1".into(), "h:1".into()),
+        )
+        .expect("save");
+        let err = AgentConfig::load(
+            dir.path(),
+            [("RETE_AGENT_LISTN".to_string(), "x".to_string())],
+        )
+        .expect_err("typo must be refused");
         assert!(err.to_string().contains("listn"), "{err}");
     }
 }

@@ -10,7 +10,11 @@ use std::process::ExitCode;
 use tonic::transport::Channel;
 
 #[derive(Parser)]
-#[command(name = "desk-agent", version, about = "Rete Sportelli desk agent: anonymises visits at intake and ships them to the hub")]
+#[command(
+    name = "desk-agent",
+    version,
+    about = "Rete Sportelli desk agent: anonymises visits at intake and ships them to the hub"
+)]
 struct Cli {
     /// Log output: pretty or json (overrides log_format in agent.toml).
     #[arg(long, global = true, env = "RETE_AGENT_LOG_FORMAT")]
@@ -75,7 +79,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Enroll { bundle, data } => {
             let config = desk_agent::server::enroll(&bundle, &data)?;
-            println!("desk {} enrolled in {}; hub at {}", config.desk_id, data.display(), config.hub_address);
+            println!(
+                "desk {} enrolled in {}; hub at {}",
+                config.desk_id,
+                data.display(),
+                config.hub_address
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { data, listen } => {
@@ -92,7 +101,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Record { agent, file } => record(&agent, &file).await,
         Command::Status { agent, json } => {
-            let status = connect(&agent).await?.get_status(proto::GetStatusRequest {}).await.map_err(status_error)?.into_inner();
+            let status = connect(&agent)
+                .await?
+                .get_status(proto::GetStatusRequest {})
+                .await
+                .map_err(status_error)?
+                .into_inner();
             let versions = status.versions.unwrap_or_default();
             if json {
                 let quarantine: Vec<_> = status
@@ -115,7 +129,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("{}", serde_json::to_string_pretty(&out)?);
             } else {
                 println!("sportello / desk   {}", status.desk_id);
-                println!("collegato / connected   {}", if status.connected { "sì / yes" } else { "no" });
+                println!(
+                    "collegato / connected   {}",
+                    if status.connected { "sì / yes" } else { "no" }
+                );
                 println!("in attesa / pending     {}", status.pending);
                 println!("inviati / sent          {}", status.sent);
                 println!("in quarantena / quarantined {}", status.quarantined);
@@ -132,8 +149,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn load(data: &Path) -> anyhow::Result<AgentConfig> {
-    AgentConfig::load(data, std::env::vars())
-        .with_context(|| format!("{} holds no enrolled desk (run `desk-agent enroll BUNDLE --data {0}`)", data.display()))
+    AgentConfig::load(data, std::env::vars()).with_context(|| {
+        format!(
+            "{} holds no enrolled desk (run `desk-agent enroll BUNDLE --data {0}`)",
+            data.display()
+        )
+    })
 }
 
 fn status_error(s: tonic::Status) -> anyhow::Error {
@@ -141,7 +162,11 @@ fn status_error(s: tonic::Status) -> anyhow::Error {
 }
 
 async fn connect(agent: &str) -> anyhow::Result<DeskClient<Channel>> {
-    let url = if agent.contains("://") { agent.to_string() } else { format!("http://{agent}") };
+    let url = if agent.contains("://") {
+        agent.to_string()
+    } else {
+        format!("http://{agent}")
+    };
     let channel = tonic::transport::Endpoint::from_shared(url.clone())
         .with_context(|| format!("`{agent}` is not a valid agent URL"))?
         .connect()
@@ -157,7 +182,9 @@ async fn record(agent: &str, file: &str) -> anyhow::Result<ExitCode> {
     let input: Box<dyn BufRead> = if file == "-" {
         Box::new(std::io::stdin().lock())
     } else {
-        Box::new(std::io::BufReader::new(std::fs::File::open(file).with_context(|| format!("cannot open {file}"))?))
+        Box::new(std::io::BufReader::new(
+            std::fs::File::open(file).with_context(|| format!("cannot open {file}"))?,
+        ))
     };
     let mut refused = 0usize;
     for (n, line) in input.lines().enumerate() {
@@ -173,7 +200,12 @@ async fn record(agent: &str, file: &str) -> anyhow::Result<ExitCode> {
                 continue;
             }
         };
-        match client.record_visit(proto::RecordVisitRequest { visit: Some(visit.into()) }).await {
+        match client
+            .record_visit(proto::RecordVisitRequest {
+                visit: Some(visit.into()),
+            })
+            .await
+        {
             Ok(resp) => {
                 let record = resp.into_inner().record.unwrap_or_default();
                 println!("{}", record_json(&record));
@@ -185,13 +217,23 @@ async fn record(agent: &str, file: &str) -> anyhow::Result<ExitCode> {
             Err(s) => anyhow::bail!("line {}: the agent failed: {}", n + 1, s.message()),
         }
     }
-    Ok(if refused == 0 { ExitCode::SUCCESS } else { ExitCode::from(2) })
+    Ok(if refused == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
 }
 
 /// The anonymised record's JSON, with the contract's keys and `null` for an
 /// absent value.
 fn record_json(r: &proto::AnonymisedRecord) -> serde_json::Value {
-    let opt = |s: &str| if s.is_empty() { serde_json::Value::Null } else { s.into() };
+    let opt = |s: &str| {
+        if s.is_empty() {
+            serde_json::Value::Null
+        } else {
+            s.into()
+        }
+    };
     serde_json::json!({
         "id": r.id,
         "desk_id": r.desk_id,

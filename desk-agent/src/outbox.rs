@@ -60,9 +60,17 @@ fn seq_of(k: &[u8]) -> Result<u64, OutboxError> {
 
 impl Outbox {
     pub fn open(path: &Path, cache_bytes: u64) -> Result<Self, OutboxError> {
-        let db = sled::Config::new().path(path).cache_capacity(cache_bytes).open()?;
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(cache_bytes)
+            .open()?;
         let tree = db.open_tree("outbox")?;
-        Ok(Self { db, tree, intake: std::sync::Mutex::new(()), changed: Notify::new() })
+        Ok(Self {
+            db,
+            tree,
+            intake: std::sync::Mutex::new(()),
+            changed: Notify::new(),
+        })
     }
 
     fn counter(&self, name: &[u8]) -> Result<u64, OutboxError> {
@@ -96,9 +104,17 @@ impl Outbox {
     }
 
     /// Up to `max` records from `from_seq` on, in order.
-    pub fn read_from(&self, from_seq: u64, max: usize) -> Result<Vec<(u64, proto::AnonymisedRecord)>, OutboxError> {
+    pub fn read_from(
+        &self,
+        from_seq: u64,
+        max: usize,
+    ) -> Result<Vec<(u64, proto::AnonymisedRecord)>, OutboxError> {
         let mut out = Vec::new();
-        for kv in self.tree.range(key(b'o', from_seq)..key(b'o', u64::MAX)).take(max) {
+        for kv in self
+            .tree
+            .range(key(b'o', from_seq)..key(b'o', u64::MAX))
+            .take(max)
+        {
             let (k, v) = kv?;
             let rec = proto::AnonymisedRecord::decode(v.as_ref())
                 .map_err(|e| OutboxError::Corrupt(format!("record does not decode: {e}")))?;
@@ -132,7 +148,10 @@ impl Outbox {
             }
         }
         batch.insert(ACKED, &up_to.to_be_bytes());
-        batch.insert(SENT, &(self.counter(SENT)? + removed - quarantined).to_be_bytes());
+        batch.insert(
+            SENT,
+            &(self.counter(SENT)? + removed - quarantined).to_be_bytes(),
+        );
         self.tree.apply_batch(batch)?;
         Ok(())
     }
@@ -158,13 +177,25 @@ impl Outbox {
         for kv in self.tree.scan_prefix([b'q']) {
             let (k, v) = kv?;
             let corrupt = || OutboxError::Corrupt("quarantine entry is damaged".into());
-            let len = v.get(..4).and_then(|b| <[u8; 4]>::try_from(b).ok()).map(u32::from_be_bytes).ok_or_else(corrupt)? as usize;
-            let reason = v.get(4..4 + len).map(|b| String::from_utf8_lossy(b).into_owned()).ok_or_else(corrupt)?;
+            let len = v
+                .get(..4)
+                .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                .map(u32::from_be_bytes)
+                .ok_or_else(corrupt)? as usize;
+            let reason = v
+                .get(4..4 + len)
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .ok_or_else(corrupt)?;
             let record = v
                 .get(4 + len..)
                 .and_then(|b| proto::AnonymisedRecord::decode(b).ok())
                 .ok_or_else(corrupt)?;
-            out.push(Quarantined { seq: seq_of(&k)?, id: record.id.clone(), reason, record });
+            out.push(Quarantined {
+                seq: seq_of(&k)?,
+                id: record.id.clone(),
+                reason,
+                record,
+            });
         }
         Ok(out)
     }

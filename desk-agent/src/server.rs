@@ -21,7 +21,10 @@ const MAX_HUB_MESSAGE: usize = 4 * 1024 * 1024;
 pub fn enroll(bundle_path: &Path, data: &Path) -> anyhow::Result<AgentConfig> {
     let bundle = Bundle::read(bundle_path)?;
     if data.join(crate::config::FILE_NAME).exists() {
-        anyhow::bail!("{} already holds an enrolled desk (agent.toml exists)", data.display());
+        anyhow::bail!(
+            "{} already holds an enrolled desk (agent.toml exists)",
+            data.display()
+        );
     }
     std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
     std::fs::write(data.join("ca.crt"), &bundle.ca_cert_pem)?;
@@ -32,8 +35,16 @@ pub fn enroll(bundle_path: &Path, data: &Path) -> anyhow::Result<AgentConfig> {
     Ok(config)
 }
 
-pub async fn run(data: &Path, config: AgentConfig, listener: TcpListener, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-    let read = |name: &str| std::fs::read_to_string(data.join(name)).with_context(|| format!("cannot read {name} in {}", data.display()));
+pub async fn run(
+    data: &Path,
+    config: AgentConfig,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let read = |name: &str| {
+        std::fs::read_to_string(data.join(name))
+            .with_context(|| format!("cannot read {name} in {}", data.display()))
+    };
     let sync_config = SyncConfig {
         desk_id: config.desk_id.clone(),
         hub_address: config.hub_address.clone(),
@@ -46,12 +57,21 @@ pub async fn run(data: &Path, config: AgentConfig, listener: TcpListener, shutdo
         max_message_bytes: MAX_HUB_MESSAGE,
     };
     let outbox = Arc::new(
-        Outbox::open(&data.join("outbox"), config.cache_mib << 20)
-            .with_context(|| format!("cannot open the outbox in {} (is another agent running on it?)", data.display()))?,
+        Outbox::open(&data.join("outbox"), config.cache_mib << 20).with_context(|| {
+            format!(
+                "cannot open the outbox in {} (is another agent running on it?)",
+                data.display()
+            )
+        })?,
     );
     let link = Arc::new(LinkStatus::default());
     let (stop_tx, stop_rx) = watch::channel(false);
-    let syncer = tokio::spawn(sync::run(sync_config, Arc::clone(&outbox), Arc::clone(&link), stop_rx.clone()));
+    let syncer = tokio::spawn(sync::run(
+        sync_config,
+        Arc::clone(&outbox),
+        Arc::clone(&link),
+        stop_rx.clone(),
+    ));
 
     let service = DeskService {
         desk_id: config.desk_id.clone(),
@@ -73,9 +93,12 @@ pub async fn run(data: &Path, config: AgentConfig, listener: TcpListener, shutdo
             .add_service(health)
             .add_service(reflection)
             .add_service(desk)
-            .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(listener), async move {
-                let _ = stop_api.wait_for(|s| *s).await;
-            }),
+            .serve_with_incoming_shutdown(
+                tokio_stream::wrappers::TcpListenerStream::new(listener),
+                async move {
+                    let _ = stop_api.wait_for(|s| *s).await;
+                },
+            ),
     );
     shutdown.await;
     tracing::info!("shutting down: finishing requests, flushing the outbox");

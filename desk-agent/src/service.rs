@@ -30,23 +30,41 @@ fn later(what: &str) -> Status {
 
 #[tonic::async_trait]
 impl Desk for DeskService {
-    async fn record_visit(&self, req: Request<RecordVisitRequest>) -> Result<Response<RecordVisitResponse>, Status> {
+    async fn record_visit(
+        &self,
+        req: Request<RecordVisitRequest>,
+    ) -> Result<Response<RecordVisitResponse>, Status> {
         let visit = req
             .into_inner()
             .visit
             .ok_or_else(|| Status::invalid_argument("field `visit`: missing"))?;
         let visit = domain::Visit::from(visit);
-        let record = domain::anonymise(&visit, &self.desk_id, &self.catalogue, chrono::Utc::now(), uuid::Uuid::now_v7())
-            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let record = domain::anonymise(
+            &visit,
+            &self.desk_id,
+            &self.catalogue,
+            chrono::Utc::now(),
+            uuid::Uuid::now_v7(),
+        )
+        .map_err(|e| Status::invalid_argument(e.to_string()))?;
         let seq = self.outbox.append(&record).await.map_err(storage)?;
         let raw = record.to_raw();
-        Ok(Response::new(RecordVisitResponse { id: raw.id.clone(), seq, record: Some(raw.into()) }))
+        Ok(Response::new(RecordVisitResponse {
+            id: raw.id.clone(),
+            seq,
+            record: Some(raw.into()),
+        }))
     }
 
-    async fn list_procedures(&self, req: Request<ListProceduresRequest>) -> Result<Response<ListProceduresResponse>, Status> {
+    async fn list_procedures(
+        &self,
+        req: Request<ListProceduresRequest>,
+    ) -> Result<Response<ListProceduresResponse>, Status> {
         let query = req.into_inner().query;
         if query.chars().count() > 100 {
-            return Err(Status::invalid_argument("field `query`: longer than 100 characters"));
+            return Err(Status::invalid_argument(
+                "field `query`: longer than 100 characters",
+            ));
         }
         let procedures = self
             .catalogue
@@ -61,38 +79,65 @@ impl Desk for DeskService {
                 retired: false,
             })
             .collect();
-        Ok(Response::new(ListProceduresResponse { procedures, version: 0 }))
+        Ok(Response::new(ListProceduresResponse {
+            procedures,
+            version: 0,
+        }))
     }
 
-    async fn list_guidance(&self, _: Request<ListGuidanceRequest>) -> Result<Response<ListGuidanceResponse>, Status> {
+    async fn list_guidance(
+        &self,
+        _: Request<ListGuidanceRequest>,
+    ) -> Result<Response<ListGuidanceResponse>, Status> {
         Err(later("guidance"))
     }
 
-    type WatchGuidanceStream = Pin<Box<dyn futures::Stream<Item = Result<GuidanceItem, Status>> + Send>>;
+    type WatchGuidanceStream =
+        Pin<Box<dyn futures::Stream<Item = Result<GuidanceItem, Status>> + Send>>;
 
-    async fn watch_guidance(&self, _: Request<ListGuidanceRequest>) -> Result<Response<Self::WatchGuidanceStream>, Status> {
+    async fn watch_guidance(
+        &self,
+        _: Request<ListGuidanceRequest>,
+    ) -> Result<Response<Self::WatchGuidanceStream>, Status> {
         Err(later("guidance"))
     }
 
-    async fn get_template(&self, _: Request<GetTemplateRequest>) -> Result<Response<Template>, Status> {
+    async fn get_template(
+        &self,
+        _: Request<GetTemplateRequest>,
+    ) -> Result<Response<Template>, Status> {
         Err(later("templates"))
     }
 
-    async fn render_template(&self, _: Request<RenderTemplateRequest>) -> Result<Response<RenderTemplateResponse>, Status> {
+    async fn render_template(
+        &self,
+        _: Request<RenderTemplateRequest>,
+    ) -> Result<Response<RenderTemplateResponse>, Status> {
         Err(later("template rendering"))
     }
 
-    async fn propose_template(&self, _: Request<ProposeTemplateRequest>) -> Result<Response<ProposeTemplateResponse>, Status> {
+    async fn propose_template(
+        &self,
+        _: Request<ProposeTemplateRequest>,
+    ) -> Result<Response<ProposeTemplateResponse>, Status> {
         Err(later("template proposals"))
     }
 
-    async fn get_status(&self, _: Request<GetStatusRequest>) -> Result<Response<DeskStatus>, Status> {
+    async fn get_status(
+        &self,
+        _: Request<GetStatusRequest>,
+    ) -> Result<Response<DeskStatus>, Status> {
         let o = &self.outbox;
         let quarantine: Vec<QuarantinedRecord> = o
             .quarantine()
             .map_err(storage)?
             .into_iter()
-            .map(|q| QuarantinedRecord { seq: q.seq, id: q.id, reason: q.reason, record: Some(q.record) })
+            .map(|q| QuarantinedRecord {
+                seq: q.seq,
+                id: q.id,
+                reason: q.reason,
+                record: Some(q.record),
+            })
             .collect();
         Ok(Response::new(DeskStatus {
             desk_id: self.desk_id.clone(),

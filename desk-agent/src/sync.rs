@@ -28,7 +28,10 @@ impl LinkStatus {
     }
 
     pub fn last_error(&self) -> String {
-        self.last_error.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.last_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 }
 
@@ -48,7 +51,12 @@ pub struct SyncConfig {
 const BACKOFF_START: Duration = Duration::from_millis(100);
 
 /// Runs until `shutdown` turns true; then waits briefly for in-flight acks.
-pub async fn run(config: SyncConfig, outbox: Arc<Outbox>, status: Arc<LinkStatus>, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(
+    config: SyncConfig,
+    outbox: Arc<Outbox>,
+    status: Arc<LinkStatus>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut failures: u32 = 0;
     while !*shutdown.borrow() {
         match session(&config, &outbox, &status, shutdown.clone(), &mut failures).await {
@@ -102,7 +110,10 @@ async fn session(
     mut shutdown: watch::Receiver<bool>,
     failures: &mut u32,
 ) -> Result<(), String> {
-    let channel = endpoint(config)?.connect().await.map_err(|e| format!("cannot reach the hub: {e}"))?;
+    let channel = endpoint(config)?
+        .connect()
+        .await
+        .map_err(|e| format!("cannot reach the hub: {e}"))?;
     let mut client = FederationClient::new(channel)
         .max_decoding_message_size(config.max_message_bytes)
         .max_encoding_message_size(config.max_message_bytes);
@@ -114,15 +125,27 @@ async fn session(
         ..Default::default()
     };
     let send = |body| DeskMessage { body: Some(body) };
-    tx.send(send(desk_message::Body::Hello(hello))).await.map_err(|_| "stream closed")?;
-    let mut inbound = client.sync(ReceiverStream::new(rx)).await.map_err(status_text)?.into_inner();
+    tx.send(send(desk_message::Body::Hello(hello)))
+        .await
+        .map_err(|_| "stream closed")?;
+    let mut inbound = client
+        .sync(ReceiverStream::new(rx))
+        .await
+        .map_err(status_text)?
+        .into_inner();
     let welcome = match inbound.message().await.map_err(status_text)? {
-        Some(proto::HubMessage { body: Some(hub_message::Body::Welcome(w)) }) => w,
+        Some(proto::HubMessage {
+            body: Some(hub_message::Body::Welcome(w)),
+        }) => w,
         _ => return Err("the hub did not answer Hello with Welcome".into()),
     };
     let acked = outbox.acked_seq().map_err(|e| e.to_string())?;
     if welcome.last_seq < acked {
-        tracing::warn!(hub_holds = welcome.last_seq, acked, "the hub holds fewer records than it acknowledged (restored from a backup?)");
+        tracing::warn!(
+            hub_holds = welcome.last_seq,
+            acked,
+            "the hub holds fewer records than it acknowledged (restored from a backup?)"
+        );
     }
     apply_ack(outbox, welcome.last_seq, welcome.rejected)?;
     status.connected.store(true, Ordering::Relaxed);
@@ -134,11 +157,20 @@ async fn session(
     let mut in_flight: VecDeque<u64> = VecDeque::new();
     loop {
         while in_flight.len() < config.window {
-            let records = outbox.read_from(next, config.batch_records).map_err(|e| e.to_string())?;
-            let Some(&(first_seq, _)) = records.first() else { break };
+            let records = outbox
+                .read_from(next, config.batch_records)
+                .map_err(|e| e.to_string())?;
+            let Some(&(first_seq, _)) = records.first() else {
+                break;
+            };
             let last = first_seq + records.len() as u64 - 1;
-            let batch = RecordBatch { first_seq, records: records.into_iter().map(|(_, r)| r).collect() };
-            tx.send(send(desk_message::Body::Batch(batch))).await.map_err(|_| "stream closed")?;
+            let batch = RecordBatch {
+                first_seq,
+                records: records.into_iter().map(|(_, r)| r).collect(),
+            };
+            tx.send(send(desk_message::Body::Batch(batch)))
+                .await
+                .map_err(|_| "stream closed")?;
             in_flight.push_back(last);
             next = last + 1;
         }
@@ -165,11 +197,17 @@ async fn session(
 
 /// On shutdown, gives acks already on their way a moment to arrive, so the
 /// next start resends less.
-async fn drain(outbox: &Outbox, inbound: &mut tonic::Streaming<proto::HubMessage>, in_flight: &mut VecDeque<u64>) {
+async fn drain(
+    outbox: &Outbox,
+    inbound: &mut tonic::Streaming<proto::HubMessage>,
+    in_flight: &mut VecDeque<u64>,
+) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
     while !in_flight.is_empty() {
         match tokio::time::timeout_at(deadline, inbound.message()).await {
-            Ok(Ok(Some(proto::HubMessage { body: Some(hub_message::Body::Ack(ack)) }))) => {
+            Ok(Ok(Some(proto::HubMessage {
+                body: Some(hub_message::Body::Ack(ack)),
+            }))) => {
                 if apply_ack(outbox, ack.up_to_seq, ack.rejected).is_err() {
                     return;
                 }
@@ -183,7 +221,11 @@ async fn drain(outbox: &Outbox, inbound: &mut tonic::Streaming<proto::HubMessage
     }
 }
 
-fn apply_ack(outbox: &Outbox, up_to: u64, rejected: Vec<proto::RecordRejection>) -> Result<(), String> {
+fn apply_ack(
+    outbox: &Outbox,
+    up_to: u64,
+    rejected: Vec<proto::RecordRejection>,
+) -> Result<(), String> {
     let rejected: Vec<(u64, String)> = rejected.into_iter().map(|r| (r.seq, r.reason)).collect();
     for (seq, reason) in &rejected {
         tracing::warn!(seq, reason = %reason, "the hub refused a record; it is quarantined");

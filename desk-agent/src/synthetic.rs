@@ -60,8 +60,24 @@ const PROCEDURES: &[&str] = &[
 ];
 
 const CHANNELS: &[&str] = &["walk_in", "walk_in", "walk_in", "phone", "email", "online"];
-const OUTCOMES: &[&str] = &["answered", "answered", "referred", "appointment_booked", "documents_checked", "follow_up_needed", "out_of_scope"];
-const REFERRALS: &[&str] = &["questura", "prefettura_sui", "poste", "anagrafe", "asst", "inps", "cpia"];
+const OUTCOMES: &[&str] = &[
+    "answered",
+    "answered",
+    "referred",
+    "appointment_booked",
+    "documents_checked",
+    "follow_up_needed",
+    "out_of_scope",
+];
+const REFERRALS: &[&str] = &[
+    "questura",
+    "prefettura_sui",
+    "poste",
+    "anagrafe",
+    "asst",
+    "inps",
+    "cpia",
+];
 
 pub fn visit(rng: &mut impl Rng) -> Visit {
     let &(name, surname, country) = NAMES.choose(rng).unwrap_or(&NAMES[0]);
@@ -72,7 +88,11 @@ pub fn visit(rng: &mut impl Rng) -> Visit {
         .filter(|_| rng.random_bool(0.7))
         .unwrap_or("it");
     let outcome = *OUTCOMES.choose(rng).unwrap_or(&"answered");
-    let referral = if outcome == "referred" { *REFERRALS.choose(rng).unwrap_or(&"questura") } else { "" };
+    let referral = if outcome == "referred" {
+        *REFERRALS.choose(rng).unwrap_or(&"questura")
+    } else {
+        ""
+    };
     let year = rng.random_range(1955..2008);
     let month = rng.random_range(1..=12);
     let day = rng.random_range(1..=28);
@@ -84,8 +104,16 @@ pub fn visit(rng: &mut impl Rng) -> Visit {
         nationality: country.into(),
         codice_fiscale: String::new(),
         document_number: format!("Y{:08}", rng.random_range(0..100_000_000u32)),
-        phone: format!("+39 3{:02} {:07}", rng.random_range(20..99), rng.random_range(0..10_000_000u32)),
-        email: format!("{}.{}@example.org", name.to_lowercase().replace(' ', ""), rng.random_range(1..999)),
+        phone: format!(
+            "+39 3{:02} {:07}",
+            rng.random_range(20..99),
+            rng.random_range(0..10_000_000u32)
+        ),
+        email: format!(
+            "{}.{}@example.org",
+            name.to_lowercase().replace(' ', ""),
+            rng.random_range(1..999)
+        ),
         address: format!("Via Milano {}, 25126 Brescia", rng.random_range(1..200)),
         procedure: (*PROCEDURES.choose(rng).unwrap_or(&PROCEDURES[0])).into(),
         channel: (*CHANNELS.choose(rng).unwrap_or(&"walk_in")).into(),

@@ -36,18 +36,29 @@ pub struct DeskRow {
 
 fn valid_address(addr: &str) -> bool {
     match addr.rsplit_once(':') {
-        Some((host, port)) => !host.is_empty() && host.len() <= 253 && port.parse::<u16>().is_ok_and(|p| p > 0),
+        Some((host, port)) => {
+            !host.is_empty() && host.len() <= 253 && port.parse::<u16>().is_ok_and(|p| p > 0)
+        }
         None => false,
     }
 }
 
 /// Enrols a desk: issues its certificate and returns its bundle.
-pub fn add_desk(store: &dyn Store, ca: &Ca, desk_id: &str, hub_address: &str) -> Result<Bundle, AdminError> {
+pub fn add_desk(
+    store: &dyn Store,
+    ca: &Ca,
+    desk_id: &str,
+    hub_address: &str,
+) -> Result<Bundle, AdminError> {
     if !pki::valid_desk_id(desk_id) {
-        return Err(AdminError::InvalidDeskId(desk_id.chars().take(80).collect()));
+        return Err(AdminError::InvalidDeskId(
+            desk_id.chars().take(80).collect(),
+        ));
     }
     if !valid_address(hub_address) {
-        return Err(AdminError::InvalidAddress(hub_address.chars().take(260).collect()));
+        return Err(AdminError::InvalidAddress(
+            hub_address.chars().take(260).collect(),
+        ));
     }
     if store.desk(desk_id)?.is_some() {
         return Err(StorageError::DeskExists(desk_id.into()).into());
@@ -69,8 +80,14 @@ pub fn add_desk(store: &dyn Store, ca: &Ca, desk_id: &str, hub_address: &str) ->
 }
 
 /// Revokes a desk; with `connections`, its open stream is ended at once.
-pub fn revoke_desk(store: &dyn Store, connections: Option<&Connections>, desk_id: &str) -> Result<(), AdminError> {
-    let mut entry = store.desk(desk_id)?.ok_or_else(|| StorageError::UnknownDesk(desk_id.into()))?;
+pub fn revoke_desk(
+    store: &dyn Store,
+    connections: Option<&Connections>,
+    desk_id: &str,
+) -> Result<(), AdminError> {
+    let mut entry = store
+        .desk(desk_id)?
+        .ok_or_else(|| StorageError::UnknownDesk(desk_id.into()))?;
     entry.revoked = true;
     store.put_desk(&entry)?;
     if let Some(c) = connections {
@@ -79,7 +96,10 @@ pub fn revoke_desk(store: &dyn Store, connections: Option<&Connections>, desk_id
     Ok(())
 }
 
-pub fn list_desks(store: &dyn Store, connections: Option<&Connections>) -> Result<Vec<DeskRow>, AdminError> {
+pub fn list_desks(
+    store: &dyn Store,
+    connections: Option<&Connections>,
+) -> Result<Vec<DeskRow>, AdminError> {
     let mut rows = Vec::new();
     for d in store.desks()? {
         let p = store.progress(&d.desk_id)?;

@@ -32,12 +32,19 @@ pub fn dial_address(listen: &str) -> String {
 }
 
 pub async fn connect(data: &DataDir, config: &HubConfig) -> anyhow::Result<Option<Client>> {
-    let ca = std::fs::read_to_string(data.ca_cert()).with_context(|| format!("cannot read {}", data.ca_cert().display()))?;
-    let token = std::fs::read_to_string(data.token()).with_context(|| format!("cannot read {}", data.token().display()))?;
-    let tls = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(ca)).domain_name(HUB_SERVER_NAME);
-    let endpoint = Endpoint::from_shared(format!("https://{}", dial_address(&config.coordinator_addr)))?
-        .tls_config(tls)?
-        .connect_timeout(Duration::from_secs(2));
+    let ca = std::fs::read_to_string(data.ca_cert())
+        .with_context(|| format!("cannot read {}", data.ca_cert().display()))?;
+    let token = std::fs::read_to_string(data.token())
+        .with_context(|| format!("cannot read {}", data.token().display()))?;
+    let tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(ca))
+        .domain_name(HUB_SERVER_NAME);
+    let endpoint = Endpoint::from_shared(format!(
+        "https://{}",
+        dial_address(&config.coordinator_addr)
+    ))?
+    .tls_config(tls)?
+    .connect_timeout(Duration::from_secs(2));
     let channel = match endpoint.connect().await {
         Ok(c) => c,
         Err(e) => {
@@ -45,6 +52,10 @@ pub async fn connect(data: &DataDir, config: &HubConfig) -> anyhow::Result<Optio
             return Ok(None);
         }
     };
-    let bearer = Bearer(format!("Bearer {}", token.trim()).parse().context("coordinator.token is not valid text")?);
+    let bearer = Bearer(
+        format!("Bearer {}", token.trim())
+            .parse()
+            .context("coordinator.token is not valid text")?,
+    );
     Ok(Some(CoordinatorClient::with_interceptor(channel, bearer)))
 }

@@ -78,7 +78,10 @@ impl Default for HubConfig {
 }
 
 impl HubConfig {
-    pub fn load(data: &Path, vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+    pub fn load(
+        data: &Path,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
         loader::load(&data.join(FILE_NAME), ENV_PREFIX, vars)
     }
 

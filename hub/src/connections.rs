@@ -37,14 +37,21 @@ impl Connections {
     pub fn register(self: &Arc<Self>, desk_id: &str) -> Registration {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (kick, kicked) = watch::channel(None);
-        let old = self.lock_live().insert(desk_id.to_string(), Conn { id, kick });
+        let old = self
+            .lock_live()
+            .insert(desk_id.to_string(), Conn { id, kick });
         if let Some(old) = old {
             // One stream per desk: a desk that reconnects before the hub
             // noticed its old connection died must not be refused.
             let _ = old.kick.send(Some(Kick::Replaced));
         }
         self.touch(desk_id);
-        Registration { conns: Arc::clone(self), desk_id: desk_id.to_string(), id, kicked }
+        Registration {
+            conns: Arc::clone(self),
+            desk_id: desk_id.to_string(),
+            id,
+            kicked,
+        }
     }
 
     pub fn kick(&self, desk_id: &str, why: Kick) {
@@ -62,7 +69,8 @@ impl Connections {
     }
 
     pub fn touch(&self, desk_id: &str) {
-        self.lock_seen().insert(desk_id.to_string(), chrono::Utc::now());
+        self.lock_seen()
+            .insert(desk_id.to_string(), chrono::Utc::now());
     }
 
     pub fn last_seen(&self, desk_id: &str) -> Option<chrono::DateTime<chrono::Utc>> {
@@ -76,7 +84,9 @@ impl Connections {
         self.live.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn lock_seen(&self) -> std::sync::MutexGuard<'_, HashMap<String, chrono::DateTime<chrono::Utc>>> {
+    fn lock_seen(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, chrono::DateTime<chrono::Utc>>> {
         self.last_seen.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

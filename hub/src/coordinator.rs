@@ -19,7 +19,9 @@ pub struct CoordinatorService {
 }
 
 /// Checks `authorization: Bearer <token>` in constant time.
-pub fn bearer_check(token: String) -> impl FnMut(Request<()>) -> Result<Request<()>, Status> + Clone {
+pub fn bearer_check(
+    token: String,
+) -> impl FnMut(Request<()>) -> Result<Request<()>, Status> + Clone {
     move |req: Request<()>| {
         let presented = req
             .metadata()
@@ -28,11 +30,17 @@ pub fn bearer_check(token: String) -> impl FnMut(Request<()>) -> Result<Request<
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or_else(|| Status::unauthenticated("missing `authorization: Bearer <token>` (see coordinator.token in the hub's data folder)"))?;
         let same = presented.len() == token.len()
-            && presented.bytes().zip(token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+            && presented
+                .bytes()
+                .zip(token.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
         if same {
             Ok(req)
         } else {
-            Err(Status::unauthenticated("the coordinator token is not valid"))
+            Err(Status::unauthenticated(
+                "the coordinator token is not valid",
+            ))
         }
     }
 }
@@ -43,7 +51,10 @@ fn later(what: &str) -> Status {
 
 #[tonic::async_trait]
 impl Coordinator for CoordinatorService {
-    async fn list_desks(&self, _: Request<ListDesksRequest>) -> Result<Response<ListDesksResponse>, Status> {
+    async fn list_desks(
+        &self,
+        _: Request<ListDesksRequest>,
+    ) -> Result<Response<ListDesksResponse>, Status> {
         let rows = admin::list_desks(self.store.as_ref(), Some(&self.connections))?;
         let desks = rows
             .into_iter()
@@ -63,51 +74,89 @@ impl Coordinator for CoordinatorService {
         Ok(Response::new(ListDesksResponse { desks }))
     }
 
-    async fn add_desk(&self, req: Request<AddDeskRequest>) -> Result<Response<AddDeskResponse>, Status> {
+    async fn add_desk(
+        &self,
+        req: Request<AddDeskRequest>,
+    ) -> Result<Response<AddDeskResponse>, Status> {
         let req = req.into_inner();
-        let bundle = admin::add_desk(self.store.as_ref(), &self.ca, &req.desk_id, &req.hub_address)?;
+        let bundle = admin::add_desk(
+            self.store.as_ref(),
+            &self.ca,
+            &req.desk_id,
+            &req.hub_address,
+        )?;
         tracing::info!(desk_id = %req.desk_id, "desk enrolled");
-        Ok(Response::new(AddDeskResponse { bundle: bundle.to_toml().into_bytes() }))
+        Ok(Response::new(AddDeskResponse {
+            bundle: bundle.to_toml().into_bytes(),
+        }))
     }
 
-    async fn revoke_desk(&self, req: Request<RevokeDeskRequest>) -> Result<Response<RevokeDeskResponse>, Status> {
+    async fn revoke_desk(
+        &self,
+        req: Request<RevokeDeskRequest>,
+    ) -> Result<Response<RevokeDeskResponse>, Status> {
         let id = req.into_inner().desk_id;
         admin::revoke_desk(self.store.as_ref(), Some(&self.connections), &id)?;
         tracing::info!(desk_id = %id, "desk revoked");
         Ok(Response::new(RevokeDeskResponse {}))
     }
 
-    async fn publish_guidance(&self, _: Request<PublishGuidanceRequest>) -> Result<Response<PublishGuidanceResponse>, Status> {
+    async fn publish_guidance(
+        &self,
+        _: Request<PublishGuidanceRequest>,
+    ) -> Result<Response<PublishGuidanceResponse>, Status> {
         Err(later("publishing guidance"))
     }
 
-    async fn retire_guidance(&self, _: Request<RetireGuidanceRequest>) -> Result<Response<PublishGuidanceResponse>, Status> {
+    async fn retire_guidance(
+        &self,
+        _: Request<RetireGuidanceRequest>,
+    ) -> Result<Response<PublishGuidanceResponse>, Status> {
         Err(later("retiring guidance"))
     }
 
-    async fn put_template(&self, _: Request<PutTemplateRequest>) -> Result<Response<PutTemplateResponse>, Status> {
+    async fn put_template(
+        &self,
+        _: Request<PutTemplateRequest>,
+    ) -> Result<Response<PutTemplateResponse>, Status> {
         Err(later("template editing"))
     }
 
-    async fn list_proposals(&self, _: Request<ListProposalsRequest>) -> Result<Response<ListProposalsResponse>, Status> {
+    async fn list_proposals(
+        &self,
+        _: Request<ListProposalsRequest>,
+    ) -> Result<Response<ListProposalsResponse>, Status> {
         Err(later("template proposals"))
     }
 
-    async fn decide_proposal(&self, _: Request<DecideProposalRequest>) -> Result<Response<DecideProposalResponse>, Status> {
+    async fn decide_proposal(
+        &self,
+        _: Request<DecideProposalRequest>,
+    ) -> Result<Response<DecideProposalResponse>, Status> {
         Err(later("template proposals"))
     }
 
-    async fn rollout(&self, _: Request<RolloutRequest>) -> Result<Response<RolloutResponse>, Status> {
+    async fn rollout(
+        &self,
+        _: Request<RolloutRequest>,
+    ) -> Result<Response<RolloutResponse>, Status> {
         Err(later("rollout tracking"))
     }
 
-    async fn query_stats(&self, _: Request<QueryStatsRequest>) -> Result<Response<QueryStatsResponse>, Status> {
+    async fn query_stats(
+        &self,
+        _: Request<QueryStatsRequest>,
+    ) -> Result<Response<QueryStatsResponse>, Status> {
         Err(later("published statistics (with small-cell protection)"))
     }
 
-    type ExportRecordsStream = Pin<Box<dyn futures::Stream<Item = Result<AnonymisedRecord, Status>> + Send>>;
+    type ExportRecordsStream =
+        Pin<Box<dyn futures::Stream<Item = Result<AnonymisedRecord, Status>> + Send>>;
 
-    async fn export_records(&self, _: Request<ExportRecordsRequest>) -> Result<Response<Self::ExportRecordsStream>, Status> {
+    async fn export_records(
+        &self,
+        _: Request<ExportRecordsRequest>,
+    ) -> Result<Response<Self::ExportRecordsStream>, Status> {
         Err(later("record export"))
     }
 }

@@ -14,10 +14,25 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-const DESK_NAMES: &[&str] = &["centro", "nord", "sud", "est", "ovest", "carmine", "lamarmora", "sanpolo"];
+const DESK_NAMES: &[&str] = &[
+    "centro",
+    "nord",
+    "sud",
+    "est",
+    "ovest",
+    "carmine",
+    "lamarmora",
+    "sanpolo",
+];
 
-pub async fn run(desks: usize, rate: u32, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-    let tmp = tempfile::Builder::new().prefix("rete-sportelli-demo-").tempdir()?;
+pub async fn run(
+    desks: usize,
+    rate: u32,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let tmp = tempfile::Builder::new()
+        .prefix("rete-sportelli-demo-")
+        .tempdir()?;
     let hub_dir = tmp.path().join("hub");
     let listeners = Listeners {
         federation: TcpListener::bind("127.0.0.1:0").await?,
@@ -48,26 +63,45 @@ pub async fn run(desks: usize, rate: u32, shutdown: impl Future<Output = ()>) ->
             None => format!("sportello-{}", i + 1),
         };
         let resp = coordinator
-            .add_desk(proto::AddDeskRequest { desk_id: desk_id.clone(), hub_address: config.federation_addr.clone() })
+            .add_desk(proto::AddDeskRequest {
+                desk_id: desk_id.clone(),
+                hub_address: config.federation_addr.clone(),
+            })
             .await
             .map_err(|s| anyhow::anyhow!("cannot enrol {desk_id}: {}", s.message()))?;
         let bundle_path = tmp.path().join(format!("{desk_id}.bundle"));
-        Bundle::from_toml(&String::from_utf8_lossy(&resp.into_inner().bundle), "hub response")?.write(&bundle_path)?;
+        Bundle::from_toml(
+            &String::from_utf8_lossy(&resp.into_inner().bundle),
+            "hub response",
+        )?
+        .write(&bundle_path)?;
         let desk_dir = tmp.path().join(&desk_id);
         let agent_config: AgentConfig = desk_agent::server::enroll(&bundle_path, &desk_dir)?;
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let agent_url = format!("http://{}", listener.local_addr()?);
         let stop = stopped(stop_rx.clone());
-        agents.push(tokio::spawn(async move { desk_agent::server::run(&desk_dir, agent_config, listener, stop).await }));
+        agents.push(tokio::spawn(async move {
+            desk_agent::server::run(&desk_dir, agent_config, listener, stop).await
+        }));
         feeders.push(tokio::spawn(feed(agent_url, rate.max(1), stop_rx.clone())));
     }
 
     println!();
-    println!("Rete Sportelli demo: a hub and {} desks on this machine", agents.len());
+    println!(
+        "Rete Sportelli demo: a hub and {} desks on this machine",
+        agents.len()
+    );
     println!("  data folder       {}", tmp.path().display());
     println!("  federation (mTLS) {}", config.federation_addr);
-    println!("  coordinator API   https://{}  (token in {})", config.coordinator_addr, dir.token().display());
-    println!("  dashboard         not in this version yet; meanwhile: hub desks --data {} --json", hub_dir.display());
+    println!(
+        "  coordinator API   https://{}  (token in {})",
+        config.coordinator_addr,
+        dir.token().display()
+    );
+    println!(
+        "  dashboard         not in this version yet; meanwhile: hub desks --data {} --json",
+        hub_dir.display()
+    );
     println!("Press Ctrl-C to stop.\n");
 
     let mut ticker = tokio::time::interval(Duration::from_secs(2));
@@ -100,7 +134,10 @@ pub async fn run(desks: usize, rate: u32, shutdown: impl Future<Output = ()>) ->
     Ok(())
 }
 
-async fn connect_with_retry(dir: &DataDir, config: &HubConfig) -> anyhow::Result<crate::client::Client> {
+async fn connect_with_retry(
+    dir: &DataDir,
+    config: &HubConfig,
+) -> anyhow::Result<crate::client::Client> {
     for _ in 0..50 {
         if let Some(c) = crate::client::connect(dir, config).await? {
             return Ok(c);
@@ -128,7 +165,10 @@ async fn feed(agent_url: String, rate: u32, mut stop: watch::Receiver<bool>) {
             _ = stop.changed() => return,
         }
         let visit = desk_agent::synthetic::visit(&mut rng);
-        if let Err(s) = client.record_visit(proto::RecordVisitRequest { visit: Some(visit) }).await {
+        if let Err(s) = client
+            .record_visit(proto::RecordVisitRequest { visit: Some(visit) })
+            .await
+        {
             tracing::warn!(agent = %agent_url, error = %s.message(), "demo visit refused");
         }
     }

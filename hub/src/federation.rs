@@ -9,7 +9,9 @@ use crate::storage::{AppendOutcome, DeskAppend, Store};
 use domain::{Catalogue, RawRecord};
 use futures::stream::{FuturesOrdered, StreamExt};
 use proto::federation_server::Federation;
-use proto::{desk_message, hub_message, BatchAck, DeskMessage, HubMessage, RecordRejection, Welcome};
+use proto::{
+    desk_message, hub_message, BatchAck, DeskMessage, HubMessage, RecordRejection, Welcome,
+};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,17 +42,28 @@ type AckFuture = oneshot::Receiver<Result<AppendOutcome, String>>;
 impl Federation for FederationService {
     type SyncStream = Pin<Box<dyn futures::Stream<Item = Result<HubMessage, Status>> + Send>>;
 
-    async fn sync(&self, request: Request<Streaming<DeskMessage>>) -> Result<Response<Self::SyncStream>, Status> {
+    async fn sync(
+        &self,
+        request: Request<Streaming<DeskMessage>>,
+    ) -> Result<Response<Self::SyncStream>, Status> {
         let cert_id = request
             .peer_certs()
             .and_then(|certs| certs.first().and_then(|c| pki::desk_id_from_cert(c)))
-            .ok_or_else(|| Status::unauthenticated("no desk certificate was presented on this connection"))?;
+            .ok_or_else(|| {
+                Status::unauthenticated("no desk certificate was presented on this connection")
+            })?;
         let mut inbound = request.into_inner();
         let hello = match tokio::time::timeout(self.limits.hello_timeout, inbound.message()).await {
-            Ok(Ok(Some(DeskMessage { body: Some(desk_message::Body::Hello(h)) }))) => h,
+            Ok(Ok(Some(DeskMessage {
+                body: Some(desk_message::Body::Hello(h)),
+            }))) => h,
             Ok(Ok(_)) => return Err(Status::invalid_argument("the stream must open with Hello")),
             Ok(Err(status)) => return Err(status),
-            Err(_) => return Err(Status::deadline_exceeded("no Hello within the allowed time")),
+            Err(_) => {
+                return Err(Status::deadline_exceeded(
+                    "no Hello within the allowed time",
+                ))
+            }
         };
         if hello.desk_id != cert_id {
             tracing::warn!(cert = %cert_id, claimed = %hello.desk_id, "desk claimed another identity");
@@ -60,9 +73,15 @@ impl Federation for FederationService {
             )));
         }
         match self.store.desk(&cert_id).map_err(internal)? {
-            None => return Err(Status::permission_denied(format!("desk `{cert_id}` is not enrolled at this hub"))),
+            None => {
+                return Err(Status::permission_denied(format!(
+                    "desk `{cert_id}` is not enrolled at this hub"
+                )))
+            }
             Some(d) if d.revoked => {
-                return Err(Status::permission_denied(format!("desk `{cert_id}` has been revoked")))
+                return Err(Status::permission_denied(format!(
+                    "desk `{cert_id}` has been revoked"
+                )))
             }
             Some(_) => {}
         }
@@ -73,7 +92,11 @@ impl Federation for FederationService {
             .rejections(&cert_id, hello.last_acked_seq, progress.last_seq)
             .map_err(internal)?;
         let (tx, rx) = mpsc::channel(self.limits.max_unacked_batches + 8);
-        let welcome = Welcome { last_seq: progress.last_seq, hub_versions: None, rejected: to_wire(rejected) };
+        let welcome = Welcome {
+            last_seq: progress.last_seq,
+            hub_versions: None,
+            rejected: to_wire(rejected),
+        };
         let _ = tx.send(Ok(msg(hub_message::Body::Welcome(welcome)))).await;
         tracing::info!(desk_id = %cert_id, last_seq = progress.last_seq, agent = %hello.agent_version, "desk connected");
 
@@ -156,7 +179,10 @@ impl Session {
         // if the desk is still listening, so it need not resend them.
         while let Some(done) = pending.next().await {
             if let Ok(Ok(outcome)) = done {
-                let ack = BatchAck { up_to_seq: outcome.up_to_seq, rejected: to_wire(outcome.rejected) };
+                let ack = BatchAck {
+                    up_to_seq: outcome.up_to_seq,
+                    rejected: to_wire(outcome.rejected),
+                };
                 let _ = self.tx.send(Ok(msg(hub_message::Body::Ack(ack)))).await;
             }
         }
@@ -215,7 +241,10 @@ fn msg(body: hub_message::Body) -> HubMessage {
 }
 
 fn to_wire(rejected: Vec<(u64, String)>) -> Vec<RecordRejection> {
-    rejected.into_iter().map(|(seq, reason)| RecordRejection { seq, reason }).collect()
+    rejected
+        .into_iter()
+        .map(|(seq, reason)| RecordRejection { seq, reason })
+        .collect()
 }
 
 fn internal(e: impl std::fmt::Display) -> Status {

@@ -22,7 +22,11 @@ pub struct Ingest {
 impl Ingest {
     /// Starts the writer. `queue` bounds the batches waiting to be written,
     /// `group_records` bounds how many records one write may carry.
-    pub fn start(store: Arc<dyn Store>, queue: usize, group_records: usize) -> (Self, tokio::task::JoinHandle<()>) {
+    pub fn start(
+        store: Arc<dyn Store>,
+        queue: usize,
+        group_records: usize,
+    ) -> (Self, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(queue.max(1));
         let handle = tokio::task::spawn_blocking(move || writer(store, rx, group_records.max(1)));
         (Self { tx }, handle)
@@ -30,7 +34,10 @@ impl Ingest {
 
     /// Submits a batch; the returned receiver resolves once it is durable.
     /// Waits for room in the queue, which is how a fast desk is slowed down.
-    pub async fn submit(&self, append: DeskAppend) -> Result<oneshot::Receiver<Result<AppendOutcome, String>>, String> {
+    pub async fn submit(
+        &self,
+        append: DeskAppend,
+    ) -> Result<oneshot::Receiver<Result<AppendOutcome, String>>, String> {
         let (reply, rx) = oneshot::channel();
         self.tx
             .send(Job { append, reply })
@@ -55,7 +62,8 @@ fn writer(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Job>, group_records: usi
                 Err(_) => break,
             }
         }
-        let (appends, replies): (Vec<_>, Vec<_>) = jobs.into_iter().map(|j| (j.append, j.reply)).unzip();
+        let (appends, replies): (Vec<_>, Vec<_>) =
+            jobs.into_iter().map(|j| (j.append, j.reply)).unzip();
         match store.append(&appends) {
             Ok(outcomes) => {
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {

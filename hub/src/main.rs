@@ -9,7 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "hub", version, about = "Rete Sportelli hub: receives the desks' anonymised visits, keeps the counts, serves the coordinator")]
+#[command(
+    name = "hub",
+    version,
+    about = "Rete Sportelli hub: receives the desks' anonymised visits, keeps the counts, serves the coordinator"
+)]
 struct Cli {
     /// Log output: pretty or json (overrides log_format in hub.toml).
     #[arg(long, global = true, env = "RETE_HUB_LOG_FORMAT")]
@@ -112,13 +116,27 @@ fn main() -> ExitCode {
 }
 
 fn load_config(data: &Path) -> anyhow::Result<HubConfig> {
-    HubConfig::load(data, std::env::vars()).with_context(|| format!("{} is not a hub data folder (run `hub init --data {0}`)", data.display()))
+    HubConfig::load(data, std::env::vars()).with_context(|| {
+        format!(
+            "{} is not a hub data folder (run `hub init --data {0}`)",
+            data.display()
+        )
+    })
 }
 
 async fn dispatch(cli: Cli) -> anyhow::Result<()> {
-    let format = |c: &HubConfig| cli.log_format.clone().unwrap_or_else(|| c.log_format.clone());
+    let format = |c: &HubConfig| {
+        cli.log_format
+            .clone()
+            .unwrap_or_else(|| c.log_format.clone())
+    };
     match cli.command {
-        Command::Init { data, federation_addr, coordinator_addr, hosts } => {
+        Command::Init {
+            data,
+            federation_addr,
+            coordinator_addr,
+            hosts,
+        } => {
             desk_agent::telemetry::init(cli.log_format.as_deref().unwrap_or("pretty"));
             let mut config = HubConfig::default();
             if let Some(a) = federation_addr {
@@ -131,7 +149,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             println!("hub initialised in {}", data.display());
             Ok(())
         }
-        Command::Serve { data, federation_addr, coordinator_addr } => {
+        Command::Serve {
+            data,
+            federation_addr,
+            coordinator_addr,
+        } => {
             let mut config = load_config(&data)?;
             desk_agent::telemetry::init(&format(&config));
             if let Some(a) = federation_addr {
@@ -146,7 +168,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Desk { command } => {
             desk_agent::telemetry::init(cli.log_format.as_deref().unwrap_or("pretty"));
             match command {
-                DeskCommand::Add { desk_id, data, hub_address, out } => desk_add(&data, &desk_id, &hub_address, &out).await,
+                DeskCommand::Add {
+                    desk_id,
+                    data,
+                    hub_address,
+                    out,
+                } => desk_add(&data, &desk_id, &hub_address, &out).await,
                 DeskCommand::Revoke { desk_id, data } => desk_revoke(&data, &desk_id).await,
             }
         }
@@ -156,9 +183,15 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&rows)?);
             } else {
-                println!("{:<24} {:<10} {:>10} {:>10} {:>8}", "desk", "connected", "records", "last_seq", "revoked");
+                println!(
+                    "{:<24} {:<10} {:>10} {:>10} {:>8}",
+                    "desk", "connected", "records", "last_seq", "revoked"
+                );
                 for r in rows {
-                    println!("{:<24} {:<10} {:>10} {:>10} {:>8}", r.desk_id, r.connected, r.records, r.last_seq, r.revoked);
+                    println!(
+                        "{:<24} {:<10} {:>10} {:>10} {:>8}",
+                        r.desk_id, r.connected, r.records, r.last_seq, r.revoked
+                    );
                 }
             }
             Ok(())
@@ -170,7 +203,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
-                println!("records {}  counted {}  ids {}  problems {}", v.records, v.counted, v.ids, v.problems.len());
+                println!(
+                    "records {}  counted {}  ids {}  problems {}",
+                    v.records,
+                    v.counted,
+                    v.ids,
+                    v.problems.len()
+                );
                 for p in &v.problems {
                     println!("  {p}");
                 }
@@ -194,10 +233,14 @@ async fn desk_add(data: &Path, desk_id: &str, hub_address: &str, out: &Path) -> 
     let bundle = match hub::client::connect(&dir, &config).await? {
         Some(mut client) => {
             let resp = client
-                .add_desk(proto::AddDeskRequest { desk_id: desk_id.into(), hub_address: hub_address.into() })
+                .add_desk(proto::AddDeskRequest {
+                    desk_id: desk_id.into(),
+                    hub_address: hub_address.into(),
+                })
                 .await
                 .map_err(|s| anyhow::anyhow!("{}", s.message()))?;
-            let text = String::from_utf8(resp.into_inner().bundle).context("the hub sent a bundle that is not text")?;
+            let text = String::from_utf8(resp.into_inner().bundle)
+                .context("the hub sent a bundle that is not text")?;
             desk_agent::bundle::Bundle::from_toml(&text, "response")?
         }
         None => {
@@ -207,7 +250,10 @@ async fn desk_add(data: &Path, desk_id: &str, hub_address: &str, out: &Path) -> 
         }
     };
     bundle.write(out)?;
-    println!("desk {desk_id} enrolled; bundle written to {} (keep it secret)", out.display());
+    println!(
+        "desk {desk_id} enrolled; bundle written to {} (keep it secret)",
+        out.display()
+    );
     Ok(())
 }
 
@@ -217,7 +263,9 @@ async fn desk_revoke(data: &Path, desk_id: &str) -> anyhow::Result<()> {
     match hub::client::connect(&dir, &config).await? {
         Some(mut client) => {
             client
-                .revoke_desk(proto::RevokeDeskRequest { desk_id: desk_id.into() })
+                .revoke_desk(proto::RevokeDeskRequest {
+                    desk_id: desk_id.into(),
+                })
                 .await
                 .map_err(|s| anyhow::anyhow!("{}", s.message()))?;
         }
@@ -235,7 +283,10 @@ async fn desks(data: &Path) -> anyhow::Result<Vec<DeskRow>> {
     let dir = DataDir(data.to_path_buf());
     match hub::client::connect(&dir, &config).await? {
         Some(mut client) => {
-            let resp = client.list_desks(proto::ListDesksRequest {}).await.map_err(|s| anyhow::anyhow!("{}", s.message()))?;
+            let resp = client
+                .list_desks(proto::ListDesksRequest {})
+                .await
+                .map_err(|s| anyhow::anyhow!("{}", s.message()))?;
             Ok(resp
                 .into_inner()
                 .desks

@@ -26,7 +26,10 @@ const DRAIN_GRACE: Duration = Duration::from_secs(15);
 pub fn init(data: &Path, config: &HubConfig, extra_hosts: &[String]) -> anyhow::Result<()> {
     let dir = DataDir(data.to_path_buf());
     if data.join(crate::config::FILE_NAME).exists() {
-        anyhow::bail!("{} already holds a hub (hub.toml exists); refusing to overwrite it", data.display());
+        anyhow::bail!(
+            "{} already holds a hub (hub.toml exists); refusing to overwrite it",
+            data.display()
+        );
     }
     std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
     let ca = Ca::create()?;
@@ -62,23 +65,41 @@ impl Listeners {
     pub async fn bind(config: &HubConfig) -> anyhow::Result<Self> {
         let federation = TcpListener::bind(&config.federation_addr)
             .await
-            .with_context(|| format!("cannot listen on federation_addr {}", config.federation_addr))?;
+            .with_context(|| {
+                format!(
+                    "cannot listen on federation_addr {}",
+                    config.federation_addr
+                )
+            })?;
         let coordinator = TcpListener::bind(&config.coordinator_addr)
             .await
-            .with_context(|| format!("cannot listen on coordinator_addr {}", config.coordinator_addr))?;
-        Ok(Self { federation, coordinator })
+            .with_context(|| {
+                format!(
+                    "cannot listen on coordinator_addr {}",
+                    config.coordinator_addr
+                )
+            })?;
+        Ok(Self {
+            federation,
+            coordinator,
+        })
     }
 }
 
 pub fn load_ca(dir: &DataDir) -> anyhow::Result<Ca> {
-    let cert = std::fs::read_to_string(dir.ca_cert()).with_context(|| format!("cannot read {}", dir.ca_cert().display()))?;
-    let key = std::fs::read_to_string(dir.ca_key()).with_context(|| format!("cannot read {}", dir.ca_key().display()))?;
+    let cert = std::fs::read_to_string(dir.ca_cert())
+        .with_context(|| format!("cannot read {}", dir.ca_cert().display()))?;
+    let key = std::fs::read_to_string(dir.ca_key())
+        .with_context(|| format!("cannot read {}", dir.ca_key().display()))?;
     Ok(Ca::from_pem(&cert, &key)?)
 }
 
 pub fn open_store(dir: &DataDir, config: &HubConfig) -> anyhow::Result<SledStore> {
     SledStore::open(&dir.store(), config.cache_mib << 20).with_context(|| {
-        format!("cannot open the hub's store in {} (is another hub running on this folder?)", dir.store().display())
+        format!(
+            "cannot open the hub's store in {} (is another hub running on this folder?)",
+            dir.store().display()
+        )
     })
 }
 
@@ -94,10 +115,17 @@ pub async fn run(
         cert_pem: std::fs::read_to_string(dir.hub_cert()).context("cannot read hub.crt")?,
         key_pem: std::fs::read_to_string(dir.hub_key()).context("cannot read hub.key")?,
     };
-    let token = std::fs::read_to_string(dir.token()).context("cannot read coordinator.token")?.trim().to_string();
+    let token = std::fs::read_to_string(dir.token())
+        .context("cannot read coordinator.token")?
+        .trim()
+        .to_string();
     let store: Arc<dyn Store> = Arc::new(open_store(&dir, &config)?);
     let connections = Arc::new(Connections::default());
-    let (ingest, writer) = Ingest::start(Arc::clone(&store), config.ingest_queue, config.group_records);
+    let (ingest, writer) = Ingest::start(
+        Arc::clone(&store),
+        config.ingest_queue,
+        config.group_records,
+    );
     let (stop_tx, stop_rx) = watch::channel(false);
 
     let federation = FederationService {
@@ -112,7 +140,11 @@ pub async fn run(
         },
         shutdown: stop_rx.clone(),
     };
-    let coordinator = CoordinatorService { store: Arc::clone(&store), ca: Arc::clone(&ca), connections };
+    let coordinator = CoordinatorService {
+        store: Arc::clone(&store),
+        ca: Arc::clone(&ca),
+        connections,
+    };
 
     let fed_tls = pki::server_config(ca.cert_pem(), &server_id, true)?;
     let coord_tls = pki::server_config(ca.cert_pem(), &server_id, false)?;
@@ -141,7 +173,9 @@ pub async fn run(
     for (name, server) in [("federation", fed_server), ("coordinator", coord_server)] {
         match tokio::time::timeout(DRAIN_GRACE, server).await {
             Ok(Ok(Ok(()))) => {}
-            Ok(Ok(Err(e))) => tracing::warn!(server = name, error = %e, "server ended with an error"),
+            Ok(Ok(Err(e))) => {
+                tracing::warn!(server = name, error = %e, "server ended with an error")
+            }
             Ok(Err(e)) => tracing::warn!(server = name, error = %e, "server task failed"),
             Err(_) => tracing::warn!(server = name, "server did not drain in time"),
         }

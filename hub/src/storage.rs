@@ -103,7 +103,12 @@ pub trait Store: Send + Sync + 'static {
     fn flush(&self) -> Result<(), StorageError>;
     fn progress(&self, desk_id: &str) -> Result<DeskProgress, StorageError>;
     /// Refusals stored for this desk with a sequence in `(after, up_to]`.
-    fn rejections(&self, desk_id: &str, after: u64, up_to: u64) -> Result<Vec<(u64, String)>, StorageError>;
+    fn rejections(
+        &self,
+        desk_id: &str,
+        after: u64,
+        up_to: u64,
+    ) -> Result<Vec<(u64, String)>, StorageError>;
     fn counts(&self) -> Result<Vec<CountCell>, StorageError>;
     fn records(&self, desk_id: &str) -> Result<Vec<(u64, domain::RawRecord)>, StorageError>;
     fn verify(&self) -> Result<Verification, StorageError>;

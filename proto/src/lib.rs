@@ -7,7 +7,8 @@ pub mod v1 {
 }
 
 /// Encoded `FileDescriptorSet` of the contract, for server reflection.
-pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/rete_descriptor.bin"));
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/rete_descriptor.bin"));
 
 pub use v1::*;
 

@@ -14,16 +14,31 @@ pub fn bin_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let exe = std::env::current_exe().expect("test executable path");
-        let dir = exe.parent().and_then(Path::parent).expect("target profile folder").to_path_buf();
+        let dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target profile folder")
+            .to_path_buf();
         let release = dir.file_name().is_some_and(|n| n == "release");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
-        cmd.args(["build", "--quiet", "-p", "hub", "-p", "desk-agent", "--bins"]);
+        cmd.args([
+            "build",
+            "--quiet",
+            "-p",
+            "hub",
+            "-p",
+            "desk-agent",
+            "--bins",
+        ]);
         if release {
             cmd.arg("--release");
         }
         let status = cmd.status().expect("run cargo build for the binaries");
-        assert!(status.success(), "building the hub and desk-agent binaries failed");
+        assert!(
+            status.success(),
+            "building the hub and desk-agent binaries failed"
+        );
         dir
     })
 }
@@ -34,7 +49,11 @@ pub fn bin(name: &str) -> PathBuf {
 
 /// Runs a CLI command to completion.
 pub fn run(name: &str, args: &[&str]) -> Output {
-    Command::new(bin(name)).args(args).env("RUST_LOG", "warn").output().expect("spawn CLI")
+    Command::new(bin(name))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("spawn CLI")
 }
 
 pub fn run_ok(name: &str, args: &[&str]) -> String {
@@ -54,7 +73,10 @@ pub fn free_addr() -> String {
 }
 
 /// Polls `f` until it returns `Some`, for at most `limit`.
-pub async fn eventually<T>(limit: Duration, mut f: impl AsyncFnMut() -> Option<T>) -> anyhow::Result<T> {
+pub async fn eventually<T>(
+    limit: Duration,
+    mut f: impl AsyncFnMut() -> Option<T>,
+) -> anyhow::Result<T> {
     let start = Instant::now();
     loop {
         if let Some(v) = f().await {
@@ -76,7 +98,10 @@ pub struct Proc {
 
 impl Proc {
     fn spawn(name: &str, args: &[&str], log: PathBuf) -> anyhow::Result<Self> {
-        let file = std::fs::OpenOptions::new().create(true).append(true).open(&log)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)?;
         let child = Command::new(bin(name))
             .args(args)
             .env("RUST_LOG", "info")
@@ -85,7 +110,10 @@ impl Proc {
             .stderr(file)
             .spawn()
             .with_context(|| format!("spawn {name}"))?;
-        Ok(Self { child: Some(child), log })
+        Ok(Self {
+            child: Some(child),
+            log,
+        })
     }
 
     pub fn kill(&mut self) {
@@ -139,17 +167,42 @@ impl Hub {
         let (federation, coordinator) = (free_addr(), free_addr());
         run_ok(
             "hub",
-            &["init", "--data", path(&data), "--federation-addr", &federation, "--coordinator-addr", &coordinator],
+            &[
+                "init",
+                "--data",
+                path(&data),
+                "--federation-addr",
+                &federation,
+                "--coordinator-addr",
+                &coordinator,
+            ],
         );
-        Self { data, federation, coordinator, proc: None, starts: 0 }
+        Self {
+            data,
+            federation,
+            coordinator,
+            proc: None,
+            starts: 0,
+        }
     }
 
     pub async fn start(&mut self) -> anyhow::Result<()> {
         self.starts += 1;
-        let log = self.data.parent().unwrap_or(&self.data).join(format!("hub-{}.log", self.starts));
-        self.proc = Some(Proc::spawn("hub", &["serve", "--data", path(&self.data)], log)?);
+        let log = self
+            .data
+            .parent()
+            .unwrap_or(&self.data)
+            .join(format!("hub-{}.log", self.starts));
+        self.proc = Some(Proc::spawn(
+            "hub",
+            &["serve", "--data", path(&self.data)],
+            log,
+        )?);
         let addr = self.coordinator.clone();
-        eventually(Duration::from_secs(20), async || tokio::net::TcpStream::connect(&addr).await.ok()).await?;
+        eventually(Duration::from_secs(20), async || {
+            tokio::net::TcpStream::connect(&addr).await.ok()
+        })
+        .await?;
         Ok(())
     }
 
@@ -168,10 +221,24 @@ impl Hub {
 
     /// Enrols a desk through the CLI and returns its bundle path.
     pub fn add_desk(&self, desk_id: &str) -> PathBuf {
-        let out = self.data.parent().unwrap_or(&self.data).join(format!("{desk_id}.bundle"));
+        let out = self
+            .data
+            .parent()
+            .unwrap_or(&self.data)
+            .join(format!("{desk_id}.bundle"));
         run_ok(
             "hub",
-            &["desk", "add", desk_id, "--data", path(&self.data), "--hub-address", &self.federation, "--out", path(&out)],
+            &[
+                "desk",
+                "add",
+                desk_id,
+                "--data",
+                path(&self.data),
+                "--hub-address",
+                &self.federation,
+                "--out",
+                path(&out),
+            ],
         );
         out
     }
@@ -203,17 +270,44 @@ pub struct Agent {
 impl Agent {
     pub fn enroll(root: &Path, desk_id: &str, bundle: &Path) -> Self {
         let data = root.join(desk_id);
-        run_ok("desk-agent", &["enroll", path(bundle), "--data", path(&data)]);
+        run_ok(
+            "desk-agent",
+            &["enroll", path(bundle), "--data", path(&data)],
+        );
         let listen = free_addr();
-        Self { desk_id: desk_id.into(), data, url: format!("http://{listen}"), listen, proc: None, starts: 0 }
+        Self {
+            desk_id: desk_id.into(),
+            data,
+            url: format!("http://{listen}"),
+            listen,
+            proc: None,
+            starts: 0,
+        }
     }
 
     pub async fn start(&mut self) -> anyhow::Result<()> {
         self.starts += 1;
-        let log = self.data.parent().unwrap_or(&self.data).join(format!("{}-{}.log", self.desk_id, self.starts));
-        self.proc = Some(Proc::spawn("desk-agent", &["serve", "--data", path(&self.data), "--listen", &self.listen], log)?);
+        let log = self
+            .data
+            .parent()
+            .unwrap_or(&self.data)
+            .join(format!("{}-{}.log", self.desk_id, self.starts));
+        self.proc = Some(Proc::spawn(
+            "desk-agent",
+            &[
+                "serve",
+                "--data",
+                path(&self.data),
+                "--listen",
+                &self.listen,
+            ],
+            log,
+        )?);
         let addr = self.listen.clone();
-        eventually(Duration::from_secs(20), async || tokio::net::TcpStream::connect(&addr).await.ok()).await?;
+        eventually(Duration::from_secs(20), async || {
+            tokio::net::TcpStream::connect(&addr).await.ok()
+        })
+        .await?;
         Ok(())
     }
 
@@ -230,7 +324,9 @@ impl Agent {
         }
     }
 
-    pub async fn client(&self) -> anyhow::Result<proto::desk_client::DeskClient<tonic::transport::Channel>> {
+    pub async fn client(
+        &self,
+    ) -> anyhow::Result<proto::desk_client::DeskClient<tonic::transport::Channel>> {
         Ok(proto::desk_client::DeskClient::connect(self.url.clone()).await?)
     }
 
@@ -249,7 +345,9 @@ pub fn files_containing(root: &Path, needle: &[u8]) -> Vec<PathBuf> {
     let mut hits = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {

@@ -23,8 +23,17 @@ fn visit(desk: usize, i: usize) -> proto::Visit {
 }
 
 fn desk_agent_free_visit(i: usize) -> proto::Visit {
-    let procedures = ["permesso.rinnovo.lavoro", "ricongiungimento.nulla_osta", "cittadinanza.residenza"];
-    let outcomes = ["answered", "referred", "appointment_booked", "documents_checked"];
+    let procedures = [
+        "permesso.rinnovo.lavoro",
+        "ricongiungimento.nulla_osta",
+        "cittadinanza.residenza",
+    ];
+    let outcomes = [
+        "answered",
+        "referred",
+        "appointment_booked",
+        "documents_checked",
+    ];
     proto::Visit {
         birth_date: format!("19{:02}-0{}-1{}", 60 + i % 40, 1 + i % 9, i % 10),
         sex: if i % 2 == 0 { "F" } else { "M" }.into(),
@@ -33,7 +42,11 @@ fn desk_agent_free_visit(i: usize) -> proto::Visit {
         channel: ["walk_in", "phone", "email", "online"][i % 4].into(),
         language: ["it", "ar", "ur", "zh"][i % 4].into(),
         outcome: outcomes[i % 4].into(),
-        referral: if i % 4 == 1 { "questura".into() } else { String::new() },
+        referral: if i % 4 == 1 {
+            "questura".into()
+        } else {
+            String::new()
+        },
         minutes: (i % 80) as u32,
         ..Default::default()
     }
@@ -41,12 +54,21 @@ fn desk_agent_free_visit(i: usize) -> proto::Visit {
 
 /// Records visits `range` at one agent, several in flight at once; every
 /// call must be acknowledged.
-async fn record(agent_url: String, desk: usize, range: std::ops::Range<usize>) -> anyhow::Result<()> {
+async fn record(
+    agent_url: String,
+    desk: usize,
+    range: std::ops::Range<usize>,
+) -> anyhow::Result<()> {
     let client = proto::desk_client::DeskClient::connect(agent_url).await?;
     let results: Vec<_> = stream::iter(range)
         .map(|i| {
             let mut c = client.clone();
-            async move { c.record_visit(proto::RecordVisitRequest { visit: Some(visit(desk, i)) }).await }
+            async move {
+                c.record_visit(proto::RecordVisitRequest {
+                    visit: Some(visit(desk, i)),
+                })
+                .await
+            }
         })
         .buffer_unordered(CONCURRENCY)
         .collect()
@@ -58,7 +80,8 @@ async fn record(agent_url: String, desk: usize, range: std::ops::Range<usize>) -
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn every_acknowledged_visit_reaches_the_hub_exactly_once_across_kills() -> anyhow::Result<()> {
+async fn every_acknowledged_visit_reaches_the_hub_exactly_once_across_kills() -> anyhow::Result<()>
+{
     let root = tempfile::tempdir()?;
     let mut hub = Hub::init(root.path());
     hub.start().await?;
@@ -72,7 +95,9 @@ async fn every_acknowledged_visit_reaches_the_hub_exactly_once_across_kills() ->
     }
 
     // Desks 1 and 2 record all their visits while the hub is killed twice.
-    let steady: Vec<_> = (1..3).map(|d| tokio::spawn(record(agents[d].url.clone(), d, 0..PER_DESK))).collect();
+    let steady: Vec<_> = (1..3)
+        .map(|d| tokio::spawn(record(agents[d].url.clone(), d, 0..PER_DESK)))
+        .collect();
     // Desk 0 records half, is killed with records still in its outbox and
     // on the wire, restarts and records the rest.
     record(agents[0].url.clone(), 0, 0..PER_DESK / 2).await?;
@@ -93,7 +118,10 @@ async fn every_acknowledged_visit_reaches_the_hub_exactly_once_across_kills() ->
 
     for a in &agents {
         let id = a.desk_id.clone();
-        eventually(Duration::from_secs(120), async || (hub.records_of(&id) == Some(PER_DESK as u64)).then_some(())).await?;
+        eventually(Duration::from_secs(120), async || {
+            (hub.records_of(&id) == Some(PER_DESK as u64)).then_some(())
+        })
+        .await?;
         let status = eventually(Duration::from_secs(30), async || {
             let s = a.status();
             (s["pending"] == 0).then_some(s)
@@ -114,13 +142,20 @@ async fn every_acknowledged_visit_reaches_the_hub_exactly_once_across_kills() ->
         a.terminate()?;
     }
     hub.terminate()?;
-    let verify: serde_json::Value = serde_json::from_str(&run_ok("hub", &["verify", "--data", path(&hub.data), "--json"]))?;
+    let verify: serde_json::Value = serde_json::from_str(&run_ok(
+        "hub",
+        &["verify", "--data", path(&hub.data), "--json"],
+    ))?;
     assert_eq!(verify["records"], 30_000, "{verify}");
     assert_eq!(verify["counted"], 30_000, "{verify}");
     assert_eq!(verify["ids"], 30_000, "{verify}");
     assert_eq!(verify["problems"], serde_json::json!([]), "{verify}");
     for d in 0..3 {
-        assert_eq!(verify["per_desk"][format!("desk-{d}")], PER_DESK as u64, "{verify}");
+        assert_eq!(
+            verify["per_desk"][format!("desk-{d}")],
+            PER_DESK as u64,
+            "{verify}"
+        );
     }
 
     // Personal data never reached a disk or a log, on either side.
@@ -128,7 +163,15 @@ async fn every_acknowledged_visit_reaches_the_hub_exactly_once_across_kills() ->
     for d in 0..3 {
         for &i in &sample {
             let v = visit(d, i);
-            for needle in [&v.name, &v.surname, &v.email, &v.phone, &v.document_number, &v.address, &v.birth_date] {
+            for needle in [
+                &v.name,
+                &v.surname,
+                &v.email,
+                &v.phone,
+                &v.document_number,
+                &v.address,
+                &v.birth_date,
+            ] {
                 let hits = files_containing(root.path(), needle.as_bytes());
                 assert!(hits.is_empty(), "{needle:?} found in {hits:?}");
             }

@@ -14,7 +14,7 @@
 //! | `c` | dimension values joined by 0x1f | count (u64 BE) |
 
 use super::{
-    AppendOutcome, CountCell, DeskAppend, DeskEntry, DeskProgress, Store, StorageError,
+    AppendOutcome, CountCell, DeskAppend, DeskEntry, DeskProgress, StorageError, Store,
     Verification, COUNT_DIMENSIONS,
 };
 use domain::RawRecord;
@@ -105,7 +105,9 @@ fn decode_u64(bytes: &[u8]) -> Result<u64, StorageError> {
 
 fn decode_progress(bytes: &[u8]) -> Result<DeskProgress, StorageError> {
     if bytes.len() != 24 {
-        return Err(StorageError::Corrupt("desk progress is not 24 bytes".into()));
+        return Err(StorageError::Corrupt(
+            "desk progress is not 24 bytes".into(),
+        ));
     }
     Ok(DeskProgress {
         last_seq: decode_u64(&bytes[..8])?,
@@ -168,7 +170,10 @@ impl Store for SledStore {
             };
             if b.last_seq <= p.last_seq {
                 resent.push(outcomes.len());
-                outcomes.push(AppendOutcome { up_to_seq: b.last_seq, rejected: Vec::new() });
+                outcomes.push(AppendOutcome {
+                    up_to_seq: b.last_seq,
+                    rejected: Vec::new(),
+                });
                 continue;
             }
             if b.first_seq > p.last_seq.saturating_add(1) {
@@ -204,7 +209,10 @@ impl Store for SledStore {
             rejected.sort_unstable_by_key(|(s, _)| *s);
             next.last_seq = b.last_seq;
             progress.insert(&b.desk_id, next);
-            outcomes.push(AppendOutcome { up_to_seq: b.last_seq, rejected });
+            outcomes.push(AppendOutcome {
+                up_to_seq: b.last_seq,
+                rejected,
+            });
         }
 
         for (desk_id, p) in &progress {
@@ -222,7 +230,8 @@ impl Store for SledStore {
 
         for i in resent {
             let b = &batches[i];
-            outcomes[i].rejected = self.rejections(&b.desk_id, b.first_seq.saturating_sub(1), b.last_seq)?;
+            outcomes[i].rejected =
+                self.rejections(&b.desk_id, b.first_seq.saturating_sub(1), b.last_seq)?;
         }
         Ok(outcomes)
     }
@@ -239,7 +248,12 @@ impl Store for SledStore {
         }
     }
 
-    fn rejections(&self, desk_id: &str, after: u64, up_to: u64) -> Result<Vec<(u64, String)>, StorageError> {
+    fn rejections(
+        &self,
+        desk_id: &str,
+        after: u64,
+        up_to: u64,
+    ) -> Result<Vec<(u64, String)>, StorageError> {
         if up_to <= after {
             return Ok(Vec::new());
         }
@@ -262,9 +276,14 @@ impl Store for SledStore {
                 .map(|s| String::from_utf8_lossy(s).into_owned())
                 .collect();
             if values.len() != COUNT_DIMENSIONS.len() {
-                return Err(StorageError::Corrupt("counts key has the wrong arity".into()));
+                return Err(StorageError::Corrupt(
+                    "counts key has the wrong arity".into(),
+                ));
             }
-            cells.push(CountCell { values, count: decode_u64(&v)? });
+            cells.push(CountCell {
+                values,
+                count: decode_u64(&v)?,
+            });
         }
         Ok(cells)
     }
@@ -290,7 +309,8 @@ impl Store for SledStore {
             *v.per_desk.entry(raw.desk_id.clone()).or_default() += 1;
             let prev = last.insert(raw.desk_id.clone(), seq).unwrap_or(0);
             if seq <= prev {
-                v.problems.push(format!("desk {}: sequence {seq} out of order", raw.desk_id));
+                v.problems
+                    .push(format!("desk {}: sequence {seq} out of order", raw.desk_id));
             }
             *recount.entry(count_key(&raw)).or_default() += 1;
         }
@@ -306,15 +326,20 @@ impl Store for SledStore {
             stored_counts.insert(k.to_vec(), c);
         }
         if stored_counts != recount {
-            v.problems.push("counts differ from a recount of the records".into());
+            v.problems
+                .push("counts differ from a recount of the records".into());
         }
         if v.ids != v.records {
-            v.problems.push(format!("{} ids indexed for {} records", v.ids, v.records));
+            v.problems
+                .push(format!("{} ids indexed for {} records", v.ids, v.records));
         }
         for (desk, n) in &v.per_desk {
             let p = self.progress(desk)?;
             if p.records != *n {
-                v.problems.push(format!("desk {desk}: progress says {} records, found {n}", p.records));
+                v.problems.push(format!(
+                    "desk {desk}: progress says {} records, found {n}",
+                    p.records
+                ));
             }
         }
         Ok(v)
@@ -322,9 +347,11 @@ impl Store for SledStore {
 
     fn add_desk(&self, entry: DeskEntry) -> Result<(), StorageError> {
         let value = serde_json::to_vec(&entry).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-        let swapped = self
-            .desks
-            .compare_and_swap(entry.desk_id.as_bytes(), None as Option<&[u8]>, Some(value))?;
+        let swapped = self.desks.compare_and_swap(
+            entry.desk_id.as_bytes(),
+            None as Option<&[u8]>,
+            Some(value),
+        )?;
         if swapped.is_err() {
             return Err(StorageError::DeskExists(entry.desk_id));
         }

@@ -14,7 +14,9 @@ pub async fn standard_services<S: tonic::server::NamedService>(
     mut router: Router,
 ) -> Result<Router, tonic_reflection::server::Error> {
     let (reporter, health) = tonic_health::server::health_reporter();
-    reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;
+    reporter
+        .set_service_status("", tonic_health::ServingStatus::Serving)
+        .await;
     reporter.set_serving::<S>().await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)

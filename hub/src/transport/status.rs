@@ -7,8 +7,12 @@ use tonic::Status;
 impl From<AdminError> for Status {
     fn from(e: AdminError) -> Self {
         match &e {
-            AdminError::InvalidDeskId(_) | AdminError::InvalidAddress(_) => Status::invalid_argument(e.to_string()),
-            AdminError::Storage(StorageError::DeskExists(_)) => Status::already_exists(e.to_string()),
+            AdminError::InvalidDeskId(_) | AdminError::InvalidAddress(_) => {
+                Status::invalid_argument(e.to_string())
+            }
+            AdminError::Storage(StorageError::DeskExists(_)) => {
+                Status::already_exists(e.to_string())
+            }
             AdminError::Storage(StorageError::UnknownDesk(_)) => Status::not_found(e.to_string()),
             AdminError::Storage(_) | AdminError::Pki(_) | AdminError::Bundle(_) => {
                 tracing::error!(error = %e, "coordinator request failed");
