@@ -14,7 +14,9 @@
 use domain::AnonymisedRecord;
 use prost::Message;
 use std::path::Path;
-use tokio::sync::Notify;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+use tokio::sync::{watch, Notify};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OutboxError {
@@ -22,6 +24,8 @@ pub enum OutboxError {
     Backend(#[from] sled::Error),
     #[error("outbox data is damaged: {0}")]
     Corrupt(String),
+    #[error("the outbox could not be written to disk: {0}")]
+    Flush(String),
 }
 
 const LAST: &[u8] = b"mlast";
@@ -37,12 +41,94 @@ pub struct Quarantined {
 }
 
 pub struct Outbox {
-    db: sled::Db,
     tree: sled::Tree,
     // Held across sequence assignment and the write, so sequences are dense
     // and enter the tree in order.
-    intake: std::sync::Mutex<()>,
+    intake: Mutex<()>,
     pub changed: Notify,
+    flusher: Arc<Flusher>,
+}
+
+/// Group commit at the desk: one thread makes the outbox durable for every
+/// intake waiting on it. sled 0.34 can deadlock when several threads flush
+/// at once (seen with concurrent `flush_async`), so every flush in the
+/// process goes through `Flusher::flush`, one at a time.
+struct Flusher {
+    db: sled::Db,
+    lock: Mutex<()>,
+    /// Highest sequence written and not yet known to be durable.
+    wanted: Mutex<FlushWant>,
+    wake: Condvar,
+    /// Highest sequence known durable, or why the last flush failed.
+    durable: watch::Sender<Durable>,
+}
+
+#[derive(Default)]
+struct FlushWant {
+    seq: u64,
+    closed: bool,
+}
+
+#[derive(Clone, Default)]
+struct Durable {
+    seq: u64,
+    error: Option<Arc<str>>,
+}
+
+impl Flusher {
+    fn flush(&self) -> Result<(), sled::Error> {
+        let _one_at_a_time = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        self.db.flush().map(drop)
+    }
+
+    fn run(&self) {
+        loop {
+            let target = {
+                let mut want = self.wanted.lock().unwrap_or_else(|e| e.into_inner());
+                while want.seq <= self.durable.borrow().seq && !want.closed {
+                    want = self.wake.wait(want).unwrap_or_else(|e| e.into_inner());
+                }
+                if want.closed {
+                    return;
+                }
+                want.seq
+            };
+            let result = self.flush();
+            self.durable.send_modify(|d| match result {
+                Ok(()) => {
+                    *d = Durable {
+                        seq: target.max(d.seq),
+                        error: None,
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "outbox flush failed");
+                    d.error = Some(e.to_string().into());
+                }
+            });
+            if self.durable.borrow().error.is_some() {
+                // Do not spin on a failing disk; waiting intakes already have the error.
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
+    }
+
+    fn request(&self, seq: u64) {
+        let mut want = self.wanted.lock().unwrap_or_else(|e| e.into_inner());
+        want.seq = want.seq.max(seq);
+        self.wake.notify_one();
+    }
+
+    fn close(&self) {
+        self.wanted.lock().unwrap_or_else(|e| e.into_inner()).closed = true;
+        self.wake.notify_one();
+    }
+}
+
+impl Drop for Outbox {
+    fn drop(&mut self) {
+        self.flusher.close();
+    }
 }
 
 fn key(prefix: u8, seq: u64) -> [u8; 9] {
@@ -63,13 +149,29 @@ impl Outbox {
         let db = sled::Config::new()
             .path(path)
             .cache_capacity(cache_bytes)
+            // Every flush goes through the flusher thread (see `Flusher`).
+            // Acknowledgements are not flushed on their own: after a crash
+            // the desk resends them and the hub answers from what it holds.
+            .flush_every_ms(None)
             .open()?;
         let tree = db.open_tree("outbox")?;
+        let flusher = Arc::new(Flusher {
+            db: db.clone(),
+            lock: Mutex::new(()),
+            wanted: Mutex::new(FlushWant::default()),
+            wake: Condvar::new(),
+            durable: watch::Sender::new(Durable::default()),
+        });
+        let worker = Arc::clone(&flusher);
+        std::thread::Builder::new()
+            .name("outbox-flusher".into())
+            .spawn(move || worker.run())
+            .map_err(|e| OutboxError::Corrupt(format!("cannot start the flusher thread: {e}")))?;
         Ok(Self {
-            db,
             tree,
-            intake: std::sync::Mutex::new(()),
+            intake: Mutex::new(()),
             changed: Notify::new(),
+            flusher,
         })
     }
 
@@ -97,8 +199,18 @@ impl Outbox {
             seq
         };
         // One flush covers every write before it, so concurrent intakes
-        // share the cost instead of queueing behind the lock for it.
-        self.db.flush_async().await?;
+        // share its cost.
+        let mut durable = self.flusher.durable.subscribe();
+        self.flusher.request(seq);
+        let state = durable
+            .wait_for(|d| d.seq >= seq || d.error.is_some())
+            .await
+            .map_err(|_| OutboxError::Corrupt("the outbox flusher stopped".into()))?
+            .clone();
+        if state.seq < seq {
+            let why = state.error.unwrap_or_else(|| "unknown".into());
+            return Err(OutboxError::Flush(why.to_string()));
+        }
         self.changed.notify_one();
         Ok(seq)
     }
@@ -201,7 +313,7 @@ impl Outbox {
     }
 
     pub fn flush(&self) -> Result<(), OutboxError> {
-        self.db.flush()?;
+        self.flusher.flush()?;
         Ok(())
     }
 }

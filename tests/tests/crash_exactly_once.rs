@@ -36,7 +36,7 @@ fn desk_agent_free_visit(i: usize) -> proto::Visit {
     ];
     proto::Visit {
         birth_date: format!("19{:02}-0{}-1{}", 60 + i % 40, 1 + i % 9, i % 10),
-        sex: if i % 2 == 0 { "F" } else { "M" }.into(),
+        sex: if i.is_multiple_of(2) { "F" } else { "M" }.into(),
         nationality: ["MA", "UA", "PK", "CN", "AL"][i % 5].into(),
         procedure: procedures[i % 3].into(),
         channel: ["walk_in", "phone", "email", "online"][i % 4].into(),

@@ -28,6 +28,9 @@ pub struct SledStore {
     db: sled::Db,
     ingest: sled::Tree,
     desks: sled::Tree,
+    // sled 0.34 can deadlock when several threads flush at once, so every
+    // flush here takes this lock.
+    flush_lock: std::sync::Mutex<()>,
 }
 
 impl SledStore {
@@ -43,11 +46,22 @@ impl SledStore {
             .open()?;
         let ingest = db.open_tree("ingest")?;
         let desks = db.open_tree("desks")?;
-        Ok(Self { db, ingest, desks })
+        Ok(Self {
+            db,
+            ingest,
+            desks,
+            flush_lock: std::sync::Mutex::new(()),
+        })
     }
 
     pub fn db(&self) -> &sled::Db {
         &self.db
+    }
+
+    fn flush_serialised(&self) -> Result<(), StorageError> {
+        let _one_at_a_time = self.flush_lock.lock().unwrap_or_else(|e| e.into_inner());
+        self.db.flush()?;
+        Ok(())
     }
 }
 
@@ -226,7 +240,7 @@ impl Store for SledStore {
             batch.insert(key, &(current + delta).to_be_bytes()[..]);
         }
         self.ingest.apply_batch(batch)?;
-        self.ingest.flush()?;
+        self.flush_serialised()?;
 
         for i in resent {
             let b = &batches[i];
@@ -237,8 +251,7 @@ impl Store for SledStore {
     }
 
     fn flush(&self) -> Result<(), StorageError> {
-        self.db.flush()?;
-        Ok(())
+        self.flush_serialised()
     }
 
     fn progress(&self, desk_id: &str) -> Result<DeskProgress, StorageError> {
@@ -355,7 +368,7 @@ impl Store for SledStore {
         if swapped.is_err() {
             return Err(StorageError::DeskExists(entry.desk_id));
         }
-        self.desks.flush()?;
+        self.flush_serialised()?;
         Ok(())
     }
 
@@ -369,7 +382,7 @@ impl Store for SledStore {
     fn put_desk(&self, entry: &DeskEntry) -> Result<(), StorageError> {
         let value = serde_json::to_vec(entry).map_err(|e| StorageError::Corrupt(e.to_string()))?;
         self.desks.insert(entry.desk_id.as_bytes(), value)?;
-        self.desks.flush()?;
+        self.flush_serialised()?;
         Ok(())
     }
 
