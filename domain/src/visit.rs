@@ -106,7 +106,7 @@ impl Visit {
         let value: Value = serde_json::from_str(line).map_err(|e| {
             FieldError::new(
                 "visit",
-                format!("not valid JSON (line {}, column {})", e.line(), e.column()),
+                format!("not valid JSON (at character {})", e.column()),
             )
         })?;
         let Value::Object(map) = value else {

@@ -101,6 +101,7 @@ impl Federation for FederationService {
         tracing::info!(desk_id = %cert_id, last_seq = progress.last_seq, agent = %hello.agent_version, "desk connected");
 
         let session = Session {
+            store: Arc::clone(&self.store),
             desk_id: cert_id,
             ingest: self.ingest.clone(),
             connections: Arc::clone(&self.connections),
@@ -114,6 +115,7 @@ impl Federation for FederationService {
 }
 
 struct Session {
+    store: Arc<dyn Store>,
     desk_id: String,
     ingest: Ingest,
     connections: Arc<Connections>,
@@ -125,6 +127,14 @@ struct Session {
 impl Session {
     async fn run(self, mut inbound: Streaming<DeskMessage>, mut shutdown: watch::Receiver<bool>) {
         let mut registration = self.connections.register(&self.desk_id);
+        // A revocation between the check in `sync` and this registration
+        // found no stream to end; look again now that it would.
+        if matches!(self.store.desk(&self.desk_id), Ok(Some(d)) if d.revoked) {
+            let status =
+                Status::permission_denied(format!("desk `{}` has been revoked", self.desk_id));
+            let _ = self.tx.send(Err(status)).await;
+            return;
+        }
         let mut pending: FuturesOrdered<AckFuture> = FuturesOrdered::new();
         let end: Option<Status> = loop {
             tokio::select! {
@@ -193,6 +203,13 @@ impl Session {
             tracing::info!(desk_id = %self.desk_id, "desk disconnected");
         }
         drop(registration);
+        let store = Arc::clone(&self.store);
+        let desk_id = self.desk_id.clone();
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let saved = tokio::task::spawn_blocking(move || store.mark_seen(&desk_id, &now)).await;
+        if let Ok(Err(e)) = saved {
+            tracing::warn!(desk_id = %self.desk_id, error = %e, "could not store when the desk was last seen");
+        }
     }
 
     /// Re-checks every record of a batch; a bad record is refused alone, a

@@ -116,5 +116,8 @@ pub trait Store: Send + Sync + 'static {
     fn add_desk(&self, entry: DeskEntry) -> Result<(), StorageError>;
     fn desk(&self, desk_id: &str) -> Result<Option<DeskEntry>, StorageError>;
     fn put_desk(&self, entry: &DeskEntry) -> Result<(), StorageError>;
+    /// Notes when a desk was last connected, apart from its entry so that
+    /// it can never undo a concurrent revocation.
+    fn mark_seen(&self, desk_id: &str, at: &str) -> Result<(), StorageError>;
     fn desks(&self) -> Result<Vec<DeskEntry>, StorageError>;
 }

@@ -28,6 +28,7 @@ pub struct SledStore {
     db: sled::Db,
     ingest: sled::Tree,
     desks: sled::Tree,
+    seen: sled::Tree,
     // sled 0.34 can deadlock when several threads flush at once, so every
     // flush here takes this lock.
     flush_lock: std::sync::Mutex<()>,
@@ -46,16 +47,27 @@ impl SledStore {
             .open()?;
         let ingest = db.open_tree("ingest")?;
         let desks = db.open_tree("desks")?;
+        let seen = db.open_tree("seen")?;
         Ok(Self {
             db,
             ingest,
             desks,
+            seen,
             flush_lock: std::sync::Mutex::new(()),
         })
     }
 
     pub fn db(&self) -> &sled::Db {
         &self.db
+    }
+
+    fn decode_desk(&self, bytes: &[u8]) -> Result<DeskEntry, StorageError> {
+        let mut entry: DeskEntry =
+            serde_json::from_slice(bytes).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        if let Some(at) = self.seen.get(entry.desk_id.as_bytes())? {
+            entry.last_seen = Some(String::from_utf8_lossy(&at).into_owned());
+        }
+        Ok(entry)
     }
 
     fn flush_serialised(&self) -> Result<(), StorageError> {
@@ -375,7 +387,7 @@ impl Store for SledStore {
     fn desk(&self, desk_id: &str) -> Result<Option<DeskEntry>, StorageError> {
         self.desks
             .get(desk_id.as_bytes())?
-            .map(|v| serde_json::from_slice(&v).map_err(|e| StorageError::Corrupt(e.to_string())))
+            .map(|v| self.decode_desk(&v))
             .transpose()
     }
 
@@ -386,14 +398,16 @@ impl Store for SledStore {
         Ok(())
     }
 
+    fn mark_seen(&self, desk_id: &str, at: &str) -> Result<(), StorageError> {
+        self.seen.insert(desk_id.as_bytes(), at.as_bytes())?;
+        self.flush_serialised()
+    }
+
     fn desks(&self) -> Result<Vec<DeskEntry>, StorageError> {
         self.desks
             .iter()
             .values()
-            .map(|v| {
-                let v = v?;
-                serde_json::from_slice(&v).map_err(|e| StorageError::Corrupt(e.to_string()))
-            })
+            .map(|v| self.decode_desk(&v?))
             .collect()
     }
 }

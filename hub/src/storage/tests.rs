@@ -134,6 +134,9 @@ fn records_progress_counts_and_desks_survive_a_reopen() {
         store
             .append(&[batch("desk-a", 1..=50), batch("desk-b", 1..=7)])
             .expect("append");
+        store
+            .mark_seen("desk-a", "2026-11-25T10:00:00Z")
+            .expect("mark seen");
     }
     let store = open(&dir);
     assert_eq!(store.progress("desk-a").expect("progress").last_seq, 50);
@@ -145,7 +148,9 @@ fn records_progress_counts_and_desks_survive_a_reopen() {
         .map(|c| c.count)
         .sum();
     assert_eq!(total, 57);
-    assert_eq!(store.desks().expect("desks").len(), 1);
+    let desks = store.desks().expect("desks");
+    assert_eq!(desks.len(), 1);
+    assert_eq!(desks[0].last_seen.as_deref(), Some("2026-11-25T10:00:00Z"));
     assert!(matches!(
         store.add_desk(DeskEntry {
             desk_id: "desk-a".into(),
