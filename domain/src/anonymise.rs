@@ -6,7 +6,7 @@
 
 use std::str::FromStr;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use uuid::{Uuid, Version};
 
 use crate::catalogue::{referral_code, Catalogue, REFERRAL_OFFICES};
@@ -14,7 +14,9 @@ use crate::fields::{
     is_country_code, is_iso_week, iso_week, normalise_language_tag, AgeBand, Channel, DurationBand,
     Outcome, ParseValueError, Sex,
 };
+use crate::pseudonym::{is_pseudonym, pseudonym, FederationSecret};
 use crate::record::{AnonymisedRecord, RawRecord, RecordError, RecordParts};
+use crate::scrub::{find_personal_data, scrub, Kind};
 use crate::visit::{FieldError, Visit};
 
 #[cfg(test)]
@@ -36,16 +38,48 @@ pub const PSEUDONYM_LEN: usize = 64;
 const NOTES_NOT_YET: &str = "free-text notes are not accepted yet: leave them empty";
 const LANGUAGE_SHAPE: &str = "must be a language tag such as it, en, ar, pt-BR or zh-Hans";
 
+/// What intake does beyond the fixed rules. The default keeps notes refused
+/// and pseudonyms off, which is what `anonymise` does.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IntakeOptions<'a> {
+    /// Accept free-text notes, scrubbed of personal data (the visitor's own
+    /// name and surname included) and bounded to `MAX_NOTES_LEN`.
+    pub scrub_notes: bool,
+    /// Fill the pseudonym with this federation's key.
+    pub secret: Option<&'a FederationSecret>,
+}
+
 /// Validates a visit and builds its anonymised record. `now` is the caller's
 /// clock (the visit's time when `visited_at` is absent); `id` should be a
 /// fresh `Uuid::now_v7()`. Personal fields are only length-checked, then
 /// dropped; the birth date yields the age band at the visit date.
+/// Non-empty notes are refused: see `anonymise_with`.
 pub fn anonymise(
     visit: &Visit,
     desk_id: &str,
     catalogue: &Catalogue,
     now: DateTime<Utc>,
     id: Uuid,
+) -> Result<AnonymisedRecord, FieldError> {
+    anonymise_with(
+        visit,
+        desk_id,
+        catalogue,
+        now,
+        id,
+        &IntakeOptions::default(),
+    )
+}
+
+/// `anonymise`, with scrubbed notes and a pseudonym when `options` ask for
+/// them. The pseudonym is keyed on the calendar year of the visit date.
+pub fn anonymise_with(
+    visit: &Visit,
+    desk_id: &str,
+    catalogue: &Catalogue,
+    now: DateTime<Utc>,
+    id: Uuid,
+    options: &IntakeOptions<'_>,
 ) -> Result<AnonymisedRecord, FieldError> {
     check_lengths(visit)?;
     if desk_id.trim().is_empty()
@@ -131,9 +165,27 @@ pub fn anonymise(
             Some(code)
         }
     };
-    if present(&visit.notes).is_some() {
-        return Err(FieldError::new("notes", NOTES_NOT_YET));
-    }
+    let notes = match present(&visit.notes) {
+        None => None,
+        Some(_) if !options.scrub_notes => return Err(FieldError::new("notes", NOTES_NOT_YET)),
+        Some(text) => scrub_notes(text, visit)?,
+    };
+    let pseudonym = options.secret.and_then(|secret| {
+        let name_and_birth = match (
+            present(&visit.name),
+            present(&visit.surname),
+            present(&visit.birth_date),
+        ) {
+            (Some(name), Some(surname), Some(birth)) => Some((name, surname, birth)),
+            _ => None,
+        };
+        pseudonym(
+            secret,
+            visit_date.year(),
+            present(&visit.codice_fiscale),
+            name_and_birth,
+        )
+    });
 
     Ok(AnonymisedRecord::from_parts(RecordParts {
         id,
@@ -148,9 +200,89 @@ pub fn anonymise(
         age_band,
         sex,
         nationality,
-        pseudonym: None,
-        notes: None,
+        pseudonym,
+        notes,
     }))
+}
+
+const NOTES_STILL_PERSONAL: &str =
+    "still contain personal data after scrubbing: rewrite them without it";
+
+/// The visit's notes without personal data, at most `MAX_NOTES_LEN`
+/// characters, `None` when nothing is left. The visit's own identifying
+/// fields are replaced wherever they appear verbatim, in case one of them
+/// has a shape the detectors do not know (a foreign document number); then
+/// the scrubber runs with the visitor's names. Bounding can cut a token or
+/// expose digits that read differently, so the result is checked again the
+/// way the hub will check it.
+fn scrub_notes(text: &str, visit: &Visit) -> Result<Option<String>, FieldError> {
+    let names: Vec<&str> = [&visit.name, &visit.surname]
+        .into_iter()
+        .filter_map(present)
+        .collect();
+    let known = [
+        (&visit.codice_fiscale, Kind::CodiceFiscale),
+        (&visit.document_number, Kind::Documento),
+        (&visit.phone, Kind::Telefono),
+        (&visit.email, Kind::Email),
+        (&visit.address, Kind::Indirizzo),
+    ];
+    let mut notes = text.to_owned();
+    for (value, kind) in known {
+        if let Some(value) = present(value) {
+            notes = replace_verbatim(&notes, value, kind);
+        }
+    }
+    for _ in 0..3 {
+        notes = bound(scrub(&notes, &names).trim());
+        if find_personal_data(&notes).is_empty() {
+            return Ok(Some(notes).filter(|n| !n.is_empty()));
+        }
+    }
+    Err(FieldError::new("notes", NOTES_STILL_PERSONAL))
+}
+
+/// Values this short could be a common word or number in the note.
+const MIN_VERBATIM_LEN: usize = 5;
+
+/// `text` with every ASCII-case-insensitive occurrence of `value` replaced
+/// by the token of `kind`.
+fn replace_verbatim(text: &str, value: &str, kind: Kind) -> String {
+    if value.chars().count() < MIN_VERBATIM_LEN {
+        return text.to_owned();
+    }
+    // ASCII lowercasing keeps byte offsets, so matches map back to `text`.
+    let haystack = text.to_ascii_lowercase();
+    let needle = value.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (start, _) in haystack.match_indices(&needle) {
+        if start < at {
+            continue;
+        }
+        out.push_str(text.get(at..start).unwrap_or_default());
+        out.push_str(kind.token());
+        at = start + needle.len();
+    }
+    out.push_str(text.get(at..).unwrap_or_default());
+    out
+}
+
+/// At most `MAX_NOTES_LEN` characters: tokens can make a note longer than
+/// what was typed. A cut never leaves half a token.
+fn bound(text: &str) -> String {
+    if text.chars().count() <= MAX_NOTES_LEN {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(MAX_NOTES_LEN - 1).collect();
+    if let Some(open) = cut.rfind('[') {
+        if !cut[open..].contains(']') {
+            cut.truncate(open);
+        }
+    }
+    let mut cut = cut.trim_end().to_owned();
+    cut.push('…');
+    cut
 }
 
 /// Every field first, so that an over-long value is reported as such even
@@ -324,18 +456,33 @@ pub fn recheck(
             })
     })?;
     let pseudonym = optional(&raw.pseudonym, |s| {
-        Some(s.to_ascii_lowercase())
-            .filter(|s| s.len() == PSEUDONYM_LEN && s.bytes().all(|b| b.is_ascii_hexdigit()))
+        Some(s.to_owned())
+            .filter(|s| is_pseudonym(s))
             .ok_or_else(|| {
                 RecordError::new(
                     "pseudonym",
-                    format!("must be empty or {PSEUDONYM_LEN} hexadecimal characters"),
+                    format!("must be empty or {PSEUDONYM_LEN} lowercase hexadecimal characters"),
                 )
             })
     })?;
-    if !raw.notes.is_empty() {
-        return Err(RecordError::new("notes", NOTES_NOT_YET));
-    }
+    let notes = optional(&raw.notes, |s| {
+        if s.trim() != s {
+            return Err(RecordError::new(
+                "notes",
+                "must not start or end with blank space",
+            ));
+        }
+        match find_personal_data(s).first() {
+            None => Ok(s.to_owned()),
+            Some(found) => Err(RecordError::new(
+                "notes",
+                format!(
+                    "still contain personal data ({}): notes must be scrubbed at the desk",
+                    found.kind.as_str()
+                ),
+            )),
+        }
+    })?;
 
     Ok(AnonymisedRecord::from_parts(RecordParts {
         id,
@@ -351,7 +498,7 @@ pub fn recheck(
         sex,
         nationality,
         pseudonym,
-        notes: None,
+        notes,
     }))
 }
 

@@ -10,6 +10,9 @@
 //!   its all-strings wire mirror, `RawRecord`.
 //! - [`mod@anonymise`]: the only builders of an `AnonymisedRecord`: `anonymise`
 //!   at intake, `recheck` for a record from the wire.
+//! - [`mod@scrub`]: the free-text notes scrubber (personal data → typed
+//!   tokens) and the detector the hub re-runs on received notes.
+//! - [`mod@pseudonym`]: the federation secret and the yearly HMAC pseudonym.
 //!
 //! Error messages name the field and never repeat the refused value, which
 //! may be personal data typed in the wrong place.
@@ -17,10 +20,13 @@
 pub mod anonymise;
 pub mod catalogue;
 pub mod fields;
+pub mod pseudonym;
 pub mod record;
+pub mod scrub;
 pub mod visit;
 
 pub use anonymise::{anonymise, recheck};
+pub use anonymise::{anonymise_with, IntakeOptions};
 pub use catalogue::{
     referral_code, referral_label, Catalogue, CatalogueError, Procedure, REFERRAL_OFFICES,
 };
@@ -28,5 +34,7 @@ pub use fields::{
     is_country_code, is_iso_week, is_language_tag, iso_week, normalise_language_tag, AgeBand,
     Channel, DurationBand, Outcome, ParseValueError, Sex,
 };
+pub use pseudonym::{is_pseudonym, pseudonym, FederationSecret, SecretError};
 pub use record::{AnonymisedRecord, RawRecord, RecordError};
+pub use scrub::{find_personal_data, scrub, Finding, Kind as PersonalDataKind};
 pub use visit::{FieldError, Visit};

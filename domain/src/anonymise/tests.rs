@@ -378,7 +378,10 @@ fn recheck_refuses_each_bad_field() {
         ("nationality", |r| r.nationality = "Giuseppina".into()),
         ("pseudonym", |r| r.pseudonym = "VRDGPP90D42Z330X".into()),
         ("pseudonym", |r| r.pseudonym = "g".repeat(64)),
-        ("notes", |r| r.notes = "Giuseppina Verdastri".into()),
+        ("notes", |r| r.notes = "richiamare al 333 1234567".into()),
+        ("notes", |r| r.notes = "cf RSSMRA85T10A562S".into()),
+        ("notes", |r| r.notes = " spazio iniziale".into()),
+        ("pseudonym", |r| r.pseudonym = "AB".repeat(32)),
         ("notes", |r| r.notes = "n".repeat(MAX_NOTES_LEN + 1)),
     ];
     assert!(recheck(raw(), DESK, &Catalogue::seed()).is_ok());
@@ -439,7 +442,7 @@ fn recheck_accepts_empty_optionals_and_a_pseudonym() {
         age_band: String::new(),
         sex: String::new(),
         nationality: String::new(),
-        pseudonym: "AB".repeat(32),
+        pseudonym: "ab".repeat(32),
         ..raw()
     };
     let checked = recheck(r, DESK, &Catalogue::seed());
@@ -608,5 +611,177 @@ proptest! {
     #[test]
     fn from_json_line_never_panics(line in any::<String>()) {
         let _ = Visit::from_json_line(&line);
+    }
+}
+
+fn run_with(v: &Visit, options: &IntakeOptions<'_>) -> Result<AnonymisedRecord, FieldError> {
+    anonymise_with(v, DESK, &Catalogue::seed(), now(), id(), options)
+}
+
+fn scrubbing() -> IntakeOptions<'static> {
+    IntakeOptions {
+        scrub_notes: true,
+        secret: None,
+    }
+}
+
+#[test]
+fn default_options_are_anonymise() {
+    assert_eq!(run_with(&visit(), &IntakeOptions::default()), run(&visit()));
+    let v = Visit {
+        notes: some("x"),
+        ..visit()
+    };
+    assert_eq!(
+        run_with(&v, &IntakeOptions::default())
+            .err()
+            .map(|e| e.to_string())
+            .as_deref(),
+        Some("field `notes`: free-text notes are not accepted yet: leave them empty")
+    );
+}
+
+#[test]
+fn scrubbed_notes_lose_personal_data_and_pass_the_recheck() {
+    let v = Visit {
+        notes: some(
+            "  GIUSEPPINA verdastri (cf RSSMRA85T10A562S) chiede rinnovo art. 5 D.Lgs. 286/1998; \
+             tel +39 333 1234567, giuseppina@example.org, abita in via Milano 12. \
+             Doc YA1234567, nata il 2/4/1990. Appuntamento il 12/12/2026 ore 9:00-12:30, € 70,46.  ",
+        ),
+        ..visit()
+    };
+    let record = run_with(&v, &scrubbing());
+    let notes = record
+        .as_ref()
+        .ok()
+        .and_then(|r| r.notes())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(
+        notes,
+        "[NOME] (cf [CODICE_FISCALE]) chiede rinnovo art. 5 D.Lgs. 286/1998; \
+         tel [TELEFONO], [EMAIL], abita in [INDIRIZZO]. \
+         Doc [DOCUMENTO], nata il [DATA_NASCITA]. Appuntamento il 12/12/2026 ore 9:00-12:30, € 70,46."
+    );
+    let record = record.ok();
+    let back = record
+        .as_ref()
+        .map(|r| recheck(r.to_raw(), DESK, &Catalogue::seed()));
+    assert_eq!(back, record.map(Ok));
+}
+
+#[test]
+fn the_visitors_own_fields_are_scrubbed_verbatim() {
+    // A document number of a shape the detectors do not know.
+    let v = Visit {
+        document_number: some("ZZ-77-QW"),
+        notes: some("documento zz-77-qw in copia"),
+        ..visit()
+    };
+    let notes = run_with(&v, &scrubbing())
+        .ok()
+        .and_then(|r| r.notes().map(str::to_owned));
+    assert_eq!(notes.as_deref(), Some("documento [DOCUMENTO] in copia"));
+}
+
+#[test]
+fn scrubbed_notes_are_bounded_and_blank_notes_absent() {
+    let v = Visit {
+        name: some("Li"),
+        notes: Some("Li ha chiamato. ".repeat(MAX_NOTES_LEN / 16)),
+        ..visit()
+    };
+    let record = run_with(&v, &scrubbing());
+    let notes = record
+        .as_ref()
+        .ok()
+        .and_then(|r| r.notes())
+        .unwrap_or_default();
+    assert!(notes.chars().count() <= MAX_NOTES_LEN, "{}", notes.len());
+    assert!(
+        notes.ends_with("chiamato.…") || notes.ends_with("ha…"),
+        "{notes}"
+    );
+    assert!(
+        !notes.contains("[NOME …") && !notes.contains(" Li "),
+        "{notes}"
+    );
+    let record = record.ok();
+    assert_eq!(
+        record
+            .as_ref()
+            .map(|r| recheck(r.to_raw(), DESK, &Catalogue::seed())),
+        record.map(Ok)
+    );
+    let blank = Visit {
+        notes: some("   "),
+        ..visit()
+    };
+    assert_eq!(
+        run_with(&blank, &scrubbing())
+            .ok()
+            .and_then(|r| r.notes().map(str::to_owned)),
+        None
+    );
+}
+
+#[test]
+fn pseudonym_from_the_secret() {
+    let secret = crate::pseudonym::FederationSecret::from_bytes([3; 32]);
+    let options = IntakeOptions {
+        scrub_notes: false,
+        secret: Some(&secret),
+    };
+    let p = run_with(&visit(), &options)
+        .ok()
+        .and_then(|r| r.pseudonym().map(str::to_owned));
+    let expected = crate::pseudonym::pseudonym(&secret, 2026, Some("VRDGPP90D42Z330X"), None);
+    assert_eq!(p, expected);
+    assert!(p.as_deref().is_some_and(crate::pseudonym::is_pseudonym));
+    // No codice fiscale: name, surname and birth date.
+    let v = Visit {
+        codice_fiscale: None,
+        ..visit()
+    };
+    let p = run_with(&v, &options)
+        .ok()
+        .and_then(|r| r.pseudonym().map(str::to_owned));
+    assert_eq!(
+        p,
+        crate::pseudonym::pseudonym(
+            &secret,
+            2026,
+            None,
+            Some(("Giuseppina", "Verdastri", "1990-04-02"))
+        )
+    );
+    // Nothing to key it on: no pseudonym.
+    let v = Visit {
+        codice_fiscale: None,
+        birth_date: None,
+        ..visit()
+    };
+    assert_eq!(
+        run_with(&v, &options)
+            .ok()
+            .and_then(|r| r.pseudonym().map(str::to_owned)),
+        None
+    );
+    let r = run_with(&visit(), &options).ok();
+    assert_eq!(
+        r.as_ref()
+            .map(|r| recheck(r.to_raw(), DESK, &Catalogue::seed())),
+        r.map(Ok)
+    );
+}
+
+proptest! {
+    #[test]
+    fn any_scrubbed_notes_pass_the_recheck(notes in ".{0,300}", name in "[A-Za-zÀ-ÿ]{0,12}") {
+        let v = Visit { notes: Some(notes), name: Some(name), ..visit() };
+        if let Ok(r) = run_with(&v, &scrubbing()) {
+            prop_assert_eq!(recheck(r.to_raw(), DESK, &Catalogue::seed()), Ok(r));
+        }
     }
 }

@@ -1,0 +1,284 @@
+//! The free-text notes scrubber: personal data in an operator's note is
+//! replaced by a typed token (`[TELEFONO]`, `[NOME]`, …) before the note
+//! leaves the desk, and the hub runs the same detectors again on what it
+//! receives.
+//!
+//! Every detector is either a `regex` (linear time by construction) or a
+//! single pass over the text with a bounded look-ahead, so scrubbing is
+//! linear in the note's length whatever it contains. Each detector lives in
+//! its own module; this one merges their findings and writes the tokens.
+//!
+//! Findings always cover whole words: a token never leaves half a word
+//! behind, which would both leak a fragment and garble the note.
+
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+mod address;
+mod birth_date;
+mod codice_fiscale;
+mod compact;
+mod document;
+mod email;
+pub(crate) mod fold;
+mod iban;
+mod names;
+mod phone;
+
+#[cfg(test)]
+mod tests;
+
+pub use codice_fiscale::is_valid_codice_fiscale;
+pub use iban::is_valid_iban;
+
+/// What a finding is; each kind has its own token in the scrubbed text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    CodiceFiscale,
+    Iban,
+    Email,
+    Documento,
+    Telefono,
+    DataNascita,
+    Indirizzo,
+    Nome,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 8] = [
+        Kind::CodiceFiscale,
+        Kind::Iban,
+        Kind::Email,
+        Kind::Documento,
+        Kind::Telefono,
+        Kind::DataNascita,
+        Kind::Indirizzo,
+        Kind::Nome,
+    ];
+
+    /// The label used in tokens and in the notes corpus, e.g. `TELEFONO`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::CodiceFiscale => "CODICE_FISCALE",
+            Kind::Iban => "IBAN",
+            Kind::Email => "EMAIL",
+            Kind::Documento => "DOCUMENTO",
+            Kind::Telefono => "TELEFONO",
+            Kind::DataNascita => "DATA_NASCITA",
+            Kind::Indirizzo => "INDIRIZZO",
+            Kind::Nome => "NOME",
+        }
+    }
+
+    /// The text that replaces a finding, e.g. `[TELEFONO]`.
+    pub fn token(self) -> &'static str {
+        match self {
+            Kind::CodiceFiscale => "[CODICE_FISCALE]",
+            Kind::Iban => "[IBAN]",
+            Kind::Email => "[EMAIL]",
+            Kind::Documento => "[DOCUMENTO]",
+            Kind::Telefono => "[TELEFONO]",
+            Kind::DataNascita => "[DATA_NASCITA]",
+            Kind::Indirizzo => "[INDIRIZZO]",
+            Kind::Nome => "[NOME]",
+        }
+    }
+
+    /// The inverse of `as_str`.
+    pub fn from_label(label: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == label)
+    }
+}
+
+/// Personal data found in a text: what it is and where, as a byte range
+/// that starts and ends on character (and word) boundaries.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Finding {
+    pub kind: Kind,
+    pub span: Range<usize>,
+}
+
+/// Enough passes for any input: a pass only inserts tokens, which no
+/// detector matches, so the second pass finds nothing in practice; the
+/// bound keeps the cost linear even if that ever stopped being true.
+const MAX_PASSES: usize = 3;
+
+/// Replaces the personal data in `text` with typed tokens. `visitor_names`
+/// are the visitor's own name and surname (one or more words each), which
+/// are replaced wherever they appear, in any case and with or without
+/// accents.
+pub fn scrub(text: &str, visitor_names: &[&str]) -> String {
+    let mut out = replace(text, &detect(text, visitor_names));
+    for _ in 1..MAX_PASSES {
+        let findings = detect(&out, visitor_names);
+        if findings.is_empty() {
+            break;
+        }
+        out = replace(&out, &findings);
+    }
+    out
+}
+
+/// Personal data that needs no knowledge of the visitor: everything but
+/// names. Sorted and non-overlapping. The hub's re-check refuses notes for
+/// which this is not empty; tokens and the keep-list (law references,
+/// amounts, procedure codes, office hours, appointment dates) are never
+/// reported.
+pub fn find_personal_data(text: &str) -> Vec<Finding> {
+    detect(text, &[])
+}
+
+/// Like `find_personal_data`, and the visitor's names too: what `scrub`
+/// replaces, in order.
+pub fn find_personal_data_with_names(text: &str, visitor_names: &[&str]) -> Vec<Finding> {
+    detect(text, visitor_names)
+}
+
+fn detect(text: &str, visitor_names: &[&str]) -> Vec<Finding> {
+    let mut found = Vec::new();
+    let runs = compact::runs(text);
+    codice_fiscale::find(&runs, &mut found);
+    iban::find(&runs, &mut found);
+    email::find(text, &mut found);
+    document::find(text, &mut found);
+    phone::find(text, &mut found);
+    birth_date::find(text, &mut found);
+    address::find(text, &mut found);
+    names::find(text, visitor_names, &mut found);
+    merge(text, found)
+}
+
+static TOKEN: LazyLock<Regex> = LazyLock::new(|| {
+    let labels: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+    regex(&format!(r"\[(?:{})\]", labels.join("|")))
+});
+
+/// Compiles one of this module's constant patterns; a unit test compiles
+/// every one, so a failure here is a bug caught before release.
+#[allow(clippy::expect_used)]
+pub(crate) fn regex(pattern: &str) -> Regex {
+    Regex::new(pattern).expect("the scrubber's patterns are constants covered by tests")
+}
+
+/// Letters and digits of scripts that separate words with spaces. Ideographs
+/// and kana are left out: a Chinese sentence has no spaces, and widening a
+/// finding to its "word" would swallow the whole sentence.
+pub(crate) fn is_word_char(c: char) -> bool {
+    (c.is_alphanumeric() || fold::is_combining(c)) && !is_unspaced_script(c)
+}
+
+/// Scripts written without spaces between words.
+pub(crate) fn is_unspaced_script(c: char) -> bool {
+    matches!(c,
+        '\u{2E80}'..='\u{2FDF}'   // CJK radicals
+        | '\u{3040}'..='\u{30FF}' // hiragana, katakana
+        | '\u{3100}'..='\u{312F}' // bopomofo
+        | '\u{3400}'..='\u{4DBF}' // CJK extension A
+        | '\u{4E00}'..='\u{9FFF}' // CJK unified ideographs
+        | '\u{AC00}'..='\u{D7AF}' // Hangul syllables
+        | '\u{F900}'..='\u{FAFF}' // CJK compatibility
+        | '\u{0E00}'..='\u{0E7F}' // Thai
+        | '\u{20000}'..='\u{2FA1F}')
+}
+
+/// Widens a span to whole words, sorts, drops findings inside existing
+/// tokens and merges overlaps (and names separated only by spaces, so that
+/// "Giuseppina Verdastri" becomes one `[NOME]`).
+fn merge(text: &str, mut found: Vec<Finding>) -> Vec<Finding> {
+    let tokens: Vec<Range<usize>> = TOKEN.find_iter(text).map(|m| m.range()).collect();
+    for f in &mut found {
+        f.span = widen_to_words(text, f.span.clone());
+    }
+    found.retain(|f| {
+        !f.span.is_empty()
+            && !tokens
+                .iter()
+                .any(|t| t.start <= f.span.start && f.span.end <= t.end)
+    });
+    found.sort_by_key(|f| (f.span.start, std::cmp::Reverse(f.span.end)));
+    let mut merged: Vec<Finding> = Vec::with_capacity(found.len());
+    for f in found {
+        if let Some(last) = merged.last_mut() {
+            let joins_names = last.kind == Kind::Nome
+                && f.kind == Kind::Nome
+                && text
+                    .get(last.span.end..f.span.start)
+                    .is_some_and(|gap| gap.chars().all(|c| c == ' ' || c == '-' || c == '\''));
+            if f.span.start < last.span.end || joins_names {
+                // The longer finding names the union: an address that
+                // contains a name is an address.
+                if f.span.len() > last.span.len() {
+                    last.kind = f.kind;
+                }
+                last.span.end = last.span.end.max(f.span.end);
+                continue;
+            }
+        }
+        merged.push(f);
+    }
+    merged
+}
+
+fn widen_to_words(text: &str, span: Range<usize>) -> Range<usize> {
+    let (Some(before), Some(after)) = (text.get(..span.start), text.get(span.end..)) else {
+        return span;
+    };
+    let start = span.start
+        - before
+            .chars()
+            .rev()
+            .take_while(|c| is_word_char(*c))
+            .map(char::len_utf8)
+            .sum::<usize>();
+    let end = span.end
+        + after
+            .chars()
+            .take_while(|c| is_word_char(*c))
+            .map(char::len_utf8)
+            .sum::<usize>();
+    start..end
+}
+
+fn replace(text: &str, findings: &[Finding]) -> String {
+    let mut out = String::with_capacity(text.len() + 16 * findings.len());
+    let mut at = 0;
+    for f in findings {
+        out.push_str(text.get(at..f.span.start).unwrap_or_default());
+        out.push_str(f.kind.token());
+        at = f.span.end;
+    }
+    out.push_str(text.get(at..).unwrap_or_default());
+    out
+}
+
+/// Calls `found` for each match of `re` in `text`, starting again just after
+/// the start of a refused match so that a refusal cannot hide a later match
+/// inside it. Every pattern using this has a bounded match length, so the
+/// re-scanning stays linear.
+pub(crate) fn each_match(
+    re: &Regex,
+    text: &str,
+    mut accept: impl FnMut(&regex::Captures<'_>) -> Option<Range<usize>>,
+    kind: Kind,
+    out: &mut Vec<Finding>,
+) {
+    let mut at = 0;
+    while at <= text.len() {
+        let Some(caps) = re.captures_at(text, at) else {
+            break;
+        };
+        let Some(whole) = caps.get(0) else { break };
+        match accept(&caps) {
+            Some(span) => {
+                out.push(Finding { kind, span });
+                at = whole.end().max(whole.start() + 1);
+            }
+            None => at = whole.start() + 1,
+        }
+        while at < text.len() && !text.is_char_boundary(at) {
+            at += 1;
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! Identity document numbers. The shapes accepted on their own, because
+//! ordinary words and codes never take them:
+//!
+//! - Carta d'identità elettronica (CIE): 2 letters, 5 digits, 2 letters
+//!   (`CA12345AB`).
+//! - Paper identity card and Italian passport: 2 letters and 7 digits
+//!   (`AB1234567`, `YA1234567`); many foreign passports use 2 letters and
+//!   6 to 8 digits, so that whole range is taken.
+//! - Permesso di soggiorno (electronic card) and passports of several
+//!   countries: 1 letter and 7 or 8 digits (`I12345678`, `S1234567`).
+//!
+//! Any case, and a space between the letters and the digits. Any other
+//! shape is caught only after a document word ("passaporto", "permesso",
+//! "carta d'identità", "documento", "ricevuta", …) followed by a number
+//! marker ("n.", "nr", "numero", "no.", "#"): then any code of 5 to 14
+//! letters and digits with at least 4 digits is a document number.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::{each_match, regex, Finding, Kind};
+
+pub(super) static SHAPED: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"(?i)\b(?:[a-z]{2} ?\d{5} ?[a-z]{2}|[a-z]{2} ?\d{6,8}|[a-z] ?\d{7,8})\b")
+});
+
+pub(super) static AFTER_KEYWORD: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"(?i)\b(?:passaporto|passport|permesso|pds|p\.d\.s|carta\s+(?:d['’]\s?)?identit[aà]|identity\s+card|c\.i|cie|documento|document|doc|ricevuta|receipt|tessera|cedolino|card)\b[^\n\d]{0,30}?(?:\bn\.?|\bnr\.?|\bno\.|\bnum\.?|\bnumero|\bnumber|#|n°|nº)\s*:?\s*([a-z0-9]{5,14})\b",
+    )
+});
+
+pub(super) fn find(text: &str, out: &mut Vec<Finding>) {
+    if !text.bytes().any(|b| b.is_ascii_digit()) {
+        return;
+    }
+    out.extend(SHAPED.find_iter(text).map(|m| Finding {
+        kind: Kind::Documento,
+        span: m.range(),
+    }));
+    each_match(
+        &AFTER_KEYWORD,
+        text,
+        |caps| {
+            let id = caps.get(1)?;
+            let digits = id.as_str().bytes().filter(u8::is_ascii_digit).count();
+            (digits >= 4).then(|| id.range())
+        },
+        Kind::Documento,
+        out,
+    );
+}

@@ -1,0 +1,81 @@
+//! The visitor's own name and surname, wherever they appear in the note:
+//! any case, with or without accents, together or alone. Only whole words
+//! are matched ("Ali" is not found in "Alice"), except in scripts written
+//! without spaces (Chinese, Japanese, Korean, Thai), where a name is found
+//! inside the sentence.
+
+use super::fold::fold;
+use super::{is_unspaced_script, is_word_char, Finding, Kind};
+
+/// Names beyond this many words are ignored; a visitor has a few names,
+/// and the bound keeps the matching linear in the note.
+const MAX_NAME_WORDS: usize = 16;
+
+pub(super) fn find(text: &str, visitor_names: &[&str], out: &mut Vec<Finding>) {
+    let mut spaced: Vec<Vec<String>> = Vec::new();
+    let mut unspaced: Vec<String> = Vec::new();
+    let mut count = 0;
+    for name in visitor_names {
+        let words: Vec<String> = words(name).map(|(_, w)| fold(w)).collect();
+        count += words.len();
+        if count > MAX_NAME_WORDS {
+            break;
+        }
+        if !words.is_empty() {
+            spaced.push(words);
+        }
+        unspaced.extend(
+            name.split(|c: char| !is_unspaced_script(c))
+                .filter(|w| !w.is_empty())
+                .map(str::to_owned),
+        );
+    }
+    if spaced.is_empty() && unspaced.is_empty() {
+        return;
+    }
+    let text_words: Vec<(usize, &str)> = words(text).collect();
+    let folded: Vec<String> = text_words.iter().map(|(_, w)| fold(w)).collect();
+    for (i, (start, word)) in text_words.iter().enumerate() {
+        for name in &spaced {
+            // The whole name, word after word (this is what catches one-letter
+            // parts such as the D of D'Amico), or any part of two letters or more.
+            let whole = folded.get(i..i + name.len()) == Some(&name[..]);
+            let part = folded[i].chars().count() >= 2 && name.contains(&folded[i]);
+            if whole {
+                let (last_start, last) = text_words[i + name.len() - 1];
+                out.push(Finding {
+                    kind: Kind::Nome,
+                    span: *start..last_start + last.len(),
+                });
+            } else if part {
+                out.push(Finding {
+                    kind: Kind::Nome,
+                    span: *start..start + word.len(),
+                });
+            }
+        }
+    }
+    for name in &unspaced {
+        out.extend(text.match_indices(name.as_str()).map(|(at, m)| Finding {
+            kind: Kind::Nome,
+            span: at..at + m.len(),
+        }));
+    }
+}
+
+/// The words of `text` with their byte offsets.
+fn words(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut rest = text.char_indices().peekable();
+    std::iter::from_fn(move || {
+        let (start, _) = rest.find(|(_, c)| is_word_char(*c))?;
+        let mut end = text.len();
+        while let Some((i, c)) = rest.peek().copied() {
+            if !is_word_char(c) {
+                end = i;
+                break;
+            }
+            rest.next();
+        }
+        Some((start, &text[start..end]))
+    })
+}
