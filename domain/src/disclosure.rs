@@ -1,0 +1,443 @@
+//! Small-cell protection for every count the hub publishes (issue 4).
+//!
+//! Pure and I/O-free: a [`CountTable`] of one or two dimensions goes in, a
+//! [`ProtectedTable`] comes out, ready to serialise.
+//!
+//! # The rule
+//!
+//! With [`K`] = 5, no published figure that counts a combination including
+//! `nationality` or `age_band` lies in `1..K`. Zero is published: it says
+//! nobody fits, which the k rule does not protect. Tables without either
+//! dimension are published unchanged.
+//!
+//! # How
+//!
+//! 1. **Merging (nationality only).** Countries whose total in the reference
+//!    population is below K climb the fixed UN M49 tree ([`m49_groups`]):
+//!    country → intermediate region or sub-region → sub-region → region →
+//!    "other nationalities", one level at a time and only as far as needed.
+//!    A group that does not hold every present country of its node is
+//!    labelled `"<node> (other)"`. Age bands are never merged, only
+//!    suppressed: they are a short ordered scale where adaptive neighbour
+//!    merges would give `0-24` in one table and `0-17` in another, which
+//!    differ into exactly the hidden band; and `0-17` (minors) must stay
+//!    apart because their procedures differ. M49 groups, by contrast, are
+//!    fixed and decided once on the reference, so every table uses the same
+//!    ones.
+//! 2. **Primary suppression.** Every sensitive figure (cell or margin) in
+//!    `1..K` is hidden.
+//! 3. **Secondary suppression.** The table is read as the linear system an
+//!    attacker solves: every row, column and the grand total are equations,
+//!    hidden figures the unknowns, and each hidden figure's marking tells its
+//!    range (`"<5"`: `1..=4`; `"x"`: `0` or at least K). A hidden figure is
+//!    exposed exactly when no other solution exists. For two-way tables
+//!    (margins included) and one-way tables the equations form a bipartite
+//!    graph whose edges are the figures, so another solution that moves a
+//!    figure by one exists if and only if that figure lies on a cycle of
+//!    hidden figures that can each move one step the right way; `grid.rs`
+//!    checks this with a breadth-first search. While some protected figure
+//!    has no such cycle, the cheapest set of complements closing a rectangle
+//!    through it (smallest reference counts first, ties by position, so the
+//!    choice is deterministic) is hidden too. This is the criterion tau-Argus
+//!    calls "no cell can be recalculated exactly"; the unit-step check is
+//!    exact because the constraint matrix of a two-way table is totally
+//!    unimodular.
+//! 4. **Consistency across tables** ([`protect_within`]). A table over a
+//!    filter or a period (D) is protected against the full table (R) the
+//!    hub also publishes:
+//!    - groups come from R, so labels match;
+//!    - every figure hidden in R is hidden in D too, so a complement of R can
+//!      never be rebuilt from filtered pieces;
+//!    - a sensitive figure of D is also hidden when the rest of the population,
+//!      `C = R − D`, has it in `1..K`: otherwise `R − D` would print it;
+//!    - the secondary search then requires every hidden figure of D, of C and
+//!      of R to move along a cycle that keeps all three tables' published
+//!      figures: D and C in opposite directions (R fixed), or D or C together
+//!      with R inside R's hidden set.
+//!
+//!    Every rule is symmetric in D and C, so `protect_within(C, R)` gives the
+//!    same pattern as `protect_within(D, R)`: the three tables of a split into
+//!    two can be published together.
+//!
+//! # Limits
+//!
+//! - The guarantee covers one table, or the trio R, D and `R − D` for one
+//!   split. Two unrelated filters D1, D2 (weeks 1–10 and weeks 1–11, desk A
+//!   and procedure P) are not protected against each other: their difference
+//!   is a third population nobody audited. The hub must publish filtered
+//!   tables only for splits it designs (whole periods, one dimension at a
+//!   time), or add the filter as a table dimension. A full answer is the
+//!   linked-tables problem (or perturbation with cell keys), not done here.
+//! - Filtering on `nationality` or `age_band` makes every figure sensitive;
+//!   callers should make such a filter a dimension instead.
+//! - Non-exactness is the bar: a hidden figure may still be narrowed to a
+//!   range of two values. There are no protection intervals (tau-Argus'
+//!   upper/lower protection levels).
+//! - The complement choice is a greedy heuristic, not tau-Argus' optimal
+//!   (minimum-loss) one; it can hide more than needed. When it cannot
+//!   protect a figure at all it hides the whole table.
+//! - Three- and more-way tables are refused: their equations are no longer a
+//!   graph and the cycle check would be unsound.
+
+mod generalise;
+mod grid;
+mod m49;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
+
+pub use m49::{m49_groups, M49Groups};
+
+use grid::Grid;
+
+/// The smallest count published for a combination that includes nationality
+/// or age band.
+pub const K: u64 = 5;
+
+/// How a figure in `1..K` is shown.
+pub const BELOW_K: &str = "<5";
+
+/// How a figure hidden only to protect another one is shown: it is 0 or at
+/// least K, and saying `"<5"` about it would be false.
+pub const WITHHELD: &str = "x";
+
+/// The record fields a table may be counted over.
+pub const DIMENSIONS: [&str; 12] = [
+    "week",
+    "desk_id",
+    "procedure",
+    "family",
+    "channel",
+    "language",
+    "outcome",
+    "referral",
+    "duration_band",
+    "age_band",
+    "sex",
+    "nationality",
+];
+
+/// The dimensions that make every figure counting them subject to K.
+pub const SENSITIVE_DIMENSIONS: [&str; 2] = ["nationality", "age_band"];
+
+/// The label of the last nationality group, for countries left over when
+/// even their M49 region is below K.
+pub const OTHER_NATIONALITIES: &str = "other nationalities";
+
+/// Why a table cannot be protected. Values are never echoed, only names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DisclosureError {
+    #[error("a table needs one or two dimensions, not {0}")]
+    DimensionCount(usize),
+    #[error("unknown dimension `{0}`; expected one of: {list}", list = DIMENSIONS.join(", "))]
+    UnknownDimension(String),
+    #[error("dimension `{0}` appears twice")]
+    RepeatedDimension(String),
+    #[error("a cell has {got} values for {expected} dimensions")]
+    CellArity { expected: usize, got: usize },
+    #[error("a count does not fit in 64 bits")]
+    Overflow,
+    #[error("the table and its reference have different dimensions")]
+    DimensionsDiffer,
+    #[error("the table is not a part of its reference: some count exceeds the reference's")]
+    NotASubset,
+}
+
+/// Counts over one or two record fields, keyed by their values in
+/// dimension order. Zero counts are not stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountTable {
+    dims: Vec<String>,
+    cells: BTreeMap<Vec<String>, u64>,
+}
+
+impl CountTable {
+    /// An empty table over `dims`, which must be one or two distinct names
+    /// from [`DIMENSIONS`]: a misspelt `nationalty` would otherwise escape
+    /// protection.
+    pub fn new<I, S>(dims: I) -> Result<Self, DisclosureError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let dims: Vec<String> = dims.into_iter().map(Into::into).collect();
+        if dims.is_empty() || dims.len() > 2 {
+            return Err(DisclosureError::DimensionCount(dims.len()));
+        }
+        for (i, d) in dims.iter().enumerate() {
+            if !DIMENSIONS.contains(&d.as_str()) {
+                return Err(DisclosureError::UnknownDimension(d.clone()));
+            }
+            if dims[..i].contains(d) {
+                return Err(DisclosureError::RepeatedDimension(d.clone()));
+            }
+        }
+        Ok(Self {
+            dims,
+            cells: BTreeMap::new(),
+        })
+    }
+
+    /// A table from `(values, count)` pairs; repeated values add up.
+    pub fn from_cells<I, S, C>(dims: I, cells: C) -> Result<Self, DisclosureError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+        C: IntoIterator<Item = (Vec<String>, u64)>,
+    {
+        let mut table = Self::new(dims)?;
+        for (values, count) in cells {
+            table.add(values, count)?;
+        }
+        Ok(table)
+    }
+
+    /// Adds `count` to the cell `values` (one value per dimension).
+    pub fn add(&mut self, values: Vec<String>, count: u64) -> Result<(), DisclosureError> {
+        if values.len() != self.dims.len() {
+            return Err(DisclosureError::CellArity {
+                expected: self.dims.len(),
+                got: values.len(),
+            });
+        }
+        if count == 0 {
+            return Ok(());
+        }
+        let slot = self.cells.entry(values).or_insert(0);
+        *slot = slot.checked_add(count).ok_or(DisclosureError::Overflow)?;
+        Ok(())
+    }
+
+    pub fn dims(&self) -> &[String] {
+        &self.dims
+    }
+
+    pub fn cells(&self) -> &BTreeMap<Vec<String>, u64> {
+        &self.cells
+    }
+
+    /// Whether any dimension is nationality or age band.
+    pub fn is_sensitive(&self) -> bool {
+        self.dims
+            .iter()
+            .any(|d| SENSITIVE_DIMENSIONS.contains(&d.as_str()))
+    }
+}
+
+/// Choices a caller may make; the default merges nationalities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Merge countries below K up the M49 tree before suppressing.
+    pub merge_nationality: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            merge_nationality: true,
+        }
+    }
+}
+
+/// One published figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cell {
+    Published(u64),
+    /// The figure is in `1..K`; serialises to `"<5"`.
+    Suppressed,
+    /// Hidden to protect another figure (0 or at least K); serialises to `"x"`.
+    Withheld,
+}
+
+impl Cell {
+    pub fn published(self) -> Option<u64> {
+        match self {
+            Cell::Published(n) => Some(n),
+            Cell::Suppressed | Cell::Withheld => None,
+        }
+    }
+
+    pub fn is_hidden(self) -> bool {
+        !matches!(self, Cell::Published(_))
+    }
+}
+
+impl Serialize for Cell {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Cell::Published(n) => serializer.serialize_u64(*n),
+            Cell::Suppressed => serializer.serialize_str(BELOW_K),
+            Cell::Withheld => serializer.serialize_str(WITHHELD),
+        }
+    }
+}
+
+/// A label that stands for several values of a dimension.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MergedLabel {
+    pub dim: String,
+    pub label: String,
+    /// The M49 level the label names, e.g. `"sub-region"`.
+    pub level: &'static str,
+}
+
+/// A table fit to publish: every figure either published or hidden, with
+/// row and column totals and the grand total.
+///
+/// Serialises as
+/// `{"dims":[..],"k":5,"rows":[{"<dim>":"<value>",..,"count":12|"<5"|"x"}],
+/// "totals":{"<dim>":[{"<dim>":"<value>","count":..}],"all":..},"merged":[..]}`;
+/// a one-way table's `totals` holds only `all`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProtectedTable {
+    dims: Vec<String>,
+    rows: Vec<(Vec<String>, Cell)>,
+    margins: Vec<Vec<(String, Cell)>>,
+    total: Cell,
+    merged: Vec<MergedLabel>,
+}
+
+impl ProtectedTable {
+    pub fn dims(&self) -> &[String] {
+        &self.dims
+    }
+
+    /// Every cell of the reference's grid, in label order.
+    pub fn rows(&self) -> &[(Vec<String>, Cell)] {
+        &self.rows
+    }
+
+    /// The totals over dimension `dim` (by position), one per value; empty
+    /// for a one-way table, whose cells are their own totals.
+    pub fn margin(&self, dim: usize) -> &[(String, Cell)] {
+        self.margins.get(dim).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn total(&self) -> Cell {
+        self.total
+    }
+
+    pub fn merged(&self) -> &[MergedLabel] {
+        &self.merged
+    }
+
+    /// The cell with these values (merged labels, as published).
+    pub fn cell(&self, values: &[&str]) -> Option<Cell> {
+        self.rows
+            .iter()
+            .find(|(v, _)| v.iter().map(String::as_str).eq(values.iter().copied()))
+            .map(|(_, c)| *c)
+    }
+
+    /// Every figure with its place, for audits and tests.
+    pub fn figures(&self) -> impl Iterator<Item = Cell> + '_ {
+        self.rows
+            .iter()
+            .map(|(_, c)| *c)
+            .chain(self.margins.iter().flatten().map(|(_, c)| *c))
+            .chain(std::iter::once(self.total))
+    }
+}
+
+struct Labelled<'a> {
+    dims: &'a [String],
+    values: &'a [String],
+    count: Cell,
+}
+
+impl Serialize for Labelled<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.dims.len() + 1))?;
+        for (d, v) in self.dims.iter().zip(self.values) {
+            map.serialize_entry(d, v)?;
+        }
+        map.serialize_entry("count", &self.count)?;
+        map.end()
+    }
+}
+
+struct Rows<'a>(&'a [String], &'a [(Vec<String>, Cell)]);
+
+impl Serialize for Rows<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.1.len()))?;
+        for (values, count) in self.1 {
+            seq.serialize_element(&Labelled {
+                dims: self.0,
+                values,
+                count: *count,
+            })?;
+        }
+        seq.end()
+    }
+}
+
+struct Totals<'a>(&'a ProtectedTable);
+
+impl Serialize for Totals<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let t = self.0;
+        let mut map = serializer.serialize_map(Some(t.margins.len() + 1))?;
+        for (dim, margin) in t.dims.iter().zip(&t.margins) {
+            let rows: Vec<(Vec<String>, Cell)> =
+                margin.iter().map(|(v, c)| (vec![v.clone()], *c)).collect();
+            map.serialize_entry(dim, &Rows(std::slice::from_ref(dim), &rows))?;
+        }
+        map.serialize_entry("all", &t.total)?;
+        map.end()
+    }
+}
+
+impl Serialize for ProtectedTable {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(5))?;
+        map.serialize_entry("dims", &self.dims)?;
+        map.serialize_entry("k", &K)?;
+        map.serialize_entry("rows", &Rows(&self.dims, &self.rows))?;
+        map.serialize_entry("totals", &Totals(self))?;
+        map.serialize_entry("merged", &self.merged)?;
+        map.end()
+    }
+}
+
+/// Protects one table on its own: merging, primary and secondary
+/// suppression. Equivalent to `protect_within(table, table, options)`.
+pub fn protect(table: &CountTable, options: Options) -> Result<ProtectedTable, DisclosureError> {
+    let (prepared, merged) = generalise::apply(table, table, options)?;
+    let grid = Grid::build(&prepared.dims, &prepared.cells, &prepared.cells);
+    let hidden = grid.suppress(None);
+    Ok(grid.publish(&hidden, merged))
+}
+
+/// Protects `table`, a part of `reference` (another period, desk or
+/// procedure of the same population), so that it can be published next to
+/// `reference` and to `reference − table` without any of the three being
+/// differenced into a hidden figure. `reference` should be the full,
+/// unfiltered table the hub publishes for the same dimensions.
+pub fn protect_within(
+    table: &CountTable,
+    reference: &CountTable,
+    options: Options,
+) -> Result<ProtectedTable, DisclosureError> {
+    if table.dims != reference.dims {
+        return Err(DisclosureError::DimensionsDiffer);
+    }
+    let (r, merged) = generalise::apply(reference, reference, options)?;
+    let (d, _) = generalise::apply(table, reference, options)?;
+    if d.cells
+        .iter()
+        .any(|(k, n)| r.cells.get(k).is_none_or(|m| n > m))
+    {
+        return Err(DisclosureError::NotASubset);
+    }
+    let reference_grid = Grid::build(&r.dims, &r.cells, &r.cells);
+    let reference_hidden = reference_grid.suppress(None);
+    let grid = Grid::build(&d.dims, &d.cells, &r.cells);
+    let hidden = grid.suppress(Some(&reference_hidden));
+    Ok(grid.publish(&hidden, merged))
+}
