@@ -1,0 +1,223 @@
+//! `bench`: the load generator of issue 6. It runs the real `hub` binary as a
+//! process of its own, so that its memory is measured alone, and simulates
+//! the desks in this process with the desk agent's own outbox and sync code
+//! over real gRPC, mutual TLS and sled.
+
+mod desks;
+mod hub_proc;
+mod progress;
+mod report;
+mod scenarios;
+mod stats;
+
+use clap::{Parser, ValueEnum};
+use report::Results;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Scenario {
+    All,
+    RawSled,
+    Ingest,
+    Fanout,
+    Connections,
+    Catchup,
+    Intake,
+}
+
+#[derive(Parser)]
+#[command(
+    name = "bench",
+    about = "Rete Sportelli load generator: the real hub binary against simulated desks"
+)]
+struct Cli {
+    /// Which scenario to run; `all` runs every built one in turn.
+    #[arg(value_enum, default_value = "all")]
+    scenario: Scenario,
+    /// Desks for ingest, fanout or connections (defaults: 100, 1,000, 10,000).
+    #[arg(long)]
+    desks: Option<usize>,
+    /// Records for raw-sled/ingest or catchup (defaults: 1,000,000 each).
+    #[arg(long)]
+    records: Option<u64>,
+    /// Print one JSON object keyed by scenario instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Small sizes, so that CI proves the generator still works.
+    #[arg(long)]
+    quick: bool,
+    /// Folder for the hub's and the desks' data (a fresh subfolder is made
+    /// and removed); use the filesystem a real hub would run on.
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Seconds of RecordVisit load in the intake scenario.
+    #[arg(long)]
+    intake_secs: Option<u64>,
+}
+
+/// Sizes after applying --quick and the explicit flags.
+#[derive(Debug, Clone)]
+pub(crate) struct Sizes {
+    pub ingest_desks: usize,
+    pub ingest_records: u64,
+    pub connections: usize,
+    pub catchup_records: u64,
+    pub intake_rate: u32,
+    pub intake_secs: u64,
+}
+
+impl Sizes {
+    fn from_cli(cli: &Cli) -> Self {
+        let mut s = if cli.quick {
+            Sizes {
+                ingest_desks: 10,
+                ingest_records: 20_000,
+                connections: 200,
+                catchup_records: 20_000,
+                intake_rate: 200,
+                intake_secs: 3,
+            }
+        } else {
+            Sizes {
+                ingest_desks: 100,
+                ingest_records: 1_000_000,
+                connections: 10_000,
+                catchup_records: 1_000_000,
+                intake_rate: 200,
+                intake_secs: 30,
+            }
+        };
+        // --desks and --records apply to the scenario named; under `all`
+        // they apply to every scenario they make sense for.
+        if let Some(d) = cli.desks {
+            match cli.scenario {
+                Scenario::Connections => s.connections = d,
+                Scenario::Ingest | Scenario::RawSled => s.ingest_desks = d,
+                _ => {
+                    s.ingest_desks = d;
+                    s.connections = d;
+                }
+            }
+        }
+        if let Some(r) = cli.records {
+            match cli.scenario {
+                Scenario::Catchup => s.catchup_records = r,
+                Scenario::Ingest | Scenario::RawSled => s.ingest_records = r,
+                _ => {
+                    s.ingest_records = r;
+                    s.catchup_records = r;
+                }
+            }
+        }
+        if let Some(secs) = cli.intake_secs {
+            s.intake_secs = secs;
+        }
+        s.ingest_desks = s.ingest_desks.max(1);
+        s.ingest_records = s.ingest_records.max(s.ingest_desks as u64);
+        s
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let sizes = Sizes::from_cli(&cli);
+    raise_fd_limit();
+    let bins = hub_proc::Binaries::locate()?;
+    let base = cli.dir.clone().unwrap_or_else(std::env::temp_dir);
+    std::fs::create_dir_all(&base)?;
+    let work = tempfile::Builder::new()
+        .prefix("rete-bench-")
+        .tempdir_in(&base)?;
+    eprintln!("bench: data in {}", work.path().display());
+
+    let wanted: Vec<Scenario> = match cli.scenario {
+        Scenario::All => vec![
+            Scenario::RawSled,
+            Scenario::Ingest,
+            Scenario::Fanout,
+            Scenario::Connections,
+            Scenario::Catchup,
+            Scenario::Intake,
+        ],
+        // The ratio needs raw sled measured in the same run, on the same disk.
+        Scenario::Ingest => vec![Scenario::RawSled, Scenario::Ingest],
+        one => vec![one],
+    };
+    let mut results = Results::default();
+    let mut notes = Vec::new();
+    for scenario in wanted {
+        let dir = work.path().join(format!("{scenario:?}").to_lowercase());
+        std::fs::create_dir_all(&dir)?;
+        match scenario {
+            Scenario::RawSled => {
+                results.raw_sled = Some(scenarios::raw_sled::run(&dir, &sizes)?);
+            }
+            Scenario::Ingest => {
+                let raw = results.raw_sled.as_ref().map(|r| r.records_per_s);
+                results.ingest = Some(scenarios::ingest::run(&bins, &dir, &sizes, raw).await?);
+            }
+            Scenario::Fanout => {
+                // Guidance push is another issue; no figure is better than a made-up one.
+                notes.push("fanout: skipped, guidance push not built yet".to_string());
+            }
+            Scenario::Connections => {
+                results.connections = Some(scenarios::connections::run(&bins, &dir, &sizes).await?);
+            }
+            Scenario::Catchup => {
+                results.catchup = Some(scenarios::catchup::run(&bins, &dir, &sizes).await?);
+            }
+            Scenario::Intake => {
+                results.intake = Some(scenarios::intake::run(&bins, &dir, &sizes).await?);
+            }
+            Scenario::All => {}
+        }
+        // Each scenario's folder can be gigabytes; the next does not need it.
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    if cli.json {
+        println!("{}", serde_json::to_string_pretty(&results.to_json())?);
+        for n in &notes {
+            eprintln!("{n}");
+        }
+    } else {
+        print!("{}", results.table());
+        for n in &notes {
+            println!("{n}");
+        }
+    }
+    Ok(())
+}
+
+/// Thousands of desks need as many sockets; the hub, spawned from here,
+/// inherits the raised limit.
+fn raise_fd_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) => {
+            if n < 25_000 {
+                eprintln!("bench: open-file limit is {n}; the connections scenario needs about 2 per desk plus a few hundred");
+            }
+        }
+        Err(e) => eprintln!("bench: cannot raise the open-file limit: {e}"),
+    }
+}

@@ -1,0 +1,9 @@
+//! One module per scenario; each starts from a fresh folder and, where it
+//! needs one, a fresh hub, so that one scenario's state never flatters or
+//! burdens the next.
+
+pub(crate) mod catchup;
+pub(crate) mod connections;
+pub(crate) mod ingest;
+pub(crate) mod intake;
+pub(crate) mod raw_sled;
