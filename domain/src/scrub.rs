@@ -101,8 +101,9 @@ pub struct Finding {
 }
 
 /// Enough passes for any input: a pass only inserts tokens, which no
-/// detector matches, so the second pass finds nothing in practice; the
-/// bound keeps the cost linear even if that ever stopped being true.
+/// detector matches, so the second pass (run only when the first replaced
+/// something) finds nothing in practice; the bound keeps the cost linear
+/// even if that ever stopped being true.
 const MAX_PASSES: usize = 3;
 
 /// Replaces the personal data in `text` with typed tokens. `visitor_names`
@@ -110,7 +111,11 @@ const MAX_PASSES: usize = 3;
 /// are replaced wherever they appear, in any case and with or without
 /// accents.
 pub fn scrub(text: &str, visitor_names: &[&str]) -> String {
-    let mut out = replace(text, &detect(text, visitor_names));
+    let first = detect(text, visitor_names);
+    if first.is_empty() {
+        return text.to_owned();
+    }
+    let mut out = replace(text, &first);
     for _ in 1..MAX_PASSES {
         let findings = detect(&out, visitor_names);
         if findings.is_empty() {
@@ -139,8 +144,8 @@ pub fn find_personal_data_with_names(text: &str, visitor_names: &[&str]) -> Vec<
 fn detect(text: &str, visitor_names: &[&str]) -> Vec<Finding> {
     let mut found = Vec::new();
     let runs = compact::runs(text);
-    codice_fiscale::find(&runs, &mut found);
-    iban::find(&runs, &mut found);
+    codice_fiscale::find(text, &runs, &mut found);
+    iban::find(text, &runs, &mut found);
     email::find(text, &mut found);
     document::find(text, &mut found);
     phone::find(text, &mut found);

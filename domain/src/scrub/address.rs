@@ -16,12 +16,16 @@ use super::{each_match, regex, Finding, Kind};
 
 pub(super) static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
     let street = r"(?i:via|viale|v\.le|piazza|p\.zza|p\.za|piazzale|p\.le|piazzetta|vicolo|v\.lo|contrada|c\.da|localit[aà]|loc\.|traversa|vico|salita|lungolago|lungomare|galleria|(corso|c\.so|strada|str\.|largo|borgo))";
-    let word = r"[\p{L}\d][\p{L}\d'’.\-]{0,29}";
+    // A word, or an abbreviation with its dot ("S. Faustino", "F.lli
+    // Ugoni"); a dot anywhere else ends the sentence, not the street name.
+    let word = r"(?:[\p{L}\d][\p{L}\d'’\-]*|\p{Lu}\p{Ll}{0,3}\.(?:\p{Ll}{1,4})?)";
     let name = format!(r"((?:{word}\s+){{0,4}}?{word})");
-    let civic =
-        r"(?i:(?:(?:n\.?|nr\.?|n°|nº|civico)\s*)?\d{1,4}(?:\s?/\s?[a-z0-9]{1,2}\b|[a-z]\b)?)";
-    let tail = r"(?:\s*,?\s*\d{5}(?:\s+\p{Lu}[\p{L}'’]{1,29}(?:\s+\p{Lu}[\p{L}'’]{1,29})?)?(?:\s*\([A-Z]{2}\))?)?";
-    regex(&format!(r"\b{street}\s+{name}(?:,\s*|\s+){civic}\b{tail}"))
+    let civic = r"(?i:(?:(?:n\.?|nr\.?|n°|nº|civico)\s*)?\d{1,4}(?:\s?/\s?[a-z0-9]{1,2}(?-u:\b)|[a-z](?-u:\b))?)";
+    let tail =
+        r"(?:\s*,?\s*\d{5}(?:\s+\p{Lu}[\p{L}'’]+(?:\s+\p{Lu}[\p{L}'’]+)?)?(?:\s*\([A-Z]{2}\))?)?";
+    regex(&format!(
+        r"(?-u:\b){street}\s+{name}(?:,\s*|\s+){civic}(?-u:\b){tail}"
+    ))
 });
 
 /// Words after "via" that make it a preposition, not a street.
@@ -44,7 +48,7 @@ const NOT_A_STREET: [&str; 14] = [
 
 pub(super) static ENGLISH: LazyLock<Regex> = LazyLock::new(|| {
     regex(
-        r"\b\d{1,4}[a-z]?,?\s+(?:\p{Lu}[\p{L}'’]{1,29}\s+){1,3}(?:Street|St\.|Road|Rd\.|Avenue|Ave\.|Lane|Square)",
+        r"(?-u:\b)\d{1,4}[a-z]?,?\s+(?:\p{Lu}[\p{L}'’]+\s+){1,3}(?:Street|St\.|Road|Rd\.|Avenue|Ave\.|Lane|Square)",
     )
 });
 
@@ -63,8 +67,14 @@ pub(super) fn find(text: &str, out: &mut Vec<Finding>) {
                 .chars()
                 .next()
                 .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit());
+            // "12/12/2026" or "3.5" is a date or a number, not a civic number.
+            let whole = caps.get(0)?;
+            let mut after = text.get(whole.end()..).unwrap_or_default().chars();
+            let number_goes_on = matches!(after.next(), Some('/' | '.' | '-' | ','))
+                && after.next().is_some_and(|c| c.is_ascii_digit());
             let refused = NOT_A_STREET.contains(&first.to_lowercase().as_str())
-                || (common_noun && !capitalised);
+                || (common_noun && !capitalised)
+                || number_goes_on;
             (!refused).then(|| caps.get(0).map(|m| m.range())).flatten()
         },
         Kind::Indirizzo,

@@ -13,13 +13,14 @@ use super::{each_match, regex, Finding, Kind};
 const MONTHS: &str = "gennaio|febbraio|marzo|aprile|maggio|giugno|luglio|agosto|settembre|ottobre|novembre|dicembre|gen|feb|mar|apr|mag|giu|lug|ago|set|sett|ott|nov|dic|january|february|march|april|may|june|july|august|september|october|november|december|jan|jun|jul|aug|sep|sept|oct|dec";
 
 pub(super) static BIRTH_DATE: LazyLock<Regex> = LazyLock::new(|| {
-    let cue = r"\b(?:nat[oaie]|nato/a|nata/o|born|dob|d\.o\.b|data\s+(?:di\s+)?nascita|date\s+of\s+birth|birth\s*date|birthday|nascita|compleanno)\b";
-    let numeric = r"\d{1,2}\s?[./\-]\s?\d{1,2}\s?[./\-]\s?(?:\d{4}|\d{2})\b|\d{4}[\-/.]\d{1,2}[\-/.]\d{1,2}\b";
+    let cue = r"(?-u:\b)(?:nat[oaie]|nato/a|nata/o|born|dob|d\.o\.b|data\s+(?:di\s+)?nascita|date\s+of\s+birth|birth\s*date|birthday|nascita|compleanno)(?-u:\b)";
+    let numeric = r"\d{1,2}\s?[./\-]\s?\d{1,2}\s?[./\-]\s?(?:\d{4}|\d{2})(?-u:\b)|\d{4}[\-/.]\d{1,2}[\-/.]\d{1,2}(?-u:\b)";
     let spelled_day_first =
-        format!(r"\d{{1,2}}(?:st|nd|rd|th|°|º)?\s+(?:of\s+)?(?:{MONTHS})\.?,?\s+\d{{4}}\b");
-    let spelled_month_first = format!(r"(?:{MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b");
+        format!(r"\d{{1,2}}(?:st|nd|rd|th|°|º)?\s+(?:of\s+)?(?:{MONTHS})\.?,?\s+\d{{4}}(?-u:\b)");
+    let spelled_month_first =
+        format!(r"(?:{MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}(?-u:\b)");
     regex(&format!(
-        r"(?i){cue}[^\d\n;]{{0,40}}?\b({numeric}|{spelled_day_first}|{spelled_month_first})"
+        r"(?i){cue}[^\d\n;]{{0,40}}?(?-u:\b)({numeric}|{spelled_day_first}|{spelled_month_first})"
     ))
 });
 

@@ -11,7 +11,7 @@
 //! character, a run of ordinary words passes about once in 100,000
 //! word-aligned tries, so codes with no digit left are accepted too.
 
-use super::compact::Run;
+use super::compact::{cued, Run};
 use super::{Finding, Kind};
 
 const LEN: usize = 16;
@@ -25,13 +25,21 @@ const ODD: [u32; 36] = [
     1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23,
 ];
 
-pub(super) fn find(runs: &[Run], out: &mut Vec<Finding>) {
+/// Words that announce a codice fiscale: after them a code with the right
+/// shape is taken even when its check character is wrong, since a code
+/// mistyped by one letter still points at one person.
+const CUES: [&str; 5] = ["cf", "c.f", "codice fiscale", "fiscal", "tax code"];
+
+pub(super) fn find(text: &str, runs: &[Run], out: &mut Vec<Finding>) {
     for run in runs {
         let mut i = 0;
         while i + LEN <= run.chars.len() {
             let end = i + LEN;
             let fits_words = run.word_start[i] && run.word_end[end - 1];
-            if fits_words && is_valid(&run.chars[i..end]) {
+            let chars = &run.chars[i..end];
+            let found = fits_words
+                && (is_valid(chars) || (is_shaped(chars) && cued(text, run.at[i], &CUES)));
+            if found {
                 out.push(Finding {
                     kind: Kind::CodiceFiscale,
                     span: run.span(i, end),
@@ -57,6 +65,12 @@ pub fn is_valid_codice_fiscale(text: &str) -> bool {
 
 /// `chars` uppercase ASCII.
 fn is_valid(chars: &[u8]) -> bool {
+    is_shaped(chars) && check_char(&chars[..LEN - 1]) == Some(chars[LEN - 1])
+}
+
+/// Right letters and digits in the right places, whatever the check
+/// character.
+fn is_shaped(chars: &[u8]) -> bool {
     if chars.len() != LEN {
         return false;
     }
@@ -81,10 +95,7 @@ fn is_valid(chars: &[u8]) -> bool {
         }
     }
     let day = digits[9] * 10 + digits[10];
-    if !(1..=31).contains(&day) && !(41..=71).contains(&day) {
-        return false;
-    }
-    check_char(&chars[..LEN - 1]) == Some(chars[LEN - 1])
+    (1..=31).contains(&day) || (41..=71).contains(&day)
 }
 
 /// The check character of the first 15 characters.

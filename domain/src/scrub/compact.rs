@@ -36,6 +36,18 @@ impl Run {
     }
 }
 
+/// Whether one of `cues` (lowercase ASCII) appears in the few bytes of
+/// `text` before `at`: "CF: …", "IBAN …".
+pub(super) fn cued(text: &str, at: usize, cues: &[&str]) -> bool {
+    const WINDOW: usize = 24;
+    let mut from = at.saturating_sub(WINDOW);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let before = text.get(from..at).unwrap_or_default().to_ascii_lowercase();
+    cues.iter().any(|c| before.contains(c))
+}
+
 /// The runs of `text`, in order. A run's first word is not a word start
 /// when a letter of another script touches it ("èRSS…"), and likewise at
 /// the end.

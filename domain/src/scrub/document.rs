@@ -11,9 +11,11 @@
 //!
 //! Any case, and a space between the letters and the digits. Any other
 //! shape is caught only after a document word ("passaporto", "permesso",
-//! "carta d'identità", "documento", "ricevuta", …) followed by a number
-//! marker ("n.", "nr", "numero", "no.", "#"): then any code of 5 to 14
-//! letters and digits with at least 4 digits is a document number.
+//! "carta d'identità", "documento", "ricevuta", …), with or without a
+//! number marker ("n.", "nr", "numero", "no.", "#"): a code of 5 to 14
+//! letters and digits with at least 4 digits within 30 characters of the
+//! word is a document number. Years, dates, amounts and law numbers are
+//! shorter than that or broken by punctuation.
 
 use std::sync::LazyLock;
 
@@ -22,12 +24,12 @@ use regex::Regex;
 use super::{each_match, regex, Finding, Kind};
 
 pub(super) static SHAPED: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"(?i)\b(?:[a-z]{2} ?\d{5} ?[a-z]{2}|[a-z]{2} ?\d{6,8}|[a-z] ?\d{7,8})\b")
+    regex(r"(?i)(?-u:\b)(?:[a-z]{2} ?\d{5} ?[a-z]{2}|[a-z]{2} ?\d{6,8}|[a-z] ?\d{7,8})(?-u:\b)")
 });
 
 pub(super) static AFTER_KEYWORD: LazyLock<Regex> = LazyLock::new(|| {
     regex(
-        r"(?i)\b(?:passaporto|passport|permesso|pds|p\.d\.s|carta\s+(?:d['’]\s?)?identit[aà]|identity\s+card|c\.i|cie|documento|document|doc|ricevuta|receipt|tessera|cedolino|card)\b[^\n\d]{0,30}?(?:\bn\.?|\bnr\.?|\bno\.|\bnum\.?|\bnumero|\bnumber|#|n°|nº)\s*:?\s*([a-z0-9]{5,14})\b",
+        r"(?i)(?-u:\b)(?:passaporto|passport|permesso|pds|p\.d\.s|carta\s+(?:d['’]\s?)?identit[aà]|identity\s+card|c\.i|cie|documento|document|doc|ricevuta|receipt|tessera|cedolino|card)(?-u:\b)[^\n\d]{0,30}?(?:(?:(?-u:\b)n\.?|(?-u:\b)nr\.?|(?-u:\b)no\.|(?-u:\b)num\.?|(?-u:\b)numero|(?-u:\b)number|#|n°|nº)\s*:?\s*)?(?-u:\b)([a-z0-9]*\d[a-z0-9]*)(?-u:\b)",
     )
 });
 
@@ -45,7 +47,7 @@ pub(super) fn find(text: &str, out: &mut Vec<Finding>) {
         |caps| {
             let id = caps.get(1)?;
             let digits = id.as_str().bytes().filter(u8::is_ascii_digit).count();
-            (digits >= 4).then(|| id.range())
+            ((5..=14).contains(&id.len()) && digits >= 4).then(|| id.range())
         },
         Kind::Documento,
         out,

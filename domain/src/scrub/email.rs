@@ -1,5 +1,5 @@
-//! E-mail addresses, including the "(at)" spellings people use to dodge
-//! spam filters.
+//! E-mail addresses, including the "(at)" and "(dot)" spellings people use
+//! to dodge spam filters, and addresses with letters beyond ASCII.
 
 use std::sync::LazyLock;
 
@@ -9,7 +9,7 @@ use super::{regex, Finding, Kind};
 
 pub(super) static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
     regex(
-        r"(?i)[a-z0-9._%+\-]{1,64}\s?(?:@|\(at\)|\[at\]|\{at\})\s?[a-z0-9\-]{1,63}(?:\.[a-z0-9\-]{1,63}){0,8}\s?(?:\.|\(dot\)|\[dot\])\s?[a-z]{2,24}\b",
+        r"(?i)[\p{L}\p{N}._%+\-]+(?:@|\s@\s|\s?(?:\(at\)|\[at\]|\{at\})\s?)[\p{L}\p{N}\-]+(?:\.[\p{L}\p{N}\-]+)*(?:\.|\s?(?:\(dot\)|\[dot\])\s?)\p{L}{2,}(?-u:\b)",
     )
 });
 

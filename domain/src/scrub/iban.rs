@@ -8,7 +8,7 @@
 //! words passes mod-97 about once in 97 tries, an account number is almost
 //! all digits.
 
-use super::compact::Run;
+use super::compact::{cued, Run};
 use super::{Finding, Kind};
 
 const MIN_LEN: usize = 15;
@@ -36,11 +36,16 @@ const LENGTHS: &[(&[u8; 2], usize)] = &[
     (b"TR", 26), (b"UA", 29), (b"VA", 22), (b"VG", 24), (b"XK", 20), (b"YE", 30),
 ];
 
-pub(super) fn find(runs: &[Run], out: &mut Vec<Finding>) {
+/// After this word an IBAN-shaped code is taken even when its check digits
+/// are wrong: a mistyped account number is still someone's account.
+const CUES: [&str; 1] = ["iban"];
+
+pub(super) fn find(text: &str, runs: &[Run], out: &mut Vec<Finding>) {
     for run in runs {
         let mut i = 0;
         while i + MIN_LEN <= run.chars.len() {
-            match match_at(run, i) {
+            let cued = cued(text, run.at[i], &CUES);
+            match match_at(run, i, cued) {
                 Some(len) => {
                     out.push(Finding {
                         kind: Kind::Iban,
@@ -54,8 +59,9 @@ pub(super) fn find(runs: &[Run], out: &mut Vec<Finding>) {
     }
 }
 
-/// The length of the longest IBAN starting at `i`, ending on a word end.
-fn match_at(run: &Run, i: usize) -> Option<usize> {
+/// The length of the longest IBAN starting at `i`, ending on a word end;
+/// when `cued`, the check digits are not checked.
+fn match_at(run: &Run, i: usize, cued: bool) -> Option<usize> {
     let c = &run.chars[i..];
     let shaped = run.word_start[i]
         && c[0].is_ascii_uppercase()
@@ -72,7 +78,7 @@ fn match_at(run: &Run, i: usize) -> Option<usize> {
     lengths
         .rev()
         .filter(|len| *len <= c.len() && run.word_end[i + len - 1])
-        .find(|len| is_valid(&c[..*len]))
+        .find(|len| is_shaped(&c[..*len]) && (cued || is_valid(&c[..*len])))
 }
 
 /// An IBAN with a correct check, in any case, with or without spaces.
@@ -92,16 +98,21 @@ pub fn is_valid_iban(text: &str) -> bool {
         && is_valid(&chars)
 }
 
+/// At least half the account number in digits, all of it alphanumeric.
+fn is_shaped(chars: &[u8]) -> bool {
+    let account = chars.get(4..).unwrap_or_default();
+    let digits = account.iter().filter(|b| b.is_ascii_digit()).count();
+    digits * 2 >= account.len() && chars.iter().all(u8::is_ascii_alphanumeric)
+}
+
 /// `chars` uppercase ASCII alphanumerics.
 fn is_valid(chars: &[u8]) -> bool {
-    let account = &chars[4..];
-    let digits = account.iter().filter(|b| b.is_ascii_digit()).count();
-    if digits * 2 < account.len() || !chars.iter().all(u8::is_ascii_alphanumeric) {
+    if !is_shaped(chars) {
         return false;
     }
     // Rearranged: account number, then country and check digits.
     let mut rem = 0u32;
-    for c in account.iter().chain(&chars[..4]) {
+    for c in chars[4..].iter().chain(&chars[..4]) {
         rem = if c.is_ascii_digit() {
             (rem * 10 + u32::from(c - b'0')) % 97
         } else {

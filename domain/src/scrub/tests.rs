@@ -35,7 +35,7 @@ fn codice_fiscale_in_any_case_and_grouping() {
         "CF RSSMRA85T10A562S ok",
         "cf rssmra85t10a562s ok",
         "cf: RSS MRA 85T10 A562S ok",
-        "cf RSSMRA85T10A56NV.",
+        "pratica RSSMRA85T10A56NV.",
     ] {
         if text.contains("56NV") {
             // Omocodia with a wrong check char is not a code.
@@ -457,4 +457,20 @@ fn long_adversarial_inputs_stay_fast() {
             started.elapsed()
         );
     }
+}
+
+#[test]
+fn cued_codes_are_taken_even_with_a_wrong_check() {
+    // One letter off: still someone's code, when announced as one.
+    assert_eq!(s("CF: RSSMRA85T10A562T."), "CF: [CODICE_FISCALE].");
+    assert_eq!(
+        s("codice fiscale rss mra 85t10 a562t"),
+        "codice fiscale [CODICE_FISCALE]"
+    );
+    assert_eq!(s("pratica RSSMRA85T10A562T"), "pratica RSSMRA85T10A562T");
+    assert_eq!(s("IBAN IT61X0542811101000000123456"), "IBAN [IBAN]");
+    assert_eq!(
+        s("conto IT61X0542811101000000123456"),
+        "conto IT61X0542811101000000123456"
+    );
 }

@@ -1,0 +1,430 @@
+#!/usr/bin/env python3
+"""Writes notes.jsonl: operator notes as desks for foreign residents write
+them, with every piece of personal data labelled by kind and byte span, and
+the text that must survive scrubbing listed under "keep".
+
+The personal data is synthetic: codici fiscali and IBANs are made up with
+correct check characters, phone numbers and e-mails are random.
+Run: python3 tests/corpus/gen_notes.py > tests/corpus/notes.jsonl
+"""
+import json
+import random
+import re
+import sys
+import unicodedata
+
+R = random.Random(20261125)
+
+FIRST = ["Fatima", "Mohamed", "Aïcha", "Ndèye", "Oleksandr", "Olena", "Wei", "Xiaoling", "Muhammad",
+         "Ayesha", "Arben", "Elira", "Ionuț", "Andreea", "Rajesh", "Priya", "Chukwuemeka", "Blessing",
+         "José", "María", "Nguyễn", "Şükrü", "Amadou", "Mariam", "Kwame", "Abena", "Tetiana", "Dmytro",
+         "Jamal", "Samira", "Hassan", "Yousra", "Kofi", "Esperanza", "Anil", "Sunita", "Bogdan", "Ilinca",
+         "Faisal", "Nasrin", "Tariq", "Zainab", "Ousmane", "Khadija", "Lamin", "Awa", "Ermal", "Jonida"]
+LAST = ["El Amrani", "Benali", "Diop", "Ndiaye", "Shevchenko", "Kovalenko", "Zhang", "Wang", "Hussain",
+        "Khan", "Hoxha", "Krasniqi", "Popescu", "Ionescu", "Sharma", "Patel", "Okafor", "Adeyemi",
+        "Quispe", "Núñez", "Trần", "Yılmaz", "Traoré", "Coulibaly", "Mensah", "Boateng", "Bondarenko",
+        "Melnyk", "Haddad", "Sayed", "Chowdhury", "Rahman", "Sow", "Fall", "Gjoka", "Dervishi",
+        "Rodríguez", "Gómez", "Mahmoud", "Abdullah", "Ceesay", "Jallow", "Mărgărit", "Ozturk", "Begum", "Akter"]
+
+STREETS = ["via Milano", "Via Milano", "via Cremona", "Corso Garibaldi", "corso Zanardelli", "Via San Faustino",
+           "viale Venezia", "Viale Piave", "piazza della Loggia", "Piazza Vittoria", "via Trento",
+           "Via dei Mille", "via Lamarmora", "Via Vittorio Emanuele II", "vicolo dell'Ortaglia", "via Sostegno",
+           "Via Orzinuovi", "via Corsica", "Via XX Settembre", "largo Formentone", "via Fratelli Ugoni",
+           "Via Industriale", "via Chiusure", "Piazzale Garibaldi", "via della Volta", "Via Triumplina"]
+CITIES = ["Brescia", "Rezzato", "Castel Mella", "Roncadelle", "Gussago", "Concesio", "Lumezzane", "Ghedi"]
+
+LAWS = ["art. 5 D.Lgs. 286/1998", "L. 91/1992", "art. 9 L. 91/1992", "art. 29 D.Lgs. 286/1998",
+        "art. 5 comma 9 D.Lgs. 286/1998", "DPR 394/1999", "art. 19 D.Lgs. 286/1998", "D.L. 20/2023",
+        "art. 22 D.Lgs. 286/1998", "art. 4 comma 2 L. 91/1992", "art. 30 D.Lgs. 286/1998", "art. 9 D.Lgs. 286/1998"]
+AMOUNTS = ["€ 70,46", "40 euro", "€ 16", "30,46 euro", "€ 250", "100 €", "€ 12,50", "80,46 €", "€ 1.200",
+           "16 euro", "€ 40", "€ 130", "250 euro", "€ 9.360,00", "€ 300 al mese"]
+PROCS = ["permesso.rinnovo.lavoro", "ricongiungimento.nulla_osta", "cittadinanza.residenza",
+         "permesso.kit_postale", "scuola.iscrizione", "casa.servizi_abitativi", "permesso.ue_lungo_periodo",
+         "ricongiungimento.idoneita_alloggio", "welfare.assegno_unico", "sanita.iscrizione_ssr",
+         "anagrafe.iscrizione", "cittadinanza.matrimonio", "lingua.corsi_italiano", "lavoro.decreto_flussi",
+         "permesso.protezione_speciale", "fisco.codice_fiscale"]
+HOURS = ["9:00-12:30", "14:00-17:00", "9.00-12.30", "8:30-12:00", "15:00-18:00", "10:00-13:00"]
+APPTS = ["appuntamento il 12/12/2026", "appuntamento il 03/02/2027", "appuntamento il 15/01/2027",
+         "appuntamento il 7/3/2027", "appointment on 12/12/2026", "appuntamento il 21.01.2027",
+         "appuntamento il 2027-02-10"]
+KEEP_SLOTS = {
+    "KIDS": ["2 figli", "3 figli minori", "1 figlio di 4 anni", "2 figli di 3 e 7 anni"],
+    "LEVEL": ["livello A2", "livello B1", "livello A1", "level A2", "level B1"],
+    "YEARS": ["da 10 anni", "dal 2015", "da 3 anni", "since 2019"],
+    "ROOMS": ["60 mq", "4 persone", "2 camere", "75 mq per 5 persone"],
+    "INCOME": ["reddito 2025", "CUD 2025", "ISEE 2026", "contratto di 12 mesi"],
+}
+
+ODD = dict(zip("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+               [1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8,
+                12, 14, 16, 10, 22, 25, 24, 23]))
+
+
+def cf_check(s):
+    total = 0
+    for i, c in enumerate(s):
+        total += ODD[c] if i % 2 == 0 else (int(c) if c.isdigit() else ord(c) - 65)
+    return chr(65 + total % 26)
+
+
+def strip_accents(s):
+    return "".join(c for c in unicodedata.normalize("NFD", s) if not unicodedata.combining(c))
+
+
+def consonants(s):
+    s = strip_accents(s).upper()
+    cons = [c for c in s if c.isalpha() and c not in "AEIOU"]
+    vows = [c for c in s if c in "AEIOU"]
+    return "".join((cons + vows + ["X"] * 3)[:3])
+
+
+def codice_fiscale(first, last):
+    year = R.randint(40, 99) if R.random() < .8 else R.randint(0, 8)
+    day = R.randint(1, 28) + (40 if R.random() < .5 else 0)
+    town = R.choice("ZZZZZABCDEFGHL") + "%03d" % R.randint(100, 999)
+    body = consonants(last) + consonants(first) + "%02d" % year + R.choice("ABCDEHLMPRST") + "%02d" % day + town
+    body = list(body)
+    if R.random() < .15:  # omocodia from the rightmost digit
+        for p in [14, 13, 12, 10, 9, 7, 6][:R.randint(1, 3)]:
+            body[p] = "LMNPQRSTUV"[int(body[p])]
+    body = "".join(body)
+    code = body + cf_check(body)
+    r = R.random()
+    if r < .15:
+        code = code.lower()
+    elif r < .25:
+        code = " ".join([code[:3], code[3:6], code[6:11], code[11:]])
+    return code
+
+
+IBAN_LEN = {"IT": 27, "RO": 24, "DE": 22, "FR": 27, "ES": 24, "MA": 28, "SN": 28, "AL": 28, "GB": 22, "PK": 24,
+            "UA": 29, "TN": 24, "EG": 29}
+
+
+def iban():
+    cc = R.choice(["IT"] * 6 + list(IBAN_LEN))
+    n = IBAN_LEN[cc] - 4
+    if cc == "IT":
+        bban = R.choice("ABCDEFGHILMNOPQRSTUVZ") + "".join(R.choice("0123456789") for _ in range(n - 1))
+    elif cc in ("GB", "PK", "AL", "RO"):
+        bban = "".join(R.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(4)) + "".join(
+            R.choice("0123456789") for _ in range(n - 4))
+    else:
+        bban = "".join(R.choice("0123456789") for _ in range(n))
+    num = "".join(str(int(c, 36)) for c in bban + cc + "00")
+    code = cc + "%02d" % (98 - int(num) % 97) + bban
+    r = R.random()
+    if r < .45:
+        code = " ".join(code[i:i + 4] for i in range(0, len(code), 4))
+    elif r < .5:
+        code = code.lower()
+    return code
+
+
+def digits(n):
+    return "".join(R.choice("0123456789") for _ in range(n))
+
+
+def phone():
+    mob = "3" + R.choice("2345679") + R.choice("0123456789")
+    rest = digits(7)
+    forms = [
+        f"{mob} {rest}", f"{mob}{rest}", f"{mob}-{rest}", f"{mob}.{rest[:3]}.{rest[3:]}",
+        f"+39 {mob} {rest}", f"+39{mob}{rest}", f"0039 {mob} {rest}", f"+39 {mob} {rest[:3]} {rest[3:]}",
+        f"030 {digits(7)}", f"030/{digits(7)}", f"(030) {digits(6)}", f"030-{digits(7)}", f"02 {digits(8)}",
+        f"+212 6{digits(2)} {digits(3)} {digits(3)}", f"+92 3{digits(2)} {digits(7)}", f"+380 {digits(2)} {digits(3)} {digits(4)}",
+        f"+221 77 {digits(3)} {digits(2)} {digits(2)}", f"+40 7{digits(2)} {digits(3)} {digits(3)}",
+        f"0039 030 {digits(7)}", f"+86 1{digits(2)} {digits(4)} {digits(4)}",
+    ]
+    return R.choice(forms)
+
+
+def email(first, last):
+    f = strip_accents(first).lower().replace(" ", "")
+    l = strip_accents(last).lower().replace(" ", "")
+    user = R.choice([f"{f}.{l}", f"{f}{R.randint(1, 99)}", f"{l}_{f[0]}", f"{f[0]}{l}{R.randint(70, 2005)}", f"info.{l}"])
+    return user + "@" + R.choice(["gmail.com", "libero.it", "hotmail.it", "yahoo.fr", "outlook.com", "pec.it", "mail.ru", "qq.com", "virgilio.it"])
+
+
+def address():
+    s = R.choice(STREETS)
+    num = str(R.randint(1, 180)) + R.choice(["", "", "", "/B", "a", "/2"])
+    r = R.random()
+    if r < .25:
+        return f"{s} {num}, 251{R.randint(21, 36)} {R.choice(CITIES)}"
+    if r < .35:
+        return f"{s}, {num}"
+    if r < .45:
+        return f"{s} n. {num}"
+    return f"{s} {num}"
+
+
+MONTHS_IT = ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"]
+MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+
+
+def dob_date(english=False):
+    y, m, d = R.randint(1950, 2012), R.randint(1, 12), R.randint(1, 28)
+    forms = [f"{d}/{m}/{y}", f"{d:02d}/{m:02d}/{y}", f"{d:02d}.{m:02d}.{y}", f"{d}-{m}-{y}", f"{y}-{m:02d}-{d:02d}"]
+    if english:
+        forms += [f"{d} {MONTHS_EN[m - 1]} {y}", f"{MONTHS_EN[m - 1]} {d}, {y}"]
+    else:
+        forms += [f"{d} {MONTHS_IT[m - 1]} {y}"]
+    return R.choice(forms)
+
+
+def document():
+    letters = lambda n: "".join(R.choice("ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(n))
+    forms = [
+        ("CIE ", f"CA{digits(5)}{letters(2)}"),
+        ("carta d'identità ", f"{letters(2)}{digits(7)}"),
+        ("passaporto ", f"Y{R.choice('ABC')}{digits(7)}"),
+        ("passaporto ", f"{letters(2)}{digits(7)}"),
+        ("permesso di soggiorno ", f"I{digits(8)}"),
+        ("PdS n. ", f"{letters(1)}{digits(8)}"),
+        ("passaporto n. ", digits(9)),
+        ("passport no. ", f"{letters(1)}{digits(7)}"),
+        ("ricevuta n. ", digits(12)),
+        ("documento: ", f"{letters(2)} {digits(7)}"),
+        ("passaporto ", f"{letters(2)}{digits(6)}"),
+    ]
+    return R.choice(forms)
+
+
+def name_variant(n):
+    r = R.random()
+    if r < .6:
+        return n
+    if r < .75:
+        return n.upper()
+    if r < .85:
+        return n.lower()
+    return strip_accents(n)
+
+
+IT_TEMPLATES = [
+    "{FULL} chiede informazioni sul rinnovo ({PROC}), {LAW}. Lasciato numero {PHONE} per richiamata.",
+    "Sig.ra {SURNAME} presenta kit postale, pagato {AMOUNT}. CF {CF}. {APPT} in Questura.",
+    "Utente {NAME} {SURNAME}, nato il {DOB}, chiede {PROC}. Orari sportello {HOURS}.",
+    "Ricongiungimento per moglie e {KIDS}: verificata idoneità alloggio in {ADDR}. Rif. {LAW}.",
+    "{NAME} vuole iscrivere il figlio a scuola ({PROC}); scrivere a {EMAIL} quando esce la graduatoria.",
+    "Pratica cittadinanza {LAW}: residenza continuativa {YEARS}. Contributo {AMOUNT}. Tel. {PHONE}.",
+    "Bonifico affitto arretrato su IBAN {IBAN}, la padrona di casa chiede {AMOUNT}.",
+    "Richiesta assegno unico: serve IBAN intestato ({IBAN}) e ISEE. {APPT}.",
+    "Il sig. {SURNAME} ha perso il {DOCW}{DOC}; consigliata denuncia ai Carabinieri.",
+    "Verificati documenti per {PROC}: {DOCW}{DOC} valido, manca contratto di lavoro.",
+    "Domicilio cambiato: ora abita in {ADDR}. Aggiornare anagrafe ({PROC}).",
+    "{FULL} (data di nascita {DOB}) chiede se può lavorare con ricevuta. Risposto sì, {LAW}.",
+    "Telefonata di {NAME}: richiamare al {PHONE} dopo le 17. Sportello aperto {HOURS}.",
+    "Madre di {NAME} {SURNAME}, e-mail {EMAIL}, chiede corso di italiano {LEVEL}.",
+    "Compilato modulo per {PROC}, {APPT}; portare marca da bollo {AMOUNT}.",
+    "Accompagnato in Questura; codice fiscale {CF} non corrisponde a quello sul permesso.",
+    "Contratto di affitto registrato, indirizzo {ADDR}; serve per {PROC}.",
+    "{SURNAME} {NAME}, CF {CF}, tel {PHONE}, chiede informazioni su {PROC}.",
+    "Nata il {DOB} a Casablanca, la signora {SURNAME} chiede permesso per motivi familiari ({LAW}).",
+    "Segnalato sfratto in {ADDR}: inviato a servizi abitativi. Orario {HOURS}.",
+    "Richiesta nulla osta per ricongiungimento, {LAW}; reddito minimo {AMOUNT}.",
+    "{NAME} non ha ancora il codice fiscale: accompagnata all'Agenzia delle Entrate ({PROC}).",
+    "Rimborso su conto {IBAN} non arrivato; consigliato contatto INPS.",
+    "La scuola non risponde alle e-mail di {NAME} ({EMAIL}); mediatrice chiamerà la segreteria.",
+    "Rinnovo permesso per attesa occupazione: {DOCW}{DOC}, scadenza fra 2 mesi. {LAW}.",
+    "{FULL} chiede aiuto per la domanda di casa popolare; punteggio ISEE basso. Tel {PHONE}.",
+    "Utente arrivato senza appuntamento; fissato {APPT}. Contatto: {EMAIL}.",
+    "Sig. {SURNAME} (DOB {DOB}) vuole convertire permesso studio in lavoro ({PROC}).",
+    "Certificato di idoneità alloggiativa per {ADDR}: {ROOMS}, superficie ok.",
+    "Dati per richiamata: {PHONE} oppure {EMAIL}. Chiedere di {NAME}.",
+    "Residenza in {ADDR} dal 2021; domanda {PROC}, {LAW}.",
+    "{NAME} porta foto e {DOCW}{DOC}; manca la ricevuta del pagamento di {AMOUNT}.",
+    "Cittadinanza per matrimonio: marito italiano, residenza a Brescia. CF moglie {CF}.",
+    "Iscrizione SSN per {NAME} {SURNAME}: serve codice fiscale {CF} e permesso.",
+    "Famiglia {SURNAME}: {KIDS} in età scolare, chiesta iscrizione ({PROC}). {APPT}.",
+    "Chiamare la signora al {PHONE} o al {PHONE}, preferisce WhatsApp.",
+    "Spiegato {LAW}: il permesso UE per soggiornanti di lungo periodo richiede reddito e alloggio.",
+    "Inviata via mail la lista documenti per {PROC}. Costo totale circa {AMOUNT}.",
+    "{NAME} chiede se il contratto a chiamata basta per il rinnovo ({INCOME}). {LAW}.",
+    "Nessun dato personale: richiesta generica su orari ({HOURS}) e costi ({AMOUNT}).",
+    "Ha ricevuto lettera dalla Prefettura, {APPT}; accompagnare con mediatore arabo.",
+    "Aperta pratica {PROC} per {FULL}; documento {DOC}.",
+    "Indirizzo di ospitalità: {ADDR}, ospitante cittadino italiano.",
+    "Pagamento bollettino {AMOUNT} per permesso elettronico; ricevuta n. {RICEVUTA}.",
+    "data di nascita {DOB}, nazionalità marocchina, chiede {PROC}.",
+    "{SURNAME} ha cambiato numero: ora {PHONE}.",
+    "Consegna kit compilato per {NAME}; controllare firma. Sportello {HOURS}.",
+    "Ricongiungimento figlio minore: {LAW}; {APPT}; serve traduzione atto di nascita.",
+    "L'utente dice di essere nato il {DOB}, ma sul passaporto c'è un'altra data.",
+    "{NAME} {SURNAME}: richiesta rimborso tassa {AMOUNT} pagata due volte; IBAN {IBAN}.",
+]
+
+# Notes whose numbers and street words are not personal data, and personal
+# data in less tidy forms.
+HARD_TEMPLATES = [
+    "Iscritta al corso di italiano 2 volte a settimana, {LEVEL}; inviato programma via mail 3 giorni fa.",
+    "Pratica in via di definizione; la Questura ha detto 30-60 giorni. {APPT}.",
+    "Protocollo Prefettura 2026/0012345 del 10/01/2026: istanza {PROC} in lavorazione.",
+    "Arrivato in Italia il 3/4/2015, residente a Brescia {YEARS}. {LAW}.",
+    "Sportello aperto lun-ven {HOURS}, sabato 9:00-12:00. Costo {AMOUNT}.",
+    "Codice pratica {PROC}; totale {AMOUNT} + {AMOUNT}; rate da 3 mesi.",
+    "Corso Zanardelli chiuso per lavori, spostarsi in Piazza Loggia. {APPT}.",
+    "Permesso scade il 31/12/2026, chiedere rinnovo 60 giorni prima ({LAW}).",
+    "Ha {KIDS}; il più piccolo è nato nel 2020 e va alla scuola dell'infanzia ({PROC}).",
+    "Scrivere a {EMAIL} o chiamare {PHONE} (ore pasti).",
+    "cell.{PHONE} - email:{EMAIL}",
+    "Abita in {ADDR} con {KIDS}; affitto {AMOUNT}; {ROOMS}.",
+    "IBAN:{IBAN} (conto cointestato).",
+    "{NAME}, {NAME} e ancora {NAME}: ha chiamato 3 volte oggi.",
+    "Per {PROC} servono 2 marche da bollo da € 16 e {AMOUNT} di bollettino; orari {HOURS}.",
+    "Il datore di lavoro ha sede in {ADDR}; contratto CCNL colf, {INCOME}.",
+    "Numero verde 800 123 456 dell'INPS; il sito non funziona. {PROC}.",
+    "Appuntamento slittato: {APPT} ore 10:30, sala 2, sportello 4.",
+    "Figlio nato a Brescia il {DOB} (non è il richiedente); iscrizione {PROC}.",
+    "CF del figlio {CF}, da inserire in domanda {PROC}.",
+    "{FULL} — tel. {PHONE} — nata il {DOB}.",
+]
+
+EN_TEMPLATES = [
+    "{FULL} asked about renewing the work permit ({PROC}); told them about {LAW}. Phone {PHONE}.",
+    "Client born {DOB}, needs {PROC}. Office hours {HOURS}.",
+    "Mr {SURNAME} lost his passport {DOC}; advised to report it to the police.",
+    "Send the list of documents to {EMAIL}; {APPT}.",
+    "Lives at {ADDR} with {KIDS}; asked about housing support ({PROC}).",
+    "Refund to account {IBAN} still pending after 3 months.",
+    "{NAME} called from {PHONE}, wants to book an appointment; fee {AMOUNT}.",
+    "DOB {DOB}, tax code {CF}; registered with the health service ({PROC}).",
+    "Family reunification for {NAME} {SURNAME}: {LAW}, minimum income {AMOUNT}.",
+    "Mrs {SURNAME} (email {EMAIL}) asked for an Italian course, {LEVEL}.",
+    "Date of birth {DOB}; permit card number {DOC}.",
+    "No personal details: general question about {PROC} and {LAW}.",
+    "{FULL} moved to {ADDR}; residence change needed.",
+    "Call back {NAME} on {PHONE} after 5 pm. {APPT}.",
+    "Citizenship application under {LAW}; fee {AMOUNT}; codice fiscale {CF}.",
+]
+
+SPECIAL = [
+    # Other scripts; the visitor's name written in it.
+    ("السيدة فاطمة سألت عن تجديد تصريح الإقامة، رقم الهاتف {PHONE}. {LAW}.", ["فاطمة", "Benali"]),
+    ("客户王伟来咨询居留许可续签，电话{PHONE}，{APPT}。", ["王伟", "Wang Wei"]),
+    ("محمد حسین نے کہا کہ ان کا نمبر {PHONE} ہے اور ای میل {EMAIL}۔ {LAW}", ["محمد", "حسین"]),
+    ("Пані Олена Ковальова просить допомогти з {PROC}; телефон {PHONE}.", ["Олена", "Ковальова"]),
+    ("{FULL} parla solo urdu; mediatore presente. Ha detto: میرا شناختی کارڈ گم ہو گیا. {PROC}.", None),
+    ("Utente cinese, nome 李娜, chiede {PROC}. Tel {PHONE}.", ["李娜", "Li Na"]),
+    ("Sig.ra {FULL} – 👶 nato il figlio, chiede iscrizione anagrafica ({PROC}) 🙏", None),
+]
+
+
+def render(template, first, last, english=False, names=None):
+    text = ""
+    spans = []
+    keep = []
+
+    def add(value, kind=None):
+        nonlocal text
+        start = len(text.encode())
+        text += value
+        if kind:
+            spans.append({"start": start, "end": len(text.encode()), "kind": kind})
+
+    for piece in re.split(r"(\{[A-Z]+\})", template):
+        m = re.fullmatch(r"\{([A-Z]+)\}", piece)
+        if not m:
+            add(piece)
+            continue
+        slot = m.group(1)
+        if slot == "FULL":
+            order = R.random() < .7
+            a, b = (first, last) if order else (last, first)
+            add(name_variant(a) + " " + name_variant(b), "NOME")
+        elif slot == "NAME":
+            add(name_variant(first), "NOME")
+        elif slot == "SURNAME":
+            add(name_variant(last), "NOME")
+        elif slot == "CF":
+            add(codice_fiscale(first, last), "CODICE_FISCALE")
+        elif slot == "IBAN":
+            add(iban(), "IBAN")
+        elif slot == "PHONE":
+            add(phone(), "TELEFONO")
+        elif slot == "EMAIL":
+            add(email(first, last), "EMAIL")
+        elif slot == "ADDR":
+            add(address(), "INDIRIZZO")
+        elif slot == "DOB":
+            add(dob_date(english), "DATA_NASCITA")
+        elif slot == "DOCW":
+            pass
+        elif slot == "DOC":
+            if "{DOCW}" in template:
+                word, code = document()
+                add(word)
+            else:
+                word, code = document()
+            add(code, "DOCUMENTO")
+        elif slot == "RICEVUTA":
+            add(digits(12), "DOCUMENTO")
+        else:
+            value = R.choice({"LAW": LAWS, "AMOUNT": AMOUNTS, "PROC": PROCS, "HOURS": HOURS, "APPT": APPTS,
+                              **KEEP_SLOTS}[slot])
+            if english and slot == "APPT":
+                value = "appointment on " + value.split(" il ")[-1]
+            add(value)
+            keep.append(value)
+    return {"text": text, "names": names if names is not None else [first, last], "spans": spans, "keep": keep}
+
+
+def handwritten():
+    """handwritten.txt: one note per line, `name|surname|text`, personal data
+    marked «KIND|text», keep-list items marked ⟦text⟧."""
+    path = __file__.rsplit("/", 1)[0] + "/handwritten.txt"
+    for line in open(path, encoding="utf-8"):
+        line = line.rstrip("\n")
+        if not line or line.startswith("#"):
+            continue
+        first, last, body = line.split("|", 2)
+        text, spans, keep = "", [], []
+        for piece in re.split(r"(«[A-Z_]+\|[^»]*»|⟦[^⟧]*⟧)", body):
+            m = re.fullmatch(r"«([A-Z_]+)\|([^»]*)»", piece)
+            k = re.fullmatch(r"⟦([^⟧]*)⟧", piece)
+            if m:
+                start = len(text.encode())
+                text += m.group(2)
+                spans.append({"start": start, "end": len(text.encode()), "kind": m.group(1)})
+            elif k:
+                text += k.group(1)
+                keep.append(k.group(1))
+            else:
+                text += piece
+        yield {"text": text, "names": [first, last], "spans": spans, "keep": keep}
+
+
+def main():
+    notes = []
+    for i in range(260):
+        first, last = R.choice(FIRST), R.choice(LAST)
+        notes.append(render(R.choice(IT_TEMPLATES), first, last))
+    for i in range(60):
+        first, last = R.choice(FIRST), R.choice(LAST)
+        notes.append(render(R.choice(HARD_TEMPLATES), first, last))
+    for i in range(70):
+        first, last = R.choice(FIRST), R.choice(LAST)
+        notes.append(render(R.choice(EN_TEMPLATES), first, last, english=True))
+    for template, names in SPECIAL:
+        for _ in range(3):
+            first, last = R.choice(FIRST), R.choice(LAST)
+            note = render(template, first, last, names=names)
+            if names:
+                # Label the visitor's name where the template wrote it literally.
+                b = note["text"].encode()
+                for n in names:
+                    nb = n.encode()
+                    at = b.find(nb)
+                    while at >= 0:
+                        note["spans"].append({"start": at, "end": at + len(nb), "kind": "NOME"})
+                        at = b.find(nb, at + 1)
+                note["spans"].sort(key=lambda s: s["start"])
+            notes.append(note)
+    notes.extend(handwritten())
+    for note in notes:
+        sys.stdout.write(json.dumps(note, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()
