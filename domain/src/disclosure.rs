@@ -29,36 +29,42 @@
 //! 3. **Secondary suppression.** The table is read as the linear system an
 //!    attacker solves: every row, column and the grand total are equations,
 //!    hidden figures the unknowns, and each hidden figure's marking tells its
-//!    range (`"<5"`: `1..=4`; `"x"`: `0` or at least K). A hidden figure is
-//!    exposed exactly when no other solution exists. For two-way tables
-//!    (margins included) and one-way tables the equations form a bipartite
-//!    graph whose edges are the figures, so another solution that moves a
-//!    figure by one exists if and only if that figure lies on a cycle of
-//!    hidden figures that can each move one step the right way; `grid.rs`
-//!    checks this with a breadth-first search. While some protected figure
-//!    has no such cycle, the cheapest set of complements closing a rectangle
-//!    through it (smallest reference counts first, ties by position, so the
-//!    choice is deterministic) is hidden too. This is the criterion tau-Argus
-//!    calls "no cell can be recalculated exactly"; the unit-step check is
-//!    exact because the constraint matrix of a two-way table is totally
-//!    unimodular.
-//! 4. **Consistency across tables** ([`protect_within`]). A table over a
+//!    range. A hidden figure is exposed exactly when no other solution
+//!    exists. For two-way tables (margins included) and one-way tables the
+//!    equations form a bipartite graph whose edges are the figures, so
+//!    another solution that moves a figure by one exists if and only if that
+//!    figure lies on a cycle of hidden figures that can each move one step
+//!    the right way; `grid.rs` checks this with a breadth-first search.
+//!    While some protected figure has no such cycle, the cheapest set of
+//!    complements closing a rectangle through it (smallest reference counts
+//!    first, ties by position, so the choice is deterministic) is hidden too.
+//!    This is tau-Argus' "no cell can be recalculated exactly"; the unit-step
+//!    check is exact because the constraint matrix of a two-way table is
+//!    totally unimodular.
+//! 4. **Markings.** On its own a table marks a hidden figure in `1..K` as
+//!    `"<5"` ([`Cell::Suppressed`]) and any other hidden figure, which is 0
+//!    or at least K, as `"x"` ([`Cell::Withheld`]); the audit assumes the
+//!    attacker reads both (`1..=4`, and `0 or >= K`). A part of a reference
+//!    (below) marks every hidden figure `"x"`: a `"<5"` in both parts of a
+//!    published reference 8 would pin both to 4.
+//! 5. **Consistency across tables** ([`protect_within`]). A table over a
 //!    filter or a period (D) is protected against the full table (R) the
 //!    hub also publishes:
 //!    - groups come from R, so labels match;
 //!    - every figure hidden in R is hidden in D too, so a complement of R can
 //!      never be rebuilt from filtered pieces;
-//!    - a sensitive figure of D is also hidden when the rest of the population,
-//!      `C = R − D`, has it in `1..K`: otherwise `R − D` would print it;
-//!    - the secondary search then requires every hidden figure of D, of C and
-//!      of R to move along a cycle that keeps all three tables' published
-//!      figures: D and C in opposite directions (R fixed), or D or C together
-//!      with R inside R's hidden set.
+//!    - a sensitive figure of D is also hidden when the rest of the
+//!      population, `C = R - D`, has it in `1..K`: otherwise `R - D` would
+//!      print it;
+//!    - the secondary search then requires every hidden small figure of D,
+//!      of C and of R to move along a cycle that keeps all three tables'
+//!      published figures: D and C in opposite directions (R fixed), or D or
+//!      C together with R inside R's hidden set.
 //!
 //!    Every rule is symmetric in D and C, so `protect_within(C, R)` gives the
-//!    same pattern as `protect_within(D, R)`: the three tables of a split into
+//!    same pattern as `protect_within(D, R)`: the three tables of a split in
 //!    two can be published together.
-//!
+
 //! # Limits
 //!
 //! - The guarantee covers one table, or the trio R, D and `R − D` for one
@@ -74,8 +80,16 @@
 //!   range of two values. There are no protection intervals (tau-Argus'
 //!   upper/lower protection levels).
 //! - The complement choice is a greedy heuristic, not tau-Argus' optimal
-//!   (minimum-loss) one; it can hide more than needed. When it cannot
-//!   protect a figure at all it hides the whole table.
+//!   (minimum-loss) one; it can hide more than needed. For a part, the
+//!   three kinds of joint move above are a sufficient subset of what an
+//!   attacker would have to rule out, not all of it (D following R on some
+//!   figures and C on others, joined by a split path, is not searched), so
+//!   rarely a figure of R that is small in both parts cannot be shown safe;
+//!   the part is then hidden whole. Hiding everything is always safe: then
+//!   D = R, C = 0 fits every published figure.
+//! - The attacker model is the published figures and their markings; one
+//!   who also replays the deterministic complement choice can sometimes
+//!   narrow a range further (a known weakness of every greedy suppressor).
 //! - Three- and more-way tables are refused: their equations are no longer a
 //!   graph and the cycle check would be unsound.
 
@@ -102,8 +116,9 @@ pub const K: u64 = 5;
 /// How a figure in `1..K` is shown.
 pub const BELOW_K: &str = "<5";
 
-/// How a figure hidden only to protect another one is shown: it is 0 or at
-/// least K, and saying `"<5"` about it would be false.
+/// How any other hidden figure is shown: on its own a table uses it for
+/// figures hidden to protect another one (0 or at least K, where `"<5"`
+/// would be false); a part of a reference uses it for every hidden figure.
 pub const WITHHELD: &str = "x";
 
 /// The record fields a table may be counted over.
@@ -248,9 +263,9 @@ impl Default for Options {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cell {
     Published(u64),
-    /// The figure is in `1..K`; serialises to `"<5"`.
+    /// Hidden, and the figure is in `1..K`; serialises to `"<5"`.
     Suppressed,
-    /// Hidden to protect another figure (0 or at least K); serialises to `"x"`.
+    /// Hidden, value not told; serialises to `"x"`. See [`WITHHELD`].
     Withheld,
 }
 
@@ -411,7 +426,7 @@ pub fn protect(table: &CountTable, options: Options) -> Result<ProtectedTable, D
     let (prepared, merged) = generalise::apply(table, table, options)?;
     let grid = Grid::build(&prepared.dims, &prepared.cells, &prepared.cells);
     let hidden = grid.suppress(None);
-    Ok(grid.publish(&hidden, merged))
+    Ok(grid.publish(&hidden, None, merged))
 }
 
 /// Protects `table`, a part of `reference` (another period, desk or
@@ -427,6 +442,11 @@ pub fn protect_within(
     if table.dims != reference.dims {
         return Err(DisclosureError::DimensionsDiffer);
     }
+    if table.cells == reference.cells {
+        // The whole population is no part: its rest is empty and R's own
+        // markings already say all there is.
+        return protect(reference, options);
+    }
     let (r, merged) = generalise::apply(reference, reference, options)?;
     let (d, _) = generalise::apply(table, reference, options)?;
     if d.cells
@@ -439,5 +459,5 @@ pub fn protect_within(
     let reference_hidden = reference_grid.suppress(None);
     let grid = Grid::build(&d.dims, &d.cells, &r.cells);
     let hidden = grid.suppress(Some(&reference_hidden));
-    Ok(grid.publish(&hidden, merged))
+    Ok(grid.publish(&hidden, Some(&reference_hidden), merged))
 }

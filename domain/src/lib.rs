@@ -39,8 +39,8 @@ pub use record::{AnonymisedRecord, RawRecord, RecordError};
 pub use scrub::{find_personal_data, scrub, Finding, Kind as PersonalDataKind};
 pub use visit::{FieldError, Visit};
 
-/// Small-cell protection (k = 5, merging up UN M49, secondary suppression)
-/// for every count the hub publishes.
+// Small-cell protection (k = 5, merging up UN M49, secondary suppression)
+// for every count the hub publishes; its own docs say how.
 pub mod disclosure;
 pub use disclosure::{
     protect, protect_within, CountTable, DisclosureError, ProtectedTable, K as DISCLOSURE_K,

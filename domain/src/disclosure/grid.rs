@@ -13,6 +13,10 @@ use std::collections::{BTreeMap, VecDeque};
 
 use super::{Cell, MergedLabel, ProtectedTable, K};
 
+/// How many of the cheapest candidates are tried against the whole hidden
+/// set, not only as a cycle of their own.
+const FULL_CHECKS: usize = 16;
+
 /// Where a figure sits in the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Place {
@@ -52,7 +56,7 @@ pub(super) struct Grid {
 }
 
 /// Which published tables a candidate change must keep intact, and what
-/// moves: see `Grid::step_ok`.
+/// moves: see `Grid::can_move`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Move {
     /// One table alone: D moves.
@@ -63,6 +67,10 @@ enum Move {
     WithReferenceD,
     /// The complement and R together, inside R's hidden set; D fixed.
     WithReferenceC,
+}
+
+fn in_reference(reference: Option<&[bool]>, q: usize) -> bool {
+    reference.is_some_and(|h| h.get(q).copied().unwrap_or(false))
 }
 
 /// Whether a hidden figure of value `v` can take `v ± 1` without
@@ -222,25 +230,33 @@ impl Grid {
             return false;
         };
         let x_up = y_up != f.negated;
-        let in_reference = reference.is_some_and(|h| h.get(q).copied().unwrap_or(false));
+        let in_reference = in_reference(reference, q);
+        // A part marks every hidden figure "x", whatever its value, so the
+        // marking says nothing but "not negative". (Telling "<5" from "x"
+        // there would pin both parts of a published 8 hidden as "<5".)
+        let part = |v: u64, up: bool| up || v > 0;
         match mv {
             Move::Alone => step_ok(f.d, x_up),
-            Move::Split => step_ok(f.d, x_up) && step_ok(f.c(), !x_up),
-            Move::WithReferenceD => in_reference && step_ok(f.d, x_up) && step_ok(f.r, x_up),
-            Move::WithReferenceC => in_reference && step_ok(f.c(), x_up) && step_ok(f.r, x_up),
+            Move::Split => part(f.d, x_up) && part(f.c(), !x_up),
+            Move::WithReferenceD => in_reference && part(f.d, x_up) && step_ok(f.r, x_up),
+            Move::WithReferenceC => in_reference && part(f.c(), x_up) && step_ok(f.r, x_up),
         }
     }
 
-    /// Whether hidden figure `p` lies on a cycle of hidden figures that can
-    /// all take a unit step under `mv`: then another table consistent with
-    /// everything published has `p` one higher or lower.
-    fn on_cycle(&self, p: usize, hidden: &[bool], mv: Move, reference: Option<&[bool]>) -> bool {
+    /// Whether figure `p` lies on a cycle through `edges` (other hidden
+    /// figures) that can all take a unit step under `mv`: then another
+    /// table consistent with everything published has `p` one higher or
+    /// lower.
+    fn on_cycle(&self, p: usize, edges: &[usize], mv: Move, reference: Option<&[bool]>) -> bool {
         let Some(fp) = self.figures.get(p) else {
             return false;
         };
         let mut adjacency: Vec<Vec<usize>> = vec![Vec::new(); self.nodes];
-        for (q, f) in self.figures.iter().enumerate() {
-            if q == p || !hidden.get(q).copied().unwrap_or(false) {
+        for &q in edges {
+            let Some(f) = self.figures.get(q) else {
+                continue;
+            };
+            if q == p {
                 continue;
             }
             // Raising y walks row → column, lowering it column → row, so
@@ -303,12 +319,21 @@ impl Grid {
         needs
     }
 
-    fn protected(&self, p: usize, hidden: &[bool], reference: Option<&[bool]>) -> bool {
+    /// Whether every reason `p` needs protecting is met by a cycle through
+    /// `edges`.
+    fn protected_by(&self, p: usize, edges: &[usize], reference: Option<&[bool]>) -> bool {
         self.requirements(p, reference).iter().all(|moves| {
             moves
                 .iter()
-                .any(|&mv| self.on_cycle(p, hidden, mv, reference))
+                .any(|&mv| self.on_cycle(p, edges, mv, reference))
         })
+    }
+
+    fn protected(&self, p: usize, hidden: &[bool], reference: Option<&[bool]>) -> bool {
+        let edges: Vec<usize> = (0..self.figures.len())
+            .filter(|&q| hidden.get(q).copied().unwrap_or(false))
+            .collect();
+        self.protected_by(p, &edges, reference)
     }
 
     /// Sets of figures that, hidden together with `p`, close a cycle through
@@ -377,13 +402,20 @@ impl Grid {
         for p in 0..n {
             while !self.protected(p, &hidden, reference) {
                 let candidates = self.candidates(p, &hidden);
-                let fixes = candidates.iter().find(|(_, set)| {
-                    let mut trial = hidden.clone();
-                    for &q in set {
-                        trial[q] = true;
-                    }
-                    self.protected(p, &trial, reference)
+                // A candidate closing a cycle on its own is enough; checking
+                // it against the whole hidden set too finds cheaper fixes,
+                // but costs a search each, so only for the cheapest few.
+                let fixes = candidates.iter().enumerate().find(|(i, (_, set))| {
+                    self.protected_by(p, set, reference)
+                        || (*i < FULL_CHECKS && {
+                            let mut trial = hidden.clone();
+                            for &q in set {
+                                trial[q] = true;
+                            }
+                            self.protected(p, &trial, reference)
+                        })
                 });
+                let fixes = fixes.map(|(_, c)| c);
                 match fixes.or(candidates.first()) {
                     Some((_, set)) => {
                         for &q in set {
@@ -401,11 +433,18 @@ impl Grid {
         hidden
     }
 
-    pub(super) fn publish(&self, hidden: &[bool], merged: Vec<MergedLabel>) -> ProtectedTable {
+    /// The published table. A part of a reference marks every hidden
+    /// figure `"x"`: see `can_move`.
+    pub(super) fn publish(
+        &self,
+        hidden: &[bool],
+        reference: Option<&[bool]>,
+        merged: Vec<MergedLabel>,
+    ) -> ProtectedTable {
         let cell = |q: usize, f: &Figure| {
             if !hidden.get(q).copied().unwrap_or(true) {
                 Cell::Published(f.d)
-            } else if f.d > 0 && f.d < K {
+            } else if f.d > 0 && f.d < K && reference.is_none() {
                 Cell::Suppressed
             } else {
                 Cell::Withheld
