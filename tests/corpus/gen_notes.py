@@ -371,7 +371,8 @@ def render(template, first, last, english=False, names=None):
 
 
 def handwritten():
-    """handwritten.txt: one note per line, `name|surname|text`, personal data
+    """handwritten.txt: one note per line, `name|surname|text` (spellings of
+    a name separated by `/`), personal data
     marked «KIND|text», keep-list items marked ⟦text⟧."""
     path = __file__.rsplit("/", 1)[0] + "/handwritten.txt"
     for line in open(path, encoding="utf-8"):
@@ -392,7 +393,7 @@ def handwritten():
                 keep.append(k.group(1))
             else:
                 text += piece
-        yield {"text": text, "names": [first, last], "spans": spans, "keep": keep}
+        yield {"text": text, "names": first.split("/") + last.split("/"), "spans": spans, "keep": keep}
 
 
 def main():

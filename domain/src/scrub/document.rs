@@ -9,13 +9,15 @@
 //! - Permesso di soggiorno (electronic card) and passports of several
 //!   countries: 1 letter and 7 or 8 digits (`I12345678`, `S1234567`).
 //!
-//! Any case, and a space between the letters and the digits. Any other
-//! shape is caught only after a document word ("passaporto", "permesso",
-//! "carta d'identità", "documento", "ricevuta", …), with or without a
-//! number marker ("n.", "nr", "numero", "no.", "#"): a code of 5 to 14
-//! letters and digits with at least 4 digits within 30 characters of the
-//! word is a document number. Years, dates, amounts and law numbers are
-//! shorter than that or broken by punctuation.
+//! Any case when written as one word; a space between the letters and
+//! the digits only in capitals ("YA 1234567"), so that "di 250000" stays.
+//!
+//! Any other shape is caught only after a document word ("passaporto",
+//! "permesso", "carta d'identità", "documento", "ricevuta", "tessera", …),
+//! with or without a number marker ("n.", "nr", "numero", "no.", "#"): a
+//! code of 5 to 20 letters and digits (20 for the tessera sanitaria), at
+//! least 4 of them digits, within 30 characters of the word. Years, dates,
+//! amounts and law numbers are shorter than that or broken by punctuation.
 
 use std::sync::LazyLock;
 
@@ -24,7 +26,11 @@ use regex::Regex;
 use super::{each_match, regex, Finding, Kind};
 
 pub(super) static SHAPED: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"(?i)(?-u:\b)(?:[a-z]{2} ?\d{5} ?[a-z]{2}|[a-z]{2} ?\d{6,8}|[a-z] ?\d{7,8})(?-u:\b)")
+    // Written as one word in any case; with a space after the letters only
+    // in capitals, since "di 250000" is an amount, not a document.
+    regex(
+        r"(?-u:\b)(?:(?i:[a-z]{2}\d{5}[a-z]{2}|[a-z]{2}\d{6,8}|[a-z]\d{7,8})|[A-Z]{2} \d{5} ?[A-Z]{2}|[A-Z]{2} \d{6,8}|[A-Z] \d{7,8})(?-u:\b)",
+    )
 });
 
 pub(super) static AFTER_KEYWORD: LazyLock<Regex> = LazyLock::new(|| {
@@ -47,7 +53,7 @@ pub(super) fn find(text: &str, out: &mut Vec<Finding>) {
         |caps| {
             let id = caps.get(1)?;
             let digits = id.as_str().bytes().filter(u8::is_ascii_digit).count();
-            ((5..=14).contains(&id.len()) && digits >= 4).then(|| id.range())
+            ((5..=20).contains(&id.len()) && digits >= 4).then(|| id.range())
         },
         Kind::Documento,
         out,

@@ -176,6 +176,7 @@ fn birth_dates_after_a_cue() {
         ("data di nascita 3 aprile 1990", "3 aprile 1990"),
         ("nata a Casablanca (Marocco) il 12-11-1987", "12-11-1987"),
         ("born on April 3, 1990", "April 3, 1990"),
+        ("d.n. 03/04/1990", "03/04/1990"),
     ] {
         assert_eq!(kinds(text), vec![(Kind::DataNascita, date)], "{text}");
     }
@@ -425,13 +426,27 @@ proptest! {
         prop_assert!(find_personal_data(&out).is_empty(), "{:?} -> {:?}", text, out);
         for f in find_personal_data_with_names(&text, &names) {
             prop_assert!(text.is_char_boundary(f.span.start) && text.is_char_boundary(f.span.end));
+            // A token never splits a word.
+            let before = text[..f.span.start].chars().next_back();
+            let first = text[f.span.clone()].chars().next();
+            let last = text[f.span.clone()].chars().next_back();
+            let after = text[f.span.end..].chars().next();
+            let splits = |a: Option<char>, b: Option<char>| {
+                a.zip(b).is_some_and(|(a, b)| is_word_char(a) && is_word_char(b))
+            };
+            prop_assert!(!splits(before, first) && !splits(last, after), "{:?} in {:?}", f, text);
         }
     }
 
     #[test]
-    fn digit_heavy_text_never_panics(text in "[0-9 +()./\\-a-zA-Z@]{0,200}") {
+    fn digit_heavy_text_never_panics(text in "[0-9 +()./\\-a-zA-Z@èà]{0,200}") {
         let out = s(&text);
         prop_assert!(find_personal_data(&out).is_empty(), "{:?} -> {:?}", text, out);
+        for f in find_personal_data(&text) {
+            let before = text[..f.span.start].chars().next_back();
+            let after = text[f.span.end..].chars().next();
+            prop_assert!(!before.is_some_and(is_word_char) && !after.is_some_and(is_word_char), "{:?} in {:?}", f, text);
+        }
     }
 }
 
