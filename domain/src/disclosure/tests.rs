@@ -195,44 +195,90 @@ impl System {
     /// `1..K`; `"x"`: 0 or `K..=bound`), by exhaustive search. Small
     /// systems only.
     fn feasible_values(&self, marks: &[Cell], bound: i64) -> Vec<BTreeSet<i64>> {
-        let domains: Vec<Vec<i64>> = marks
-            .iter()
-            .map(|m| match m {
-                Cell::Suppressed => (1..K as i64).collect(),
-                _ => std::iter::once(0).chain(K as i64..=bound).collect(),
-            })
-            .collect();
+        let domains: Vec<Vec<i64>> = marks.iter().map(|m| domain(*m, false, bound)).collect();
+        self.feasible(&domains)
+    }
+
+    /// Exhaustive search over `domains`, unknowns taken figure by figure
+    /// (all tables' copies of a figure together, totals last) so that an
+    /// equation's last unknown is computed, not guessed.
+    fn feasible(&self, domains: &[Vec<i64>]) -> Vec<BTreeSet<i64>> {
+        let mut order: Vec<usize> = (0..self.vars.len()).collect();
+        order.sort_by(|&a, &b| {
+            (&self.vars[a].1, self.vars[a].0).cmp(&(&self.vars[b].1, self.vars[b].0))
+        });
+        let mut position = vec![0; self.vars.len()];
+        for (i, &v) in order.iter().enumerate() {
+            position[v] = i;
+        }
+        // The equations each step completes.
+        let mut closes: Vec<Vec<usize>> = vec![Vec::new(); order.len()];
+        for (e, (coefs, _)) in self.equations.iter().enumerate() {
+            if let Some(last) = coefs.iter().map(|&(v, _)| position[v]).max() {
+                closes[last].push(e);
+            }
+        }
         let mut found = vec![BTreeSet::new(); self.vars.len()];
         let mut values = vec![0i64; self.vars.len()];
-        self.search(0, &domains, &mut values, &mut found);
+        self.search(0, &order, &closes, domains, &mut values, &mut found);
         found
     }
 
     fn search(
         &self,
         i: usize,
+        order: &[usize],
+        closes: &[Vec<usize>],
         domains: &[Vec<i64>],
         values: &mut Vec<i64>,
         found: &mut [BTreeSet<i64>],
     ) {
-        // An equation can be checked once its last unknown is set.
-        let ok = self.equations.iter().all(|(coefs, rhs)| {
-            coefs.iter().any(|&(v, _)| v >= i)
-                || coefs.iter().map(|&(v, c)| c * values[v]).sum::<i64>() == *rhs
-        });
-        if !ok {
-            return;
-        }
-        if i == values.len() {
+        let Some(&var) = order.get(i) else {
             for (set, &v) in found.iter_mut().zip(values.iter()) {
                 set.insert(v);
             }
             return;
+        };
+        let forced = closes[i].first().and_then(|&e| {
+            let (coefs, rhs) = &self.equations[e];
+            let coef: i64 = coefs
+                .iter()
+                .filter(|&&(v, _)| v == var)
+                .map(|&(_, c)| c)
+                .sum();
+            let rest: i64 = coefs
+                .iter()
+                .filter(|&&(v, _)| v != var)
+                .map(|&(v, c)| c * values[v])
+                .sum();
+            (coef != 0).then(|| ((rhs - rest) % coef == 0).then(|| (rhs - rest) / coef))
+        });
+        let candidates: Vec<i64> = match forced {
+            Some(Some(x)) if domains[var].contains(&x) => vec![x],
+            Some(_) => Vec::new(),
+            None => domains[var].clone(),
+        };
+        for x in candidates {
+            values[var] = x;
+            let ok = closes[i].iter().all(|&e| {
+                let (coefs, rhs) = &self.equations[e];
+                coefs.iter().map(|&(v, c)| c * values[v]).sum::<i64>() == *rhs
+            });
+            if ok {
+                self.search(i + 1, order, closes, domains, values, found);
+            }
         }
-        for &x in &domains[i] {
-            values[i] = x;
-            self.search(i + 1, domains, values, found);
-        }
+    }
+}
+
+/// What a marking tells: `"<5"` is `1..K`; `"x"` is 0 or at least K on a
+/// table's own, anything in a part of a reference.
+fn domain(mark: Cell, part: bool, bound: i64) -> Vec<i64> {
+    let k = K as i64;
+    match mark {
+        Cell::Suppressed => (1..k).collect(),
+        _ if part => (0..=bound).collect(),
+        _ => std::iter::once(0).chain(k..=bound).collect(),
     }
 }
 
@@ -724,6 +770,38 @@ fn periods_protected_alone_can_be_differenced() {
 }
 
 #[test]
+fn brute_force_sees_the_differencing_attack() {
+    // The exhaustive search used by the split property is able to find a
+    // pinned figure when there is one.
+    let (r, d, c) = split();
+    let (pr, pd, pc) = (
+        protect(&r, NO_MERGE).expect("r"),
+        protect(&d, NO_MERGE).expect("d"),
+        protect(&c, NO_MERGE).expect("c"),
+    );
+    let s = trio_attack(&pr, &pd, &pc);
+    let tables = [&pr, &pd, &pc];
+    let domains: Vec<Vec<i64>> = s
+        .vars
+        .iter()
+        .map(|(tid, id)| {
+            let mark = figures(tables[*tid])
+                .into_iter()
+                .find(|(i, _)| i == id)
+                .map_or(Cell::Withheld, |(_, c)| c);
+            domain(mark, false, 60)
+        })
+        .collect();
+    let values = s.feasible(&domains);
+    let ma = s
+        .vars
+        .iter()
+        .position(|v| *v == (2, Id::Cell(vec!["MA".into(), "answered".into()])))
+        .expect("hidden in C");
+    assert_eq!(values[ma], BTreeSet::from([2]));
+}
+
+#[test]
 fn periods_protected_within_the_reference_cannot_be_differenced() {
     let (r, d, c) = split();
     let pr = protect(&r, NO_MERGE).expect("r");
@@ -987,6 +1065,49 @@ proptest! {
             prop_assert!(values[i].contains(&(truth[id] as i64)));
             if marks[i] == Cell::Suppressed {
                 prop_assert!(values[i].len() >= 2, "{:?} pinned to {:?}", id, values[i]);
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// The joint audit against brute force: R, D and C = R - D published
+    /// together, each figure bounded by what its marking tells, and every
+    /// figure small in any of the three keeps at least two possible values.
+    #[test]
+    fn split_markings_never_pin_a_small_figure(
+        parts in prop::collection::vec((0u64..7, 0u64..7), 2..=3),
+    ) {
+        let cells: Vec<(usize, usize, u64, u64)> =
+            parts.iter().enumerate().map(|(i, &(x, y))| (i, 0, x, y)).collect();
+        let (r, d, c) = build(false, &cells);
+        prop_assume!(d.cells() != r.cells() && c.cells() != r.cells());
+        let pr = protect(&r, NO_MERGE).expect("r");
+        let pd = protect_within(&d, &r, NO_MERGE).expect("d");
+        let pc = protect_within(&c, &r, NO_MERGE).expect("c");
+        let truths = [truth(&r), truth(&d), truth(&c)];
+        let tables = [&pr, &pd, &pc];
+        let s = trio_attack(&pr, &pd, &pc);
+        let bound = truths[0].get(&Id::All).copied().unwrap_or(0) as i64 + K as i64;
+        let domains: Vec<Vec<i64>> = s
+            .vars
+            .iter()
+            .map(|(tid, id)| {
+                let mark = figures(tables[*tid])
+                    .into_iter()
+                    .find(|(i, _)| i == id)
+                    .map_or(Cell::Withheld, |(_, c)| c);
+                domain(mark, *tid > 0, bound)
+            })
+            .collect();
+        let values = s.feasible(&domains);
+        for (i, (tid, id)) in s.vars.iter().enumerate() {
+            let value = truths[*tid].get(id).copied().unwrap_or(0);
+            prop_assert!(values[i].contains(&(value as i64)), "{:?} {:?}", tid, id);
+            if sensitive(tables[*tid].dims(), id) && value > 0 && value < K {
+                prop_assert!(values[i].len() >= 2, "table {} {:?} pinned to {:?}", tid, id, values[i]);
             }
         }
     }
