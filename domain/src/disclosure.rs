@@ -38,9 +38,11 @@
 //!    While some protected figure has no such cycle, the cheapest set of
 //!    complements closing a rectangle through it (smallest reference counts
 //!    first, ties by position, so the choice is deterministic) is hidden too.
-//!    This is tau-Argus' "no cell can be recalculated exactly"; the unit-step
-//!    check is exact because the constraint matrix of a two-way table is
-//!    totally unimodular.
+//!    This is the criterion of tau-Argus' audit (no hidden cell can be
+//!    recalculated exactly). For one table the unit-step check is exact, not
+//!    only sufficient: the constraint matrix of a two-way table is totally
+//!    unimodular, and every listed figure is known to be positive, so each
+//!    marking is an interval.
 //! 4. **Markings.** On its own a table marks a hidden figure in `1..K` as
 //!    `"<5"` ([`Cell::Suppressed`]) and any other hidden figure, which is 0
 //!    or at least K, as `"x"` ([`Cell::Withheld`]); the audit assumes the
@@ -64,7 +66,7 @@
 //!    Every rule is symmetric in D and C, so `protect_within(C, R)` gives the
 //!    same pattern as `protect_within(D, R)`: the three tables of a split in
 //!    two can be published together.
-
+//!
 //! # Limits
 //!
 //! - The guarantee covers one table, or the trio R, D and `R − D` for one
@@ -74,6 +76,9 @@
 //!   tables only for splits it designs (whole periods, one dimension at a
 //!   time), or add the filter as a table dimension. A full answer is the
 //!   linked-tables problem (or perturbation with cell keys), not done here.
+//! - Merging looks at a country's total only. A country above K can still
+//!   have small cells, which are suppressed: merging it in some columns
+//!   only would give rows that no longer add up to their totals.
 //! - Filtering on `nationality` or `age_band` makes every figure sensitive;
 //!   callers should make such a filter a dimension instead.
 //! - Non-exactness is the bar: a hidden figure may still be narrowed to a
@@ -161,6 +166,8 @@ pub enum DisclosureError {
     DimensionsDiffer,
     #[error("the table is not a part of its reference: some count exceeds the reference's")]
     NotASubset,
+    #[error("dimension `{0}` is not one of the counted fields")]
+    NotCounted(String),
 }
 
 /// Counts over one or two record fields, keyed by their values in
@@ -208,6 +215,37 @@ impl CountTable {
         let mut table = Self::new(dims)?;
         for (values, count) in cells {
             table.add(values, count)?;
+        }
+        Ok(table)
+    }
+
+    /// The table over `by`, summed from cells over the wider `fields` (as
+    /// the hub keeps its counts: one value per field, `fields` order). A
+    /// part of the population is the same call over fewer cells, e.g.
+    /// `cells.filter(|(v, _)| v[week] <= last)`.
+    pub fn project<'a, I>(fields: &[&str], by: &[&str], cells: I) -> Result<Self, DisclosureError>
+    where
+        I: IntoIterator<Item = (&'a [String], u64)>,
+    {
+        let mut table = Self::new(by.iter().copied())?;
+        let at = by
+            .iter()
+            .map(|d| {
+                fields
+                    .iter()
+                    .position(|f| f == d)
+                    .ok_or_else(|| DisclosureError::NotCounted((*d).to_owned()))
+            })
+            .collect::<Result<Vec<usize>, _>>()?;
+        for (values, count) in cells {
+            if values.len() != fields.len() {
+                return Err(DisclosureError::CellArity {
+                    expected: fields.len(),
+                    got: values.len(),
+                });
+            }
+            let key = at.iter().filter_map(|&i| values.get(i).cloned()).collect();
+            table.add(key, count)?;
         }
         Ok(table)
     }

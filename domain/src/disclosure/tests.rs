@@ -423,6 +423,33 @@ fn dimension_names_are_checked() {
 }
 
 #[test]
+fn a_wider_cube_projects_onto_the_asked_fields() {
+    let fields = ["week", "nationality", "outcome"];
+    let cube: Vec<(Vec<String>, u64)> = [
+        (["2026-W01", "MA", "answered"], 4),
+        (["2026-W02", "MA", "answered"], 3),
+        (["2026-W02", "AL", "referred"], 6),
+    ]
+    .iter()
+    .map(|(v, n)| (v.iter().map(|s| (*s).to_owned()).collect(), *n))
+    .collect();
+    let cells = || cube.iter().map(|(v, n)| (v.as_slice(), *n));
+    let t = CountTable::project(&fields, &["nationality"], cells()).expect("project");
+    assert_eq!(t, table(&["nationality"], &[(&["MA"], 7), (&["AL"], 6)]));
+    let first = CountTable::project(
+        &fields,
+        &["nationality"],
+        cells().filter(|(v, _)| v[0] == "2026-W01"),
+    )
+    .expect("project");
+    assert_eq!(first, table(&["nationality"], &[(&["MA"], 4)]));
+    assert_eq!(
+        CountTable::project(&fields, &["family"], cells()),
+        Err(DisclosureError::NotCounted("family".into()))
+    );
+}
+
+#[test]
 fn tables_without_nationality_or_age_band_are_published_unchanged() {
     let t = table(
         &["outcome", "channel"],
