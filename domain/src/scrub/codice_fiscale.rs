@@ -35,8 +35,12 @@ pub(super) fn find(text: &str, runs: &[Run], out: &mut Vec<Finding>) {
         let mut i = 0;
         while i + LEN <= run.chars.len() {
             let end = i + LEN;
-            let fits_words = run.word_start[i] && run.word_end[end - 1];
             let chars = &run.chars[i..end];
+            // Written in groups, a code must start and end with words; in one
+            // piece it may be glued to other letters, but then it must hold a
+            // digit, so that a run of ordinary letters cannot pass.
+            let fits_words = (run.word_start[i] && run.word_end[end - 1])
+                || (run.contiguous(i, end) && chars.iter().any(u8::is_ascii_digit));
             let found = fits_words
                 && (is_valid(chars) || (is_shaped(chars) && cued(text, run.at[i], &CUES)));
             if found {

@@ -28,6 +28,16 @@ impl Run {
         }
     }
 
+    /// Characters `from..to` stand together in the text, with no separator
+    /// skipped: glued to other letters ("CF:xRSSMRA…", "IBANIT60…"), such a
+    /// code is still taken, and the finding then covers the whole word.
+    pub(super) fn contiguous(&self, from: usize, to: usize) -> bool {
+        match (self.at.get(from), self.at.get(to - 1)) {
+            (Some(a), Some(b)) => b - a == to - 1 - from,
+            _ => false,
+        }
+    }
+
     /// The byte range in the text of characters `from..to` of the run.
     pub(super) fn span(&self, from: usize, to: usize) -> std::ops::Range<usize> {
         let start = self.at.get(from).copied().unwrap_or(0);

@@ -63,8 +63,7 @@ pub(super) fn find(text: &str, runs: &[Run], out: &mut Vec<Finding>) {
 /// when `cued`, the check digits are not checked.
 fn match_at(run: &Run, i: usize, cued: bool) -> Option<usize> {
     let c = &run.chars[i..];
-    let shaped = run.word_start[i]
-        && c[0].is_ascii_uppercase()
+    let shaped = c[0].is_ascii_uppercase()
         && c[1].is_ascii_uppercase()
         && c[2].is_ascii_digit()
         && c[3].is_ascii_digit();
@@ -77,7 +76,12 @@ fn match_at(run: &Run, i: usize, cued: bool) -> Option<usize> {
     };
     lengths
         .rev()
-        .filter(|len| *len <= c.len() && run.word_end[i + len - 1])
+        // In groups a code starts and ends with words; in one piece it may be
+        // glued to other letters ("IBAN:IT60…", "ibanIT60…").
+        .filter(|len| {
+            *len <= c.len()
+                && ((run.word_start[i] && run.word_end[i + len - 1]) || run.contiguous(i, i + len))
+        })
         .find(|len| is_shaped(&c[..*len]) && (cued || is_valid(&c[..*len])))
 }
 

@@ -38,7 +38,7 @@ pub(super) fn find(text: &str, out: &mut Vec<Finding>) {
             && !text
                 .get(..i)
                 .and_then(|s| s.chars().next_back())
-                .is_some_and(|c| c.is_numeric());
+                .is_some_and(|c| c.is_ascii_digit());
         match starts.then(|| read_run(b, i)).flatten() {
             Some(run) => {
                 i = run.groups.last().map_or(i + 1, |g| g.end);
