@@ -3,12 +3,14 @@
 //! - [`config`]: `agent.toml` with environment overrides (also the loader the hub uses).
 //! - [`bundle`]: the enrollment bundle and secret files.
 //! - [`outbox`]: anonymised records waiting for the hub, and the quarantine.
+//! - [`local`]: the local copy of what the hub pushes (guidance).
 //! - [`service`]: the local Desk gRPC API; intake goes through `domain::anonymise`.
 //! - [`sync`]: the mutual-TLS stream to the hub.
 //! - [`server`]: `enroll` and `run`; [`telemetry`]: logs.
 
 pub mod bundle;
 pub mod config;
+pub mod local;
 pub mod outbox;
 pub mod server;
 pub mod service;

@@ -48,6 +48,16 @@ enum Command {
         #[arg(long, default_value = "-")]
         file: String,
     },
+    /// Show the desk's local copy of the guidance (works offline).
+    Guidance {
+        #[arg(long)]
+        agent: String,
+        /// Only the guidance that concerns this procedure code.
+        #[arg(long, default_value = "")]
+        procedure: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the outbox and the link to the hub.
     Status {
         #[arg(long)]
@@ -100,6 +110,34 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Record { agent, file } => record(&agent, &file).await,
+        Command::Guidance {
+            agent,
+            procedure,
+            json,
+        } => {
+            let list = connect(&agent)
+                .await?
+                .list_guidance(proto::ListGuidanceRequest { procedure })
+                .await
+                .map_err(status_error)?
+                .into_inner();
+            if json {
+                let items: Vec<_> = list.items.iter().map(guidance_json).collect();
+                println!("{}", serde_json::to_string_pretty(&items)?);
+            } else {
+                println!("versione / version {}", list.version);
+                for i in &list.items {
+                    println!(
+                        "[{}] {} ({})",
+                        proto::severity_name(i.severity),
+                        i.title,
+                        i.id
+                    );
+                    println!("    {}", i.body.replace('\n', "\n    "));
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Status { agent, json } => {
             let status = connect(&agent)
                 .await?
@@ -249,5 +287,18 @@ fn record_json(r: &proto::AnonymisedRecord) -> serde_json::Value {
         "nationality": opt(&r.nationality),
         "pseudonym": opt(&r.pseudonym),
         "notes": opt(&r.notes),
+    })
+}
+
+fn guidance_json(i: &proto::GuidanceItem) -> serde_json::Value {
+    serde_json::json!({
+        "id": i.id,
+        "version": i.version,
+        "title": i.title,
+        "body": i.body,
+        "severity": proto::severity_name(i.severity),
+        "procedures": i.procedures,
+        "effective_from": i.effective_from,
+        "expires_at": if i.expires_at.is_empty() { serde_json::Value::Null } else { i.expires_at.clone().into() },
     })
 }

@@ -3,6 +3,7 @@
 
 use crate::bundle::{write_secret, Bundle};
 use crate::config::AgentConfig;
+use crate::local::LocalCopy;
 use crate::outbox::Outbox;
 use crate::service::DeskService;
 use crate::sync::{self, LinkStatus, SyncConfig};
@@ -64,11 +65,16 @@ pub async fn run(
             )
         })?,
     );
+    let local = Arc::new(
+        LocalCopy::open(&data.join("local"))
+            .with_context(|| format!("cannot open the local copy in {}", data.display()))?,
+    );
     let link = Arc::new(LinkStatus::default());
     let (stop_tx, stop_rx) = watch::channel(false);
     let syncer = tokio::spawn(sync::run(
         sync_config,
         Arc::clone(&outbox),
+        Arc::clone(&local),
         Arc::clone(&link),
         stop_rx.clone(),
     ));
@@ -76,6 +82,7 @@ pub async fn run(
     let service = DeskService {
         desk_id: config.desk_id.clone(),
         outbox: Arc::clone(&outbox),
+        local,
         catalogue: Arc::new(domain::Catalogue::seed()),
         link,
     };

@@ -2,6 +2,7 @@
 //! own CLI. `RecordVisit` anonymises in memory and answers only once the
 //! anonymised record is durable in the outbox.
 
+use crate::local::LocalCopy;
 use crate::outbox::Outbox;
 use crate::sync::LinkStatus;
 use domain::Catalogue;
@@ -15,6 +16,7 @@ use tonic::{Request, Response, Status};
 pub struct DeskService {
     pub desk_id: String,
     pub outbox: Arc<Outbox>,
+    pub local: Arc<LocalCopy>,
     pub catalogue: Arc<Catalogue>,
     pub link: Arc<LinkStatus>,
 }
@@ -22,6 +24,20 @@ pub struct DeskService {
 fn storage(e: impl std::fmt::Display) -> Status {
     tracing::error!(error = %e, "outbox failure");
     Status::internal(format!("the desk could not store the record: {e}"))
+}
+
+fn local_failure(e: impl std::fmt::Display) -> Status {
+    tracing::error!(error = %e, "local copy failure");
+    Status::internal(format!("the desk could not read its local copy: {e}"))
+}
+
+fn procedure_filter(procedure: String) -> Result<String, Status> {
+    if procedure.chars().count() > 100 {
+        return Err(Status::invalid_argument(
+            "field `procedure`: longer than 100 characters",
+        ));
+    }
+    Ok(procedure.trim().to_string())
 }
 
 fn later(what: &str) -> Status {
@@ -87,19 +103,69 @@ impl Desk for DeskService {
 
     async fn list_guidance(
         &self,
-        _: Request<ListGuidanceRequest>,
+        req: Request<ListGuidanceRequest>,
     ) -> Result<Response<ListGuidanceResponse>, Status> {
-        Err(later("guidance"))
+        let procedure = procedure_filter(req.into_inner().procedure)?;
+        let version = self.local.guidance_version();
+        let items = self
+            .local
+            .guidance(&procedure, chrono::Utc::now().date_naive())
+            .map_err(local_failure)?;
+        Ok(Response::new(ListGuidanceResponse { items, version }))
     }
 
     type WatchGuidanceStream =
         Pin<Box<dyn futures::Stream<Item = Result<GuidanceItem, Status>> + Send>>;
 
+    /// The guidance in force now, then every change as it arrives from the
+    /// hub (retirements included, marked `retired`).
     async fn watch_guidance(
         &self,
-        _: Request<ListGuidanceRequest>,
+        req: Request<ListGuidanceRequest>,
     ) -> Result<Response<Self::WatchGuidanceStream>, Status> {
-        Err(later("guidance"))
+        let procedure = procedure_filter(req.into_inner().procedure)?;
+        let mut versions = self.local.watch_guidance();
+        let mut seen = *versions.borrow_and_update();
+        let initial = self
+            .local
+            .guidance(&procedure, chrono::Utc::now().date_naive())
+            .map_err(local_failure)?;
+        let local = Arc::clone(&self.local);
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        tokio::spawn(async move {
+            for item in initial {
+                if tx.send(Ok(item)).await.is_err() {
+                    return;
+                }
+            }
+            loop {
+                tokio::select! {
+                    changed = versions.changed() => {
+                        if changed.is_err() {
+                            return;
+                        }
+                    }
+                    _ = tx.closed() => return,
+                }
+                let now = *versions.borrow_and_update();
+                let items = match local.guidance_changed_since(seen, &procedure) {
+                    Ok(items) => items,
+                    Err(e) => {
+                        let _ = tx.send(Err(local_failure(e))).await;
+                        return;
+                    }
+                };
+                seen = items.iter().map(|i| i.version).fold(now, u64::max);
+                for item in items {
+                    if tx.send(Ok(item)).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+        )))
     }
 
     async fn get_template(
@@ -145,7 +211,10 @@ impl Desk for DeskService {
             sent: o.sent().map_err(storage)?,
             quarantined: quarantine.len() as u64,
             connected: self.link.connected.load(Ordering::Relaxed),
-            versions: Some(Versions::default()),
+            versions: Some(Versions {
+                guidance: self.local.guidance_version(),
+                ..Default::default()
+            }),
             last_seq: o.last_seq().map_err(storage)?,
             acked_seq: o.acked_seq().map_err(storage)?,
             quarantine,

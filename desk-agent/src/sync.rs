@@ -3,6 +3,7 @@
 //! apply acknowledgements to the outbox, and reconnect with exponential
 //! backoff and jitter whenever the stream breaks.
 
+use crate::local::LocalCopy;
 use crate::outbox::Outbox;
 use proto::federation_client::FederationClient;
 use proto::{desk_message, hub_message, DeskMessage, Hello, RecordBatch};
@@ -54,12 +55,22 @@ const BACKOFF_START: Duration = Duration::from_millis(100);
 pub async fn run(
     config: SyncConfig,
     outbox: Arc<Outbox>,
+    local: Arc<LocalCopy>,
     status: Arc<LinkStatus>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut failures: u32 = 0;
     while !*shutdown.borrow() {
-        match session(&config, &outbox, &status, shutdown.clone(), &mut failures).await {
+        match session(
+            &config,
+            &outbox,
+            &local,
+            &status,
+            shutdown.clone(),
+            &mut failures,
+        )
+        .await
+        {
             Ok(()) => {}
             Err(e) => {
                 tracing::warn!(hub = %config.hub_address, error = %e, "link to the hub broken");
@@ -106,6 +117,7 @@ fn status_text(s: tonic::Status) -> String {
 async fn session(
     config: &SyncConfig,
     outbox: &Outbox,
+    local: &Arc<LocalCopy>,
     status: &LinkStatus,
     mut shutdown: watch::Receiver<bool>,
     failures: &mut u32,
@@ -122,6 +134,7 @@ async fn session(
         desk_id: config.desk_id.clone(),
         agent_version: env!("CARGO_PKG_VERSION").into(),
         last_acked_seq: outbox.acked_seq().map_err(|e| e.to_string())?,
+        guidance_version: local.guidance_version(),
         ..Default::default()
     };
     let send = |body| DeskMessage { body: Some(body) };
@@ -182,7 +195,11 @@ async fn session(
                         in_flight.pop_front();
                     }
                 }
-                // Guidance, template and catalogue pushes arrive with their issue.
+                Some(proto::HubMessage { body: Some(hub_message::Body::Guidance(update)) }) => {
+                    let reply = apply_guidance(local, update).await;
+                    tx.send(send(reply)).await.map_err(|_| "stream closed")?;
+                }
+                // Template and catalogue pushes arrive with their issue.
                 Some(_) => {}
                 None => return Err("the hub closed the stream".into()),
             },
@@ -191,6 +208,38 @@ async fn session(
                 drain(outbox, &mut inbound, &mut in_flight).await;
                 return Ok(());
             }
+        }
+    }
+}
+
+/// Stores a guidance update, then says what the desk now holds, or why it
+/// could not store it.
+async fn apply_guidance(
+    local: &Arc<LocalCopy>,
+    update: proto::GuidanceUpdate,
+) -> desk_message::Body {
+    let version = update.version;
+    let items = update.items.len();
+    let store = Arc::clone(local);
+    let result = tokio::task::spawn_blocking(move || store.apply_guidance(update))
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r.map_err(|e| e.to_string()));
+    match result {
+        Ok(held) => {
+            tracing::info!(version = held, items, "guidance applied");
+            desk_message::Body::Applied(proto::Applied {
+                guidance_version: held,
+                ..Default::default()
+            })
+        }
+        Err(reason) => {
+            tracing::warn!(version, reason = %reason, "guidance update refused");
+            desk_message::Body::Rejected(proto::Rejected {
+                version,
+                reason,
+                kind: "guidance".into(),
+            })
         }
     }
 }

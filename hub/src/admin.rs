@@ -3,7 +3,7 @@
 
 use crate::connections::{Connections, Kick};
 use crate::pki::{self, Ca};
-use crate::storage::{DeskEntry, StorageError, Store};
+use crate::storage::{DeskEntry, PushState, StorageError, Store};
 use desk_agent::bundle::{Bundle, BundleError};
 use serde::Serialize;
 
@@ -32,6 +32,128 @@ pub struct DeskRow {
     pub revoked: bool,
     pub added_at: String,
     pub last_seen: Option<String>,
+    pub versions: AppliedVersions,
+    pub last_rejection: Option<String>,
+}
+
+/// Versions of the pushed logs: the hub's current ones, or what a desk applied.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct AppliedVersions {
+    pub guidance: u64,
+    pub template: u64,
+    pub catalogue: u64,
+}
+
+impl From<&PushState> for AppliedVersions {
+    fn from(s: &PushState) -> Self {
+        Self {
+            guidance: s.guidance,
+            template: s.template,
+            catalogue: s.catalogue,
+        }
+    }
+}
+
+impl From<AppliedVersions> for proto::Versions {
+    fn from(v: AppliedVersions) -> Self {
+        Self {
+            guidance: v.guidance,
+            template: v.template,
+            catalogue: v.catalogue,
+        }
+    }
+}
+
+impl From<Option<proto::Versions>> for AppliedVersions {
+    fn from(v: Option<proto::Versions>) -> Self {
+        let v = v.unwrap_or_default();
+        Self {
+            guidance: v.guidance,
+            template: v.template,
+            catalogue: v.catalogue,
+        }
+    }
+}
+
+/// Which desks run the hub's current versions (`hub rollout --json`).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Rollout {
+    pub current: AppliedVersions,
+    pub desks: Vec<RolloutRow>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RolloutRow {
+    pub desk_id: String,
+    pub connected: bool,
+    pub versions: AppliedVersions,
+    /// Whether the desk has applied every current version.
+    pub up_to_date: bool,
+    pub last_rejection: Option<String>,
+}
+
+impl From<Rollout> for proto::RolloutResponse {
+    fn from(r: Rollout) -> Self {
+        Self {
+            current: Some(r.current.into()),
+            desks: r
+                .desks
+                .into_iter()
+                .map(|d| proto::DeskRollout {
+                    desk_id: d.desk_id,
+                    connected: d.connected,
+                    versions: Some(d.versions.into()),
+                    last_rejection: d.last_rejection.unwrap_or_default(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<proto::RolloutResponse> for Rollout {
+    fn from(r: proto::RolloutResponse) -> Self {
+        let current = AppliedVersions::from(r.current);
+        Self {
+            current,
+            desks: r
+                .desks
+                .into_iter()
+                .map(|d| {
+                    let versions = AppliedVersions::from(d.versions);
+                    RolloutRow {
+                        desk_id: d.desk_id,
+                        connected: d.connected,
+                        up_to_date: versions == current,
+                        versions,
+                        last_rejection: (!d.last_rejection.is_empty()).then_some(d.last_rejection),
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+pub fn rollout(
+    store: &dyn Store,
+    connections: Option<&Connections>,
+) -> Result<Rollout, AdminError> {
+    let current = AppliedVersions {
+        guidance: store.guidance_version()?,
+        ..Default::default()
+    };
+    let mut desks = Vec::new();
+    for d in store.desks()?.into_iter().filter(|d| !d.revoked) {
+        let state = store.push_state(&d.desk_id)?;
+        let versions = AppliedVersions::from(&state);
+        desks.push(RolloutRow {
+            connected: connections.is_some_and(|c| c.is_connected(&d.desk_id)),
+            up_to_date: versions == current,
+            versions,
+            last_rejection: state.last_rejection,
+            desk_id: d.desk_id,
+        });
+    }
+    Ok(Rollout { current, desks })
 }
 
 fn valid_address(addr: &str) -> bool {
@@ -103,6 +225,7 @@ pub fn list_desks(
     let mut rows = Vec::new();
     for d in store.desks()? {
         let p = store.progress(&d.desk_id)?;
+        let push = store.push_state(&d.desk_id)?;
         let seen = connections
             .and_then(|c| c.last_seen(&d.desk_id))
             .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
@@ -115,6 +238,8 @@ pub fn list_desks(
             revoked: d.revoked,
             added_at: d.added_at,
             last_seen: seen,
+            versions: AppliedVersions::from(&push),
+            last_rejection: push.last_rejection,
             desk_id: d.desk_id,
         });
     }

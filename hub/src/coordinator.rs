@@ -4,7 +4,9 @@
 
 use crate::admin;
 use crate::connections::Connections;
+use crate::guidance;
 use crate::pki::Ca;
+use crate::push::Push;
 use crate::storage::Store;
 use proto::coordinator_server::Coordinator;
 use proto::*;
@@ -16,6 +18,8 @@ pub struct CoordinatorService {
     pub store: Arc<dyn Store>,
     pub ca: Arc<Ca>,
     pub connections: Arc<Connections>,
+    pub push: Push,
+    pub catalogue: Arc<domain::Catalogue>,
 }
 
 /// Checks `authorization: Bearer <token>` in constant time.
@@ -65,8 +69,8 @@ impl Coordinator for CoordinatorService {
                 last_seq: r.last_seq,
                 revoked: r.revoked,
                 last_seen: r.last_seen.unwrap_or_default(),
-                versions: None,
-                last_rejection: String::new(),
+                versions: Some(r.versions.into()),
+                last_rejection: r.last_rejection.unwrap_or_default(),
                 rejected: r.rejected,
                 added_at: r.added_at,
             })
@@ -103,16 +107,26 @@ impl Coordinator for CoordinatorService {
 
     async fn publish_guidance(
         &self,
-        _: Request<PublishGuidanceRequest>,
+        request: Request<PublishGuidanceRequest>,
     ) -> Result<Response<PublishGuidanceResponse>, Status> {
-        Err(later("publishing guidance"))
+        let item = request
+            .into_inner()
+            .item
+            .ok_or_else(|| Status::invalid_argument("field `item` is missing"))?;
+        let version =
+            guidance::publish(self.store.as_ref(), Some(&self.push), &self.catalogue, item)?;
+        tracing::info!(version, "guidance published");
+        Ok(Response::new(PublishGuidanceResponse { version }))
     }
 
     async fn retire_guidance(
         &self,
-        _: Request<RetireGuidanceRequest>,
+        request: Request<RetireGuidanceRequest>,
     ) -> Result<Response<PublishGuidanceResponse>, Status> {
-        Err(later("retiring guidance"))
+        let id = request.into_inner().id;
+        let version = guidance::retire(self.store.as_ref(), Some(&self.push), &id)?;
+        tracing::info!(version, id = %id, "guidance retired");
+        Ok(Response::new(PublishGuidanceResponse { version }))
     }
 
     async fn put_template(
@@ -140,7 +154,9 @@ impl Coordinator for CoordinatorService {
         &self,
         _: Request<RolloutRequest>,
     ) -> Result<Response<RolloutResponse>, Status> {
-        Err(later("rollout tracking"))
+        Ok(Response::new(
+            admin::rollout(self.store.as_ref(), Some(&self.connections))?.into(),
+        ))
     }
 
     async fn query_stats(

@@ -5,7 +5,8 @@
 use crate::connections::{Connections, Kick};
 use crate::ingest::Ingest;
 use crate::pki;
-use crate::storage::{AppendOutcome, DeskAppend, Store};
+use crate::push::{self, Push};
+use crate::storage::{AppendOutcome, DeskAppend, PushState, Store};
 use domain::{Catalogue, RawRecord};
 use futures::stream::{FuturesOrdered, StreamExt};
 use proto::federation_server::Federation;
@@ -33,6 +34,7 @@ pub struct FederationService {
     pub connections: Arc<Connections>,
     pub catalogue: Arc<Catalogue>,
     pub limits: Limits,
+    pub push: Push,
     pub shutdown: watch::Receiver<bool>,
 }
 
@@ -94,13 +96,26 @@ impl Federation for FederationService {
         let (tx, rx) = mpsc::channel(self.limits.max_unacked_batches + 8);
         let welcome = Welcome {
             last_seq: progress.last_seq,
-            hub_versions: None,
+            hub_versions: Some(proto::Versions {
+                guidance: self.push.guidance_version(),
+                ..Default::default()
+            }),
             rejected: to_wire(rejected),
         };
         let _ = tx.send(Ok(msg(hub_message::Body::Welcome(welcome)))).await;
         tracing::info!(desk_id = %cert_id, last_seq = progress.last_seq, agent = %hello.agent_version, "desk connected");
 
+        // The desk reports what it holds; that is what it has applied.
+        let mut state = self.store.push_state(&cert_id).map_err(internal)?;
+        state.guidance = hello.guidance_version;
+        state.template = hello.template_version;
+        state.catalogue = hello.catalogue_version;
+        self.store
+            .put_push_state(&cert_id, &state)
+            .map_err(internal)?;
         let session = Session {
+            guidance_held: hello.guidance_version,
+            guidance: self.push.watch_guidance(),
             store: Arc::clone(&self.store),
             desk_id: cert_id,
             ingest: self.ingest.clone(),
@@ -115,6 +130,8 @@ impl Federation for FederationService {
 }
 
 struct Session {
+    guidance_held: u64,
+    guidance: watch::Receiver<u64>,
     store: Arc<dyn Store>,
     desk_id: String,
     ingest: Ingest,
@@ -125,7 +142,11 @@ struct Session {
 }
 
 impl Session {
-    async fn run(self, mut inbound: Streaming<DeskMessage>, mut shutdown: watch::Receiver<bool>) {
+    async fn run(
+        mut self,
+        mut inbound: Streaming<DeskMessage>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
         let mut registration = self.connections.register(&self.desk_id);
         // A revocation between the check in `sync` and this registration
         // found no stream to end; look again now that it would.
@@ -136,6 +157,7 @@ impl Session {
             return;
         }
         let mut pending: FuturesOrdered<AckFuture> = FuturesOrdered::new();
+        self.guidance.mark_changed();
         let end: Option<Status> = loop {
             tokio::select! {
                 biased;
@@ -147,6 +169,16 @@ impl Session {
                     });
                 }
                 _ = shutdown.changed() => break Some(Status::unavailable("the hub is shutting down; reconnect shortly")),
+                changed = self.guidance.changed() => {
+                    if changed.is_err() {
+                        continue;
+                    }
+                    match self.send_guidance().await {
+                        Ok(true) => {}
+                        Ok(false) => break None,
+                        Err(status) => break Some(status),
+                    }
+                }
                 Some(done) = pending.next(), if !pending.is_empty() => {
                     match done {
                         Ok(Ok(outcome)) => {
@@ -173,9 +205,21 @@ impl Session {
                         Ok(Some(DeskMessage { body: Some(desk_message::Body::Hello(_)) })) => {
                             break Some(Status::invalid_argument("Hello may only open the stream"));
                         }
-                        // Push acknowledgements arrive with the push issue;
-                        // until then they are accepted and ignored.
-                        Ok(Some(_)) => {}
+                        Ok(Some(DeskMessage { body: Some(desk_message::Body::Applied(applied)) })) => {
+                            self.note_push(|s| {
+                                s.guidance = applied.guidance_version;
+                                s.template = applied.template_version;
+                                s.catalogue = applied.catalogue_version;
+                            });
+                        }
+                        Ok(Some(DeskMessage { body: Some(desk_message::Body::Rejected(r)) })) => {
+                            tracing::warn!(desk_id = %self.desk_id, kind = %r.kind, version = r.version, reason = %r.reason, "desk refused a push");
+                            let text = format!("{} v{}: {}", r.kind, r.version, r.reason);
+                            self.note_push(|s| s.last_rejection = Some(text));
+                        }
+                        Ok(Some(DeskMessage { body: None })) => {
+                            break Some(Status::invalid_argument("empty message"));
+                        }
                         Ok(None) => break None,
                         Err(status) => {
                             tracing::warn!(desk_id = %self.desk_id, code = ?status.code(), error = %status.message(), "bad frame from desk");
@@ -209,6 +253,36 @@ impl Session {
         let saved = tokio::task::spawn_blocking(move || store.mark_seen(&desk_id, &now)).await;
         if let Ok(Err(e)) = saved {
             tracing::warn!(desk_id = %self.desk_id, error = %e, "could not store when the desk was last seen");
+        }
+    }
+
+    /// Sends the desk every guidance entry it lacks; `false` once the desk
+    /// is gone.
+    async fn send_guidance(&mut self) -> Result<bool, Status> {
+        let updates =
+            push::guidance_updates(self.store.as_ref(), self.guidance_held).map_err(internal)?;
+        for update in updates {
+            let version = update.version;
+            if self
+                .tx
+                .send(Ok(msg(hub_message::Body::Guidance(update))))
+                .await
+                .is_err()
+            {
+                return Ok(false);
+            }
+            self.guidance_held = version;
+        }
+        Ok(true)
+    }
+
+    fn note_push(&self, change: impl FnOnce(&mut PushState)) {
+        let result = self.store.push_state(&self.desk_id).and_then(|mut s| {
+            change(&mut s);
+            self.store.put_push_state(&self.desk_id, &s)
+        });
+        if let Err(e) = result {
+            tracing::warn!(desk_id = %self.desk_id, error = %e, "could not store the desk's push state");
         }
     }
 

@@ -6,6 +6,7 @@
 //! - [`ingest`]: group commit of every desk's batches.
 //! - [`connections`]: who is connected, and revocation of open streams.
 //! - [`federation`]: the desks' `Sync` stream.
+//! - [`guidance`] and [`push`]: the versioned guidance log, pushed to every desk.
 //! - [`admin`] and [`coordinator`]: desk administration and the Comune's API.
 //! - [`transport`]: TLS accept, gRPC servers with health and reflection.
 //! - [`server`]: `init` and `run`; [`client`]: the CLI's way in; [`demo`].
@@ -17,8 +18,10 @@ pub mod connections;
 pub mod coordinator;
 pub mod demo;
 pub mod federation;
+pub mod guidance;
 pub mod ingest;
 pub mod pki;
+pub mod push;
 pub mod server;
 pub mod storage;
 pub mod transport;

@@ -58,6 +58,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Publish, amend or retire guidance; it reaches every desk at once.
+    Guidance {
+        #[command(subcommand)]
+        command: GuidanceCommand,
+    },
+    /// Which desks have applied the current guidance, templates and catalogue.
+    Rollout {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// Check a stopped hub's store: every record once, counts equal to a recount.
     Verify {
         #[arg(long)]
@@ -73,6 +85,22 @@ enum Command {
         /// Visits per second per desk.
         #[arg(long, default_value_t = 5)]
         rate: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum GuidanceCommand {
+    /// Publish a guidance item from a TOML file (the same id amends it); prints the new version.
+    Publish {
+        file: PathBuf,
+        #[arg(long)]
+        data: PathBuf,
+    },
+    /// Retire a guidance item; prints the new version.
+    Retire {
+        id: String,
+        #[arg(long)]
+        data: PathBuf,
     },
 }
 
@@ -220,6 +248,39 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("{} problem(s) found", v.problems.len())
             }
         }
+        Command::Guidance { command } => {
+            let version = guidance_command(command).await?;
+            println!("{version}");
+            Ok(())
+        }
+        Command::Rollout { data, json } => {
+            let rollout = rollout(&data).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rollout)?);
+            } else {
+                let c = rollout.current;
+                println!(
+                    "current: guidance {}  templates {}  catalogue {}",
+                    c.guidance, c.template, c.catalogue
+                );
+                for d in &rollout.desks {
+                    let v = d.versions;
+                    println!(
+                        "{:<24} {:<12} guidance {}  templates {}  catalogue {}{}",
+                        d.desk_id,
+                        if d.up_to_date { "up to date" } else { "behind" },
+                        v.guidance,
+                        v.template,
+                        v.catalogue,
+                        d.last_rejection
+                            .as_deref()
+                            .map(|r| format!("  refused: {r}"))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+            Ok(())
+        }
         Command::Demo { desks, rate } => {
             desk_agent::telemetry::init(cli.log_format.as_deref().unwrap_or("pretty"));
             hub::demo::run(desks, rate, desk_agent::shutdown_signal()).await
@@ -300,12 +361,77 @@ async fn desks(data: &Path) -> anyhow::Result<Vec<DeskRow>> {
                     revoked: d.revoked,
                     added_at: d.added_at,
                     last_seen: (!d.last_seen.is_empty()).then_some(d.last_seen),
+                    versions: d.versions.into(),
+                    last_rejection: (!d.last_rejection.is_empty()).then_some(d.last_rejection),
                 })
                 .collect())
         }
         None => {
             let store = server::open_store(&dir, &config)?;
             Ok(admin::list_desks(&store, None)?)
+        }
+    }
+}
+
+/// Guidance changes go through the running hub, so that they are pushed at
+/// once; with the hub stopped they are stored and pushed when desks connect.
+async fn guidance_command(command: GuidanceCommand) -> anyhow::Result<u64> {
+    let (data, change) = match command {
+        GuidanceCommand::Publish { file, data } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let item = hub::guidance::from_toml(&text)
+                .with_context(|| format!("{} is not a valid guidance file", file.display()))?;
+            (data, Ok(item))
+        }
+        GuidanceCommand::Retire { id, data } => (data, Err(id)),
+    };
+    let config = load_config(&data)?;
+    let dir = DataDir(data.to_path_buf());
+    match hub::client::connect(&dir, &config).await? {
+        Some(mut client) => {
+            let resp = match change {
+                Ok(item) => {
+                    client
+                        .publish_guidance(proto::PublishGuidanceRequest { item: Some(item) })
+                        .await
+                }
+                Err(id) => {
+                    client
+                        .retire_guidance(proto::RetireGuidanceRequest { id })
+                        .await
+                }
+            };
+            Ok(resp
+                .map_err(|s| anyhow::anyhow!("{}", s.message()))?
+                .into_inner()
+                .version)
+        }
+        None => {
+            let store = server::open_store(&dir, &config)?;
+            let catalogue = domain::Catalogue::seed();
+            Ok(match change {
+                Ok(item) => hub::guidance::publish(&store, None, &catalogue, item)?,
+                Err(id) => hub::guidance::retire(&store, None, &id)?,
+            })
+        }
+    }
+}
+
+async fn rollout(data: &Path) -> anyhow::Result<admin::Rollout> {
+    let config = load_config(data)?;
+    let dir = DataDir(data.to_path_buf());
+    match hub::client::connect(&dir, &config).await? {
+        Some(mut client) => {
+            let resp = client
+                .rollout(proto::RolloutRequest {})
+                .await
+                .map_err(|s| anyhow::anyhow!("{}", s.message()))?;
+            Ok(resp.into_inner().into())
+        }
+        None => {
+            let store = server::open_store(&dir, &config)?;
+            Ok(admin::rollout(&store, None)?)
         }
     }
 }

@@ -8,6 +8,7 @@ use crate::coordinator::CoordinatorService;
 use crate::federation::{FederationService, Limits};
 use crate::ingest::Ingest;
 use crate::pki::{self, Ca, Issued};
+use crate::push::Push;
 use crate::storage::{SledStore, Store};
 use crate::transport::{grpc, tls};
 use anyhow::Context;
@@ -127,12 +128,15 @@ pub async fn run(
         config.group_records,
     );
     let (stop_tx, stop_rx) = watch::channel(false);
+    let push = Push::new(store.as_ref())?;
+    let catalogue = Arc::new(domain::Catalogue::seed());
 
     let federation = FederationService {
         store: Arc::clone(&store),
         ingest,
         connections: Arc::clone(&connections),
-        catalogue: Arc::new(domain::Catalogue::seed()),
+        catalogue: Arc::clone(&catalogue),
+        push: push.clone(),
         limits: Limits {
             max_batch_records: config.max_batch_records,
             max_unacked_batches: config.max_unacked_batches.max(1),
@@ -144,6 +148,8 @@ pub async fn run(
         store: Arc::clone(&store),
         ca: Arc::clone(&ca),
         connections,
+        push,
+        catalogue,
     };
 
     let fed_tls = pki::server_config(ca.cert_pem(), &server_id, true)?;

@@ -54,6 +54,17 @@ pub struct DeskEntry {
     pub last_seen: Option<String>,
 }
 
+/// A desk's view of the pushed logs: the versions it has applied, and the
+/// last push it refused, with its reason.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushState {
+    pub guidance: u64,
+    pub template: u64,
+    pub catalogue: u64,
+    #[serde(default)]
+    pub last_rejection: Option<String>,
+}
+
 /// Per-desk ingest figures kept in the same write as the records.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DeskProgress {
@@ -119,5 +130,15 @@ pub trait Store: Send + Sync + 'static {
     /// Notes when a desk was last connected, apart from its entry so that
     /// it can never undo a concurrent revocation.
     fn mark_seen(&self, desk_id: &str, at: &str) -> Result<(), StorageError>;
+
+    /// Appends a guidance item (a publish, an amendment or a retirement) to
+    /// the versioned guidance log and returns its version, once durable.
+    fn append_guidance(&self, item: proto::GuidanceItem) -> Result<u64, StorageError>;
+    /// Every guidance log entry after version `after`, oldest first.
+    fn guidance_since(&self, after: u64) -> Result<Vec<proto::GuidanceItem>, StorageError>;
+    fn guidance_version(&self) -> Result<u64, StorageError>;
+    /// What a desk last reported as applied, and its last refused push.
+    fn push_state(&self, desk_id: &str) -> Result<PushState, StorageError>;
+    fn put_push_state(&self, desk_id: &str, state: &PushState) -> Result<(), StorageError>;
     fn desks(&self) -> Result<Vec<DeskEntry>, StorageError>;
 }

@@ -102,3 +102,12 @@ impl From<domain::Visit> for v1::Visit {
         }
     }
 }
+
+/// A guidance severity's name as operators and scripts read it.
+pub fn severity_name(severity: i32) -> &'static str {
+    match crate::Severity::try_from(severity) {
+        Ok(crate::Severity::Urgent) => "urgent",
+        Ok(crate::Severity::Important) => "important",
+        _ => "info",
+    }
+}

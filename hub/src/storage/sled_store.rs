@@ -14,7 +14,7 @@
 //! | `c` | dimension values joined by 0x1f | count (u64 BE) |
 
 use super::{
-    AppendOutcome, CountCell, DeskAppend, DeskEntry, DeskProgress, StorageError, Store,
+    AppendOutcome, CountCell, DeskAppend, DeskEntry, DeskProgress, PushState, StorageError, Store,
     Verification, COUNT_DIMENSIONS,
 };
 use domain::RawRecord;
@@ -29,6 +29,10 @@ pub struct SledStore {
     ingest: sled::Tree,
     desks: sled::Tree,
     seen: sled::Tree,
+    guidance: sled::Tree,
+    push: sled::Tree,
+    // Versions are assigned read-then-write; publishes are rare, a lock is enough.
+    guidance_lock: std::sync::Mutex<()>,
     // sled 0.34 can deadlock when several threads flush at once, so every
     // flush here takes this lock.
     flush_lock: std::sync::Mutex<()>,
@@ -48,11 +52,16 @@ impl SledStore {
         let ingest = db.open_tree("ingest")?;
         let desks = db.open_tree("desks")?;
         let seen = db.open_tree("seen")?;
+        let guidance = db.open_tree("guidance")?;
+        let push = db.open_tree("push")?;
         Ok(Self {
             db,
             ingest,
             desks,
             seen,
+            guidance,
+            push,
+            guidance_lock: std::sync::Mutex::new(()),
             flush_lock: std::sync::Mutex::new(()),
         })
     }
@@ -401,6 +410,52 @@ impl Store for SledStore {
     fn mark_seen(&self, desk_id: &str, at: &str) -> Result<(), StorageError> {
         self.seen.insert(desk_id.as_bytes(), at.as_bytes())?;
         self.flush_serialised()
+    }
+
+    fn append_guidance(&self, mut item: proto::GuidanceItem) -> Result<u64, StorageError> {
+        let _one_at_a_time = self.guidance_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let version = self.guidance_version()? + 1;
+        item.version = version;
+        self.guidance
+            .insert(version.to_be_bytes(), item.encode_to_vec())?;
+        self.flush_serialised()?;
+        Ok(version)
+    }
+
+    fn guidance_since(&self, after: u64) -> Result<Vec<proto::GuidanceItem>, StorageError> {
+        let from = after.saturating_add(1).to_be_bytes();
+        self.guidance
+            .range(from..)
+            .values()
+            .map(|v| {
+                proto::GuidanceItem::decode(v?.as_ref()).map_err(|e| {
+                    StorageError::Corrupt(format!("guidance entry does not decode: {e}"))
+                })
+            })
+            .collect()
+    }
+
+    fn guidance_version(&self) -> Result<u64, StorageError> {
+        match self.guidance.last()? {
+            Some((k, _)) => decode_u64(&k),
+            None => Ok(0),
+        }
+    }
+
+    fn push_state(&self, desk_id: &str) -> Result<PushState, StorageError> {
+        match self.push.get(desk_id.as_bytes())? {
+            Some(v) => serde_json::from_slice(&v).map_err(|e| StorageError::Corrupt(e.to_string())),
+            None => Ok(PushState::default()),
+        }
+    }
+
+    fn put_push_state(&self, desk_id: &str, state: &PushState) -> Result<(), StorageError> {
+        let value = serde_json::to_vec(state).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        // Not flushed on its own: a thousand desks applying a push would
+        // queue a thousand flushes, and a state lost in a crash is reported
+        // again by the desk's next Hello.
+        self.push.insert(desk_id.as_bytes(), value)?;
+        Ok(())
     }
 
     fn desks(&self) -> Result<Vec<DeskEntry>, StorageError> {

@@ -1,6 +1,7 @@
 //! The one mapping from the hub's errors to gRPC status codes.
 
 use crate::admin::AdminError;
+use crate::guidance::GuidanceError;
 use crate::storage::StorageError;
 use tonic::Status;
 
@@ -16,6 +17,20 @@ impl From<AdminError> for Status {
             AdminError::Storage(StorageError::UnknownDesk(_)) => Status::not_found(e.to_string()),
             AdminError::Storage(_) | AdminError::Pki(_) | AdminError::Bundle(_) => {
                 tracing::error!(error = %e, "coordinator request failed");
+                Status::internal(e.to_string())
+            }
+        }
+    }
+}
+
+impl From<GuidanceError> for Status {
+    fn from(e: GuidanceError) -> Self {
+        match &e {
+            GuidanceError::Invalid { .. } => Status::invalid_argument(e.to_string()),
+            GuidanceError::NotFound(_) => Status::not_found(e.to_string()),
+            GuidanceError::AlreadyRetired(_) => Status::failed_precondition(e.to_string()),
+            GuidanceError::Storage(_) => {
+                tracing::error!(error = %e, "guidance request failed");
                 Status::internal(e.to_string())
             }
         }
