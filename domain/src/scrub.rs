@@ -130,7 +130,9 @@ pub fn scrub(text: &str, visitor_names: &[&str]) -> String {
 /// names. Sorted and non-overlapping. The hub's re-check refuses notes for
 /// which this is not empty; tokens and the keep-list (law references,
 /// amounts, procedure codes, office hours, appointment dates) are never
-/// reported.
+/// reported. Names are the one kind the hub cannot check again: it never
+/// learns them, and any capitalised word could be one; they are replaced at
+/// the desk, where the visitor's name is known.
 pub fn find_personal_data(text: &str) -> Vec<Finding> {
     detect(text, &[])
 }
