@@ -161,9 +161,26 @@ impl Coordinator for CoordinatorService {
 
     async fn query_stats(
         &self,
-        _: Request<QueryStatsRequest>,
+        request: Request<QueryStatsRequest>,
     ) -> Result<Response<QueryStatsResponse>, Status> {
-        Err(later("published statistics (with small-cell protection)"))
+        let r = request.into_inner();
+        let by: Vec<&str> = r.by.iter().map(String::as_str).collect();
+        let period = crate::stats::Period {
+            from_week: (!r.from_week.is_empty()).then_some(r.from_week.clone()),
+            to_week: (!r.to_week.is_empty()).then_some(r.to_week.clone()),
+        };
+        let table = crate::stats::query(self.store.as_ref(), &by, &period)?;
+        let cells = table
+            .rows()
+            .iter()
+            .map(|(keys, cell)| StatsCell {
+                keys: keys.clone(),
+                count: crate::stats::figure(*cell),
+            })
+            .collect();
+        let table_json = serde_json::to_string(&table)
+            .map_err(|e| Status::internal(format!("cannot encode the table: {e}")))?;
+        Ok(Response::new(QueryStatsResponse { cells, table_json }))
     }
 
     type ExportRecordsStream =

@@ -8,6 +8,7 @@
 //! - [`federation`]: the desks' `Sync` stream.
 //! - [`guidance`] and [`push`]: the versioned guidance log, pushed to every desk.
 //! - [`admin`] and [`coordinator`]: desk administration and the Comune's API.
+//! - [`stats`]: published figures under small-cell protection.
 //! - [`transport`]: TLS accept, gRPC servers with health and reflection.
 //! - [`server`]: `init` and `run`; [`client`]: the CLI's way in; [`demo`].
 
@@ -23,5 +24,6 @@ pub mod ingest;
 pub mod pki;
 pub mod push;
 pub mod server;
+pub mod stats;
 pub mod storage;
 pub mod transport;

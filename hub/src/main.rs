@@ -70,6 +70,22 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Published figures over one or two dimensions, under small-cell protection.
+    Stats {
+        #[arg(long)]
+        data: PathBuf,
+        /// One or two dimensions, comma-separated (e.g. nationality,outcome).
+        #[arg(long, value_delimiter = ',', required = true)]
+        by: Vec<String>,
+        /// First ISO week to count, e.g. 2026-W01.
+        #[arg(long)]
+        from_week: Option<String>,
+        /// Last ISO week to count, e.g. 2026-W52.
+        #[arg(long)]
+        to_week: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Check a stopped hub's store: every record once, counts equal to a recount.
     Verify {
         #[arg(long)]
@@ -281,6 +297,38 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Stats {
+            data,
+            by,
+            from_week,
+            to_week,
+            json,
+        } => {
+            let table = stats(&data, by, from_week, to_week).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&table)?);
+            } else {
+                let rows = table["rows"].as_array().cloned().unwrap_or_default();
+                let dims: Vec<String> = table["dims"]
+                    .as_array()
+                    .map(|d| {
+                        d.iter()
+                            .filter_map(|v| v.as_str().map(String::from))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                println!("{}\tcount", dims.join("\t"));
+                for row in rows {
+                    let keys: Vec<String> = dims
+                        .iter()
+                        .map(|d| row[d].as_str().unwrap_or("").to_string())
+                        .collect();
+                    println!("{}\t{}", keys.join("\t"), row["count"]);
+                }
+                println!("total\t{}", table["totals"]["all"]);
+            }
+            Ok(())
+        }
         Command::Demo { desks, rate } => {
             desk_agent::telemetry::init(cli.log_format.as_deref().unwrap_or("pretty"));
             hub::demo::run(desks, rate, desk_agent::shutdown_signal()).await
@@ -432,6 +480,36 @@ async fn rollout(data: &Path) -> anyhow::Result<admin::Rollout> {
         None => {
             let store = server::open_store(&dir, &config)?;
             Ok(admin::rollout(&store, None)?)
+        }
+    }
+}
+
+async fn stats(
+    data: &Path,
+    by: Vec<String>,
+    from_week: Option<String>,
+    to_week: Option<String>,
+) -> anyhow::Result<serde_json::Value> {
+    let config = load_config(data)?;
+    let dir = DataDir(data.to_path_buf());
+    match hub::client::connect(&dir, &config).await? {
+        Some(mut client) => {
+            let resp = client
+                .query_stats(proto::QueryStatsRequest {
+                    by,
+                    from_week: from_week.unwrap_or_default(),
+                    to_week: to_week.unwrap_or_default(),
+                })
+                .await
+                .map_err(|s| anyhow::anyhow!("{}", s.message()))?;
+            Ok(serde_json::from_str(&resp.into_inner().table_json)?)
+        }
+        None => {
+            let store = server::open_store(&dir, &config)?;
+            let by: Vec<&str> = by.iter().map(String::as_str).collect();
+            let period = hub::stats::Period { from_week, to_week };
+            let table = hub::stats::query(&store, &by, &period)?;
+            Ok(serde_json::to_value(&table)?)
         }
     }
 }

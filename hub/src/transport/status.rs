@@ -2,6 +2,7 @@
 
 use crate::admin::AdminError;
 use crate::guidance::GuidanceError;
+use crate::stats::StatsError;
 use crate::storage::StorageError;
 use tonic::Status;
 
@@ -31,6 +32,20 @@ impl From<GuidanceError> for Status {
             GuidanceError::AlreadyRetired(_) => Status::failed_precondition(e.to_string()),
             GuidanceError::Storage(_) => {
                 tracing::error!(error = %e, "guidance request failed");
+                Status::internal(e.to_string())
+            }
+        }
+    }
+}
+
+impl From<StatsError> for Status {
+    fn from(e: StatsError) -> Self {
+        match &e {
+            StatsError::Invalid(_) | StatsError::Disclosure(_) => {
+                Status::invalid_argument(e.to_string())
+            }
+            StatsError::Storage(_) => {
+                tracing::error!(error = %e, "statistics request failed");
                 Status::internal(e.to_string())
             }
         }

@@ -1,0 +1,109 @@
+//! Published statistics: the counts kept on ingest, summed to the one or two
+//! dimensions asked for and passed through small-cell protection
+//! (`domain::disclosure`) before anything leaves the hub.
+
+use crate::storage::{StorageError, Store, COUNT_DIMENSIONS};
+use domain::disclosure::{self, CountTable, Options, ProtectedTable};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StatsError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Disclosure(#[from] disclosure::DisclosureError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// One period of ISO weeks, both ends included; `None` is open.
+#[derive(Debug, Default, Clone)]
+pub struct Period {
+    pub from_week: Option<String>,
+    pub to_week: Option<String>,
+}
+
+impl Period {
+    fn check(&self) -> Result<(), StatsError> {
+        for (name, w) in [("from_week", &self.from_week), ("to_week", &self.to_week)] {
+            if let Some(w) = w {
+                if !domain::is_iso_week(w) {
+                    return Err(StatsError::Invalid(format!(
+                        "{name} must be an ISO week such as 2026-W48"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn is_open(&self) -> bool {
+        self.from_week.is_none() && self.to_week.is_none()
+    }
+
+    fn contains(&self, week: &str) -> bool {
+        // ISO week strings of one shape sort as the weeks do.
+        self.from_week.as_deref().is_none_or(|f| week >= f)
+            && self.to_week.as_deref().is_none_or(|t| week <= t)
+    }
+}
+
+/// The protected table over `by` for `period`. A period is protected within
+/// the whole population, so that it cannot be differenced against the full
+/// table into a hidden cell.
+pub fn query(
+    store: &dyn Store,
+    by: &[&str],
+    period: &Period,
+) -> Result<ProtectedTable, StatsError> {
+    if by.is_empty() || by.len() > 2 {
+        return Err(StatsError::Invalid(
+            "ask for one or two dimensions, e.g. --by procedure or --by nationality,outcome".into(),
+        ));
+    }
+    period.check()?;
+    let mut fields: Vec<&str> = COUNT_DIMENSIONS.to_vec();
+    fields.push("family");
+    let at = |name: &str| COUNT_DIMENSIONS.iter().position(|d| *d == name);
+    let (week_at, procedure_at) = (at("week"), at("procedure"));
+    let cells: Vec<(Vec<String>, u64)> = store
+        .counts()?
+        .into_iter()
+        .map(|c| {
+            let mut values = c.values;
+            let family = procedure_at
+                .and_then(|i| values.get(i))
+                .map(|p| domain::catalogue::family_of(p).to_string())
+                .unwrap_or_default();
+            values.push(family);
+            (values, c.count)
+        })
+        .collect();
+    let all = || cells.iter().map(|(v, c)| (v.as_slice(), *c));
+    let reference = CountTable::project(&fields, by, all())?;
+    if period.is_open() {
+        return Ok(disclosure::protect(&reference, Options::default())?);
+    }
+    let part = CountTable::project(
+        &fields,
+        by,
+        all().filter(|(v, _)| {
+            week_at
+                .and_then(|i| v.get(i))
+                .is_some_and(|w| period.contains(w))
+        }),
+    )?;
+    Ok(disclosure::protect_within(
+        &part,
+        &reference,
+        Options::default(),
+    )?)
+}
+
+/// The published figure as text: a number, `<5` or `x`.
+pub fn figure(cell: disclosure::Cell) -> String {
+    match cell {
+        disclosure::Cell::Published(n) => n.to_string(),
+        disclosure::Cell::Suppressed => disclosure::BELOW_K.to_string(),
+        disclosure::Cell::Withheld => disclosure::WITHHELD.to_string(),
+    }
+}
