@@ -9,7 +9,7 @@ use desk_agent::sync::{self, LinkStatus, SyncConfig};
 use domain::{AnonymisedRecord, Catalogue};
 use proto::federation_client::FederationClient;
 use proto::{desk_message, hub_message, DeskMessage, Hello, HubMessage};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -166,6 +166,34 @@ impl IdleDesk {
             }),
             Ok(_) => anyhow::bail!("{}: the hub did not answer with Welcome", bundle.desk_id),
             Err(s) => anyhow::bail!("{}: {:?} {}", bundle.desk_id, s.code(), s.message()),
+        }
+    }
+}
+
+/// Where a scenario's desks keep their outboxes: beside the hub's data, or a
+/// fresh folder under `--desk-dir`, removed when this is dropped.
+pub(crate) struct DeskRoot {
+    pub path: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl DeskRoot {
+    pub(crate) fn new(scenario_dir: &Path, elsewhere: Option<&Path>) -> anyhow::Result<Self> {
+        match elsewhere {
+            None => Ok(Self {
+                path: scenario_dir.join("desks"),
+                _temp: None,
+            }),
+            Some(base) => {
+                std::fs::create_dir_all(base)?;
+                let temp = tempfile::Builder::new()
+                    .prefix("rete-bench-desks-")
+                    .tempdir_in(base)?;
+                Ok(Self {
+                    path: temp.path().to_path_buf(),
+                    _temp: Some(temp),
+                })
+            }
         }
     }
 }

@@ -275,3 +275,51 @@ impl RssSampler {
             .unwrap_or(sampled)
     }
 }
+
+/// CPU time (user + system) a process has used, in seconds; `None` when
+/// /proc cannot tell. Printed beside throughput so that a run shows which
+/// side, the hub or the simulated desks, was the limit.
+pub(crate) fn cpu_seconds(pid: &str) -> Option<f64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which may itself hold spaces.
+    let rest = text.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    // USER_HZ is 100 on every Linux this runs on.
+    Some((utime + stime) / 100.0)
+}
+
+/// CPU seconds of the hub and of this process over a phase.
+pub(crate) struct CpuWatch {
+    hub: String,
+    start_hub: Option<f64>,
+    start_self: Option<f64>,
+    began: Instant,
+}
+
+impl CpuWatch {
+    pub(crate) fn start(hub_pid: u32) -> Self {
+        let hub = hub_pid.to_string();
+        Self {
+            start_hub: cpu_seconds(&hub),
+            start_self: cpu_seconds("self"),
+            hub,
+            began: Instant::now(),
+        }
+    }
+
+    /// One line on stderr: wall time, hub CPU, desks' (this process's) CPU.
+    pub(crate) fn report(&self, what: &str) {
+        let wall = self.began.elapsed().as_secs_f64();
+        let used = |start: Option<f64>, pid: &str| match (start, cpu_seconds(pid)) {
+            (Some(a), Some(b)) => format!("{:.1} s", b - a),
+            _ => "n/a".to_string(),
+        };
+        eprintln!(
+            "bench: {what}: {wall:.1} s wall, hub CPU {}, desks (bench process) CPU {}",
+            used(self.start_hub, &self.hub),
+            used(self.start_self, "self")
+        );
+    }
+}

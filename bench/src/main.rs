@@ -51,6 +51,11 @@ struct Cli {
     /// and removed); use the filesystem a real hub would run on.
     #[arg(long)]
     dir: Option<PathBuf>,
+    /// Folder for the simulated desks' outboxes (default: beside the hub's
+    /// data). Another disk, or tmpfs, keeps the desks' own flushes off the
+    /// hub's disk, as on a real network where every desk has its own.
+    #[arg(long)]
+    desk_dir: Option<PathBuf>,
     /// Seconds of RecordVisit load in the intake scenario.
     #[arg(long)]
     intake_secs: Option<u64>,
@@ -65,6 +70,7 @@ pub(crate) struct Sizes {
     pub catchup_records: u64,
     pub intake_rate: u32,
     pub intake_secs: u64,
+    pub desk_dir: Option<PathBuf>,
 }
 
 impl Sizes {
@@ -77,6 +83,7 @@ impl Sizes {
                 catchup_records: 20_000,
                 intake_rate: 200,
                 intake_secs: 3,
+                desk_dir: cli.desk_dir.clone(),
             }
         } else {
             Sizes {
@@ -86,6 +93,7 @@ impl Sizes {
                 catchup_records: 1_000_000,
                 intake_rate: 200,
                 intake_secs: 30,
+                desk_dir: cli.desk_dir.clone(),
             }
         };
         // --desks and --records apply to the scenario named; under `all`
@@ -142,7 +150,7 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let sizes = Sizes::from_cli(&cli);
-    raise_fd_limit();
+    raise_fd_limit(sizes.connections);
     let bins = hub_proc::Binaries::locate()?;
     let base = cli.dir.clone().unwrap_or_else(std::env::temp_dir);
     std::fs::create_dir_all(&base)?;
@@ -211,11 +219,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// Thousands of desks need as many sockets; the hub, spawned from here,
 /// inherits the raised limit.
-fn raise_fd_limit() {
+fn raise_fd_limit(desks: usize) {
     match rlimit::increase_nofile_limit(u64::MAX) {
         Ok(n) => {
-            if n < 25_000 {
-                eprintln!("bench: open-file limit is {n}; the connections scenario needs about 2 per desk plus a few hundred");
+            if n < desks as u64 + 500 {
+                eprintln!("bench: open-file limit is {n}; {desks} desks need one each here and in the hub, plus a few hundred");
             }
         }
         Err(e) => eprintln!("bench: cannot raise the open-file limit: {e}"),

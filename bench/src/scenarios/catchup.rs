@@ -2,8 +2,8 @@
 //! second from the moment its sync loop starts until the hub has
 //! acknowledged everything.
 
-use crate::desks::{RecordMaker, SimDesk};
-use crate::hub_proc::{Binaries, Hub};
+use crate::desks::{DeskRoot, RecordMaker, SimDesk};
+use crate::hub_proc::{Binaries, CpuWatch, Hub};
 use crate::report::Catchup;
 use crate::Sizes;
 use anyhow::bail;
@@ -22,12 +22,14 @@ pub(crate) async fn run(bins: &Binaries, dir: &Path, sizes: &Sizes) -> anyhow::R
     let Some(bundle) = bundles.first() else {
         bail!("no desk was enrolled");
     };
-    let mut desk = SimDesk::open(&dir.join("desks"), bundle)?;
+    let root = DeskRoot::new(dir, sizes.desk_dir.as_deref())?;
+    let mut desk = SimDesk::open(&root.path, bundle)?;
     let total = sizes.catchup_records;
     fill(&desk, total).await?;
     hub.start().await?;
 
     let bar = crate::progress::bar(total, "catch-up acknowledged");
+    let cpu = CpuWatch::start(hub.pid()?);
     let start = Instant::now();
     desk.start_sync();
     let mut acked = 0;
@@ -46,6 +48,7 @@ pub(crate) async fn run(bins: &Binaries, dir: &Path, sizes: &Sizes) -> anyhow::R
     }
     let secs = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
+    cpu.report("catch-up");
     hub.check_alive()?;
     desk.stop().await;
     hub.kill();

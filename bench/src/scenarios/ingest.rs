@@ -5,8 +5,8 @@
 //! latencies are those of a saturated hub with bounded queues, not of an
 //! ever-growing backlog.
 
-use crate::desks::{RecordMaker, SimDesk};
-use crate::hub_proc::{Binaries, Hub, RssSampler};
+use crate::desks::{DeskRoot, RecordMaker, SimDesk};
+use crate::hub_proc::{Binaries, CpuWatch, Hub, RssSampler};
 use crate::report::Ingest;
 use crate::stats::Latencies;
 use crate::Sizes;
@@ -44,9 +44,10 @@ pub(crate) async fn run(
     hub.start().await?;
     let sampler = RssSampler::start(hub.pid()?);
 
+    let root = DeskRoot::new(dir, sizes.desk_dir.as_deref())?;
     let mut desks = Vec::with_capacity(bundles.len());
     for b in &bundles {
-        let mut d = SimDesk::open(&dir.join("desks"), b)?;
+        let mut d = SimDesk::open(&root.path, b)?;
         d.start_sync();
         desks.push(d);
     }
@@ -66,6 +67,7 @@ pub(crate) async fn run(
         .collect();
 
     let bar = crate::progress::bar(total, "ingest acknowledged");
+    let cpu = CpuWatch::start(hub.pid()?);
     let start = Instant::now();
     let mut feeders = Vec::new();
     for (i, (d, t)) in desks.iter().zip(&tracked).enumerate() {
@@ -114,6 +116,7 @@ pub(crate) async fn run(
     }
     let secs = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
+    cpu.report("ingest");
     hub.check_alive()?;
     let peak_kib = sampler.finish();
     for d in &mut desks {
