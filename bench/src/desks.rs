@@ -4,6 +4,7 @@
 use anyhow::Context;
 use desk_agent::bundle::Bundle;
 use desk_agent::config::AgentConfig;
+use desk_agent::local::LocalCopy;
 use desk_agent::outbox::Outbox;
 use desk_agent::sync::{self, LinkStatus, SyncConfig};
 use domain::{AnonymisedRecord, Catalogue};
@@ -24,6 +25,8 @@ const OUTBOX_CACHE: u64 = 4 << 20;
 pub(crate) struct SimDesk {
     pub desk_id: String,
     pub outbox: Arc<Outbox>,
+    /// The desk's copy of what the hub pushes (guidance).
+    pub local: Arc<LocalCopy>,
     pub link: Arc<LinkStatus>,
     sync_config: SyncConfig,
     stop: watch::Sender<bool>,
@@ -34,6 +37,8 @@ impl SimDesk {
     pub(crate) fn open(root: &Path, bundle: &Bundle) -> anyhow::Result<Self> {
         let outbox = Outbox::open(&root.join(&bundle.desk_id), OUTBOX_CACHE)
             .with_context(|| format!("cannot open the outbox of {}", bundle.desk_id))?;
+        let local = LocalCopy::open(&root.join(format!("{}-local", bundle.desk_id)))
+            .with_context(|| format!("cannot open the local copy of {}", bundle.desk_id))?;
         // The agent's own defaults (batch size, window, backoff), as
         // `desk-agent enroll` would write them.
         let agent = AgentConfig::new(bundle.desk_id.clone(), bundle.hub_address.clone());
@@ -51,6 +56,7 @@ impl SimDesk {
         Ok(Self {
             desk_id: bundle.desk_id.clone(),
             outbox: Arc::new(outbox),
+            local: Arc::new(local),
             link: Arc::new(LinkStatus::default()),
             sync_config,
             stop: watch::channel(false).0,
@@ -63,6 +69,7 @@ impl SimDesk {
         let task = tokio::spawn(sync::run(
             self.sync_config.clone(),
             Arc::clone(&self.outbox),
+            Arc::clone(&self.local),
             Arc::clone(&self.link),
             self.stop.subscribe(),
         ));
