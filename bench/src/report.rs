@@ -16,6 +16,12 @@ pub(crate) struct Ingest {
     pub hub_rss_mib: f64,
 }
 
+pub(crate) struct Fanout {
+    pub desks: usize,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+}
+
 pub(crate) struct Connections {
     pub desks: usize,
     pub hub_rss_mib: f64,
@@ -37,6 +43,7 @@ pub(crate) struct Intake {
 pub(crate) struct Results {
     pub raw_sled: Option<RawSled>,
     pub ingest: Option<Ingest>,
+    pub fanout: Option<Fanout>,
     pub connections: Option<Connections>,
     pub catchup: Option<Catchup>,
     pub intake: Option<Intake>,
@@ -65,6 +72,16 @@ impl Results {
                     "p50_ms": round(r.p50_ms, 2),
                     "p99_ms": round(r.p99_ms, 2),
                     "hub_rss_mib": round(r.hub_rss_mib, 1),
+                }),
+            );
+        }
+        if let Some(r) = &self.fanout {
+            o.insert(
+                "fanout".into(),
+                json!({
+                    "desks": r.desks,
+                    "p50_ms": round(r.p50_ms, 2),
+                    "p99_ms": round(r.p99_ms, 2),
                 }),
             );
         }
@@ -115,6 +132,15 @@ impl Results {
                 format!(
                     "{:.0} records/s, {ratio} of raw sled, p50 {:.2} ms, p99 {:.2} ms, hub peak RSS {:.1} MiB",
                     r.records_per_s, r.p50_ms, r.p99_ms, r.hub_rss_mib
+                ),
+            );
+        }
+        if let Some(r) = &self.fanout {
+            row(
+                "fanout",
+                format!(
+                    "{} desks, publish to applied p50 {:.2} ms, p99 {:.2} ms",
+                    r.desks, r.p50_ms, r.p99_ms
                 ),
             );
         }

@@ -4,6 +4,7 @@
 
 pub(crate) mod catchup;
 pub(crate) mod connections;
+pub(crate) mod fanout;
 pub(crate) mod ingest;
 pub(crate) mod intake;
 pub(crate) mod raw_sled;
