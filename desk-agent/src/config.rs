@@ -89,6 +89,9 @@ pub struct AgentConfig {
     pub max_unacked_batches: usize,
     #[serde(default = "default_backoff_max_ms")]
     pub backoff_max_ms: u64,
+    /// Accept free-text notes and scrub them of personal data (off by default).
+    #[serde(default)]
+    pub scrub_notes: bool,
 }
 
 pub const ENV_PREFIX: &str = "RETE_AGENT_";
@@ -124,6 +127,7 @@ impl AgentConfig {
             batch_records: default_batch_records(),
             max_unacked_batches: default_window(),
             backoff_max_ms: default_backoff_max_ms(),
+            scrub_notes: false,
         }
     }
 

@@ -2,6 +2,7 @@
 //!
 //! - [`config`]: `agent.toml` with environment overrides (also the loader the hub uses).
 //! - [`bundle`]: the enrollment bundle and secret files.
+//! - [`intake`]: visit → anonymised record, one path for the API and the CLI.
 //! - [`outbox`]: anonymised records waiting for the hub, and the quarantine.
 //! - [`local`]: the local copy of what the hub pushes (guidance).
 //! - [`service`]: the local Desk gRPC API; intake goes through `domain::anonymise`.
@@ -10,6 +11,7 @@
 
 pub mod bundle;
 pub mod config;
+pub mod intake;
 pub mod local;
 pub mod outbox;
 pub mod server;

@@ -3,6 +3,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use desk_agent::config::AgentConfig;
+use desk_agent::intake;
 use proto::desk_client::DeskClient;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -48,6 +49,24 @@ enum Command {
         #[arg(long, default_value = "-")]
         file: String,
     },
+    /// Anonymise visit JSON lines from standard input to record JSON lines on
+    /// standard output, with no store and no hub: what would leave the desk.
+    Anonymise {
+        /// Accept notes and scrub them, as a desk with `scrub_notes = true`.
+        #[arg(long)]
+        notes: bool,
+        /// Fill the pseudonym with this federation secret file.
+        #[arg(long)]
+        secret: Option<PathBuf>,
+        /// The desk id to put in the records.
+        #[arg(long, default_value = "anteprima")]
+        desk_id: String,
+    },
+    /// Create or install the federation secret that keys the pseudonyms.
+    Secret {
+        #[command(subcommand)]
+        command: SecretCommand,
+    },
     /// Show the desk's local copy of the guidance (works offline).
     Guidance {
         #[arg(long)]
@@ -64,6 +83,20 @@ enum Command {
         agent: String,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum SecretCommand {
+    /// Write a new random federation secret to FILE (share it with every
+    /// desk, never with the hub).
+    Generate { file: PathBuf },
+    /// Install a federation secret into a desk's data folder; the agent
+    /// fills pseudonyms from its next start.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        data: PathBuf,
     },
 }
 
@@ -110,6 +143,44 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Record { agent, file } => record(&agent, &file).await,
+        Command::Anonymise {
+            notes,
+            secret,
+            desk_id,
+        } => anonymise(notes, secret.as_deref(), &desk_id),
+        Command::Secret {
+            command: SecretCommand::Generate { file },
+        } => {
+            if file.exists() {
+                anyhow::bail!(
+                    "{} already exists; a federation secret is never overwritten",
+                    file.display()
+                );
+            }
+            let secret = domain::FederationSecret::generate();
+            desk_agent::bundle::write_secret(&file, secret.to_file_text().as_bytes())
+                .with_context(|| format!("cannot write {}", file.display()))?;
+            println!(
+                "federation secret written to {} (keep it off the hub)",
+                file.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Secret {
+            command: SecretCommand::Import { file, data },
+        } => {
+            load(&data)?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let secret = intake::read_secret(&text, &file)?;
+            let target = data.join(intake::SECRET_FILE);
+            desk_agent::bundle::write_secret(&target, secret.to_file_text().as_bytes())
+                .with_context(|| format!("cannot write {}", target.display()))?;
+            println!(
+                "federation secret installed; pseudonyms are filled from the agent's next start"
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Guidance {
             agent,
             procedure,
@@ -187,12 +258,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn load(data: &Path) -> anyhow::Result<AgentConfig> {
-    AgentConfig::load(data, std::env::vars()).with_context(|| {
-        format!(
+    if !data.join(desk_agent::config::FILE_NAME).exists() {
+        anyhow::bail!(
             "{} holds no enrolled desk (run `desk-agent enroll BUNDLE --data {0}`)",
             data.display()
-        )
-    })
+        );
+    }
+    Ok(AgentConfig::load(data, std::env::vars())?)
 }
 
 fn status_error(s: tonic::Status) -> anyhow::Error {
@@ -211,6 +283,45 @@ async fn connect(agent: &str) -> anyhow::Result<DeskClient<Channel>> {
         .await
         .with_context(|| format!("no agent answers at {url}"))?;
     Ok(DeskClient::new(channel))
+}
+
+/// Same intake as `RecordVisit`, on standard input; bad lines are reported
+/// with their number and field, and the rest still flow.
+fn anonymise(notes: bool, secret: Option<&Path>, desk_id: &str) -> anyhow::Result<ExitCode> {
+    let secret = match secret {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Some(intake::read_secret(&text, path)?)
+        }
+        None => None,
+    };
+    let intake = intake::Intake {
+        scrub_notes: notes,
+        secret,
+    };
+    let catalogue = domain::Catalogue::seed();
+    let mut refused = 0usize;
+    for (n, line) in std::io::stdin().lock().lines().enumerate() {
+        let line = line.with_context(|| format!("cannot read line {}", n + 1))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let record = domain::Visit::from_json_line(&line)
+            .and_then(|visit| intake.anonymise(&visit, desk_id, &catalogue));
+        match record {
+            Ok(r) => println!("{}", record_json(&r.to_raw().into())),
+            Err(e) => {
+                eprintln!("line {}: {e}", n + 1);
+                refused += 1;
+            }
+        }
+    }
+    Ok(if refused == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
 }
 
 /// Bad lines are reported with their number and the rest still flow; the

@@ -3,6 +3,7 @@
 
 use crate::bundle::{write_secret, Bundle};
 use crate::config::AgentConfig;
+use crate::intake::Intake;
 use crate::local::LocalCopy;
 use crate::outbox::Outbox;
 use crate::service::DeskService;
@@ -83,6 +84,7 @@ pub async fn run(
         desk_id: config.desk_id.clone(),
         outbox: Arc::clone(&outbox),
         local,
+        intake: Intake::for_desk(data, config.scrub_notes)?,
         catalogue: Arc::new(domain::Catalogue::seed()),
         link,
     };

@@ -2,6 +2,7 @@
 //! own CLI. `RecordVisit` anonymises in memory and answers only once the
 //! anonymised record is durable in the outbox.
 
+use crate::intake::Intake;
 use crate::local::LocalCopy;
 use crate::outbox::Outbox;
 use crate::sync::LinkStatus;
@@ -17,6 +18,7 @@ pub struct DeskService {
     pub desk_id: String,
     pub outbox: Arc<Outbox>,
     pub local: Arc<LocalCopy>,
+    pub intake: Intake,
     pub catalogue: Arc<Catalogue>,
     pub link: Arc<LinkStatus>,
 }
@@ -55,14 +57,10 @@ impl Desk for DeskService {
             .visit
             .ok_or_else(|| Status::invalid_argument("field `visit`: missing"))?;
         let visit = domain::Visit::from(visit);
-        let record = domain::anonymise(
-            &visit,
-            &self.desk_id,
-            &self.catalogue,
-            chrono::Utc::now(),
-            uuid::Uuid::now_v7(),
-        )
-        .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let record = self
+            .intake
+            .anonymise(&visit, &self.desk_id, &self.catalogue)
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
         let seq = self.outbox.append(&record).await.map_err(storage)?;
         let raw = record.to_raw();
         Ok(Response::new(RecordVisitResponse {

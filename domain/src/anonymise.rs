@@ -35,7 +35,8 @@ pub const MAX_AGE_YEARS: u32 = 130;
 /// Length of a pseudonym: HMAC-SHA256 in hex.
 pub const PSEUDONYM_LEN: usize = 64;
 
-const NOTES_NOT_YET: &str = "free-text notes are not accepted yet: leave them empty";
+const NOTES_OFF: &str =
+    "notes are turned off at this desk (scrub_notes = true in agent.toml turns them on): leave them empty";
 const LANGUAGE_SHAPE: &str = "must be a language tag such as it, en, ar, pt-BR or zh-Hans";
 
 /// What intake does beyond the fixed rules. The default keeps notes refused
@@ -167,7 +168,7 @@ pub fn anonymise_with(
     };
     let notes = match present(&visit.notes) {
         None => None,
-        Some(_) if !options.scrub_notes => return Err(FieldError::new("notes", NOTES_NOT_YET)),
+        Some(_) if !options.scrub_notes => return Err(FieldError::new("notes", NOTES_OFF)),
         Some(text) => scrub_notes(text, visit)?,
     };
     let pseudonym = options.secret.and_then(|secret| {

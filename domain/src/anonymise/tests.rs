@@ -213,7 +213,7 @@ fn messages_state_limits_and_accepted_values() {
         ),
         (
             |v| v.notes = some("x"),
-            "field `notes`: free-text notes are not accepted yet: leave them empty",
+            "field `notes`: notes are turned off at this desk (scrub_notes = true in agent.toml turns them on): leave them empty",
         ),
         (
             |v| v.minutes = Some(5000),
@@ -637,7 +637,7 @@ fn default_options_are_anonymise() {
             .err()
             .map(|e| e.to_string())
             .as_deref(),
-        Some("field `notes`: free-text notes are not accepted yet: leave them empty")
+        Some("field `notes`: notes are turned off at this desk (scrub_notes = true in agent.toml turns them on): leave them empty")
     );
 }
 
