@@ -22,15 +22,10 @@ pub fn bin_dir() -> &'static Path {
         let release = dir.file_name().is_some_and(|n| n == "release");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
-        cmd.args([
-            "build",
-            "--quiet",
-            "-p",
-            "hub",
-            "-p",
-            "desk-agent",
-            "--bins",
-        ]);
+        // The same package and target selection as `cargo test --workspace`
+        // resolves the same features, so this reuses every dependency the
+        // test build compiled instead of building them all a second time.
+        cmd.args(["build", "--quiet", "--workspace", "--bins", "--tests"]);
         if release {
             cmd.arg("--release");
         }
