@@ -45,3 +45,11 @@ pub mod disclosure;
 pub use disclosure::{
     protect, protect_within, CountTable, DisclosureError, ProtectedTable, K as DISCLOSURE_K,
 };
+
+// Answer templates (issue 5): checks before publishing, rendering in the
+// visitor's language and direction, word diff for harmonising translations.
+pub mod template;
+pub use template::{
+    check as check_template, diff_text, placeholders, render as render_template, similarity,
+    word_diff, DiffOp, Direction, Rendered, TemplateError,
+};
