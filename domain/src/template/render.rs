@@ -82,14 +82,15 @@ pub fn direction(language: &str) -> Direction {
 ///
 /// In an RTL language each value is wrapped in `<bdi>`: a Latin name, a
 /// file number or a date inside Arabic text would otherwise be reordered
-/// with the words around it (`12/03/2025` next to Arabic punctuation reads
-/// backwards). `<bdi>` rather than U+2068…U+2069 because the output is HTML
-/// anyway, the element survives every HTML sanitiser and shows in the
-/// markup, and an escaped value can never close it early, whereas a value
-/// could carry its own U+2069. LTR text is left unwrapped as asked, which
-/// is why embedding, override and isolate controls (U+202A–U+202E,
-/// U+2066–U+2069) are dropped from values in every language: an unclosed
-/// U+202E in a name would reverse the rest of the line.
+/// together with the neutral characters around it (slashes, dashes,
+/// punctuation). `<bdi>` rather than U+2068…U+2069 because the output is
+/// HTML anyway, the isolate stays visible in the markup, and an escaped
+/// value can never close it early, whereas a value could carry its own
+/// U+2069. LTR renderings are not wrapped, so their values must not be
+/// able to turn the line around either: embedding, override and isolate
+/// controls (U+202A–U+202E, U+2066–U+2069) are dropped from values in
+/// every language, as an unclosed U+202E in a name would reverse the rest
+/// of the line.
 pub fn render(
     body: &str,
     language: &str,
