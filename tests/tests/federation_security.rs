@@ -76,6 +76,9 @@ async fn end_status(inbound: &mut Streaming<HubMessage>) -> tonic::Status {
     }
 }
 
+const LEAKED_PHONE: &str = "+39 333 987 6543";
+const LEAKED_EMAIL: &str = "mario.verdi@example.it";
+
 fn record(desk: &str, n: usize) -> proto::AnonymisedRecord {
     proto::AnonymisedRecord {
         id: uuid::Uuid::now_v7().to_string(),
@@ -226,9 +229,12 @@ async fn oversized_input_is_refused_and_a_well_behaved_desk_carries_on() -> anyh
     let (tx, mut inbound) = open(&hub, &rogue, "rogue").await?;
     let mut bad = record("rogue", 0);
     bad.nationality = "ZZ".into();
+    // A desk with an old or broken scrubber: personal data left in the notes.
+    let mut leaky = record("rogue", 0);
+    leaky.notes = format!("richiamare al {LEAKED_PHONE} o scrivere a {LEAKED_EMAIL}");
     let batch = RecordBatch {
         first_seq: 1,
-        records: vec![record("rogue", 0), bad],
+        records: vec![record("rogue", 0), bad, leaky],
     };
     tx.send(DeskMessage {
         body: Some(desk_message::Body::Batch(batch)),
@@ -238,13 +244,20 @@ async fn oversized_input_is_refused_and_a_well_behaved_desk_carries_on() -> anyh
         Some(HubMessage {
             body: Some(hub_message::Body::Ack(ack)),
         }) => {
-            assert_eq!(ack.up_to_seq, 2);
-            assert_eq!(ack.rejected.len(), 1, "{ack:?}");
+            assert_eq!(ack.up_to_seq, 3);
+            assert_eq!(ack.rejected.len(), 2, "{ack:?}");
             assert_eq!(ack.rejected[0].seq, 2);
             assert!(
                 ack.rejected[0].reason.contains("nationality"),
                 "{}",
                 ack.rejected[0].reason
+            );
+            assert_eq!(ack.rejected[1].seq, 3);
+            let reason = &ack.rejected[1].reason;
+            assert!(reason.contains("notes"), "{reason}");
+            assert!(
+                !reason.contains(LEAKED_PHONE) && !reason.contains(LEAKED_EMAIL),
+                "{reason}"
             );
         }
         other => panic!("expected an ack, got {other:?}"),
@@ -263,6 +276,11 @@ async fn oversized_input_is_refused_and_a_well_behaved_desk_carries_on() -> anyh
     })
     .await?;
     assert_eq!(hub.records_of("rogue"), Some(1));
+    // The refused record never reached the hub's disk or its log.
+    for leaked in [LEAKED_PHONE, LEAKED_EMAIL] {
+        let hits = e2e::files_containing(root.path(), leaked.as_bytes());
+        assert!(hits.is_empty(), "{leaked} found in {hits:?}");
+    }
     good.terminate()?;
     hub.terminate()?;
     Ok(())
