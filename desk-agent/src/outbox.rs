@@ -131,6 +131,15 @@ impl Drop for Outbox {
     }
 }
 
+fn read_counter(tree: &sled::Tree, name: &[u8]) -> Result<u64, OutboxError> {
+    match tree.get(name)? {
+        None => Ok(0),
+        Some(v) => <[u8; 8]>::try_from(v.as_ref())
+            .map(u64::from_be_bytes)
+            .map_err(|_| OutboxError::Corrupt("counter is not 8 bytes".into())),
+    }
+}
+
 fn key(prefix: u8, seq: u64) -> [u8; 9] {
     let mut k = [prefix; 9];
     k[1..].copy_from_slice(&seq.to_be_bytes());
@@ -160,7 +169,11 @@ impl Outbox {
             lock: Mutex::new(()),
             wanted: Mutex::new(FlushWant::default()),
             wake: Condvar::new(),
-            durable: watch::Sender::new(Durable::default()),
+            // Whatever sled recovered at open is on disk.
+            durable: watch::Sender::new(Durable {
+                seq: read_counter(&tree, LAST)?,
+                error: None,
+            }),
         });
         let worker = Arc::clone(&flusher);
         std::thread::Builder::new()
@@ -176,12 +189,12 @@ impl Outbox {
     }
 
     fn counter(&self, name: &[u8]) -> Result<u64, OutboxError> {
-        match self.tree.get(name)? {
-            None => Ok(0),
-            Some(v) => <[u8; 8]>::try_from(v.as_ref())
-                .map(u64::from_be_bytes)
-                .map_err(|_| OutboxError::Corrupt("counter is not 8 bytes".into())),
-        }
+        read_counter(&self.tree, name)
+    }
+
+    /// The last sequence known to be on disk.
+    pub fn durable_seq(&self) -> u64 {
+        self.flusher.durable.borrow().seq
     }
 
     /// Stores the record under the next sequence number and returns that
@@ -215,7 +228,10 @@ impl Outbox {
         Ok(seq)
     }
 
-    /// Up to `max` records from `from_seq` on, in order.
+    /// Up to `max` records from `from_seq` on, in order, and only those
+    /// already flushed: a record the hub acknowledged must never be lost by
+    /// the desk in a crash, or its sequence number would be given again to
+    /// another visit, which the hub would then take for a resend.
     pub fn read_from(
         &self,
         from_seq: u64,
@@ -224,7 +240,7 @@ impl Outbox {
         let mut out = Vec::new();
         for kv in self
             .tree
-            .range(key(b'o', from_seq)..key(b'o', u64::MAX))
+            .range(key(b'o', from_seq)..=key(b'o', self.durable_seq()))
             .take(max)
         {
             let (k, v) = kv?;
