@@ -55,7 +55,10 @@ fn default_max_unacked_batches() -> usize {
     8
 }
 fn default_ingest_queue() -> usize {
-    512
+    // Decoded batches are the hub's largest buffers (a full batch is about
+    // half a megabyte); 64 keep the writer fed for three group commits of
+    // 20,000 records while bounding them to tens of MiB.
+    64
 }
 fn default_group_records() -> usize {
     20_000
