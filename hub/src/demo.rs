@@ -86,6 +86,25 @@ pub async fn run(
         feeders.push(tokio::spawn(feed(agent_url, rate.max(1), stop_rx.clone())));
     }
 
+    // One piece of procedural news, so that the push is visible too.
+    let published = coordinator
+        .publish_guidance(proto::PublishGuidanceRequest {
+            item: Some(proto::GuidanceItem {
+                id: "demo-questura-orari".into(),
+                title: "Questura: rinnovi solo su appuntamento".into(),
+                body: "Da lunedì l'Ufficio Immigrazione riceve i rinnovi solo su appuntamento \
+                       preso online; portare la ricevuta del kit postale."
+                    .into(),
+                procedures: vec!["permesso.rinnovo.lavoro".into()],
+                severity: proto::Severity::Urgent as i32,
+                ..Default::default()
+            }),
+        })
+        .await
+        .map_err(|s| anyhow::anyhow!("cannot publish the demo guidance: {}", s.message()))?
+        .into_inner()
+        .version;
+
     println!();
     println!(
         "Rete Sportelli demo: a hub and {} desks on this machine",
@@ -102,6 +121,10 @@ pub async fn run(
         "  dashboard         not in this version yet; meanwhile: hub desks --data {} --json",
         hub_dir.display()
     );
+    println!(
+        "  guidance          version {published} published; `hub rollout --data {} --json` shows who applied it",
+        hub_dir.display()
+    );
     println!("Press Ctrl-C to stop.\n");
 
     let mut ticker = tokio::time::interval(Duration::from_secs(2));
@@ -111,13 +134,20 @@ pub async fn run(
             _ = &mut shutdown => break,
             _ = ticker.tick() => {
                 if let Ok(resp) = coordinator.list_desks(proto::ListDesksRequest {}).await {
-                    let line: Vec<String> = resp
-                        .into_inner()
-                        .desks
+                    let desks = resp.into_inner().desks;
+                    let line: Vec<String> = desks
                         .iter()
                         .map(|d| format!("{} {} {}", d.desk_id, d.records, if d.connected { "●" } else { "○" }))
                         .collect();
-                    println!("records at the hub: {}", line.join("  |  "));
+                    let applied = desks
+                        .iter()
+                        .filter(|d| d.versions.as_ref().is_some_and(|v| v.guidance >= published))
+                        .count();
+                    println!(
+                        "records at the hub: {}  |  guidance v{published} applied by {applied}/{}",
+                        line.join("  |  "),
+                        desks.len()
+                    );
                 }
             }
         }
