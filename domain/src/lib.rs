@@ -13,6 +13,10 @@
 //! - [`mod@scrub`]: the free-text notes scrubber (personal data → typed
 //!   tokens) and the detector the hub re-runs on received notes.
 //! - [`mod@pseudonym`]: the federation secret and the yearly HMAC pseudonym.
+//! - [`disclosure`]: small-cell protection of published counts (k = 5, UN M49
+//!   merging, secondary suppression).
+//! - [`template`]: answer templates: placeholder checks against the Italian
+//!   reference, escaped right-to-left-aware rendering, word diff, similarity.
 //!
 //! Error messages name the field and never repeat the refused value, which
 //! may be personal data typed in the wrong place.
