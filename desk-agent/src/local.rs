@@ -8,7 +8,7 @@
 //! | `\0version` | guidance log version held (u64 BE) |
 
 use prost::Message;
-use proto::{GuidanceItem, GuidanceUpdate, Severity};
+use proto::{GuidanceItem, GuidanceUpdate, Severity, Template, TemplateUpdate};
 use std::path::Path;
 use std::sync::Mutex;
 use tokio::sync::watch;
@@ -26,6 +26,8 @@ pub enum LocalError {
 pub struct LocalCopy {
     db: sled::Db,
     guidance: sled::Tree,
+    /// Key `template key` 0x00 `language` → latest `Template`; `\0version`.
+    templates: sled::Tree,
     // Applying is read-then-write; the sync task is the only writer, the lock
     // keeps that true if it ever is not.
     apply_lock: Mutex<()>,
@@ -40,10 +42,12 @@ impl LocalCopy {
             .flush_every_ms(None)
             .open()?;
         let guidance = db.open_tree("guidance")?;
+        let templates = db.open_tree("templates")?;
         let version = read_version(&guidance)?;
         Ok(Self {
             db,
             guidance,
+            templates,
             apply_lock: Mutex::new(()),
             guidance_version: watch::Sender::new(version),
         })
@@ -86,6 +90,64 @@ impl LocalCopy {
         self.db.flush()?;
         self.guidance_version.send_replace(update.version);
         Ok(update.version)
+    }
+
+    pub fn template_version(&self) -> Result<u64, LocalError> {
+        read_version(&self.templates)
+    }
+
+    /// Stores a pushed template update durably, like `apply_guidance`.
+    pub fn apply_templates(&self, update: TemplateUpdate) -> Result<u64, LocalError> {
+        let _one_writer = self.apply_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let held = read_version(&self.templates)?;
+        if update.version <= held {
+            return Ok(held);
+        }
+        let mut batch = sled::Batch::default();
+        for t in &update.templates {
+            if t.key.is_empty() || t.language.is_empty() || t.version > update.version {
+                return Err(LocalError::Refused(format!(
+                    "template entry of version {} is malformed",
+                    t.version
+                )));
+            }
+            batch.insert(template_key(&t.key, &t.language), t.encode_to_vec());
+        }
+        batch.insert(VERSION_KEY, &update.version.to_be_bytes());
+        self.templates.apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(update.version)
+    }
+
+    /// The desk's copy of a template, with `stale` set when the Italian
+    /// reference moved on since the translation was made.
+    pub fn template(&self, key: &str, language: &str) -> Result<Option<Template>, LocalError> {
+        let Some(bytes) = self.templates.get(template_key(key, language))? else {
+            return Ok(None);
+        };
+        let mut t = Template::decode(bytes.as_ref())
+            .map_err(|e| LocalError::Refused(format!("stored template does not decode: {e}")))?;
+        if language != REFERENCE_LANGUAGE {
+            if let Some(r) = self.templates.get(template_key(key, REFERENCE_LANGUAGE))? {
+                let r = Template::decode(r.as_ref()).map_err(|e| {
+                    LocalError::Refused(format!("stored template does not decode: {e}"))
+                })?;
+                t.stale = t.reference_version < r.reference_version;
+            }
+        }
+        Ok(Some(t))
+    }
+
+    /// The languages the desk holds for a template key.
+    pub fn template_languages(&self, key: &str) -> Result<Vec<String>, LocalError> {
+        let mut prefix = key.as_bytes().to_vec();
+        prefix.push(0);
+        let mut out = Vec::new();
+        for kv in self.templates.scan_prefix(&prefix) {
+            let (k, _) = kv?;
+            out.push(String::from_utf8_lossy(&k[prefix.len()..]).into_owned());
+        }
+        Ok(out)
     }
 
     /// Items written after version `after` for a procedure (or all),
@@ -145,6 +207,17 @@ impl LocalCopy {
         });
         Ok(items)
     }
+}
+
+/// Italian is the reference every translation follows.
+pub const REFERENCE_LANGUAGE: &str = "it";
+
+fn template_key(key: &str, language: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(key.len() + language.len() + 1);
+    k.extend_from_slice(key.as_bytes());
+    k.push(0);
+    k.extend_from_slice(language.as_bytes());
+    k
 }
 
 fn read_version(tree: &sled::Tree) -> Result<u64, LocalError> {

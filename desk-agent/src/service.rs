@@ -42,6 +42,32 @@ fn procedure_filter(procedure: String) -> Result<String, Status> {
     Ok(procedure.trim().to_string())
 }
 
+impl DeskService {
+    /// The desk's copy of a template, or a refusal that lists the languages
+    /// it does hold for the key.
+    fn find_template(&self, key: &str, language: &str) -> Result<Template, Status> {
+        if key.len() > 100 || language.len() > 35 {
+            return Err(Status::invalid_argument(
+                "field `key` or `language`: too long",
+            ));
+        }
+        let language = domain::normalise_language_tag(language)
+            .ok_or_else(|| Status::invalid_argument("field `language`: not a language tag"))?;
+        if let Some(t) = self.local.template(key, &language).map_err(local_failure)? {
+            return Ok(t);
+        }
+        let held = self.local.template_languages(key).map_err(local_failure)?;
+        Err(Status::not_found(if held.is_empty() {
+            format!("this desk has no template `{key}`")
+        } else {
+            format!(
+                "template `{key}` is not available in `{language}`; this desk has it in: {}",
+                held.join(", ")
+            )
+        }))
+    }
+}
+
 fn later(what: &str) -> Status {
     Status::unimplemented(format!("{what} is not available on this agent version yet"))
 }
@@ -168,16 +194,30 @@ impl Desk for DeskService {
 
     async fn get_template(
         &self,
-        _: Request<GetTemplateRequest>,
+        req: Request<GetTemplateRequest>,
     ) -> Result<Response<Template>, Status> {
-        Err(later("templates"))
+        let r = req.into_inner();
+        Ok(Response::new(self.find_template(&r.key, &r.language)?))
     }
 
     async fn render_template(
         &self,
-        _: Request<RenderTemplateRequest>,
+        req: Request<RenderTemplateRequest>,
     ) -> Result<Response<RenderTemplateResponse>, Status> {
-        Err(later("template rendering"))
+        let r = req.into_inner();
+        if r.variables.len() > 100 || r.variables.values().any(|v| v.chars().count() > 1000) {
+            return Err(Status::invalid_argument(
+                "field `variables`: at most 100 values of at most 1000 characters",
+            ));
+        }
+        let template = self.find_template(&r.key, &r.language)?;
+        let vars = r.variables.into_iter().collect();
+        let rendered = domain::render_template(&template.body, &template.language, &vars)
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        Ok(Response::new(RenderTemplateResponse {
+            html: rendered.html,
+            direction: rendered.direction.as_str().into(),
+        }))
     }
 
     async fn propose_template(
@@ -211,6 +251,7 @@ impl Desk for DeskService {
             connected: self.link.connected.load(Ordering::Relaxed),
             versions: Some(Versions {
                 guidance: self.local.guidance_version(),
+                template: self.local.template_version().map_err(local_failure)?,
                 ..Default::default()
             }),
             last_seq: o.last_seq().map_err(storage)?,

@@ -135,6 +135,7 @@ async fn session(
         agent_version: env!("CARGO_PKG_VERSION").into(),
         last_acked_seq: outbox.acked_seq().map_err(|e| e.to_string())?,
         guidance_version: local.guidance_version(),
+        template_version: local.template_version().map_err(|e| e.to_string())?,
         ..Default::default()
     };
     let send = |body| DeskMessage { body: Some(body) };
@@ -199,7 +200,11 @@ async fn session(
                     let reply = apply_guidance(local, update).await;
                     tx.send(send(reply)).await.map_err(|_| "stream closed")?;
                 }
-                // Template and catalogue pushes arrive with their issue.
+                Some(proto::HubMessage { body: Some(hub_message::Body::Templates(update)) }) => {
+                    let reply = apply_templates(local, update).await;
+                    tx.send(send(reply)).await.map_err(|_| "stream closed")?;
+                }
+                // Catalogue pushes arrive with their issue.
                 Some(_) => {}
                 None => return Err("the hub closed the stream".into()),
             },
@@ -219,26 +224,47 @@ async fn apply_guidance(
     update: proto::GuidanceUpdate,
 ) -> desk_message::Body {
     let version = update.version;
-    let items = update.items.len();
     let store = Arc::clone(local);
-    let result = tokio::task::spawn_blocking(move || store.apply_guidance(update))
-        .await
+    let result = tokio::task::spawn_blocking(move || store.apply_guidance(update)).await;
+    reply(local, "guidance", version, result)
+}
+
+async fn apply_templates(
+    local: &Arc<LocalCopy>,
+    update: proto::TemplateUpdate,
+) -> desk_message::Body {
+    let version = update.version;
+    let store = Arc::clone(local);
+    let result = tokio::task::spawn_blocking(move || store.apply_templates(update)).await;
+    reply(local, "template", version, result)
+}
+
+/// `Applied` with every version the desk now holds, or `Rejected` with why.
+fn reply(
+    local: &LocalCopy,
+    kind: &str,
+    version: u64,
+    result: Result<Result<u64, crate::local::LocalError>, tokio::task::JoinError>,
+) -> desk_message::Body {
+    let outcome = result
         .map_err(|e| e.to_string())
-        .and_then(|r| r.map_err(|e| e.to_string()));
-    match result {
-        Ok(held) => {
-            tracing::info!(version = held, items, "guidance applied");
+        .and_then(|r| r.map_err(|e| e.to_string()))
+        .and_then(|_| local.template_version().map_err(|e| e.to_string()));
+    match outcome {
+        Ok(template_version) => {
+            tracing::info!(kind, version, "push applied");
             desk_message::Body::Applied(proto::Applied {
-                guidance_version: held,
+                guidance_version: local.guidance_version(),
+                template_version,
                 ..Default::default()
             })
         }
         Err(reason) => {
-            tracing::warn!(version, reason = %reason, "guidance update refused");
+            tracing::warn!(kind, version, reason = %reason, "push refused");
             desk_message::Body::Rejected(proto::Rejected {
                 version,
                 reason,
-                kind: "guidance".into(),
+                kind: kind.into(),
             })
         }
     }

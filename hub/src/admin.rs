@@ -139,6 +139,7 @@ pub fn rollout(
 ) -> Result<Rollout, AdminError> {
     let current = AppliedVersions {
         guidance: store.guidance_version()?,
+        template: store.template_version()?,
         ..Default::default()
     };
     let mut desks = Vec::new();

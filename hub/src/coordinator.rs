@@ -131,9 +131,19 @@ impl Coordinator for CoordinatorService {
 
     async fn put_template(
         &self,
-        _: Request<PutTemplateRequest>,
+        request: Request<PutTemplateRequest>,
     ) -> Result<Response<PutTemplateResponse>, Status> {
-        Err(later("template editing"))
+        let r = request.into_inner();
+        let version = crate::templates::put(
+            self.store.as_ref(),
+            Some(&self.push),
+            &r.key,
+            &r.language,
+            &r.body,
+            r.minor,
+        )?;
+        tracing::info!(version, key = %r.key, language = %r.language, "template saved");
+        Ok(Response::new(PutTemplateResponse { version }))
     }
 
     async fn list_proposals(

@@ -98,6 +98,7 @@ impl Federation for FederationService {
             last_seq: progress.last_seq,
             hub_versions: Some(proto::Versions {
                 guidance: self.push.guidance_version(),
+                template: self.push.template_version(),
                 ..Default::default()
             }),
             rejected: to_wire(rejected),
@@ -116,6 +117,8 @@ impl Federation for FederationService {
         let session = Session {
             guidance_held: hello.guidance_version,
             guidance: self.push.watch_guidance(),
+            templates_held: hello.template_version,
+            templates: self.push.watch_templates(),
             store: Arc::clone(&self.store),
             desk_id: cert_id,
             ingest: self.ingest.clone(),
@@ -132,6 +135,8 @@ impl Federation for FederationService {
 struct Session {
     guidance_held: u64,
     guidance: watch::Receiver<u64>,
+    templates_held: u64,
+    templates: watch::Receiver<u64>,
     store: Arc<dyn Store>,
     desk_id: String,
     ingest: Ingest,
@@ -158,6 +163,7 @@ impl Session {
         }
         let mut pending: FuturesOrdered<AckFuture> = FuturesOrdered::new();
         self.guidance.mark_changed();
+        self.templates.mark_changed();
         let end: Option<Status> = loop {
             tokio::select! {
                 biased;
@@ -174,6 +180,16 @@ impl Session {
                         continue;
                     }
                     match self.send_guidance().await {
+                        Ok(true) => {}
+                        Ok(false) => break None,
+                        Err(status) => break Some(status),
+                    }
+                }
+                changed = self.templates.changed() => {
+                    if changed.is_err() {
+                        continue;
+                    }
+                    match self.send_templates().await {
                         Ok(true) => {}
                         Ok(false) => break None,
                         Err(status) => break Some(status),
@@ -272,6 +288,26 @@ impl Session {
                 return Ok(false);
             }
             self.guidance_held = version;
+        }
+        Ok(true)
+    }
+
+    /// Sends the desk every template entry it lacks; `false` once the desk
+    /// is gone.
+    async fn send_templates(&mut self) -> Result<bool, Status> {
+        let updates =
+            push::template_updates(self.store.as_ref(), self.templates_held).map_err(internal)?;
+        for update in updates {
+            let version = update.version;
+            if self
+                .tx
+                .send(Ok(msg(hub_message::Body::Templates(update))))
+                .await
+                .is_err()
+            {
+                return Ok(false);
+            }
+            self.templates_held = version;
         }
         Ok(true)
     }

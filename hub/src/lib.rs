@@ -6,7 +6,7 @@
 //! - [`ingest`]: group commit of every desk's batches.
 //! - [`connections`]: who is connected, and revocation of open streams.
 //! - [`federation`]: the desks' `Sync` stream.
-//! - [`guidance`] and [`push`]: the versioned guidance log, pushed to every desk.
+//! - [`guidance`], [`templates`] and [`push`]: the versioned logs pushed to every desk.
 //! - [`admin`] and [`coordinator`]: desk administration and the Comune's API.
 //! - [`stats`]: published figures under small-cell protection.
 //! - [`transport`]: TLS accept, gRPC servers with health and reflection.
@@ -26,4 +26,5 @@ pub mod push;
 pub mod server;
 pub mod stats;
 pub mod storage;
+pub mod templates;
 pub mod transport;

@@ -63,6 +63,11 @@ enum Command {
         #[command(subcommand)]
         command: GuidanceCommand,
     },
+    /// Save answer templates; every save is checked against the Italian reference.
+    Template {
+        #[command(subcommand)]
+        command: TemplateCommand,
+    },
     /// Which desks have applied the current guidance, templates and catalogue.
     Rollout {
         #[arg(long)]
@@ -101,6 +106,21 @@ enum Command {
         /// Visits per second per desk.
         #[arg(long, default_value_t = 5)]
         rate: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum TemplateCommand {
+    /// Save the body in FILE as template KEY in language LANG; prints the new version.
+    Put {
+        key: String,
+        lang: String,
+        file: PathBuf,
+        #[arg(long)]
+        data: PathBuf,
+        /// An Italian edit that does not make the translations stale.
+        #[arg(long)]
+        minor: bool,
     },
 }
 
@@ -266,6 +286,42 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Guidance { command } => {
             let version = guidance_command(command).await?;
+            println!("{version}");
+            Ok(())
+        }
+        Command::Template {
+            command:
+                TemplateCommand::Put {
+                    key,
+                    lang,
+                    file,
+                    data,
+                    minor,
+                },
+        } => {
+            let body = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let config = load_config(&data)?;
+            let dir = DataDir(data.to_path_buf());
+            let version = match hub::client::connect(&dir, &config).await? {
+                Some(mut client) => {
+                    client
+                        .put_template(proto::PutTemplateRequest {
+                            key,
+                            language: lang,
+                            body,
+                            minor,
+                        })
+                        .await
+                        .map_err(|s| anyhow::anyhow!("{}", s.message()))?
+                        .into_inner()
+                        .version
+                }
+                None => {
+                    let store = server::open_store(&dir, &config)?;
+                    hub::templates::put(&store, None, &key, &lang, &body, minor)?
+                }
+            };
             println!("{version}");
             Ok(())
         }

@@ -1,53 +1,95 @@
 //! Push, xDS-style: the hub's current log versions, watched by every desk
-//! stream. A publish only moves the version; each stream then reads what its
+//! stream. A publish only moves a version; each stream then reads what its
 //! desk lacks and sends it on its own task, so a slow or stuck desk never
 //! delays the others.
 
 use crate::storage::{StorageError, Store};
-use proto::{GuidanceItem, GuidanceUpdate};
+use proto::{GuidanceUpdate, TemplateUpdate};
 use tokio::sync::watch;
 
-/// Largest number of guidance entries in one update, so that a desk far
-/// behind gets several messages well under the message size limit.
-pub const MAX_ITEMS_PER_UPDATE: usize = 200;
+/// Largest number of log entries in one update, so that a desk far behind
+/// gets several messages well under the message size limit (a template body
+/// is at most 20,000 characters).
+pub const MAX_ITEMS_PER_UPDATE: usize = 100;
 
 #[derive(Clone)]
 pub struct Push {
     guidance: watch::Sender<u64>,
+    templates: watch::Sender<u64>,
+}
+
+fn advance(sender: &watch::Sender<u64>, version: u64) {
+    sender.send_if_modified(|v| {
+        let newer = version > *v;
+        *v = (*v).max(version);
+        newer
+    });
 }
 
 impl Push {
     pub fn new(store: &dyn Store) -> Result<Self, StorageError> {
         Ok(Self {
             guidance: watch::Sender::new(store.guidance_version()?),
+            templates: watch::Sender::new(store.template_version()?),
         })
     }
 
     pub fn guidance_published(&self, version: u64) {
-        self.guidance.send_if_modified(|v| {
-            let newer = version > *v;
-            *v = (*v).max(version);
-            newer
-        });
+        advance(&self.guidance, version);
+    }
+
+    pub fn template_published(&self, version: u64) {
+        advance(&self.templates, version);
     }
 
     pub fn guidance_version(&self) -> u64 {
         *self.guidance.borrow()
     }
 
+    pub fn template_version(&self) -> u64 {
+        *self.templates.borrow()
+    }
+
     pub fn watch_guidance(&self) -> watch::Receiver<u64> {
         self.guidance.subscribe()
     }
+
+    pub fn watch_templates(&self) -> watch::Receiver<u64> {
+        self.templates.subscribe()
+    }
 }
 
-/// The updates that bring a desk holding version `held` up to date.
-pub fn guidance_updates(store: &dyn Store, held: u64) -> Result<Vec<GuidanceUpdate>, StorageError> {
-    let items: Vec<GuidanceItem> = store.guidance_since(held)?;
-    Ok(items
+/// Splits log entries into updates, each naming the last version it holds.
+fn chunked<T: Clone, U>(
+    entries: &[T],
+    held: u64,
+    version_of: impl Fn(&T) -> u64,
+    update: impl Fn(u64, Vec<T>) -> U,
+) -> Vec<U> {
+    entries
         .chunks(MAX_ITEMS_PER_UPDATE)
-        .map(|chunk| GuidanceUpdate {
-            version: chunk.last().map_or(held, |i| i.version),
-            items: chunk.to_vec(),
-        })
-        .collect())
+        .map(|chunk| update(chunk.last().map_or(held, &version_of), chunk.to_vec()))
+        .collect()
+}
+
+/// The updates that bring a desk holding guidance version `held` up to date.
+pub fn guidance_updates(store: &dyn Store, held: u64) -> Result<Vec<GuidanceUpdate>, StorageError> {
+    let items = store.guidance_since(held)?;
+    Ok(chunked(
+        &items,
+        held,
+        |i| i.version,
+        |version, items| GuidanceUpdate { version, items },
+    ))
+}
+
+/// The updates that bring a desk holding template version `held` up to date.
+pub fn template_updates(store: &dyn Store, held: u64) -> Result<Vec<TemplateUpdate>, StorageError> {
+    let templates = store.templates_since(held)?;
+    Ok(chunked(
+        &templates,
+        held,
+        |t| t.version,
+        |version, templates| TemplateUpdate { version, templates },
+    ))
 }

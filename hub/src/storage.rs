@@ -137,6 +137,11 @@ pub trait Store: Send + Sync + 'static {
     /// Every guidance log entry after version `after`, oldest first.
     fn guidance_since(&self, after: u64) -> Result<Vec<proto::GuidanceItem>, StorageError>;
     fn guidance_version(&self) -> Result<u64, StorageError>;
+    /// Appends a template body to the versioned template log. A
+    /// `reference_version` of 0 means "this version itself".
+    fn append_template(&self, template: proto::Template) -> Result<u64, StorageError>;
+    fn templates_since(&self, after: u64) -> Result<Vec<proto::Template>, StorageError>;
+    fn template_version(&self) -> Result<u64, StorageError>;
     /// What a desk last reported as applied, and its last refused push.
     fn push_state(&self, desk_id: &str) -> Result<PushState, StorageError>;
     fn put_push_state(&self, desk_id: &str, state: &PushState) -> Result<(), StorageError>;

@@ -29,10 +29,9 @@ pub struct SledStore {
     ingest: sled::Tree,
     desks: sled::Tree,
     seen: sled::Tree,
-    guidance: sled::Tree,
+    guidance: Log,
+    templates: Log,
     push: sled::Tree,
-    // Versions are assigned read-then-write; publishes are rare, a lock is enough.
-    guidance_lock: std::sync::Mutex<()>,
     // sled 0.34 can deadlock when several threads flush at once, so every
     // flush here takes this lock.
     flush_lock: std::sync::Mutex<()>,
@@ -52,7 +51,8 @@ impl SledStore {
         let ingest = db.open_tree("ingest")?;
         let desks = db.open_tree("desks")?;
         let seen = db.open_tree("seen")?;
-        let guidance = db.open_tree("guidance")?;
+        let guidance = Log::open(&db, "guidance")?;
+        let templates = Log::open(&db, "templates")?;
         let push = db.open_tree("push")?;
         Ok(Self {
             db,
@@ -60,8 +60,8 @@ impl SledStore {
             desks,
             seen,
             guidance,
+            templates,
             push,
-            guidance_lock: std::sync::Mutex::new(()),
             flush_lock: std::sync::Mutex::new(()),
         })
     }
@@ -77,6 +77,20 @@ impl SledStore {
             entry.last_seen = Some(String::from_utf8_lossy(&at).into_owned());
         }
         Ok(entry)
+    }
+
+    /// Appends one entry under the next version, durably; `encode` gets the
+    /// version so that the entry can carry it.
+    fn log_append(
+        &self,
+        log: &Log,
+        encode: impl FnOnce(u64) -> Vec<u8>,
+    ) -> Result<u64, StorageError> {
+        let _one_at_a_time = log.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let version = log.version()? + 1;
+        log.tree.insert(version.to_be_bytes(), encode(version))?;
+        self.flush_serialised()?;
+        Ok(version)
     }
 
     fn flush_serialised(&self) -> Result<(), StorageError> {
@@ -413,33 +427,39 @@ impl Store for SledStore {
     }
 
     fn append_guidance(&self, mut item: proto::GuidanceItem) -> Result<u64, StorageError> {
-        let _one_at_a_time = self.guidance_lock.lock().unwrap_or_else(|e| e.into_inner());
-        let version = self.guidance_version()? + 1;
-        item.version = version;
-        self.guidance
-            .insert(version.to_be_bytes(), item.encode_to_vec())?;
-        self.flush_serialised()?;
-        Ok(version)
+        self.log_append(&self.guidance, |version| {
+            item.version = version;
+            item.encode_to_vec()
+        })
     }
 
     fn guidance_since(&self, after: u64) -> Result<Vec<proto::GuidanceItem>, StorageError> {
-        let from = after.saturating_add(1).to_be_bytes();
-        self.guidance
-            .range(from..)
-            .values()
-            .map(|v| {
-                proto::GuidanceItem::decode(v?.as_ref()).map_err(|e| {
-                    StorageError::Corrupt(format!("guidance entry does not decode: {e}"))
-                })
-            })
-            .collect()
+        self.guidance.since(after)
     }
 
     fn guidance_version(&self) -> Result<u64, StorageError> {
-        match self.guidance.last()? {
-            Some((k, _)) => decode_u64(&k),
-            None => Ok(0),
-        }
+        self.guidance.version()
+    }
+
+    fn append_template(&self, mut template: proto::Template) -> Result<u64, StorageError> {
+        self.log_append(&self.templates, |version| {
+            template.version = version;
+            // An Italian reference names its own version as the one that
+            // translations follow, unless the caller kept an earlier one
+            // (a minor edit).
+            if template.reference_version == 0 {
+                template.reference_version = version;
+            }
+            template.encode_to_vec()
+        })
+    }
+
+    fn templates_since(&self, after: u64) -> Result<Vec<proto::Template>, StorageError> {
+        self.templates.since(after)
+    }
+
+    fn template_version(&self) -> Result<u64, StorageError> {
+        self.templates.version()
     }
 
     fn push_state(&self, desk_id: &str) -> Result<PushState, StorageError> {
@@ -464,5 +484,44 @@ impl Store for SledStore {
             .values()
             .map(|v| self.decode_desk(&v?))
             .collect()
+    }
+}
+
+/// A versioned log (guidance, templates): protobuf entries keyed by their
+/// version, u64 big-endian, so that "everything after v" is one range scan.
+struct Log {
+    name: &'static str,
+    tree: sled::Tree,
+    // Versions are assigned read-then-write; appends are rare, a lock is enough.
+    lock: std::sync::Mutex<()>,
+}
+
+impl Log {
+    fn open(db: &sled::Db, name: &'static str) -> Result<Self, StorageError> {
+        Ok(Self {
+            name,
+            tree: db.open_tree(name)?,
+            lock: std::sync::Mutex::new(()),
+        })
+    }
+
+    fn since<M: Message + Default>(&self, after: u64) -> Result<Vec<M>, StorageError> {
+        let from = after.saturating_add(1).to_be_bytes();
+        self.tree
+            .range(from..)
+            .values()
+            .map(|v| {
+                M::decode(v?.as_ref()).map_err(|e| {
+                    StorageError::Corrupt(format!("{} entry does not decode: {e}", self.name))
+                })
+            })
+            .collect()
+    }
+
+    fn version(&self) -> Result<u64, StorageError> {
+        match self.tree.last()? {
+            Some((k, _)) => decode_u64(&k),
+            None => Ok(0),
+        }
     }
 }

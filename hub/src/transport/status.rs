@@ -4,6 +4,7 @@ use crate::admin::AdminError;
 use crate::guidance::GuidanceError;
 use crate::stats::StatsError;
 use crate::storage::StorageError;
+use crate::templates::TemplatesError;
 use tonic::Status;
 
 impl From<AdminError> for Status {
@@ -46,6 +47,21 @@ impl From<StatsError> for Status {
             }
             StatsError::Storage(_) => {
                 tracing::error!(error = %e, "statistics request failed");
+                Status::internal(e.to_string())
+            }
+        }
+    }
+}
+
+impl From<TemplatesError> for Status {
+    fn from(e: TemplatesError) -> Self {
+        match &e {
+            TemplatesError::Invalid { .. } | TemplatesError::Body(_) => {
+                Status::invalid_argument(e.to_string())
+            }
+            TemplatesError::NoReference { .. } => Status::failed_precondition(e.to_string()),
+            TemplatesError::Storage(_) => {
+                tracing::error!(error = %e, "template request failed");
                 Status::internal(e.to_string())
             }
         }

@@ -1,0 +1,200 @@
+//! Answer templates: every save is checked against the Italian reference
+//! (a refusal names the problem, exit 2), saved bodies reach the desks, and
+//! the desk renders them escaped, right-to-left with isolates for Arabic,
+//! refusing a missing variable; a non-minor Italian edit makes translations
+//! stale, a minor one does not.
+
+use e2e::{eventually, path, run, run_ok, Agent, Hub};
+use proto::{GetTemplateRequest, RenderTemplateRequest};
+use std::time::Duration;
+
+const KEY: &str = "permesso.rinnovo.lavoro/documenti";
+
+fn put(
+    hub: &Hub,
+    dir: &std::path::Path,
+    lang: &str,
+    body: &str,
+    minor: bool,
+) -> std::process::Output {
+    let file = dir.join(format!("{lang}.txt"));
+    std::fs::write(&file, body).expect("write body");
+    let mut args = vec![
+        "template",
+        "put",
+        KEY,
+        lang,
+        path(&file),
+        "--data",
+        path(&hub.data),
+    ];
+    if minor {
+        args.push("--minor");
+    }
+    run("hub", &args)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn templates_are_checked_pushed_and_rendered_at_the_desk() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let mut hub = Hub::init(root.path());
+    hub.start().await?;
+    let bundle = hub.add_desk("desk-a");
+    let mut agent = Agent::enroll(root.path(), "desk-a", &bundle);
+    agent.start().await?;
+
+    // A translation before its reference, and a broken reference, are refused.
+    let out = put(&hub, root.path(), "en", "Bring {{documento}}.", false);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Italian"));
+    let out = put(
+        &hub,
+        root.path(),
+        "it",
+        "Porti {{documento e la ricevuta.",
+        false,
+    );
+    assert_eq!(out.status.code(), Some(2));
+
+    let it = "Gentile {{nome}}, porti {{documento}} e la ricevuta di € {{importo}}.";
+    assert!(put(&hub, root.path(), "it", it, false).status.success());
+    // A translation that drops a field or invents one is refused by name.
+    let out = put(
+        &hub,
+        root.path(),
+        "en",
+        "Dear {{name}}, bring {{documento}}.",
+        false,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("nome") && err.contains("importo") && err.contains("name"),
+        "{err}"
+    );
+    let ar = "السيد {{nome}}، أحضر {{documento}} وإيصال {{importo}} يورو.";
+    let out = put(&hub, root.path(), "ar", ar, false);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v_ar: u64 = String::from_utf8_lossy(&out.stdout).trim().parse()?;
+
+    let mut client = agent.client().await?;
+    let got = eventually(Duration::from_secs(10), async || {
+        let mut c = client.clone();
+        c.get_template(GetTemplateRequest {
+            key: KEY.into(),
+            language: "ar".into(),
+        })
+        .await
+        .ok()
+        .map(|r| r.into_inner())
+    })
+    .await?;
+    assert_eq!(got.version, v_ar);
+    assert!(!got.stale);
+
+    let vars = |name: &str| {
+        [
+            ("nome", name),
+            ("documento", "passaporto <b>"),
+            ("importo", "70,46"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    };
+    let rendered = client
+        .render_template(RenderTemplateRequest {
+            key: KEY.into(),
+            language: "ar".into(),
+            variables: vars("John Smith"),
+        })
+        .await?
+        .into_inner();
+    assert_eq!(rendered.direction, "rtl");
+    assert!(
+        rendered.html.contains("<bdi>John Smith</bdi>"),
+        "{}",
+        rendered.html
+    );
+    assert!(
+        rendered.html.contains("passaporto &lt;b&gt;") && !rendered.html.contains("<b>"),
+        "{}",
+        rendered.html
+    );
+    let mut missing = vars("Ana");
+    missing.remove("importo");
+    let refused = client
+        .render_template(RenderTemplateRequest {
+            key: KEY.into(),
+            language: "it".into(),
+            variables: missing,
+        })
+        .await
+        .expect_err("a missing variable must be refused");
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    assert!(
+        refused.message().contains("importo"),
+        "{}",
+        refused.message()
+    );
+    let absent = client
+        .get_template(GetTemplateRequest {
+            key: KEY.into(),
+            language: "ur".into(),
+        })
+        .await
+        .expect_err("no Urdu text yet");
+    assert_eq!(absent.code(), tonic::Code::NotFound);
+    assert!(
+        absent.message().contains("ar") && absent.message().contains("it"),
+        "{}",
+        absent.message()
+    );
+
+    // A minor Italian edit keeps the Arabic current; a real one makes it stale.
+    let minor = "Gentile {{nome}}, porti {{documento}} e la ricevuta di € {{importo}}!";
+    assert!(put(&hub, root.path(), "it", minor, true).status.success());
+    let major = "Gentile {{nome}}, porti {{documento}} originale e la ricevuta di € {{importo}}.";
+    let v_major: u64 = String::from_utf8_lossy(&put(&hub, root.path(), "it", major, false).stdout)
+        .trim()
+        .parse()?;
+    let stale_after = eventually(Duration::from_secs(10), async || {
+        let s = agent.status();
+        (s["versions"]["template"] == v_major).then_some(())
+    })
+    .await;
+    assert!(stale_after.is_ok(), "{}", agent.status());
+    let got = client
+        .get_template(GetTemplateRequest {
+            key: KEY.into(),
+            language: "ar".into(),
+        })
+        .await?
+        .into_inner();
+    assert!(
+        got.stale,
+        "a non-minor edit of the reference makes the translation stale"
+    );
+
+    let rollout: serde_json::Value = serde_json::from_str(&run_ok(
+        "hub",
+        &["rollout", "--data", path(&hub.data), "--json"],
+    ))?;
+    assert_eq!(rollout["current"]["template"], v_major, "{rollout}");
+    eventually(Duration::from_secs(10), async || {
+        let r: serde_json::Value = serde_json::from_str(&run_ok(
+            "hub",
+            &["rollout", "--data", path(&hub.data), "--json"],
+        ))
+        .ok()?;
+        (r["desks"][0]["versions"]["template"] == v_major).then_some(())
+    })
+    .await?;
+    agent.terminate()?;
+    hub.terminate()?;
+    Ok(())
+}
