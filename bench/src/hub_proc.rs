@@ -138,6 +138,22 @@ impl Hub {
     /// `hub serve`, logging at warn into a file beside the data folder (info
     /// would log a line per desk connection and measure the logger).
     pub(crate) async fn start(&mut self) -> anyhow::Result<()> {
+        // sled releases its file lock a moment after the enrolling store is
+        // dropped (its I/O threads hold the file until their last write
+        // settles), so a hub started at once can find the store still locked.
+        let mut attempts = 0;
+        loop {
+            match self.start_once().await {
+                Err(e) if attempts < 20 && e.to_string().contains("could not acquire lock") => {
+                    attempts += 1;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn start_once(&mut self) -> anyhow::Result<()> {
         let log = self.data.with_extension("log");
         let file = std::fs::File::create(&log)?;
         let child = Command::new(&self.bin)
@@ -162,6 +178,7 @@ impl Hub {
             }
             if let Some(c) = self.child.as_mut() {
                 if let Some(status) = c.try_wait()? {
+                    self.child = None;
                     let text = std::fs::read_to_string(&log).unwrap_or_default();
                     bail!("the hub exited with {status} at start: {text}");
                 }
