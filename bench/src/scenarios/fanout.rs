@@ -15,7 +15,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// Publishes per run: each gives one sample per desk.
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 20;
 const APPLY_LIMIT: Duration = Duration::from_secs(120);
 
 pub(crate) async fn run(bins: &Binaries, dir: &Path, sizes: &Sizes) -> anyhow::Result<Fanout> {
