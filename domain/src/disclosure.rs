@@ -126,12 +126,12 @@ pub const BELOW_K: &str = "<5";
 /// would be false); a part of a reference uses it for every hidden figure.
 pub const WITHHELD: &str = "x";
 
-/// The record fields a table may be counted over.
-pub const DIMENSIONS: [&str; 12] = [
+/// The record fields the hub counts, in the order of its counts keys: one
+/// list for the hub's store and for the tables built from it.
+pub const COUNTED_FIELDS: [&str; 11] = [
     "week",
     "desk_id",
     "procedure",
-    "family",
     "channel",
     "language",
     "outcome",
@@ -141,6 +141,20 @@ pub const DIMENSIONS: [&str; 12] = [
     "sex",
     "nationality",
 ];
+
+/// A dimension derived from `procedure` (its first segment) rather than counted.
+pub const FAMILY: &str = "family";
+
+/// Whether a table may be counted over `name`.
+pub fn is_dimension(name: &str) -> bool {
+    name == FAMILY || COUNTED_FIELDS.contains(&name)
+}
+
+fn dimension_list() -> String {
+    let mut all: Vec<&str> = COUNTED_FIELDS.to_vec();
+    all.push(FAMILY);
+    all.join(", ")
+}
 
 /// The dimensions that make every figure counting them subject to K.
 pub const SENSITIVE_DIMENSIONS: [&str; 2] = ["nationality", "age_band"];
@@ -154,7 +168,7 @@ pub const OTHER_NATIONALITIES: &str = "other nationalities";
 pub enum DisclosureError {
     #[error("a table needs one or two dimensions, not {0}")]
     DimensionCount(usize),
-    #[error("unknown dimension `{0}`; expected one of: {list}", list = DIMENSIONS.join(", "))]
+    #[error("unknown dimension `{0}`; expected one of: {list}", list = dimension_list())]
     UnknownDimension(String),
     #[error("dimension `{0}` appears twice")]
     RepeatedDimension(String),
@@ -180,7 +194,7 @@ pub struct CountTable {
 
 impl CountTable {
     /// An empty table over `dims`, which must be one or two distinct names
-    /// from [`DIMENSIONS`]: a misspelt `nationalty` would otherwise escape
+    /// for which [`is_dimension`] holds: a misspelt `nationalty` would otherwise escape
     /// protection.
     pub fn new<I, S>(dims: I) -> Result<Self, DisclosureError>
     where
@@ -192,7 +206,7 @@ impl CountTable {
             return Err(DisclosureError::DimensionCount(dims.len()));
         }
         for (i, d) in dims.iter().enumerate() {
-            if !DIMENSIONS.contains(&d.as_str()) {
+            if !is_dimension(d) {
                 return Err(DisclosureError::UnknownDimension(d.clone()));
             }
             if dims[..i].contains(d) {

@@ -277,19 +277,10 @@ impl Session {
     async fn send_guidance(&mut self) -> Result<bool, Status> {
         let updates =
             push::guidance_updates(self.store.as_ref(), self.guidance_held).map_err(internal)?;
-        for update in updates {
-            let version = update.version;
-            if self
-                .tx
-                .send(Ok(msg(hub_message::Body::Guidance(update))))
-                .await
-                .is_err()
-            {
-                return Ok(false);
-            }
-            self.guidance_held = version;
-        }
-        Ok(true)
+        let bodies = updates
+            .into_iter()
+            .map(|u| (u.version, hub_message::Body::Guidance(u)));
+        Ok(send_in_order(&self.tx, bodies, &mut self.guidance_held).await)
     }
 
     /// Sends the desk every template entry it lacks; `false` once the desk
@@ -297,19 +288,10 @@ impl Session {
     async fn send_templates(&mut self) -> Result<bool, Status> {
         let updates =
             push::template_updates(self.store.as_ref(), self.templates_held).map_err(internal)?;
-        for update in updates {
-            let version = update.version;
-            if self
-                .tx
-                .send(Ok(msg(hub_message::Body::Templates(update))))
-                .await
-                .is_err()
-            {
-                return Ok(false);
-            }
-            self.templates_held = version;
-        }
-        Ok(true)
+        let bodies = updates
+            .into_iter()
+            .map(|u| (u.version, hub_message::Body::Templates(u)));
+        Ok(send_in_order(&self.tx, bodies, &mut self.templates_held).await)
     }
 
     fn note_push(&self, change: impl FnOnce(&mut PushState)) {
@@ -361,6 +343,22 @@ impl Session {
         self.connections.touch(&self.desk_id);
         Ok(append)
     }
+}
+
+/// Sends pushed updates in log order, moving `held` past each one sent;
+/// `false` once the desk is gone.
+async fn send_in_order(
+    tx: &mpsc::Sender<Result<HubMessage, Status>>,
+    updates: impl IntoIterator<Item = (u64, hub_message::Body)>,
+    held: &mut u64,
+) -> bool {
+    for (version, body) in updates {
+        if tx.send(Ok(msg(body))).await.is_err() {
+            return false;
+        }
+        *held = version;
+    }
+    true
 }
 
 fn msg(body: hub_message::Body) -> HubMessage {

@@ -62,7 +62,7 @@ pub fn query(
     }
     period.check()?;
     let mut fields: Vec<&str> = COUNT_DIMENSIONS.to_vec();
-    fields.push("family");
+    fields.push(disclosure::FAMILY);
     let at = |name: &str| COUNT_DIMENSIONS.iter().position(|d| *d == name);
     let (week_at, procedure_at) = (at("week"), at("procedure"));
     let cells: Vec<(Vec<String>, u64)> = store

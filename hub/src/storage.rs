@@ -74,19 +74,7 @@ pub struct DeskProgress {
 }
 
 /// The dimensions of the counts cube, in key order.
-pub const COUNT_DIMENSIONS: [&str; 11] = [
-    "week",
-    "desk_id",
-    "procedure",
-    "channel",
-    "language",
-    "outcome",
-    "referral",
-    "duration_band",
-    "age_band",
-    "sex",
-    "nationality",
-];
+pub use domain::disclosure::COUNTED_FIELDS as COUNT_DIMENSIONS;
 
 /// One cell of the counts cube: a value per dimension and the count.
 #[derive(Debug, Clone, PartialEq, Eq)]
