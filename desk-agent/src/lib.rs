@@ -4,7 +4,8 @@
 //! - [`bundle`]: the enrollment bundle and secret files.
 //! - [`intake`]: visit → anonymised record, one path for the API and the CLI.
 //! - [`outbox`]: anonymised records waiting for the hub, and the quarantine.
-//! - [`local`]: the local copy of what the hub pushes (guidance).
+//! - [`local`]: the local copy of what the hub pushes (guidance, templates,
+//!   catalogue) and the queue of the desk's template proposals.
 //! - [`service`]: the local Desk gRPC API; intake goes through `domain::anonymise`.
 //! - [`sync`]: the mutual-TLS stream to the hub.
 //! - [`server`]: `enroll` and `run`; [`telemetry`]: logs.

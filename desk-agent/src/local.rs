@@ -1,17 +1,30 @@
-//! The desk's local copy of what the hub pushes (guidance now; templates and
-//! the catalogue follow the same shape), in its own sled database, so that a
-//! desk works fully offline with what it last received.
+//! The desk's local copy of what the hub pushes (guidance, templates, the
+//! procedure catalogue) and the queue of the desk's own template proposals,
+//! in its own sled database, so that a desk works fully offline with what it
+//! last received.
 //!
-//! | tree `guidance` key | value |
-//! |---|---|
-//! | item id | latest `GuidanceItem`, protobuf |
-//! | `\0version` | guidance log version held (u64 BE) |
+//! | tree | key | value |
+//! |---|---|---|
+//! | `guidance` | item id | latest `GuidanceItem`, protobuf |
+//! | `templates` | key 0x00 language | latest `Template`, protobuf |
+//! | `catalogue` | procedure code | latest `Procedure`, protobuf |
+//! | `proposals` | proposal id | `DeskProposal` waiting for the hub's ack |
+//!
+//! Each pushed tree also holds `\0version`, the log version held (u64 BE).
 
+use domain::Catalogue;
 use prost::Message;
-use proto::{GuidanceItem, GuidanceUpdate, Severity, Template, TemplateUpdate};
+use proto::{
+    CatalogueUpdate, DeskProposal, GuidanceItem, GuidanceUpdate, Procedure, Severity, Template,
+    TemplateUpdate,
+};
 use std::path::Path;
-use std::sync::Mutex;
-use tokio::sync::watch;
+use std::sync::{Arc, Mutex, RwLock};
+use tokio::sync::{watch, Notify};
+
+/// Most proposals waiting for the hub; past it a desk that has been offline
+/// for long is told to wait rather than grow its queue without bound.
+pub const MAX_QUEUED_PROPOSALS: usize = 100;
 
 const VERSION_KEY: &[u8] = b"\0version";
 
@@ -21,6 +34,8 @@ pub enum LocalError {
     Backend(#[from] sled::Error),
     #[error("{0}")]
     Refused(String),
+    #[error("{MAX_QUEUED_PROPOSALS} proposals are already waiting for the hub; try again once it is reachable")]
+    QueueFull,
 }
 
 pub struct LocalCopy {
@@ -28,6 +43,13 @@ pub struct LocalCopy {
     guidance: sled::Tree,
     /// Key `template key` 0x00 `language` → latest `Template`; `\0version`.
     templates: sled::Tree,
+    catalogue: sled::Tree,
+    proposals: sled::Tree,
+    /// The procedures in force: the last pushed catalogue, or the compiled-in
+    /// seed before the first push.
+    active: RwLock<Arc<Catalogue>>,
+    /// Woken when a proposal is queued, so the sync loop sends it at once.
+    pub proposal_queued: Notify,
     // Applying is read-then-write; the sync task is the only writer, the lock
     // keeps that true if it ever is not.
     apply_lock: Mutex<()>,
@@ -43,11 +65,18 @@ impl LocalCopy {
             .open()?;
         let guidance = db.open_tree("guidance")?;
         let templates = db.open_tree("templates")?;
+        let catalogue = db.open_tree("catalogue")?;
+        let proposals = db.open_tree("proposals")?;
         let version = read_version(&guidance)?;
+        let active = Arc::new(active_catalogue(&catalogue)?);
         Ok(Self {
             db,
             guidance,
             templates,
+            catalogue,
+            proposals,
+            active: RwLock::new(active),
+            proposal_queued: Notify::new(),
             apply_lock: Mutex::new(()),
             guidance_version: watch::Sender::new(version),
         })
@@ -117,6 +146,81 @@ impl LocalCopy {
         self.templates.apply_batch(batch)?;
         self.db.flush()?;
         Ok(update.version)
+    }
+
+    pub fn catalogue_version(&self) -> Result<u64, LocalError> {
+        read_version(&self.catalogue)
+    }
+
+    /// The procedures in force, for intake and `ListProcedures`.
+    pub fn catalogue(&self) -> Arc<Catalogue> {
+        Arc::clone(&self.active.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Stores a pushed catalogue change set durably, like `apply_guidance`;
+    /// a set that would leave an invalid catalogue is refused whole.
+    pub fn apply_catalogue(&self, update: CatalogueUpdate) -> Result<u64, LocalError> {
+        let _one_writer = self.apply_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let held = read_version(&self.catalogue)?;
+        if update.version <= held {
+            return Ok(held);
+        }
+        let mut merged = stored_procedures(&self.catalogue)?;
+        let mut batch = sled::Batch::default();
+        for p in update.procedures {
+            if p.code.is_empty() || p.code.as_bytes().starts_with(b"\0") {
+                return Err(LocalError::Refused(format!(
+                    "catalogue version {} holds a procedure without a code",
+                    update.version
+                )));
+            }
+            batch.insert(p.code.as_bytes(), p.encode_to_vec());
+            match merged.iter().position(|m| m.code == p.code) {
+                Some(i) => merged[i] = p,
+                None => merged.push(p),
+            }
+        }
+        let active = to_catalogue(&merged).map_err(|e| {
+            LocalError::Refused(format!("catalogue version {}: {e}", update.version))
+        })?;
+        batch.insert(VERSION_KEY, &update.version.to_be_bytes());
+        self.catalogue.apply_batch(batch)?;
+        self.db.flush()?;
+        *self.active.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(active);
+        Ok(update.version)
+    }
+
+    /// Queues a proposal durably until the hub acknowledges it.
+    pub fn queue_proposal(&self, proposal: &DeskProposal) -> Result<(), LocalError> {
+        let _one_writer = self.apply_lock.lock().unwrap_or_else(|e| e.into_inner());
+        if self.proposals.len() >= MAX_QUEUED_PROPOSALS {
+            return Err(LocalError::QueueFull);
+        }
+        self.proposals
+            .insert(proposal.proposal_id.as_bytes(), proposal.encode_to_vec())?;
+        self.db.flush()?;
+        drop(_one_writer);
+        self.proposal_queued.notify_one();
+        Ok(())
+    }
+
+    /// Proposals not yet acknowledged by the hub, oldest first.
+    pub fn queued_proposals(&self) -> Result<Vec<DeskProposal>, LocalError> {
+        let mut out = Vec::new();
+        for v in self.proposals.iter().values() {
+            match DeskProposal::decode(v?.as_ref()) {
+                Ok(p) => out.push(p),
+                Err(_) => tracing::warn!("a queued proposal does not decode; skipped"),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Not flushed on its own: a drop lost in a crash only resends a
+    /// proposal the hub already holds, which it recognises by its id.
+    pub fn drop_proposal(&self, id: &str) -> Result<(), LocalError> {
+        self.proposals.remove(id.as_bytes())?;
+        Ok(())
     }
 
     /// The desk's copy of a template, with `stale` set when the Italian
@@ -220,6 +324,46 @@ fn template_key(key: &str, language: &str) -> Vec<u8> {
     k
 }
 
+fn stored_procedures(tree: &sled::Tree) -> Result<Vec<Procedure>, LocalError> {
+    let mut out = Vec::new();
+    for kv in tree.iter() {
+        let (k, v) = kv?;
+        if k.as_ref() == VERSION_KEY {
+            continue;
+        }
+        let p = Procedure::decode(v.as_ref())
+            .map_err(|e| LocalError::Refused(format!("stored procedure does not decode: {e}")))?;
+        out.push(p);
+    }
+    Ok(out)
+}
+
+/// The procedures in force among `procedures` (retired ones left out).
+fn to_catalogue(procedures: &[Procedure]) -> Result<Catalogue, domain::CatalogueError> {
+    Catalogue::from_procedures(
+        procedures
+            .iter()
+            .filter(|p| !p.retired)
+            .map(|p| domain::Procedure {
+                code: p.code.clone(),
+                family: p.family.clone(),
+                name_it: p.name_it.clone(),
+                name_en: p.name_en.clone(),
+                office: p.office.clone(),
+            })
+            .collect(),
+    )
+}
+
+/// The pushed catalogue, or the seed before the first push.
+fn active_catalogue(tree: &sled::Tree) -> Result<Catalogue, LocalError> {
+    if read_version(tree)? == 0 {
+        return Ok(Catalogue::seed());
+    }
+    to_catalogue(&stored_procedures(tree)?)
+        .map_err(|e| LocalError::Refused(format!("stored catalogue: {e}")))
+}
+
 fn read_version(tree: &sled::Tree) -> Result<u64, LocalError> {
     Ok(tree
         .get(VERSION_KEY)?
@@ -228,94 +372,4 @@ fn read_version(tree: &sled::Tree) -> Result<u64, LocalError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn item(id: &str, version: u64, severity: Severity, procedures: &[&str]) -> GuidanceItem {
-        GuidanceItem {
-            id: id.into(),
-            title: format!("title {id}"),
-            body: "body".into(),
-            procedures: procedures.iter().map(|p| p.to_string()).collect(),
-            severity: severity as i32,
-            effective_from: "2026-01-01".into(),
-            expires_at: String::new(),
-            version,
-            retired: false,
-        }
-    }
-
-    #[test]
-    fn updates_survive_a_reopen_and_old_updates_change_nothing() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).expect("date");
-        {
-            let local = LocalCopy::open(&dir.path().join("local")).expect("open");
-            let update = GuidanceUpdate {
-                version: 2,
-                items: vec![
-                    item("a", 1, Severity::Info, &["permesso.rinnovo.lavoro"]),
-                    item("b", 2, Severity::Urgent, &[]),
-                ],
-            };
-            assert_eq!(local.apply_guidance(update).expect("apply"), 2);
-            let stale = GuidanceUpdate {
-                version: 1,
-                items: vec![item("c", 1, Severity::Info, &[])],
-            };
-            assert_eq!(local.apply_guidance(stale).expect("stale"), 2);
-        }
-        let local = LocalCopy::open(&dir.path().join("local")).expect("reopen");
-        assert_eq!(local.guidance_version(), 2);
-        let all = local.guidance("", today).expect("list");
-        let ids: Vec<_> = all.iter().map(|i| i.id.as_str()).collect();
-        assert_eq!(ids, ["b", "a"], "urgent first");
-        let one = local
-            .guidance("permesso.rinnovo.lavoro", today)
-            .expect("list");
-        assert_eq!(one.len(), 1);
-    }
-
-    #[test]
-    fn retired_and_expired_items_are_not_listed() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let local = LocalCopy::open(&dir.path().join("local")).expect("open");
-        let mut retired = item("r", 1, Severity::Info, &[]);
-        retired.retired = true;
-        let mut expired = item("e", 2, Severity::Info, &[]);
-        expired.expires_at = "2026-01-31".into();
-        let update = GuidanceUpdate {
-            version: 3,
-            items: vec![retired, expired, item("ok", 3, Severity::Info, &[])],
-        };
-        local.apply_guidance(update).expect("apply");
-        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).expect("date");
-        let ids: Vec<_> = local
-            .guidance("", today)
-            .expect("list")
-            .into_iter()
-            .map(|i| i.id)
-            .collect();
-        assert_eq!(ids, ["ok"]);
-    }
-
-    #[test]
-    fn an_update_with_a_bad_item_is_refused_whole() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let local = LocalCopy::open(&dir.path().join("local")).expect("open");
-        let update = GuidanceUpdate {
-            version: 2,
-            items: vec![
-                item("a", 1, Severity::Info, &[]),
-                item("", 2, Severity::Info, &[]),
-            ],
-        };
-        assert!(matches!(
-            local.apply_guidance(update),
-            Err(LocalError::Refused(_))
-        ));
-        assert_eq!(local.guidance_version(), 0);
-        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).expect("date");
-        assert!(local.guidance("", today).expect("list").is_empty());
-    }
-}
+mod tests;

@@ -77,6 +77,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Propose the desk's own wording (FILE) for template KEY in LANG; the
+    /// agent queues it and sends it to the hub. Prints the proposal id.
+    Propose {
+        key: String,
+        lang: String,
+        file: PathBuf,
+        #[arg(long)]
+        agent: String,
+    },
     /// Show the outbox and the link to the hub.
     Status {
         #[arg(long)]
@@ -207,6 +216,29 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     println!("    {}", i.body.replace('\n', "\n    "));
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Propose {
+            key,
+            lang,
+            file,
+            agent,
+        } => {
+            let body = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let id = connect(&agent)
+                .await?
+                .propose_template(proto::ProposeTemplateRequest {
+                    key,
+                    language: lang,
+                    body,
+                })
+                .await
+                .map_err(status_error)?
+                .into_inner()
+                .proposal_id;
+            eprintln!("proposta in coda per l'hub / proposal queued for the hub");
+            println!("{id}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Status { agent, json } => {

@@ -85,7 +85,6 @@ pub async fn run(
         outbox: Arc::clone(&outbox),
         local,
         intake: Intake::for_desk(data, config.scrub_notes)?,
-        catalogue: Arc::new(domain::Catalogue::seed()),
         link,
     };
     let desk = DeskServer::new(service).max_decoding_message_size(MAX_LOCAL_MESSAGE);

@@ -6,7 +6,6 @@ use crate::intake::Intake;
 use crate::local::LocalCopy;
 use crate::outbox::Outbox;
 use crate::sync::LinkStatus;
-use domain::Catalogue;
 use proto::desk_server::Desk;
 use proto::*;
 use std::pin::Pin;
@@ -19,7 +18,6 @@ pub struct DeskService {
     pub outbox: Arc<Outbox>,
     pub local: Arc<LocalCopy>,
     pub intake: Intake,
-    pub catalogue: Arc<Catalogue>,
     pub link: Arc<LinkStatus>,
 }
 
@@ -68,10 +66,6 @@ impl DeskService {
     }
 }
 
-fn later(what: &str) -> Status {
-    Status::unimplemented(format!("{what} is not available on this agent version yet"))
-}
-
 #[tonic::async_trait]
 impl Desk for DeskService {
     async fn record_visit(
@@ -85,7 +79,7 @@ impl Desk for DeskService {
         let visit = domain::Visit::from(visit);
         let record = self
             .intake
-            .anonymise(&visit, &self.desk_id, &self.catalogue)
+            .anonymise(&visit, &self.desk_id, &self.local.catalogue())
             .map_err(|e| Status::invalid_argument(e.to_string()))?;
         let seq = self.outbox.append(&record).await.map_err(storage)?;
         let raw = record.to_raw();
@@ -106,8 +100,8 @@ impl Desk for DeskService {
                 "field `query`: longer than 100 characters",
             ));
         }
-        let procedures = self
-            .catalogue
+        let catalogue = self.local.catalogue();
+        let procedures = catalogue
             .search(&query)
             .into_iter()
             .map(|p| Procedure {
@@ -121,7 +115,7 @@ impl Desk for DeskService {
             .collect();
         Ok(Response::new(ListProceduresResponse {
             procedures,
-            version: 0,
+            version: self.local.catalogue_version().map_err(local_failure)?,
         }))
     }
 
@@ -220,11 +214,47 @@ impl Desk for DeskService {
         }))
     }
 
+    /// Queues the desk's own wording durably; the sync loop sends it to the
+    /// hub, now or when the hub is next reachable.
     async fn propose_template(
         &self,
-        _: Request<ProposeTemplateRequest>,
+        req: Request<ProposeTemplateRequest>,
     ) -> Result<Response<ProposeTemplateResponse>, Status> {
-        Err(later("template proposals"))
+        let r = req.into_inner();
+        let ok_key = r.key.len() <= 100
+            && r.key
+                .split_once('/')
+                .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty());
+        if !ok_key {
+            return Err(Status::invalid_argument(
+                "field `key`: write it as procedure/purpose, at most 100 characters",
+            ));
+        }
+        let language = domain::normalise_language_tag(&r.language)
+            .ok_or_else(|| Status::invalid_argument("field `language`: not a language tag"))?;
+        // The same syntax checks the hub runs, so the operator learns of a
+        // broken field now rather than from a coordinator later.
+        domain::check_template(&r.body, None)
+            .map_err(|e| Status::invalid_argument(format!("field `body`: {e}")))?;
+        let proposal = DeskProposal {
+            proposal_id: uuid::Uuid::now_v7().to_string(),
+            key: r.key,
+            language,
+            body: r.body,
+        };
+        let local = Arc::clone(&self.local);
+        let queued = proposal.clone();
+        tokio::task::spawn_blocking(move || local.queue_proposal(&queued))
+            .await
+            .map_err(local_failure)?
+            .map_err(|e| match e {
+                crate::local::LocalError::QueueFull => Status::resource_exhausted(e.to_string()),
+                e => local_failure(e),
+            })?;
+        tracing::info!(proposal_id = %proposal.proposal_id, key = %proposal.key, language = %proposal.language, "template proposal queued for the hub");
+        Ok(Response::new(ProposeTemplateResponse {
+            proposal_id: proposal.proposal_id,
+        }))
     }
 
     async fn get_status(
@@ -252,7 +282,7 @@ impl Desk for DeskService {
             versions: Some(Versions {
                 guidance: self.local.guidance_version(),
                 template: self.local.template_version().map_err(local_failure)?,
-                ..Default::default()
+                catalogue: self.local.catalogue_version().map_err(local_failure)?,
             }),
             last_seq: o.last_seq().map_err(storage)?,
             acked_seq: o.acked_seq().map_err(storage)?,

@@ -1,14 +1,15 @@
 //! The desk's side of `Federation.Sync`: connect over mutual TLS, resume
 //! from what the hub holds, keep a bounded window of unacknowledged batches,
-//! apply acknowledgements to the outbox, and reconnect with exponential
-//! backoff and jitter whenever the stream breaks.
+//! apply acknowledgements to the outbox, apply what the hub pushes, send the
+//! desk's queued template proposals, and reconnect with exponential backoff
+//! and jitter whenever the stream breaks.
 
 use crate::local::LocalCopy;
 use crate::outbox::Outbox;
 use proto::federation_client::FederationClient;
 use proto::{desk_message, hub_message, DeskMessage, Hello, RecordBatch};
 use rand::Rng;
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -136,7 +137,7 @@ async fn session(
         last_acked_seq: outbox.acked_seq().map_err(|e| e.to_string())?,
         guidance_version: local.guidance_version(),
         template_version: local.template_version().map_err(|e| e.to_string())?,
-        ..Default::default()
+        catalogue_version: local.catalogue_version().map_err(|e| e.to_string())?,
     };
     let send = |body| DeskMessage { body: Some(body) };
     tx.send(send(desk_message::Body::Hello(hello)))
@@ -169,7 +170,17 @@ async fn session(
 
     let mut next = welcome.last_seq.max(acked) + 1;
     let mut in_flight: VecDeque<u64> = VecDeque::new();
+    // Proposals sent on this stream; a new stream sends every queued one
+    // again, and the hub recognises a resend by its id.
+    let mut proposed: HashSet<String> = HashSet::new();
     loop {
+        for p in local.queued_proposals().map_err(|e| e.to_string())? {
+            if proposed.insert(p.proposal_id.clone()) {
+                tx.send(send(desk_message::Body::Proposal(p)))
+                    .await
+                    .map_err(|_| "stream closed")?;
+            }
+        }
         while in_flight.len() < config.window {
             let records = outbox
                 .read_from(next, config.batch_records)
@@ -204,11 +215,23 @@ async fn session(
                     let reply = apply_templates(local, update).await;
                     tx.send(send(reply)).await.map_err(|_| "stream closed")?;
                 }
-                // Catalogue pushes arrive with their issue.
+                Some(proto::HubMessage { body: Some(hub_message::Body::Catalogue(update)) }) => {
+                    let reply = apply_catalogue(local, update).await;
+                    tx.send(send(reply)).await.map_err(|_| "stream closed")?;
+                }
+                Some(proto::HubMessage { body: Some(hub_message::Body::ProposalAck(ack)) }) => {
+                    if ack.refused.is_empty() {
+                        tracing::info!(proposal_id = %ack.proposal_id, "the hub holds the template proposal");
+                    } else {
+                        tracing::warn!(proposal_id = %ack.proposal_id, reason = %ack.refused, "the hub refused the template proposal");
+                    }
+                    local.drop_proposal(&ack.proposal_id).map_err(|e| e.to_string())?;
+                }
                 Some(_) => {}
                 None => return Err("the hub closed the stream".into()),
             },
             _ = outbox.changed.notified(), if in_flight.len() < config.window => {}
+            _ = local.proposal_queued.notified() => {}
             _ = shutdown.changed() => {
                 drain(outbox, &mut inbound, &mut in_flight).await;
                 return Ok(());
@@ -239,6 +262,16 @@ async fn apply_templates(
     reply(local, "template", version, result)
 }
 
+async fn apply_catalogue(
+    local: &Arc<LocalCopy>,
+    update: proto::CatalogueUpdate,
+) -> desk_message::Body {
+    let version = update.version;
+    let store = Arc::clone(local);
+    let result = tokio::task::spawn_blocking(move || store.apply_catalogue(update)).await;
+    reply(local, "catalogue", version, result)
+}
+
 /// `Applied` with every version the desk now holds, or `Rejected` with why.
 fn reply(
     local: &LocalCopy,
@@ -249,14 +282,18 @@ fn reply(
     let outcome = result
         .map_err(|e| e.to_string())
         .and_then(|r| r.map_err(|e| e.to_string()))
-        .and_then(|_| local.template_version().map_err(|e| e.to_string()));
+        .and_then(|_| {
+            let template = local.template_version().map_err(|e| e.to_string())?;
+            let catalogue = local.catalogue_version().map_err(|e| e.to_string())?;
+            Ok((template, catalogue))
+        });
     match outcome {
-        Ok(template_version) => {
+        Ok((template_version, catalogue_version)) => {
             tracing::info!(kind, version, "push applied");
             desk_message::Body::Applied(proto::Applied {
                 guidance_version: local.guidance_version(),
                 template_version,
-                ..Default::default()
+                catalogue_version,
             })
         }
         Err(reason) => {

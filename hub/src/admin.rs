@@ -75,10 +75,13 @@ impl From<Option<proto::Versions>> for AppliedVersions {
     }
 }
 
-/// Which desks run the hub's current versions (`hub rollout --json`).
+/// Which desks run the hub's current versions (`hub rollout --json`); the
+/// keys are the contract, scripts read them.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Rollout {
-    pub current: AppliedVersions,
+    pub guidance_version: u64,
+    pub template_version: u64,
+    pub catalogue_version: u64,
     pub desks: Vec<RolloutRow>,
 }
 
@@ -86,23 +89,43 @@ pub struct Rollout {
 pub struct RolloutRow {
     pub desk_id: String,
     pub connected: bool,
-    pub versions: AppliedVersions,
-    /// Whether the desk has applied every current version.
-    pub up_to_date: bool,
+    pub guidance_version: u64,
+    pub template_version: u64,
+    pub catalogue_version: u64,
     pub last_rejection: Option<String>,
+}
+
+impl Rollout {
+    pub fn current(&self) -> AppliedVersions {
+        AppliedVersions {
+            guidance: self.guidance_version,
+            template: self.template_version,
+            catalogue: self.catalogue_version,
+        }
+    }
+}
+
+impl RolloutRow {
+    pub fn versions(&self) -> AppliedVersions {
+        AppliedVersions {
+            guidance: self.guidance_version,
+            template: self.template_version,
+            catalogue: self.catalogue_version,
+        }
+    }
 }
 
 impl From<Rollout> for proto::RolloutResponse {
     fn from(r: Rollout) -> Self {
         Self {
-            current: Some(r.current.into()),
+            current: Some(r.current().into()),
             desks: r
                 .desks
                 .into_iter()
                 .map(|d| proto::DeskRollout {
+                    versions: Some(d.versions().into()),
                     desk_id: d.desk_id,
                     connected: d.connected,
-                    versions: Some(d.versions.into()),
                     last_rejection: d.last_rejection.unwrap_or_default(),
                 })
                 .collect(),
@@ -114,17 +137,20 @@ impl From<proto::RolloutResponse> for Rollout {
     fn from(r: proto::RolloutResponse) -> Self {
         let current = AppliedVersions::from(r.current);
         Self {
-            current,
+            guidance_version: current.guidance,
+            template_version: current.template,
+            catalogue_version: current.catalogue,
             desks: r
                 .desks
                 .into_iter()
                 .map(|d| {
-                    let versions = AppliedVersions::from(d.versions);
+                    let v = AppliedVersions::from(d.versions);
                     RolloutRow {
                         desk_id: d.desk_id,
                         connected: d.connected,
-                        up_to_date: versions == current,
-                        versions,
+                        guidance_version: v.guidance,
+                        template_version: v.template,
+                        catalogue_version: v.catalogue,
                         last_rejection: (!d.last_rejection.is_empty()).then_some(d.last_rejection),
                     }
                 })
@@ -137,24 +163,24 @@ pub fn rollout(
     store: &dyn Store,
     connections: Option<&Connections>,
 ) -> Result<Rollout, AdminError> {
-    let current = AppliedVersions {
-        guidance: store.guidance_version()?,
-        template: store.template_version()?,
-        ..Default::default()
-    };
     let mut desks = Vec::new();
     for d in store.desks()?.into_iter().filter(|d| !d.revoked) {
         let state = store.push_state(&d.desk_id)?;
-        let versions = AppliedVersions::from(&state);
         desks.push(RolloutRow {
             connected: connections.is_some_and(|c| c.is_connected(&d.desk_id)),
-            up_to_date: versions == current,
-            versions,
+            guidance_version: state.guidance,
+            template_version: state.template,
+            catalogue_version: state.catalogue,
             last_rejection: state.last_rejection,
             desk_id: d.desk_id,
         });
     }
-    Ok(Rollout { current, desks })
+    Ok(Rollout {
+        guidance_version: store.guidance_version()?,
+        template_version: store.template_version()?,
+        catalogue_version: store.catalogue_version()?,
+        desks,
+    })
 }
 
 fn valid_address(addr: &str) -> bool {

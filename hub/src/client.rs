@@ -59,3 +59,4 @@ pub async fn connect(data: &DataDir, config: &HubConfig) -> anyhow::Result<Optio
     );
     Ok(Some(CoordinatorClient::with_interceptor(channel, bearer)))
 }
+pub mod logs;

@@ -1,6 +1,7 @@
 //! The Coordinator gRPC service: the Comune's API at the hub, behind a bearer
-//! token. Desk administration is here now; guidance, templates, proposals,
-//! rollout, statistics and export answer `Unimplemented` until their issues.
+//! token: desk administration, guidance, templates, proposals, the
+//! catalogue, harmonisation and rollout, statistics; export answers
+//! `Unimplemented` until its issue.
 
 use crate::admin;
 use crate::connections::Connections;
@@ -19,7 +20,6 @@ pub struct CoordinatorService {
     pub ca: Arc<Ca>,
     pub connections: Arc<Connections>,
     pub push: Push,
-    pub catalogue: Arc<domain::Catalogue>,
 }
 
 /// Checks `authorization: Bearer <token>` in constant time.
@@ -83,6 +83,7 @@ impl Coordinator for CoordinatorService {
         req: Request<AddDeskRequest>,
     ) -> Result<Response<AddDeskResponse>, Status> {
         let req = req.into_inner();
+        // audit: desk.add (desk id)
         let bundle = admin::add_desk(
             self.store.as_ref(),
             &self.ca,
@@ -100,6 +101,7 @@ impl Coordinator for CoordinatorService {
         req: Request<RevokeDeskRequest>,
     ) -> Result<Response<RevokeDeskResponse>, Status> {
         let id = req.into_inner().desk_id;
+        // audit: desk.revoke (desk id)
         admin::revoke_desk(self.store.as_ref(), Some(&self.connections), &id)?;
         tracing::info!(desk_id = %id, "desk revoked");
         Ok(Response::new(RevokeDeskResponse {}))
@@ -113,8 +115,9 @@ impl Coordinator for CoordinatorService {
             .into_inner()
             .item
             .ok_or_else(|| Status::invalid_argument("field `item` is missing"))?;
-        let version =
-            guidance::publish(self.store.as_ref(), Some(&self.push), &self.catalogue, item)?;
+        let catalogue = self.push.active_catalogue();
+        // audit: guidance.publish (id, version)
+        let version = guidance::publish(self.store.as_ref(), Some(&self.push), &catalogue, item)?;
         tracing::info!(version, "guidance published");
         Ok(Response::new(PublishGuidanceResponse { version }))
     }
@@ -124,6 +127,7 @@ impl Coordinator for CoordinatorService {
         request: Request<RetireGuidanceRequest>,
     ) -> Result<Response<PublishGuidanceResponse>, Status> {
         let id = request.into_inner().id;
+        // audit: guidance.retire (id, version)
         let version = guidance::retire(self.store.as_ref(), Some(&self.push), &id)?;
         tracing::info!(version, id = %id, "guidance retired");
         Ok(Response::new(PublishGuidanceResponse { version }))
@@ -134,6 +138,7 @@ impl Coordinator for CoordinatorService {
         request: Request<PutTemplateRequest>,
     ) -> Result<Response<PutTemplateResponse>, Status> {
         let r = request.into_inner();
+        // audit: template.put (key, language, version, minor)
         let version = crate::templates::put(
             self.store.as_ref(),
             Some(&self.push),
@@ -150,14 +155,44 @@ impl Coordinator for CoordinatorService {
         &self,
         _: Request<ListProposalsRequest>,
     ) -> Result<Response<ListProposalsResponse>, Status> {
-        Err(later("template proposals"))
+        let proposals = crate::proposals::list(self.store.as_ref())
+            .map_err(|e| Status::internal(format!("the hub could not read its store: {e}")))?;
+        Ok(Response::new(ListProposalsResponse { proposals }))
     }
 
     async fn decide_proposal(
         &self,
-        _: Request<DecideProposalRequest>,
+        request: Request<DecideProposalRequest>,
     ) -> Result<Response<DecideProposalResponse>, Status> {
-        Err(later("template proposals"))
+        let r = request.into_inner();
+        // audit: proposal.accept / proposal.decline (id, template version)
+        let version =
+            crate::proposals::decide(self.store.as_ref(), Some(&self.push), &r.id, r.accept)?;
+        Ok(Response::new(DecideProposalResponse {
+            template_version: version.unwrap_or_default(),
+        }))
+    }
+
+    async fn list_templates(
+        &self,
+        _: Request<ListTemplatesRequest>,
+    ) -> Result<Response<ListTemplatesResponse>, Status> {
+        let listing = crate::harmonise::listing(self.store.as_ref())
+            .map_err(|e| Status::internal(format!("the hub could not read its store: {e}")))?;
+        let listing_json = serde_json::to_string(&listing)
+            .map_err(|e| Status::internal(format!("cannot encode the listing: {e}")))?;
+        Ok(Response::new(ListTemplatesResponse { listing_json }))
+    }
+
+    async fn put_catalogue(
+        &self,
+        request: Request<PutCatalogueRequest>,
+    ) -> Result<Response<PutCatalogueResponse>, Status> {
+        let procedures = request.into_inner().procedures;
+        // audit: catalogue.put (codes, version)
+        let version = crate::catalogue::put(self.store.as_ref(), Some(&self.push), procedures)?;
+        tracing::info!(version, "catalogue changed");
+        Ok(Response::new(PutCatalogueResponse { version }))
     }
 
     async fn rollout(

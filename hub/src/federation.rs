@@ -7,7 +7,7 @@ use crate::ingest::Ingest;
 use crate::pki;
 use crate::push::{self, Push};
 use crate::storage::{AppendOutcome, DeskAppend, PushState, Store};
-use domain::{Catalogue, RawRecord};
+use domain::RawRecord;
 use futures::stream::{FuturesOrdered, StreamExt};
 use proto::federation_server::Federation;
 use proto::{
@@ -32,7 +32,6 @@ pub struct FederationService {
     pub store: Arc<dyn Store>,
     pub ingest: Ingest,
     pub connections: Arc<Connections>,
-    pub catalogue: Arc<Catalogue>,
     pub limits: Limits,
     pub push: Push,
     pub shutdown: watch::Receiver<bool>,
@@ -99,7 +98,7 @@ impl Federation for FederationService {
             hub_versions: Some(proto::Versions {
                 guidance: self.push.guidance_version(),
                 template: self.push.template_version(),
-                ..Default::default()
+                catalogue: self.push.catalogue_version(),
             }),
             rejected: to_wire(rejected),
         };
@@ -119,11 +118,13 @@ impl Federation for FederationService {
             guidance: self.push.watch_guidance(),
             templates_held: hello.template_version,
             templates: self.push.watch_templates(),
+            catalogue_held: hello.catalogue_version,
+            catalogue: self.push.watch_catalogue(),
+            push: self.push.clone(),
             store: Arc::clone(&self.store),
             desk_id: cert_id,
             ingest: self.ingest.clone(),
             connections: Arc::clone(&self.connections),
-            catalogue: Arc::clone(&self.catalogue),
             limits: self.limits.clone(),
             tx,
         };
@@ -137,11 +138,13 @@ struct Session {
     guidance: watch::Receiver<u64>,
     templates_held: u64,
     templates: watch::Receiver<u64>,
+    catalogue_held: u64,
+    catalogue: watch::Receiver<u64>,
+    push: Push,
     store: Arc<dyn Store>,
     desk_id: String,
     ingest: Ingest,
     connections: Arc<Connections>,
-    catalogue: Arc<Catalogue>,
     limits: Limits,
     tx: mpsc::Sender<Result<HubMessage, Status>>,
 }
@@ -164,6 +167,7 @@ impl Session {
         let mut pending: FuturesOrdered<AckFuture> = FuturesOrdered::new();
         self.guidance.mark_changed();
         self.templates.mark_changed();
+        self.catalogue.mark_changed();
         let end: Option<Status> = loop {
             tokio::select! {
                 biased;
@@ -190,6 +194,16 @@ impl Session {
                         continue;
                     }
                     match self.send_templates().await {
+                        Ok(true) => {}
+                        Ok(false) => break None,
+                        Err(status) => break Some(status),
+                    }
+                }
+                changed = self.catalogue.changed() => {
+                    if changed.is_err() {
+                        continue;
+                    }
+                    match self.send_catalogue().await {
                         Ok(true) => {}
                         Ok(false) => break None,
                         Err(status) => break Some(status),
@@ -232,6 +246,11 @@ impl Session {
                             tracing::warn!(desk_id = %self.desk_id, kind = %r.kind, version = r.version, reason = %r.reason, "desk refused a push");
                             let text = format!("{} v{}: {}", r.kind, r.version, r.reason);
                             self.note_push(|s| s.last_rejection = Some(text));
+                        }
+                        Ok(Some(DeskMessage { body: Some(desk_message::Body::Proposal(p)) })) => {
+                            if !self.receive_proposal(p).await {
+                                break None;
+                            }
                         }
                         Ok(Some(DeskMessage { body: None })) => {
                             break Some(Status::invalid_argument("empty message"));
@@ -294,6 +313,55 @@ impl Session {
         Ok(send_in_order(&self.tx, bodies, &mut self.templates_held).await)
     }
 
+    /// Sends the desk every catalogue change set it lacks; `false` once the
+    /// desk is gone.
+    async fn send_catalogue(&mut self) -> Result<bool, Status> {
+        let updates =
+            push::catalogue_updates(self.store.as_ref(), self.catalogue_held).map_err(internal)?;
+        let bodies = updates
+            .into_iter()
+            .map(|u| (u.version, hub_message::Body::Catalogue(u)));
+        Ok(send_in_order(&self.tx, bodies, &mut self.catalogue_held).await)
+    }
+
+    /// Stores a desk's proposal and acknowledges it, stored or refused with
+    /// the reason, so the desk can drop it from its queue; `false` once the
+    /// desk is gone.
+    async fn receive_proposal(&self, p: proto::DeskProposal) -> bool {
+        let id = p.proposal_id.chars().take(64).collect::<String>();
+        let store = Arc::clone(&self.store);
+        let desk_id = self.desk_id.clone();
+        let stored = tokio::task::spawn_blocking(move || {
+            crate::proposals::receive(store.as_ref(), &desk_id, p)
+        })
+        .await;
+        let refused = match stored {
+            Ok(Ok(_)) => String::new(),
+            // Not acknowledged: the desk keeps it and sends it again on its
+            // next connection.
+            Ok(Err(crate::proposals::ProposalError::Storage(e))) => {
+                tracing::error!(desk_id = %self.desk_id, error = %e, "could not store a template proposal");
+                return true;
+            }
+            Err(e) => {
+                tracing::error!(desk_id = %self.desk_id, error = %e, "could not store a template proposal");
+                return true;
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(desk_id = %self.desk_id, error = %e, "template proposal refused");
+                e.to_string()
+            }
+        };
+        let ack = proto::ProposalAck {
+            proposal_id: id,
+            refused,
+        };
+        self.tx
+            .send(Ok(msg(hub_message::Body::ProposalAck(ack))))
+            .await
+            .is_ok()
+    }
+
     fn note_push(&self, change: impl FnOnce(&mut PushState)) {
         let result = self.store.push_state(&self.desk_id).and_then(|mut s| {
             change(&mut s);
@@ -331,8 +399,9 @@ impl Session {
             accepted: Vec::with_capacity(n),
             rejected: Vec::new(),
         };
+        let catalogue = self.push.recheck_catalogue();
         for (seq, record) in (batch.first_seq..).zip(batch.records) {
-            match domain::recheck(RawRecord::from(record), &self.desk_id, &self.catalogue) {
+            match domain::recheck(RawRecord::from(record), &self.desk_id, &catalogue) {
                 Ok(r) => append.accepted.push((seq, r)),
                 Err(e) => append.rejected.push((seq, e.to_string())),
             }

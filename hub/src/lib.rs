@@ -6,13 +6,15 @@
 //! - [`ingest`]: group commit of every desk's batches.
 //! - [`connections`]: who is connected, and revocation of open streams.
 //! - [`federation`]: the desks' `Sync` stream.
-//! - [`guidance`], [`templates`] and [`push`]: the versioned logs pushed to every desk.
+//! - [`guidance`], [`templates`], [`catalogue`] and [`push`]: the versioned logs pushed to every desk.
+//! - [`proposals`] and [`harmonise`]: desks' wording, stale and missing translations, rollout per template.
 //! - [`admin`] and [`coordinator`]: desk administration and the Comune's API.
 //! - [`stats`]: published figures under small-cell protection.
 //! - [`transport`]: TLS accept, gRPC servers with health and reflection.
 //! - [`server`]: `init` and `run`; [`client`]: the CLI's way in; [`demo`].
 
 pub mod admin;
+pub mod catalogue;
 pub mod client;
 pub mod config;
 pub mod connections;
@@ -20,8 +22,10 @@ pub mod coordinator;
 pub mod demo;
 pub mod federation;
 pub mod guidance;
+pub mod harmonise;
 pub mod ingest;
 pub mod pki;
+pub mod proposals;
 pub mod push;
 pub mod server;
 pub mod stats;

@@ -68,6 +68,30 @@ enum Command {
         #[command(subcommand)]
         command: TemplateCommand,
     },
+    /// Desks' template proposals, with similarity and word diff to the canonical text.
+    Proposals {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Accept (new canonical version, pushed) or decline a desk's proposal.
+    Proposal {
+        #[command(subcommand)]
+        command: ProposalCommand,
+    },
+    /// Harmonisation: per key and language current / stale (with the reference's diff) / missing, and rollout per template.
+    Templates {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change the procedure catalogue; every change is a new version pushed to every desk.
+    Catalogue {
+        #[command(subcommand)]
+        command: CatalogueCommand,
+    },
     /// Which desks have applied the current guidance, templates and catalogue.
     Rollout {
         #[arg(long)]
@@ -121,6 +145,32 @@ enum TemplateCommand {
         /// An Italian edit that does not make the translations stale.
         #[arg(long)]
         minor: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProposalCommand {
+    /// Make the proposal the canonical text (same checks as `template put`); prints the new version.
+    Accept {
+        id: String,
+        #[arg(long)]
+        data: PathBuf,
+    },
+    /// Decline the proposal; the decision is kept.
+    Decline {
+        id: String,
+        #[arg(long)]
+        data: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogueCommand {
+    /// Add, amend or retire procedures from a TOML file of `[[procedure]]` tables; prints the new version.
+    Put {
+        file: PathBuf,
+        #[arg(long)]
+        data: PathBuf,
     },
 }
 
@@ -330,27 +380,73 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&rollout)?);
             } else {
-                let c = rollout.current;
+                let c = rollout.current();
                 println!(
-                    "current: guidance {}  templates {}  catalogue {}",
+                    "in vigore / current: guidance {}  templates {}  catalogue {}",
                     c.guidance, c.template, c.catalogue
                 );
                 for d in &rollout.desks {
-                    let v = d.versions;
+                    let v = d.versions();
                     println!(
-                        "{:<24} {:<12} guidance {}  templates {}  catalogue {}{}",
+                        "{:<24} {:<24} guidance {}  templates {}  catalogue {}{}",
                         d.desk_id,
-                        if d.up_to_date { "up to date" } else { "behind" },
+                        if v == c {
+                            "aggiornato / up to date"
+                        } else {
+                            "indietro / behind"
+                        },
                         v.guidance,
                         v.template,
                         v.catalogue,
                         d.last_rejection
                             .as_deref()
-                            .map(|r| format!("  refused: {r}"))
+                            .map(|r| format!("  rifiutato / refused: {r}"))
                             .unwrap_or_default()
                     );
                 }
             }
+            Ok(())
+        }
+        Command::Proposals { data, json } => {
+            let rows = hub::client::logs::proposals(&data).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                hub::client::logs::print_proposals(&rows);
+            }
+            Ok(())
+        }
+        Command::Proposal { command } => {
+            let (id, data, accept) = match command {
+                ProposalCommand::Accept { id, data } => (id, data, true),
+                ProposalCommand::Decline { id, data } => (id, data, false),
+            };
+            match hub::client::logs::decide(&data, &id, accept).await? {
+                Some(version) => println!("{version}"),
+                None => println!("proposta {id} rifiutata / proposal {id} declined"),
+            }
+            Ok(())
+        }
+        Command::Templates { data, json } => {
+            let listing = hub::client::logs::templates(&data).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&listing)?);
+            } else {
+                hub::client::logs::print_templates(&listing);
+            }
+            Ok(())
+        }
+        Command::Catalogue {
+            command: CatalogueCommand::Put { file, data },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let changes = hub::catalogue::from_toml(&text)
+                .with_context(|| format!("{} is not a valid catalogue file", file.display()))?;
+            println!(
+                "{}",
+                hub::client::logs::put_catalogue(&data, changes).await?
+            );
             Ok(())
         }
         Command::Stats {
@@ -513,7 +609,8 @@ async fn guidance_command(command: GuidanceCommand) -> anyhow::Result<u64> {
         }
         None => {
             let store = server::open_store(&dir, &config)?;
-            let catalogue = domain::Catalogue::seed();
+            hub::catalogue::ensure_seeded(&store)?;
+            let (_, catalogue) = hub::catalogue::catalogues(&store)?;
             Ok(match change {
                 Ok(item) => hub::guidance::publish(&store, None, &catalogue, item)?,
                 Err(id) => hub::guidance::retire(&store, None, &id)?,

@@ -4,7 +4,9 @@
 //! delays the others.
 
 use crate::storage::{StorageError, Store};
-use proto::{GuidanceUpdate, TemplateUpdate};
+use domain::Catalogue;
+use proto::{CatalogueUpdate, GuidanceUpdate, TemplateUpdate};
+use std::sync::{Arc, RwLock};
 use tokio::sync::watch;
 
 /// Largest number of log entries in one update, so that a desk far behind
@@ -16,6 +18,17 @@ pub const MAX_ITEMS_PER_UPDATE: usize = 100;
 pub struct Push {
     guidance: watch::Sender<u64>,
     templates: watch::Sender<u64>,
+    catalogue: watch::Sender<u64>,
+    // What records are re-checked against (retired codes included, since a
+    // desk may still hold visits recorded before the retirement) and what
+    // guidance may name (active codes only).
+    codes: Arc<RwLock<Codes>>,
+}
+
+#[derive(Clone)]
+struct Codes {
+    every: Arc<Catalogue>,
+    active: Arc<Catalogue>,
 }
 
 fn advance(sender: &watch::Sender<u64>, version: u64) {
@@ -28,10 +41,44 @@ fn advance(sender: &watch::Sender<u64>, version: u64) {
 
 impl Push {
     pub fn new(store: &dyn Store) -> Result<Self, StorageError> {
+        let (every, active) = crate::catalogue::catalogues(store)?;
         Ok(Self {
             guidance: watch::Sender::new(store.guidance_version()?),
             templates: watch::Sender::new(store.template_version()?),
+            catalogue: watch::Sender::new(store.catalogue_version()?),
+            codes: Arc::new(RwLock::new(Codes {
+                every: Arc::new(every),
+                active: Arc::new(active),
+            })),
         })
+    }
+
+    /// A new catalogue version: records and guidance are checked against
+    /// it from now on, and every desk is sent it.
+    pub fn catalogue_published(&self, version: u64, every: Catalogue, active: Catalogue) {
+        *self.codes.write().unwrap_or_else(|e| e.into_inner()) = Codes {
+            every: Arc::new(every),
+            active: Arc::new(active),
+        };
+        advance(&self.catalogue, version);
+    }
+
+    /// Every code ever in the catalogue, retired ones included.
+    pub fn recheck_catalogue(&self) -> Arc<Catalogue> {
+        Arc::clone(&self.codes.read().unwrap_or_else(|e| e.into_inner()).every)
+    }
+
+    /// The procedures in force.
+    pub fn active_catalogue(&self) -> Arc<Catalogue> {
+        Arc::clone(&self.codes.read().unwrap_or_else(|e| e.into_inner()).active)
+    }
+
+    pub fn catalogue_version(&self) -> u64 {
+        *self.catalogue.borrow()
+    }
+
+    pub fn watch_catalogue(&self) -> watch::Receiver<u64> {
+        self.catalogue.subscribe()
     }
 
     pub fn guidance_published(&self, version: u64) {
@@ -92,4 +139,14 @@ pub fn template_updates(store: &dyn Store, held: u64) -> Result<Vec<TemplateUpda
         |t| t.version,
         |version, templates| TemplateUpdate { version, templates },
     ))
+}
+
+/// The updates that bring a desk holding catalogue version `held` up to
+/// date: one per change set, each well under the message limit (a change
+/// set holds at most `catalogue::MAX_PROCEDURES` procedures).
+pub fn catalogue_updates(
+    store: &dyn Store,
+    held: u64,
+) -> Result<Vec<CatalogueUpdate>, StorageError> {
+    store.catalogue_since(held)
 }

@@ -128,14 +128,13 @@ pub async fn run(
         config.group_records,
     );
     let (stop_tx, stop_rx) = watch::channel(false);
+    crate::catalogue::ensure_seeded(store.as_ref())?;
     let push = Push::new(store.as_ref())?;
-    let catalogue = Arc::new(domain::Catalogue::seed());
 
     let federation = FederationService {
         store: Arc::clone(&store),
         ingest,
         connections: Arc::clone(&connections),
-        catalogue: Arc::clone(&catalogue),
         push: push.clone(),
         limits: Limits {
             max_batch_records: config.max_batch_records,
@@ -149,7 +148,6 @@ pub async fn run(
         ca: Arc::clone(&ca),
         connections,
         push,
-        catalogue,
     };
 
     let fed_tls = pki::server_config(ca.cert_pem(), &server_id, true)?;

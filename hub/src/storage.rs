@@ -2,6 +2,7 @@
 //! with dedup and counts, the desk registry), not what sled offers, so that a
 //! deployment that outgrows one machine can move to PostgreSQL behind it.
 
+mod sled_logs;
 mod sled_store;
 #[cfg(test)]
 mod tests;
@@ -93,7 +94,7 @@ pub struct Verification {
     pub problems: Vec<String>,
 }
 
-pub trait Store: Send + Sync + 'static {
+pub trait Store: Logs + Send + Sync + 'static {
     /// Appends several desks' batches in one durable write (group commit) and
     /// returns once it is flushed. Sequences already held are not stored
     /// again; a record whose id is already held is refused.
@@ -134,4 +135,46 @@ pub trait Store: Send + Sync + 'static {
     fn push_state(&self, desk_id: &str) -> Result<PushState, StorageError>;
     fn put_push_state(&self, desk_id: &str, state: &PushState) -> Result<(), StorageError>;
     fn desks(&self) -> Result<Vec<DeskEntry>, StorageError>;
+}
+
+/// A coordinator's choice to mark an Italian reference edit as minor, kept
+/// so that the choice can be shown later (harmonisation listing, audit).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MinorEdit {
+    pub key: String,
+    /// The template log version of the edit.
+    pub version: u64,
+    /// The reference version translations keep following.
+    pub kept_reference_version: u64,
+    pub at: String,
+}
+
+/// What a stored proposal may become on a resend of the same id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProposalInsert {
+    Stored,
+    /// The same desk sent this id before: nothing was stored again.
+    AlreadyHeld,
+    /// Another desk holds this id.
+    Conflict,
+}
+
+/// The catalogue log, template proposals and the log of minor edits: the
+/// coordination logs that sit beside the ingest path (`storage/sled_logs.rs`).
+pub trait Logs {
+    /// Appends one catalogue change set (added, amended or retired
+    /// procedures) under the next version, durably.
+    fn append_catalogue(&self, procedures: Vec<proto::Procedure>) -> Result<u64, StorageError>;
+    /// Every catalogue change set after version `after`, oldest first.
+    fn catalogue_since(&self, after: u64) -> Result<Vec<proto::CatalogueUpdate>, StorageError>;
+    fn catalogue_version(&self) -> Result<u64, StorageError>;
+    /// Stores a proposal under its id unless that id is already held.
+    fn insert_proposal(&self, proposal: &proto::Proposal) -> Result<ProposalInsert, StorageError>;
+    /// Replaces a held proposal (a decision), durably.
+    fn put_proposal(&self, proposal: &proto::Proposal) -> Result<(), StorageError>;
+    fn proposal(&self, id: &str) -> Result<Option<proto::Proposal>, StorageError>;
+    /// Every proposal, oldest first (ids are UUID v7).
+    fn proposals(&self) -> Result<Vec<proto::Proposal>, StorageError>;
+    fn append_minor_edit(&self, edit: &MinorEdit) -> Result<(), StorageError>;
+    fn minor_edits(&self) -> Result<Vec<MinorEdit>, StorageError>;
 }

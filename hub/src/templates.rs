@@ -3,7 +3,7 @@
 //! (`domain::template`), appended to the versioned template log and pushed.
 
 use crate::push::Push;
-use crate::storage::{StorageError, Store};
+use crate::storage::{MinorEdit, StorageError, Store};
 use domain::template::{self, TemplateError};
 use proto::Template;
 use std::collections::BTreeMap;
@@ -34,7 +34,7 @@ fn invalid(field: &'static str, message: impl Into<String>) -> TemplatesError {
 }
 
 /// `procedure/purpose`: a lowercase path of letters, digits, `_` and `.`.
-fn check_key(key: &str) -> Result<(), TemplatesError> {
+pub(crate) fn check_key(key: &str) -> Result<(), TemplatesError> {
     let ok = key.len() <= MAX_KEY
         && key
             .split_once('/')
@@ -106,6 +106,17 @@ pub fn put(
         stale: false,
     })?;
     if minor && language == REFERENCE_LANGUAGE {
+        // audit: template.minor_edit (key, version, kept reference version)
+        store.append_minor_edit(&MinorEdit {
+            key: key.into(),
+            version,
+            kept_reference_version: if reference_version == 0 {
+                version
+            } else {
+                reference_version
+            },
+            at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        })?;
         tracing::info!(
             key,
             version,

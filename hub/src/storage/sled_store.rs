@@ -25,13 +25,16 @@ use std::path::Path;
 const SEP: u8 = 0x1f;
 
 pub struct SledStore {
-    db: sled::Db,
+    pub(super) db: sled::Db,
     ingest: sled::Tree,
     desks: sled::Tree,
     seen: sled::Tree,
     guidance: Log,
     templates: Log,
     push: sled::Tree,
+    pub(super) catalogue: Log,
+    pub(super) proposals: sled::Tree,
+    pub(super) minor_edits: sled::Tree,
     // sled 0.34 can deadlock when several threads flush at once, so every
     // flush here takes this lock.
     flush_lock: std::sync::Mutex<()>,
@@ -54,6 +57,9 @@ impl SledStore {
         let guidance = Log::open(&db, "guidance")?;
         let templates = Log::open(&db, "templates")?;
         let push = db.open_tree("push")?;
+        let catalogue = Log::open(&db, "catalogue")?;
+        let proposals = db.open_tree("proposals")?;
+        let minor_edits = db.open_tree("minor_edits")?;
         Ok(Self {
             db,
             ingest,
@@ -62,6 +68,9 @@ impl SledStore {
             guidance,
             templates,
             push,
+            catalogue,
+            proposals,
+            minor_edits,
             flush_lock: std::sync::Mutex::new(()),
         })
     }
@@ -81,7 +90,7 @@ impl SledStore {
 
     /// Appends one entry under the next version, durably; `encode` gets the
     /// version so that the entry can carry it.
-    fn log_append(
+    pub(super) fn log_append(
         &self,
         log: &Log,
         encode: impl FnOnce(u64) -> Vec<u8>,
@@ -93,7 +102,7 @@ impl SledStore {
         Ok(version)
     }
 
-    fn flush_serialised(&self) -> Result<(), StorageError> {
+    pub(super) fn flush_serialised(&self) -> Result<(), StorageError> {
         let _one_at_a_time = self.flush_lock.lock().unwrap_or_else(|e| e.into_inner());
         self.db.flush()?;
         Ok(())
@@ -146,7 +155,7 @@ fn encode_progress(p: &DeskProgress) -> [u8; 24] {
     v
 }
 
-fn decode_u64(bytes: &[u8]) -> Result<u64, StorageError> {
+pub(super) fn decode_u64(bytes: &[u8]) -> Result<u64, StorageError> {
     <[u8; 8]>::try_from(bytes)
         .map(u64::from_be_bytes)
         .map_err(|_| StorageError::Corrupt("counter is not 8 bytes".into()))
@@ -489,7 +498,7 @@ impl Store for SledStore {
 
 /// A versioned log (guidance, templates): protobuf entries keyed by their
 /// version, u64 big-endian, so that "everything after v" is one range scan.
-struct Log {
+pub(super) struct Log {
     name: &'static str,
     tree: sled::Tree,
     // Versions are assigned read-then-write; appends are rare, a lock is enough.
@@ -505,7 +514,7 @@ impl Log {
         })
     }
 
-    fn since<M: Message + Default>(&self, after: u64) -> Result<Vec<M>, StorageError> {
+    pub(super) fn since<M: Message + Default>(&self, after: u64) -> Result<Vec<M>, StorageError> {
         let from = after.saturating_add(1).to_be_bytes();
         self.tree
             .range(from..)
@@ -518,7 +527,7 @@ impl Log {
             .collect()
     }
 
-    fn version(&self) -> Result<u64, StorageError> {
+    pub(super) fn version(&self) -> Result<u64, StorageError> {
         match self.tree.last()? {
             Some((k, _)) => decode_u64(&k),
             None => Ok(0),

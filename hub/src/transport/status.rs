@@ -1,7 +1,9 @@
 //! The one mapping from the hub's errors to gRPC status codes.
 
 use crate::admin::AdminError;
+use crate::catalogue::CatalogueLogError;
 use crate::guidance::GuidanceError;
+use crate::proposals::ProposalError;
 use crate::stats::StatsError;
 use crate::storage::StorageError;
 use crate::templates::TemplatesError;
@@ -62,6 +64,42 @@ impl From<TemplatesError> for Status {
             TemplatesError::NoReference { .. } => Status::failed_precondition(e.to_string()),
             TemplatesError::Storage(_) => {
                 tracing::error!(error = %e, "template request failed");
+                Status::internal(e.to_string())
+            }
+        }
+    }
+}
+
+impl From<ProposalError> for Status {
+    fn from(e: ProposalError) -> Self {
+        match &e {
+            ProposalError::Invalid { .. } => Status::invalid_argument(e.to_string()),
+            ProposalError::NotFound(_) => Status::not_found(e.to_string()),
+            ProposalError::Decided { .. } => Status::failed_precondition(e.to_string()),
+            ProposalError::Template(t) => {
+                let code = match t {
+                    TemplatesError::NoReference { .. } => tonic::Code::FailedPrecondition,
+                    TemplatesError::Storage(_) => tonic::Code::Internal,
+                    _ => tonic::Code::InvalidArgument,
+                };
+                Status::new(code, e.to_string())
+            }
+            ProposalError::Storage(_) => {
+                tracing::error!(error = %e, "proposal request failed");
+                Status::internal(e.to_string())
+            }
+        }
+    }
+}
+
+impl From<CatalogueLogError> for Status {
+    fn from(e: CatalogueLogError) -> Self {
+        match &e {
+            CatalogueLogError::Invalid { .. } | CatalogueLogError::Procedure(_) => {
+                Status::invalid_argument(e.to_string())
+            }
+            CatalogueLogError::Storage(_) => {
+                tracing::error!(error = %e, "catalogue request failed");
                 Status::internal(e.to_string())
             }
         }

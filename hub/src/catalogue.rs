@@ -1,0 +1,221 @@
+//! The procedure catalogue as a versioned log: the compiled-in seed
+//! (`domain::Catalogue::seed`, CATALOGUE.md) is version 1 on the hub's first
+//! start; every later change set (procedures added, amended under the same
+//! code, or retired) is a new version, pushed to every desk like guidance.
+
+use crate::push::Push;
+use crate::storage::{StorageError, Store};
+use domain::{Catalogue, CatalogueError};
+use proto::Procedure;
+
+/// Most procedures in one change set, so that one update stays far below
+/// the message limit.
+pub const MAX_PROCEDURES: usize = 200;
+/// Most procedures the catalogue may hold, retired ones included.
+const MAX_CATALOGUE: usize = 2_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogueLogError {
+    #[error("field `{field}`: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error(transparent)]
+    Procedure(#[from] CatalogueError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> CatalogueLogError {
+    CatalogueLogError::Invalid {
+        field,
+        message: message.into(),
+    }
+}
+
+fn to_wire(p: &domain::Procedure) -> Procedure {
+    Procedure {
+        code: p.code.clone(),
+        family: p.family.clone(),
+        name_it: p.name_it.clone(),
+        name_en: p.name_en.clone(),
+        office: p.office.clone(),
+        retired: false,
+    }
+}
+
+fn from_wire(p: &Procedure) -> domain::Procedure {
+    domain::Procedure {
+        code: p.code.clone(),
+        family: p.family.clone(),
+        name_it: p.name_it.clone(),
+        name_en: p.name_en.clone(),
+        office: p.office.clone(),
+    }
+}
+
+/// Writes the seed as version 1 when the log is empty; returns the version.
+pub fn ensure_seeded(store: &dyn Store) -> Result<u64, StorageError> {
+    let held = store.catalogue_version()?;
+    if held > 0 {
+        return Ok(held);
+    }
+    let seed: Vec<Procedure> = Catalogue::seed().iter().map(to_wire).collect();
+    let version = store.append_catalogue(seed)?;
+    tracing::info!(version, "procedure catalogue seeded");
+    Ok(version)
+}
+
+/// The latest entry per code, in the order codes first appeared.
+pub fn current(store: &dyn Store) -> Result<Vec<Procedure>, StorageError> {
+    let mut order: Vec<Procedure> = Vec::new();
+    let mut at: std::collections::HashMap<String, usize> = Default::default();
+    for update in store.catalogue_since(0)? {
+        for p in update.procedures {
+            match at.get(&p.code) {
+                Some(&i) => order[i] = p,
+                None => {
+                    at.insert(p.code.clone(), order.len());
+                    order.push(p);
+                }
+            }
+        }
+    }
+    Ok(order)
+}
+
+/// (every code ever, the procedures in force), with the seed before the
+/// log has any entry.
+pub fn catalogues(store: &dyn Store) -> Result<(Catalogue, Catalogue), StorageError> {
+    let entries = current(store)?;
+    if entries.is_empty() {
+        return Ok((Catalogue::seed(), Catalogue::seed()));
+    }
+    let build = |keep: &dyn Fn(&Procedure) -> bool| {
+        let procs = entries.iter().filter(|p| keep(p)).map(from_wire).collect();
+        Catalogue::from_procedures(procs)
+            .map_err(|e| StorageError::Corrupt(format!("stored catalogue: {e}")))
+    };
+    Ok((build(&|_| true)?, build(&|p| !p.retired)?))
+}
+
+/// Checks a change set against the current catalogue and appends it as a
+/// new version, pushed at once when `push` is given.
+pub fn put(
+    store: &dyn Store,
+    push: Option<&Push>,
+    changes: Vec<Procedure>,
+) -> Result<u64, CatalogueLogError> {
+    if changes.is_empty() || changes.len() > MAX_PROCEDURES {
+        return Err(invalid(
+            "procedures",
+            format!("a change holds 1 to {MAX_PROCEDURES} procedures"),
+        ));
+    }
+    ensure_seeded(store)?;
+    let mut merged = current(store)?;
+    let mut checked = Vec::with_capacity(changes.len());
+    let mut seen = std::collections::HashSet::new();
+    for mut p in changes {
+        p.code = p.code.trim().to_string();
+        if !seen.insert(p.code.clone()) {
+            return Err(CatalogueError::Duplicate { code: p.code }.into());
+        }
+        let held = merged.iter().position(|h| h.code == p.code);
+        if p.retired {
+            // Retiring needs only the code; the names stay as they were.
+            let Some(i) = held else {
+                return Err(invalid(
+                    "code",
+                    format!(
+                        "`{}` is not in the catalogue, so it cannot be retired",
+                        p.code.escape_debug()
+                    ),
+                ));
+            };
+            if merged[i].retired {
+                return Err(invalid(
+                    "retired",
+                    format!("`{}` is already retired", p.code),
+                ));
+            }
+            p = Procedure {
+                retired: true,
+                ..merged[i].clone()
+            };
+        } else if p.family.is_empty() {
+            p.family = domain::catalogue::family_of(&p.code).to_string();
+        }
+        match held {
+            Some(i) => merged[i] = p.clone(),
+            None => merged.push(p.clone()),
+        }
+        checked.push(p);
+    }
+    if merged.len() > MAX_CATALOGUE {
+        return Err(invalid(
+            "procedures",
+            format!("the catalogue may hold at most {MAX_CATALOGUE} procedures"),
+        ));
+    }
+    // The whole catalogue must still be valid: codes, families, names, offices.
+    let every = Catalogue::from_procedures(merged.iter().map(from_wire).collect())?;
+    let active = Catalogue::from_procedures(
+        merged
+            .iter()
+            .filter(|p| !p.retired)
+            .map(from_wire)
+            .collect(),
+    )?;
+    let version = store.append_catalogue(checked)?;
+    if let Some(p) = push {
+        p.catalogue_published(version, every, active);
+    }
+    Ok(version)
+}
+
+/// One procedure as the coordinator writes it in a catalogue TOML file.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProcedureEntry {
+    code: String,
+    #[serde(default)]
+    name_it: String,
+    #[serde(default)]
+    name_en: String,
+    #[serde(default)]
+    office: String,
+    #[serde(default)]
+    retired: bool,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogueFile {
+    procedure: Vec<ProcedureEntry>,
+}
+
+/// Reads a catalogue change file (`hub catalogue put FILE.toml`): one
+/// `[[procedure]]` table per procedure added, amended or retired.
+pub fn from_toml(text: &str) -> Result<Vec<Procedure>, CatalogueLogError> {
+    let file: CatalogueFile = toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .and_then(|r| text.get(..r.start))
+            .map_or(1, |before| before.matches('\n').count() + 1);
+        invalid("file", format!("line {line}: {}", e.message()))
+    })?;
+    Ok(file
+        .procedure
+        .into_iter()
+        .map(|p| Procedure {
+            family: String::new(),
+            code: p.code,
+            name_it: p.name_it,
+            name_en: p.name_en,
+            office: p.office,
+            retired: p.retired,
+        })
+        .collect())
+}

@@ -1,0 +1,97 @@
+//! The sled implementation of [`Logs`]: the coordination logs that live
+//! beside the ingest path, each in its own tree, so that a change here never
+//! touches the records' atomic batch.
+//!
+//! | tree | key | value |
+//! |---|---|---|
+//! | `catalogue` | version (u64 BE) | `CatalogueUpdate`, protobuf |
+//! | `proposals` | proposal id (UUID v7 text, so oldest first) | `Proposal`, protobuf |
+//! | `minor_edits` | template version (u64 BE) | `MinorEdit`, JSON |
+
+use super::sled_store::SledStore;
+use super::{Logs, MinorEdit, ProposalInsert, StorageError};
+use prost::Message;
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StorageError {
+    StorageError::Corrupt(format!("{what} does not decode: {e}"))
+}
+
+impl Logs for SledStore {
+    fn append_catalogue(&self, procedures: Vec<proto::Procedure>) -> Result<u64, StorageError> {
+        self.log_append(&self.catalogue, |version| {
+            proto::CatalogueUpdate {
+                version,
+                procedures,
+            }
+            .encode_to_vec()
+        })
+    }
+
+    fn catalogue_since(&self, after: u64) -> Result<Vec<proto::CatalogueUpdate>, StorageError> {
+        self.catalogue.since(after)
+    }
+
+    fn catalogue_version(&self) -> Result<u64, StorageError> {
+        self.catalogue.version()
+    }
+
+    fn insert_proposal(&self, proposal: &proto::Proposal) -> Result<ProposalInsert, StorageError> {
+        let swapped = self.proposals.compare_and_swap(
+            proposal.id.as_bytes(),
+            None as Option<&[u8]>,
+            Some(proposal.encode_to_vec()),
+        )?;
+        match swapped {
+            Ok(()) => {
+                self.flush_serialised()?;
+                Ok(ProposalInsert::Stored)
+            }
+            Err(e) => {
+                let held = e
+                    .current
+                    .map(|v| proto::Proposal::decode(v.as_ref()))
+                    .transpose()
+                    .map_err(|e| corrupt("proposal", e))?;
+                Ok(match held {
+                    Some(p) if p.desk_id == proposal.desk_id => ProposalInsert::AlreadyHeld,
+                    _ => ProposalInsert::Conflict,
+                })
+            }
+        }
+    }
+
+    fn put_proposal(&self, proposal: &proto::Proposal) -> Result<(), StorageError> {
+        self.proposals
+            .insert(proposal.id.as_bytes(), proposal.encode_to_vec())?;
+        self.flush_serialised()
+    }
+
+    fn proposal(&self, id: &str) -> Result<Option<proto::Proposal>, StorageError> {
+        self.proposals
+            .get(id.as_bytes())?
+            .map(|v| proto::Proposal::decode(v.as_ref()).map_err(|e| corrupt("proposal", e)))
+            .transpose()
+    }
+
+    fn proposals(&self) -> Result<Vec<proto::Proposal>, StorageError> {
+        self.proposals
+            .iter()
+            .values()
+            .map(|v| proto::Proposal::decode(v?.as_ref()).map_err(|e| corrupt("proposal", e)))
+            .collect()
+    }
+
+    fn append_minor_edit(&self, edit: &MinorEdit) -> Result<(), StorageError> {
+        let value = serde_json::to_vec(edit).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        self.minor_edits.insert(edit.version.to_be_bytes(), value)?;
+        self.flush_serialised()
+    }
+
+    fn minor_edits(&self) -> Result<Vec<MinorEdit>, StorageError> {
+        self.minor_edits
+            .iter()
+            .values()
+            .map(|v| serde_json::from_slice(&v?).map_err(|e| corrupt("minor edit", e)))
+            .collect()
+    }
+}
