@@ -2,6 +2,7 @@
 //! with dedup and counts, the desk registry), not what sled offers, so that a
 //! deployment that outgrows one machine can move to PostgreSQL behind it.
 
+mod sled_publications;
 mod sled_store;
 #[cfg(test)]
 mod tests;
@@ -93,7 +94,7 @@ pub struct Verification {
     pub problems: Vec<String>,
 }
 
-pub trait Store: Send + Sync + 'static {
+pub trait Store: PublicationRegister + Send + Sync + 'static {
     /// Appends several desks' batches in one durable write (group commit) and
     /// returns once it is flushed. Sequences already held are not stored
     /// again; a record whose id is already held is refused.
@@ -134,4 +135,22 @@ pub trait Store: Send + Sync + 'static {
     fn push_state(&self, desk_id: &str) -> Result<PushState, StorageError>;
     fn put_push_state(&self, desk_id: &str, state: &PushState) -> Result<(), StorageError>;
     fn desks(&self) -> Result<Vec<DeskEntry>, StorageError>;
+}
+
+/// The publication register: every statistics table the hub has shown, so
+/// that each new one is protected against the earlier ones
+/// (`domain::disclosure::protect_linked`). Apart from `Store` so that its
+/// implementation lives in its own file.
+pub trait PublicationRegister {
+    /// Every table published over `dims`, oldest first.
+    fn publications(
+        &self,
+        dims: &[String],
+    ) -> Result<Vec<domain::disclosure::Publication>, StorageError>;
+    /// Adds a published table to the register and returns once it is on
+    /// disk: a table is shown only after it is registered.
+    fn add_publication(
+        &self,
+        publication: &domain::disclosure::Publication,
+    ) -> Result<(), StorageError>;
 }
