@@ -156,6 +156,24 @@ pub fn protect_linked(
         });
     }
 
+    // A table whose figures add up with an earlier entry's to the whole
+    // (a filter and its complement) starts from that entry's pattern: with
+    // one pattern for both parts the three tables R, P and N are protected
+    // together, as two parts under rule 5 are.
+    let whole_counts = Grid::build(&r.dims, &r.cells, &r.cells).counts();
+    let mut hidden = vec![false; n];
+    for (theirs, cells) in &same_dims {
+        let complement = (0..n).all(|q| {
+            let (a, b) = (counts.get(q), theirs.get(q));
+            a.zip(b).and_then(|(a, b)| a.checked_add(*b)) == whole_counts.get(q).copied()
+        });
+        if complement {
+            for (h, c) in hidden.iter_mut().zip(cells) {
+                *h |= c.is_hidden();
+            }
+        }
+    }
+
     let mut partners = Vec::new();
     if d.cells != r.cells {
         let whole_grid = Grid::build(&r.dims, &r.cells, &r.cells);
@@ -186,7 +204,7 @@ pub fn protect_linked(
         });
     }
 
-    let shown: Vec<Cell> = if partners.is_empty() {
+    let shown: Vec<Cell> = if partners.is_empty() && !hidden.contains(&true) {
         // Nothing published it could be differenced with: the table alone,
         // with its "<5" markings.
         let hidden = alone.suppress(None);
@@ -196,7 +214,6 @@ pub fn protect_linked(
         // figure can be rebuilt from this table; then each pair in turn,
         // until no pair hides anything more (hiding only adds, so this
         // ends, and every pair checked earlier stays protected).
-        let mut hidden = vec![false; n];
         for p in &partners {
             for (h, &ph) in hidden.iter_mut().zip(&p.hidden) {
                 *h |= ph;
