@@ -14,6 +14,8 @@ use super::*;
 /// Visits: (week, country, outcome, count).
 type Visits = Vec<(usize, usize, usize, u64)>;
 type Weeks = BTreeSet<usize>;
+/// A table with the true value of each of its figures.
+type Known = (ProtectedTable, BTreeMap<Id, u64>);
 
 fn counted(visits: &Visits, two_way: bool, weeks: &Weeks) -> CountTable {
     let dims: &[&str] = if two_way {
@@ -74,7 +76,7 @@ fn pair_attack(
     two_way: bool,
     (a, wa): (&ProtectedTable, &Weeks),
     (b, wb): (&ProtectedTable, &Weeks),
-) -> (System, Vec<(ProtectedTable, BTreeMap<Id, u64>)>) {
+) -> (System, Vec<Known>) {
     let truth_of = |w: &Weeks| truth(&counted(visits, two_way, w));
     let mut s = System::default();
     let mut tables = vec![(a.clone(), truth_of(wa)), (b.clone(), truth_of(wb))];
@@ -104,9 +106,7 @@ fn pair_attack(
     (s, tables)
 }
 
-fn refs(
-    tables: &[(ProtectedTable, BTreeMap<Id, u64>)],
-) -> Vec<(&ProtectedTable, BTreeMap<Id, u64>)> {
+fn refs(tables: &[Known]) -> Vec<(&ProtectedTable, BTreeMap<Id, u64>)> {
     tables.iter().map(|(t, m)| (t, m.clone())).collect()
 }
 
@@ -180,11 +180,7 @@ fn attack_every_pair(
 /// Exhaustive search over the system's unknowns: every small sensitive
 /// figure keeps two possible values. Skipped for systems too large to
 /// search (the linear check above still ran).
-fn brute_force(
-    s: &System,
-    tables: &[(ProtectedTable, BTreeMap<Id, u64>)],
-    forced_from: usize,
-) -> Result<(), TestCaseError> {
+fn brute_force(s: &System, tables: &[Known], forced_from: usize) -> Result<(), TestCaseError> {
     let published = 2;
     let bound = tables
         .iter()
