@@ -20,12 +20,46 @@ use tokio_rustls::{TlsAcceptor, TlsConnector};
 /// The name the desk checks the hub's certificate against.
 pub const HUB_SERVER_NAME: &str = "rete-sportelli-hub";
 
-/// Plaintext seen on the tapped link, each direction apart.
-#[derive(Default)]
-pub struct Recording {
+/// Plaintext seen on one tapped connection, each direction apart.
+#[derive(Debug, Default, Clone)]
+pub struct Connection {
     pub desk_to_hub: Vec<u8>,
     pub hub_to_desk: Vec<u8>,
-    pub connections: usize,
+}
+
+/// Every connection the tap relayed, in the order they were opened.
+#[derive(Debug, Default, Clone)]
+pub struct Recording {
+    pub connections: Vec<Connection>,
+}
+
+/// The HTTP/2 frames of one direction of a connection with their DATA
+/// payloads joined stream by stream: the gRPC messages whole, even when a
+/// message was cut across frames (between which the raw bytes hold frame
+/// headers). The client preface, if any, is skipped.
+pub fn http2_data(bytes: &[u8]) -> Vec<u8> {
+    const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    let mut rest = bytes.strip_prefix(PREFACE).unwrap_or(bytes);
+    let mut streams: std::collections::BTreeMap<u32, Vec<u8>> = Default::default();
+    while let [a, b, c, kind, flags, s0, s1, s2, s3, tail @ ..] = rest {
+        let len = (usize::from(*a) << 16) | (usize::from(*b) << 8) | usize::from(*c);
+        let Some(payload) = tail.get(..len) else {
+            break;
+        };
+        if *kind == 0 {
+            let stream = u32::from_be_bytes([*s0 & 0x7f, *s1, *s2, *s3]);
+            // PADDED: a length byte, then padding after the data.
+            let data = if flags & 0x8 != 0 {
+                let pad = payload.first().map_or(0, |p| usize::from(*p));
+                payload.get(1..len.saturating_sub(pad)).unwrap_or_default()
+            } else {
+                payload
+            };
+            streams.entry(stream).or_default().extend_from_slice(data);
+        }
+        rest = tail.get(len..).unwrap_or_default();
+    }
+    streams.into_values().flatten().collect()
 }
 
 pub struct Tap {
@@ -115,10 +149,12 @@ impl Tap {
         })
     }
 
-    /// Runs `f` on what has been recorded so far.
-    pub fn with<T>(&self, f: impl FnOnce(&Recording) -> T) -> T {
-        let guard = self.recording.lock().unwrap_or_else(|e| e.into_inner());
-        f(&guard)
+    /// A copy of what has been recorded so far.
+    pub fn recording(&self) -> Recording {
+        self.recording
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 
@@ -140,13 +176,17 @@ async fn relay(
     let hub = connector
         .connect(ServerName::try_from(HUB_SERVER_NAME)?, hub)
         .await?;
-    if let Ok(mut r) = recording.lock() {
-        r.connections += 1;
-    }
+    let index = match recording.lock() {
+        Ok(mut r) => {
+            r.connections.push(Connection::default());
+            r.connections.len() - 1
+        }
+        Err(_) => return Ok(()),
+    };
     let (desk_read, desk_write) = tokio::io::split(desk);
     let (hub_read, hub_write) = tokio::io::split(hub);
-    let up = pump(desk_read, hub_write, recording.clone(), true);
-    let down = pump(hub_read, desk_write, recording, false);
+    let up = pump(desk_read, hub_write, recording.clone(), index, true);
+    let down = pump(hub_read, desk_write, recording, index, false);
     // Either side closing ends the link, as it would without the tap.
     tokio::select! {
         r = up => r,
@@ -158,6 +198,7 @@ async fn pump(
     mut from: impl AsyncRead + Unpin,
     mut to: impl AsyncWrite + Unpin,
     recording: Arc<Mutex<Recording>>,
+    index: usize,
     upward: bool,
 ) -> anyhow::Result<()> {
     let mut buf = vec![0u8; 16 * 1024];
@@ -168,11 +209,16 @@ async fn pump(
             return Ok(());
         }
         let bytes = buf.get(..n).unwrap_or_default();
-        if let Ok(mut r) = recording.lock() {
+        if let Some(c) = recording
+            .lock()
+            .ok()
+            .as_mut()
+            .and_then(|r| r.connections.get_mut(index))
+        {
             if upward {
-                r.desk_to_hub.extend_from_slice(bytes);
+                c.desk_to_hub.extend_from_slice(bytes);
             } else {
-                r.hub_to_desk.extend_from_slice(bytes);
+                c.hub_to_desk.extend_from_slice(bytes);
             }
         }
         to.write_all(bytes).await?;
