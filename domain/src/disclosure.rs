@@ -67,15 +67,77 @@
 //!    same pattern as `protect_within(D, R)`: the three tables of a split in
 //!    two can be published together.
 //!
+//! # Linked tables ([`protect_linked`])
+//!
+//! Everything the hub publishes goes through [`protect_linked`] with the
+//! hub's **publication register**: every table it has shown, with each
+//! figure's place, true count and marking ([`Publication`]), kept durably in
+//! the hub's store before the table is shown. A new table N (any period, any
+//! filter, or the whole population now) is protected against the whole
+//! population R now (rule 5) and against every register entry P over the
+//! same dimensions, compared figure by figure on R's grid (a value that did
+//! not exist when P was published counted 0 in P):
+//!
+//! - **Same figures** as P, however asked (another filter or period that
+//!   selects the same records, the same query again, the same dimensions in
+//!   the other order): N is shown exactly as P was.
+//! - **Nested**, N ≤ P or P ≤ N in every figure (weeks 1–10 and 1–11, a
+//!   desk within the whole, last week's table and today's after late
+//!   records): their difference is a population the pair prints, so N is
+//!   protected against the pair as rule 5 protects a part against R, with
+//!   P's pattern fixed: every figure hidden in P is hidden in N; a sensitive
+//!   figure whose difference is in `1..K` is hidden in N; then secondary
+//!   suppression until every small figure of N, of P and of the difference
+//!   can move by one along a cycle that keeps both tables' published
+//!   figures (N with the difference, P fixed; N with P, the difference
+//!   fixed; P with the difference, N fixed). P's moves respect what its
+//!   "<5"/"x" markings tell, N's and the difference's only that counts are
+//!   not negative (N marks every hidden figure `"x"`).
+//! - **Neither** (weeks 1–10 and 3–12, desk A and procedure P): with
+//!   `A = X + Y`, `B = X + Z` (X the records in both), any change of A along
+//!   one of its own cycles is a change of Y, or of X with Z compensating,
+//!   that leaves B as published; so a pair that is not nested cannot pin
+//!   more than each table alone, which its own protection already covers.
+//!   Treating a pair as nested when it only looks nested (every figure
+//!   smaller) is safe: that system has fewer solutions than the true one.
+//!
+//! Each pair is checked in turn, again until none hides anything more;
+//! hiding only adds cycles, so earlier pairs stay protected. Checking is
+//! deterministic: the same register and counts give the same table.
+//!
+//! **The guarantee**: for any two tables the hub has published over the
+//! same dimensions under the same M49 grouping (and for each of them with
+//! the whole population and their difference, published or not), no
+//! sensitive figure in `1..K` of either table or of their difference is
+//! printed, and none is determined exactly by the equations of the two
+//! tables (rows, columns, totals, and `larger = smaller + difference` with
+//! the difference not negative) together with what their markings tell.
+//! `tests.rs` checks this by exhaustive search over every pair.
+//!
 //! # Limits
 //!
-//! - The guarantee covers one table, or the trio R, D and `R − D` for one
-//!   split. Two unrelated filters D1, D2 (weeks 1–10 and weeks 1–11, desk A
-//!   and procedure P) are not protected against each other: their difference
-//!   is a third population nobody audited. The hub must publish filtered
-//!   tables only for splits it designs (whole periods, one dimension at a
-//!   time), or add the filter as a table dimension. A full answer is the
-//!   linked-tables problem (or perturbation with cell keys), not done here.
+//! - **Pairs, not every combination.** The audit covers every pair of
+//!   published tables (and each with the whole population). An attacker
+//!   who combines three or more of them (weeks 1–10, 11–12 and 1–12, when
+//!   1–12 is not the whole) can meet a system no pair shows; statistics
+//!   offices close that with a full linked-tables audit (tau-Argus' modular
+//!   or optimal method on the joint system) or with cell-key perturbation,
+//!   neither of which is done here.
+//! - **Same dimensions only.** A one-way table over A is the A margin of
+//!   every two-way table over A × B, but the register compares only tables
+//!   over the same dimensions: a two-way table may hide a total of A as a
+//!   complement that a one-way table prints (never a small one: both hide
+//!   those). Ask for one-way figures as the totals of a two-way table to
+//!   keep one pattern.
+//! - **One M49 grouping.** Groups are decided on the whole population, so
+//!   they can change as it grows; an entry with a label the current grid
+//!   lacks cannot be laid on it and is not compared. Differences across a
+//!   change of grouping are not covered.
+//! - **Patterns only grow.** Every figure hidden in a nested earlier table
+//!   stays hidden, so a series of nested periods (1–10, 1–11, 1–12, ...)
+//!   hides more and more, and the pattern a table gets depends on what was
+//!   published before it. The register grows with every distinct table;
+//!   each new table is checked against every nested entry.
 //! - Merging looks at a country's total only. A country above K can still
 //!   have small cells, which are suppressed: merging it in some columns
 //!   only would give rows that no longer add up to their totals.
@@ -101,6 +163,7 @@
 mod generalise;
 mod grid;
 mod m49;
+mod register;
 
 #[cfg(test)]
 mod tests;
@@ -110,7 +173,9 @@ use std::collections::BTreeMap;
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
+pub use grid::Place;
 pub use m49::{m49_groups, M49Groups};
+pub use register::{protect_linked, Linked, Publication, PublishedFigure, Shown};
 
 use grid::Grid;
 
@@ -399,6 +464,28 @@ impl ProtectedTable {
             .iter()
             .find(|(v, _)| v.iter().map(String::as_str).eq(values.iter().copied()))
             .map(|(_, c)| *c)
+    }
+
+    /// The same table with its two dimensions swapped, so that a table asked
+    /// for as `outcome,nationality` is the one published as
+    /// `nationality,outcome`, shown the other way round.
+    pub fn transposed(&self) -> Self {
+        if self.dims.len() != 2 {
+            return self.clone();
+        }
+        let mut rows: Vec<(Vec<String>, Cell)> = self
+            .rows
+            .iter()
+            .map(|(v, c)| (v.iter().rev().cloned().collect(), *c))
+            .collect();
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        Self {
+            dims: self.dims.iter().rev().cloned().collect(),
+            rows,
+            margins: self.margins.iter().rev().cloned().collect(),
+            total: self.total,
+            merged: self.merged.clone(),
+        }
     }
 
     /// Every figure with its place, for audits and tests.

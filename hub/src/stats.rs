@@ -1,9 +1,20 @@
 //! Published statistics: the counts kept on ingest, summed to the one or two
 //! dimensions asked for and passed through small-cell protection
 //! (`domain::disclosure`) before anything leaves the hub.
+//!
+//! [`query`] is the one way out for every publisher (CLI, coordinator API,
+//! dashboard, exports): it protects the table against the whole population
+//! and against every table published before it (the publication register in
+//! the store), and registers it durably before returning it.
+
+use std::sync::Mutex;
 
 use crate::storage::{StorageError, Store, COUNT_DIMENSIONS};
 use domain::disclosure::{self, CountTable, Options, ProtectedTable};
+
+/// One publication at a time, so that every table is checked against all
+/// those registered before it.
+static PUBLISHING: Mutex<()> = Mutex::new(());
 
 #[derive(Debug, thiserror::Error)]
 pub enum StatsError {
@@ -48,8 +59,10 @@ impl Period {
 }
 
 /// The protected table over `by` for `period`. A period is protected within
-/// the whole population, so that it cannot be differenced against the full
-/// table into a hidden cell.
+/// the whole population and against every table published before it, so
+/// that no two published tables can be differenced into a hidden cell; the
+/// same figures asked again, or through another period, are shown with the
+/// same pattern.
 pub fn query(
     store: &dyn Store,
     by: &[&str],
@@ -61,10 +74,16 @@ pub fn query(
         ));
     }
     period.check()?;
+    // One register entry per pair of dimensions, whichever order they are
+    // asked in: `outcome,nationality` is `nationality,outcome` transposed.
+    let mut canonical: Vec<&str> = by.to_vec();
+    canonical.sort_unstable();
+    let swapped = canonical.as_slice() != by;
     let mut fields: Vec<&str> = COUNT_DIMENSIONS.to_vec();
     fields.push(disclosure::FAMILY);
     let at = |name: &str| COUNT_DIMENSIONS.iter().position(|d| *d == name);
     let (week_at, procedure_at) = (at("week"), at("procedure"));
+    let _one_at_a_time = PUBLISHING.lock().unwrap_or_else(|e| e.into_inner());
     let cells: Vec<(Vec<String>, u64)> = store
         .counts()?
         .into_iter()
@@ -79,24 +98,31 @@ pub fn query(
         })
         .collect();
     let all = || cells.iter().map(|(v, c)| (v.as_slice(), *c));
-    let reference = CountTable::project(&fields, by, all())?;
-    if period.is_open() {
-        return Ok(disclosure::protect(&reference, Options::default())?);
+    let reference = CountTable::project(&fields, &canonical, all())?;
+    let part = if period.is_open() {
+        reference.clone()
+    } else {
+        CountTable::project(
+            &fields,
+            &canonical,
+            all().filter(|(v, _)| {
+                week_at
+                    .and_then(|i| v.get(i))
+                    .is_some_and(|w| period.contains(w))
+            }),
+        )?
+    };
+    let dims: Vec<String> = canonical.iter().map(|d| (*d).to_owned()).collect();
+    let earlier = store.publications(&dims)?;
+    let linked = disclosure::protect_linked(&part, &reference, &earlier, Options::default())?;
+    if let Some(entry) = &linked.entry {
+        store.add_publication(entry)?;
     }
-    let part = CountTable::project(
-        &fields,
-        by,
-        all().filter(|(v, _)| {
-            week_at
-                .and_then(|i| v.get(i))
-                .is_some_and(|w| period.contains(w))
-        }),
-    )?;
-    Ok(disclosure::protect_within(
-        &part,
-        &reference,
-        Options::default(),
-    )?)
+    Ok(if swapped {
+        linked.table.transposed()
+    } else {
+        linked.table
+    })
 }
 
 /// The published figure as text: a number, `<5` or `x`.

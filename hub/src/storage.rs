@@ -3,6 +3,7 @@
 //! deployment that outgrows one machine can move to PostgreSQL behind it.
 
 mod sled_logs;
+mod sled_publications;
 mod sled_store;
 #[cfg(test)]
 mod tests;
@@ -94,7 +95,7 @@ pub struct Verification {
     pub problems: Vec<String>,
 }
 
-pub trait Store: Logs + Send + Sync + 'static {
+pub trait Store: Logs + PublicationRegister + Send + Sync + 'static {
     /// Appends several desks' batches in one durable write (group commit) and
     /// returns once it is flushed. Sequences already held are not stored
     /// again; a record whose id is already held is refused.
@@ -177,4 +178,22 @@ pub trait Logs {
     fn proposals(&self) -> Result<Vec<proto::Proposal>, StorageError>;
     fn append_minor_edit(&self, edit: &MinorEdit) -> Result<(), StorageError>;
     fn minor_edits(&self) -> Result<Vec<MinorEdit>, StorageError>;
+}
+
+/// The publication register: every statistics table the hub has shown, so
+/// that each new one is protected against the earlier ones
+/// (`domain::disclosure::protect_linked`). Apart from `Store` so that its
+/// implementation lives in its own file.
+pub trait PublicationRegister {
+    /// Every table published over `dims`, oldest first.
+    fn publications(
+        &self,
+        dims: &[String],
+    ) -> Result<Vec<domain::disclosure::Publication>, StorageError>;
+    /// Adds a published table to the register and returns once it is on
+    /// disk: a table is shown only after it is registered.
+    fn add_publication(
+        &self,
+        publication: &domain::disclosure::Publication,
+    ) -> Result<(), StorageError>;
 }

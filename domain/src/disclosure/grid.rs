@@ -11,6 +11,8 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use serde::{Deserialize, Serialize};
+
 use super::{Cell, MergedLabel, ProtectedTable, K};
 
 /// How many of the cheapest candidates are tried against the whole hidden
@@ -18,8 +20,9 @@ use super::{Cell, MergedLabel, ProtectedTable, K};
 const FULL_CHECKS: usize = 16;
 
 /// Where a figure sits in the table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Place {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Place {
     Cell,
     RowMargin,
     ColMargin,
@@ -42,17 +45,13 @@ struct Figure {
     r: u64,
 }
 
-impl Figure {
-    /// The complement `R - D`, the rest of the population.
-    fn c(&self) -> u64 {
-        self.r.saturating_sub(self.d)
-    }
-}
-
 pub(super) struct Grid {
     dims: Vec<String>,
     figures: Vec<Figure>,
     nodes: usize,
+    /// Whether the table contains its reference (a later, larger period
+    /// against an earlier published one) rather than being a part of it.
+    whole: bool,
 }
 
 /// Which published tables a candidate change must keep intact, and what
@@ -61,11 +60,12 @@ pub(super) struct Grid {
 enum Move {
     /// One table alone: D moves.
     Alone,
-    /// D and the complement in opposite directions; R fixed.
+    /// D and the difference C together; R fixed. C moves against D when D
+    /// is the part (`R = D + C`), with it when D is the whole (`D = R + C`).
     Split,
-    /// D and R together, inside R's hidden set; the complement fixed.
+    /// D and R together, inside R's hidden set; the difference fixed.
     WithReferenceD,
-    /// The complement and R together, inside R's hidden set; D fixed.
+    /// The difference and R together, inside R's hidden set; D fixed.
     WithReferenceC,
 }
 
@@ -95,6 +95,19 @@ impl Grid {
         table: &BTreeMap<Vec<String>, u64>,
         reference: &BTreeMap<Vec<String>, u64>,
     ) -> Self {
+        Self::build_over(dims, reference, table, reference)
+    }
+
+    /// The grid with the labels of `universe` (the whole population, of
+    /// which `table` and `reference` are both parts) carrying the counts of
+    /// `table` and `reference`, so that grids of one universe number their
+    /// figures alike.
+    pub(super) fn build_over(
+        dims: &[(String, bool)],
+        universe: &BTreeMap<Vec<String>, u64>,
+        table: &BTreeMap<Vec<String>, u64>,
+        reference: &BTreeMap<Vec<String>, u64>,
+    ) -> Self {
         let sensitive_dim = |i: usize| dims.get(i).is_some_and(|d| d.1);
         let any_sensitive = dims.iter().any(|d| d.1);
         let names = dims.iter().map(|d| d.0.clone()).collect();
@@ -102,7 +115,8 @@ impl Grid {
         let mut figures = Vec::new();
         if dims.len() == 1 {
             let (mut d_all, mut r_all) = (0u64, 0u64);
-            for (key, &r) in reference {
+            for key in universe.keys() {
+                let r = get(reference, key);
                 let d = get(table, key);
                 d_all = d_all.saturating_add(d);
                 r_all = r_all.saturating_add(r);
@@ -133,12 +147,14 @@ impl Grid {
                 dims: names,
                 figures,
                 nodes: 2,
+                whole: false,
             };
         }
 
         let mut rows: BTreeMap<String, (u64, u64)> = BTreeMap::new();
         let mut cols: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-        for (key, &r) in reference {
+        for key in universe.keys() {
+            let r = get(reference, key);
             let d = get(table, key);
             for (slot, label) in [(&mut rows, key.first()), (&mut cols, key.get(1))] {
                 if let Some(label) = label {
@@ -157,7 +173,8 @@ impl Grid {
             .collect();
         let total_row = rows.len();
         let total_col = rows.len() + 1 + cols.len();
-        for (key, &r) in reference {
+        for key in universe.keys() {
+            let r = get(reference, key);
             let (Some(a), Some(b)) = (key.first(), key.get(1)) else {
                 continue;
             };
@@ -220,7 +237,37 @@ impl Grid {
             dims: names,
             figures,
             nodes: total_col + 1,
+            whole: false,
         }
+    }
+
+    /// Marks the table as containing its reference instead of lying in it.
+    pub(super) fn containing(mut self, whole: bool) -> Self {
+        self.whole = whole;
+        self
+    }
+
+    /// The difference between the table and its reference, `R - D` for a
+    /// part and `D - R` for a table containing its reference: the figures
+    /// of a population nobody published, which the two tables would print.
+    fn c(&self, f: &Figure) -> u64 {
+        if self.whole {
+            f.d.saturating_sub(f.r)
+        } else {
+            f.r.saturating_sub(f.d)
+        }
+    }
+
+    /// Where each figure sits, in figure order.
+    pub(super) fn places(&self) -> impl Iterator<Item = (Place, Option<&String>, Option<&String>)> {
+        self.figures
+            .iter()
+            .map(|f| (f.place, f.row.as_ref(), f.col.as_ref()))
+    }
+
+    /// The table's count of each figure, in figure order.
+    pub(super) fn counts(&self) -> Vec<u64> {
+        self.figures.iter().map(|f| f.d).collect()
     }
 
     /// Whether figure `q` can take one step of `y` (its signed value) in
@@ -235,11 +282,15 @@ impl Grid {
         // marking says nothing but "not negative". (Telling "<5" from "x"
         // there would pin both parts of a published 8 hidden as "<5".)
         let part = |v: u64, up: bool| up || v > 0;
+        // The difference follows the larger table and opposes the smaller.
+        let c = self.c(f);
         match mv {
             Move::Alone => step_ok(f.d, x_up),
-            Move::Split => part(f.d, x_up) && part(f.c(), !x_up),
+            Move::Split => part(f.d, x_up) && part(c, x_up == self.whole),
             Move::WithReferenceD => in_reference && part(f.d, x_up) && step_ok(f.r, x_up),
-            Move::WithReferenceC => in_reference && part(f.c(), x_up) && step_ok(f.r, x_up),
+            Move::WithReferenceC => {
+                in_reference && part(c, x_up != self.whole) && step_ok(f.r, x_up)
+            }
         }
     }
 
@@ -308,7 +359,7 @@ impl Grid {
                 if small(f.d) {
                     needs.push([Move::Split, Move::WithReferenceD]);
                 }
-                if small(f.c()) {
+                if small(self.c(f)) {
                     needs.push([Move::Split, Move::WithReferenceC]);
                 }
                 if small(f.r) {
@@ -390,10 +441,17 @@ impl Grid {
     /// The hidden set: the reference's, the primary figures, then
     /// complements until every figure that needs protection has it.
     pub(super) fn suppress(&self, reference: Option<&[bool]>) -> Vec<bool> {
+        self.suppress_from(&[], reference)
+    }
+
+    /// The same, starting from the figures already `hidden` for other
+    /// reasons (other published tables): the result only adds to them.
+    pub(super) fn suppress_from(&self, hidden: &[bool], reference: Option<&[bool]>) -> Vec<bool> {
         let n = self.figures.len();
         let mut hidden: Vec<bool> = (0..n)
             .map(|q| {
-                reference.is_some_and(|h| h.get(q).copied().unwrap_or(false))
+                hidden.get(q).copied().unwrap_or(false)
+                    || reference.is_some_and(|h| h.get(q).copied().unwrap_or(false))
                     || !self.requirements(q, reference).is_empty()
             })
             .collect();
@@ -441,20 +499,31 @@ impl Grid {
         reference: Option<&[bool]>,
         merged: Vec<MergedLabel>,
     ) -> ProtectedTable {
-        let cell = |q: usize, f: &Figure| {
-            if !hidden.get(q).copied().unwrap_or(true) {
-                Cell::Published(f.d)
-            } else if f.d > 0 && f.d < K && reference.is_none() {
-                Cell::Suppressed
-            } else {
-                Cell::Withheld
-            }
-        };
+        let cells: Vec<Cell> = self
+            .figures
+            .iter()
+            .enumerate()
+            .map(|(q, f)| {
+                if !hidden.get(q).copied().unwrap_or(true) {
+                    Cell::Published(f.d)
+                } else if f.d > 0 && f.d < K && reference.is_none() {
+                    Cell::Suppressed
+                } else {
+                    Cell::Withheld
+                }
+            })
+            .collect();
+        self.publish_cells(&cells, merged)
+    }
+
+    /// The published table with every figure shown as `cells` says, in
+    /// figure order.
+    pub(super) fn publish_cells(&self, cells: &[Cell], merged: Vec<MergedLabel>) -> ProtectedTable {
         let mut rows = Vec::new();
         let mut margins = vec![Vec::new(); if self.nodes == 2 { 0 } else { 2 }];
         let mut total = Cell::Withheld;
         for (q, f) in self.figures.iter().enumerate() {
-            let c = cell(q, f);
+            let c = cells.get(q).copied().unwrap_or(Cell::Withheld);
             match f.place {
                 Place::Cell => {
                     let values = f.row.iter().chain(f.col.iter()).cloned().collect();

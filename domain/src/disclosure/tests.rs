@@ -4,6 +4,8 @@ use proptest::prelude::*;
 
 use super::*;
 
+mod linked;
+
 fn table(dims: &[&str], cells: &[(&[&str], u64)]) -> CountTable {
     CountTable::from_cells(
         dims.iter().copied(),

@@ -1,0 +1,235 @@
+//! Two periods published by the real hub (weeks 1–10 and weeks 1–11, then
+//! the whole) cannot be differenced into a hidden figure: an attacker with
+//! every table `hub stats --json` printed solves their joint equations by
+//! exhaustive search and pins no small figure. The same query asked again,
+//! through the running hub or with it stopped, prints the same table.
+
+use e2e::{eventually, path, run_ok, Agent, Hub};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// A Wednesday in each ISO week of 2026, weeks 1 to 11.
+const WEEKS: [&str; 11] = [
+    "2025-12-31",
+    "2026-01-07",
+    "2026-01-14",
+    "2026-01-21",
+    "2026-01-28",
+    "2026-02-04",
+    "2026-02-11",
+    "2026-02-18",
+    "2026-02-25",
+    "2026-03-04",
+    "2026-03-11",
+];
+const COUNTRIES: [&str; 3] = ["MA", "AL", "UA"];
+
+/// Visits per (week 1..=11, country): two MA, one AL and one UA a week for
+/// ten weeks, then week 11 brings one MA, six AL and five UA. Alone, weeks
+/// 1–10 (MA 20) and 1–11 (MA 21) are both safe and print a difference of 1.
+fn visits(week: usize, country: &str) -> usize {
+    match (week, country) {
+        (11, "MA") => 1,
+        (11, "AL") => 6,
+        (11, "UA") => 5,
+        (_, "MA") => 2,
+        _ => 1,
+    }
+}
+
+fn visit_line(week: usize, country: &str) -> String {
+    serde_json::json!({
+        "sex": "F", "nationality": country,
+        "procedure": "permesso.rinnovo.lavoro", "channel": "walk_in", "language": "it",
+        "outcome": "answered", "minutes": 20,
+        "visited_at": format!("{}T10:30:00+01:00", WEEKS[week - 1]),
+    })
+    .to_string()
+}
+
+/// A published one-way table: each country's figure and the total, `None`
+/// where hidden.
+#[derive(Debug, PartialEq)]
+struct Table {
+    cells: BTreeMap<String, Option<i64>>,
+    total: Option<i64>,
+}
+
+fn parse(json: &serde_json::Value) -> Table {
+    let figure = |v: &serde_json::Value| v.as_i64();
+    let cells = json["rows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            (
+                r["nationality"].as_str().unwrap_or_default().to_string(),
+                figure(&r["count"]),
+            )
+        })
+        .collect();
+    Table {
+        cells,
+        total: figure(&json["totals"]["all"]),
+    }
+}
+
+fn truth(last_week: usize) -> BTreeMap<String, i64> {
+    COUNTRIES
+        .iter()
+        .map(|c| {
+            let n: usize = (1..=last_week).map(|w| visits(w, c)).sum();
+            ((*c).to_string(), n as i64)
+        })
+        .collect()
+}
+
+/// Every value each hidden figure of `small` (a part of `large`) and of
+/// their difference can take, given both tables: cells add up to the
+/// totals, `large = small + difference` figure by figure, nothing negative.
+fn feasible(
+    small: &Table,
+    large: &Table,
+    labels: &[String],
+) -> Vec<Vec<std::collections::BTreeSet<i64>>> {
+    let bound = large.total.unwrap_or(200);
+    let options = |t: &Table, l: &String| -> Vec<i64> {
+        match t.cells.get(l).copied().flatten() {
+            Some(n) => vec![n],
+            None => (0..=bound).collect(),
+        }
+    };
+    let mut found = vec![vec![std::collections::BTreeSet::new(); labels.len()]; 3];
+    let mut a = vec![0i64; labels.len()];
+    let mut b = vec![0i64; labels.len()];
+    fn walk(
+        i: usize,
+        labels: &[String],
+        small: &Table,
+        large: &Table,
+        options: &dyn Fn(&Table, &String) -> Vec<i64>,
+        a: &mut Vec<i64>,
+        b: &mut Vec<i64>,
+        found: &mut [Vec<std::collections::BTreeSet<i64>>],
+    ) {
+        let Some(label) = labels.get(i) else {
+            let (sa, sb): (i64, i64) = (a.iter().sum(), b.iter().sum());
+            if small.total.is_none_or(|t| t == sa) && large.total.is_none_or(|t| t == sb) {
+                for j in 0..labels.len() {
+                    found[0][j].insert(a[j]);
+                    found[1][j].insert(b[j]);
+                    found[2][j].insert(b[j] - a[j]);
+                }
+            }
+            return;
+        };
+        for x in options(small, label) {
+            for y in options(large, label) {
+                if y < x {
+                    continue;
+                }
+                a[i] = x;
+                b[i] = y;
+                walk(i + 1, labels, small, large, options, a, b, found);
+            }
+        }
+    }
+    walk(
+        0, labels, small, large, &options, &mut a, &mut b, &mut found,
+    );
+    found
+}
+
+fn stats(hub: &Hub, period: &[&str]) -> anyhow::Result<serde_json::Value> {
+    let mut args = vec![
+        "stats",
+        "--data",
+        path(&hub.data),
+        "--by",
+        "nationality",
+        "--json",
+    ];
+    args.extend_from_slice(period);
+    Ok(serde_json::from_str(&run_ok("hub", &args))?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nested_periods_published_by_the_hub_cannot_be_differenced() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let mut hub = Hub::init(root.path());
+    hub.start().await?;
+    let bundle = hub.add_desk("desk-a");
+    let mut agent = Agent::enroll(root.path(), "desk-a", &bundle);
+    agent.start().await?;
+    let mut input = String::new();
+    let mut expected = 0;
+    for week in 1..=11 {
+        for country in COUNTRIES {
+            for _ in 0..visits(week, country) {
+                input.push_str(&visit_line(week, country));
+                input.push('\n');
+                expected += 1;
+            }
+        }
+    }
+    let file = root.path().join("visits.jsonl");
+    std::fs::write(&file, &input)?;
+    run_ok(
+        "desk-agent",
+        &["record", "--agent", &agent.url, "--file", path(&file)],
+    );
+    eventually(Duration::from_secs(30), async || {
+        (hub.records_of("desk-a") == Some(expected)).then_some(())
+    })
+    .await?;
+
+    let first = ["--from-week", "2026-W01", "--to-week", "2026-W10"];
+    let second = ["--from-week", "2026-W01", "--to-week", "2026-W11"];
+    let w10 = stats(&hub, &first)?;
+    let w11 = stats(&hub, &second)?;
+    let whole = stats(&hub, &[])?;
+    // The same queries again, through the running hub and with it stopped:
+    // the register keeps their pattern.
+    assert_eq!(stats(&hub, &first)?, w10);
+    agent.terminate()?;
+    hub.terminate()?;
+    assert_eq!(stats(&hub, &second)?, w11);
+    assert_eq!(stats(&hub, &[])?, whole);
+
+    let published = [(parse(&w10), 10), (parse(&w11), 11), (parse(&whole), 11)];
+    let labels: Vec<String> = COUNTRIES.iter().map(|c| (*c).to_string()).collect();
+    for (t, last) in &published {
+        let truth = truth(*last);
+        for (label, figure) in &t.cells {
+            if let Some(n) = figure {
+                assert_eq!(Some(n), truth.get(label), "{label} in {t:?}");
+                assert!(*n == 0 || *n >= 5, "{label} published as {n}");
+            }
+        }
+    }
+    // Without protection against each other, MA would print as 20 and 21.
+    assert_ne!(
+        (published[0].0.cells["MA"], published[1].0.cells["MA"]),
+        (Some(20), Some(21)),
+        "{w10} {w11}"
+    );
+    for (i, j) in [(0, 1), (0, 2), (1, 2)] {
+        let (small, large) = (&published[i], &published[j]);
+        let values = feasible(&small.0, &large.0, &labels);
+        let (ts, tl) = (truth(small.1), truth(large.1));
+        for (k, label) in labels.iter().enumerate() {
+            let difference = tl[label] - ts[label];
+            for (which, value) in [(0, ts[label]), (1, tl[label]), (2, difference)] {
+                assert!(values[which][k].contains(&value), "{label}: the truth fits");
+                if (1..5).contains(&value) {
+                    assert!(
+                        values[which][k].len() >= 2,
+                        "tables {i} and {j} pin {label} (figure {which}) to {value}: {:?}",
+                        values[which][k]
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
