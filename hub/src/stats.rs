@@ -2,7 +2,7 @@
 //! dimensions asked for and passed through small-cell protection
 //! (`domain::disclosure`) before anything leaves the hub.
 
-use crate::storage::{StorageError, Store, COUNT_DIMENSIONS};
+use crate::storage::{StorageError, Store};
 use domain::disclosure::{self, CountTable, Options, ProtectedTable};
 
 #[derive(Debug, thiserror::Error)]
@@ -61,12 +61,27 @@ pub fn query(
         ));
     }
     period.check()?;
-    let mut fields: Vec<&str> = COUNT_DIMENSIONS.to_vec();
+    // Names are checked here so that a wrong one gets its own reason.
+    CountTable::new(by.iter().copied())?;
+    // The store keeps counts by week and two dimensions at most; `family`
+    // is derived from `procedure`.
+    let mut dims: Vec<&str> = Vec::new();
+    for d in by {
+        let d = if *d == disclosure::FAMILY {
+            "procedure"
+        } else {
+            d
+        };
+        if d != "week" && !dims.contains(&d) {
+            dims.push(d);
+        }
+    }
+    let mut fields: Vec<&str> = vec!["week"];
+    fields.extend(&dims);
     fields.push(disclosure::FAMILY);
-    let at = |name: &str| COUNT_DIMENSIONS.iter().position(|d| *d == name);
-    let (week_at, procedure_at) = (at("week"), at("procedure"));
+    let procedure_at = fields.iter().position(|d| *d == "procedure");
     let cells: Vec<(Vec<String>, u64)> = store
-        .counts()?
+        .counts(&dims)?
         .into_iter()
         .map(|c| {
             let mut values = c.values;
@@ -86,11 +101,7 @@ pub fn query(
     let part = CountTable::project(
         &fields,
         by,
-        all().filter(|(v, _)| {
-            week_at
-                .and_then(|i| v.get(i))
-                .is_some_and(|w| period.contains(w))
-        }),
+        all().filter(|(v, _)| v.first().is_some_and(|w| period.contains(w))),
     )?;
     Ok(disclosure::protect_within(
         &part,
