@@ -13,11 +13,11 @@
 //! | `c` | cube (1 byte), week | that cube's cells for that week |
 //!
 //! Record ids are not keys: the in-memory `IdIndex` is rebuilt from the
-//! segments at open.
+//! segments at open. The counts of the weeks being written are kept in
+//! memory too, so a commit only encodes them.
 
 mod ingest;
 
-use super::ids::IdIndex;
 use super::{
     AppendOutcome, CountCell, DeskAppend, DeskEntry, DeskProgress, PushState, StorageError, Store,
     Verification,
@@ -34,8 +34,8 @@ pub struct SledStore {
     guidance: Log,
     templates: Log,
     push: sled::Tree,
-    /// Every record id held; its lock also makes group commits one at a time.
-    ids: std::sync::Mutex<IdIndex>,
+    /// What group commits keep in memory; its lock makes them one at a time.
+    writer: std::sync::Mutex<ingest::Writer>,
     // sled 0.34 can deadlock when several threads flush at once, so every
     // flush here takes this lock.
     flush_lock: std::sync::Mutex<()>,
@@ -58,7 +58,7 @@ impl SledStore {
         let guidance = Log::open(&db, "guidance")?;
         let templates = Log::open(&db, "templates")?;
         let push = db.open_tree("push")?;
-        let ids = std::sync::Mutex::new(ingest::load_ids(&ingest)?);
+        let writer = std::sync::Mutex::new(ingest::Writer::load(&ingest)?);
         Ok(Self {
             db,
             ingest,
@@ -67,7 +67,7 @@ impl SledStore {
             guidance,
             templates,
             push,
-            ids,
+            writer,
             flush_lock: std::sync::Mutex::new(()),
         })
     }

@@ -18,6 +18,10 @@ use super::{decode_u64, SledStore};
 use domain::RawRecord;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+/// Count cells kept in memory between commits; beyond this (about 100
+/// bytes a cell) the cache is dropped and the weeks are read again.
+const CACHED_CELLS: usize = 200_000;
+
 /// `verify` folds its recount into string keys every this many records, so
 /// that its tally's memory stays small.
 const VERIFY_CHUNK: usize = 100_000;
@@ -77,35 +81,70 @@ fn decode_progress(bytes: &[u8]) -> Result<DeskProgress, StorageError> {
     })
 }
 
-/// The id index over every stored segment, for `SledStore::open`. A store
-/// of the earlier layout (one key per record, prefixes `r` and `i`) is
-/// refused rather than misread: no deployment holds one, so there is no
-/// migration.
-pub(super) fn load_ids(tree: &sled::Tree) -> Result<IdIndex, StorageError> {
-    for old in [b'r', b'i'] {
-        if tree.scan_prefix([old]).next().is_some() {
-            return Err(StorageError::Corrupt(
-                "this store has the record layout of an earlier hub version; \
-                 start from a fresh data folder"
-                    .into(),
-            ));
+/// What group commits keep in memory: every record id held, and the count
+/// cells of the cube-weeks written lately.
+pub(super) struct Writer {
+    ids: IdIndex,
+    cells: HashMap<(usize, String), Cells>,
+    cached: usize,
+}
+
+impl Writer {
+    /// The id index over every stored segment, for `SledStore::open`. A
+    /// store of the earlier layout (one key per record, prefixes `r` and
+    /// `i`) is refused rather than misread: no deployment holds one, so
+    /// there is no migration.
+    pub(super) fn load(tree: &sled::Tree) -> Result<Self, StorageError> {
+        for old in [b'r', b'i'] {
+            if tree.scan_prefix([old]).next().is_some() {
+                return Err(StorageError::Corrupt(
+                    "this store has the record layout of an earlier hub version; \
+                     start from a fresh data folder"
+                        .into(),
+                ));
+            }
+        }
+        let mut ids = Vec::new();
+        for kv in tree.scan_prefix([b'g']) {
+            let (_, seg) = kv?;
+            for entry in segment::entries(&seg) {
+                ids.push(entry?.id);
+            }
+        }
+        let (ids, repeated) = IdIndex::from_ids(ids);
+        if repeated > 0 {
+            tracing::error!(
+                repeated,
+                "record ids stored more than once; run `hub verify`"
+            );
+        }
+        Ok(Self {
+            ids,
+            cells: HashMap::new(),
+            cached: 0,
+        })
+    }
+
+    /// The stored cells of one cube-week, from memory or from disk.
+    fn cells(
+        &mut self,
+        tree: &sled::Tree,
+        cube: usize,
+        week: String,
+    ) -> Result<&mut Cells, StorageError> {
+        use std::collections::hash_map::Entry;
+        match self.cells.entry((cube, week)) {
+            Entry::Occupied(e) => Ok(e.into_mut()),
+            Entry::Vacant(e) => {
+                let cells = match tree.get(cubes::key(cube, &e.key().1))? {
+                    Some(v) => cubes::decode(&v)?,
+                    None => Cells::new(),
+                };
+                self.cached += cells.len();
+                Ok(e.insert(cells))
+            }
         }
     }
-    let mut ids = Vec::new();
-    for kv in tree.scan_prefix([b'g']) {
-        let (_, seg) = kv?;
-        for entry in segment::entries(&seg) {
-            ids.push(entry?.id);
-        }
-    }
-    let (index, repeated) = IdIndex::from_ids(ids);
-    if repeated > 0 {
-        tracing::error!(
-            repeated,
-            "record ids stored more than once; run `hub verify`"
-        );
-    }
-    Ok(index)
 }
 
 impl SledStore {
@@ -115,7 +154,7 @@ impl SledStore {
     ) -> Result<Vec<AppendOutcome>, StorageError> {
         // One group commit at a time: the id check, the counts' read-modify-
         // write and the index update must each see the previous commit whole.
-        let mut ids = self.ids.lock().unwrap_or_else(|e| e.into_inner());
+        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let mut batch = sled::Batch::default();
         let mut progress: HashMap<&str, DeskProgress> = HashMap::new();
         let mut tally = Tally::default();
@@ -153,7 +192,7 @@ impl SledStore {
             let mut first_kept = None;
             for (seq, record) in b.accepted.iter().filter(|(s, _)| *s > p.last_seq) {
                 let id = record.id();
-                if ids.contains(id.as_u128()) || !ids_in_group.insert(id.as_u128()) {
+                if writer.ids.contains(id.as_u128()) || !ids_in_group.insert(id.as_u128()) {
                     let reason = format!("duplicate record id {id}: already stored");
                     batch.insert(desk_seq_key(b'x', &b.desk_id, *seq), reason.as_bytes());
                     rejected.push((*seq, reason));
@@ -181,25 +220,39 @@ impl SledStore {
         for (desk_id, p) in &progress {
             batch.insert(progress_key(desk_id), &encode_progress(p)[..]);
         }
-        for ((cube, week), delta) in tally.drain() {
-            let key = cubes::key(cube, &week);
-            let mut cells = match self.ingest.get(&key)? {
-                Some(v) => cubes::decode(&v)?,
-                None => Cells::new(),
-            };
-            for (values, n) in delta {
-                *cells.entry(values).or_default() += n;
+        // The cached cells are changed before the write; if it fails they
+        // are dropped and read again from disk.
+        let counted = || -> Result<(), StorageError> {
+            for ((cube, week), delta) in tally.drain() {
+                let key = cubes::key(cube, &week);
+                let cells = writer.cells(&self.ingest, cube, week)?;
+                let before = cells.len();
+                for (values, n) in delta {
+                    *cells.entry(values).or_default() += n;
+                }
+                let grown = cells.len() - before;
+                batch.insert(key, cubes::encode(cells));
+                writer.cached += grown;
             }
-            batch.insert(key, cubes::encode(&cells));
+            self.ingest.apply_batch(batch)?;
+            Ok(())
+        };
+        if let Err(e) = counted() {
+            writer.cells.clear();
+            writer.cached = 0;
+            return Err(e);
         }
-        self.ingest.apply_batch(batch)?;
+        if writer.cached > CACHED_CELLS {
+            writer.cells.clear();
+            writer.cached = 0;
+        }
         // The index follows what sled now serves, flushed or not, as the
         // progress does.
         for id in ids_in_group {
-            ids.insert(id);
+            writer.ids.insert(id);
         }
         self.flush_serialised()?;
-        drop(ids);
+        drop(writer);
 
         for i in resent {
             let b = &batches[i];
