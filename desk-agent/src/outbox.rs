@@ -1,15 +1,19 @@
 //! The desk's outbox in sled: anonymised records waiting for the hub, under
 //! dense sequence numbers, and the quarantine of records the hub refused.
 //!
-//! One tree, one-byte prefixes, so that an intake (record + sequence) and an
-//! acknowledgement (removals + quarantine + counters) are each one atomic
-//! batch:
+//! One tree, one-byte prefixes, so that an intake (one insert: the record
+//! under its sequence) and an acknowledgement (removals + quarantine +
+//! counters) are each atomic:
 //!
 //! | key | value |
 //! |---|---|
 //! | `o` seq (u64 BE) | record, protobuf |
 //! | `q` seq | reason length (u32 BE), reason, record protobuf |
-//! | `mlast` / `macked` / `msent` | u64 BE counters |
+//! | `macked` / `msent` | u64 BE counters |
+//!
+//! The last sequence given is not stored on its own: records leave the
+//! outbox only when acknowledged, so it is the higher of the last `o` key
+//! and `macked` (and `mlast`, which earlier agents wrote), found at open.
 
 use domain::AnonymisedRecord;
 use prost::Message;
@@ -42,9 +46,9 @@ pub struct Quarantined {
 
 pub struct Outbox {
     tree: sled::Tree,
-    // Held across sequence assignment and the write, so sequences are dense
-    // and enter the tree in order.
-    intake: Mutex<()>,
+    /// The last sequence given. Held across sequence assignment and the
+    /// write, so sequences are dense and enter the tree in order.
+    intake: Mutex<u64>,
     pub changed: Notify,
     flusher: Arc<Flusher>,
 }
@@ -164,6 +168,13 @@ impl Outbox {
             .flush_every_ms(None)
             .open()?;
         let tree = db.open_tree("outbox")?;
+        let newest = match tree.scan_prefix([b'o']).next_back() {
+            Some(kv) => seq_of(&kv?.0)?,
+            None => 0,
+        };
+        let last = newest
+            .max(read_counter(&tree, ACKED)?)
+            .max(read_counter(&tree, LAST)?);
         let flusher = Arc::new(Flusher {
             db: db.clone(),
             lock: Mutex::new(()),
@@ -171,7 +182,7 @@ impl Outbox {
             wake: Condvar::new(),
             // Whatever sled recovered at open is on disk.
             durable: watch::Sender::new(Durable {
-                seq: read_counter(&tree, LAST)?,
+                seq: last,
                 error: None,
             }),
         });
@@ -182,7 +193,7 @@ impl Outbox {
             .map_err(|e| OutboxError::Corrupt(format!("cannot start the flusher thread: {e}")))?;
         Ok(Self {
             tree,
-            intake: Mutex::new(()),
+            intake: Mutex::new(last),
             changed: Notify::new(),
             flusher,
         })
@@ -203,12 +214,10 @@ impl Outbox {
     pub async fn append(&self, record: &AnonymisedRecord) -> Result<u64, OutboxError> {
         let bytes = proto::AnonymisedRecord::from(record.to_raw()).encode_to_vec();
         let seq = {
-            let _guard = self.intake.lock().unwrap_or_else(|e| e.into_inner());
-            let seq = self.counter(LAST)? + 1;
-            let mut batch = sled::Batch::default();
-            batch.insert(&key(b'o', seq), bytes);
-            batch.insert(LAST, &seq.to_be_bytes());
-            self.tree.apply_batch(batch)?;
+            let mut last = self.intake.lock().unwrap_or_else(|e| e.into_inner());
+            let seq = *last + 1;
+            self.tree.insert(key(b'o', seq), bytes)?;
+            *last = seq;
             seq
         };
         // One flush covers every write before it, so concurrent intakes
@@ -285,7 +294,7 @@ impl Outbox {
     }
 
     pub fn last_seq(&self) -> Result<u64, OutboxError> {
-        self.counter(LAST)
+        Ok(*self.intake.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     pub fn acked_seq(&self) -> Result<u64, OutboxError> {

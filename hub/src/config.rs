@@ -34,6 +34,11 @@ pub struct HubConfig {
     /// Records one group commit may carry.
     #[serde(default = "default_group_records")]
     pub group_records: usize,
+    /// HTTP/2 receive window of each desk's connection and stream: what a
+    /// desk may have in flight beyond what the hub has taken in. It bounds
+    /// the hub's buffers at about this much per connected desk.
+    #[serde(default = "default_http2_window_kib")]
+    pub http2_window_kib: u32,
 }
 
 fn default_federation_addr() -> String {
@@ -63,6 +68,13 @@ fn default_ingest_queue() -> usize {
 fn default_group_records() -> usize {
     20_000
 }
+fn default_http2_window_kib() -> u32 {
+    // Two of the agent's default batches (500 records of about 150 bytes):
+    // enough to keep a desk's stream busy on loopback and on a LAN, while a
+    // hundred desks hold at most 16 MiB here (hyper's default of 1 MiB each
+    // let them hold up to 100 MiB).
+    160
+}
 
 impl Default for HubConfig {
     fn default() -> Self {
@@ -76,6 +88,7 @@ impl Default for HubConfig {
             max_unacked_batches: default_max_unacked_batches(),
             ingest_queue: default_ingest_queue(),
             group_records: default_group_records(),
+            http2_window_kib: default_http2_window_kib(),
         }
     }
 }

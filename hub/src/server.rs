@@ -161,9 +161,13 @@ pub async fn run(
         let _ = rx.wait_for(|s| *s).await;
     };
     let fed_server = tokio::spawn(
-        grpc::federation_router(federation, config.max_message_bytes)
-            .await?
-            .serve_with_incoming_shutdown(fed_incoming, stopped(stop_rx.clone())),
+        grpc::federation_router(
+            federation,
+            config.max_message_bytes,
+            config.http2_window_kib.max(64) << 10,
+        )
+        .await?
+        .serve_with_incoming_shutdown(fed_incoming, stopped(stop_rx.clone())),
     );
     let coord_server = tokio::spawn(
         grpc::coordinator_router(coordinator, token)

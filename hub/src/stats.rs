@@ -9,7 +9,7 @@
 
 use std::sync::Mutex;
 
-use crate::storage::{StorageError, Store, COUNT_DIMENSIONS};
+use crate::storage::{StorageError, Store};
 use domain::disclosure::{self, CountTable, Options, ProtectedTable};
 
 /// One publication at a time, so that every table is checked against all
@@ -74,18 +74,33 @@ pub fn query(
         ));
     }
     period.check()?;
+    // Names are checked here so that a wrong one gets its own reason.
+    CountTable::new(by.iter().copied())?;
     // One register entry per pair of dimensions, whichever order they are
     // asked in: `outcome,nationality` is `nationality,outcome` transposed.
     let mut canonical: Vec<&str> = by.to_vec();
     canonical.sort_unstable();
     let swapped = canonical.as_slice() != by;
-    let mut fields: Vec<&str> = COUNT_DIMENSIONS.to_vec();
+    // The store keeps counts by week and two dimensions at most; `family`
+    // is derived from `procedure`.
+    let mut dims: Vec<&str> = Vec::new();
+    for d in &canonical {
+        let d = if *d == disclosure::FAMILY {
+            "procedure"
+        } else {
+            d
+        };
+        if d != "week" && !dims.contains(&d) {
+            dims.push(d);
+        }
+    }
+    let mut fields: Vec<&str> = vec!["week"];
+    fields.extend(&dims);
     fields.push(disclosure::FAMILY);
-    let at = |name: &str| COUNT_DIMENSIONS.iter().position(|d| *d == name);
-    let (week_at, procedure_at) = (at("week"), at("procedure"));
+    let procedure_at = fields.iter().position(|d| *d == "procedure");
     let _one_at_a_time = PUBLISHING.lock().unwrap_or_else(|e| e.into_inner());
     let cells: Vec<(Vec<String>, u64)> = store
-        .counts()?
+        .counts(&dims)?
         .into_iter()
         .map(|c| {
             let mut values = c.values;
@@ -105,15 +120,11 @@ pub fn query(
         CountTable::project(
             &fields,
             &canonical,
-            all().filter(|(v, _)| {
-                week_at
-                    .and_then(|i| v.get(i))
-                    .is_some_and(|w| period.contains(w))
-            }),
+            all().filter(|(v, _)| v.first().is_some_and(|w| period.contains(w))),
         )?
     };
-    let dims: Vec<String> = canonical.iter().map(|d| (*d).to_owned()).collect();
-    let earlier = store.publications(&dims)?;
+    let register_dims: Vec<String> = canonical.iter().map(|d| (*d).to_owned()).collect();
+    let earlier = store.publications(&register_dims)?;
     let linked = disclosure::protect_linked(&part, &reference, &earlier, Options::default())?;
     if let Some(entry) = &linked.entry {
         store.add_publication(entry)?;

@@ -4,6 +4,9 @@
 
 mod sled_logs;
 mod sled_publications;
+mod cubes;
+mod ids;
+mod segment;
 mod sled_store;
 #[cfg(test)]
 mod tests;
@@ -23,6 +26,8 @@ pub enum StorageError {
     DeskExists(String),
     #[error("desk `{0}` is not enrolled")]
     UnknownDesk(String),
+    #[error("no counts are kept over `{0}`: ask for at most two counted fields besides week")]
+    NotCounted(String),
 }
 
 /// One desk's batch after the hub's re-check: the records that passed, with
@@ -75,10 +80,10 @@ pub struct DeskProgress {
     pub rejected: u64,
 }
 
-/// The dimensions of the counts cube, in key order.
+/// The dimensions counted on ingest; `week` comes first.
 pub use domain::disclosure::COUNTED_FIELDS as COUNT_DIMENSIONS;
 
-/// One cell of the counts cube: a value per dimension and the count.
+/// One cell of a counts table: a value per dimension and the count.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CountCell {
     pub values: Vec<String>,
@@ -110,7 +115,10 @@ pub trait Store: Logs + PublicationRegister + Send + Sync + 'static {
         after: u64,
         up_to: u64,
     ) -> Result<Vec<(u64, String)>, StorageError>;
-    fn counts(&self) -> Result<Vec<CountCell>, StorageError>;
+    /// The counts by `week` and `dims` (at most two other names of
+    /// `COUNT_DIMENSIONS`): each cell's values are the week, then one per
+    /// name of `dims`, in that order. Kept in the same write as the records.
+    fn counts(&self, dims: &[&str]) -> Result<Vec<CountCell>, StorageError>;
     fn records(&self, desk_id: &str) -> Result<Vec<(u64, domain::RawRecord)>, StorageError>;
     fn verify(&self) -> Result<Verification, StorageError>;
 

@@ -1,28 +1,30 @@
 //! The sled implementation of [`Store`].
 //!
 //! Everything an ingest touches lives in one tree (`ingest`) under one-byte
-//! key prefixes, so that records, the id index, the desk's progress and the
+//! key prefixes, so that records, the desk's progress, the refusals and the
 //! counts change in a single atomic `apply_batch`: a crash leaves either all
-//! of a group commit or none of it.
+//! of a group commit or none of it (`ingest.rs` beside this file).
 //!
 //! | prefix | key | value |
 //! |---|---|---|
-//! | `r` | desk `/` seq (u64 BE) | record, protobuf |
-//! | `i` | record id (16 bytes) | desk `/` seq |
+//! | `g` | desk `/` first seq kept (u64 BE) | segment: the batch's kept records with seq and id |
 //! | `x` | desk `/` seq | refusal reason |
 //! | `s` | desk | last_seq, records, rejected (3 × u64 BE) |
-//! | `c` | dimension values joined by 0x1f | count (u64 BE) |
+//! | `c` | cube (1 byte), week | that cube's cells for that week |
+//!
+//! Record ids are not keys: the in-memory `IdIndex` is rebuilt from the
+//! segments at open. The counts of the weeks being written are kept in
+//! memory too, so a commit only encodes them.
+
+mod ingest;
 
 use super::{
     AppendOutcome, CountCell, DeskAppend, DeskEntry, DeskProgress, PushState, StorageError, Store,
-    Verification, COUNT_DIMENSIONS,
+    Verification,
 };
 use domain::RawRecord;
 use prost::Message;
-use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
-
-const SEP: u8 = 0x1f;
 
 pub struct SledStore {
     pub(super) db: sled::Db,
@@ -35,6 +37,8 @@ pub struct SledStore {
     pub(super) catalogue: Log,
     pub(super) proposals: sled::Tree,
     pub(super) minor_edits: sled::Tree,
+    /// What group commits keep in memory; its lock makes them one at a time.
+    writer: std::sync::Mutex<ingest::Writer>,
     // sled 0.34 can deadlock when several threads flush at once, so every
     // flush here takes this lock.
     flush_lock: std::sync::Mutex<()>,
@@ -60,6 +64,7 @@ impl SledStore {
         let catalogue = Log::open(&db, "catalogue")?;
         let proposals = db.open_tree("proposals")?;
         let minor_edits = db.open_tree("minor_edits")?;
+        let writer = std::sync::Mutex::new(ingest::Writer::load(&ingest)?);
         Ok(Self {
             db,
             ingest,
@@ -71,6 +76,7 @@ impl SledStore {
             catalogue,
             proposals,
             minor_edits,
+            writer,
             flush_lock: std::sync::Mutex::new(()),
         })
     }
@@ -109,189 +115,15 @@ impl SledStore {
     }
 }
 
-fn record_key(desk_id: &str, seq: u64) -> Vec<u8> {
-    desk_seq_key(b'r', desk_id, seq)
-}
-
-fn desk_seq_key(prefix: u8, desk_id: &str, seq: u64) -> Vec<u8> {
-    let mut k = Vec::with_capacity(desk_id.len() + 10);
-    k.push(prefix);
-    k.extend_from_slice(desk_id.as_bytes());
-    k.push(b'/');
-    k.extend_from_slice(&seq.to_be_bytes());
-    k
-}
-
-fn desk_prefix(prefix: u8, desk_id: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(desk_id.len() + 2);
-    k.push(prefix);
-    k.extend_from_slice(desk_id.as_bytes());
-    k.push(b'/');
-    k
-}
-
-fn seq_of(key: &[u8]) -> Result<u64, StorageError> {
-    let tail = key
-        .len()
-        .checked_sub(8)
-        .and_then(|at| key.get(at..))
-        .and_then(|b| <[u8; 8]>::try_from(b).ok())
-        .ok_or_else(|| StorageError::Corrupt("short sequence key".into()))?;
-    Ok(u64::from_be_bytes(tail))
-}
-
-fn progress_key(desk_id: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(desk_id.len() + 1);
-    k.push(b's');
-    k.extend_from_slice(desk_id.as_bytes());
-    k
-}
-
-fn encode_progress(p: &DeskProgress) -> [u8; 24] {
-    let mut v = [0u8; 24];
-    v[..8].copy_from_slice(&p.last_seq.to_be_bytes());
-    v[8..16].copy_from_slice(&p.records.to_be_bytes());
-    v[16..].copy_from_slice(&p.rejected.to_be_bytes());
-    v
-}
-
 pub(super) fn decode_u64(bytes: &[u8]) -> Result<u64, StorageError> {
     <[u8; 8]>::try_from(bytes)
         .map(u64::from_be_bytes)
         .map_err(|_| StorageError::Corrupt("counter is not 8 bytes".into()))
 }
 
-fn decode_progress(bytes: &[u8]) -> Result<DeskProgress, StorageError> {
-    if bytes.len() != 24 {
-        return Err(StorageError::Corrupt(
-            "desk progress is not 24 bytes".into(),
-        ));
-    }
-    Ok(DeskProgress {
-        last_seq: decode_u64(&bytes[..8])?,
-        records: decode_u64(&bytes[8..16])?,
-        rejected: decode_u64(&bytes[16..])?,
-    })
-}
-
-/// The counts-cube key of a record: its value for every dimension.
-pub(crate) fn count_key(raw: &RawRecord) -> Vec<u8> {
-    let values: [&str; 11] = [
-        &raw.week,
-        &raw.desk_id,
-        &raw.procedure,
-        &raw.channel,
-        &raw.language,
-        &raw.outcome,
-        &raw.referral,
-        &raw.duration_band,
-        &raw.age_band,
-        &raw.sex,
-        &raw.nationality,
-    ];
-    let mut k = Vec::with_capacity(96);
-    k.push(b'c');
-    for (i, v) in values.iter().enumerate() {
-        if i > 0 {
-            k.push(SEP);
-        }
-        k.extend_from_slice(v.as_bytes());
-    }
-    k
-}
-
-pub(crate) fn encode_record(raw: RawRecord) -> Vec<u8> {
-    proto::AnonymisedRecord::from(raw).encode_to_vec()
-}
-
-fn decode_record(bytes: &[u8]) -> Result<RawRecord, StorageError> {
-    proto::AnonymisedRecord::decode(bytes)
-        .map(RawRecord::from)
-        .map_err(|e| StorageError::Corrupt(format!("record does not decode: {e}")))
-}
-
 impl Store for SledStore {
     fn append(&self, batches: &[DeskAppend]) -> Result<Vec<AppendOutcome>, StorageError> {
-        let mut batch = sled::Batch::default();
-        let mut progress: HashMap<&str, DeskProgress> = HashMap::new();
-        let mut count_delta: HashMap<Vec<u8>, u64> = HashMap::new();
-        let mut ids_in_group: HashSet<uuid::Uuid> = HashSet::new();
-        let mut outcomes = Vec::with_capacity(batches.len());
-        // Batches wholly held already are answered from disk after the write,
-        // so that a resend gets back the refusals of its first delivery.
-        let mut resent = Vec::new();
-
-        for b in batches {
-            let p = match progress.get(b.desk_id.as_str()) {
-                Some(p) => *p,
-                None => self.progress(&b.desk_id)?,
-            };
-            if b.last_seq <= p.last_seq {
-                resent.push(outcomes.len());
-                outcomes.push(AppendOutcome {
-                    up_to_seq: b.last_seq,
-                    rejected: Vec::new(),
-                });
-                continue;
-            }
-            if b.first_seq > p.last_seq.saturating_add(1) {
-                tracing::warn!(desk_id = %b.desk_id, held = p.last_seq, first_seq = b.first_seq,
-                    "sequence gap: the desk sent records the hub never held before");
-            }
-            let mut next = p;
-            let mut rejected = Vec::new();
-            for (seq, reason) in b.rejected.iter().filter(|(s, _)| *s > p.last_seq) {
-                batch.insert(desk_seq_key(b'x', &b.desk_id, *seq), reason.as_bytes());
-                rejected.push((*seq, reason.clone()));
-                next.rejected += 1;
-            }
-            for (seq, record) in b.accepted.iter().filter(|(s, _)| *s > p.last_seq) {
-                let id = record.id();
-                let mut id_key = Vec::with_capacity(17);
-                id_key.push(b'i');
-                id_key.extend_from_slice(id.as_bytes());
-                if !ids_in_group.insert(id) || self.ingest.contains_key(&id_key)? {
-                    let reason = format!("duplicate record id {id}: already stored");
-                    batch.insert(desk_seq_key(b'x', &b.desk_id, *seq), reason.as_bytes());
-                    rejected.push((*seq, reason));
-                    next.rejected += 1;
-                    continue;
-                }
-                let raw = record.to_raw();
-                *count_delta.entry(count_key(&raw)).or_default() += 1;
-                let key = record_key(&b.desk_id, *seq);
-                batch.insert(id_key, &key[1..]);
-                batch.insert(key, encode_record(raw));
-                next.records += 1;
-            }
-            rejected.sort_unstable_by_key(|(s, _)| *s);
-            next.last_seq = b.last_seq;
-            progress.insert(&b.desk_id, next);
-            outcomes.push(AppendOutcome {
-                up_to_seq: b.last_seq,
-                rejected,
-            });
-        }
-
-        for (desk_id, p) in &progress {
-            batch.insert(progress_key(desk_id), &encode_progress(p)[..]);
-        }
-        for (key, delta) in count_delta {
-            let current = match self.ingest.get(&key)? {
-                Some(v) => decode_u64(&v)?,
-                None => 0,
-            };
-            batch.insert(key, &(current + delta).to_be_bytes()[..]);
-        }
-        self.ingest.apply_batch(batch)?;
-        self.flush_serialised()?;
-
-        for i in resent {
-            let b = &batches[i];
-            outcomes[i].rejected =
-                self.rejections(&b.desk_id, b.first_seq.saturating_sub(1), b.last_seq)?;
-        }
-        Ok(outcomes)
+        self.append_batches(batches)
     }
 
     fn flush(&self) -> Result<(), StorageError> {
@@ -299,10 +131,7 @@ impl Store for SledStore {
     }
 
     fn progress(&self, desk_id: &str) -> Result<DeskProgress, StorageError> {
-        match self.ingest.get(progress_key(desk_id))? {
-            Some(v) => decode_progress(&v),
-            None => Ok(DeskProgress::default()),
-        }
+        self.read_progress(desk_id)
     }
 
     fn rejections(
@@ -311,95 +140,19 @@ impl Store for SledStore {
         after: u64,
         up_to: u64,
     ) -> Result<Vec<(u64, String)>, StorageError> {
-        if up_to <= after {
-            return Ok(Vec::new());
-        }
-        let from = desk_seq_key(b'x', desk_id, after + 1);
-        let to = desk_seq_key(b'x', desk_id, up_to);
-        let mut out = Vec::new();
-        for kv in self.ingest.range(from..=to) {
-            let (k, v) = kv?;
-            out.push((seq_of(&k)?, String::from_utf8_lossy(&v).into_owned()));
-        }
-        Ok(out)
+        self.read_rejections(desk_id, after, up_to)
     }
 
-    fn counts(&self) -> Result<Vec<CountCell>, StorageError> {
-        let mut cells = Vec::new();
-        for kv in self.ingest.scan_prefix([b'c']) {
-            let (k, v) = kv?;
-            let values: Vec<String> = k[1..]
-                .split(|b| *b == SEP)
-                .map(|s| String::from_utf8_lossy(s).into_owned())
-                .collect();
-            if values.len() != COUNT_DIMENSIONS.len() {
-                return Err(StorageError::Corrupt(
-                    "counts key has the wrong arity".into(),
-                ));
-            }
-            cells.push(CountCell {
-                values,
-                count: decode_u64(&v)?,
-            });
-        }
-        Ok(cells)
+    fn counts(&self, dims: &[&str]) -> Result<Vec<CountCell>, StorageError> {
+        self.read_counts(dims)
     }
 
     fn records(&self, desk_id: &str) -> Result<Vec<(u64, RawRecord)>, StorageError> {
-        let mut out = Vec::new();
-        for kv in self.ingest.scan_prefix(desk_prefix(b'r', desk_id)) {
-            let (k, v) = kv?;
-            out.push((seq_of(&k)?, decode_record(&v)?));
-        }
-        Ok(out)
+        self.read_records(desk_id)
     }
 
     fn verify(&self) -> Result<Verification, StorageError> {
-        let mut v = Verification::default();
-        let mut recount: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
-        let mut last: HashMap<String, u64> = HashMap::new();
-        for kv in self.ingest.scan_prefix([b'r']) {
-            let (k, bytes) = kv?;
-            let raw = decode_record(&bytes)?;
-            let seq = seq_of(&k)?;
-            v.records += 1;
-            *v.per_desk.entry(raw.desk_id.clone()).or_default() += 1;
-            let prev = last.insert(raw.desk_id.clone(), seq).unwrap_or(0);
-            if seq <= prev {
-                v.problems
-                    .push(format!("desk {}: sequence {seq} out of order", raw.desk_id));
-            }
-            *recount.entry(count_key(&raw)).or_default() += 1;
-        }
-        for kv in self.ingest.scan_prefix([b'i']) {
-            kv?;
-            v.ids += 1;
-        }
-        let mut stored_counts = BTreeMap::new();
-        for kv in self.ingest.scan_prefix([b'c']) {
-            let (k, c) = kv?;
-            let c = decode_u64(&c)?;
-            v.counted += c;
-            stored_counts.insert(k.to_vec(), c);
-        }
-        if stored_counts != recount {
-            v.problems
-                .push("counts differ from a recount of the records".into());
-        }
-        if v.ids != v.records {
-            v.problems
-                .push(format!("{} ids indexed for {} records", v.ids, v.records));
-        }
-        for (desk, n) in &v.per_desk {
-            let p = self.progress(desk)?;
-            if p.records != *n {
-                v.problems.push(format!(
-                    "desk {desk}: progress says {} records, found {n}",
-                    p.records
-                ));
-            }
-        }
-        Ok(v)
+        self.verify_ingest()
     }
 
     fn add_desk(&self, entry: DeskEntry) -> Result<(), StorageError> {

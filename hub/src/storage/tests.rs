@@ -10,8 +10,19 @@ use proptest::prelude::*;
 const CACHE: u64 = 8 << 20;
 
 fn record(desk: &str, procedure: &str, id: uuid::Uuid) -> AnonymisedRecord {
+    visit(desk, procedure, "walk_in", "MA", "2026-11-20", id)
+}
+
+fn visit(
+    desk: &str,
+    procedure: &str,
+    channel: &str,
+    nationality: &str,
+    day: &str,
+    id: uuid::Uuid,
+) -> AnonymisedRecord {
     let line = format!(
-        r#"{{"procedure":"{procedure}","channel":"walk_in","language":"it","outcome":"answered","minutes":12,"nationality":"MA","birth_date":"1990-04-03","visited_at":"2026-11-20T10:00:00Z"}}"#
+        r#"{{"procedure":"{procedure}","channel":"{channel}","language":"it","outcome":"answered","minutes":12,"nationality":"{nationality}","birth_date":"1990-04-03","visited_at":"{day}T10:00:00Z"}}"#
     );
     let visit = Visit::from_json_line(&line).expect("test visit parses");
     let now = Utc
@@ -142,12 +153,34 @@ fn records_progress_counts_and_desks_survive_a_reopen() {
     assert_eq!(store.progress("desk-a").expect("progress").last_seq, 50);
     assert_eq!(store.progress("desk-b").expect("progress").records, 7);
     let total: u64 = store
-        .counts()
+        .counts(&[])
         .expect("counts")
         .iter()
         .map(|c| c.count)
         .sum();
     assert_eq!(total, 57);
+    // The id index is rebuilt at open: an id stored before is still refused.
+    let held = store.records("desk-a").expect("records")[0].1.id.clone();
+    let again = DeskAppend {
+        desk_id: "desk-c".into(),
+        first_seq: 1,
+        last_seq: 1,
+        accepted: vec![(
+            1,
+            record(
+                "desk-c",
+                "cittadinanza.residenza",
+                uuid::Uuid::parse_str(&held).expect("stored id parses"),
+            ),
+        )],
+        rejected: vec![],
+    };
+    let out = store.append(&[again]).expect("append");
+    assert!(
+        out[0].rejected[0].1.contains("duplicate record id"),
+        "{:?}",
+        out[0].rejected
+    );
     let desks = store.desks().expect("desks");
     assert_eq!(desks.len(), 1);
     assert_eq!(desks[0].last_seen.as_deref(), Some("2026-11-25T10:00:00Z"));
@@ -159,6 +192,123 @@ fn records_progress_counts_and_desks_survive_a_reopen() {
             last_seen: None
         }),
         Err(StorageError::DeskExists(_))
+    ));
+}
+
+#[test]
+fn a_store_of_the_earlier_layout_is_refused_with_a_reason() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let db = sled::open(dir.path().join("store")).expect("sled opens");
+        let tree = db.open_tree("ingest").expect("tree");
+        tree.insert(b"rdesk-a/\0\0\0\0\0\0\0\x01", &b"x"[..])
+            .expect("insert");
+        db.flush().expect("flush");
+    }
+    let err = match SledStore::open(&dir.path().join("store"), CACHE) {
+        Ok(_) => panic!("an old store must be refused"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("earlier hub version"), "{err}");
+}
+
+/// Every table the stats can ask for (week and up to two fields) equals a
+/// count made straight from the stored records.
+fn assert_every_table_matches_a_recount(store: &SledStore, desks: &[&str]) {
+    let mut raws = Vec::new();
+    for desk in desks {
+        raws.extend(
+            store
+                .records(desk)
+                .expect("records")
+                .into_iter()
+                .map(|(_, r)| r),
+        );
+    }
+    let others: Vec<usize> = (1..COUNT_DIMENSIONS.len()).collect();
+    let mut asks: Vec<Vec<usize>> = vec![vec![]];
+    asks.extend(others.iter().map(|a| vec![*a]));
+    for a in &others {
+        for b in &others {
+            if a != b {
+                asks.push(vec![*a, *b]);
+            }
+        }
+    }
+    for ask in asks {
+        let names: Vec<&str> = ask.iter().map(|i| COUNT_DIMENSIONS[*i]).collect();
+        let mut expected: std::collections::BTreeMap<Vec<String>, u64> = Default::default();
+        for raw in &raws {
+            let v = cubes::values(raw);
+            let mut key = vec![v[0].to_string()];
+            key.extend(ask.iter().map(|i| v[*i].to_string()));
+            *expected.entry(key).or_default() += 1;
+        }
+        let got: std::collections::BTreeMap<Vec<String>, u64> = store
+            .counts(&names)
+            .expect("counts")
+            .into_iter()
+            .map(|c| (c.values, c.count))
+            .collect();
+        assert_eq!(got, expected, "table by week and {names:?}");
+    }
+}
+
+#[test]
+fn counts_answer_every_table_of_week_and_two_fields_exactly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    let procedures = [
+        "permesso.rinnovo.lavoro",
+        "cittadinanza.residenza",
+        "permesso.kit_postale",
+    ];
+    let channels = ["walk_in", "phone", "email"];
+    let nationalities = ["MA", "UA", "CN", "RO"];
+    let days = ["2026-11-02", "2026-11-10", "2026-11-20"];
+    let mut seq = 0;
+    for round in 0..3u64 {
+        let mut group = Vec::new();
+        for desk in ["desk-a", "desk-b"] {
+            let first = seq + 1;
+            let accepted: Vec<(u64, AnonymisedRecord)> = (0..40u64)
+                .map(|i| {
+                    let n = (i * 7 + round * 3) as usize;
+                    (
+                        first + i,
+                        visit(
+                            desk,
+                            procedures[n % 3],
+                            channels[(n / 3) % 3],
+                            nationalities[(n / 2) % 4],
+                            days[(n / 5) % 3],
+                            uuid::Uuid::now_v7(),
+                        ),
+                    )
+                })
+                .collect();
+            group.push(DeskAppend {
+                desk_id: desk.into(),
+                first_seq: first,
+                last_seq: first + 39,
+                accepted,
+                rejected: vec![],
+            });
+        }
+        seq += 40;
+        store.append(&group).expect("append");
+    }
+    assert_every_table_matches_a_recount(&store, &["desk-a", "desk-b"]);
+    let v = store.verify().expect("verify");
+    assert_eq!((v.records, v.counted, v.ids), (240, 240, 240));
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    assert!(matches!(
+        store.counts(&["week"]),
+        Err(StorageError::NotCounted(_))
+    ));
+    assert!(matches!(
+        store.counts(&["sex", "age_band", "channel"]),
+        Err(StorageError::NotCounted(_))
     ));
 }
 
@@ -189,5 +339,6 @@ proptest! {
             prop_assert_eq!(store.progress(desk).expect("progress").records, seqs.len() as u64);
         }
         prop_assert_eq!(v.counted, v.records);
+        assert_every_table_matches_a_recount(&store, &desks);
     }
 }

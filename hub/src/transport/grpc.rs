@@ -34,14 +34,20 @@ fn builder() -> Server {
         .tcp_nodelay(true)
 }
 
+/// The desks' port. `window_bytes` is each connection's and stream's HTTP/2
+/// receive window, which bounds what a desk can make the hub buffer.
 pub async fn federation_router(
     svc: FederationService,
     max_message_bytes: usize,
+    window_bytes: u32,
 ) -> Result<Router, tonic_reflection::server::Error> {
     let svc = FederationServer::new(svc)
         .max_decoding_message_size(max_message_bytes)
         .max_encoding_message_size(max_message_bytes);
-    standard_services::<FederationServer<FederationService>>(builder().add_service(svc)).await
+    let mut server = builder()
+        .initial_stream_window_size(window_bytes)
+        .initial_connection_window_size(window_bytes);
+    standard_services::<FederationServer<FederationService>>(server.add_service(svc)).await
 }
 
 pub async fn coordinator_router(

@@ -1,0 +1,235 @@
+//! The counts kept on ingest: one cube per pair of counted dimensions, each
+//! split by week. Every published table has at most two dimensions plus a
+//! period of weeks, so each one is a sum over a single cube (`cube_for`),
+//! while a cube keyed by all eleven dimensions would hold about one cell
+//! per record and cost one write per record.
+//!
+//! A cube's cells for one week are one sled value (`key`), rewritten whole
+//! when a group commit touches that week: a few dozen values per commit
+//! instead of a write per cell.
+
+use super::{StorageError, COUNT_DIMENSIONS};
+use domain::RawRecord;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+
+pub(crate) const DIMS: usize = COUNT_DIMENSIONS.len();
+/// `week` is the first counted dimension and splits every cube.
+const WEEK: usize = 0;
+/// One cube per pair of the ten dimensions other than the week.
+pub(crate) const CUBES: usize = (DIMS - 1) * (DIMS - 2) / 2;
+
+/// The dimensions (indices into `COUNT_DIMENSIONS`) of cube `c`.
+pub(crate) fn pair(c: usize) -> (usize, usize) {
+    let mut n = 0;
+    for a in 1..DIMS {
+        for b in a + 1..DIMS {
+            if n == c {
+                return (a, b);
+            }
+            n += 1;
+        }
+    }
+    (1, 2)
+}
+
+/// The cube that answers a table over `dims` (week excluded, at most two)
+/// and, for each of `dims`, whether it is the cube's first (0) or second
+/// (1) dimension.
+pub(crate) fn cube_for(dims: &[usize]) -> Option<(usize, Vec<usize>)> {
+    if dims.len() > 2 || dims.iter().any(|d| *d == WEEK || *d >= DIMS) {
+        return None;
+    }
+    (0..CUBES).find_map(|c| {
+        let (a, b) = pair(c);
+        let at: Option<Vec<usize>> = dims
+            .iter()
+            .map(|d| match d {
+                d if *d == a => Some(0),
+                d if *d == b => Some(1),
+                _ => None,
+            })
+            .collect();
+        at.filter(|at| at.len() != 2 || at[0] != at[1])
+            .map(|at| (c, at))
+    })
+}
+
+/// A record's value for every counted dimension, in `COUNT_DIMENSIONS` order.
+pub(crate) fn values(raw: &RawRecord) -> [&str; DIMS] {
+    [
+        &raw.week,
+        &raw.desk_id,
+        &raw.procedure,
+        &raw.channel,
+        &raw.language,
+        &raw.outcome,
+        &raw.referral,
+        &raw.duration_band,
+        &raw.age_band,
+        &raw.sex,
+        &raw.nationality,
+    ]
+}
+
+/// `c`, cube number, week.
+pub(crate) fn key(cube: usize, week: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(week.len() + 2);
+    k.push(b'c');
+    k.push(cube as u8);
+    k.extend_from_slice(week.as_bytes());
+    k
+}
+
+/// The cube and week a stored key names.
+pub(crate) fn parse_key(k: &[u8]) -> Result<(usize, String), StorageError> {
+    match k {
+        [b'c', cube, week @ ..] if (*cube as usize) < CUBES => {
+            Ok((*cube as usize, String::from_utf8_lossy(week).into_owned()))
+        }
+        _ => Err(StorageError::Corrupt("counts key is damaged".into())),
+    }
+}
+
+/// One week of one cube: (first value, second value) → count.
+pub(crate) type Cells = BTreeMap<(String, String), u64>;
+
+/// Cells as u16 length + bytes for each value, then the count, u64 BE.
+pub(crate) fn encode(cells: &Cells) -> Vec<u8> {
+    let mut out = Vec::with_capacity(cells.len() * 32);
+    for ((a, b), n) in cells {
+        for v in [a, b] {
+            out.extend_from_slice(&(v.len() as u16).to_be_bytes());
+            out.extend_from_slice(v.as_bytes());
+        }
+        out.extend_from_slice(&n.to_be_bytes());
+    }
+    out
+}
+
+pub(crate) fn decode(mut bytes: &[u8]) -> Result<Cells, StorageError> {
+    let mut cells = Cells::new();
+    while !bytes.is_empty() {
+        let a = take_text(&mut bytes)?;
+        let b = take_text(&mut bytes)?;
+        let n = <[u8; 8]>::try_from(take(&mut bytes, 8)?).map_err(|_| damaged())?;
+        cells.insert((a, b), u64::from_be_bytes(n));
+    }
+    Ok(cells)
+}
+
+fn damaged() -> StorageError {
+    StorageError::Corrupt("counts value is damaged".into())
+}
+
+fn take<'a>(bytes: &mut &'a [u8], n: usize) -> Result<&'a [u8], StorageError> {
+    let (head, rest) = bytes.split_at_checked(n).ok_or_else(damaged)?;
+    *bytes = rest;
+    Ok(head)
+}
+
+fn take_text(bytes: &mut &[u8]) -> Result<String, StorageError> {
+    let len = take(bytes, 2)?;
+    let len = u16::from_be_bytes([len[0], len[1]]) as usize;
+    Ok(String::from_utf8_lossy(take(bytes, len)?).into_owned())
+}
+
+/// Counts of many records, added cheaply: every value is interned to a
+/// small number, so a record costs one hash increment per cube on a packed
+/// integer key rather than string keys.
+#[derive(Default)]
+pub(crate) struct Tally {
+    ids: [HashMap<String, u64>; DIMS],
+    names: [Vec<String>; DIMS],
+    cubes: Vec<HashMap<u64, u64, BuildHasherDefault<Mix>>>,
+    /// Cells set aside when a dictionary filled up.
+    spill: HashMap<(usize, String), Cells>,
+    records: usize,
+}
+
+/// Interned ids fit in 21 bits so that three pack into a u64; a dictionary
+/// that fills up is spilled to string keys and started again.
+const ID_BITS: u32 = 21;
+
+impl Tally {
+    pub(crate) fn add(&mut self, raw: &RawRecord) {
+        if self
+            .names
+            .iter()
+            .any(|n| n.len() as u64 >= (1 << ID_BITS) - 1)
+        {
+            let records = self.records;
+            let spilled = self.drain();
+            self.spill = spilled;
+            self.records = records;
+        }
+        if self.cubes.is_empty() {
+            self.cubes = (0..CUBES).map(|_| HashMap::default()).collect();
+        }
+        let mut id = [0u64; DIMS];
+        for (d, v) in values(raw).into_iter().enumerate() {
+            id[d] = match self.ids[d].get(v) {
+                Some(i) => *i,
+                None => {
+                    let i = self.names[d].len() as u64;
+                    self.ids[d].insert(v.to_owned(), i);
+                    self.names[d].push(v.to_owned());
+                    i
+                }
+            };
+        }
+        for (c, cells) in self.cubes.iter_mut().enumerate() {
+            let (a, b) = pair(c);
+            let packed = (id[WEEK] << (2 * ID_BITS)) | (id[a] << ID_BITS) | id[b];
+            *cells.entry(packed).or_default() += 1;
+        }
+        self.records += 1;
+    }
+
+    pub(crate) fn records(&self) -> usize {
+        self.records
+    }
+
+    /// The tallied cells grouped by (cube, week), and the tally emptied.
+    pub(crate) fn drain(&mut self) -> HashMap<(usize, String), Cells> {
+        let mut out = std::mem::take(&mut self.spill);
+        let mask = (1u64 << ID_BITS) - 1;
+        let name = |names: &[Vec<String>; DIMS], d: usize, id: u64| {
+            names[d].get(id as usize).cloned().unwrap_or_default()
+        };
+        for (c, cells) in self.cubes.iter_mut().enumerate() {
+            let (a, b) = pair(c);
+            for (packed, n) in cells.drain() {
+                let week = name(&self.names, WEEK, packed >> (2 * ID_BITS));
+                let va = name(&self.names, a, (packed >> ID_BITS) & mask);
+                let vb = name(&self.names, b, packed & mask);
+                *out.entry((c, week))
+                    .or_default()
+                    .entry((va, vb))
+                    .or_default() += n;
+            }
+        }
+        *self = Self::default();
+        out
+    }
+}
+
+/// Multiplicative hashing for the packed keys, which are small and dense:
+/// SipHash's protection against chosen keys buys nothing here and would
+/// cost a third of a commit's counting.
+#[derive(Default)]
+pub(crate) struct Mix(u64);
+
+impl Hasher for Mix {
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 31)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0 ^ x).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}

@@ -1,0 +1,71 @@
+//! One acknowledged batch stored as one sled value: the records of a desk's
+//! batch that the hub kept, each with its sequence and record id, so that a
+//! group commit writes one value per batch instead of one per record, and
+//! the id index can be rebuilt at open without decoding the records.
+//!
+//! Per record: sequence (u64 BE), record id (16 bytes), length (u32 BE),
+//! the record as protobuf.
+
+use super::StorageError;
+use domain::RawRecord;
+use prost::Message;
+
+/// Appends one record to a segment being built.
+pub(crate) fn push(segment: &mut Vec<u8>, seq: u64, id: u128, raw: RawRecord) {
+    let record = proto::AnonymisedRecord::from(raw);
+    let len = record.encoded_len();
+    segment.reserve(28 + len);
+    segment.extend_from_slice(&seq.to_be_bytes());
+    segment.extend_from_slice(&id.to_be_bytes());
+    segment.extend_from_slice(&(len as u32).to_be_bytes());
+    // Encoding into a Vec only fails for lack of capacity, reserved above.
+    let _ = record.encode(segment);
+}
+
+/// One stored record, borrowed from its segment.
+pub(crate) struct Entry<'a> {
+    pub seq: u64,
+    pub id: u128,
+    pub record: &'a [u8],
+}
+
+impl Entry<'_> {
+    pub(crate) fn decode(&self) -> Result<RawRecord, StorageError> {
+        proto::AnonymisedRecord::decode(self.record)
+            .map(RawRecord::from)
+            .map_err(|e| StorageError::Corrupt(format!("record does not decode: {e}")))
+    }
+}
+
+/// The records of a segment, in sequence order.
+pub(crate) fn entries(mut bytes: &[u8]) -> impl Iterator<Item = Result<Entry<'_>, StorageError>> {
+    std::iter::from_fn(move || {
+        if bytes.is_empty() {
+            return None;
+        }
+        let entry = next(&mut bytes);
+        if entry.is_err() {
+            bytes = &[];
+        }
+        Some(entry)
+    })
+}
+
+fn next<'a>(bytes: &mut &'a [u8]) -> Result<Entry<'a>, StorageError> {
+    let seq = u64::from_be_bytes(fixed(bytes)?);
+    let id = u128::from_be_bytes(fixed(bytes)?);
+    let len = u32::from_be_bytes(fixed(bytes)?) as usize;
+    let (record, rest) = bytes.split_at_checked(len).ok_or_else(damaged)?;
+    *bytes = rest;
+    Ok(Entry { seq, id, record })
+}
+
+fn fixed<const N: usize>(bytes: &mut &[u8]) -> Result<[u8; N], StorageError> {
+    let (head, rest) = bytes.split_at_checked(N).ok_or_else(damaged)?;
+    *bytes = rest;
+    <[u8; N]>::try_from(head).map_err(|_| damaged())
+}
+
+fn damaged() -> StorageError {
+    StorageError::Corrupt("stored segment is damaged".into())
+}
