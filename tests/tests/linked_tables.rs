@@ -203,14 +203,14 @@ async fn nested_periods_published_by_the_hub_cannot_be_differenced() -> anyhow::
             })
             .collect()
     };
-    let one_way = stats_by(&hub, "nationality,outcome", &first)?;
-    let other_way = stats_by(&hub, "outcome,nationality", &first)?;
+    let asked = stats_by(&hub, "nationality,outcome", &first)?;
+    let swapped = stats_by(&hub, "outcome,nationality", &first)?;
     assert_eq!(
-        other_way["dims"],
+        swapped["dims"],
         serde_json::json!(["outcome", "nationality"])
     );
-    assert_eq!(cells(&one_way), cells(&other_way));
-    assert_eq!(one_way["totals"]["all"], other_way["totals"]["all"]);
+    assert_eq!(cells(&asked), cells(&swapped));
+    assert_eq!(asked["totals"]["all"], swapped["totals"]["all"]);
     agent.terminate()?;
     hub.terminate()?;
     assert_eq!(stats(&hub, &second)?, w11);
