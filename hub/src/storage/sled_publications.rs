@@ -28,9 +28,8 @@ impl PublicationRegister for SledStore {
         tree.scan_prefix(prefix(dims))
             .map(|item| {
                 let (_, value) = item?;
-                serde_json::from_slice(&value).map_err(|e| {
-                    StorageError::Corrupt(format!("publication register entry: {e}"))
-                })
+                serde_json::from_slice(&value)
+                    .map_err(|e| StorageError::Corrupt(format!("publication register entry: {e}")))
             })
             .collect()
     }
