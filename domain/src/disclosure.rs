@@ -112,7 +112,15 @@
 //! printed, and none is determined exactly by the equations of the two
 //! tables (rows, columns, totals, and `larger = smaller + difference` with
 //! the difference not negative) together with what their markings tell.
-//! `tests.rs` checks this by exhaustive search over every pair.
+//! `tests/linked.rs` attacks every pair of tables published through the
+//! register in property tests (periods nested and overlapping, a set of
+//! weeks and its complement, the whole): linear algebra on every pair, and
+//! exhaustive search within the markings where the pair is small enough.
+//!
+//! A filter and its complement are not nested, but with the whole they add
+//! up; so a table whose figures and an earlier entry's add up to the whole
+//! starts from that entry's pattern, which keeps the trio protected as two
+//! parts are under rule 5 (unless another pair makes it hide more).
 //!
 //! # Limits
 //!

@@ -5,7 +5,7 @@
 //! through the running hub or with it stopped, prints the same table.
 
 use e2e::{eventually, path, run_ok, Agent, Hub};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 /// A Wednesday in each ISO week of 2026, weeks 1 to 11.
@@ -87,35 +87,36 @@ fn truth(last_week: usize) -> BTreeMap<String, i64> {
 /// Every value each hidden figure of `small` (a part of `large`) and of
 /// their difference can take, given both tables: cells add up to the
 /// totals, `large = small + difference` figure by figure, nothing negative.
-fn feasible(
-    small: &Table,
-    large: &Table,
-    labels: &[String],
-) -> Vec<Vec<std::collections::BTreeSet<i64>>> {
-    let bound = large.total.unwrap_or(200);
-    let options = |t: &Table, l: &String| -> Vec<i64> {
-        match t.cells.get(l).copied().flatten() {
+struct Search<'a> {
+    labels: &'a [String],
+    small: &'a Table,
+    large: &'a Table,
+}
+
+type Values = Vec<Vec<BTreeSet<i64>>>;
+
+impl Search<'_> {
+    fn options(&self, t: &Table, label: &String) -> Vec<i64> {
+        match t.cells.get(label).copied().flatten() {
             Some(n) => vec![n],
-            None => (0..=bound).collect(),
+            None => (0..=self.large.total.unwrap_or(200)).collect(),
         }
-    };
-    let mut found = vec![vec![std::collections::BTreeSet::new(); labels.len()]; 3];
-    let mut a = vec![0i64; labels.len()];
-    let mut b = vec![0i64; labels.len()];
-    fn walk(
-        i: usize,
-        labels: &[String],
-        small: &Table,
-        large: &Table,
-        options: &dyn Fn(&Table, &String) -> Vec<i64>,
-        a: &mut Vec<i64>,
-        b: &mut Vec<i64>,
-        found: &mut [Vec<std::collections::BTreeSet<i64>>],
-    ) {
-        let Some(label) = labels.get(i) else {
+    }
+
+    /// Per table (small, large, difference), per label.
+    fn feasible(&self) -> Values {
+        let n = self.labels.len();
+        let mut found = vec![vec![BTreeSet::new(); n]; 3];
+        self.walk(0, &mut vec![0; n], &mut vec![0; n], &mut found);
+        found
+    }
+
+    fn walk(&self, i: usize, a: &mut Vec<i64>, b: &mut Vec<i64>, found: &mut Values) {
+        let Some(label) = self.labels.get(i) else {
             let (sa, sb): (i64, i64) = (a.iter().sum(), b.iter().sum());
-            if small.total.is_none_or(|t| t == sa) && large.total.is_none_or(|t| t == sb) {
-                for j in 0..labels.len() {
+            if self.small.total.is_none_or(|t| t == sa) && self.large.total.is_none_or(|t| t == sb)
+            {
+                for j in 0..self.labels.len() {
                     found[0][j].insert(a[j]);
                     found[1][j].insert(b[j]);
                     found[2][j].insert(b[j] - a[j]);
@@ -123,32 +124,24 @@ fn feasible(
             }
             return;
         };
-        for x in options(small, label) {
-            for y in options(large, label) {
-                if y < x {
-                    continue;
+        for x in self.options(self.small, label) {
+            for y in self.options(self.large, label) {
+                if y >= x {
+                    a[i] = x;
+                    b[i] = y;
+                    self.walk(i + 1, a, b, found);
                 }
-                a[i] = x;
-                b[i] = y;
-                walk(i + 1, labels, small, large, options, a, b, found);
             }
         }
     }
-    walk(
-        0, labels, small, large, &options, &mut a, &mut b, &mut found,
-    );
-    found
 }
 
 fn stats(hub: &Hub, period: &[&str]) -> anyhow::Result<serde_json::Value> {
-    let mut args = vec![
-        "stats",
-        "--data",
-        path(&hub.data),
-        "--by",
-        "nationality",
-        "--json",
-    ];
+    stats_by(hub, "nationality", period)
+}
+
+fn stats_by(hub: &Hub, by: &str, period: &[&str]) -> anyhow::Result<serde_json::Value> {
+    let mut args = vec!["stats", "--data", path(&hub.data), "--by", by, "--json"];
     args.extend_from_slice(period);
     Ok(serde_json::from_str(&run_ok("hub", &args))?)
 }
@@ -191,6 +184,29 @@ async fn nested_periods_published_by_the_hub_cannot_be_differenced() -> anyhow::
     // The same queries again, through the running hub and with it stopped:
     // the register keeps their pattern.
     assert_eq!(stats(&hub, &first)?, w10);
+    // The same two-way table asked with its dimensions the other way round.
+    let cells = |t: &serde_json::Value| -> std::collections::BTreeSet<(String, String, String)> {
+        t["rows"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                (
+                    r["nationality"].as_str().unwrap_or_default().to_string(),
+                    r["outcome"].as_str().unwrap_or_default().to_string(),
+                    r["count"].to_string(),
+                )
+            })
+            .collect()
+    };
+    let asked = stats_by(&hub, "nationality,outcome", &first)?;
+    let swapped = stats_by(&hub, "outcome,nationality", &first)?;
+    assert_eq!(
+        swapped["dims"],
+        serde_json::json!(["outcome", "nationality"])
+    );
+    assert_eq!(cells(&asked), cells(&swapped));
+    assert_eq!(asked["totals"]["all"], swapped["totals"]["all"]);
     agent.terminate()?;
     hub.terminate()?;
     assert_eq!(stats(&hub, &second)?, w11);
@@ -215,7 +231,12 @@ async fn nested_periods_published_by_the_hub_cannot_be_differenced() -> anyhow::
     );
     for (i, j) in [(0, 1), (0, 2), (1, 2)] {
         let (small, large) = (&published[i], &published[j]);
-        let values = feasible(&small.0, &large.0, &labels);
+        let values = Search {
+            labels: &labels,
+            small: &small.0,
+            large: &large.0,
+        }
+        .feasible();
         let (ts, tl) = (truth(small.1), truth(large.1));
         for (k, label) in labels.iter().enumerate() {
             let difference = tl[label] - ts[label];

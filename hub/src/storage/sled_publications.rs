@@ -28,9 +28,8 @@ impl PublicationRegister for SledStore {
         tree.scan_prefix(prefix(dims))
             .map(|item| {
                 let (_, value) = item?;
-                serde_json::from_slice(&value).map_err(|e| {
-                    StorageError::Corrupt(format!("publication register entry: {e}"))
-                })
+                serde_json::from_slice(&value)
+                    .map_err(|e| StorageError::Corrupt(format!("publication register entry: {e}")))
             })
             .collect()
     }
@@ -56,5 +55,51 @@ impl PublicationRegister for SledStore {
         key.extend_from_slice(&next.to_be_bytes());
         tree.insert(key, value)?;
         self.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::disclosure::{CountTable, Options};
+
+    fn entry(dims: &[&str], counts: &[(&str, u64)]) -> Publication {
+        let table = CountTable::from_cells(
+            dims.iter().copied(),
+            counts.iter().map(|(v, n)| (vec![(*v).to_owned()], *n)),
+        )
+        .expect("table");
+        domain::disclosure::protect_linked(&table, &table, &[], Options::default())
+            .expect("protect")
+            .entry
+            .expect("a first table is registered")
+    }
+
+    #[test]
+    fn the_register_keeps_entries_per_shape_in_order_across_a_reopen() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let first = entry(&["nationality"], &[("MA", 12), ("AL", 3)]);
+        let second = entry(&["nationality"], &[("MA", 14), ("AL", 3)]);
+        let other = entry(&["outcome"], &[("answered", 9)]);
+        {
+            let store = SledStore::open(dir.path(), 8 << 20).expect("open");
+            for p in [&first, &other, &second] {
+                store.add_publication(p).expect("add");
+            }
+        }
+        let store = SledStore::open(dir.path(), 8 << 20).expect("reopen");
+        let nationality = vec!["nationality".to_owned()];
+        assert_eq!(
+            store.publications(&nationality).expect("read"),
+            vec![first, second]
+        );
+        assert_eq!(
+            store.publications(&["outcome".to_owned()]).expect("read"),
+            vec![other]
+        );
+        assert_eq!(
+            store.publications(&["sex".to_owned()]).expect("read"),
+            vec![]
+        );
     }
 }
