@@ -2,11 +2,11 @@
 //! with dedup and counts, the desk registry), not what sled offers, so that a
 //! deployment that outgrows one machine can move to PostgreSQL behind it.
 
-mod sled_logs;
-mod sled_publications;
 mod cubes;
 mod ids;
 mod segment;
+mod sled_logs;
+mod sled_publications;
 mod sled_store;
 #[cfg(test)]
 mod tests;
