@@ -69,11 +69,11 @@ effective_from = "2026-01-01"
         let all = r["desks"]
             .as_array()?
             .iter()
-            .all(|d| d["versions"]["guidance"] == v1);
+            .all(|d| d["guidance_version"] == v1);
         all.then_some(r)
     })
     .await?;
-    assert_eq!(r["current"]["guidance"], v1, "{r}");
+    assert_eq!(r["guidance_version"], v1, "{r}");
 
     // Desk B is away while an item is amended and another retired.
     agents[1].terminate()?;
@@ -149,7 +149,7 @@ effective_from = "2026-01-01"
         .and_then(|d| d.iter().find(|d| d["desk_id"] == "desk-b"))
         .cloned()
         .unwrap_or_default();
-    assert_eq!(b["up_to_date"], false, "{r}");
+    assert_ne!(b["guidance_version"], v_last, "{r}");
 
     agents[1].start().await?;
     for a in &agents {
@@ -169,11 +169,11 @@ effective_from = "2026-01-01"
         r["desks"]
             .as_array()?
             .iter()
-            .all(|d| d["up_to_date"] == true)
+            .all(|d| d["guidance_version"] == v_last)
             .then_some(r)
     })
     .await?;
-    assert_eq!(r["current"]["guidance"], v_last, "{r}");
+    assert_eq!(r["guidance_version"], v_last, "{r}");
     let amended: serde_json::Value = serde_json::from_str(&run_ok(
         "desk-agent",
         &["guidance", "--agent", &agents[1].url, "--json"],
@@ -207,7 +207,7 @@ effective_from = "2026-01-01"
         ],
     );
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(rollout(&hub)["current"]["guidance"], v_last);
+    assert_eq!(rollout(&hub)["guidance_version"], v_last);
 
     // The desk keeps its copy while the hub is down.
     hub.terminate()?;

@@ -184,14 +184,14 @@ async fn templates_are_checked_pushed_and_rendered_at_the_desk() -> anyhow::Resu
         "hub",
         &["rollout", "--data", path(&hub.data), "--json"],
     ))?;
-    assert_eq!(rollout["current"]["template"], v_major, "{rollout}");
+    assert_eq!(rollout["template_version"], v_major, "{rollout}");
     eventually(Duration::from_secs(10), async || {
         let r: serde_json::Value = serde_json::from_str(&run_ok(
             "hub",
             &["rollout", "--data", path(&hub.data), "--json"],
         ))
         .ok()?;
-        (r["desks"][0]["versions"]["template"] == v_major).then_some(())
+        (r["desks"][0]["template_version"] == v_major).then_some(())
     })
     .await?;
     agent.terminate()?;
