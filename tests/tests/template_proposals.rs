@@ -10,7 +10,8 @@ use std::time::Duration;
 
 const KEY: &str = "ricongiungimento.nulla_osta/documenti";
 const IT: &str = "Per il nulla osta servono il passaporto, il certificato di idoneità alloggiativa e {{reddito}} di reddito.";
-const EN: &str = "For the clearance you need the passport, the housing certificate and {{reddito}} of income.";
+const EN: &str =
+    "For the clearance you need the passport, the housing certificate and {{reddito}} of income.";
 const PROPOSED: &str = "Per il nulla osta servono il passaporto valido, il certificato di idoneità alloggiativa del Comune e {{reddito}} di reddito.";
 
 fn put(hub: &Hub, root: &std::path::Path, lang: &str, body: &str) {
@@ -55,8 +56,8 @@ fn find(hub: &Hub, id: &str) -> Option<serde_json::Value> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_desk_proposal_is_scored_diffed_and_accepting_it_reaches_every_desk(
-) -> anyhow::Result<()> {
+async fn a_desk_proposal_is_scored_diffed_and_accepting_it_reaches_every_desk() -> anyhow::Result<()>
+{
     let root = tempfile::tempdir()?;
     let mut hub = Hub::init(root.path());
     hub.start().await?;
@@ -140,10 +141,7 @@ async fn a_desk_proposal_is_scored_diffed_and_accepting_it_reaches_every_desk(
         &["proposal", "decline", &queued, "--data", path(&hub.data)],
     );
     assert!(declined.contains("declined"), "{declined}");
-    assert_eq!(
-        find(&hub, &queued).unwrap_or_default()["state"],
-        "declined"
-    );
+    assert_eq!(find(&hub, &queued).unwrap_or_default()["state"], "declined");
 
     // Accepting desk A's proposal makes it canonical and pushes it everywhere.
     let v: u64 = run_ok(

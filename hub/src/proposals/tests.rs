@@ -28,12 +28,24 @@ fn a_resent_proposal_is_stored_once_and_another_desk_cannot_take_its_id() {
     let store = SledStore::open(&dir.path().join("store"), 8 << 20).expect("open");
     templates::put(&store, None, KEY, "it", "Porti il {{documento}}.", false).expect("reference");
     let id = uuid::Uuid::now_v7().to_string();
-    let first = receive(&store, "desk-a", proposal(&id, "Porti il {{documento}} valido."))
-        .expect("stored");
+    let first = receive(
+        &store,
+        "desk-a",
+        proposal(&id, "Porti il {{documento}} valido."),
+    )
+    .expect("stored");
     assert!(first.similarity > 0.5 && first.similarity < 1.0);
-    assert!(first.diff.contains("{+") && first.diff.starts_with("Porti il"), "{}", first.diff);
-    let again = receive(&store, "desk-a", proposal(&id, "Porti il {{documento}} valido."))
-        .expect("resend");
+    assert!(
+        first.diff.contains("{+") && first.diff.starts_with("Porti il"),
+        "{}",
+        first.diff
+    );
+    let again = receive(
+        &store,
+        "desk-a",
+        proposal(&id, "Porti il {{documento}} valido."),
+    )
+    .expect("resend");
     assert_eq!(again, first);
     assert!(receive(&store, "desk-b", proposal(&id, "Altro testo.")).is_err());
     assert_eq!(list(&store).expect("list").len(), 1);
