@@ -224,16 +224,4 @@ pub fn decide(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn direction_controls_are_shown_not_obeyed() {
-        let text = "Porti \u{202E}otroppassap\u{202C} e\u{200F} la ricevuta\n\tfine";
-        assert_eq!(
-            shown(text),
-            "Porti <U+202E>otroppassap<U+202C> e<U+200F> la ricevuta\n\tfine"
-        );
-        assert_eq!(shown("\u{0007}"), "<U+0007>");
-    }
-}
+mod tests;

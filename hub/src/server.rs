@@ -53,7 +53,9 @@ pub fn init(data: &Path, config: &HubConfig, extra_hosts: &[String]) -> anyhow::
     };
     write_secret(&dir.token(), token.as_bytes())?;
     config.save(data)?;
-    SledStore::open(&dir.store(), 8 << 20)?.flush()?;
+    let store = SledStore::open(&dir.store(), 8 << 20)?;
+    crate::catalogue::ensure_seeded(&store)?;
+    store.flush()?;
     Ok(())
 }
 

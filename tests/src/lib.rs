@@ -358,3 +358,31 @@ pub fn files_containing(root: &Path, needle: &[u8]) -> Vec<PathBuf> {
     }
     hits
 }
+
+fn bundle_field(bundle: &Path, key: &str) -> String {
+    let text = std::fs::read_to_string(bundle).expect("bundle");
+    let table: toml::Table = text.parse().expect("bundle is TOML");
+    table[key].as_str().expect("string").to_string()
+}
+
+/// A mutual-TLS channel to the hub's federation port with a desk's bundle,
+/// for tests that play a desk by hand.
+pub async fn desk_channel(
+    hub: &Hub,
+    bundle: &Path,
+) -> Result<tonic::transport::Channel, tonic::transport::Error> {
+    use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
+    let tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(
+            std::fs::read_to_string(hub.data.join("ca.crt")).expect("ca"),
+        ))
+        .identity(Identity::from_pem(
+            bundle_field(bundle, "cert_pem"),
+            bundle_field(bundle, "key_pem"),
+        ))
+        .domain_name("rete-sportelli-hub");
+    Endpoint::from_shared(format!("https://{}", hub.federation))?
+        .tls_config(tls)?
+        .connect()
+        .await
+}

@@ -184,16 +184,73 @@ async fn templates_are_checked_pushed_and_rendered_at_the_desk() -> anyhow::Resu
         "hub",
         &["rollout", "--data", path(&hub.data), "--json"],
     ))?;
-    assert_eq!(rollout["current"]["template"], v_major, "{rollout}");
+    assert_eq!(rollout["template_version"], v_major, "{rollout}");
     eventually(Duration::from_secs(10), async || {
         let r: serde_json::Value = serde_json::from_str(&run_ok(
             "hub",
             &["rollout", "--data", path(&hub.data), "--json"],
         ))
         .ok()?;
-        (r["desks"][0]["versions"]["template"] == v_major).then_some(())
+        (r["desks"][0]["template_version"] == v_major).then_some(())
     })
     .await?;
+
+    // The harmonisation listing: Arabic stale with the reference's diff
+    // since the text it was made from, a key lacking Arabic lists it as
+    // missing, the minor edit is kept as a durable entry, and the desk runs
+    // the current version of the key.
+    let other = root.path().join("other.txt");
+    std::fs::write(&other, "Porti la ricevuta.")?;
+    run_ok(
+        "hub",
+        &[
+            "template",
+            "put",
+            "permesso.rilascio.studio/ricevuta",
+            "it",
+            path(&other),
+            "--data",
+            path(&hub.data),
+        ],
+    );
+    let listing: serde_json::Value = serde_json::from_str(&run_ok(
+        "hub",
+        &["templates", "--data", path(&hub.data), "--json"],
+    ))?;
+    let templates = listing["templates"].as_array().cloned().unwrap_or_default();
+    let main = templates
+        .iter()
+        .find(|t| t["key"] == KEY)
+        .cloned()
+        .unwrap_or_default();
+    let ar = main["languages"]
+        .as_array()
+        .and_then(|l| l.iter().find(|l| l["language"] == "ar"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(ar["state"], "stale", "{listing}");
+    assert_eq!(ar["made_from"], v_ar - 1, "{listing}");
+    let diff = ar["reference_diff"].as_str().unwrap_or_default();
+    assert!(diff.contains("{+originale+}"), "{diff}");
+    let second = templates
+        .iter()
+        .find(|t| t["key"] == "permesso.rilascio.studio/ricevuta")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(second["missing"], serde_json::json!(["ar"]), "{listing}");
+    let minor_edits = listing["minor_edits"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(minor_edits.len(), 1, "{listing}");
+    assert_eq!(minor_edits[0]["key"], KEY);
+    assert_eq!(minor_edits[0]["kept_reference_version"], v_ar - 1);
+    assert_eq!(
+        main["rollout"]["current"],
+        serde_json::json!(["desk-a"]),
+        "{listing}"
+    );
+
     agent.terminate()?;
     hub.terminate()?;
     Ok(())

@@ -87,3 +87,70 @@ fn an_update_with_a_bad_item_is_refused_whole() {
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).expect("date");
     assert!(local.guidance("", today).expect("list").is_empty());
 }
+
+fn procedure(code: &str, retired: bool) -> Procedure {
+    Procedure {
+        code: code.into(),
+        family: domain::catalogue::family_of(code).into(),
+        name_it: format!("nome {code}"),
+        name_en: format!("name {code}"),
+        office: "Questura".into(),
+        retired,
+    }
+}
+
+#[test]
+fn the_seed_serves_until_a_pushed_catalogue_replaces_it_durably() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let local = LocalCopy::open(&dir.path().join("local")).expect("open");
+        assert_eq!(local.catalogue_version().expect("version"), 0);
+        assert!(local.catalogue().contains("permesso.rinnovo.lavoro"));
+        let update = CatalogueUpdate {
+            version: 1,
+            procedures: vec![
+                procedure("permesso.rinnovo.lavoro", false),
+                procedure("casa.servizi_abitativi", false),
+            ],
+        };
+        assert_eq!(local.apply_catalogue(update).expect("apply"), 1);
+        let retire = CatalogueUpdate {
+            version: 2,
+            procedures: vec![procedure("casa.servizi_abitativi", true)],
+        };
+        local.apply_catalogue(retire).expect("retire");
+        let bad = CatalogueUpdate {
+            version: 3,
+            procedures: vec![procedure("Not A Code", false)],
+        };
+        assert!(matches!(
+            local.apply_catalogue(bad),
+            Err(LocalError::Refused(_))
+        ));
+    }
+    let local = LocalCopy::open(&dir.path().join("local")).expect("reopen");
+    assert_eq!(local.catalogue_version().expect("version"), 2);
+    let c = local.catalogue();
+    assert_eq!(c.len(), 1);
+    assert!(c.contains("permesso.rinnovo.lavoro"));
+    assert!(!c.contains("casa.servizi_abitativi"));
+}
+
+#[test]
+fn queued_proposals_survive_a_reopen_until_dropped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = DeskProposal {
+        proposal_id: "0190-a".into(),
+        key: "k/p".into(),
+        language: "it".into(),
+        body: "Testo.".into(),
+    };
+    {
+        let local = LocalCopy::open(&dir.path().join("local")).expect("open");
+        local.queue_proposal(&p).expect("queue");
+    }
+    let local = LocalCopy::open(&dir.path().join("local")).expect("reopen");
+    assert_eq!(local.queued_proposals().expect("list"), vec![p]);
+    local.drop_proposal("0190-a").expect("drop");
+    assert!(local.queued_proposals().expect("list").is_empty());
+}
