@@ -136,6 +136,7 @@ async fn session(
         last_acked_seq: outbox.acked_seq().map_err(|e| e.to_string())?,
         guidance_version: local.guidance_version(),
         template_version: local.template_version().map_err(|e| e.to_string())?,
+        outbox_last_seq: outbox.last_seq().map_err(|e| e.to_string())?,
         ..Default::default()
     };
     let send = |body| DeskMessage { body: Some(body) };
@@ -181,6 +182,7 @@ async fn session(
             let batch = RecordBatch {
                 first_seq,
                 records: records.into_iter().map(|(_, r)| r).collect(),
+                outbox_last_seq: outbox.last_seq().map_err(|e| e.to_string())?,
             };
             tx.send(send(desk_message::Body::Batch(batch)))
                 .await

@@ -7,16 +7,20 @@
 //! - [`connections`]: who is connected, and revocation of open streams.
 //! - [`federation`]: the desks' `Sync` stream.
 //! - [`guidance`], [`templates`] and [`push`]: the versioned logs pushed to every desk.
-//! - [`admin`] and [`coordinator`]: desk administration and the Comune's API.
+//! - [`admin`] and [`coordinator`]: desk administration and the Comune's API;
+//!   [`audit`]: who did what, appended by every action.
+//! - [`users`] and [`dashboard`]: coordinator accounts and the HTTPS dashboard.
 //! - [`stats`]: published figures under small-cell protection.
 //! - [`transport`]: TLS accept, gRPC servers with health and reflection.
 //! - [`server`]: `init` and `run`; [`client`]: the CLI's way in; [`demo`].
 
 pub mod admin;
+pub mod audit;
 pub mod client;
 pub mod config;
 pub mod connections;
 pub mod coordinator;
+pub mod dashboard;
 pub mod demo;
 pub mod federation;
 pub mod guidance;
@@ -28,3 +32,4 @@ pub mod stats;
 pub mod storage;
 pub mod templates;
 pub mod transport;
+pub mod users;

@@ -2,6 +2,7 @@
 //! with dedup and counts, the desk registry), not what sled offers, so that a
 //! deployment that outgrows one machine can move to PostgreSQL behind it.
 
+mod sled_audit;
 mod sled_store;
 #[cfg(test)]
 mod tests;
@@ -93,7 +94,7 @@ pub struct Verification {
     pub problems: Vec<String>,
 }
 
-pub trait Store: Send + Sync + 'static {
+pub trait Store: AuditLog + Send + Sync + 'static {
     /// Appends several desks' batches in one durable write (group commit) and
     /// returns once it is flushed. Sequences already held are not stored
     /// again; a record whose id is already held is refused.
@@ -134,4 +135,27 @@ pub trait Store: Send + Sync + 'static {
     fn push_state(&self, desk_id: &str) -> Result<PushState, StorageError>;
     fn put_push_state(&self, desk_id: &str, state: &PushState) -> Result<(), StorageError>;
     fn desks(&self) -> Result<Vec<DeskEntry>, StorageError>;
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Assigned by the store; increasing.
+    pub seq: u64,
+    /// RFC 3339, UTC.
+    pub at: String,
+    pub actor: String,
+    /// e.g. `desk.add`, `guidance.publish`, `template.put`, `user.add`.
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
+/// The audit log, a supertrait of [`Store`] so that its backend code lives
+/// apart from the ingest path.
+pub trait AuditLog {
+    /// Appends an entry durably and returns its sequence number.
+    fn append_audit(&self, entry: AuditEntry) -> Result<u64, StorageError>;
+    /// The newest `limit` entries, newest first.
+    fn audit_recent(&self, limit: usize) -> Result<Vec<AuditEntry>, StorageError>;
 }

@@ -32,6 +32,7 @@ pub struct SledStore {
     guidance: Log,
     templates: Log,
     push: sled::Tree,
+    pub(super) audit: sled::Tree,
     // sled 0.34 can deadlock when several threads flush at once, so every
     // flush here takes this lock.
     flush_lock: std::sync::Mutex<()>,
@@ -54,6 +55,7 @@ impl SledStore {
         let guidance = Log::open(&db, "guidance")?;
         let templates = Log::open(&db, "templates")?;
         let push = db.open_tree("push")?;
+        let audit = db.open_tree("audit")?;
         Ok(Self {
             db,
             ingest,
@@ -62,6 +64,7 @@ impl SledStore {
             guidance,
             templates,
             push,
+            audit,
             flush_lock: std::sync::Mutex::new(()),
         })
     }
