@@ -2,6 +2,8 @@
 //! binaries in temporary folders, on loopback ports, and talk to them with
 //! the real CLI and real gRPC.
 
+pub mod browser;
+
 use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
