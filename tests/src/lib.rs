@@ -2,6 +2,7 @@
 //! binaries in temporary folders, on loopback ports, and talk to them with
 //! the real CLI and real gRPC.
 
+pub mod browser;
 pub mod web;
 
 use anyhow::{bail, Context};
