@@ -128,7 +128,13 @@ impl Hub {
         let mut bundles = Vec::with_capacity(n);
         for i in 0..n {
             let id = format!("{prefix}-{i}");
-            bundles.push(hub::admin::add_desk(&store, &ca, &id, &self.federation)?);
+            bundles.push(hub::admin::add_desk(
+                &store,
+                &ca,
+                &id,
+                &self.federation,
+                hub::audit::CLI,
+            )?);
             bar.inc(1);
         }
         bar.finish_and_clear();

@@ -138,6 +138,7 @@ async fn session(
         guidance_version: local.guidance_version(),
         template_version: local.template_version().map_err(|e| e.to_string())?,
         catalogue_version: local.catalogue_version().map_err(|e| e.to_string())?,
+        outbox_last_seq: outbox.last_seq().map_err(|e| e.to_string())?,
     };
     let send = |body| DeskMessage { body: Some(body) };
     tx.send(send(desk_message::Body::Hello(hello)))
@@ -192,6 +193,7 @@ async fn session(
             let batch = RecordBatch {
                 first_seq,
                 records: records.into_iter().map(|(_, r)| r).collect(),
+                outbox_last_seq: outbox.last_seq().map_err(|e| e.to_string())?,
             };
             tx.send(send(desk_message::Body::Batch(batch)))
                 .await

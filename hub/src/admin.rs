@@ -1,6 +1,7 @@
 //! Desk administration (add, revoke, list), written once and called both by
 //! the coordinator API of a running hub and by the CLI on a stopped one.
 
+use crate::audit;
 use crate::connections::{Connections, Kick};
 use crate::pki::{self, Ca};
 use crate::storage::{DeskEntry, PushState, StorageError, Store};
@@ -198,6 +199,7 @@ pub fn add_desk(
     ca: &Ca,
     desk_id: &str,
     hub_address: &str,
+    actor: &str,
 ) -> Result<Bundle, AdminError> {
     if !pki::valid_desk_id(desk_id) {
         return Err(AdminError::InvalidDeskId(
@@ -219,6 +221,7 @@ pub fn add_desk(
         added_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         last_seen: None,
     })?;
+    audit::record(store, actor, "desk.add", desk_id, hub_address)?;
     Ok(Bundle {
         desk_id: desk_id.into(),
         hub_address: hub_address.into(),
@@ -233,6 +236,7 @@ pub fn revoke_desk(
     store: &dyn Store,
     connections: Option<&Connections>,
     desk_id: &str,
+    actor: &str,
 ) -> Result<(), AdminError> {
     let mut entry = store
         .desk(desk_id)?
@@ -242,6 +246,7 @@ pub fn revoke_desk(
     if let Some(c) = connections {
         c.kick(desk_id, Kick::Revoked);
     }
+    audit::record(store, actor, "desk.revoke", desk_id, "")?;
     Ok(())
 }
 

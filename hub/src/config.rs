@@ -17,6 +17,10 @@ pub struct HubConfig {
     /// The coordinator API (TLS, bearer token); admin commands use it too.
     #[serde(default = "default_coordinator_addr")]
     pub coordinator_addr: String,
+    /// The coordinators' web dashboard (HTTPS with the hub's certificate),
+    /// HOST:PORT; empty turns it off.
+    #[serde(default = "default_http_addr")]
+    pub http_addr: String,
     #[serde(default = "desk_agent::config::default_log_format")]
     pub log_format: String,
     /// sled's page cache; its 1 GiB default would dominate the hub's memory.
@@ -46,6 +50,11 @@ fn default_federation_addr() -> String {
 }
 fn default_coordinator_addr() -> String {
     "127.0.0.1:7701".into()
+}
+fn default_http_addr() -> String {
+    // Off unless asked for, so that several hubs on one machine (tests,
+    // benches) never fight over one port.
+    String::new()
 }
 fn default_cache_mib() -> u64 {
     64
@@ -81,6 +90,7 @@ impl Default for HubConfig {
         Self {
             federation_addr: default_federation_addr(),
             coordinator_addr: default_coordinator_addr(),
+            http_addr: default_http_addr(),
             log_format: desk_agent::config::default_log_format(),
             cache_mib: default_cache_mib(),
             max_batch_records: default_max_batch_records(),
@@ -124,6 +134,10 @@ impl DataDir {
     }
     pub fn token(&self) -> PathBuf {
         self.0.join("coordinator.token")
+    }
+    /// Coordinator accounts with their Argon2 hashes (mode 0600).
+    pub fn users(&self) -> PathBuf {
+        self.0.join("users.json")
     }
     pub fn store(&self) -> PathBuf {
         self.0.join("store")

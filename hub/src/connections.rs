@@ -23,6 +23,15 @@ pub struct Connections {
     next_id: AtomicU64,
     live: Mutex<HashMap<String, Conn>>,
     last_seen: Mutex<HashMap<String, chrono::DateTime<chrono::Utc>>>,
+    desk_side: Mutex<HashMap<String, DeskSide>>,
+}
+
+/// What the hub knows of a desk's side since it started: the top of its
+/// outbox as last reported, and when a batch of it was last acknowledged.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeskSide {
+    pub outbox_last_seq: u64,
+    pub last_ack: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Held by a stream while it runs; unregisters on drop, whatever ends it.
@@ -75,6 +84,30 @@ impl Connections {
 
     pub fn last_seen(&self, desk_id: &str) -> Option<chrono::DateTime<chrono::Utc>> {
         self.lock_seen().get(desk_id).copied()
+    }
+
+    /// Notes the top of a desk's outbox (0, from an older agent, is ignored).
+    pub fn report_outbox(&self, desk_id: &str, outbox_last_seq: u64) {
+        if outbox_last_seq > 0 {
+            let mut sides = self.lock_sides();
+            let side = sides.entry(desk_id.to_string()).or_default();
+            side.outbox_last_seq = side.outbox_last_seq.max(outbox_last_seq);
+        }
+    }
+
+    pub fn acked(&self, desk_id: &str) {
+        self.lock_sides()
+            .entry(desk_id.to_string())
+            .or_default()
+            .last_ack = Some(chrono::Utc::now());
+    }
+
+    pub fn desk_side(&self, desk_id: &str) -> DeskSide {
+        self.lock_sides().get(desk_id).copied().unwrap_or_default()
+    }
+
+    fn lock_sides(&self) -> std::sync::MutexGuard<'_, HashMap<String, DeskSide>> {
+        self.desk_side.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn lock_live(&self) -> std::sync::MutexGuard<'_, HashMap<String, Conn>> {

@@ -20,6 +20,8 @@ pub struct CoordinatorService {
     pub ca: Arc<Ca>,
     pub connections: Arc<Connections>,
     pub push: Push,
+    /// The data folder, for the users file.
+    pub data: std::path::PathBuf,
 }
 
 /// Checks `authorization: Bearer <token>` in constant time.
@@ -48,6 +50,21 @@ pub fn bearer_check(
         }
     }
 }
+
+/// The actor an API call is audited under: the hub's own CLI says so in
+/// `x-rete-actor`; anyone else holding the token is `token`.
+fn actor<T>(req: &Request<T>) -> &'static str {
+    match req
+        .metadata()
+        .get(ACTOR_HEADER)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(crate::audit::CLI) => crate::audit::CLI,
+        _ => crate::audit::TOKEN,
+    }
+}
+
+pub const ACTOR_HEADER: &str = "x-rete-actor";
 
 fn later(what: &str) -> Status {
     Status::unimplemented(format!("{what} is not available on this hub version yet"))
@@ -82,6 +99,7 @@ impl Coordinator for CoordinatorService {
         &self,
         req: Request<AddDeskRequest>,
     ) -> Result<Response<AddDeskResponse>, Status> {
+        let who = actor(&req);
         let req = req.into_inner();
         // audit: desk.add (desk id)
         let bundle = admin::add_desk(
@@ -89,6 +107,7 @@ impl Coordinator for CoordinatorService {
             &self.ca,
             &req.desk_id,
             &req.hub_address,
+            who,
         )?;
         tracing::info!(desk_id = %req.desk_id, "desk enrolled");
         Ok(Response::new(AddDeskResponse {
@@ -100,9 +119,9 @@ impl Coordinator for CoordinatorService {
         &self,
         req: Request<RevokeDeskRequest>,
     ) -> Result<Response<RevokeDeskResponse>, Status> {
+        let who = actor(&req);
         let id = req.into_inner().desk_id;
-        // audit: desk.revoke (desk id)
-        admin::revoke_desk(self.store.as_ref(), Some(&self.connections), &id)?;
+        admin::revoke_desk(self.store.as_ref(), Some(&self.connections), &id, who)?;
         tracing::info!(desk_id = %id, "desk revoked");
         Ok(Response::new(RevokeDeskResponse {}))
     }
@@ -111,13 +130,14 @@ impl Coordinator for CoordinatorService {
         &self,
         request: Request<PublishGuidanceRequest>,
     ) -> Result<Response<PublishGuidanceResponse>, Status> {
+        let who = actor(&request);
         let item = request
             .into_inner()
             .item
             .ok_or_else(|| Status::invalid_argument("field `item` is missing"))?;
         let catalogue = self.push.active_catalogue();
-        // audit: guidance.publish (id, version)
-        let version = guidance::publish(self.store.as_ref(), Some(&self.push), &catalogue, item)?;
+        let version =
+            guidance::publish(self.store.as_ref(), Some(&self.push), &catalogue, item, who)?;
         tracing::info!(version, "guidance published");
         Ok(Response::new(PublishGuidanceResponse { version }))
     }
@@ -126,9 +146,9 @@ impl Coordinator for CoordinatorService {
         &self,
         request: Request<RetireGuidanceRequest>,
     ) -> Result<Response<PublishGuidanceResponse>, Status> {
+        let who = actor(&request);
         let id = request.into_inner().id;
-        // audit: guidance.retire (id, version)
-        let version = guidance::retire(self.store.as_ref(), Some(&self.push), &id)?;
+        let version = guidance::retire(self.store.as_ref(), Some(&self.push), &id, who)?;
         tracing::info!(version, id = %id, "guidance retired");
         Ok(Response::new(PublishGuidanceResponse { version }))
     }
@@ -137,6 +157,7 @@ impl Coordinator for CoordinatorService {
         &self,
         request: Request<PutTemplateRequest>,
     ) -> Result<Response<PutTemplateResponse>, Status> {
+        let who = actor(&request);
         let r = request.into_inner();
         // audit: template.put (key, language, version, minor)
         let version = crate::templates::put(
@@ -146,6 +167,7 @@ impl Coordinator for CoordinatorService {
             &r.language,
             &r.body,
             r.minor,
+            who,
         )?;
         tracing::info!(version, key = %r.key, language = %r.language, "template saved");
         Ok(Response::new(PutTemplateResponse { version }))
@@ -164,10 +186,10 @@ impl Coordinator for CoordinatorService {
         &self,
         request: Request<DecideProposalRequest>,
     ) -> Result<Response<DecideProposalResponse>, Status> {
+        let who = actor(&request);
         let r = request.into_inner();
-        // audit: proposal.accept / proposal.decline (id, template version)
         let version =
-            crate::proposals::decide(self.store.as_ref(), Some(&self.push), &r.id, r.accept)?;
+            crate::proposals::decide(self.store.as_ref(), Some(&self.push), &r.id, r.accept, who)?;
         Ok(Response::new(DecideProposalResponse {
             template_version: version.unwrap_or_default(),
         }))
@@ -236,5 +258,21 @@ impl Coordinator for CoordinatorService {
         _: Request<ExportRecordsRequest>,
     ) -> Result<Response<Self::ExportRecordsStream>, Status> {
         Err(later("record export"))
+    }
+
+    async fn add_user(
+        &self,
+        request: Request<AddUserRequest>,
+    ) -> Result<Response<AddUserResponse>, Status> {
+        let who = actor(&request);
+        let r = request.into_inner();
+        crate::users::add_audited(
+            self.store.as_ref(),
+            &crate::config::DataDir(self.data.clone()),
+            &r.name,
+            &r.password_hash,
+            who,
+        )?;
+        Ok(Response::new(AddUserResponse {}))
     }
 }

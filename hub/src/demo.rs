@@ -14,6 +14,8 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+const DEMO_USER: &str = "coordinatore";
+
 const DESK_NAMES: &[&str] = &[
     "centro",
     "nord",
@@ -37,10 +39,17 @@ pub async fn run(
     let listeners = Listeners {
         federation: TcpListener::bind("127.0.0.1:0").await?,
         coordinator: TcpListener::bind("127.0.0.1:0").await?,
+        http: Some(TcpListener::bind("127.0.0.1:0").await?),
     };
     let config = HubConfig {
         federation_addr: listeners.federation.local_addr()?.to_string(),
         coordinator_addr: listeners.coordinator.local_addr()?.to_string(),
+        http_addr: listeners
+            .http
+            .as_ref()
+            .map(|l| l.local_addr().map(|a| a.to_string()))
+            .transpose()?
+            .unwrap_or_default(),
         ..HubConfig::default()
     };
     server::init(&hub_dir, &config, &[])?;
@@ -55,6 +64,18 @@ pub async fn run(
 
     let dir = DataDir(hub_dir.clone());
     let mut coordinator = connect_with_retry(&dir, &config).await?;
+    let password = {
+        use rand::Rng;
+        let bytes: [u8; 12] = rand::rng().random();
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    coordinator
+        .add_user(proto::AddUserRequest {
+            name: DEMO_USER.into(),
+            password_hash: crate::users::hash_password(&password)?,
+        })
+        .await
+        .map_err(|s| anyhow::anyhow!("cannot create the demo user: {}", s.message()))?;
     let mut agents = Vec::new();
     let mut feeders = Vec::new();
     for i in 0..desks.max(1) {
@@ -117,9 +138,11 @@ pub async fn run(
         config.coordinator_addr,
         dir.token().display()
     );
+    println!("  dashboard         https://{}/", config.http_addr);
+    println!("                    user {DEMO_USER}  password {password}");
     println!(
-        "  dashboard         not in this version yet; meanwhile: hub desks --data {} --json",
-        hub_dir.display()
+        "                    (the browser will warn: the certificate is the hub's own; its CA is {})",
+        dir.ca_cert().display()
     );
     println!(
         "  guidance          version {published} published; `hub rollout --data {} --json` shows who applied it",

@@ -105,6 +105,8 @@ impl Federation for FederationService {
         let _ = tx.send(Ok(msg(hub_message::Body::Welcome(welcome)))).await;
         tracing::info!(desk_id = %cert_id, last_seq = progress.last_seq, agent = %hello.agent_version, "desk connected");
 
+        self.connections
+            .report_outbox(&cert_id, hello.outbox_last_seq);
         // The desk reports what it holds; that is what it has applied.
         let mut state = self.store.push_state(&cert_id).map_err(internal)?;
         state.guidance = hello.guidance_version;
@@ -216,6 +218,7 @@ impl Session {
                             if self.tx.send(Ok(msg(hub_message::Body::Ack(ack)))).await.is_err() {
                                 break None;
                             }
+                            self.connections.acked(&self.desk_id);
                         }
                         Ok(Err(e)) => break Some(Status::unavailable(e)),
                         Err(_) => break Some(Status::unavailable("the hub is shutting down; reconnect shortly")),
@@ -392,6 +395,8 @@ impl Session {
             .first_seq
             .checked_add(n as u64 - 1)
             .ok_or_else(|| Status::invalid_argument("sequence numbers overflow"))?;
+        self.connections
+            .report_outbox(&self.desk_id, batch.outbox_last_seq);
         let mut append = DeskAppend {
             desk_id: self.desk_id.clone(),
             first_seq: batch.first_seq,

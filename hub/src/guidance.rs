@@ -3,6 +3,7 @@
 //! under the same id) and retiring each append one entry; the push module
 //! tells every connected desk at once.
 
+use crate::audit;
 use crate::push::Push;
 use crate::storage::{StorageError, Store};
 use domain::Catalogue;
@@ -131,9 +132,18 @@ pub fn publish(
     push: Option<&Push>,
     catalogue: &Catalogue,
     item: GuidanceItem,
+    actor: &str,
 ) -> Result<u64, GuidanceError> {
     let item = validate(item, catalogue, chrono::Utc::now().date_naive())?;
+    let amends = current(store)?.iter().any(|i| i.id == item.id);
+    let (id, title) = (item.id.clone(), item.title.clone());
     let version = store.append_guidance(item)?;
+    let action = if amends {
+        "guidance.amend"
+    } else {
+        "guidance.publish"
+    };
+    audit::record(store, actor, action, &id, &format!("v{version}: {title}"))?;
     if let Some(p) = push {
         p.guidance_published(version);
     }
@@ -141,7 +151,12 @@ pub fn publish(
 }
 
 /// Retires an item (a new version that marks it retired) and pushes it.
-pub fn retire(store: &dyn Store, push: Option<&Push>, id: &str) -> Result<u64, GuidanceError> {
+pub fn retire(
+    store: &dyn Store,
+    push: Option<&Push>,
+    id: &str,
+    actor: &str,
+) -> Result<u64, GuidanceError> {
     let mut item = current(store)?
         .into_iter()
         .find(|i| i.id == id)
@@ -151,6 +166,7 @@ pub fn retire(store: &dyn Store, push: Option<&Push>, id: &str) -> Result<u64, G
     }
     item.retired = true;
     let version = store.append_guidance(item)?;
+    audit::record(store, actor, "guidance.retire", id, &format!("v{version}"))?;
     if let Some(p) = push {
         p.guidance_published(version);
     }

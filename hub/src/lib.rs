@@ -8,17 +8,21 @@
 //! - [`federation`]: the desks' `Sync` stream.
 //! - [`guidance`], [`templates`], [`catalogue`] and [`push`]: the versioned logs pushed to every desk.
 //! - [`proposals`] and [`harmonise`]: desks' wording, stale and missing translations, rollout per template.
-//! - [`admin`] and [`coordinator`]: desk administration and the Comune's API.
+//! - [`admin`] and [`coordinator`]: desk administration and the Comune's API;
+//!   [`audit`]: who did what, appended by every action.
+//! - [`users`] and [`dashboard`]: coordinator accounts and the HTTPS dashboard.
 //! - [`stats`]: published figures under small-cell protection.
 //! - [`transport`]: TLS accept, gRPC servers with health and reflection.
 //! - [`server`]: `init` and `run`; [`client`]: the CLI's way in; [`demo`].
 
 pub mod admin;
+pub mod audit;
 pub mod catalogue;
 pub mod client;
 pub mod config;
 pub mod connections;
 pub mod coordinator;
+pub mod dashboard;
 pub mod demo;
 pub mod federation;
 pub mod guidance;
@@ -32,3 +36,4 @@ pub mod stats;
 pub mod storage;
 pub mod templates;
 pub mod transport;
+pub mod users;

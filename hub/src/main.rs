@@ -32,6 +32,9 @@ enum Command {
         federation_addr: Option<String>,
         #[arg(long)]
         coordinator_addr: Option<String>,
+        /// The coordinators' web dashboard, HOST:PORT (HTTPS).
+        #[arg(long)]
+        http_addr: Option<String>,
         /// Extra host names or IPs desks may use to reach the hub (repeatable).
         #[arg(long = "host")]
         hosts: Vec<String>,
@@ -44,6 +47,14 @@ enum Command {
         federation_addr: Option<String>,
         #[arg(long)]
         coordinator_addr: Option<String>,
+        /// The coordinators' web dashboard, HOST:PORT (HTTPS).
+        #[arg(long)]
+        http_addr: Option<String>,
+    },
+    /// Coordinator accounts for the web dashboard.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
     },
     /// Enrol or revoke a desk.
     Desk {
@@ -130,6 +141,16 @@ enum Command {
         /// Visits per second per desk.
         #[arg(long, default_value_t = 5)]
         rate: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a dashboard account; the password is read from standard input (first line).
+    Add {
+        name: String,
+        #[arg(long)]
+        data: PathBuf,
     },
 }
 
@@ -249,6 +270,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             data,
             federation_addr,
             coordinator_addr,
+            http_addr,
             hosts,
         } => {
             desk_agent::telemetry::init(cli.log_format.as_deref().unwrap_or("pretty"));
@@ -259,6 +281,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             if let Some(a) = coordinator_addr {
                 config.coordinator_addr = a;
             }
+            if let Some(a) = http_addr {
+                config.http_addr = a;
+            }
             server::init(&data, &config, &hosts)?;
             println!("hub initialised in {}", data.display());
             Ok(())
@@ -267,6 +292,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             data,
             federation_addr,
             coordinator_addr,
+            http_addr,
         } => {
             let mut config = load_config(&data)?;
             desk_agent::telemetry::init(&format(&config));
@@ -276,8 +302,17 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             if let Some(a) = coordinator_addr {
                 config.coordinator_addr = a;
             }
+            if let Some(a) = http_addr {
+                config.http_addr = a;
+            }
             let listeners = Listeners::bind(&config).await?;
             server::run(&data, config, listeners, desk_agent::shutdown_signal()).await
+        }
+        Command::User {
+            command: UserCommand::Add { name, data },
+        } => {
+            desk_agent::telemetry::init(cli.log_format.as_deref().unwrap_or("pretty"));
+            user_add(&data, &name).await
         }
         Command::Desk { command } => {
             desk_agent::telemetry::init(cli.log_format.as_deref().unwrap_or("pretty"));
@@ -369,7 +404,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 }
                 None => {
                     let store = server::open_store(&dir, &config)?;
-                    hub::templates::put(&store, None, &key, &lang, &body, minor)?
+                    hub::templates::put(&store, None, &key, &lang, &body, minor, hub::audit::CLI)?
                 }
             };
             println!("{version}");
@@ -507,7 +542,7 @@ async fn desk_add(data: &Path, desk_id: &str, hub_address: &str, out: &Path) -> 
         None => {
             let store = server::open_store(&dir, &config)?;
             let ca = server::load_ca(&dir)?;
-            admin::add_desk(&store, &ca, desk_id, hub_address)?
+            admin::add_desk(&store, &ca, desk_id, hub_address, hub::audit::CLI)?
         }
     };
     bundle.write(out)?;
@@ -515,6 +550,35 @@ async fn desk_add(data: &Path, desk_id: &str, hub_address: &str, out: &Path) -> 
         "desk {desk_id} enrolled; bundle written to {} (keep it secret)",
         out.display()
     );
+    Ok(())
+}
+
+async fn user_add(data: &Path, name: &str) -> anyhow::Result<()> {
+    hub::users::check_name(name)?;
+    let config = load_config(data)?;
+    let dir = DataDir(data.to_path_buf());
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let password = line.trim_end_matches(['\n', '\r']);
+    let hash = hub::users::hash_password(password)?;
+    match hub::client::connect(&dir, &config).await? {
+        Some(mut client) => {
+            client
+                .add_user(proto::AddUserRequest {
+                    name: name.into(),
+                    password_hash: hash,
+                })
+                .await
+                .map_err(|s| anyhow::anyhow!("{}", s.message()))?;
+        }
+        None => {
+            let store = server::open_store(&dir, &config)?;
+            hub::users::add_audited(&store, &dir, name, &hash, hub::audit::CLI)?;
+        }
+    }
+    println!("user {name} added / utente {name} aggiunto");
     Ok(())
 }
 
@@ -532,7 +596,7 @@ async fn desk_revoke(data: &Path, desk_id: &str) -> anyhow::Result<()> {
         }
         None => {
             let store = server::open_store(&dir, &config)?;
-            admin::revoke_desk(&store, None, desk_id)?;
+            admin::revoke_desk(&store, None, desk_id, hub::audit::CLI)?;
         }
     }
     println!("desk {desk_id} revoked");
@@ -612,8 +676,10 @@ async fn guidance_command(command: GuidanceCommand) -> anyhow::Result<u64> {
             hub::catalogue::ensure_seeded(&store)?;
             let (_, catalogue) = hub::catalogue::catalogues(&store)?;
             Ok(match change {
-                Ok(item) => hub::guidance::publish(&store, None, &catalogue, item)?,
-                Err(id) => hub::guidance::retire(&store, None, &id)?,
+                Ok(item) => {
+                    hub::guidance::publish(&store, None, &catalogue, item, hub::audit::CLI)?
+                }
+                Err(id) => hub::guidance::retire(&store, None, &id, hub::audit::CLI)?,
             })
         }
     }

@@ -185,6 +185,7 @@ pub fn decide(
     push: Option<&Push>,
     id: &str,
     accept: bool,
+    actor: &str,
 ) -> Result<Option<u64>, ProposalError> {
     let id = id.trim();
     if id.len() > 64 {
@@ -209,7 +210,7 @@ pub fn decide(
                 ),
             ));
         }
-        let v = templates::put(store, push, &p.key, &p.language, &p.body, false)?;
+        let v = templates::put(store, push, &p.key, &p.language, &p.body, false, actor)?;
         p.state = ACCEPTED.into();
         p.template_version = v;
         Some(v)
@@ -219,6 +220,13 @@ pub fn decide(
     };
     p.decided_at = now();
     store.put_proposal(&p)?;
+    let action = if accept {
+        "proposal.accept"
+    } else {
+        "proposal.decline"
+    };
+    let detail = format!("{} {} from {}", p.key, p.language, p.desk_id);
+    crate::audit::record(store, actor, action, &p.id, &detail)?;
     tracing::info!(id = %p.id, state = %p.state, "template proposal decided");
     Ok(version)
 }

@@ -62,6 +62,8 @@ pub fn init(data: &Path, config: &HubConfig, extra_hosts: &[String]) -> anyhow::
 pub struct Listeners {
     pub federation: TcpListener,
     pub coordinator: TcpListener,
+    /// The dashboard; `None` when `http_addr` is empty.
+    pub http: Option<TcpListener>,
 }
 
 impl Listeners {
@@ -82,9 +84,19 @@ impl Listeners {
                     config.coordinator_addr
                 )
             })?;
+        let http = if config.http_addr.trim().is_empty() {
+            None
+        } else {
+            Some(
+                TcpListener::bind(config.http_addr.trim())
+                    .await
+                    .with_context(|| format!("cannot listen on http_addr {}", config.http_addr))?,
+            )
+        };
         Ok(Self {
             federation,
             coordinator,
+            http,
         })
     }
 }
@@ -145,11 +157,20 @@ pub async fn run(
         },
         shutdown: stop_rx.clone(),
     };
+    let dashboard = crate::dashboard::Deps {
+        store: Arc::clone(&store),
+        ca: Arc::clone(&ca),
+        connections: Arc::clone(&connections),
+        push: push.clone(),
+        data: data.to_path_buf(),
+        federation_addr: config.federation_addr.clone(),
+    };
     let coordinator = CoordinatorService {
         store: Arc::clone(&store),
         ca: Arc::clone(&ca),
         connections,
         push,
+        data: data.to_path_buf(),
     };
 
     let fed_tls = pki::server_config(ca.cert_pem(), &server_id, true)?;
@@ -177,6 +198,20 @@ pub async fn run(
             .serve_with_incoming_shutdown(coord_incoming, stopped(stop_rx.clone())),
     );
 
+    let web_server = match listeners.http {
+        Some(listener) => {
+            tracing::info!(addr = %listener.local_addr()?, "dashboard (HTTPS) listening");
+            let web_tls = pki::server_config(ca.cert_pem(), &server_id, false)?;
+            Some(tokio::spawn(crate::dashboard::serve(
+                listener,
+                web_tls,
+                dashboard,
+                stopped(stop_rx.clone()),
+            )))
+        }
+        None => None,
+    };
+
     shutdown.await;
     tracing::info!("shutting down: draining desk streams");
     let _ = stop_tx.send(true);
@@ -188,6 +223,11 @@ pub async fn run(
             }
             Ok(Err(e)) => tracing::warn!(server = name, error = %e, "server task failed"),
             Err(_) => tracing::warn!(server = name, "server did not drain in time"),
+        }
+    }
+    if let Some(web) = web_server {
+        if tokio::time::timeout(DRAIN_GRACE, web).await.is_err() {
+            tracing::warn!("dashboard did not stop in time");
         }
     }
     // The writer ends once every stream has dropped its handle and the queue

@@ -5,6 +5,7 @@
 mod cubes;
 mod ids;
 mod segment;
+mod sled_audit;
 mod sled_logs;
 mod sled_publications;
 mod sled_store;
@@ -100,7 +101,7 @@ pub struct Verification {
     pub problems: Vec<String>,
 }
 
-pub trait Store: Logs + PublicationRegister + Send + Sync + 'static {
+pub trait Store: Logs + PublicationRegister + AuditLog + Send + Sync + 'static {
     /// Appends several desks' batches in one durable write (group commit) and
     /// returns once it is flushed. Sequences already held are not stored
     /// again; a record whose id is already held is refused.
@@ -204,4 +205,27 @@ pub trait PublicationRegister {
         &self,
         publication: &domain::disclosure::Publication,
     ) -> Result<(), StorageError>;
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Assigned by the store; increasing.
+    pub seq: u64,
+    /// RFC 3339, UTC.
+    pub at: String,
+    pub actor: String,
+    /// e.g. `desk.add`, `guidance.publish`, `template.put`, `user.add`.
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
+/// The audit log, a supertrait of [`Store`] so that its backend code lives
+/// apart from the ingest path.
+pub trait AuditLog {
+    /// Appends an entry durably and returns its sequence number.
+    fn append_audit(&self, entry: AuditEntry) -> Result<u64, StorageError>;
+    /// The newest `limit` entries, newest first.
+    fn audit_recent(&self, limit: usize) -> Result<Vec<AuditEntry>, StorageError>;
 }

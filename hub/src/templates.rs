@@ -2,6 +2,7 @@
 //! reference. Every save is checked against the reference's placeholders
 //! (`domain::template`), appended to the versioned template log and pushed.
 
+use crate::audit;
 use crate::push::Push;
 use crate::storage::{MinorEdit, StorageError, Store};
 use domain::template::{self, TemplateError};
@@ -79,6 +80,7 @@ pub fn put(
     language: &str,
     body: &str,
     minor: bool,
+    actor: &str,
 ) -> Result<u64, TemplatesError> {
     check_key(key)?;
     let language = domain::normalise_language_tag(language)
@@ -105,6 +107,11 @@ pub fn put(
         reference_version,
         stale: false,
     })?;
+    let detail = format!(
+        "{language} v{version}{}",
+        if minor { " (minor)" } else { "" }
+    );
+    audit::record(store, actor, "template.put", key, &detail)?;
     if minor && language == REFERENCE_LANGUAGE {
         // audit: template.minor_edit (key, version, kept reference version)
         store.append_minor_edit(&MinorEdit {

@@ -2,7 +2,9 @@
 //! binaries in temporary folders, on loopback ports, and talk to them with
 //! the real CLI and real gRPC.
 
+pub mod browser;
 pub mod tap;
+pub mod web;
 
 use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};

@@ -199,6 +199,7 @@ async fn oversized_input_is_refused_and_a_well_behaved_desk_carries_on() -> anyh
     let huge = RecordBatch {
         first_seq: 1,
         records: vec![record("rogue", 5 << 20)],
+        ..Default::default()
     };
     tx.send(DeskMessage {
         body: Some(desk_message::Body::Batch(huge)),
@@ -215,6 +216,7 @@ async fn oversized_input_is_refused_and_a_well_behaved_desk_carries_on() -> anyh
     let many = RecordBatch {
         first_seq: 1,
         records: (0..1001).map(|_| record("rogue", 0)).collect(),
+        ..Default::default()
     };
     tx.send(DeskMessage {
         body: Some(desk_message::Body::Batch(many)),
@@ -238,6 +240,7 @@ async fn oversized_input_is_refused_and_a_well_behaved_desk_carries_on() -> anyh
     let batch = RecordBatch {
         first_seq: 1,
         records: vec![record("rogue", 0), bad, leaky],
+        ..Default::default()
     };
     tx.send(DeskMessage {
         body: Some(desk_message::Body::Batch(batch)),

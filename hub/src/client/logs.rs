@@ -62,7 +62,13 @@ pub async fn decide(data: &Path, id: &str, accept: bool) -> anyhow::Result<Optio
                 .template_version;
             Ok((accept && v > 0).then_some(v))
         }
-        Way::Store(store) => Ok(crate::proposals::decide(&store, None, id, accept)?),
+        Way::Store(store) => Ok(crate::proposals::decide(
+            &store,
+            None,
+            id,
+            accept,
+            crate::audit::CLI,
+        )?),
     }
 }
 

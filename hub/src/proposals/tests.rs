@@ -26,7 +26,16 @@ fn direction_controls_are_shown_not_obeyed() {
 fn a_resent_proposal_is_stored_once_and_another_desk_cannot_take_its_id() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = SledStore::open(&dir.path().join("store"), 8 << 20).expect("open");
-    templates::put(&store, None, KEY, "it", "Porti il {{documento}}.", false).expect("reference");
+    templates::put(
+        &store,
+        None,
+        KEY,
+        "it",
+        "Porti il {{documento}}.",
+        false,
+        "test",
+    )
+    .expect("reference");
     let id = uuid::Uuid::now_v7().to_string();
     let first = receive(
         &store,
@@ -55,8 +64,26 @@ fn a_resent_proposal_is_stored_once_and_another_desk_cannot_take_its_id() {
 fn a_decision_is_final_and_accepting_checks_the_text() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = SledStore::open(&dir.path().join("store"), 8 << 20).expect("open");
-    templates::put(&store, None, KEY, "it", "Porti il {{documento}}.", false).expect("reference");
-    templates::put(&store, None, KEY, "en", "Bring the {{documento}}.", false).expect("en");
+    templates::put(
+        &store,
+        None,
+        KEY,
+        "it",
+        "Porti il {{documento}}.",
+        false,
+        "test",
+    )
+    .expect("reference");
+    templates::put(
+        &store,
+        None,
+        KEY,
+        "en",
+        "Bring the {{documento}}.",
+        false,
+        "test",
+    )
+    .expect("en");
     assert!(receive(&store, "desk-a", proposal("not-a-uuid", "Testo.")).is_err());
     let empty = uuid::Uuid::now_v7().to_string();
     assert!(receive(&store, "desk-a", proposal(&empty, "  ")).is_err());
@@ -65,15 +92,18 @@ fn a_decision_is_final_and_accepting_checks_the_text() {
     let mut p = proposal(&en, "Bring your passport.");
     p.language = "en".into();
     receive(&store, "desk-a", p).expect("stored");
-    let err = decide(&store, None, &en, true).expect_err("missing field");
+    let err = decide(&store, None, &en, true, "test").expect_err("missing field");
     assert!(err.to_string().contains("documento"), "{err}");
-    assert_eq!(decide(&store, None, &en, false).expect("decline"), None);
+    assert_eq!(
+        decide(&store, None, &en, false, "test").expect("decline"),
+        None
+    );
     assert!(matches!(
-        decide(&store, None, &en, true),
+        decide(&store, None, &en, true, "test"),
         Err(ProposalError::Decided { .. })
     ));
     assert!(matches!(
-        decide(&store, None, "no-such-id", true),
+        decide(&store, None, "no-such-id", true, "test"),
         Err(ProposalError::NotFound(_))
     ));
 }

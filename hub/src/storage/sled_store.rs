@@ -39,6 +39,7 @@ pub struct SledStore {
     pub(super) minor_edits: sled::Tree,
     /// What group commits keep in memory; its lock makes them one at a time.
     writer: std::sync::Mutex<ingest::Writer>,
+    pub(super) audit: sled::Tree,
     // sled 0.34 can deadlock when several threads flush at once, so every
     // flush here takes this lock.
     flush_lock: std::sync::Mutex<()>,
@@ -65,6 +66,7 @@ impl SledStore {
         let proposals = db.open_tree("proposals")?;
         let minor_edits = db.open_tree("minor_edits")?;
         let writer = std::sync::Mutex::new(ingest::Writer::load(&ingest)?);
+        let audit = db.open_tree("audit")?;
         Ok(Self {
             db,
             ingest,
@@ -77,6 +79,7 @@ impl SledStore {
             proposals,
             minor_edits,
             writer,
+            audit,
             flush_lock: std::sync::Mutex::new(()),
         })
     }

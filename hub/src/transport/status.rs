@@ -7,6 +7,7 @@ use crate::proposals::ProposalError;
 use crate::stats::StatsError;
 use crate::storage::StorageError;
 use crate::templates::TemplatesError;
+use crate::users::UsersError;
 use tonic::Status;
 
 impl From<AdminError> for Status {
@@ -100,6 +101,21 @@ impl From<CatalogueLogError> for Status {
             }
             CatalogueLogError::Storage(_) => {
                 tracing::error!(error = %e, "catalogue request failed");
+                Status::internal(e.to_string())
+            }
+        }
+    }
+}
+
+impl From<UsersError> for Status {
+    fn from(e: UsersError) -> Self {
+        match &e {
+            UsersError::InvalidName(_) | UsersError::InvalidPassword | UsersError::Hash(_) => {
+                Status::invalid_argument(e.to_string())
+            }
+            UsersError::Exists(_) => Status::already_exists(e.to_string()),
+            UsersError::Corrupt { .. } | UsersError::Io(_) | UsersError::Storage(_) => {
+                tracing::error!(error = %e, "user request failed");
                 Status::internal(e.to_string())
             }
         }

@@ -1,0 +1,335 @@
+//! The coordinators' dashboard: server-rendered HTML (askama, escaped by
+//! default) with htmx for the live parts, served over HTTPS with the hub's
+//! own certificate. Every page reads the same store and calls the same
+//! action functions as the CLI and the coordinator API.
+
+mod audit_log;
+mod auth;
+mod chart;
+mod desks;
+mod guidance;
+mod i18n;
+mod overview;
+mod session;
+mod stats;
+mod templates;
+
+use crate::connections::Connections;
+use crate::pki::Ca;
+use crate::push::Push;
+use crate::storage::Store;
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+use i18n::Lang;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_stream::StreamExt;
+
+/// The largest request body taken (a template body is at most 20,000
+/// characters, which form-encoding can triple).
+pub(crate) const MAX_BODY: usize = 256 * 1024;
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+const DRAIN_GRACE: Duration = Duration::from_secs(5);
+
+/// What the pages need from the running hub.
+pub struct Deps {
+    pub store: Arc<dyn Store>,
+    pub ca: Arc<Ca>,
+    pub connections: Arc<Connections>,
+    pub push: Push,
+    pub data: PathBuf,
+    /// Offered as the hub address in a new desk's bundle.
+    pub federation_addr: String,
+}
+
+pub(crate) struct App {
+    pub(crate) deps: Deps,
+    pub(crate) sessions: session::Sessions,
+    pub(crate) limiter: session::Limiter,
+}
+
+type Shared = Arc<App>;
+
+/// The client's address, put on every request of its connection.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Peer(pub(crate) SocketAddr);
+
+pub(crate) fn router(deps: Deps) -> Router {
+    let app = Arc::new(App {
+        deps,
+        sessions: session::Sessions::default(),
+        // Five wrong passwords a minute per address or per name, then a pause.
+        limiter: session::Limiter::new(Duration::from_secs(60), 5),
+    });
+    Router::new()
+        .route("/", get(overview::page))
+        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/desks", get(desks::page).post(desks::add))
+        .route("/desks/{id}/revoke", post(desks::revoke))
+        .route("/guidance", get(guidance::page).post(guidance::publish))
+        .route("/guidance/{id}/retire", post(guidance::retire))
+        .route("/templates", get(templates::page).post(templates::save))
+        .route("/templates/edit", get(templates::editor))
+        .route("/templates/check", post(templates::check))
+        .route("/stats", get(stats::page))
+        .route("/stats.csv", get(stats::csv))
+        .route("/stats.xlsx", get(stats::xlsx))
+        .route("/audit", get(audit_log::page))
+        .route("/assets/htmx.min.js", get(htmx))
+        .route("/assets/style.css", get(style))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&app),
+            auth::csrf_guard,
+        ))
+        .layer(middleware::from_fn(common))
+        .with_state(app)
+}
+
+/// Serves the dashboard on `listener` until `shutdown`, then lets open
+/// requests finish for a few seconds.
+pub async fn serve(
+    listener: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    deps: Deps,
+    shutdown: impl Future<Output = ()>,
+) {
+    // Browsers speak HTTP/1.1 as well as h2; the hub's gRPC config offers h2 only.
+    let mut tls = (*tls).clone();
+    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let router = router(deps);
+    let mut incoming = crate::transport::tls::incoming(listener, Arc::new(tls));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT);
+    builder.http2().timer(TokioTimer::new());
+    tokio::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            s = incoming.next() => match s {
+                Some(Ok(s)) => s,
+                Some(Err(e)) => {
+                    tracing::info!(error = %e, "dashboard connection failed");
+                    continue;
+                }
+                None => break,
+            },
+            _ = &mut shutdown => break,
+        };
+        let Ok(peer) = stream.get_ref().0.peer_addr() else {
+            continue;
+        };
+        let service = TowerToHyperService::new(router.clone().layer(Extension(Peer(peer))));
+        let conn = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(%peer, error = %e, "dashboard connection ended");
+            }
+        });
+    }
+    if tokio::time::timeout(DRAIN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("dashboard requests did not finish in time");
+    }
+}
+
+/// Security headers, the request time limit and the language cookie, for
+/// every response.
+async fn common(req: Request, next: Next) -> Response {
+    let chosen = query_lang(req.uri().query());
+    let mut resp = match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "La richiesta ha impiegato troppo tempo. / The request took too long.",
+        )
+            .into_response(),
+    };
+    let h = resp.headers_mut();
+    let set = |h: &mut axum::http::HeaderMap, k: header::HeaderName, v: &'static str| {
+        h.insert(k, HeaderValue::from_static(v));
+    };
+    set(
+        h,
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    );
+    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(h, header::REFERRER_POLICY, "no-referrer");
+    set(h, header::X_FRAME_OPTIONS, "DENY");
+    set(h, header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
+    if !h.contains_key(header::CACHE_CONTROL) {
+        set(h, header::CACHE_CONTROL, "no-store");
+    }
+    if let Some(lang) = chosen {
+        let cookie = format!(
+            "{}={}; Path=/; Secure; SameSite=Strict; Max-Age=31536000",
+            i18n::COOKIE,
+            lang.code()
+        );
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            h.append(header::SET_COOKIE, v);
+        }
+    }
+    resp
+}
+
+fn query_lang(query: Option<&str>) -> Option<Lang> {
+    query?
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == "lang")
+        .and_then(|(_, v)| Lang::parse(v))
+}
+
+/// The language of a request: `?lang=` first, then the cookie, else Italian.
+pub(crate) fn lang_of(parts: &axum::http::request::Parts) -> Lang {
+    query_lang(parts.uri.query())
+        .or_else(|| {
+            session::read_cookie(&parts.headers, i18n::COOKIE).and_then(|v| Lang::parse(&v))
+        })
+        .unwrap_or_default()
+}
+
+async fn htmx() -> Response {
+    asset(include_bytes!("../assets/htmx.min.js"), "text/javascript")
+}
+
+async fn style() -> Response {
+    asset(include_bytes!("../assets/style.css"), "text/css")
+}
+
+fn asset(bytes: &'static [u8], kind: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+async fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        "Pagina non trovata. / Page not found.",
+    )
+        .into_response()
+}
+
+/// Why a page could not be shown, as the operator reads it.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum WebError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::NotFound(_) => StatusCode::NOT_FOUND,
+            WebError::Internal(m) => {
+                tracing::error!(error = %m, "dashboard request failed");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        (
+            status,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            format!("Errore / Error: {self}"),
+        )
+            .into_response()
+    }
+}
+
+impl From<crate::storage::StorageError> for WebError {
+    fn from(e: crate::storage::StorageError) -> Self {
+        WebError::Internal(e.to_string())
+    }
+}
+
+impl From<askama::Error> for WebError {
+    fn from(e: askama::Error) -> Self {
+        WebError::Internal(format!("cannot render the page: {e}"))
+    }
+}
+
+impl From<crate::admin::AdminError> for WebError {
+    fn from(e: crate::admin::AdminError) -> Self {
+        WebError::Internal(e.to_string())
+    }
+}
+
+impl From<crate::stats::StatsError> for WebError {
+    fn from(e: crate::stats::StatsError) -> Self {
+        match e {
+            crate::stats::StatsError::Storage(s) => s.into(),
+            other => WebError::BadRequest(other.to_string()),
+        }
+    }
+}
+
+/// Renders a page, or says why it could not.
+pub(crate) fn render(t: &impl askama::Template) -> Result<Response, WebError> {
+    Ok(Html(t.render()?).into_response())
+}
+
+/// What every signed-in page shows around its content.
+pub(crate) struct Chrome {
+    pub(crate) lang: Lang,
+    pub(crate) user: String,
+    pub(crate) csrf: String,
+    pub(crate) page: &'static str,
+}
+
+const NAV: &[(&str, &str)] = &[
+    ("/", "nav.overview"),
+    ("/desks", "nav.desks"),
+    ("/guidance", "nav.guidance"),
+    ("/templates", "nav.templates"),
+    ("/stats", "nav.stats"),
+    ("/audit", "nav.audit"),
+];
+
+impl Chrome {
+    pub(crate) fn t(&self, key: &str) -> &'static str {
+        self.lang.t(key)
+    }
+    pub(crate) fn nav(&self) -> &'static [(&'static str, &'static str)] {
+        NAV
+    }
+    pub(crate) fn is(&self, key: &str) -> bool {
+        self.page == key
+    }
+    pub(crate) fn dim(&self, name: &str) -> &'static str {
+        self.lang.t(&format!("dim.{name}"))
+    }
+}

@@ -1,0 +1,25 @@
+//! The audit log page: the newest entries first.
+
+use super::auth::Signed;
+use super::{render, Chrome, Shared, WebError};
+use crate::storage::AuditEntry;
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+
+const SHOWN: usize = 500;
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    c: Chrome,
+    entries: Vec<AuditEntry>,
+}
+
+pub(crate) async fn page(State(app): State<Shared>, who: Signed) -> Result<Response, WebError> {
+    let entries = app.deps.store.audit_recent(SHOWN)?;
+    render(&AuditPage {
+        c: who.chrome("nav.audit"),
+        entries,
+    })
+}

@@ -1,0 +1,266 @@
+//! The guidance page: the current items with their rollout (which desks
+//! have applied the version that wrote each), and the forms that publish,
+//! amend and retire through `crate::guidance`, as the CLI does.
+
+use super::auth::Signed;
+use super::i18n::Lang;
+use super::{render, Chrome, Shared, WebError};
+use crate::guidance::{self, GuidanceError};
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use proto::{GuidanceItem, Severity};
+
+pub(crate) struct ItemView {
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) body: String,
+    pub(crate) severity: &'static str,
+    pub(crate) severity_class: &'static str,
+    pub(crate) procedures: String,
+    pub(crate) effective_from: String,
+    pub(crate) expires_at: String,
+    pub(crate) version: u64,
+    pub(crate) retired: bool,
+    pub(crate) applied: Vec<String>,
+    pub(crate) waiting: Vec<String>,
+}
+
+/// The form's fields, kept as typed so that a refused form comes back whole.
+#[derive(Default)]
+pub(crate) struct Draft {
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) body: String,
+    pub(crate) severity: String,
+    pub(crate) procedures: Vec<String>,
+    pub(crate) effective_from: String,
+    pub(crate) expires_at: String,
+}
+
+pub(crate) struct ProcOption {
+    pub(crate) code: String,
+    pub(crate) name: String,
+    pub(crate) selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "guidance.html")]
+struct GuidancePage {
+    c: Chrome,
+    items: Vec<ItemView>,
+    draft: Draft,
+    options: Vec<ProcOption>,
+    amending: bool,
+    error: Option<String>,
+    notice: Option<&'static str>,
+}
+
+fn severity_of(code: i32) -> (&'static str, &'static str) {
+    match Severity::try_from(code) {
+        Ok(Severity::Urgent) => ("sev.urgent", "urgent"),
+        Ok(Severity::Important) => ("sev.important", "important"),
+        _ => ("sev.info", "info"),
+    }
+}
+
+fn severity_name(code: i32) -> &'static str {
+    severity_of(code).1
+}
+
+fn view(app: &Shared, lang: Lang) -> Result<Vec<ItemView>, WebError> {
+    let store = app.deps.store.as_ref();
+    let mut desks = Vec::new();
+    for d in store.desks()?.into_iter().filter(|d| !d.revoked) {
+        let applied = store.push_state(&d.desk_id)?.guidance;
+        desks.push((d.desk_id, applied));
+    }
+    let mut items: Vec<ItemView> = guidance::current(store)?
+        .into_iter()
+        .map(|i| {
+            let (label, class) = severity_of(i.severity);
+            let (applied, waiting): (Vec<_>, Vec<_>) =
+                desks.iter().partition(|(_, v)| *v >= i.version);
+            ItemView {
+                severity: lang.t(label),
+                severity_class: class,
+                procedures: i.procedures.join(", "),
+                applied: applied.into_iter().map(|(d, _)| d.clone()).collect(),
+                waiting: waiting.into_iter().map(|(d, _)| d.clone()).collect(),
+                id: i.id,
+                title: i.title,
+                body: i.body,
+                effective_from: i.effective_from,
+                expires_at: i.expires_at,
+                version: i.version,
+                retired: i.retired,
+            }
+        })
+        .collect();
+    // Newest first: what the coordinator just did is at the top.
+    items.reverse();
+    Ok(items)
+}
+
+fn options(app: &Shared, lang: Lang, selected: &[String]) -> Vec<ProcOption> {
+    app.deps
+        .push
+        .active_catalogue()
+        .iter()
+        .map(|p| ProcOption {
+            selected: selected.contains(&p.code),
+            name: match lang {
+                Lang::It => p.name_it.clone(),
+                Lang::En => p.name_en.clone(),
+            },
+            code: p.code.clone(),
+        })
+        .collect()
+}
+
+fn page_for(
+    app: &Shared,
+    who: &Signed,
+    draft: Draft,
+    amending: bool,
+    error: Option<String>,
+    notice: Option<&'static str>,
+) -> Result<Response, WebError> {
+    render(&GuidancePage {
+        c: who.chrome("nav.guidance"),
+        items: view(app, who.lang)?,
+        options: options(app, who.lang, &draft.procedures),
+        draft,
+        amending,
+        error,
+        notice,
+    })
+}
+
+#[derive(serde::Deserialize, Default)]
+pub(crate) struct PageQuery {
+    #[serde(default)]
+    edit: String,
+    #[serde(default)]
+    done: String,
+}
+
+pub(crate) async fn page(
+    State(app): State<Shared>,
+    who: Signed,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, WebError> {
+    let notice = match q.done.as_str() {
+        "published" => Some(who.lang.t("guidance.published_msg")),
+        "retired" => Some(who.lang.t("guidance.retired_msg")),
+        _ => None,
+    };
+    let mut draft = Draft::default();
+    let mut amending = false;
+    if !q.edit.is_empty() {
+        let item = guidance::current(app.deps.store.as_ref())?
+            .into_iter()
+            .find(|i| i.id == q.edit)
+            .ok_or_else(|| {
+                WebError::NotFound(format!(
+                    "nessuna indicazione `{0}` / no guidance item `{0}`",
+                    q.edit
+                ))
+            })?;
+        amending = true;
+        draft = Draft {
+            severity: severity_name(item.severity).into(),
+            id: item.id,
+            title: item.title,
+            body: item.body,
+            procedures: item.procedures,
+            effective_from: item.effective_from,
+            expires_at: item.expires_at,
+        };
+    }
+    page_for(&app, &who, draft, amending, None, notice)
+}
+
+fn parse_draft(body: &[u8]) -> Result<Draft, WebError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+        .map_err(|e| WebError::BadRequest(format!("modulo illeggibile / unreadable form: {e}")))?;
+    let mut d = Draft::default();
+    for (k, v) in pairs {
+        match k.as_str() {
+            "id" => d.id = v,
+            "title" => d.title = v,
+            "body" => d.body = v,
+            "severity" => d.severity = v,
+            "procedures" if !v.is_empty() => d.procedures.push(v),
+            "effective_from" => d.effective_from = v,
+            "expires_at" => d.expires_at = v,
+            _ => {}
+        }
+    }
+    Ok(d)
+}
+
+pub(crate) async fn publish(
+    State(app): State<Shared>,
+    who: Signed,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let draft = parse_draft(&body)?;
+    let severity = match draft.severity.as_str() {
+        "urgent" => Severity::Urgent,
+        "important" => Severity::Important,
+        _ => Severity::Info,
+    };
+    let item = GuidanceItem {
+        id: draft.id.clone(),
+        title: draft.title.clone(),
+        body: draft.body.clone(),
+        procedures: draft.procedures.clone(),
+        severity: severity as i32,
+        effective_from: draft.effective_from.clone(),
+        expires_at: draft.expires_at.clone(),
+        version: 0,
+        retired: false,
+    };
+    let result = guidance::publish(
+        app.deps.store.as_ref(),
+        Some(&app.deps.push),
+        &app.deps.push.active_catalogue(),
+        item,
+        &who.user,
+    );
+    match result {
+        Ok(version) => {
+            tracing::info!(version, user = %who.user, "guidance published from the dashboard");
+            Ok(Redirect::to("/guidance?done=published").into_response())
+        }
+        Err(e @ GuidanceError::Invalid { .. }) => {
+            let amending = !draft.id.trim().is_empty();
+            let mut resp = page_for(&app, &who, draft, amending, Some(e.to_string()), None)?;
+            *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(resp)
+        }
+        Err(e) => Err(WebError::Internal(e.to_string())),
+    }
+}
+
+pub(crate) async fn retire(
+    State(app): State<Shared>,
+    who: Signed,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    match guidance::retire(
+        app.deps.store.as_ref(),
+        Some(&app.deps.push),
+        &id,
+        &who.user,
+    ) {
+        Ok(_) => Ok(Redirect::to("/guidance?done=retired").into_response()),
+        Err(e @ (GuidanceError::NotFound(_) | GuidanceError::AlreadyRetired(_))) => {
+            Err(WebError::BadRequest(e.to_string()))
+        }
+        Err(e) => Err(WebError::Internal(e.to_string())),
+    }
+}

@@ -1,0 +1,148 @@
+//! The overview: this week and the last twelve, by procedure family,
+//! outcome, channel, language and desk. Every figure comes from
+//! `stats::query`, so the small-cell protection applies before drawing.
+
+use super::auth::Signed;
+use super::{chart, desks, render, Chrome, Shared, WebError};
+use crate::stats::{self, figure, Period};
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use domain::disclosure::Cell;
+
+const DIMENSIONS: [&str; 5] = ["family", "outcome", "channel", "language", "desk_id"];
+const WEEKS: i64 = 12;
+/// Lines drawn per trend chart; the rest stay in its table.
+const MAX_SERIES: usize = 6;
+
+pub(crate) struct Section {
+    pub(crate) dim: &'static str,
+    pub(crate) week_svg: String,
+    pub(crate) trend_svg: String,
+    pub(crate) week_rows: Vec<(String, String)>,
+    pub(crate) trend_rows: Vec<(String, Vec<String>)>,
+}
+
+#[derive(Template)]
+#[template(path = "overview.html")]
+struct OverviewPage {
+    c: Chrome,
+    week: String,
+    weeks: Vec<String>,
+    total: String,
+    connected: usize,
+    lagging: usize,
+    sections: Vec<Section>,
+}
+
+pub(crate) fn last_weeks(today: chrono::NaiveDate, n: i64) -> Vec<String> {
+    (0..n)
+        .rev()
+        .map(|i| domain::iso_week(today - chrono::Duration::weeks(i)))
+        .collect()
+}
+
+fn section(
+    app: &Shared,
+    c: &Chrome,
+    dim: &'static str,
+    weeks: &[String],
+) -> Result<Section, WebError> {
+    let store = app.deps.store.as_ref();
+    let this = weeks.last().cloned();
+    let week = stats::query(
+        store,
+        &[dim],
+        &Period {
+            from_week: this.clone(),
+            to_week: this,
+        },
+    )?;
+    let week_cells: Vec<(String, Cell)> = week
+        .rows()
+        .iter()
+        .map(|(k, cell)| (k.first().cloned().unwrap_or_default(), *cell))
+        .filter(|(_, cell)| *cell != Cell::Published(0))
+        .collect();
+    let trend = stats::query(
+        store,
+        &["week", dim],
+        &Period {
+            from_week: weeks.first().cloned(),
+            to_week: weeks.last().cloned(),
+        },
+    )?;
+    let mut labels: Vec<String> = Vec::new();
+    for (k, _) in trend.rows() {
+        if let Some(v) = k.get(1) {
+            if !labels.contains(v) {
+                labels.push(v.clone());
+            }
+        }
+    }
+    let mut series: Vec<(String, Vec<Cell>)> = labels
+        .into_iter()
+        .map(|label| {
+            let cells = weeks
+                .iter()
+                .map(|w| {
+                    trend
+                        .cell(&[w.as_str(), label.as_str()])
+                        .unwrap_or(Cell::Published(0))
+                })
+                .collect();
+            (label, cells)
+        })
+        .filter(|(_, cells): &(String, Vec<Cell>)| cells.iter().any(|c| *c != Cell::Published(0)))
+        .collect();
+    series.sort_by_key(|(_, cells)| {
+        std::cmp::Reverse(cells.iter().filter_map(|c| c.published()).sum::<u64>())
+    });
+    let title = c.dim(dim);
+    Ok(Section {
+        dim,
+        week_svg: chart::bars(&format!("{title}: {}", c.t("overview.week")), &week_cells),
+        trend_svg: chart::lines(
+            &format!("{title}: {}", c.t("overview.trend")),
+            weeks,
+            &series[..series.len().min(MAX_SERIES)],
+        ),
+        week_rows: week_cells
+            .iter()
+            .map(|(l, cell)| (l.clone(), figure(*cell)))
+            .collect(),
+        trend_rows: series
+            .iter()
+            .map(|(l, cells)| (l.clone(), cells.iter().map(|c| figure(*c)).collect()))
+            .collect(),
+    })
+}
+
+pub(crate) async fn page(State(app): State<Shared>, who: Signed) -> Result<Response, WebError> {
+    let c = who.chrome("nav.overview");
+    let weeks = last_weeks(chrono::Utc::now().date_naive(), WEEKS);
+    let this = weeks.last().cloned();
+    let total = stats::query(
+        app.deps.store.as_ref(),
+        &["week"],
+        &Period {
+            from_week: this.clone(),
+            to_week: this.clone(),
+        },
+    )?
+    .total();
+    let mut sections = Vec::new();
+    for dim in DIMENSIONS {
+        sections.push(section(&app, &c, dim, &weeks)?);
+    }
+    let views = desks::views(&app, who.lang)?;
+    render(&OverviewPage {
+        week: this.unwrap_or_default(),
+        total: figure(total),
+        connected: views.iter().filter(|d| d.connected).count(),
+        lagging: views.iter().filter(|d| d.lagging).count(),
+        weeks,
+        sections,
+        c,
+    })
+}

@@ -1,0 +1,304 @@
+//! The templates pages: the key × language matrix (current, stale,
+//! missing), the editor whose text is checked as it is typed (htmx posts it
+//! to `/templates/check`, which runs `domain::template::check`, the check
+//! `hub template put` runs), the stale diff, and rollout per template.
+
+use super::auth::Signed;
+use super::{render, Chrome, Shared, WebError};
+use crate::templates::{self as tpl, TemplatesError, REFERENCE_LANGUAGE};
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use domain::template::{word_diff, DiffOp};
+use proto::Template as Body;
+use std::collections::BTreeMap;
+
+pub(crate) struct Cell {
+    pub(crate) lang: String,
+    /// `current`, `stale` or `missing`
+    pub(crate) state: &'static str,
+    pub(crate) version: u64,
+}
+
+pub(crate) struct Row {
+    pub(crate) key: String,
+    pub(crate) cells: Vec<Cell>,
+    /// Desks running a template version that holds this key's latest save.
+    pub(crate) applied: usize,
+}
+
+#[derive(Template)]
+#[template(path = "templates.html")]
+struct MatrixPage {
+    c: Chrome,
+    langs: Vec<String>,
+    rows: Vec<Row>,
+    desks: usize,
+    notice: Option<&'static str>,
+}
+
+/// A word of a diff: `same`, `del` or `ins`.
+pub(crate) struct Word {
+    pub(crate) kind: &'static str,
+    pub(crate) text: String,
+}
+
+#[derive(Template)]
+#[template(path = "template_edit.html")]
+struct EditorPage {
+    c: Chrome,
+    key: String,
+    lang: String,
+    body: String,
+    reference: Option<String>,
+    is_reference: bool,
+    stale: bool,
+    old_side: Vec<Word>,
+    new_side: Vec<Word>,
+    error: Option<String>,
+}
+
+fn state_label(state: &'static str) -> &'static str {
+    match state {
+        "current" => "templates.current",
+        "stale" => "templates.stale",
+        _ => "templates.missing",
+    }
+}
+
+impl MatrixPage {
+    fn label(&self, state: &'static str) -> &'static str {
+        self.c.t(state_label(state))
+    }
+}
+
+type Current = BTreeMap<(String, String), Body>;
+
+fn reference_of<'a>(current: &'a Current, key: &str) -> Option<&'a Body> {
+    current.get(&(key.to_string(), REFERENCE_LANGUAGE.to_string()))
+}
+
+#[derive(serde::Deserialize, Default)]
+pub(crate) struct Done {
+    #[serde(default)]
+    done: String,
+}
+
+pub(crate) async fn page(
+    State(app): State<Shared>,
+    who: Signed,
+    Query(done): Query<Done>,
+) -> Result<Response, WebError> {
+    let store = app.deps.store.as_ref();
+    let current = tpl::current(store)?;
+    let mut langs: Vec<String> = current.keys().map(|(_, l)| l.clone()).collect();
+    langs.sort_by_key(|l| (l != REFERENCE_LANGUAGE, l.clone()));
+    langs.dedup();
+    if !langs.iter().any(|l| l == REFERENCE_LANGUAGE) {
+        langs.insert(0, REFERENCE_LANGUAGE.into());
+    }
+    let mut applied_versions = Vec::new();
+    for d in store.desks()?.into_iter().filter(|d| !d.revoked) {
+        applied_versions.push(store.push_state(&d.desk_id)?.template);
+    }
+    let mut keys: Vec<String> = current.keys().map(|(k, _)| k.clone()).collect();
+    keys.dedup();
+    let rows = keys
+        .into_iter()
+        .map(|key| {
+            let reference = reference_of(&current, &key);
+            let mut newest = 0;
+            let cells = langs
+                .iter()
+                .map(|lang| match current.get(&(key.clone(), lang.clone())) {
+                    Some(t) => {
+                        newest = newest.max(t.version);
+                        Cell {
+                            lang: lang.clone(),
+                            state: if tpl::is_stale(t, reference) {
+                                "stale"
+                            } else {
+                                "current"
+                            },
+                            version: t.version,
+                        }
+                    }
+                    None => Cell {
+                        lang: lang.clone(),
+                        state: "missing",
+                        version: 0,
+                    },
+                })
+                .collect();
+            Row {
+                applied: applied_versions.iter().filter(|v| **v >= newest).count(),
+                key,
+                cells,
+            }
+        })
+        .collect();
+    render(&MatrixPage {
+        c: who.chrome("nav.templates"),
+        langs,
+        rows,
+        desks: applied_versions.len(),
+        notice: (done.done == "saved").then(|| who.lang.t("templates.saved_msg")),
+    })
+}
+
+#[derive(serde::Deserialize, Default)]
+pub(crate) struct EditQuery {
+    #[serde(default)]
+    key: String,
+    #[serde(default)]
+    lang: String,
+}
+
+fn sides(ops: &[DiffOp]) -> (Vec<Word>, Vec<Word>) {
+    let (mut old, mut new) = (Vec::new(), Vec::new());
+    for op in ops {
+        match op {
+            DiffOp::Same(s) => {
+                old.push(Word {
+                    kind: "same",
+                    text: s.clone(),
+                });
+                new.push(Word {
+                    kind: "same",
+                    text: s.clone(),
+                });
+            }
+            DiffOp::Removed(s) => old.push(Word {
+                kind: "del",
+                text: s.clone(),
+            }),
+            DiffOp::Added(s) => new.push(Word {
+                kind: "ins",
+                text: s.clone(),
+            }),
+        }
+    }
+    (old, new)
+}
+
+fn editor_for(
+    app: &Shared,
+    who: &Signed,
+    key: String,
+    lang: String,
+    body: Option<String>,
+    error: Option<String>,
+) -> Result<Response, WebError> {
+    let store = app.deps.store.as_ref();
+    let current = tpl::current(store)?;
+    let reference = reference_of(&current, &key);
+    let saved = current.get(&(key.clone(), lang.clone()));
+    let stale = saved.is_some_and(|t| tpl::is_stale(t, reference));
+    let (mut old_side, mut new_side) = (Vec::new(), Vec::new());
+    if let (true, Some(t), Some(r)) = (stale, saved, reference) {
+        // The Italian text the translation was made from, against today's.
+        let made_from = store.templates_since(0)?.into_iter().find(|e| {
+            e.key == key && e.language == REFERENCE_LANGUAGE && e.version == t.reference_version
+        });
+        if let Some(old) = made_from {
+            (old_side, new_side) = sides(&word_diff(&old.body, &r.body));
+        }
+    }
+    let is_reference = lang == REFERENCE_LANGUAGE;
+    render(&EditorPage {
+        c: who.chrome("nav.templates"),
+        body: body.unwrap_or_else(|| saved.map(|t| t.body.clone()).unwrap_or_default()),
+        reference: (!is_reference)
+            .then(|| reference.map(|r| r.body.clone()))
+            .flatten(),
+        is_reference,
+        stale,
+        old_side,
+        new_side,
+        error,
+        key,
+        lang,
+    })
+}
+
+pub(crate) async fn editor(
+    State(app): State<Shared>,
+    who: Signed,
+    Query(q): Query<EditQuery>,
+) -> Result<Response, WebError> {
+    let lang = if q.lang.is_empty() {
+        REFERENCE_LANGUAGE.to_string()
+    } else {
+        q.lang
+    };
+    editor_for(&app, &who, q.key, lang, None, None)
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct BodyForm {
+    #[serde(default)]
+    key: String,
+    #[serde(default)]
+    language: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    minor: Option<String>,
+}
+
+/// The htmx fragment under the editor: what `hub template put` would say.
+pub(crate) async fn check(
+    State(app): State<Shared>,
+    who: Signed,
+    Form(f): Form<BodyForm>,
+) -> Result<Response, WebError> {
+    let lang = domain::normalise_language_tag(&f.language);
+    let current = tpl::current(app.deps.store.as_ref())?;
+    let reference = reference_of(&current, f.key.trim()).map(|r| r.body.clone());
+    let verdict = match lang.as_deref() {
+        None => Err("la lingua deve essere un codice come it, en, ar / the language must be a tag such as it, en, ar".to_string()),
+        Some(REFERENCE_LANGUAGE) => domain::template::check(&f.body, None).map_err(|e| e.to_string()),
+        Some(_) => match &reference {
+            None => Err(TemplatesError::NoReference { key: f.key.trim().chars().take(100).collect() }.to_string()),
+            Some(r) => domain::template::check(&f.body, Some(r)).map_err(|e| e.to_string()),
+        },
+    };
+    let fragment = match verdict {
+        Ok(()) => format!(
+            r#"<p class="ok">✓ {}</p>"#,
+            who.lang.t("templates.check_ok")
+        ),
+        Err(message) => format!(
+            r#"<p class="error">✗ {}</p>"#,
+            super::chart::escape(&message)
+        ),
+    };
+    Ok(Html(fragment).into_response())
+}
+
+pub(crate) async fn save(
+    State(app): State<Shared>,
+    who: Signed,
+    Form(f): Form<BodyForm>,
+) -> Result<Response, WebError> {
+    let (key, lang) = (f.key.trim().to_string(), f.language.trim().to_string());
+    match tpl::put(
+        app.deps.store.as_ref(),
+        Some(&app.deps.push),
+        &key,
+        &lang,
+        &f.body,
+        f.minor.is_some(),
+        &who.user,
+    ) {
+        Ok(_) => Ok(Redirect::to("/templates?done=saved").into_response()),
+        Err(TemplatesError::Storage(e)) => Err(e.into()),
+        Err(e) => {
+            let mut resp = editor_for(&app, &who, key, lang, Some(f.body), Some(e.to_string()))?;
+            *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(resp)
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! Coordinator accounts for the dashboard: `users.json` in the hub's data
+//! folder (mode 0600), names with Argon2id hashes. The file, not the store,
+//! holds them so that `hub user add` works while the hub runs (sled allows
+//! one process) and the hub reads them afresh at every sign-in.
+
+use crate::config::DataDir;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::Argon2;
+use desk_agent::bundle::write_secret;
+use serde::{Deserialize, Serialize};
+
+pub const MIN_PASSWORD: usize = 10;
+pub const MAX_PASSWORD: usize = 256;
+const MAX_NAME: usize = 32;
+
+#[derive(Debug, thiserror::Error)]
+pub enum UsersError {
+    #[error("invalid user name `{0}`: use 1 to 32 characters among a-z, 0-9, '.', '_' and '-', starting with a letter")]
+    InvalidName(String),
+    #[error("the password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters long")]
+    InvalidPassword,
+    #[error("user `{0}` already exists")]
+    Exists(String),
+    #[error("the users file {path} is damaged: {message}")]
+    Corrupt { path: String, message: String },
+    #[error("cannot hash the password: {0}")]
+    Hash(String),
+    #[error("cannot read or write the users file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct User {
+    pub name: String,
+    /// PHC string, `$argon2id$v=19$...`.
+    pub hash: String,
+    pub added_at: String,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct UsersFile {
+    users: Vec<User>,
+}
+
+pub fn valid_name(name: &str) -> bool {
+    name.len() <= MAX_NAME
+        && name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+}
+
+pub fn check_name(name: &str) -> Result<(), UsersError> {
+    if valid_name(name) {
+        Ok(())
+    } else {
+        Err(UsersError::InvalidName(name.chars().take(40).collect()))
+    }
+}
+
+/// Hashes a password with Argon2id and a random salt.
+pub fn hash_password(password: &str) -> Result<String, UsersError> {
+    let chars = password.chars().count();
+    if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&chars) {
+        return Err(UsersError::InvalidPassword);
+    }
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| UsersError::Hash(e.to_string()))
+}
+
+fn load(dir: &DataDir) -> Result<UsersFile, UsersError> {
+    let path = dir.users();
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| UsersError::Corrupt {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(UsersFile::default()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn list(dir: &DataDir) -> Result<Vec<User>, UsersError> {
+    Ok(load(dir)?.users)
+}
+
+/// Adds a user with an already computed hash (the CLI hashes locally, so
+/// the password never travels, even to a running hub).
+pub fn add(dir: &DataDir, name: &str, hash: &str) -> Result<(), UsersError> {
+    check_name(name)?;
+    PasswordHash::new(hash).map_err(|e| UsersError::Hash(e.to_string()))?;
+    let mut file = load(dir)?;
+    if file.users.iter().any(|u| u.name == name) {
+        return Err(UsersError::Exists(name.into()));
+    }
+    file.users.push(User {
+        name: name.into(),
+        hash: hash.into(),
+        added_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    });
+    let bytes = serde_json::to_vec_pretty(&file).map_err(|e| UsersError::Corrupt {
+        path: dir.users().display().to_string(),
+        message: e.to_string(),
+    })?;
+    // Written aside and renamed, so a sign-in never reads half a file.
+    let tmp = dir.users().with_extension("json.tmp");
+    write_secret(&tmp, &bytes)?;
+    std::fs::rename(&tmp, dir.users())?;
+    Ok(())
+}
+
+/// Adds a user and notes it in the audit log.
+pub fn add_audited(
+    store: &dyn crate::storage::Store,
+    dir: &DataDir,
+    name: &str,
+    hash: &str,
+    actor: &str,
+) -> Result<(), UsersError> {
+    add(dir, name, hash)?;
+    crate::audit::record(store, actor, "user.add", name, "")?;
+    Ok(())
+}
+
+/// Whether `password` is `name`'s. An unknown name costs one hash too, so
+/// that timing does not tell which names exist.
+pub fn verify(dir: &DataDir, name: &str, password: &str) -> Result<bool, UsersError> {
+    if password.chars().count() > MAX_PASSWORD {
+        return Ok(false);
+    }
+    let users = load(dir)?.users;
+    let stored = users
+        .iter()
+        .find(|u| u.name == name)
+        .map(|u| u.hash.as_str());
+    let dummy;
+    let hash = match stored {
+        Some(h) => h,
+        None => {
+            dummy = hash_password("not-a-user-password")?;
+            dummy.as_str()
+        }
+    };
+    let parsed = PasswordHash::new(hash).map_err(|e| UsersError::Corrupt {
+        path: dir.users().display().to_string(),
+        message: format!("hash of `{name}`: {e}"),
+    })?;
+    let ok = Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok();
+    Ok(ok && stored.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn add_then_verify() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = DataDir(tmp.path().to_path_buf());
+        let hash = hash_password("una-password-lunga").expect("hash");
+        add(&dir, "coordinatore", &hash).expect("add");
+        assert!(verify(&dir, "coordinatore", "una-password-lunga").expect("verify"));
+        assert!(!verify(&dir, "coordinatore", "sbagliata-sbagliata").expect("verify"));
+        assert!(!verify(&dir, "nessuno", "una-password-lunga").expect("verify"));
+        assert!(matches!(
+            add(&dir, "coordinatore", &hash),
+            Err(UsersError::Exists(_))
+        ));
+        assert!(matches!(
+            hash_password("corta"),
+            Err(UsersError::InvalidPassword)
+        ));
+        assert!(!valid_name("Coordinatore"));
+        assert!(!valid_name("9abc"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.users())
+                .expect("meta")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert!(!std::fs::read_to_string(dir.users())
+            .expect("read")
+            .contains("una-password-lunga"));
+    }
+}

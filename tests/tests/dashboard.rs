@@ -1,0 +1,488 @@
+//! The coordinators' dashboard over real HTTPS with the hub's own
+//! certificate: sign-in with an Argon2 account, strict cookies, CSRF on
+//! every POST, throttled sign-in, escaped untrusted text, protected
+//! downloads, and an audit log that names who did what from CLI and web.
+
+use e2e::web::{add_user, enable_dashboard, Web};
+use e2e::{eventually, path, run, run_ok, Agent, Hub};
+use std::io::Read;
+use std::time::Duration;
+
+const USER: &str = "coordinatore";
+const PASSWORD: &str = "una password lunga e sicura";
+
+async fn hub_with_dashboard(root: &std::path::Path) -> anyhow::Result<(Hub, String)> {
+    let mut hub = Hub::init(root);
+    let addr = enable_dashboard(&hub.data)?;
+    let out = add_user(&hub.data, USER, PASSWORD);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    hub.start().await?;
+    let a = addr.clone();
+    eventually(Duration::from_secs(20), async || {
+        tokio::net::TcpStream::connect(&a).await.ok()
+    })
+    .await?;
+    Ok((hub, addr))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_with_strict_cookies_csrf_and_a_rate_limit() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let (hub, addr) = hub_with_dashboard(root.path()).await?;
+    let mut web = Web::new(&hub.data, &addr)?;
+
+    // The password is stored as an Argon2 hash, in a file only the hub's user reads.
+    let users = std::fs::read_to_string(hub.data.join("users.json"))?;
+    assert!(
+        users.contains("$argon2id$") && !users.contains(PASSWORD),
+        "{users}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(hub.data.join("users.json"))?
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let refused = add_user(&hub.data, "Bad Name", PASSWORD);
+    assert_eq!(
+        refused.status.code(),
+        Some(2),
+        "an invalid name is refused with exit code 2"
+    );
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("invalid user name"));
+
+    // Signed out, pages send you to the sign-in page.
+    let desks = web.get("/desks").await?;
+    assert_eq!(desks.status, 303);
+    assert_eq!(desks.header("location"), Some("/login"));
+
+    let login = web.get("/login").await?;
+    assert_eq!(login.status, 200);
+    let cookie = login
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("rete_session="))
+        .expect("a session cookie before sign-in")
+        .to_string();
+    for attr in ["Secure", "HttpOnly", "SameSite=Strict"] {
+        assert!(cookie.contains(attr), "{attr} missing in {cookie}");
+    }
+    let token = login.csrf().expect("the sign-in form carries a token");
+    assert!(
+        login.text().contains(r#"name="username""#) && login.text().contains(r#"name="password""#)
+    );
+
+    // POSTs without the session's token are refused, and say why.
+    let no_token = web
+        .post_form("/login", &[("username", USER), ("password", PASSWORD)])
+        .await?;
+    assert_eq!(no_token.status, 403);
+    assert!(
+        no_token.text().contains("csrf_token"),
+        "{}",
+        no_token.text()
+    );
+    let wrong = web
+        .post_form(
+            "/login",
+            &[
+                ("username", USER),
+                ("password", PASSWORD),
+                ("csrf_token", "0123"),
+            ],
+        )
+        .await?;
+    assert_eq!(wrong.status, 403);
+    assert!(wrong.text().contains("csrf_token"), "{}", wrong.text());
+
+    let bad = web
+        .post_form(
+            "/login",
+            &[
+                ("username", USER),
+                ("password", "sbagliata!!"),
+                ("csrf_token", &token),
+            ],
+        )
+        .await?;
+    assert_eq!(bad.status, 401);
+    assert!(bad.text().contains("non corretti"), "{}", bad.text());
+
+    let pre_session = web.jar.get("rete_session").cloned();
+    let good = web
+        .post_form(
+            "/login",
+            &[
+                ("username", USER),
+                ("password", PASSWORD),
+                ("csrf_token", &token),
+            ],
+        )
+        .await?;
+    assert_eq!(good.status, 303, "{}", good.text());
+    let signed = good
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("rete_session="))
+        .expect("a new session cookie at sign-in")
+        .to_string();
+    for attr in ["Secure", "HttpOnly", "SameSite=Strict"] {
+        assert!(signed.contains(attr), "{attr} missing in {signed}");
+    }
+    assert_ne!(
+        web.jar.get("rete_session"),
+        pre_session.as_ref(),
+        "sign-in rotates the session id"
+    );
+
+    let desks = web.get("/desks").await?;
+    assert_eq!(desks.status, 200);
+    assert!(desks.text().contains("<h1>Sportelli</h1>"));
+    let english = web.get("/desks?lang=en").await?;
+    assert!(english.text().contains("<h1>Desks</h1>"));
+    assert!(english
+        .set_cookies()
+        .iter()
+        .any(|c| c.starts_with("rete_lang=en")));
+
+    // Signed in, a POST still needs the token.
+    for token in [None, Some("not-the-token")] {
+        let mut fields = vec![("title", "t"), ("body", "b")];
+        if let Some(t) = token {
+            fields.push(("csrf_token", t));
+        }
+        let resp = web.post_form("/guidance", &fields).await?;
+        assert_eq!(resp.status, 403, "token {token:?}");
+        assert!(resp.text().contains("CSRF") || resp.text().contains("csrf_token"));
+    }
+
+    // Sign-out ends the session on the hub, not only in the browser.
+    let session = web.jar.get("rete_session").cloned().unwrap_or_default();
+    let page = web.get("/desks").await?;
+    let token = page.csrf().expect("token");
+    assert_eq!(
+        web.post_form("/logout", &[("csrf_token", &token)])
+            .await?
+            .status,
+        303
+    );
+    web.jar.insert("rete_session".into(), session);
+    assert_eq!(web.get("/desks").await?.status, 303);
+
+    // Wrong passwords are throttled; past the limit even the right one waits.
+    let mut attacker = Web::new(&hub.data, &addr)?;
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(attacker.login(USER, "tentativo-errato").await?.status);
+    }
+    assert_eq!(statuses[..5], [401; 5], "{statuses:?}");
+    assert_eq!(statuses[5], 429, "{statuses:?}");
+    let blocked = attacker.login(USER, PASSWORD).await?;
+    assert_eq!(blocked.status, 429);
+    assert!(blocked.header("retry-after").is_some());
+    assert!(blocked.text().contains("Troppi tentativi") && blocked.text().contains("Too many"));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn untrusted_text_is_escaped_and_every_action_is_audited() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let (hub, addr) = hub_with_dashboard(root.path()).await?;
+    let mut web = Web::new(&hub.data, &addr)?;
+    assert_eq!(web.login(USER, PASSWORD).await?.status, 303);
+
+    // Publish from the dashboard, with markup in the title and the body.
+    let page = web.get("/guidance").await?;
+    let token = page.csrf().expect("token");
+    let published = web
+        .post_form(
+            "/guidance",
+            &[
+                ("csrf_token", &token),
+                ("id", "prova-script"),
+                ("title", "<script>alert('titolo')</script>"),
+                ("body", "Testo <script>alert(1)</script> <b>grassetto</b>"),
+                ("severity", "urgent"),
+                ("procedures", "permesso.rinnovo.lavoro"),
+            ],
+        )
+        .await?;
+    assert_eq!(published.status, 303, "{}", published.text());
+    let list = web.get("/guidance").await?.text();
+    assert!(
+        !list.contains("<script>alert"),
+        "markup must not reach the page"
+    );
+    let list = entities(&list);
+    assert!(
+        list.contains("&lt;script&gt;alert(&#39;titolo&#39;)&lt;/script&gt;"),
+        "{list}"
+    );
+    assert!(list.contains("&lt;b&gt;grassetto&lt;/b&gt;"), "{list}");
+    assert!(
+        !list.contains("<script>alert"),
+        "markup must not reach the page"
+    );
+    assert!(
+        !list.contains("<b>grassetto"),
+        "markup must not reach the page"
+    );
+
+    // A refused form comes back with the reason and what was typed.
+    let token = web.get("/guidance").await?.csrf().expect("token");
+    let refused = web
+        .post_form(
+            "/guidance",
+            &[
+                ("csrf_token", &token),
+                ("title", "Senza testo"),
+                ("body", " "),
+            ],
+        )
+        .await?;
+    assert_eq!(refused.status, 422);
+    assert!(refused.text().contains("field `body`") && refused.text().contains("Senza testo"));
+
+    // The CLI, through the running hub, and the web both land in the audit log.
+    let file = root.path().join("orari.toml");
+    std::fs::write(
+        &file,
+        "id = \"orari\"\ntitle = \"Orari\"\nbody = \"Lunedì chiuso\"\n",
+    )?;
+    run_ok(
+        "hub",
+        &[
+            "guidance",
+            "publish",
+            path(&file),
+            "--data",
+            path(&hub.data),
+        ],
+    );
+    hub.add_desk("desk-cli");
+    let token = web.get("/desks").await?.csrf().expect("token");
+    let bundle = web
+        .post_form(
+            "/desks",
+            &[
+                ("csrf_token", &token),
+                ("desk_id", "desk-web"),
+                ("hub_address", &hub.federation),
+            ],
+        )
+        .await?;
+    assert_eq!(bundle.status, 200, "{}", bundle.text());
+    assert!(bundle
+        .header("content-disposition")
+        .is_some_and(|d| d.contains("desk-web.bundle")));
+    assert!(bundle.text().contains("desk_id") && bundle.text().contains("BEGIN"));
+    // The bundle works: the desk enrols and connects.
+    let bundle_path = root.path().join("desk-web.bundle");
+    std::fs::write(&bundle_path, &bundle.body)?;
+    let mut agent = Agent::enroll(root.path(), "desk-web", &bundle_path);
+    agent.start().await?;
+    eventually(Duration::from_secs(20), async || {
+        let page = web.get("/desks").await.ok()?.text();
+        page.contains("● collegato").then_some(())
+    })
+    .await?;
+    let token = web.get("/desks").await?.csrf().expect("token");
+    let revoked = web
+        .post_form("/desks/desk-cli/revoke", &[("csrf_token", &token)])
+        .await?;
+    assert_eq!(revoked.status, 303);
+    let duplicate = web
+        .post_form(
+            "/desks",
+            &[
+                ("csrf_token", &token),
+                ("desk_id", "desk-web"),
+                ("hub_address", &hub.federation),
+            ],
+        )
+        .await?;
+    assert_eq!(duplicate.status, 422);
+    assert!(duplicate.text().contains("already enrolled"));
+
+    let audit = web.get("/audit").await?.text();
+    for (actor, action, target) in [
+        ("cli", "user.add", USER),
+        (USER, "guidance.publish", "prova-script"),
+        ("cli", "guidance.publish", "orari"),
+        ("cli", "desk.add", "desk-cli"),
+        (USER, "desk.add", "desk-web"),
+        (USER, "desk.revoke", "desk-cli"),
+    ] {
+        let row = format!("<td>{actor}</td><td><code>{action}</code></td><td>{target}</td>");
+        assert!(audit.contains(&row), "no audit row {row} in {audit}");
+    }
+    // Amending is audited as such, with the same escaping in the log.
+    let token = web
+        .get("/guidance?edit=orari")
+        .await?
+        .csrf()
+        .expect("token");
+    let amended = web
+        .post_form(
+            "/guidance",
+            &[
+                ("csrf_token", &token),
+                ("id", "orari"),
+                ("title", "Orari <i>nuovi</i>"),
+                ("body", "Martedì chiuso"),
+            ],
+        )
+        .await?;
+    assert_eq!(amended.status, 303);
+    let audit = web.get("/audit").await?.text();
+    assert!(!audit.contains("<i>nuovi"));
+    let audit = entities(&audit);
+    assert!(audit.contains(&format!(
+        "<td>{USER}</td><td><code>guidance.amend</code></td><td>orari</td>"
+    )));
+    assert!(audit.contains("Orari &lt;i&gt;nuovi&lt;/i&gt;"), "{audit}");
+    let _ = run("hub", &["desks", "--data", path(&hub.data)]);
+    Ok(())
+}
+
+/// The page with numeric character references spelled as named ones, so
+/// that assertions do not depend on which escape the template engine picks.
+fn entities(html: &str) -> String {
+    html.replace("&#60;", "&lt;")
+        .replace("&#62;", "&gt;")
+        .replace("&#34;", "&quot;")
+        .replace("&#x27;", "&#39;")
+}
+
+fn visit(nationality: &str, outcome: &str) -> String {
+    serde_json::json!({
+        "name": "Amina", "surname": "El Idrissi", "birth_date": "1990-04-03", "sex": "F",
+        "nationality": nationality, "procedure": "permesso.rinnovo.lavoro", "channel": "walk_in",
+        "language": "ar", "outcome": outcome, "minutes": 18,
+    })
+    .to_string()
+}
+
+/// Every figure of a published table: a number that is 0 or at least 5, or a hidden mark.
+fn assert_protected(figure: &str, context: &str) {
+    match figure.parse::<u64>() {
+        Ok(n) => assert!(n == 0 || n >= 5, "figure {n} below k = 5 in {context}"),
+        Err(_) => assert!(
+            figure == "<5" || figure == "x",
+            "unexpected figure {figure:?} in {context}"
+        ),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statistics_page_and_downloads_hide_small_cells() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let (hub, addr) = hub_with_dashboard(root.path()).await?;
+    let bundle = hub.add_desk("desk-a");
+    let mut agent = Agent::enroll(root.path(), "desk-a", &bundle);
+    agent.start().await?;
+    let mut lines: Vec<String> = (0..7).map(|_| visit("MA", "answered")).collect();
+    lines.extend((0..2).map(|_| visit("SN", "referred")));
+    lines.push(visit("PE", "answered"));
+    let file = root.path().join("visits.jsonl");
+    std::fs::write(&file, lines.join("\n") + "\n")?;
+    run_ok(
+        "desk-agent",
+        &["record", "--agent", &agent.url, "--file", path(&file)],
+    );
+    eventually(Duration::from_secs(30), async || {
+        (hub.records_of("desk-a") == Some(10)).then_some(())
+    })
+    .await?;
+
+    let mut web = Web::new(&hub.data, &addr)?;
+    assert_eq!(web.login(USER, PASSWORD).await?.status, 303);
+    let overview = web.get("/").await?.text();
+    assert!(
+        overview.contains(r#"<strong id="visits-week">10</strong>"#),
+        "{overview}"
+    );
+    assert!(overview.contains("<svg"), "charts are inline SVG");
+
+    let page = web.get("/stats?by=nationality&by2=outcome").await?;
+    assert_eq!(page.status, 200);
+    let page_text = entities(&page.text());
+    let csv = web.get("/stats.csv?by=nationality&by2=outcome").await?;
+    assert_eq!(csv.status, 200);
+    assert!(csv
+        .header("content-type")
+        .is_some_and(|t| t.starts_with("text/csv")));
+    let text = csv.text();
+    let mut rows = text.lines();
+    assert_eq!(rows.next(), Some("nationality,outcome,count"));
+    let mut cells = 0;
+    for row in rows {
+        let figure = row.rsplit(',').next().unwrap_or_default();
+        assert_protected(figure, &text);
+        // The page shows the same figure for the same cell.
+        let cols: Vec<&str> = row.split(',').collect();
+        if cols[0] != "total" {
+            let html = format!(
+                "<th scope=\"row\">{}</th><td>{}</td><td class=\"num\">{}</td>",
+                cols[0],
+                cols[1],
+                figure.replace('<', "&lt;")
+            );
+            assert!(page_text.contains(&html), "{html} not on the page");
+        }
+        cells += 1;
+    }
+    assert!(cells > 2, "{text}");
+    assert!(text.contains("MA,answered,7"), "{text}");
+    // The total is published or withheld as the protection decides (here
+    // 10 - 7 would reveal the small cells), never computed by the page.
+    assert!(
+        text.lines()
+            .last()
+            .is_some_and(|l| l.starts_with("total,,")),
+        "{text}"
+    );
+    assert!(!text.contains(",2\n") && !text.contains(",1\n"), "{text}");
+
+    let xlsx = web.get("/stats.xlsx?by=nationality").await?;
+    assert_eq!(xlsx.status, 200);
+    assert!(xlsx.body.starts_with(b"PK"), "an XLSX is a zip file");
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(xlsx.body.clone()))?;
+    let mut sheet = String::new();
+    archive
+        .by_name("xl/worksheets/sheet1.xml")?
+        .read_to_string(&mut sheet)?;
+    let mut numbers = 0;
+    for cell in sheet.split("<c ").skip(1) {
+        let numeric = !cell.contains("t=\"s\"") && !cell.contains("t=\"str\"");
+        if let (true, Some(v)) = (
+            numeric,
+            cell.split("<v>")
+                .nth(1)
+                .and_then(|v| v.split("</v>").next()),
+        ) {
+            assert_protected(v, &sheet);
+            numbers += 1;
+        }
+    }
+    assert!(numbers >= 2, "{sheet}");
+    let mut strings = String::new();
+    archive
+        .by_name("xl/sharedStrings.xml")?
+        .read_to_string(&mut strings)?;
+    assert!(
+        strings.contains("nationality") && strings.contains("MA"),
+        "{strings}"
+    );
+
+    let bad = web.get("/stats.csv?by=name").await?;
+    assert_eq!(bad.status, 400);
+    assert!(bad.text().contains("name"), "{}", bad.text());
+    Ok(())
+}
