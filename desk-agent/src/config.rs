@@ -92,6 +92,13 @@ pub struct AgentConfig {
     /// Accept free-text notes and scrub them of personal data (off by default).
     #[serde(default)]
     pub scrub_notes: bool,
+    /// The operator page (plain HTTP); loopback unless `http_public` says
+    /// the desk means to open it to its network.
+    #[serde(default = "default_http_addr")]
+    pub http_addr: String,
+    /// Allow `http_addr` on a non-loopback address (off by default).
+    #[serde(default)]
+    pub http_public: bool,
 }
 
 pub const ENV_PREFIX: &str = "RETE_AGENT_";
@@ -99,6 +106,9 @@ pub const FILE_NAME: &str = "agent.toml";
 
 fn default_listen() -> String {
     "127.0.0.1:7710".into()
+}
+fn default_http_addr() -> String {
+    "127.0.0.1:7711".into()
 }
 pub fn default_log_format() -> String {
     "pretty".into()
@@ -128,6 +138,8 @@ impl AgentConfig {
             max_unacked_batches: default_window(),
             backoff_max_ms: default_backoff_max_ms(),
             scrub_notes: false,
+            http_addr: default_http_addr(),
+            http_public: false,
         }
     }
 

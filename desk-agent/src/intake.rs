@@ -56,3 +56,50 @@ pub fn read_secret(text: &str, path: &Path) -> anyhow::Result<FederationSecret> 
     FederationSecret::from_file_text(text)
         .map_err(|e| anyhow::anyhow!("{} is not a federation secret: {e}", path.display()))
 }
+
+/// The keys of a record's JSON, in the order the CLI and the operator page
+/// show them.
+pub const RECORD_KEYS: [&str; 14] = [
+    "id",
+    "desk_id",
+    "week",
+    "procedure",
+    "channel",
+    "language",
+    "outcome",
+    "referral",
+    "duration_band",
+    "age_band",
+    "sex",
+    "nationality",
+    "pseudonym",
+    "notes",
+];
+
+/// The anonymised record's JSON, with the contract's keys and `null` for an
+/// absent value.
+pub fn record_json(r: &proto::AnonymisedRecord) -> serde_json::Value {
+    let opt = |s: &str| {
+        if s.is_empty() {
+            serde_json::Value::Null
+        } else {
+            s.into()
+        }
+    };
+    serde_json::json!({
+        "id": r.id,
+        "desk_id": r.desk_id,
+        "week": r.week,
+        "procedure": r.procedure,
+        "channel": r.channel,
+        "language": r.language,
+        "outcome": r.outcome,
+        "referral": opt(&r.referral),
+        "duration_band": r.duration_band,
+        "age_band": opt(&r.age_band),
+        "sex": opt(&r.sex),
+        "nationality": opt(&r.nationality),
+        "pseudonym": opt(&r.pseudonym),
+        "notes": opt(&r.notes),
+    })
+}

@@ -8,12 +8,14 @@
 //!   catalogue) and the queue of the desk's template proposals.
 //! - [`service`]: the local Desk gRPC API; intake goes through `domain::anonymise`.
 //! - [`sync`]: the mutual-TLS stream to the hub.
+//! - [`operator`]: the operator page (HTTP on loopback), over the same service.
 //! - [`server`]: `enroll` and `run`; [`telemetry`]: logs.
 
 pub mod bundle;
 pub mod config;
 pub mod intake;
 pub mod local;
+pub mod operator;
 pub mod outbox;
 pub mod server;
 pub mod service;

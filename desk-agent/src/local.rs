@@ -242,6 +242,29 @@ impl LocalCopy {
         Ok(Some(t))
     }
 
+    /// The template keys the desk holds, each once, in order; only those of
+    /// one procedure (`procedure/...`) when `procedure` is not empty.
+    pub fn template_keys(&self, procedure: &str) -> Result<Vec<String>, LocalError> {
+        let prefix = if procedure.is_empty() {
+            Vec::new()
+        } else {
+            format!("{procedure}/").into_bytes()
+        };
+        let mut keys: Vec<String> = Vec::new();
+        for kv in self.templates.scan_prefix(&prefix) {
+            let (k, _) = kv?;
+            let key = k.split(|b| *b == 0).next().unwrap_or_default();
+            if key.is_empty() {
+                continue;
+            }
+            let key = String::from_utf8_lossy(key);
+            if keys.last().map(String::as_str) != Some(key.as_ref()) {
+                keys.push(key.into_owned());
+            }
+        }
+        Ok(keys)
+    }
+
     /// The languages the desk holds for a template key.
     pub fn template_languages(&self, key: &str) -> Result<Vec<String>, LocalError> {
         let mut prefix = key.as_bytes().to_vec();

@@ -39,6 +39,14 @@ enum Command {
         /// Local API address (default 127.0.0.1:7710; keep it on loopback).
         #[arg(long)]
         listen: Option<String>,
+        /// The operator page's address (default 127.0.0.1:7711, or
+        /// `http_addr` in agent.toml); loopback only unless --http-public.
+        #[arg(long)]
+        http_addr: Option<String>,
+        /// Serve the operator page on a non-loopback address on purpose (it
+        /// has no sign-in: only on a network the desk trusts).
+        #[arg(long)]
+        http_public: bool,
     },
     /// Record visits: JSON lines in, one anonymised record JSON out per line.
     Record {
@@ -139,16 +147,33 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { data, listen } => {
+        Command::Serve {
+            data,
+            listen,
+            http_addr,
+            http_public,
+        } => {
             let mut config = load(&data)?;
             desk_agent::telemetry::init(cli.log_format.as_deref().unwrap_or(&config.log_format));
             if let Some(l) = listen {
                 config.listen = l;
             }
+            if let Some(a) = http_addr {
+                config.http_addr = a;
+            }
+            config.http_public |= http_public;
+            let page = desk_agent::operator::bind(&config.http_addr, config.http_public).await?;
             let listener = tokio::net::TcpListener::bind(&config.listen)
                 .await
                 .with_context(|| format!("cannot listen on {}", config.listen))?;
-            desk_agent::server::run(&data, config, listener, desk_agent::shutdown_signal()).await?;
+            desk_agent::server::run_with_page(
+                &data,
+                config,
+                listener,
+                Some(page),
+                desk_agent::shutdown_signal(),
+            )
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Record { agent, file } => record(&agent, &file).await,
@@ -342,7 +367,7 @@ fn anonymise(notes: bool, secret: Option<&Path>, desk_id: &str) -> anyhow::Resul
         let record = domain::Visit::from_json_line(&line)
             .and_then(|visit| intake.anonymise(&visit, desk_id, &catalogue));
         match record {
-            Ok(r) => println!("{}", record_json(&r.to_raw().into())),
+            Ok(r) => println!("{}", intake::record_json(&r.to_raw().into())),
             Err(e) => {
                 eprintln!("line {}: {e}", n + 1);
                 refused += 1;
@@ -389,7 +414,7 @@ async fn record(agent: &str, file: &str) -> anyhow::Result<ExitCode> {
         {
             Ok(resp) => {
                 let record = resp.into_inner().record.unwrap_or_default();
-                println!("{}", record_json(&record));
+                println!("{}", intake::record_json(&record));
             }
             Err(s) if s.code() == tonic::Code::InvalidArgument => {
                 eprintln!("line {}: {}", n + 1, s.message());
@@ -402,34 +427,6 @@ async fn record(agent: &str, file: &str) -> anyhow::Result<ExitCode> {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(2)
-    })
-}
-
-/// The anonymised record's JSON, with the contract's keys and `null` for an
-/// absent value.
-fn record_json(r: &proto::AnonymisedRecord) -> serde_json::Value {
-    let opt = |s: &str| {
-        if s.is_empty() {
-            serde_json::Value::Null
-        } else {
-            s.into()
-        }
-    };
-    serde_json::json!({
-        "id": r.id,
-        "desk_id": r.desk_id,
-        "week": r.week,
-        "procedure": r.procedure,
-        "channel": r.channel,
-        "language": r.language,
-        "outcome": r.outcome,
-        "referral": opt(&r.referral),
-        "duration_band": r.duration_band,
-        "age_band": opt(&r.age_band),
-        "sex": opt(&r.sex),
-        "nationality": opt(&r.nationality),
-        "pseudonym": opt(&r.pseudonym),
-        "notes": opt(&r.notes),
     })
 }
 

@@ -5,6 +5,7 @@ use crate::bundle::{write_secret, Bundle};
 use crate::config::AgentConfig;
 use crate::intake::Intake;
 use crate::local::LocalCopy;
+use crate::operator::{self, Operator};
 use crate::outbox::Outbox;
 use crate::service::DeskService;
 use crate::sync::{self, LinkStatus, SyncConfig};
@@ -41,6 +42,18 @@ pub async fn run(
     data: &Path,
     config: AgentConfig,
     listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    run_with_page(data, config, listener, None, shutdown).await
+}
+
+/// `run`, and the operator page on `page` when given (bound by
+/// `operator::bind`, which keeps it on loopback unless told otherwise).
+pub async fn run_with_page(
+    data: &Path,
+    config: AgentConfig,
+    listener: TcpListener,
+    page: Option<TcpListener>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let read = |name: &str| {
@@ -80,14 +93,29 @@ pub async fn run(
         stop_rx.clone(),
     ));
 
-    let service = DeskService {
+    let service = Arc::new(DeskService {
         desk_id: config.desk_id.clone(),
         outbox: Arc::clone(&outbox),
         local,
         intake: Intake::for_desk(data, config.scrub_notes)?,
         link,
-    };
-    let desk = DeskServer::new(service).max_decoding_message_size(MAX_LOCAL_MESSAGE);
+    });
+    let page = page.map(|listener| {
+        let state = Operator::new(
+            Arc::clone(&service),
+            config.scrub_notes,
+            config.http_public,
+            stop_rx.clone(),
+        );
+        if let Ok(addr) = listener.local_addr() {
+            tracing::info!(addr = %addr, url = %format!("http://{addr}/"), "operator page listening");
+        }
+        let mut stop_page = stop_rx.clone();
+        tokio::spawn(operator::serve(listener, state, async move {
+            let _ = stop_page.wait_for(|s| *s).await;
+        }))
+    });
+    let desk = DeskServer::from_arc(service).max_decoding_message_size(MAX_LOCAL_MESSAGE);
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter.set_serving::<DeskServer<DeskService>>().await;
     let reflection = tonic_reflection::server::Builder::configure()
@@ -115,6 +143,13 @@ pub async fn run(
         Ok(Ok(Err(e))) => tracing::warn!(error = %e, "desk API ended with an error"),
         Err(_) => tracing::warn!("desk API did not finish in time"),
         _ => {}
+    }
+    if let Some(page) = page {
+        match tokio::time::timeout(Duration::from_secs(5), page).await {
+            Ok(Ok(Err(e))) => tracing::warn!(error = %e, "operator page ended with an error"),
+            Err(_) => tracing::warn!("operator page did not finish in time"),
+            _ => {}
+        }
     }
     let _ = tokio::time::timeout(Duration::from_secs(5), syncer).await;
     outbox.flush()?;

@@ -4,6 +4,8 @@
 //!   and the referral offices.
 //! - [`fields`]: the closed vocabularies (channel, outcome, duration and age
 //!   bands, sex) and the shape checks for ISO week, country and language.
+//! - [`countries`]: country names in Italian and English for the
+//!   nationality picker (the record keeps only the code).
 //! - [`visit`]: the visit as entered at a desk, personal data included; it
 //!   never reaches disk or logs.
 //! - [`record`]: the anonymised record (the only thing stored or sent) and
@@ -23,6 +25,7 @@
 
 pub mod anonymise;
 pub mod catalogue;
+pub mod countries;
 pub mod fields;
 pub mod pseudonym;
 pub mod record;
@@ -34,6 +37,7 @@ pub use anonymise::{anonymise_with, IntakeOptions};
 pub use catalogue::{
     referral_code, referral_label, Catalogue, CatalogueError, Procedure, REFERRAL_OFFICES,
 };
+pub use countries::{country, country_code, search_countries, Country, COUNTRIES};
 pub use fields::{
     is_country_code, is_iso_week, is_language_tag, iso_week, normalise_language_tag, AgeBand,
     Channel, DurationBand, Outcome, ParseValueError, Sex,

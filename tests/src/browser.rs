@@ -251,6 +251,12 @@ impl Browser {
         Ok(())
     }
 
+    /// Types `text` into whatever has focus, as a keyboard user does.
+    pub async fn press_text(&self, text: &str) -> anyhow::Result<()> {
+        self.client.active_element().await?.send_keys(text).await?;
+        Ok(())
+    }
+
     /// Presses Tab and returns a description of the element that has focus.
     pub async fn tab(&self) -> anyhow::Result<Focused> {
         self.press(Key::Tab).await?;

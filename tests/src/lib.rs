@@ -3,6 +3,7 @@
 //! the real CLI and real gRPC.
 
 pub mod browser;
+pub mod http;
 pub mod tap;
 pub mod web;
 
@@ -262,6 +263,8 @@ pub struct Agent {
     pub data: PathBuf,
     pub url: String,
     listen: String,
+    /// The operator page's address (`host:port`).
+    pub http: String,
     pub proc: Option<Proc>,
     starts: usize,
 }
@@ -279,6 +282,7 @@ impl Agent {
             data,
             url: format!("http://{listen}"),
             listen,
+            http: free_addr(),
             proc: None,
             starts: 0,
         }
@@ -299,15 +303,23 @@ impl Agent {
                 path(&self.data),
                 "--listen",
                 &self.listen,
+                "--http-addr",
+                &self.http,
             ],
             log,
         )?);
-        let addr = self.listen.clone();
-        eventually(Duration::from_secs(20), async || {
-            tokio::net::TcpStream::connect(&addr).await.ok()
-        })
-        .await?;
+        for addr in [self.listen.clone(), self.http.clone()] {
+            eventually(Duration::from_secs(20), async || {
+                tokio::net::TcpStream::connect(&addr).await.ok()
+            })
+            .await?;
+        }
         Ok(())
+    }
+
+    /// The operator page's URL for `path`.
+    pub fn page(&self, path: &str) -> String {
+        format!("http://{}{path}", self.http)
     }
 
     pub fn kill(&mut self) {

@@ -55,7 +55,15 @@ pub(crate) async fn run(bins: &Binaries, dir: &Path, sizes: &Sizes) -> anyhow::R
     let log = std::fs::File::create(dir.join("agent.log"))?;
     let _agent = Agent(
         Command::new(&bins.desk_agent)
-            .args(["serve", "--data", path_str(&data)?, "--listen", &listen])
+            .args([
+                "serve",
+                "--data",
+                path_str(&data)?,
+                "--listen",
+                &listen,
+                "--http-addr",
+                "127.0.0.1:0",
+            ])
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)

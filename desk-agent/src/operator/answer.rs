@@ -1,0 +1,263 @@
+//! The answer for the visitor: the desk's template for a procedure in the
+//! visitor's language, rendered by `RenderTemplate` with the details the
+//! operator fills in (escaped, right-to-left where the language is), and
+//! the form that proposes a better wording through `ProposeTemplate`.
+
+use super::pages::{agent_failure, html, lang_of};
+use super::texts::{self, Lang, Texts};
+use super::Operator;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use proto::desk_server::Desk;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+use tonic::Request;
+
+/// Longest proposal body; templates are short letters, not documents.
+pub(super) const MAX_PROPOSAL_CHARS: usize = 10_000;
+const MAX_VARIABLES: usize = 50;
+
+#[derive(Template)]
+#[template(path = "answer.html")]
+struct AnswerPage {
+    t: &'static Texts,
+    lang: &'static str,
+    title: &'static str,
+    nav: &'static str,
+    here: String,
+    desk_id: String,
+    keys: Vec<String>,
+    key: String,
+    languages: Vec<(String, String)>,
+    language: String,
+    language_label: String,
+    variables: Vec<(String, String)>,
+    html: String,
+    direction: String,
+    stale: bool,
+    message: String,
+    proposal: String,
+    propose_message: String,
+    propose_ok: bool,
+}
+
+/// What the operator asked for: procedure or key, language, and the
+/// details (`v.NAME`) to fill in.
+#[derive(Default)]
+struct Ask {
+    procedure: String,
+    key: String,
+    language: String,
+    values: BTreeMap<String, String>,
+}
+
+impl Ask {
+    fn from_query(q: HashMap<String, String>) -> Result<Self, &'static str> {
+        if q.len() > MAX_VARIABLES + 3
+            || q.iter()
+                .any(|(k, v)| k.len() > 100 || v.chars().count() > 1000)
+        {
+            return Err("troppi dati o troppo lunghi / too many or too long values");
+        }
+        let mut ask = Ask::default();
+        for (k, v) in q {
+            match k.as_str() {
+                "procedure" => ask.procedure = v,
+                "key" => ask.key = v,
+                "language" => ask.language = v,
+                _ => {
+                    if let Some(name) = k.strip_prefix("v.") {
+                        ask.values.insert(name.to_string(), v);
+                    }
+                }
+            }
+        }
+        Ok(ask)
+    }
+}
+
+async fn answer_view(op: &Operator, lang: Lang, ask: Ask) -> Result<AnswerPage, tonic::Status> {
+    let t = lang.texts();
+    let local_failure = |e: crate::local::LocalError| tonic::Status::internal(e.to_string());
+    let mut keys = op
+        .desk
+        .local
+        .template_keys(&ask.procedure)
+        .map_err(local_failure)?;
+    if keys.is_empty() && !ask.procedure.is_empty() {
+        keys = op.desk.local.template_keys("").map_err(local_failure)?;
+    }
+    let key = if keys.contains(&ask.key) {
+        ask.key
+    } else {
+        keys.first().cloned().unwrap_or_default()
+    };
+    let held = if key.is_empty() {
+        Vec::new()
+    } else {
+        op.desk
+            .local
+            .template_languages(&key)
+            .map_err(local_failure)?
+    };
+    let language = if held.contains(&ask.language) {
+        ask.language
+    } else if held.iter().any(|l| l == "it") {
+        "it".to_string()
+    } else {
+        held.first().cloned().unwrap_or_default()
+    };
+    let mut page = AnswerPage {
+        t,
+        lang: lang.code(),
+        title: t.title_answer,
+        nav: "answer",
+        here: "/risposta".into(),
+        desk_id: op.desk.desk_id.clone(),
+        languages: held
+            .iter()
+            .map(|l| (l.clone(), texts::language_name(l, lang)))
+            .collect(),
+        language_label: texts::language_name(&language, lang),
+        keys,
+        key: key.clone(),
+        language: language.clone(),
+        variables: Vec::new(),
+        html: String::new(),
+        direction: "ltr".into(),
+        stale: false,
+        message: String::new(),
+        proposal: String::new(),
+        propose_message: String::new(),
+        propose_ok: false,
+    };
+    if key.is_empty() || language.is_empty() {
+        return Ok(page);
+    }
+    let template = op
+        .desk
+        .get_template(Request::new(proto::GetTemplateRequest {
+            key: key.clone(),
+            language: language.clone(),
+        }))
+        .await?
+        .into_inner();
+    page.stale = template.stale;
+    page.proposal = template.body.clone();
+    let names = domain::placeholders(&template.body).unwrap_or_default();
+    page.variables = names
+        .iter()
+        .map(|n| (n.clone(), ask.values.get(n).cloned().unwrap_or_default()))
+        .collect();
+    let variables = page
+        .variables
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(n, v)| (n.clone(), v.clone()))
+        .collect();
+    let rendered = op
+        .desk
+        .render_template(Request::new(proto::RenderTemplateRequest {
+            key,
+            language,
+            variables,
+        }))
+        .await;
+    match rendered {
+        Ok(r) => {
+            let r = r.into_inner();
+            page.html = r.html;
+            page.direction = r.direction;
+        }
+        Err(s) if s.code() == tonic::Code::InvalidArgument => {
+            page.message = format!("{} ({})", t.answer_fill, s.message());
+        }
+        Err(s) => return Err(s),
+    }
+    Ok(page)
+}
+
+pub(super) async fn answer_page(
+    State(op): State<Operator>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let ask = match Ask::from_query(q) {
+        Ok(a) => a,
+        Err(m) => return (StatusCode::UNPROCESSABLE_ENTITY, m).into_response(),
+    };
+    match answer_view(&op, lang_of(&headers), ask).await {
+        Ok(page) => html(StatusCode::OK, &page),
+        Err(s) => agent_failure(&s),
+    }
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub(super) struct ProposeForm {
+    key: String,
+    language: String,
+    body: String,
+}
+
+/// Sends a proposal with `ProposeTemplate`; whatever the answer, the page
+/// comes back with the text as typed and the agent's own words about it.
+pub(super) async fn propose(
+    State(op): State<Operator>,
+    headers: HeaderMap,
+    Form(f): Form<ProposeForm>,
+) -> Response {
+    let lang = lang_of(&headers);
+    let ask = Ask {
+        key: f.key.chars().take(100).collect(),
+        language: f.language.chars().take(35).collect(),
+        ..Default::default()
+    };
+    let mut page = match answer_view(&op, lang, ask).await {
+        Ok(p) => p,
+        Err(s) => return agent_failure(&s),
+    };
+    let (status, message, ok) = if f.body.chars().count() > MAX_PROPOSAL_CHARS {
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("al massimo {MAX_PROPOSAL_CHARS} caratteri / at most {MAX_PROPOSAL_CHARS} characters"),
+            false,
+        )
+    } else {
+        let answer = op
+            .desk
+            .propose_template(Request::new(proto::ProposeTemplateRequest {
+                key: f.key.clone(),
+                language: f.language.clone(),
+                body: f.body.clone(),
+            }))
+            .await;
+        match answer {
+            Ok(r) => (
+                StatusCode::OK,
+                format!("{} ({})", page.t.propose_sent, r.into_inner().proposal_id),
+                true,
+            ),
+            Err(s) => (status_of(s.code()), s.message().to_string(), false),
+        }
+    };
+    page.proposal = f.body;
+    page.propose_message = message;
+    page.propose_ok = ok;
+    html(status, &page)
+}
+
+fn status_of(code: tonic::Code) -> StatusCode {
+    match code {
+        tonic::Code::InvalidArgument | tonic::Code::FailedPrecondition => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        tonic::Code::NotFound => StatusCode::NOT_FOUND,
+        tonic::Code::Unimplemented => StatusCode::NOT_IMPLEMENTED,
+        tonic::Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}

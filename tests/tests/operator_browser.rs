@@ -1,0 +1,252 @@
+//! The operator page in a real headless Chromium: a visit recorded with the
+//! mouse and one with the keyboard alone, each showing the anonymised
+//! record; guidance published at the hub appearing within 2 s without a
+//! reload; an Arabic answer laid out right-to-left; axe-core on every page
+//! (no serious or critical violation); screenshots of each page at both
+//! sizes in docs/screenshots/.
+
+use e2e::browser::{Browser, WAIT};
+use e2e::{eventually, path, run_ok, Agent, Hub};
+use fantoccini::key::Key;
+use std::time::{Duration, Instant};
+
+const KEY: &str = "permesso.rinnovo.lavoro/documenti";
+
+async fn desk_with_content(root: &std::path::Path) -> anyhow::Result<(Hub, Agent)> {
+    let mut hub = Hub::init(root);
+    hub.start().await?;
+    let bundle = hub.add_desk("sportello-centro");
+    let mut agent = Agent::enroll(root, "sportello-centro", &bundle);
+    agent.start().await?;
+    let item = root.join("orari.toml");
+    std::fs::write(
+        &item,
+        "id = \"questura-orari\"\ntitle = \"Questura: nuovi orari per i rinnovi\"\nbody = \"Da lunedì lo sportello rinnovi apre alle 8:30. Portare la ricevuta delle Poste.\"\nseverity = \"important\"\nprocedures = [\"permesso.rinnovo.lavoro\"]\n",
+    )?;
+    run_ok(
+        "hub",
+        &[
+            "guidance",
+            "publish",
+            path(&item),
+            "--data",
+            path(&hub.data),
+        ],
+    );
+    for (lang, body) in [
+        (
+            "it",
+            "Gentile {{nome}}, per il rinnovo porti {{documento}} e la ricevuta delle Poste.",
+        ),
+        (
+            "ar",
+            "عزيزي {{nome}}، للتجديد أحضر {{documento}} وإيصال البريد.",
+        ),
+    ] {
+        let file = root.join(format!("{lang}.txt"));
+        std::fs::write(&file, body)?;
+        run_ok(
+            "hub",
+            &[
+                "template",
+                "put",
+                KEY,
+                lang,
+                path(&file),
+                "--data",
+                path(&hub.data),
+            ],
+        );
+    }
+    eventually(Duration::from_secs(20), async || {
+        let v = &agent.status()["versions"];
+        (v["guidance"].as_u64() >= Some(1) && v["template"].as_u64() >= Some(2)).then_some(())
+    })
+    .await?;
+    Ok((hub, agent))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn record_a_visit_by_mouse_and_by_keyboard_alone() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let (_hub, agent) = desk_with_content(root.path()).await?;
+    let b = Browser::start().await?;
+
+    b.goto(&agent.page("/")).await?;
+    b.axe("the record page").await?;
+    b.screenshots("operator-record").await?;
+
+    // A refusal keeps what was typed and says what to fix, next to it.
+    b.fill(
+        "Procedura",
+        "Rinnovo permesso per lavoro (permesso.rinnovo.lavoro)",
+    )
+    .await?;
+    b.fill("Durata (minuti)", "venti").await?;
+    b.fill("Cittadinanza", "Marocco").await?;
+    b.click("#save").await?;
+    b.wait_for_text("un numero intero di minuti", WAIT).await?;
+    assert_eq!(
+        b.field("nationality")
+            .await?
+            .prop("value")
+            .await?
+            .as_deref(),
+        Some("Marocco")
+    );
+    b.axe("the record page with errors").await?;
+    b.screenshots("operator-record-errors").await?;
+
+    b.fill("Durata (minuti)", "25").await?;
+    b.choose("language", "ar").await?;
+    b.fill("Età (anni)", "29").await?;
+    b.click("#save").await?;
+    b.wait_for_text("Visita registrata", WAIT).await?;
+    let json = b.text("#saved-json").await?;
+    let record: serde_json::Value = serde_json::from_str(&json)?;
+    assert_eq!(record["procedure"], "permesso.rinnovo.lavoro");
+    assert_eq!(record["age_band"], "25-34");
+    assert_eq!(record["nationality"], "MA");
+    assert_eq!(record["language"], "ar");
+    assert_eq!(record["desk_id"], "sportello-centro");
+    b.axe("the record page after saving").await?;
+    b.screenshots("operator-record-saved").await?;
+
+    // The keyboard alone: Tab from the top of the page, type, Enter.
+    b.goto(&agent.page("/")).await?;
+    b.tab_to("procedure", 12).await?;
+    b.press_text("rinnovo lavoro").await?;
+    b.tab_to("outcome", 4).await?;
+    b.press_text("Inviato").await?;
+    b.tab_to("referral", 2).await?;
+    b.press_text("Questura").await?;
+    b.tab_to("minutes", 2).await?;
+    b.press_text("12").await?;
+    b.tab_to("age", 2).await?;
+    b.press_text("41").await?;
+    b.tab_to("Salva la visita", 8).await?;
+    b.press(Key::Enter).await?;
+    b.wait_for_text("Visita registrata", WAIT).await?;
+    let record: serde_json::Value = serde_json::from_str(&b.text("#saved-json").await?)?;
+    assert_eq!(record["outcome"], "referred");
+    assert_eq!(record["referral"], "questura");
+    assert_eq!(record["age_band"], "35-44");
+    assert_eq!(record["duration_band"], "<15");
+    assert_eq!(agent.status()["last_seq"], 2);
+
+    b.click_text("English").await?;
+    b.wait_for_text("Record a visit", WAIT).await?;
+    b.axe("the record page in English").await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_guidance_arabic_answer_and_status() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let (hub, agent) = desk_with_content(root.path()).await?;
+    let b = Browser::start().await?;
+
+    b.goto(&agent.page("/indicazioni")).await?;
+    b.wait_for_text("Questura: nuovi orari per i rinnovi", WAIT)
+        .await?;
+    b.axe("the guidance page").await?;
+    b.screenshots("operator-guidance").await?;
+    // A mark that a reload would wipe.
+    b.client()
+        .execute("window.__sameDocument = true;", vec![])
+        .await?;
+
+    let urgent = root.path().join("urgente.toml");
+    std::fs::write(
+        &urgent,
+        "id = \"sciopero\"\ntitle = \"Sciopero: Questura chiusa venerdì\"\nbody = \"Rimandare gli appuntamenti di venerdì.\"\nseverity = \"urgent\"\nprocedures = [\"permesso.rinnovo.lavoro\"]\n",
+    )?;
+    run_ok(
+        "hub",
+        &[
+            "guidance",
+            "publish",
+            path(&urgent),
+            "--data",
+            path(&hub.data),
+        ],
+    );
+    let published = Instant::now();
+    b.wait_for_text("Sciopero: Questura chiusa venerdì", Duration::from_secs(2))
+        .await?;
+    let took = published.elapsed();
+    let same = b
+        .client()
+        .execute("return window.__sameDocument === true;", vec![])
+        .await?;
+    assert_eq!(same, serde_json::Value::Bool(true), "the page reloaded");
+    let first = b.text("#guidance-live li h3").await?;
+    assert!(first.contains("Sciopero"), "urgent first: {first}");
+    assert!(first.contains("Nuovo"), "a new item is marked: {first}");
+    eprintln!("guidance appeared on the page {took:?} after `hub guidance publish` returned");
+    b.screenshots("operator-guidance-live").await?;
+
+    // Marked as read, the badge goes (and the button with it).
+    b.click("#guidance-live li form button").await?;
+    b.wait_for_text("Questura: nuovi orari", WAIT).await?;
+    let first = b.text("#guidance-live li h3").await?;
+    assert!(
+        !first.contains("Nuovo"),
+        "read items lose the mark: {first}"
+    );
+
+    let answer = format!(
+        "/risposta?key={}&language=ar&v.nome=Amina&v.documento=passaporto",
+        e2e::http::encode(KEY)
+    );
+    b.goto(&agent.page(&answer)).await?;
+    b.wait_for_text("Amina", WAIT).await?;
+    assert_eq!(
+        b.find("#answer").await?.attr("dir").await?.as_deref(),
+        Some("rtl")
+    );
+    let direction = b
+        .client()
+        .execute(
+            "return getComputedStyle(document.getElementById('answer')).direction;",
+            vec![],
+        )
+        .await?;
+    assert_eq!(direction, "rtl");
+    b.axe("the Arabic answer").await?;
+    b.screenshots("operator-answer-ar").await?;
+
+    let it = format!(
+        "/risposta?key={}&language=it&v.nome=Amina",
+        e2e::http::encode(KEY)
+    );
+    b.goto(&agent.page(&it)).await?;
+    b.wait_for_text("Compila i dati richiesti", WAIT).await?;
+    b.fill("v.documento", "il passaporto").await?;
+    b.click_text("Mostra la risposta").await?;
+    b.wait_for_text("porti il passaporto", WAIT).await?;
+    assert_eq!(
+        b.find("#answer").await?.attr("dir").await?.as_deref(),
+        Some("ltr")
+    );
+    b.fill(
+        "proposal",
+        "Gentile {{nome}}, porti {{documento}} e la ricevuta.",
+    )
+    .await?;
+    b.click_text("Invia la proposta al Comune").await?;
+    b.find("#propose-message").await?;
+    assert_eq!(
+        b.field("proposal").await?.prop("value").await?.as_deref(),
+        Some("Gentile {{nome}}, porti {{documento}} e la ricevuta."),
+        "the proposal text is kept whatever the answer"
+    );
+    b.axe("the Italian answer with the proposal form").await?;
+    b.screenshots("operator-answer-it").await?;
+
+    b.goto(&agent.page("/stato")).await?;
+    b.wait_for_text("Collegato", WAIT).await?;
+    b.axe("the status page").await?;
+    b.screenshots("operator-status").await?;
+    Ok(())
+}
