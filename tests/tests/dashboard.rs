@@ -442,7 +442,12 @@ async fn statistics_page_and_downloads_hide_small_cells() -> anyhow::Result<()> 
     assert!(text.contains("MA,answered,7"), "{text}");
     // The total is published or withheld as the protection decides (here
     // 10 - 7 would reveal the small cells), never computed by the page.
-    assert!(text.lines().last().is_some_and(|l| l.starts_with("total,,")), "{text}");
+    assert!(
+        text.lines()
+            .last()
+            .is_some_and(|l| l.starts_with("total,,")),
+        "{text}"
+    );
     assert!(!text.contains(",2\n") && !text.contains(",1\n"), "{text}");
 
     let xlsx = web.get("/stats.xlsx?by=nationality").await?;
