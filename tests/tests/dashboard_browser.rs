@@ -134,7 +134,7 @@ async fn coordinator_uses_the_dashboard_in_a_browser() -> anyhow::Result<()> {
     b.wait_for_text("Applicata da: 1/2", WAIT).await?;
 
     // The editor checks the text as it is typed (htmx, no reload).
-    b.goto(&format!("{base}/templates/edit?key={key}&lang=en"))
+    b.goto(&format!("{base}/templates/edit?key={key}&language=en"))
         .await?;
     b.wait_for_text("coerente con il riferimento", WAIT).await?;
     b.fill("t-body", "Bring your passport and {{ricevuta")
