@@ -159,7 +159,8 @@ async fn coordinator_uses_the_dashboard_in_a_browser() -> anyhow::Result<()> {
         b.axe(page).await?;
         b.screenshots(name).await?;
     }
-    b.goto(&format!("{base}/desks")).await?;
+    // Back to Italian (the English page above set the language cookie).
+    b.goto(&format!("{base}/desks?lang=it")).await?;
     b.wait_for_text("sportello-nord", WAIT).await?;
     b.wait_for_text("in ritardo", WAIT).await?;
     Ok(())
