@@ -152,8 +152,9 @@ pub(crate) async fn page(
 pub(crate) struct EditQuery {
     #[serde(default)]
     key: String,
+    /// Not `lang`, which switches the dashboard's own language.
     #[serde(default)]
-    lang: String,
+    language: String,
 }
 
 fn sides(ops: &[DiffOp]) -> (Vec<Word>, Vec<Word>) {
@@ -228,10 +229,10 @@ pub(crate) async fn editor(
     who: Signed,
     Query(q): Query<EditQuery>,
 ) -> Result<Response, WebError> {
-    let lang = if q.lang.is_empty() {
+    let lang = if q.language.is_empty() {
         REFERENCE_LANGUAGE.to_string()
     } else {
-        q.lang
+        q.language
     };
     editor_for(&app, &who, q.key, lang, None, None)
 }
