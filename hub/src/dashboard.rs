@@ -10,6 +10,7 @@ mod desks;
 mod guidance;
 mod i18n;
 mod overview;
+mod proposals;
 mod session;
 mod stats;
 mod templates;
@@ -84,6 +85,8 @@ pub(crate) fn router(deps: Deps) -> Router {
         .route("/templates", get(templates::page).post(templates::save))
         .route("/templates/edit", get(templates::editor))
         .route("/templates/check", post(templates::check))
+        .route("/proposals/{id}/accept", post(proposals::accept))
+        .route("/proposals/{id}/decline", post(proposals::decline))
         .route("/stats", get(stats::page))
         .route("/stats.csv", get(stats::csv))
         .route("/stats.xlsx", get(stats::xlsx))

@@ -4,7 +4,9 @@
 //! `hub template put` runs), the stale diff, and rollout per template.
 
 use super::auth::Signed;
+use super::proposals::{self, ProposalView};
 use super::{render, Chrome, Shared, WebError};
+use crate::harmonise;
 use crate::templates::{self as tpl, TemplatesError, REFERENCE_LANGUAGE};
 use askama::Template;
 use axum::extract::{Query, State};
@@ -37,6 +39,7 @@ struct MatrixPage {
     rows: Vec<Row>,
     desks: usize,
     notice: Option<&'static str>,
+    proposals: Vec<ProposalView>,
 }
 
 /// A word of a diff: `same`, `del` or `ins`.
@@ -72,6 +75,14 @@ impl MatrixPage {
     fn label(&self, state: &'static str) -> &'static str {
         self.c.t(state_label(state))
     }
+
+    fn state_label(&self, state: &str) -> &'static str {
+        self.c.t(match state {
+            "accepted" => "proposals.accepted",
+            "declined" => "proposals.declined",
+            _ => "proposals.open",
+        })
+    }
 }
 
 type Current = BTreeMap<(String, String), Body>;
@@ -91,60 +102,69 @@ pub(crate) async fn page(
     who: Signed,
     Query(done): Query<Done>,
 ) -> Result<Response, WebError> {
+    let notice = match done.done.as_str() {
+        "saved" => Some(who.lang.t("templates.saved_msg")),
+        "accepted" => Some(who.lang.t("proposals.accepted_msg")),
+        "declined" => Some(who.lang.t("proposals.declined_msg")),
+        _ => None,
+    };
+    matrix(&app, &who, notice)
+}
+
+/// The matrix and the proposals, from the same listing `hub templates`
+/// prints.
+pub(crate) fn matrix(
+    app: &Shared,
+    who: &Signed,
+    notice: Option<&'static str>,
+) -> Result<Response, WebError> {
     let store = app.deps.store.as_ref();
-    let current = tpl::current(store)?;
-    let mut langs: Vec<String> = current.keys().map(|(_, l)| l.clone()).collect();
+    let listing = harmonise::listing(store)?;
+    let mut langs = listing.languages.clone();
     langs.sort_by_key(|l| (l != REFERENCE_LANGUAGE, l.clone()));
-    langs.dedup();
     if !langs.iter().any(|l| l == REFERENCE_LANGUAGE) {
         langs.insert(0, REFERENCE_LANGUAGE.into());
     }
-    let mut applied_versions = Vec::new();
-    for d in store.desks()?.into_iter().filter(|d| !d.revoked) {
-        applied_versions.push(store.push_state(&d.desk_id)?.template);
-    }
-    let mut keys: Vec<String> = current.keys().map(|(k, _)| k.clone()).collect();
-    keys.dedup();
-    let rows = keys
+    let desks = listing
+        .templates
+        .first()
+        .map_or(0, |k| k.rollout.current.len() + k.rollout.behind.len());
+    let rows = listing
+        .templates
         .into_iter()
-        .map(|key| {
-            let reference = reference_of(&current, &key);
-            let mut newest = 0;
-            let cells = langs
+        .map(|k| Row {
+            cells: langs
                 .iter()
-                .map(|lang| match current.get(&(key.clone(), lang.clone())) {
-                    Some(t) => {
-                        newest = newest.max(t.version);
-                        Cell {
+                .map(
+                    |lang| match k.languages.iter().find(|l| &l.language == lang) {
+                        Some(l) => Cell {
                             lang: lang.clone(),
-                            state: if tpl::is_stale(t, reference) {
+                            state: if l.state == "stale" {
                                 "stale"
                             } else {
                                 "current"
                             },
-                            version: t.version,
-                        }
-                    }
-                    None => Cell {
-                        lang: lang.clone(),
-                        state: "missing",
-                        version: 0,
+                            version: l.version,
+                        },
+                        None => Cell {
+                            lang: lang.clone(),
+                            state: "missing",
+                            version: 0,
+                        },
                     },
-                })
-                .collect();
-            Row {
-                applied: applied_versions.iter().filter(|v| **v >= newest).count(),
-                key,
-                cells,
-            }
+                )
+                .collect(),
+            applied: k.rollout.current.len(),
+            key: k.key,
         })
         .collect();
     render(&MatrixPage {
         c: who.chrome("nav.templates"),
         langs,
         rows,
-        desks: applied_versions.len(),
-        notice: (done.done == "saved").then(|| who.lang.t("templates.saved_msg")),
+        desks,
+        notice,
+        proposals: proposals::views(store)?,
     })
 }
 
@@ -157,7 +177,7 @@ pub(crate) struct EditQuery {
     language: String,
 }
 
-fn sides(ops: &[DiffOp]) -> (Vec<Word>, Vec<Word>) {
+pub(crate) fn sides(ops: &[DiffOp]) -> (Vec<Word>, Vec<Word>) {
     let (mut old, mut new) = (Vec::new(), Vec::new());
     for op in ops {
         match op {
