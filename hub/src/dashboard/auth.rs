@@ -213,6 +213,16 @@ pub(crate) async fn login(
         .map_err(|e| WebError::Internal(e.to_string()))?
         .map_err(|e| WebError::Internal(e.to_string()))?;
     let old = session::read_cookie(&parts.headers, COOKIE);
+    // Failures are bounded by the limiter above, so they can be kept too.
+    let from = peer
+        .map(|Extension(Peer(a))| a.ip().to_string())
+        .unwrap_or_default();
+    let action = if ok {
+        "user.sign_in"
+    } else {
+        "user.sign_in_failed"
+    };
+    crate::audit::record(app.deps.store.as_ref(), &username, action, &username, &from)?;
     if ok {
         app.limiter.succeeded(&keys);
         // A new id at sign-in, so that a session id planted before it is worthless.
