@@ -78,6 +78,7 @@ pub async fn run(
         .map_err(|s| anyhow::anyhow!("cannot create the demo user: {}", s.message()))?;
     let mut agents = Vec::new();
     let mut feeders = Vec::new();
+    let mut pages = Vec::new();
     for i in 0..desks.max(1) {
         let desk_id = match DESK_NAMES.get(i) {
             Some(n) => format!("sportello-{n}"),
@@ -100,9 +101,12 @@ pub async fn run(
         let agent_config: AgentConfig = desk_agent::server::enroll(&bundle_path, &desk_dir)?;
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let agent_url = format!("http://{}", listener.local_addr()?);
+        let page = TcpListener::bind("127.0.0.1:0").await?;
+        pages.push((desk_id.clone(), page.local_addr()?));
         let stop = stopped(stop_rx.clone());
         agents.push(tokio::spawn(async move {
-            desk_agent::server::run(&desk_dir, agent_config, listener, stop).await
+            desk_agent::server::run_with_page(&desk_dir, agent_config, listener, Some(page), stop)
+                .await
         }));
         feeders.push(tokio::spawn(feed(agent_url, rate.max(1), stop_rx.clone())));
     }
@@ -144,6 +148,9 @@ pub async fn run(
         "                    (the browser will warn: the certificate is the hub's own; its CA is {})",
         dir.ca_cert().display()
     );
+    for (desk_id, addr) in &pages {
+        println!("  operator page     http://{addr}/  ({desk_id})");
+    }
     println!(
         "  guidance          version {published} published; `hub rollout --data {} --json` shows who applied it",
         hub_dir.display()
