@@ -288,7 +288,7 @@ impl LocalCopy {
             .stored_items()?
             .into_iter()
             .filter(|i| i.version > after)
-            .filter(|i| procedure.is_empty() || i.procedures.iter().any(|p| p == procedure))
+            .filter(|i| concerns(i, procedure))
             .collect();
         items.sort_by_key(|i| i.version);
         Ok(items)
@@ -322,9 +322,7 @@ impl LocalCopy {
             .into_iter()
             .filter(|item| {
                 let expired = !item.expires_at.is_empty() && item.expires_at < today;
-                let concerns =
-                    procedure.is_empty() || item.procedures.iter().any(|p| p == procedure);
-                !item.retired && !expired && concerns
+                !item.retired && !expired && concerns(item, procedure)
             })
             .collect();
         let mut items = items;
@@ -392,6 +390,14 @@ fn read_version(tree: &sled::Tree) -> Result<u64, LocalError> {
         .get(VERSION_KEY)?
         .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
         .map_or(0, u64::from_be_bytes))
+}
+
+/// Whether an item is for `procedure` (empty: every procedure). An item that
+/// names no procedure is general news and concerns them all.
+fn concerns(item: &GuidanceItem, procedure: &str) -> bool {
+    procedure.is_empty()
+        || item.procedures.is_empty()
+        || item.procedures.iter().any(|p| p == procedure)
 }
 
 #[cfg(test)]

@@ -85,6 +85,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Render template KEY in LANG from the desk's local copy as HTML (escaped,
+    /// right-to-left with isolated values for Arabic and Urdu); a variable the
+    /// text needs and that is not given is an error.
+    Render {
+        key: String,
+        lang: String,
+        #[arg(long)]
+        agent: String,
+        /// A value for a `{{NAME}}` field; repeat for each field.
+        #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+        vars: Vec<(String, String)>,
+    },
     /// Propose the desk's own wording (FILE) for template KEY in LANG; the
     /// agent queues it and sends it to the hub. Prints the proposal id.
     Propose {
@@ -243,6 +255,35 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Render {
+            key,
+            lang,
+            agent,
+            vars,
+        } => {
+            let mut variables = std::collections::HashMap::new();
+            for (name, value) in vars {
+                if variables.insert(name.clone(), value).is_some() {
+                    anyhow::bail!("--var {name} is given twice");
+                }
+            }
+            let language = domain::normalise_language_tag(&lang).unwrap_or_default();
+            let rendered = connect(&agent)
+                .await?
+                .render_template(proto::RenderTemplateRequest {
+                    key,
+                    language: lang,
+                    variables,
+                })
+                .await
+                .map_err(status_error)?
+                .into_inner();
+            println!(
+                "<div lang=\"{language}\" dir=\"{}\">{}</div>",
+                rendered.direction, rendered.html
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Propose {
             key,
             lang,
@@ -322,6 +363,16 @@ fn load(data: &Path) -> anyhow::Result<AgentConfig> {
         );
     }
     Ok(AgentConfig::load(data, std::env::vars())?)
+}
+
+/// `NAME=VALUE`, split at the first `=`.
+fn parse_var(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.to_string()))
+        }
+        _ => Err(format!("`{s}` is not NAME=VALUE")),
+    }
 }
 
 fn status_error(s: tonic::Status) -> anyhow::Error {

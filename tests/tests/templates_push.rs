@@ -141,6 +141,44 @@ async fn templates_are_checked_pushed_and_rendered_at_the_desk() -> anyhow::Resu
         "{}",
         refused.message()
     );
+    // The same from the CLI, as scripts call it: HTML out, exit code 2 and
+    // the missing field named otherwise.
+    let cli = e2e::run_ok(
+        "desk-agent",
+        &[
+            "render",
+            KEY,
+            "ar",
+            "--agent",
+            &agent.url,
+            "--var",
+            "nome=John Smith",
+            "--var",
+            "documento=passaporto <b>",
+            "--var",
+            "importo=70,46",
+        ],
+    );
+    assert!(
+        cli.starts_with("<div lang=\"ar\" dir=\"rtl\">") && cli.contains("<bdi>John Smith</bdi>"),
+        "{cli}"
+    );
+    assert!(!cli.contains("<b>"), "{cli}");
+    let out = e2e::run(
+        "desk-agent",
+        &[
+            "render", KEY, "it", "--agent", &agent.url, "--var", "nome=Ana",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("importo"), "{err}");
+    let out = e2e::run(
+        "desk-agent",
+        &["render", KEY, "it", "--agent", &agent.url, "--var", "nome"],
+    );
+    assert_eq!(out.status.code(), Some(2), "a --var without `=`");
+
     let absent = client
         .get_template(GetTemplateRequest {
             key: KEY.into(),
