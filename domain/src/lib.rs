@@ -58,6 +58,6 @@ pub use disclosure::{
 // visitor's language and direction, word diff for harmonising translations.
 pub mod template;
 pub use template::{
-    check as check_template, diff_text, placeholders, render as render_template, similarity,
-    word_diff, DiffOp, Direction, Rendered, TemplateError,
+    check as check_template, diff_text, escape_html, placeholders, render as render_template,
+    similarity, word_diff, DiffOp, Direction, Rendered, TemplateError,
 };

@@ -30,7 +30,7 @@ mod render;
 
 pub use diff::{diff_text, similarity, word_diff, DiffOp};
 pub use parse::{check, placeholders, MAX_BODY_CHARS, MAX_NAME_CHARS};
-pub use render::{direction, render, Direction, Rendered};
+pub use render::{direction, escape_html, render, Direction, Rendered};
 
 /// Why a template was refused or could not be rendered.
 ///

@@ -143,6 +143,13 @@ fn push_escaped(out: &mut String, text: &str) {
     text.chars().for_each(|c| push_escaped_char(out, c));
 }
 
+/// `text` made safe inside HTML text and quoted attributes.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    push_escaped(&mut out, text);
+    out
+}
+
 fn push_escaped_char(out: &mut String, c: char) {
     match c {
         '&' => out.push_str("&amp;"),

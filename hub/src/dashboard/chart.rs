@@ -5,6 +5,7 @@
 
 use crate::stats::figure;
 use domain::disclosure::Cell;
+use domain::escape_html;
 use std::fmt::Write;
 
 /// Colour-blind-safe (Okabe–Ito), each at least 3:1 against white.
@@ -12,21 +13,6 @@ const PALETTE: [&str; 6] = [
     "#0068a8", "#b84a00", "#007a5a", "#a8437f", "#7a5c00", "#444444",
 ];
 const TEXT: &str = "#1a1a1a";
-
-pub(crate) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 fn short(label: &str, max: usize) -> String {
     if label.chars().count() <= max {
@@ -53,9 +39,9 @@ pub(crate) fn bars(title: &str, rows: &[(String, Cell)]) -> String {
     let _ = write!(
         svg,
         r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" aria-label="{}" class="chart">"#,
-        escape(title)
+        escape_html(title)
     );
-    let _ = write!(svg, "<title>{}</title>", escape(title));
+    let _ = write!(svg, "<title>{}</title>", escape_html(title));
     for (i, (label, cell)) in rows.iter().enumerate() {
         let y = i as f64 * row_h + 5.0;
         let _ = write!(
@@ -63,7 +49,7 @@ pub(crate) fn bars(title: &str, rows: &[(String, Cell)]) -> String {
             r#"<text x="{}" y="{}" text-anchor="end" font-size="13" fill="{TEXT}">{}</text>"#,
             label_w - 8.0,
             y + 17.0,
-            escape(&short(label, 26))
+            escape_html(&short(label, 26))
         );
         let len = cell.published().map_or(0.0, |n| n as f64 / max * bar_w);
         if len > 0.0 {
@@ -80,7 +66,7 @@ pub(crate) fn bars(title: &str, rows: &[(String, Cell)]) -> String {
             r#"<text x="{:.1}" y="{}" font-size="13" fill="{TEXT}">{}</text>"#,
             label_w + len + 6.0,
             y + 17.0,
-            escape(&figure(*cell))
+            escape_html(&figure(*cell))
         );
     }
     svg.push_str("</svg>");
@@ -115,9 +101,9 @@ pub(crate) fn lines(title: &str, weeks: &[String], series: &[(String, Vec<Cell>)
     let _ = write!(
         svg,
         r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" aria-label="{}" class="chart">"#,
-        escape(title)
+        escape_html(title)
     );
-    let _ = write!(svg, "<title>{}</title>", escape(title));
+    let _ = write!(svg, "<title>{}</title>", escape_html(title));
     // Axes, with the top figure and zero.
     let _ = write!(
         svg,
@@ -138,7 +124,7 @@ pub(crate) fn lines(title: &str, weeks: &[String], series: &[(String, Vec<Cell>)
                 r#"<text x="{:.1}" y="{}" text-anchor="middle" font-size="11" fill="{TEXT}">{}</text>"#,
                 x(i),
                 top + plot_h + 16.0,
-                escape(label)
+                escape_html(label)
             );
         }
     }
@@ -180,7 +166,7 @@ pub(crate) fn lines(title: &str, weeks: &[String], series: &[(String, Vec<Cell>)
             r#"<rect x="{lx}" y="{}" width="12" height="12" fill="{colour}"/><text x="{}" y="{ly}" font-size="12" fill="{TEXT}">{}</text>"#,
             ly - 10.0,
             lx + 16.0,
-            escape(&short(name, 24))
+            escape_html(&short(name, 24))
         );
     }
     svg.push_str("</svg>");

@@ -293,7 +293,7 @@ pub(crate) async fn check(
         ),
         Err(message) => format!(
             r#"<p class="error">✗ {}</p>"#,
-            super::chart::escape(&message)
+            domain::escape_html(&message)
         ),
     };
     Ok(Html(fragment).into_response())
