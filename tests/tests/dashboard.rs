@@ -151,15 +151,26 @@ async fn sign_in_with_strict_cookies_csrf_and_a_rate_limit() -> anyhow::Result<(
         .iter()
         .any(|c| c.starts_with("rete_lang=en")));
 
-    // Signed in, a POST still needs the token.
-    for token in [None, Some("not-the-token")] {
-        let mut fields = vec![("title", "t"), ("body", "b")];
-        if let Some(t) = token {
-            fields.push(("csrf_token", t));
+    // Signed in, every POST still needs the token.
+    let action_paths = [
+        "/guidance",
+        "/desks",
+        "/templates",
+        "/guidance/orari/retire",
+        "/desks/sportello-x/revoke",
+        "/proposals/00000000-0000-4000-8000-000000000000/accept",
+        "/proposals/00000000-0000-4000-8000-000000000000/decline",
+    ];
+    for path in action_paths {
+        for token in [None, Some("not-the-token")] {
+            let mut fields = vec![("title", "t"), ("body", "b")];
+            if let Some(t) = token {
+                fields.push(("csrf_token", t));
+            }
+            let resp = web.post_form(path, &fields).await?;
+            assert_eq!(resp.status, 403, "{path} with token {token:?}");
+            assert!(resp.text().contains("CSRF") || resp.text().contains("csrf_token"));
         }
-        let resp = web.post_form("/guidance", &fields).await?;
-        assert_eq!(resp.status, 403, "token {token:?}");
-        assert!(resp.text().contains("CSRF") || resp.text().contains("csrf_token"));
     }
 
     // Sign-out ends the session on the hub, not only in the browser.
