@@ -14,6 +14,22 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+const DEMO_TEMPLATE_KEY: &str = "permesso.rinnovo.lavoro/documenti";
+/// Italian first: the translations are checked against it.
+const DEMO_TEMPLATE: [(&str, &str); 3] = [
+    (
+        "it",
+        "Gentile {{nome}}, per il rinnovo del permesso per lavoro porti {{documento}}, il contratto di lavoro, quattro foto e la ricevuta del kit postale.",
+    ),
+    (
+        "en",
+        "Dear {{nome}}, to renew your work permit bring {{documento}}, your employment contract, four photos and the receipt of the postal kit.",
+    ),
+    (
+        "ar",
+        "عزيزي {{nome}}، لتجديد تصريح الإقامة للعمل أحضر {{documento}} وعقد العمل وأربع صور وإيصال طقم البريد.",
+    ),
+];
 const DEMO_USER: &str = "coordinatore";
 
 const DESK_NAMES: &[&str] = &[
@@ -129,6 +145,20 @@ pub async fn run(
         .map_err(|s| anyhow::anyhow!("cannot publish the demo guidance: {}", s.message()))?
         .into_inner()
         .version;
+
+    // One answer in three languages, so that the operator pages have
+    // something to render (Arabic right-to-left).
+    for (language, body) in DEMO_TEMPLATE {
+        coordinator
+            .put_template(proto::PutTemplateRequest {
+                key: DEMO_TEMPLATE_KEY.into(),
+                language: language.into(),
+                body: body.into(),
+                minor: false,
+            })
+            .await
+            .map_err(|s| anyhow::anyhow!("cannot save the demo template: {}", s.message()))?;
+    }
 
     println!();
     println!(
