@@ -47,7 +47,9 @@ pub struct LocalCopy {
     proposals: sled::Tree,
     /// The procedures in force: the last pushed catalogue, or the compiled-in
     /// seed before the first push.
-    active: RwLock<Arc<Catalogue>>,
+    /// The catalogue in force with its version, swapped together once both
+    /// are durable, so that no reader sees a new version with old codes.
+    active: RwLock<(u64, Arc<Catalogue>)>,
     /// Woken when a proposal is queued, so the sync loop sends it at once.
     pub proposal_queued: Notify,
     // Applying is read-then-write; the sync task is the only writer, the lock
@@ -68,7 +70,10 @@ impl LocalCopy {
         let catalogue = db.open_tree("catalogue")?;
         let proposals = db.open_tree("proposals")?;
         let version = read_version(&guidance)?;
-        let active = Arc::new(active_catalogue(&catalogue)?);
+        let active = (
+            read_version(&catalogue)?,
+            Arc::new(active_catalogue(&catalogue)?),
+        );
         Ok(Self {
             db,
             guidance,
@@ -149,12 +154,18 @@ impl LocalCopy {
     }
 
     pub fn catalogue_version(&self) -> Result<u64, LocalError> {
-        read_version(&self.catalogue)
+        Ok(self.catalogue_in_force().0)
     }
 
     /// The procedures in force, for intake and `ListProcedures`.
     pub fn catalogue(&self) -> Arc<Catalogue> {
-        Arc::clone(&self.active.read().unwrap_or_else(|e| e.into_inner()))
+        self.catalogue_in_force().1
+    }
+
+    /// The version and the procedures in force, read together.
+    pub fn catalogue_in_force(&self) -> (u64, Arc<Catalogue>) {
+        let active = self.active.read().unwrap_or_else(|e| e.into_inner());
+        (active.0, Arc::clone(&active.1))
     }
 
     /// Stores a pushed catalogue change set durably, like `apply_guidance`;
@@ -186,7 +197,8 @@ impl LocalCopy {
         batch.insert(VERSION_KEY, &update.version.to_be_bytes());
         self.catalogue.apply_batch(batch)?;
         self.db.flush()?;
-        *self.active.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(active);
+        *self.active.write().unwrap_or_else(|e| e.into_inner()) =
+            (update.version, Arc::new(active));
         Ok(update.version)
     }
 

@@ -100,7 +100,7 @@ impl Desk for DeskService {
                 "field `query`: longer than 100 characters",
             ));
         }
-        let catalogue = self.local.catalogue();
+        let (version, catalogue) = self.local.catalogue_in_force();
         let procedures = catalogue
             .search(&query)
             .into_iter()
@@ -115,7 +115,7 @@ impl Desk for DeskService {
             .collect();
         Ok(Response::new(ListProceduresResponse {
             procedures,
-            version: self.local.catalogue_version().map_err(local_failure)?,
+            version,
         }))
     }
 
