@@ -6,8 +6,9 @@
 
 use crate::local::LocalCopy;
 use crate::outbox::Outbox;
-use proto::federation_client::FederationClient;
-use proto::{desk_message, hub_message, DeskMessage, Hello, RecordBatch};
+use prost::bytes::{BufMut, Bytes};
+use prost::Message;
+use proto::{desk_message, hub_message, DeskMessage, Hello};
 use rand::Rng;
 use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -127,9 +128,6 @@ async fn session(
         .connect()
         .await
         .map_err(|e| format!("cannot reach the hub: {e}"))?;
-    let mut client = FederationClient::new(channel)
-        .max_decoding_message_size(config.max_message_bytes)
-        .max_encoding_message_size(config.max_message_bytes);
     let (tx, rx) = mpsc::channel(config.window + 4);
     let hello = Hello {
         desk_id: config.desk_id.clone(),
@@ -140,15 +138,13 @@ async fn session(
         catalogue_version: local.catalogue_version().map_err(|e| e.to_string())?,
         outbox_last_seq: outbox.last_seq().map_err(|e| e.to_string())?,
     };
-    let send = |body| DeskMessage { body: Some(body) };
+    let send = |body| Outgoing::from(DeskMessage { body: Some(body) });
     tx.send(send(desk_message::Body::Hello(hello)))
         .await
         .map_err(|_| "stream closed")?;
-    let mut inbound = client
-        .sync(ReceiverStream::new(rx))
+    let mut inbound = open_sync(channel, config.max_message_bytes, rx)
         .await
-        .map_err(status_text)?
-        .into_inner();
+        .map_err(status_text)?;
     let welcome = match inbound.message().await.map_err(status_text)? {
         Some(proto::HubMessage {
             body: Some(hub_message::Body::Welcome(w)),
@@ -183,19 +179,15 @@ async fn session(
             }
         }
         while in_flight.len() < config.window {
-            let records = outbox
+            let Some(batch) = outbox
                 .read_from(next, config.batch_records)
-                .map_err(|e| e.to_string())?;
-            let Some(&(first_seq, _)) = records.first() else {
+                .map_err(|e| e.to_string())?
+            else {
                 break;
             };
-            let last = first_seq + records.len() as u64 - 1;
-            let batch = RecordBatch {
-                first_seq,
-                records: records.into_iter().map(|(_, r)| r).collect(),
-                outbox_last_seq: outbox.last_seq().map_err(|e| e.to_string())?,
-            };
-            tx.send(send(desk_message::Body::Batch(batch)))
+            let last = batch.last_seq;
+            let message = batch.message(outbox.last_seq().map_err(|e| e.to_string())?);
+            tx.send(Outgoing(message))
                 .await
                 .map_err(|_| "stream closed")?;
             in_flight.push_back(last);
@@ -240,6 +232,64 @@ async fn session(
             }
         }
     }
+}
+
+/// A `DeskMessage` already encoded: record batches go out as the outbox
+/// holds them (`outbox::PendingBatch`), without a decode and a re-encode.
+/// Only ever encoded, never decoded.
+#[derive(Debug, Default)]
+struct Outgoing(Bytes);
+
+impl From<DeskMessage> for Outgoing {
+    fn from(m: DeskMessage) -> Self {
+        Self(m.encode_to_vec().into())
+    }
+}
+
+impl Message for Outgoing {
+    fn encode_raw(&self, buf: &mut impl BufMut) {
+        buf.put_slice(&self.0);
+    }
+
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        wire_type: prost::encoding::WireType,
+        buf: &mut impl prost::bytes::Buf,
+        ctx: prost::encoding::DecodeContext,
+    ) -> Result<(), prost::DecodeError> {
+        prost::encoding::skip_field(wire_type, tag, buf, ctx)
+    }
+
+    fn encoded_len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn clear(&mut self) {
+        self.0 = Bytes::new();
+    }
+}
+
+/// `Federation.Sync` as the generated client calls it, with a codec that
+/// sends `Outgoing` as it is.
+async fn open_sync(
+    channel: tonic::transport::Channel,
+    max_message_bytes: usize,
+    rx: mpsc::Receiver<Outgoing>,
+) -> Result<tonic::Streaming<proto::HubMessage>, tonic::Status> {
+    let mut grpc = tonic::client::Grpc::new(channel)
+        .max_decoding_message_size(max_message_bytes)
+        .max_encoding_message_size(max_message_bytes);
+    grpc.ready()
+        .await
+        .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {e}")))?;
+    let codec = tonic_prost::ProstCodec::<Outgoing, proto::HubMessage>::default();
+    let path = tonic::codegen::http::uri::PathAndQuery::from_static("/rete.v1.Federation/Sync");
+    let mut request = tonic::Request::new(ReceiverStream::new(rx));
+    request
+        .extensions_mut()
+        .insert(tonic::GrpcMethod::new("rete.v1.Federation", "Sync"));
+    Ok(grpc.streaming(request, path, codec).await?.into_inner())
 }
 
 /// Stores a guidance update, then says what the desk now holds, or why it

@@ -19,18 +19,25 @@ const WEEK: usize = 0;
 /// One cube per pair of the ten dimensions other than the week.
 pub(crate) const CUBES: usize = (DIMS - 1) * (DIMS - 2) / 2;
 
+/// The dimensions (indices into `COUNT_DIMENSIONS`) of each cube.
+const PAIRS: [(usize, usize); CUBES] = {
+    let mut out = [(1, 2); CUBES];
+    let (mut a, mut n) = (1, 0);
+    while a < DIMS {
+        let mut b = a + 1;
+        while b < DIMS {
+            out[n] = (a, b);
+            n += 1;
+            b += 1;
+        }
+        a += 1;
+    }
+    out
+};
+
 /// The dimensions (indices into `COUNT_DIMENSIONS`) of cube `c`.
 pub(crate) fn pair(c: usize) -> (usize, usize) {
-    let mut n = 0;
-    for a in 1..DIMS {
-        for b in a + 1..DIMS {
-            if n == c {
-                return (a, b);
-            }
-            n += 1;
-        }
-    }
-    (1, 2)
+    PAIRS.get(c).copied().unwrap_or((1, 2))
 }
 
 /// The cube that answers a table over `dims` (week excluded, at most two)
@@ -139,7 +146,7 @@ fn take_text(bytes: &mut &[u8]) -> Result<String, StorageError> {
 /// integer key rather than string keys.
 #[derive(Default)]
 pub(crate) struct Tally {
-    ids: [HashMap<String, u64>; DIMS],
+    ids: [HashMap<String, u64, BuildHasherDefault<Mix>>; DIMS],
     names: [Vec<String>; DIMS],
     cubes: Vec<HashMap<u64, u64, BuildHasherDefault<Mix>>>,
     /// Cells set aside when a dictionary filled up.
@@ -178,8 +185,7 @@ impl Tally {
                 }
             };
         }
-        for (c, cells) in self.cubes.iter_mut().enumerate() {
-            let (a, b) = pair(c);
+        for (cells, (a, b)) in self.cubes.iter_mut().zip(PAIRS) {
             let packed = (id[WEEK] << (2 * ID_BITS)) | (id[a] << ID_BITS) | id[b];
             *cells.entry(packed).or_default() += 1;
         }
@@ -214,9 +220,10 @@ impl Tally {
     }
 }
 
-/// Multiplicative hashing for the packed keys, which are small and dense:
-/// SipHash's protection against chosen keys buys nothing here and would
-/// cost a third of a commit's counting.
+/// Multiplicative hashing for the packed keys, which are small and dense,
+/// and for the interned values, which have passed the re-check: SipHash's
+/// protection against chosen keys buys nothing here and would cost a third
+/// of a commit's counting.
 #[derive(Default)]
 pub(crate) struct Mix(u64);
 
@@ -225,7 +232,11 @@ impl Hasher for Mix {
         self.0 ^ (self.0 >> 31)
     }
     fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            self.write_u64(<[u8; 8]>::try_from(w).map_or(0, u64::from_le_bytes));
+        }
+        for b in words.remainder() {
             self.write_u64(u64::from(*b));
         }
     }

@@ -1,0 +1,149 @@
+use super::*;
+use rand::SeedableRng;
+
+const DESK: &str = "desk-test";
+
+fn records(n: usize) -> Vec<AnonymisedRecord> {
+    let catalogue = domain::Catalogue::seed();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    (0..n)
+        .map(|_| {
+            let visit = domain::Visit::from(crate::synthetic::visit(&mut rng));
+            domain::anonymise(
+                &visit,
+                DESK,
+                &catalogue,
+                chrono::Utc::now(),
+                uuid::Uuid::now_v7(),
+            )
+            .expect("anonymise")
+        })
+        .collect()
+}
+
+async fn fill(outbox: &Outbox, records: &[AnonymisedRecord]) {
+    for r in records {
+        outbox.append(r).await.expect("append");
+    }
+}
+
+/// Opens again once the flusher thread of the previous handle let go of
+/// the database.
+fn reopen(path: &std::path::Path) -> Outbox {
+    for _ in 0..200 {
+        match Outbox::open(path, 1 << 20) {
+            Ok(o) => return o,
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
+        }
+    }
+    Outbox::open(path, 1 << 20).expect("reopen")
+}
+
+fn wire(r: &AnonymisedRecord) -> proto::AnonymisedRecord {
+    proto::AnonymisedRecord::from(r.to_raw())
+}
+
+/// The batch as the hub decodes it.
+fn decoded(batch: &PendingBatch, outbox_last_seq: u64) -> proto::RecordBatch {
+    let message = proto::DeskMessage::decode(batch.message(outbox_last_seq)).expect("decodes");
+    match message.body {
+        Some(desk_message::Body::Batch(b)) => b,
+        other => panic!("not a batch: {other:?}"),
+    }
+}
+
+use proto::desk_message;
+
+#[tokio::test]
+async fn batches_cross_record_trees_and_decode_as_the_hub_reads_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let outbox = Outbox::open(&dir.path().join("o"), 1 << 20).expect("open");
+    let recs = records(40);
+    fill(&outbox, &recs).await;
+    assert_eq!(outbox.last_seq().expect("last"), 40);
+
+    let batch = outbox.read_from(3, 25).expect("read").expect("some");
+    assert_eq!((batch.first_seq, batch.last_seq), (3, 27));
+    let b = decoded(&batch, 40);
+    assert_eq!(b.first_seq, 3);
+    assert_eq!(b.outbox_last_seq, 40);
+    let want: Vec<_> = recs[2..27].iter().map(wire).collect();
+    assert_eq!(b.records, want);
+
+    let rest = outbox.read_from(28, 100).expect("read").expect("some");
+    assert_eq!((rest.first_seq, rest.last_seq), (28, 40));
+    assert_eq!(decoded(&rest, 40).records.len(), 13);
+    assert!(outbox.read_from(41, 100).expect("read").is_none());
+}
+
+#[tokio::test]
+async fn an_ack_quarantines_refusals_drops_acked_trees_and_survives_a_reopen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("o");
+    let recs = records(50);
+    {
+        let outbox = Outbox::open(&path, 1 << 20).expect("open");
+        fill(&outbox, &recs).await;
+        outbox
+            .ack(
+                35,
+                &[
+                    (20, "bad week".into()),
+                    (20, "again".into()),
+                    (99, "x".into()),
+                ],
+            )
+            .expect("ack");
+        assert_eq!(outbox.acked_seq().expect("acked"), 35);
+        assert_eq!(outbox.sent().expect("sent"), 34);
+        assert_eq!(outbox.pending().expect("pending"), 15);
+        let q = outbox.quarantine().expect("quarantine");
+        assert_eq!(q.len(), 1);
+        assert_eq!((q[0].seq, q[0].reason.as_str()), (20, "bad week"));
+        assert_eq!(q[0].record, wire(&recs[19]));
+        // Runs of 16: sequences 1..=31 are in trees 0 and 1, acknowledged whole.
+        let held: Vec<u64> = outbox.runs.lock().expect("lock").keys().copied().collect();
+        assert_eq!(held, vec![2, 3]);
+        // An old acknowledgement changes nothing.
+        outbox.ack(30, &[(31, "late".into())]).expect("old ack");
+        assert_eq!(outbox.sent().expect("sent"), 34);
+        outbox.flush().expect("flush");
+    }
+    {
+        let outbox = reopen(&path);
+        assert_eq!(outbox.last_seq().expect("last"), 50);
+        assert_eq!(outbox.acked_seq().expect("acked"), 35);
+        let batch = outbox.read_from(36, 100).expect("read").expect("some");
+        assert_eq!((batch.first_seq, batch.last_seq), (36, 50));
+        let want: Vec<_> = recs[35..].iter().map(wire).collect();
+        assert_eq!(decoded(&batch, 50).records, want);
+        outbox.ack(50, &[]).expect("ack all");
+        assert_eq!(outbox.pending().expect("pending"), 0);
+        assert_eq!(outbox.sent().expect("sent"), 49);
+        outbox.flush().expect("flush");
+    }
+    // Every record acknowledged and most trees gone: the numbering goes on.
+    let outbox = reopen(&path);
+    assert_eq!(outbox.last_seq().expect("last"), 50);
+    let extra = records(1);
+    assert_eq!(outbox.append(&extra[0]).await.expect("append"), 51);
+    let batch = outbox.read_from(51, 10).expect("read").expect("some");
+    assert_eq!(decoded(&batch, 51).records, vec![wire(&extra[0])]);
+}
+
+#[test]
+fn an_outbox_of_the_earlier_layout_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("o");
+    {
+        let db = sled::open(&path).expect("sled");
+        let tree = db.open_tree("outbox").expect("tree");
+        tree.insert(key(b'o', 1), b"record".to_vec())
+            .expect("insert");
+        db.flush().expect("flush");
+    }
+    match Outbox::open(&path, 1 << 20) {
+        Err(e) => assert!(e.to_string().contains("earlier desk-agent version"), "{e}"),
+        Ok(_) => panic!("an old outbox was opened"),
+    }
+}
