@@ -153,8 +153,8 @@ impl LocalCopy {
         Ok(update.version)
     }
 
-    pub fn catalogue_version(&self) -> Result<u64, LocalError> {
-        Ok(self.catalogue_in_force().0)
+    pub fn catalogue_version(&self) -> u64 {
+        self.catalogue_in_force().0
     }
 
     /// The procedures in force, for intake and `ListProcedures`.

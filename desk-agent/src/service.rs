@@ -282,7 +282,7 @@ impl Desk for DeskService {
             versions: Some(Versions {
                 guidance: self.local.guidance_version(),
                 template: self.local.template_version().map_err(local_failure)?,
-                catalogue: self.local.catalogue_version().map_err(local_failure)?,
+                catalogue: self.local.catalogue_version(),
             }),
             last_seq: o.last_seq().map_err(storage)?,
             acked_seq: o.acked_seq().map_err(storage)?,

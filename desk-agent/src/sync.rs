@@ -135,7 +135,7 @@ async fn session(
         last_acked_seq: outbox.acked_seq().map_err(|e| e.to_string())?,
         guidance_version: local.guidance_version(),
         template_version: local.template_version().map_err(|e| e.to_string())?,
-        catalogue_version: local.catalogue_version().map_err(|e| e.to_string())?,
+        catalogue_version: local.catalogue_version(),
         outbox_last_seq: outbox.last_seq().map_err(|e| e.to_string())?,
     };
     let send = |body| Outgoing::from(DeskMessage { body: Some(body) });
@@ -336,7 +336,7 @@ fn reply(
         .and_then(|r| r.map_err(|e| e.to_string()))
         .and_then(|_| {
             let template = local.template_version().map_err(|e| e.to_string())?;
-            let catalogue = local.catalogue_version().map_err(|e| e.to_string())?;
+            let catalogue = local.catalogue_version();
             Ok((template, catalogue))
         });
     match outcome {

@@ -34,12 +34,15 @@ impl ProposalView {
 
 /// Open proposals first, then the decided ones, newest first in each.
 pub(crate) fn views(store: &dyn Store) -> Result<Vec<ProposalView>, WebError> {
+    let mut all = proposals::list(store)?;
+    if all.is_empty() {
+        return Ok(Vec::new());
+    }
     let log: BTreeMap<u64, String> = store
         .templates_since(0)?
         .into_iter()
         .map(|t| (t.version, t.body))
         .collect();
-    let mut all = proposals::list(store)?;
     all.reverse();
     all.sort_by_key(|p| p.state != OPEN);
     Ok(all
@@ -72,7 +75,7 @@ pub(crate) fn views(store: &dyn Store) -> Result<Vec<ProposalView>, WebError> {
         .collect())
 }
 
-async fn decide(app: &Shared, who: &Signed, id: &str, accept: bool) -> Result<Response, WebError> {
+fn decide(app: &Shared, who: &Signed, id: &str, accept: bool) -> Result<Response, WebError> {
     match proposals::decide(
         app.deps.store.as_ref(),
         Some(&app.deps.push),
@@ -95,7 +98,7 @@ pub(crate) async fn accept(
     who: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    decide(&app, &who, &id, true).await
+    decide(&app, &who, &id, true)
 }
 
 pub(crate) async fn decline(
@@ -103,5 +106,5 @@ pub(crate) async fn decline(
     who: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    decide(&app, &who, &id, false).await
+    decide(&app, &who, &id, false)
 }
