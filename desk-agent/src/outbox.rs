@@ -1,14 +1,21 @@
 //! The desk's outbox in sled: anonymised records waiting for the hub, under
 //! dense sequence numbers, and the quarantine of records the hub refused.
 //!
-//! The records live in one tree per run of 65,536 sequences
-//! (`outbox-` and the run's number, 16 hex digits), keyed by sequence
-//! (u64 BE), each value the record's protobuf: its form on the wire, sent as
-//! it is stored. An acknowledgement only moves a watermark; a run's tree is
-//! dropped whole once the watermark has passed its end and is on disk, so
-//! that no record is removed one by one. The tree `outbox` holds the rest,
-//! under one-byte prefixes, so that an acknowledgement (quarantine +
-//! counters) is atomic:
+//! Intake appends a record to an in-memory group; the flusher thread writes
+//! each group as one sled value (a chunk, at most `CHUNK_BYTES`), then
+//! flushes, and only then answers the intakes of that group. So a burst of
+//! intakes costs one sled insert per chunk, not per record, and one flush.
+//! A chunk's value is its records in their wire form, each one a
+//! `RecordBatch.records` entry (field 2, length-delimited), so a batch for
+//! the hub is chunks copied as they are stored.
+//!
+//! The chunks live in one tree per run of 65,536 sequences (`chunks-` and
+//! the run's number, 16 hex digits), keyed by the chunk's first sequence
+//! (u64 BE); a chunk never crosses a run. An acknowledgement only moves a
+//! watermark; a run's tree is dropped whole once the watermark has passed
+//! its end and is on disk, so that no record is removed one by one. The
+//! tree `outbox` holds the rest, under one-byte prefixes, so that an
+//! acknowledgement (quarantine + counters) is atomic:
 //!
 //! | key | value |
 //! |---|---|
@@ -16,16 +23,17 @@
 //! | `macked` / `msent` | u64 BE counters |
 //!
 //! The last sequence given is not stored on its own: it is the higher of
-//! the last record key and `macked` (and `mlast`, which earlier agents
-//! wrote), found at open. An outbox of the earlier layout (records as `o`
-//! keys in `outbox`) is refused at open.
+//! the last chunk's last record and `macked`, found at open. An outbox of
+//! an earlier layout (records as `o` keys in `outbox`, or one record per
+//! key in `outbox-` trees) is refused at open.
 
 use domain::AnonymisedRecord;
 use prost::bytes::{BufMut, Bytes, BytesMut};
-use prost::encoding::{encode_key, encode_varint, encoded_len_varint, WireType};
+use prost::encoding::{decode_varint, encode_key, encode_varint, encoded_len_varint, WireType};
 use prost::Message;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
@@ -40,16 +48,28 @@ pub enum OutboxError {
     Flush(String),
 }
 
-const LAST: &[u8] = b"mlast";
 const ACKED: &[u8] = b"macked";
 const SENT: &[u8] = b"msent";
-/// Sequences per record tree: 2^16, about 20 MB of records (16 in tests,
+/// Earlier agents kept the last sequence given under this key.
+const LAST: &[u8] = b"mlast";
+/// Sequences per record tree: 2^16, about 10 MB of records (16 in tests,
 /// so that they cross trees).
 #[cfg(not(test))]
 const RUN_BITS: u32 = 16;
 #[cfg(test)]
 const RUN_BITS: u32 = 4;
-const RUN_PREFIX: &str = "outbox-";
+const RUN_PREFIX: &str = "chunks-";
+/// The record trees of the layout before chunks.
+const OLD_RUN_PREFIX: &str = "outbox-";
+/// A chunk stays well below sled's blob threshold (a quarter of its 512 KiB
+/// segment) even with sixteen in a leaf, so writing one never rewrites a
+/// large page (a few records in tests, so that reads cross chunks).
+#[cfg(not(test))]
+const CHUNK_BYTES: usize = 4096;
+#[cfg(test)]
+const CHUNK_BYTES: usize = 512;
+/// `RecordBatch.records` (field 2, length-delimited): each entry's first byte.
+const ENTRY_TAG: u8 = 0x12;
 
 #[derive(Debug, Clone)]
 pub struct Quarantined {
@@ -62,32 +82,60 @@ pub struct Quarantined {
 pub struct Outbox {
     /// Quarantine and counters.
     tree: sled::Tree,
-    /// The record trees held, by run number (`run_of`).
-    runs: Mutex<BTreeMap<u64, sled::Tree>>,
-    /// The last sequence given. Held across sequence assignment and the
-    /// write, so sequences are dense and enter the tree in order.
-    intake: Mutex<u64>,
+    /// The acknowledgement watermark, as last stored.
+    acked: AtomicU64,
     pub changed: Notify,
     flusher: Arc<Flusher>,
 }
 
-/// Group commit at the desk: one thread makes the outbox durable for every
-/// intake waiting on it. sled 0.34 can deadlock when several threads flush
-/// at once (seen with concurrent `flush_async`), so every flush in the
-/// process goes through `Flusher::flush`, one at a time.
+/// Group commit at the desk: one thread writes every record waiting in
+/// `group` as chunks and makes them durable with one flush. sled 0.34 can
+/// deadlock when several threads flush at once (seen with concurrent
+/// `flush_async`), so every flush in the process goes through
+/// `Flusher::flush`, one at a time.
 struct Flusher {
-    db: sled::Db,
     lock: Mutex<()>,
-    /// Highest sequence written and not yet known to be durable.
-    wanted: Mutex<FlushWant>,
+    /// Records given a sequence and not yet written. Held across sequence
+    /// assignment, so sequences are dense and enter the group in order.
+    group: Mutex<Group>,
     wake: Condvar,
-    /// Highest sequence known durable, or why the last flush failed.
+    /// Highest sequence known durable, or why the last write failed.
     durable: watch::Sender<Durable>,
+    runs: Runs,
+}
+
+/// The record trees held, by run number (`run_of`).
+struct Runs {
+    db: sled::Db,
+    trees: Mutex<BTreeMap<u64, sled::Tree>>,
+}
+
+impl Runs {
+    /// The record tree of `run`, created if need be.
+    fn tree(&self, run: u64) -> Result<sled::Tree, sled::Error> {
+        let mut trees = self.trees.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = trees.get(&run) {
+            return Ok(t.clone());
+        }
+        let t = self.db.open_tree(run_name(run))?;
+        trees.insert(run, t.clone());
+        Ok(t)
+    }
+
+    /// The record tree of `run`, if the outbox holds one.
+    fn held(&self, run: u64) -> Option<sled::Tree> {
+        let trees = self.trees.lock().unwrap_or_else(|e| e.into_inner());
+        trees.get(&run).cloned()
+    }
 }
 
 #[derive(Default)]
-struct FlushWant {
-    seq: u64,
+struct Group {
+    /// The last sequence given.
+    last: u64,
+    /// The entries of sequences `last - count + 1 ..= last`.
+    entries: Vec<u8>,
+    count: u64,
     closed: bool,
 }
 
@@ -100,31 +148,33 @@ struct Durable {
 impl Flusher {
     fn flush(&self) -> Result<(), sled::Error> {
         let _one_at_a_time = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-        self.db.flush().map(drop)
+        self.runs.db.flush().map(drop)
     }
 
     fn run(&self) {
         loop {
-            let target = {
-                let mut want = self.wanted.lock().unwrap_or_else(|e| e.into_inner());
-                while want.seq <= self.durable.borrow().seq && !want.closed {
-                    want = self.wake.wait(want).unwrap_or_else(|e| e.into_inner());
+            let (first, entries, last) = {
+                let mut group = self.group.lock().unwrap_or_else(|e| e.into_inner());
+                while group.count == 0 && !group.closed {
+                    group = self.wake.wait(group).unwrap_or_else(|e| e.into_inner());
                 }
-                if want.closed {
+                if group.count == 0 {
                     return;
                 }
-                want.seq
+                let first = group.last - group.count + 1;
+                group.count = 0;
+                (first, std::mem::take(&mut group.entries), group.last)
             };
-            let result = self.flush();
+            let result = self.write(first, &entries).and_then(|()| self.flush());
             self.durable.send_modify(|d| match result {
                 Ok(()) => {
                     *d = Durable {
-                        seq: target.max(d.seq),
+                        seq: last.max(d.seq),
                         error: None,
                     }
                 }
                 Err(e) => {
-                    tracing::error!(error = %e, "outbox flush failed");
+                    tracing::error!(error = %e, "outbox write failed");
                     d.error = Some(e.to_string().into());
                 }
             });
@@ -135,14 +185,38 @@ impl Flusher {
         }
     }
 
-    fn request(&self, seq: u64) {
-        let mut want = self.wanted.lock().unwrap_or_else(|e| e.into_inner());
-        want.seq = want.seq.max(seq);
-        self.wake.notify_one();
+    /// Writes the entries of sequences from `first` on as chunks of at most
+    /// `CHUNK_BYTES`, none crossing a run.
+    fn write(&self, first: u64, mut entries: &[u8]) -> Result<(), sled::Error> {
+        let mut seq = first;
+        while !entries.is_empty() {
+            let run = run_of(seq);
+            let mut len = 0;
+            let mut n = 0u64;
+            let mut rest = entries;
+            while let Some(entry_len) = entry_len(rest) {
+                if (len > 0 && len + entry_len > CHUNK_BYTES) || seq + n > run_end(run) {
+                    break;
+                }
+                len += entry_len;
+                n += 1;
+                rest = &rest[entry_len..];
+            }
+            if n == 0 {
+                // Only a damaged group gets here; never loop on it.
+                return Err(sled::Error::Unsupported("damaged outbox group".into()));
+            }
+            self.runs
+                .tree(run)?
+                .insert(seq.to_be_bytes(), &entries[..len])?;
+            entries = &entries[len..];
+            seq += n;
+        }
+        Ok(())
     }
 
     fn close(&self) {
-        self.wanted.lock().unwrap_or_else(|e| e.into_inner()).closed = true;
+        self.group.lock().unwrap_or_else(|e| e.into_inner()).closed = true;
         self.wake.notify_one();
     }
 }
@@ -189,10 +263,45 @@ fn run_name(run: u64) -> String {
     format!("{RUN_PREFIX}{run:016x}")
 }
 
-fn record_seq(k: &[u8]) -> Result<u64, OutboxError> {
+fn chunk_seq(k: &[u8]) -> Result<u64, OutboxError> {
     <[u8; 8]>::try_from(k)
         .map(u64::from_be_bytes)
-        .map_err(|_| OutboxError::Corrupt("record key is not 8 bytes".into()))
+        .map_err(|_| OutboxError::Corrupt("chunk key is not 8 bytes".into()))
+}
+
+/// The length of the entry at the start of `bytes` (tag, length, record),
+/// or `None` at the end or on damage.
+fn entry_len(bytes: &[u8]) -> Option<usize> {
+    let (&tag, mut rest) = bytes.split_first()?;
+    if tag != ENTRY_TAG {
+        return None;
+    }
+    let before = rest.len();
+    let len = usize::try_from(decode_varint(&mut rest).ok()?).ok()?;
+    let total = 1 + (before - rest.len()) + len;
+    (total <= bytes.len()).then_some(total)
+}
+
+/// The entries of a chunk, each as (offset, length) within it.
+fn chunk_entries(chunk: &[u8]) -> Result<Vec<(usize, usize)>, OutboxError> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < chunk.len() {
+        let len = entry_len(&chunk[at..])
+            .ok_or_else(|| OutboxError::Corrupt("an outbox chunk is damaged".into()))?;
+        out.push((at, len));
+        at += len;
+    }
+    Ok(out)
+}
+
+/// The record protobuf inside an entry.
+fn entry_record(entry: &[u8]) -> &[u8] {
+    let mut rest = entry.get(1..).unwrap_or_default();
+    match decode_varint(&mut rest) {
+        Ok(_) => rest,
+        Err(_) => &[],
+    }
 }
 
 /// Records ready for the hub, in their wire form: each one a
@@ -237,7 +346,11 @@ impl Outbox {
             .flush_every_ms(None)
             .open()?;
         let tree = db.open_tree("outbox")?;
-        if tree.scan_prefix([b'o']).next().is_some() {
+        let old_trees = db
+            .tree_names()
+            .iter()
+            .any(|n| n.starts_with(OLD_RUN_PREFIX.as_bytes()));
+        if old_trees || tree.scan_prefix([b'o']).next().is_some() {
             return Err(OutboxError::Corrupt(
                 "this outbox has the record layout of an earlier desk-agent version; \
                  let that version send its queue to the hub (`desk-agent status` shows \
@@ -265,22 +378,28 @@ impl Outbox {
         }
         let mut newest = 0;
         for t in runs.values().rev() {
-            if let Some((k, _)) = t.last()? {
-                newest = record_seq(&k)?;
+            if let Some((k, chunk)) = t.last()? {
+                newest = chunk_seq(&k)? + chunk_entries(&chunk)?.len() as u64 - 1;
                 break;
             }
         }
         let last = newest.max(acked).max(read_counter(&tree, LAST)?);
         let flusher = Arc::new(Flusher {
-            db: db.clone(),
             lock: Mutex::new(()),
-            wanted: Mutex::new(FlushWant::default()),
+            group: Mutex::new(Group {
+                last,
+                ..Group::default()
+            }),
             wake: Condvar::new(),
             // Whatever sled recovered at open is on disk.
             durable: watch::Sender::new(Durable {
                 seq: last,
                 error: None,
             }),
+            runs: Runs {
+                db,
+                trees: Mutex::new(runs),
+            },
         });
         let worker = Arc::clone(&flusher);
         std::thread::Builder::new()
@@ -289,8 +408,7 @@ impl Outbox {
             .map_err(|e| OutboxError::Corrupt(format!("cannot start the flusher thread: {e}")))?;
         Ok(Self {
             tree,
-            runs: Mutex::new(runs),
-            intake: Mutex::new(last),
+            acked: AtomicU64::new(acked),
             changed: Notify::new(),
             flusher,
         })
@@ -298,23 +416,6 @@ impl Outbox {
 
     fn counter(&self, name: &[u8]) -> Result<u64, OutboxError> {
         read_counter(&self.tree, name)
-    }
-
-    /// The record tree of `run`, created if need be (intake).
-    fn run_tree(&self, run: u64) -> Result<sled::Tree, OutboxError> {
-        let mut runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(t) = runs.get(&run) {
-            return Ok(t.clone());
-        }
-        let t = self.flusher.db.open_tree(run_name(run))?;
-        runs.insert(run, t.clone());
-        Ok(t)
-    }
-
-    /// The record tree of `run`, if the outbox holds one.
-    fn held_run(&self, run: u64) -> Option<sled::Tree> {
-        let runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
-        runs.get(&run).cloned()
     }
 
     /// The last sequence known to be on disk.
@@ -326,19 +427,24 @@ impl Outbox {
     /// number once the write is on disk: only then may the caller be told
     /// the visit is recorded.
     pub async fn append(&self, record: &AnonymisedRecord) -> Result<u64, OutboxError> {
-        let bytes = proto::AnonymisedRecord::from(record.to_raw()).encode_to_vec();
-        let seq = {
-            let mut last = self.intake.lock().unwrap_or_else(|e| e.into_inner());
-            let seq = *last + 1;
-            self.run_tree(run_of(seq))?
-                .insert(seq.to_be_bytes(), bytes)?;
-            *last = seq;
-            seq
-        };
-        // One flush covers every write before it, so concurrent intakes
-        // share its cost.
+        let record = proto::AnonymisedRecord::from(record.to_raw());
+        let len = record.encoded_len();
         let mut durable = self.flusher.durable.subscribe();
-        self.flusher.request(seq);
+        let seq = {
+            let mut group = self.flusher.group.lock().unwrap_or_else(|e| e.into_inner());
+            let entries = &mut group.entries;
+            entries.reserve(1 + encoded_len_varint(len as u64) + len);
+            entries.push(ENTRY_TAG);
+            encode_varint(len as u64, entries);
+            // Encoding into a Vec only fails for lack of capacity, reserved above.
+            let _ = record.encode(entries);
+            group.last += 1;
+            group.count += 1;
+            group.last
+        };
+        // One write and one flush cover every record grouped before them,
+        // so concurrent intakes share their cost.
+        self.flusher.wake.notify_one();
         let state = durable
             .wait_for(|d| d.seq >= seq || d.error.is_some())
             .await
@@ -368,22 +474,44 @@ impl Outbox {
             .min(from_seq.saturating_add(max as u64) - 1);
         let mut entries = BytesMut::new();
         let mut next = from_seq;
+        let missing = |seq| OutboxError::Corrupt(format!("record {seq} is missing"));
         while next <= until {
-            let missing = |seq| OutboxError::Corrupt(format!("record {seq} is missing"));
-            let tree = self.held_run(run_of(next)).ok_or_else(|| missing(next))?;
+            let tree = self
+                .flusher
+                .runs
+                .held(run_of(next))
+                .ok_or_else(|| missing(next))?;
             let to = until.min(run_end(run_of(next)));
-            for kv in tree.range(next.to_be_bytes()..=to.to_be_bytes()) {
-                let (k, v) = kv?;
-                if record_seq(&k)? != next {
+            // The chunk holding `next` starts at or before it.
+            let start = match tree.range(..=next.to_be_bytes()).next_back() {
+                Some(kv) => kv?.0,
+                None => return Err(missing(next)),
+            };
+            for kv in tree.range(start..) {
+                let (k, chunk) = kv?;
+                let first = chunk_seq(&k)?;
+                if first > next {
                     break;
                 }
-                if entries.is_empty() {
-                    entries.reserve(max.min(1000) * (v.len() + 4));
+                let offsets = chunk_entries(&chunk)?;
+                let skip = (next - first) as usize;
+                let take = offsets
+                    .len()
+                    .saturating_sub(skip)
+                    .min((to - next + 1) as usize);
+                if take == 0 {
+                    break;
                 }
-                encode_key(2, WireType::LengthDelimited, &mut entries);
-                encode_varint(v.len() as u64, &mut entries);
-                entries.put_slice(&v);
-                next += 1;
+                let (from, _) = offsets[skip];
+                let (at, len) = offsets[skip + take - 1];
+                if entries.is_empty() {
+                    entries.reserve(max.min(1000) * (chunk.len() / offsets.len() + 1));
+                }
+                entries.put_slice(&chunk[from..at + len]);
+                next += take as u64;
+                if next > to {
+                    break;
+                }
             }
             if next <= to {
                 return Err(missing(next));
@@ -396,11 +524,26 @@ impl Outbox {
         }))
     }
 
+    /// The stored protobuf of record `seq`, if the outbox holds it.
+    fn record(&self, seq: u64) -> Result<Option<Vec<u8>>, OutboxError> {
+        let Some(tree) = self.flusher.runs.held(run_of(seq)) else {
+            return Ok(None);
+        };
+        let Some(kv) = tree.range(..=seq.to_be_bytes()).next_back() else {
+            return Ok(None);
+        };
+        let (k, chunk) = kv?;
+        let offsets = chunk_entries(&chunk)?;
+        Ok(offsets
+            .get((seq - chunk_seq(&k)?) as usize)
+            .map(|(at, len)| entry_record(&chunk[*at..at + len]).to_vec()))
+    }
+
     /// Applies the hub's acknowledgement: everything up to `up_to` is held by
     /// the hub, except `rejected`, which moves to quarantine with its reason.
     /// Only the watermark moves; a record tree goes once wholly acknowledged.
     pub fn ack(&self, up_to: u64, rejected: &[(u64, String)]) -> Result<(), OutboxError> {
-        let acked = self.counter(ACKED)?;
+        let acked = self.acked.load(Ordering::Acquire);
         if up_to <= acked {
             return Ok(());
         }
@@ -414,10 +557,7 @@ impl Outbox {
         refused.sort_by_key(|(s, _)| *s);
         refused.dedup_by_key(|(s, _)| *s);
         for (seq, reason) in refused {
-            let Some(tree) = self.held_run(run_of(*seq)) else {
-                continue;
-            };
-            let Some(v) = tree.get(seq.to_be_bytes())? else {
+            let Some(v) = self.record(*seq)? else {
                 continue;
             };
             let mut value = Vec::with_capacity(4 + reason.len() + v.len());
@@ -434,6 +574,7 @@ impl Outbox {
             &(self.counter(SENT)? + removed - quarantined).to_be_bytes(),
         );
         self.tree.apply_batch(batch)?;
+        self.acked.fetch_max(up_to, Ordering::AcqRel);
         self.drop_acked_runs(held_to)
     }
 
@@ -441,9 +582,11 @@ impl Outbox {
     /// watermark that makes them unneeded is on disk: a drop that outlived
     /// the watermark in a crash would lose the last sequence given.
     fn drop_acked_runs(&self, acked: u64) -> Result<(), OutboxError> {
+        let runs = &self.flusher.runs;
         let done: Vec<u64> = {
-            let runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
-            runs.keys()
+            let trees = runs.trees.lock().unwrap_or_else(|e| e.into_inner());
+            trees
+                .keys()
                 .copied()
                 .take_while(|r| run_end(*r) <= acked)
                 .collect()
@@ -453,21 +596,26 @@ impl Outbox {
         }
         self.flusher.flush()?;
         for run in done {
-            self.runs
+            runs.trees
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .remove(&run);
-            self.flusher.db.drop_tree(run_name(run))?;
+            runs.db.drop_tree(run_name(run))?;
         }
         Ok(())
     }
 
     pub fn last_seq(&self) -> Result<u64, OutboxError> {
-        Ok(*self.intake.lock().unwrap_or_else(|e| e.into_inner()))
+        Ok(self
+            .flusher
+            .group
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .last)
     }
 
     pub fn acked_seq(&self) -> Result<u64, OutboxError> {
-        self.counter(ACKED)
+        Ok(self.acked.load(Ordering::Acquire))
     }
 
     pub fn sent(&self) -> Result<u64, OutboxError> {

@@ -170,12 +170,17 @@ async fn session(
     // Proposals sent on this stream; a new stream sends every queued one
     // again, and the hub recognises a resend by its id.
     let mut proposed: HashSet<String> = HashSet::new();
+    // The queue is read at the start and when a proposal is queued, not on
+    // every turn of the record loop.
+    let mut proposals_changed = true;
     loop {
-        for p in local.queued_proposals().map_err(|e| e.to_string())? {
-            if proposed.insert(p.proposal_id.clone()) {
-                tx.send(send(desk_message::Body::Proposal(p)))
-                    .await
-                    .map_err(|_| "stream closed")?;
+        if std::mem::take(&mut proposals_changed) {
+            for p in local.queued_proposals().map_err(|e| e.to_string())? {
+                if proposed.insert(p.proposal_id.clone()) {
+                    tx.send(send(desk_message::Body::Proposal(p)))
+                        .await
+                        .map_err(|_| "stream closed")?;
+                }
             }
         }
         while in_flight.len() < config.window {
@@ -225,7 +230,7 @@ async fn session(
                 None => return Err("the hub closed the stream".into()),
             },
             _ = outbox.changed.notified(), if in_flight.len() < config.window => {}
-            _ = local.proposal_queued.notified() => {}
+            _ = local.proposal_queued.notified() => proposals_changed = true,
             _ = shutdown.changed() => {
                 drain(outbox, &mut inbound, &mut in_flight).await;
                 return Ok(());

@@ -102,7 +102,15 @@ async fn an_ack_quarantines_refusals_drops_acked_trees_and_survives_a_reopen() {
         assert_eq!((q[0].seq, q[0].reason.as_str()), (20, "bad week"));
         assert_eq!(q[0].record, wire(&recs[19]));
         // Runs of 16: sequences 1..=31 are in trees 0 and 1, acknowledged whole.
-        let held: Vec<u64> = outbox.runs.lock().expect("lock").keys().copied().collect();
+        let held: Vec<u64> = outbox
+            .flusher
+            .runs
+            .trees
+            .lock()
+            .expect("lock")
+            .keys()
+            .copied()
+            .collect();
         assert_eq!(held, vec![2, 3]);
         // An old acknowledgement changes nothing.
         outbox.ack(30, &[(31, "late".into())]).expect("old ack");
@@ -139,6 +147,62 @@ fn an_outbox_of_the_earlier_layout_is_refused() {
         let db = sled::open(&path).expect("sled");
         let tree = db.open_tree("outbox").expect("tree");
         tree.insert(key(b'o', 1), b"record".to_vec())
+            .expect("insert");
+        db.flush().expect("flush");
+    }
+    match Outbox::open(&path, 1 << 20) {
+        Err(e) => assert!(e.to_string().contains("earlier desk-agent version"), "{e}"),
+        Ok(_) => panic!("an old outbox was opened"),
+    }
+}
+
+#[tokio::test]
+async fn concurrent_intakes_share_chunks_and_read_back_in_sequence_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let outbox = Arc::new(Outbox::open(&dir.path().join("o"), 1 << 20).expect("open"));
+    let recs = records(150);
+    let mut tasks = tokio::task::JoinSet::new();
+    for r in recs.clone() {
+        let outbox = Arc::clone(&outbox);
+        tasks.spawn(async move { (outbox.append(&r).await.expect("append"), r) });
+    }
+    let mut by_seq = BTreeMap::new();
+    while let Some(done) = tasks.join_next().await {
+        let (seq, r) = done.expect("task");
+        by_seq.insert(seq, wire(&r));
+    }
+    assert_eq!(
+        by_seq.keys().copied().collect::<Vec<_>>(),
+        (1..=150).collect::<Vec<_>>()
+    );
+    // Every start and length, across chunks and runs of 16.
+    for from in [1, 2, 15, 16, 17, 63, 100, 150] {
+        for max in [1, 3, 16, 40, 500] {
+            let batch = outbox.read_from(from, max).expect("read").expect("some");
+            let last = (from + max as u64 - 1).min(150);
+            assert_eq!((batch.first_seq, batch.last_seq), (from, last));
+            let want: Vec<_> = by_seq.range(from..=last).map(|(_, r)| r.clone()).collect();
+            assert_eq!(decoded(&batch, 150).records, want, "from {from} max {max}");
+        }
+    }
+    let trees = outbox.flusher.runs.trees.lock().expect("lock").clone();
+    let chunks: usize = trees.values().map(|t| t.len()).sum();
+    assert!(chunks < 150, "{chunks} chunks for 150 concurrent intakes");
+    // A refusal is found inside its chunk.
+    outbox.ack(150, &[(77, "bad".into())]).expect("ack");
+    let q = outbox.quarantine().expect("quarantine");
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].record, by_seq[&77]);
+}
+
+#[test]
+fn an_outbox_of_one_record_per_key_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("o");
+    {
+        let db = sled::open(&path).expect("sled");
+        let tree = db.open_tree("outbox-0000000000000000").expect("tree");
+        tree.insert(1u64.to_be_bytes(), b"record".to_vec())
             .expect("insert");
         db.flush().expect("flush");
     }
