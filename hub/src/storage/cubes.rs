@@ -196,23 +196,38 @@ impl Tally {
         self.records
     }
 
+    /// The tallied cells of cube `c`, by week.
+    pub(crate) fn cube(&self, c: usize) -> HashMap<String, Cells> {
+        let mut out: HashMap<String, Cells> = HashMap::new();
+        for ((cube, week), cells) in &self.spill {
+            if *cube == c {
+                let slot = out.entry(week.clone()).or_default();
+                for (values, n) in cells {
+                    *slot.entry(values.clone()).or_default() += n;
+                }
+            }
+        }
+        let Some(cells) = self.cubes.get(c) else {
+            return out;
+        };
+        let (a, b) = pair(c);
+        let mask = (1u64 << ID_BITS) - 1;
+        let name = |d: usize, id: u64| self.names[d].get(id as usize).cloned().unwrap_or_default();
+        for (packed, n) in cells {
+            let week = name(WEEK, packed >> (2 * ID_BITS));
+            let va = name(a, (packed >> ID_BITS) & mask);
+            let vb = name(b, packed & mask);
+            *out.entry(week).or_default().entry((va, vb)).or_default() += n;
+        }
+        out
+    }
+
     /// The tallied cells grouped by (cube, week), and the tally emptied.
     pub(crate) fn drain(&mut self) -> HashMap<(usize, String), Cells> {
-        let mut out = std::mem::take(&mut self.spill);
-        let mask = (1u64 << ID_BITS) - 1;
-        let name = |names: &[Vec<String>; DIMS], d: usize, id: u64| {
-            names[d].get(id as usize).cloned().unwrap_or_default()
-        };
-        for (c, cells) in self.cubes.iter_mut().enumerate() {
-            let (a, b) = pair(c);
-            for (packed, n) in cells.drain() {
-                let week = name(&self.names, WEEK, packed >> (2 * ID_BITS));
-                let va = name(&self.names, a, (packed >> ID_BITS) & mask);
-                let vb = name(&self.names, b, packed & mask);
-                *out.entry((c, week))
-                    .or_default()
-                    .entry((va, vb))
-                    .or_default() += n;
+        let mut out = HashMap::new();
+        for c in 0..CUBES {
+            for (week, cells) in self.cube(c) {
+                out.insert((c, week), cells);
             }
         }
         *self = Self::default();

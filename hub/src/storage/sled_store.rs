@@ -10,11 +10,13 @@
 //! | `g` | desk `/` first seq kept (u64 BE) | segment: the batch's kept records with seq and id |
 //! | `x` | desk `/` seq | refusal reason |
 //! | `s` | desk | last_seq, records, rejected (3 × u64 BE) |
-//! | `c` | cube (1 byte), week | that cube's cells for that week |
+//! | `c` | cube (1 byte), week | that cube's cells for that week, as of the checkpoints |
+//! | `k` | desk | last seq whose records the `c` cells include |
+//! | `vcounts` | | present: the store keeps `k` checkpoints |
 //!
 //! Record ids are not keys: the in-memory `IdIndex` is rebuilt from the
-//! segments at open. The counts of the weeks being written are kept in
-//! memory too, so a commit only encodes them.
+//! segments at open, and so are the counts of the records after each
+//! desk's checkpoint (`ingest.rs`).
 
 mod ingest;
 
@@ -28,7 +30,7 @@ use std::path::Path;
 
 pub struct SledStore {
     pub(super) db: sled::Db,
-    ingest: sled::Tree,
+    pub(super) ingest: sled::Tree,
     desks: sled::Tree,
     seen: sled::Tree,
     guidance: Log,
@@ -130,7 +132,7 @@ impl Store for SledStore {
     }
 
     fn flush(&self) -> Result<(), StorageError> {
-        self.flush_serialised()
+        self.checkpoint_counts()
     }
 
     fn progress(&self, desk_id: &str) -> Result<DeskProgress, StorageError> {

@@ -1,11 +1,21 @@
 //! The ingest half of [`SledStore`]: group commits of desk batches, and
 //! everything that reads them back (records, refusals, counts, verify).
 //!
-//! A group commit is one atomic `apply_batch` of, per desk batch, one
-//! segment holding the records kept (`segment`), the refusals, the desk's
-//! progress, and the counts cells of the weeks touched (`cubes`), then one
-//! flush. Record ids are checked against the in-memory `IdIndex`, so that
-//! nothing is read per record.
+//! A group commit is one atomic `apply_batch` of, per desk batch, the
+//! segments holding the records kept (`segment`, at most `SEGMENT_BYTES`
+//! each), the refusals and the desk's progress, then one flush. Record ids
+//! are checked against the in-memory `IdIndex`, so that nothing is read per
+//! record.
+//!
+//! The counts are derived from the records, like the id index: each commit
+//! adds its records to an in-memory tally, and every `COUNTS_EVERY` records
+//! (and on `flush`) a commit also merges that tally into the stored cells
+//! of the weeks touched (`cubes`) and stores, per desk, the last sequence
+//! the stored cells include (`k`). Both travel in that commit's one atomic
+//! write, so at open the tally is rebuilt exactly from the segments after
+//! each desk's `k`; reads add the tally to the stored cells. A commit thus
+//! rewrites the count cells once per hundred thousand records instead of
+//! once per commit.
 
 use super::super::cubes::{self, Cells, Tally};
 use super::super::ids::IdIndex;
@@ -21,6 +31,27 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 /// Count cells kept in memory between commits; beyond this (about 100
 /// bytes a cell) the cache is dropped and the weeks are read again.
 const CACHED_CELLS: usize = 200_000;
+
+/// Records tallied in memory before a commit stores them in the count
+/// cells: bounds the tally (a few MiB) and the replay at open. A few in
+/// tests, so that they cross checkpoints.
+#[cfg(not(test))]
+const COUNTS_EVERY: usize = 100_000;
+#[cfg(test)]
+const COUNTS_EVERY: usize = 7;
+
+/// A segment's size before the next record starts another: sixteen to a
+/// sled leaf stay below its blob threshold, so a commit never rewrites a
+/// large page (a few records in tests, so that batches cross segments).
+#[cfg(not(test))]
+const SEGMENT_BYTES: usize = 6 * 1024;
+#[cfg(test)]
+const SEGMENT_BYTES: usize = 512;
+
+/// Present once the store keeps counts checkpoints (`k` keys); a store
+/// without it, written when every commit stored its counts, has all its
+/// records counted.
+const CHECKPOINTS: &[u8] = b"vcounts";
 
 /// `verify` folds its recount into string keys every this many records, so
 /// that its tally's memory stays small.
@@ -53,6 +84,13 @@ fn seq_of(key: &[u8]) -> Result<u64, StorageError> {
     Ok(u64::from_be_bytes(tail))
 }
 
+fn checkpoint_key(desk_id: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(desk_id.len() + 1);
+    k.push(b'k');
+    k.extend_from_slice(desk_id);
+    k
+}
+
 fn progress_key(desk_id: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(desk_id.len() + 1);
     k.push(b's');
@@ -81,19 +119,25 @@ fn decode_progress(bytes: &[u8]) -> Result<DeskProgress, StorageError> {
     })
 }
 
-/// What group commits keep in memory: every record id held, and the count
-/// cells of the cube-weeks written lately.
+/// What group commits keep in memory: every record id held, the counts not
+/// yet in the stored cells, and the count cells of the cube-weeks written
+/// lately.
 pub(super) struct Writer {
     ids: IdIndex,
+    /// Records committed since the last counts checkpoint, counted.
+    pending: Tally,
+    /// Desks with records in `pending`, and their last sequence committed.
+    uncounted: HashMap<String, u64>,
     cells: HashMap<(usize, String), Cells>,
     cached: usize,
 }
 
 impl Writer {
-    /// The id index over every stored segment, for `SledStore::open`. A
-    /// store of the earlier layout (one key per record, prefixes `r` and
-    /// `i`) is refused rather than misread: no deployment holds one, so
-    /// there is no migration.
+    /// The id index over every stored segment and the tally of the records
+    /// after each desk's counts checkpoint, for `SledStore::open`. A store
+    /// of the earlier layout (one key per record, prefixes `r` and `i`) is
+    /// refused rather than misread: no deployment holds one, so there is no
+    /// migration.
     pub(super) fn load(tree: &sled::Tree) -> Result<Self, StorageError> {
         for old in [b'r', b'i'] {
             if tree.scan_prefix([old]).next().is_some() {
@@ -104,11 +148,41 @@ impl Writer {
                 ));
             }
         }
+        let mut counted: HashMap<Vec<u8>, u64> = HashMap::new();
+        if tree.get(CHECKPOINTS)?.is_none() {
+            // Every record of this store is in its stored cells.
+            for kv in tree.scan_prefix([b's']) {
+                let (k, v) = kv?;
+                let desk = k[1..].to_vec();
+                tree.insert(
+                    checkpoint_key(&desk),
+                    &decode_progress(&v)?.last_seq.to_be_bytes(),
+                )?;
+            }
+            tree.insert(CHECKPOINTS, &[1u8][..])?;
+        }
+        for kv in tree.scan_prefix([b'k']) {
+            let (k, v) = kv?;
+            counted.insert(k[1..].to_vec(), decode_u64(&v)?);
+        }
         let mut ids = Vec::new();
+        let mut pending = Tally::default();
+        let mut uncounted = HashMap::new();
         for kv in tree.scan_prefix([b'g']) {
-            let (_, seg) = kv?;
+            let (k, seg) = kv?;
+            let desk = k
+                .get(1..k.len().saturating_sub(9))
+                .ok_or_else(|| StorageError::Corrupt("short segment key".into()))?;
+            let after = counted.get(desk).copied().unwrap_or(0);
+            let replay = seq_of(&k)? > after;
             for entry in segment::entries(&seg) {
-                ids.push(entry?.id);
+                let entry = entry?;
+                ids.push(entry.id);
+                if replay {
+                    let raw = entry.decode()?;
+                    pending.add(&raw);
+                    uncounted.insert(raw.desk_id, entry.seq);
+                }
             }
         }
         let (ids, repeated) = IdIndex::from_ids(ids);
@@ -120,6 +194,8 @@ impl Writer {
         }
         Ok(Self {
             ids,
+            pending,
+            uncounted,
             cells: HashMap::new(),
             cached: 0,
         })
@@ -152,12 +228,36 @@ impl SledStore {
         &self,
         batches: &[DeskAppend],
     ) -> Result<Vec<AppendOutcome>, StorageError> {
-        // One group commit at a time: the id check, the counts' read-modify-
-        // write and the index update must each see the previous commit whole.
+        // One group commit at a time: the id check, the tally and the index
+        // update must each see the previous commit whole.
         let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let written = self.write_group(&mut writer, batches);
+        if written.is_err() {
+            // The tally and the cached cells may be ahead of the store.
+            *writer = Writer::load(&self.ingest)?;
+        }
+        let (mut outcomes, resent) = written?;
+        self.flush_serialised()?;
+        drop(writer);
+
+        for i in resent {
+            let b = &batches[i];
+            outcomes[i].rejected =
+                self.read_rejections(&b.desk_id, b.first_seq.saturating_sub(1), b.last_seq)?;
+        }
+        Ok(outcomes)
+    }
+
+    /// Checks and writes a group commit, not yet flushed; the outcomes,
+    /// and which of them are resends to answer from disk.
+    #[allow(clippy::type_complexity)]
+    fn write_group(
+        &self,
+        writer: &mut Writer,
+        batches: &[DeskAppend],
+    ) -> Result<(Vec<AppendOutcome>, Vec<usize>), StorageError> {
         let mut batch = sled::Batch::default();
         let mut progress: HashMap<&str, DeskProgress> = HashMap::new();
-        let mut tally = Tally::default();
         let mut ids_in_group: HashSet<u128> = HashSet::new();
         let mut outcomes = Vec::with_capacity(batches.len());
         // Batches wholly held already are answered from disk after the write,
@@ -200,7 +300,15 @@ impl SledStore {
                     continue;
                 }
                 let raw = record.to_raw();
-                tally.add(&raw);
+                writer.pending.add(&raw);
+                if kept.len() >= SEGMENT_BYTES {
+                    if let Some(first) = first_kept.take() {
+                        batch.insert(
+                            desk_seq_key(b'g', &b.desk_id, first),
+                            std::mem::take(&mut kept),
+                        );
+                    }
+                }
                 first_kept.get_or_insert(*seq);
                 segment::push(&mut kept, *seq, id.as_u128(), raw);
                 next.records += 1;
@@ -220,10 +328,29 @@ impl SledStore {
         for (desk_id, p) in &progress {
             batch.insert(progress_key(desk_id), &encode_progress(p)[..]);
         }
-        // The cached cells are changed before the write; if it fails they
-        // are dropped and read again from disk.
-        let counted = || -> Result<(), StorageError> {
-            for ((cube, week), delta) in tally.drain() {
+        for (desk_id, p) in &progress {
+            writer.uncounted.insert((*desk_id).to_owned(), p.last_seq);
+        }
+        let checkpoint = writer.pending.records() >= COUNTS_EVERY;
+        self.commit(writer, batch, checkpoint)?;
+        // The index follows what sled now serves, flushed or not, as the
+        // progress does.
+        for id in ids_in_group {
+            writer.ids.insert(id);
+        }
+        Ok((outcomes, resent))
+    }
+
+    /// Stores a commit's batch; with `checkpoint`, also merges the pending
+    /// tally into the stored cells in the same atomic write.
+    fn commit(
+        &self,
+        writer: &mut Writer,
+        mut batch: sled::Batch,
+        checkpoint: bool,
+    ) -> Result<(), StorageError> {
+        if checkpoint {
+            for ((cube, week), delta) in writer.pending.drain() {
                 let key = cubes::key(cube, &week);
                 let cells = writer.cells(&self.ingest, cube, week)?;
                 let before = cells.len();
@@ -234,32 +361,30 @@ impl SledStore {
                 batch.insert(key, cubes::encode(cells));
                 writer.cached += grown;
             }
-            self.ingest.apply_batch(batch)?;
-            Ok(())
-        };
-        if let Err(e) = counted() {
-            writer.cells.clear();
-            writer.cached = 0;
-            return Err(e);
+            for (desk_id, last) in writer.uncounted.drain() {
+                batch.insert(checkpoint_key(desk_id.as_bytes()), &last.to_be_bytes()[..]);
+            }
         }
+        self.ingest.apply_batch(batch)?;
         if writer.cached > CACHED_CELLS {
             writer.cells.clear();
             writer.cached = 0;
         }
-        // The index follows what sled now serves, flushed or not, as the
-        // progress does.
-        for id in ids_in_group {
-            writer.ids.insert(id);
-        }
-        self.flush_serialised()?;
-        drop(writer);
+        Ok(())
+    }
 
-        for i in resent {
-            let b = &batches[i];
-            outcomes[i].rejected =
-                self.read_rejections(&b.desk_id, b.first_seq.saturating_sub(1), b.last_seq)?;
+    /// Merges the pending tally into the stored cells and makes it durable,
+    /// so that the next open replays nothing (`Store::flush`).
+    pub(super) fn checkpoint_counts(&self) -> Result<(), StorageError> {
+        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if writer.pending.records() > 0 {
+            if let Err(e) = self.commit(&mut writer, sled::Batch::default(), true) {
+                *writer = Writer::load(&self.ingest)?;
+                return Err(e);
+            }
         }
-        Ok(outcomes)
+        drop(writer);
+        self.flush_serialised()
     }
 
     pub(super) fn read_progress(&self, desk_id: &str) -> Result<DeskProgress, StorageError> {
@@ -301,10 +426,20 @@ impl SledStore {
         let (cube, at) =
             cubes::cube_for(&idx).ok_or_else(|| StorageError::NotCounted(dims.join(",")))?;
         let mut out: BTreeMap<Vec<String>, u64> = BTreeMap::new();
-        for kv in self.ingest.scan_prefix([b'c', cube as u8]) {
-            let (k, v) = kv?;
-            let (_, week) = cubes::parse_key(&k)?;
-            for ((a, b), n) in cubes::decode(&v)? {
+        // Under the writer's lock, so that no checkpoint moves the tally
+        // into the stored cells between the two reads.
+        let weekly: Vec<(String, Cells)> = {
+            let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+            let mut weekly = Vec::new();
+            for kv in self.ingest.scan_prefix([b'c', cube as u8]) {
+                let (k, v) = kv?;
+                weekly.push((cubes::parse_key(&k)?.1, cubes::decode(&v)?));
+            }
+            weekly.extend(writer.pending.cube(cube));
+            weekly
+        };
+        for (week, cells) in weekly {
+            for ((a, b), n) in cells {
                 let mut values = Vec::with_capacity(1 + at.len());
                 values.push(week.clone());
                 values.extend(
@@ -376,15 +511,27 @@ impl SledStore {
                 .push(format!("{repeated} record ids are stored more than once"));
         }
         let mut stored: HashMap<(usize, String), Cells> = HashMap::new();
-        for kv in self.ingest.scan_prefix([b'c']) {
-            let (k, value) = kv?;
-            let (cube, week) = cubes::parse_key(&k)?;
-            let cells = cubes::decode(&value)?;
-            if cube == 0 {
-                v.counted += cells.values().sum::<u64>();
+        {
+            // The stored cells and the tally as of one moment (see read_counts).
+            let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+            for kv in self.ingest.scan_prefix([b'c']) {
+                let (k, value) = kv?;
+                stored.insert(cubes::parse_key(&k)?, cubes::decode(&value)?);
             }
-            stored.insert((cube, week), cells);
+            let pending = (0..cubes::CUBES).flat_map(|c| {
+                writer
+                    .pending
+                    .cube(c)
+                    .into_iter()
+                    .map(move |(w, cells)| ((c, w), cells))
+            });
+            fold(&mut stored, pending.collect());
         }
+        v.counted = stored
+            .iter()
+            .filter(|((cube, _), _)| *cube == 0)
+            .map(|(_, cells)| cells.values().sum::<u64>())
+            .sum();
         if stored != recount {
             v.problems
                 .push("counts differ from a recount of the records".into());
