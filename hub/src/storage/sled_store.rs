@@ -40,7 +40,8 @@ pub struct SledStore {
     pub(super) proposals: sled::Tree,
     pub(super) minor_edits: sled::Tree,
     /// What group commits keep in memory; its lock makes them one at a time.
-    writer: std::sync::Mutex<ingest::Writer>,
+    // Boxed: the tally is a large value, and a store is often held inline.
+    writer: std::sync::Mutex<Box<ingest::Writer>>,
     pub(super) audit: sled::Tree,
     // sled 0.34 can deadlock when several threads flush at once, so every
     // flush here takes this lock.
@@ -67,7 +68,7 @@ impl SledStore {
         let catalogue = Log::open(&db, "catalogue")?;
         let proposals = db.open_tree("proposals")?;
         let minor_edits = db.open_tree("minor_edits")?;
-        let writer = std::sync::Mutex::new(ingest::Writer::load(&ingest)?);
+        let writer = std::sync::Mutex::new(Box::new(ingest::Writer::load(&ingest)?));
         let audit = db.open_tree("audit")?;
         Ok(Self {
             db,

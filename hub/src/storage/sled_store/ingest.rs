@@ -234,7 +234,7 @@ impl SledStore {
         let written = self.write_group(&mut writer, batches);
         if written.is_err() {
             // The tally and the cached cells may be ahead of the store.
-            *writer = Writer::load(&self.ingest)?;
+            **writer = Writer::load(&self.ingest)?;
         }
         let (mut outcomes, resent) = written?;
         self.flush_serialised()?;
@@ -379,7 +379,7 @@ impl SledStore {
         let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         if writer.pending.records() > 0 {
             if let Err(e) = self.commit(&mut writer, sled::Batch::default(), true) {
-                *writer = Writer::load(&self.ingest)?;
+                **writer = Writer::load(&self.ingest)?;
                 return Err(e);
             }
         }
