@@ -10,7 +10,9 @@ pub mod v1 {
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/rete_descriptor.bin"));
 
+pub use codec::SmallBufferCodec;
 pub use convert::severity_name;
 pub use v1::*;
 
+mod codec;
 mod convert;
