@@ -427,7 +427,7 @@ impl Outbox {
     /// number once the write is on disk: only then may the caller be told
     /// the visit is recorded.
     pub async fn append(&self, record: &AnonymisedRecord) -> Result<u64, OutboxError> {
-        let record = proto::AnonymisedRecord::from(record.to_raw());
+        let record = proto::WireRecord::new(record);
         let len = record.encoded_len();
         let mut durable = self.flusher.durable.subscribe();
         let seq = {
@@ -436,8 +436,7 @@ impl Outbox {
             entries.reserve(1 + encoded_len_varint(len as u64) + len);
             entries.push(ENTRY_TAG);
             encode_varint(len as u64, entries);
-            // Encoding into a Vec only fails for lack of capacity, reserved above.
-            let _ = record.encode(entries);
+            record.encode(entries);
             group.last += 1;
             group.count += 1;
             group.last

@@ -66,6 +66,8 @@ pub(crate) async fn run(
         })
         .collect();
 
+    // The visits are made before the clock starts.
+    crate::desks::visit_pool();
     let bar = crate::progress::bar(total, "ingest acknowledged");
     let cpu = CpuWatch::start(hub.pid()?);
     let start = Instant::now();

@@ -79,6 +79,25 @@ pub(crate) fn values(raw: &RawRecord) -> [&str; DIMS] {
     ]
 }
 
+/// The same values, read from a checked record without copying them.
+pub(crate) fn record_values(r: &domain::AnonymisedRecord) -> [&str; DIMS] {
+    [
+        r.week(),
+        r.desk_id(),
+        r.procedure(),
+        r.channel().as_str(),
+        r.language(),
+        r.outcome().as_str(),
+        r.referral().unwrap_or_default(),
+        r.duration_band().as_str(),
+        r.age_band()
+            .map(domain::AgeBand::as_str)
+            .unwrap_or_default(),
+        r.sex().map(domain::Sex::as_str).unwrap_or_default(),
+        r.nationality().unwrap_or_default(),
+    ]
+}
+
 /// `c`, cube number, week.
 pub(crate) fn key(cube: usize, week: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(week.len() + 2);
@@ -160,6 +179,11 @@ const ID_BITS: u32 = 21;
 
 impl Tally {
     pub(crate) fn add(&mut self, raw: &RawRecord) {
+        self.add_values(values(raw));
+    }
+
+    /// Counts one record by its value of every counted dimension.
+    pub(crate) fn add_values(&mut self, values: [&str; DIMS]) {
         if self
             .names
             .iter()
@@ -174,7 +198,7 @@ impl Tally {
             self.cubes = (0..CUBES).map(|_| HashMap::default()).collect();
         }
         let mut id = [0u64; DIMS];
-        for (d, v) in values(raw).into_iter().enumerate() {
+        for (d, v) in values.into_iter().enumerate() {
             id[d] = match self.ids[d].get(v) {
                 Some(i) => *i,
                 None => {

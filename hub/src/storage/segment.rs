@@ -7,19 +7,18 @@
 //! the record as protobuf.
 
 use super::StorageError;
-use domain::RawRecord;
+use domain::{AnonymisedRecord, RawRecord};
 use prost::Message;
 
 /// Appends one record to a segment being built.
-pub(crate) fn push(segment: &mut Vec<u8>, seq: u64, id: u128, raw: RawRecord) {
-    let record = proto::AnonymisedRecord::from(raw);
-    let len = record.encoded_len();
+pub(crate) fn push(segment: &mut Vec<u8>, seq: u64, record: &AnonymisedRecord) {
+    let wire = proto::WireRecord::new(record);
+    let len = wire.encoded_len();
     segment.reserve(28 + len);
     segment.extend_from_slice(&seq.to_be_bytes());
-    segment.extend_from_slice(&id.to_be_bytes());
+    segment.extend_from_slice(&record.id().as_u128().to_be_bytes());
     segment.extend_from_slice(&(len as u32).to_be_bytes());
-    // Encoding into a Vec only fails for lack of capacity, reserved above.
-    let _ = record.encode(segment);
+    wire.encode(segment);
 }
 
 /// One stored record, borrowed from its segment.

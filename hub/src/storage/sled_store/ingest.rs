@@ -299,8 +299,7 @@ impl SledStore {
                     next.rejected += 1;
                     continue;
                 }
-                let raw = record.to_raw();
-                writer.pending.add(&raw);
+                writer.pending.add_values(cubes::record_values(record));
                 if kept.len() >= SEGMENT_BYTES {
                     if let Some(first) = first_kept.take() {
                         batch.insert(
@@ -310,7 +309,7 @@ impl SledStore {
                     }
                 }
                 first_kept.get_or_insert(*seq);
-                segment::push(&mut kept, *seq, id.as_u128(), raw);
+                segment::push(&mut kept, *seq, record);
                 next.records += 1;
             }
             if let Some(first) = first_kept {
