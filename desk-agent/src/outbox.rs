@@ -430,7 +430,7 @@ impl Outbox {
         let record = proto::WireRecord::new(record);
         let len = record.encoded_len();
         let mut durable = self.flusher.durable.subscribe();
-        let seq = {
+        let (seq, first_in_group) = {
             let mut group = self.flusher.group.lock().unwrap_or_else(|e| e.into_inner());
             let entries = &mut group.entries;
             entries.reserve(1 + encoded_len_varint(len as u64) + len);
@@ -439,11 +439,14 @@ impl Outbox {
             record.encode(entries);
             group.last += 1;
             group.count += 1;
-            group.last
+            (group.last, group.count == 1)
         };
         // One write and one flush cover every record grouped before them,
-        // so concurrent intakes share their cost.
-        self.flusher.wake.notify_one();
+        // so concurrent intakes share their cost. The flusher sleeps only on
+        // an empty group, so the intake that starts one is the one to wake it.
+        if first_in_group {
+            self.flusher.wake.notify_one();
+        }
         let state = durable
             .wait_for(|d| d.seq >= seq || d.error.is_some())
             .await

@@ -139,34 +139,32 @@ pub(crate) async fn run(
 
 /// Appends `share` records, each as its own intake (`Outbox::append`, which
 /// answers once the record is durable), never more than `OUTSTANDING`
-/// unacknowledged.
+/// unacknowledged. The intakes of a desk run concurrently as futures of
+/// this one task, so that the harness spawns no task per record.
 async fn feed(desk_id: String, t: Arc<Tracked>, share: u64) -> anyhow::Result<()> {
+    use futures::stream::{FuturesUnordered, StreamExt};
     let mut maker = RecordMaker::new();
-    let mut appends = tokio::task::JoinSet::new();
-    for _ in 0..share {
-        t.room
-            .acquire()
-            .await
-            .context("the desk's window closed")?
-            .forget();
-        let record = maker.make(&desk_id)?;
-        let t = Arc::clone(&t);
-        appends.spawn(async move {
-            let began = Instant::now();
-            let seq = t.outbox.append(&record).await?;
-            t.pending
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(seq, began);
-            anyhow::Ok(())
-        });
-        // Reap finished appends so that the set stays small.
-        while let Some(done) = appends.try_join_next() {
-            done??;
+    let mut appends = FuturesUnordered::new();
+    let mut left = share;
+    while left > 0 || !appends.is_empty() {
+        tokio::select! {
+            permit = t.room.acquire(), if left > 0 => {
+                permit.context("the desk's window closed")?.forget();
+                left -= 1;
+                let record = maker.make(&desk_id)?;
+                let t = Arc::clone(&t);
+                let began = Instant::now();
+                appends.push(async move {
+                    let seq = t.outbox.append(&record).await?;
+                    t.pending
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(seq, began);
+                    anyhow::Ok(())
+                });
+            }
+            Some(done) = appends.next() => done?,
         }
-    }
-    while let Some(done) = appends.join_next().await {
-        done??;
     }
     Ok(())
 }

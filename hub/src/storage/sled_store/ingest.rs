@@ -288,7 +288,10 @@ impl SledStore {
                 rejected.push((*seq, reason.clone()));
                 next.rejected += 1;
             }
-            let mut kept = Vec::new();
+            // Room for the record that crosses the size, so that no segment
+            // is copied as it grows.
+            let segment = || Vec::with_capacity(SEGMENT_BYTES + 1024);
+            let mut kept = segment();
             let mut first_kept = None;
             for (seq, record) in b.accepted.iter().filter(|(s, _)| *s > p.last_seq) {
                 let id = record.id();
@@ -304,7 +307,7 @@ impl SledStore {
                     if let Some(first) = first_kept.take() {
                         batch.insert(
                             desk_seq_key(b'g', &b.desk_id, first),
-                            std::mem::take(&mut kept),
+                            std::mem::replace(&mut kept, segment()),
                         );
                     }
                 }
