@@ -141,26 +141,48 @@ impl AnonymisedRecord {
         self.notes.as_deref()
     }
 
+    /// Every field but the id as text, in the wire message's order (fields
+    /// 2 to 14: desk, week, procedure, channel, language, outcome,
+    /// referral, duration band, age band, sex, nationality, pseudonym,
+    /// notes), the empty string for one absent: the one mapping that the
+    /// wire form, the stored segments and the counts all read.
+    pub fn texts(&self) -> [&str; 13] {
+        [
+            &self.desk_id,
+            &self.week,
+            &self.procedure,
+            self.channel.as_str(),
+            &self.language,
+            self.outcome.as_str(),
+            self.referral().unwrap_or_default(),
+            self.duration_band.as_str(),
+            self.age_band.map(AgeBand::as_str).unwrap_or_default(),
+            self.sex.map(Sex::as_str).unwrap_or_default(),
+            self.nationality().unwrap_or_default(),
+            self.pseudonym().unwrap_or_default(),
+            self.notes().unwrap_or_default(),
+        ]
+    }
+
     /// The all-strings form that maps one to one onto the wire message.
     pub fn to_raw(&self) -> RawRecord {
-        fn text(v: Option<&str>) -> String {
-            v.unwrap_or_default().to_owned()
-        }
+        let [desk_id, week, procedure, channel, language, outcome, referral, duration_band, age_band, sex, nationality, pseudonym, notes] =
+            self.texts().map(str::to_owned);
         RawRecord {
             id: self.id.hyphenated().to_string(),
-            desk_id: self.desk_id.clone(),
-            week: self.week.clone(),
-            procedure: self.procedure.clone(),
-            channel: self.channel.as_str().to_owned(),
-            language: self.language.clone(),
-            outcome: self.outcome.as_str().to_owned(),
-            referral: text(self.referral()),
-            duration_band: self.duration_band.as_str().to_owned(),
-            age_band: text(self.age_band.map(AgeBand::as_str)),
-            sex: text(self.sex.map(Sex::as_str)),
-            nationality: text(self.nationality()),
-            pseudonym: text(self.pseudonym()),
-            notes: text(self.notes()),
+            desk_id,
+            week,
+            procedure,
+            channel,
+            language,
+            outcome,
+            referral,
+            duration_band,
+            age_band,
+            sex,
+            nationality,
+            pseudonym,
+            notes,
         }
     }
 }

@@ -126,23 +126,7 @@ impl<'a> WireRecord<'a> {
         r.id().hyphenated().encode_lower(&mut id);
         Self {
             id,
-            fields: [
-                r.desk_id(),
-                r.week(),
-                r.procedure(),
-                r.channel().as_str(),
-                r.language(),
-                r.outcome().as_str(),
-                r.referral().unwrap_or_default(),
-                r.duration_band().as_str(),
-                r.age_band()
-                    .map(domain::AgeBand::as_str)
-                    .unwrap_or_default(),
-                r.sex().map(domain::Sex::as_str).unwrap_or_default(),
-                r.nationality().unwrap_or_default(),
-                r.pseudonym().unwrap_or_default(),
-                r.notes().unwrap_or_default(),
-            ],
+            fields: r.texts(),
         }
     }
 

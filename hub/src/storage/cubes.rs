@@ -81,20 +81,20 @@ pub(crate) fn values(raw: &RawRecord) -> [&str; DIMS] {
 
 /// The same values, read from a checked record without copying them.
 pub(crate) fn record_values(r: &domain::AnonymisedRecord) -> [&str; DIMS] {
+    let [desk, week, procedure, channel, language, outcome, referral, duration, age, sex, nationality, _, _] =
+        r.texts();
     [
-        r.week(),
-        r.desk_id(),
-        r.procedure(),
-        r.channel().as_str(),
-        r.language(),
-        r.outcome().as_str(),
-        r.referral().unwrap_or_default(),
-        r.duration_band().as_str(),
-        r.age_band()
-            .map(domain::AgeBand::as_str)
-            .unwrap_or_default(),
-        r.sex().map(domain::Sex::as_str).unwrap_or_default(),
-        r.nationality().unwrap_or_default(),
+        week,
+        desk,
+        procedure,
+        channel,
+        language,
+        outcome,
+        referral,
+        duration,
+        age,
+        sex,
+        nationality,
     ]
 }
 
