@@ -165,7 +165,18 @@ impl Flusher {
                 group.count = 0;
                 (first, std::mem::take(&mut group.entries), group.last)
             };
-            let result = self.write(first, &entries).and_then(|()| self.flush());
+            let written = self.write(first, &entries);
+            if written.is_err() {
+                // Back to the front of the group, so that the sequences stay
+                // dense: the next turn writes them again (the same chunks,
+                // under the same keys) before anything after them.
+                let mut group = self.group.lock().unwrap_or_else(|e| e.into_inner());
+                let mut back = entries;
+                back.append(&mut group.entries);
+                group.entries = back;
+                group.count += last - first + 1;
+            }
+            let result = written.and_then(|()| self.flush());
             self.durable.send_modify(|d| match result {
                 Ok(()) => {
                     *d = Durable {
