@@ -4,7 +4,7 @@
 //! the time from the publish call to that desk's apply.
 
 use crate::desks::{DeskRoot, SimDesk};
-use crate::hub_proc::{Binaries, Hub};
+use crate::hub_proc::{Binaries, CpuWatch, Hub};
 use crate::report::Fanout;
 use crate::stats::Latencies;
 use crate::Sizes;
@@ -41,6 +41,7 @@ pub(crate) async fn run(bins: &Binaries, dir: &Path, sizes: &Sizes) -> anyhow::R
 
     let mut micros = Vec::with_capacity(ROUNDS * desks.len());
     let bar = crate::progress::bar((ROUNDS * desks.len()) as u64, "guidance applied");
+    let cpu = CpuWatch::start(hub.pid()?);
     for round in 0..ROUNDS {
         let mut waiters = tokio::task::JoinSet::new();
         let t0 = Instant::now();
@@ -75,6 +76,7 @@ pub(crate) async fn run(bins: &Binaries, dir: &Path, sizes: &Sizes) -> anyhow::R
         }
     }
     bar.finish_and_clear();
+    cpu.report("fan-out");
     hub.check_alive()?;
     hub.kill();
     for d in &mut desks {
