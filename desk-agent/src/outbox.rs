@@ -390,7 +390,11 @@ impl Outbox {
         let mut newest = 0;
         for t in runs.values().rev() {
             if let Some((k, chunk)) = t.last()? {
-                newest = chunk_seq(&k)? + chunk_entries(&chunk)?.len() as u64 - 1;
+                let held = chunk_entries(&chunk)?.len() as u64;
+                if held == 0 {
+                    return Err(OutboxError::Corrupt("an outbox chunk is empty".into()));
+                }
+                newest = chunk_seq(&k)? + held - 1;
                 break;
             }
         }

@@ -248,14 +248,20 @@ impl Tally {
 
     /// The tallied cells grouped by (cube, week), and the tally emptied.
     pub(crate) fn drain(&mut self) -> HashMap<(usize, String), Cells> {
-        let mut out = HashMap::new();
-        for c in 0..CUBES {
-            for (week, cells) in self.cube(c) {
-                out.insert((c, week), cells);
-            }
-        }
+        let out = self.cells();
         *self = Self::default();
         out
+    }
+
+    /// The tallied cells grouped by (cube, week).
+    pub(crate) fn cells(&self) -> HashMap<(usize, String), Cells> {
+        (0..CUBES)
+            .flat_map(|c| {
+                self.cube(c)
+                    .into_iter()
+                    .map(move |(week, cells)| ((c, week), cells))
+            })
+            .collect()
     }
 }
 

@@ -520,14 +520,7 @@ impl SledStore {
                 let (k, value) = kv?;
                 stored.insert(cubes::parse_key(&k)?, cubes::decode(&value)?);
             }
-            let pending = (0..cubes::CUBES).flat_map(|c| {
-                writer
-                    .pending
-                    .cube(c)
-                    .into_iter()
-                    .map(move |(w, cells)| ((c, w), cells))
-            });
-            fold(&mut stored, pending.collect());
+            fold(&mut stored, writer.pending.cells());
         }
         v.counted = stored
             .iter()
