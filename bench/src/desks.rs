@@ -2,7 +2,6 @@
 //! and sync loop, or, for the connections scenario, a bare idle Sync stream.
 
 use anyhow::Context;
-use desk_agent::bundle::Bundle;
 use desk_agent::config::AgentConfig;
 use desk_agent::local::LocalCopy;
 use desk_agent::outbox::Outbox;
@@ -10,10 +9,11 @@ use desk_agent::sync::{self, LinkStatus, SyncConfig};
 use domain::{AnonymisedRecord, Catalogue};
 use proto::federation_client::FederationClient;
 use proto::{desk_message, hub_message, DeskMessage, Hello, HubMessage};
+use runtime::bundle::Bundle;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
 
@@ -29,7 +29,7 @@ pub(crate) struct SimDesk {
     pub local: Arc<LocalCopy>,
     pub link: Arc<LinkStatus>,
     sync_config: SyncConfig,
-    stop: watch::Sender<bool>,
+    stop: runtime::shutdown::Trigger,
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -59,7 +59,7 @@ impl SimDesk {
             local: Arc::new(local),
             link: Arc::new(LinkStatus::default()),
             sync_config,
-            stop: watch::channel(false).0,
+            stop: runtime::shutdown::channel().0,
             task: None,
         })
     }
@@ -83,7 +83,7 @@ impl SimDesk {
     }
 
     pub(crate) async fn stop(&mut self) {
-        let _ = self.stop.send(true);
+        self.stop.fire();
         if let Some(t) = self.task.take() {
             let _ = tokio::time::timeout(Duration::from_secs(5), t).await;
         }
@@ -101,7 +101,7 @@ pub(crate) fn visit_pool() -> &'static [domain::Visit] {
     POOL.get_or_init(|| {
         let mut rng: rand::rngs::StdRng = rand::SeedableRng::seed_from_u64(2026);
         (0..VISIT_POOL)
-            .map(|_| domain::Visit::from(desk_agent::synthetic::visit(&mut rng)))
+            .map(|_| domain::Visit::from(synthetic::visit(&mut rng)))
             .collect()
     })
 }
@@ -153,7 +153,7 @@ impl IdleDesk {
         let tls = ClientTlsConfig::new()
             .ca_certificate(Certificate::from_pem(&bundle.ca_cert_pem))
             .identity(Identity::from_pem(&bundle.cert_pem, &bundle.key_pem))
-            .domain_name(desk_agent::HUB_SERVER_NAME);
+            .domain_name(runtime::HUB_SERVER_NAME);
         // The agent's keepalive settings, so the hub sees the same pings.
         let channel = Endpoint::from_shared(format!("https://{}", bundle.hub_address))?
             .tls_config(tls)?

@@ -3,8 +3,8 @@
 //! layout prepared with the hub's own library while the hub is stopped.
 
 use anyhow::{bail, Context};
-use desk_agent::bundle::Bundle;
 use hub::config::{DataDir, HubConfig};
+use runtime::bundle::Bundle;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

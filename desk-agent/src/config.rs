@@ -1,74 +1,9 @@
-//! The agent's configuration, and the one loader both binaries use: a TOML
-//! file whose every key an environment variable can override.
+//! The agent's settings: `agent.toml` in its data folder, every key
+//! overridable by a `RETE_AGENT_` environment variable.
 
-use serde::de::DeserializeOwned;
+use runtime::config::{default_log_format, load, ConfigError};
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
-
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{path} is not valid: {message}")]
-    Invalid { path: PathBuf, message: String },
-    #[error("cannot write {path}: {source}")]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-}
-
-/// Reads `path` and lets `{PREFIX}{KEY}` variables from `vars` override its
-/// keys (`RETE_HUB_FEDERATION_ADDR` sets `federation_addr`). Values are
-/// read as TOML (numbers, booleans) and fall back to plain strings. The
-/// variables come in as a map so that tests never touch the process env.
-pub fn load<T: DeserializeOwned>(
-    path: &Path,
-    prefix: &str,
-    vars: impl IntoIterator<Item = (String, String)>,
-) -> Result<T, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: path.into(),
-        source,
-    })?;
-    let invalid = |message: String| ConfigError::Invalid {
-        path: path.into(),
-        message,
-    };
-    let mut table: toml::Table = text
-        .parse()
-        .map_err(|e: toml::de::Error| invalid(e.to_string()))?;
-    for (name, value) in vars {
-        let Some(key) = name.strip_prefix(prefix) else {
-            continue;
-        };
-        let parsed = format!("v = {value}")
-            .parse::<toml::Table>()
-            .ok()
-            .and_then(|mut t| t.remove("v"))
-            .unwrap_or(toml::Value::String(value));
-        table.insert(key.to_ascii_lowercase(), parsed);
-    }
-    table.try_into().map_err(|e: toml::de::Error| {
-        invalid(format!(
-            "{e} (environment overrides use the prefix {prefix})"
-        ))
-    })
-}
-
-pub fn save<T: Serialize>(path: &Path, value: &T) -> Result<(), ConfigError> {
-    let text = toml::to_string_pretty(value).map_err(|e| ConfigError::Invalid {
-        path: path.into(),
-        message: e.to_string(),
-    })?;
-    std::fs::write(path, text).map_err(|source| ConfigError::Write {
-        path: path.into(),
-        source,
-    })
-}
+use std::path::Path;
 
 /// The agent's settings, written by `enroll` to `agent.toml` in its data folder.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -109,9 +44,6 @@ fn default_listen() -> String {
 }
 fn default_http_addr() -> String {
     "127.0.0.1:7711".into()
-}
-pub fn default_log_format() -> String {
-    "pretty".into()
 }
 fn default_cache_mib() -> u64 {
     16
@@ -154,6 +86,7 @@ impl AgentConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use runtime::config::save;
 
     #[test]
     fn environment_overrides_every_key_with_typed_values() {

@@ -166,7 +166,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             http_public,
         } => {
             let mut config = load(&data)?;
-            desk_agent::telemetry::init(cli.log_format.as_deref().unwrap_or(&config.log_format));
+            runtime::telemetry::init(cli.log_format.as_deref().unwrap_or(&config.log_format));
             if let Some(l) = listen {
                 config.listen = l;
             }
@@ -183,7 +183,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 config,
                 listener,
                 Some(page),
-                desk_agent::shutdown_signal(),
+                runtime::shutdown::signal(),
             )
             .await?;
             Ok(ExitCode::SUCCESS)
@@ -204,7 +204,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             }
             let secret = domain::FederationSecret::generate();
-            desk_agent::bundle::write_secret(&file, secret.to_file_text().as_bytes())
+            runtime::secret::write_secret(&file, secret.to_file_text().as_bytes())
                 .with_context(|| format!("cannot write {}", file.display()))?;
             println!(
                 "federation secret written to {} (keep it off the hub)",
@@ -220,7 +220,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("cannot read {}", file.display()))?;
             let secret = intake::read_secret(&text, &file)?;
             let target = data.join(intake::SECRET_FILE);
-            desk_agent::bundle::write_secret(&target, secret.to_file_text().as_bytes())
+            runtime::secret::write_secret(&target, secret.to_file_text().as_bytes())
                 .with_context(|| format!("cannot write {}", target.display()))?;
             println!(
                 "federation secret installed; pseudonyms are filled from the agent's next start"

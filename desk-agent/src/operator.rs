@@ -21,12 +21,12 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use runtime::Shutdown;
 use std::collections::HashSet;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 /// Largest form body; the longest field (notes) is 2,000 characters.
 pub const MAX_BODY_BYTES: usize = 32 * 1024;
@@ -84,17 +84,12 @@ pub struct Operator {
     /// so after a restart everything in force shows as new once more.
     read: Arc<Mutex<HashSet<(String, u64)>>>,
     /// Ends the live streams at shutdown, so the server can finish.
-    stop: watch::Receiver<bool>,
+    stop: Shutdown,
     public: bool,
 }
 
 impl Operator {
-    pub fn new(
-        desk: Arc<DeskService>,
-        scrub_notes: bool,
-        public: bool,
-        stop: watch::Receiver<bool>,
-    ) -> Self {
+    pub fn new(desk: Arc<DeskService>, scrub_notes: bool, public: bool, stop: Shutdown) -> Self {
         Self {
             desk,
             scrub_notes,

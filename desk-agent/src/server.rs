@@ -1,7 +1,6 @@
 //! `enroll` installs a bundle into a data folder; `run` serves the local API
 //! and keeps the link to the hub until `shutdown`, then flushes.
 
-use crate::bundle::{write_secret, Bundle};
 use crate::config::AgentConfig;
 use crate::intake::Intake;
 use crate::local::LocalCopy;
@@ -11,12 +10,14 @@ use crate::service::DeskService;
 use crate::sync::{self, LinkStatus, SyncConfig};
 use anyhow::Context;
 use proto::desk_server::DeskServer;
+use runtime::bundle::Bundle;
+use runtime::secret::write_secret;
+use runtime::shutdown;
 use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 pub const MAX_LOCAL_MESSAGE: usize = 64 * 1024;
 const MAX_HUB_MESSAGE: usize = 4 * 1024 * 1024;
@@ -34,7 +35,7 @@ pub fn enroll(bundle_path: &Path, data: &Path) -> anyhow::Result<AgentConfig> {
     std::fs::write(data.join("desk.crt"), &bundle.cert_pem)?;
     write_secret(&data.join("desk.key"), bundle.key_pem.as_bytes())?;
     let config = AgentConfig::new(bundle.desk_id.clone(), bundle.hub_address.clone());
-    crate::config::save(&data.join(crate::config::FILE_NAME), &config)?;
+    runtime::config::save(&data.join(crate::config::FILE_NAME), &config)?;
     Ok(config)
 }
 
@@ -84,13 +85,13 @@ pub async fn run_with_page(
             .with_context(|| format!("cannot open the local copy in {}", data.display()))?,
     );
     let link = Arc::new(LinkStatus::default());
-    let (stop_tx, stop_rx) = watch::channel(false);
+    let (stop, stopped) = shutdown::channel();
     let syncer = tokio::spawn(sync::run(
         sync_config,
         Arc::clone(&outbox),
         Arc::clone(&local),
         Arc::clone(&link),
-        stop_rx.clone(),
+        stopped.clone(),
     ));
 
     let service = Arc::new(DeskService {
@@ -105,40 +106,26 @@ pub async fn run_with_page(
             Arc::clone(&service),
             config.scrub_notes,
             config.http_public,
-            stop_rx.clone(),
+            stopped.clone(),
         );
         if let Ok(addr) = listener.local_addr() {
             tracing::info!(addr = %addr, url = %format!("http://{addr}/"), "operator page listening");
         }
-        let mut stop_page = stop_rx.clone();
-        tokio::spawn(operator::serve(listener, state, async move {
-            let _ = stop_page.wait_for(|s| *s).await;
-        }))
+        tokio::spawn(operator::serve(listener, state, stopped.clone().waited()))
     });
     let desk = DeskServer::from_arc(service).max_decoding_message_size(MAX_LOCAL_MESSAGE);
-    let (reporter, health) = tonic_health::server::health_reporter();
-    reporter.set_serving::<DeskServer<DeskService>>().await;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
     tracing::info!(addr = %listener.local_addr()?, desk_id = %config.desk_id, hub = %config.hub_address, "desk API listening");
-    let mut stop_api = stop_rx.clone();
-    let api = tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(health)
-            .add_service(reflection)
-            .add_service(desk)
-            .serve_with_incoming_shutdown(
-                tokio_stream::wrappers::TcpListenerStream::new(listener),
-                async move {
-                    let _ = stop_api.wait_for(|s| *s).await;
-                },
-            ),
-    );
+    let api = runtime::grpc::standard_services::<DeskServer<DeskService>>(
+        runtime::grpc::server().add_service(desk),
+    )
+    .await?;
+    let api = tokio::spawn(api.serve_with_incoming_shutdown(
+        tokio_stream::wrappers::TcpListenerStream::new(listener),
+        stopped.clone().waited(),
+    ));
     shutdown.await;
     tracing::info!("shutting down: finishing requests, flushing the outbox");
-    let _ = stop_tx.send(true);
+    stop.fire();
     match tokio::time::timeout(Duration::from_secs(10), api).await {
         Ok(Ok(Err(e))) => tracing::warn!(error = %e, "desk API ended with an error"),
         Err(_) => tracing::warn!("desk API did not finish in time"),

@@ -10,11 +10,12 @@ use prost::bytes::{BufMut, Bytes};
 use prost::Message;
 use proto::{desk_message, hub_message, DeskMessage, Hello};
 use rand::Rng;
+use runtime::Shutdown;
 use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
 
@@ -53,16 +54,16 @@ pub struct SyncConfig {
 
 const BACKOFF_START: Duration = Duration::from_millis(100);
 
-/// Runs until `shutdown` turns true; then waits briefly for in-flight acks.
+/// Runs until `shutdown` fires; then waits briefly for in-flight acks.
 pub async fn run(
     config: SyncConfig,
     outbox: Arc<Outbox>,
     local: Arc<LocalCopy>,
     status: Arc<LinkStatus>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
 ) {
     let mut failures: u32 = 0;
-    while !*shutdown.borrow() {
+    while !shutdown.is_fired() {
         match session(
             &config,
             &outbox,
@@ -89,7 +90,7 @@ pub async fn run(
         let wait = rand::rng().random_range(Duration::ZERO..=cap);
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
-            _ = shutdown.changed() => {}
+            _ = shutdown.wait() => {}
         }
     }
 }
@@ -98,7 +99,7 @@ fn endpoint(config: &SyncConfig) -> Result<Endpoint, String> {
     let tls = ClientTlsConfig::new()
         .ca_certificate(Certificate::from_pem(&config.ca_pem))
         .identity(Identity::from_pem(&config.cert_pem, &config.key_pem))
-        .domain_name(crate::HUB_SERVER_NAME);
+        .domain_name(runtime::HUB_SERVER_NAME);
     Endpoint::from_shared(format!("https://{}", config.hub_address))
         .map_err(|e| format!("bad hub address {}: {e}", config.hub_address))?
         .tls_config(tls)
@@ -121,7 +122,7 @@ async fn session(
     outbox: &Outbox,
     local: &Arc<LocalCopy>,
     status: &LinkStatus,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
     failures: &mut u32,
 ) -> Result<(), String> {
     let channel = endpoint(config)?
@@ -231,7 +232,7 @@ async fn session(
             },
             _ = outbox.changed.notified(), if in_flight.len() < config.window => {}
             _ = local.proposal_queued.notified() => proposals_changed = true,
-            _ = shutdown.changed() => {
+            _ = shutdown.wait() => {
                 drain(outbox, &mut inbound, &mut in_flight).await;
                 return Ok(());
             }

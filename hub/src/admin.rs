@@ -5,7 +5,7 @@ use crate::audit;
 use crate::connections::{Connections, Kick};
 use crate::pki::{self, Ca};
 use crate::storage::{DeskEntry, PushState, StorageError, Store};
-use desk_agent::bundle::{Bundle, BundleError};
+use runtime::bundle::{Bundle, BundleError};
 use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]

@@ -1,7 +1,7 @@
 //! The hub's settings (`hub.toml` in its data folder, written by `init`) and
 //! the files that live beside them.
 
-use desk_agent::config::{self as loader, ConfigError};
+use runtime::config::{self as loader, ConfigError};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -21,7 +21,7 @@ pub struct HubConfig {
     /// HOST:PORT; empty turns it off.
     #[serde(default = "default_http_addr")]
     pub http_addr: String,
-    #[serde(default = "desk_agent::config::default_log_format")]
+    #[serde(default = "loader::default_log_format")]
     pub log_format: String,
     /// sled's page cache; its 1 GiB default would dominate the hub's memory.
     #[serde(default = "default_cache_mib")]
@@ -91,7 +91,7 @@ impl Default for HubConfig {
             federation_addr: default_federation_addr(),
             coordinator_addr: default_coordinator_addr(),
             http_addr: default_http_addr(),
-            log_format: desk_agent::config::default_log_format(),
+            log_format: loader::default_log_format(),
             cache_mib: default_cache_mib(),
             max_batch_records: default_max_batch_records(),
             max_message_bytes: default_max_message_bytes(),

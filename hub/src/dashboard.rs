@@ -217,7 +217,7 @@ pub(crate) fn lang_of(parts: &axum::http::request::Parts) -> Lang {
 }
 
 async fn htmx() -> Response {
-    asset(include_bytes!("../assets/htmx.min.js"), "text/javascript")
+    asset(runtime::assets::HTMX_JS, "text/javascript")
 }
 
 async fn style() -> Response {

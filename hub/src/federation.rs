@@ -34,7 +34,7 @@ pub struct FederationService {
     pub connections: Arc<Connections>,
     pub limits: Limits,
     pub push: Push,
-    pub shutdown: watch::Receiver<bool>,
+    pub shutdown: runtime::Shutdown,
 }
 
 type AckFuture = oneshot::Receiver<Result<AppendOutcome, String>>;
@@ -152,11 +152,7 @@ struct Session {
 }
 
 impl Session {
-    async fn run(
-        mut self,
-        mut inbound: Streaming<DeskMessage>,
-        mut shutdown: watch::Receiver<bool>,
-    ) {
+    async fn run(mut self, mut inbound: Streaming<DeskMessage>, shutdown: runtime::Shutdown) {
         let mut registration = self.connections.register(&self.desk_id);
         // A revocation between the check in `sync` and this registration
         // found no stream to end; look again now that it would.
@@ -180,7 +176,7 @@ impl Session {
                         _ => Status::aborted("replaced by a newer connection from the same desk"),
                     });
                 }
-                _ = shutdown.changed() => break Some(Status::unavailable("the hub is shutting down; reconnect shortly")),
+                _ = shutdown.wait() => break Some(Status::unavailable("the hub is shutting down; reconnect shortly")),
                 changed = self.guidance.changed() => {
                     if changed.is_err() {
                         continue;

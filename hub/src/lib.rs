@@ -13,7 +13,8 @@
 //! - [`users`] and [`dashboard`]: coordinator accounts and the HTTPS dashboard.
 //! - [`stats`]: published figures under small-cell protection.
 //! - [`transport`]: TLS accept, gRPC servers with health and reflection.
-//! - [`server`]: `init` and `run`; [`client`]: the CLI's way in; [`demo`].
+//! - [`server`]: `init` and `run`; [`client`]: the CLI's way in; [`demo`]: hands
+//!   over to the `demo` program.
 
 pub mod admin;
 pub mod audit;

@@ -273,7 +273,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             http_addr,
             hosts,
         } => {
-            desk_agent::telemetry::init(cli.log_format.as_deref().unwrap_or("pretty"));
+            runtime::telemetry::init(cli.log_format.as_deref().unwrap_or("pretty"));
             let mut config = HubConfig::default();
             if let Some(a) = federation_addr {
                 config.federation_addr = a;
@@ -295,7 +295,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             http_addr,
         } => {
             let mut config = load_config(&data)?;
-            desk_agent::telemetry::init(&format(&config));
+            runtime::telemetry::init(&format(&config));
             if let Some(a) = federation_addr {
                 config.federation_addr = a;
             }
@@ -306,16 +306,16 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 config.http_addr = a;
             }
             let listeners = Listeners::bind(&config).await?;
-            server::run(&data, config, listeners, desk_agent::shutdown_signal()).await
+            server::run(&data, config, listeners, runtime::shutdown::signal()).await
         }
         Command::User {
             command: UserCommand::Add { name, data },
         } => {
-            desk_agent::telemetry::init(cli.log_format.as_deref().unwrap_or("pretty"));
+            runtime::telemetry::init(cli.log_format.as_deref().unwrap_or("pretty"));
             user_add(&data, &name).await
         }
         Command::Desk { command } => {
-            desk_agent::telemetry::init(cli.log_format.as_deref().unwrap_or("pretty"));
+            runtime::telemetry::init(cli.log_format.as_deref().unwrap_or("pretty"));
             match command {
                 DeskCommand::Add {
                     desk_id,
@@ -327,7 +327,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Desks { data, json } => {
-            desk_agent::telemetry::init(cli.log_format.as_deref().unwrap_or("pretty"));
+            runtime::telemetry::init(cli.log_format.as_deref().unwrap_or("pretty"));
             let rows = desks(&data).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&rows)?);
@@ -516,10 +516,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Demo { desks, rate } => {
-            desk_agent::telemetry::init(cli.log_format.as_deref().unwrap_or("pretty"));
-            hub::demo::run(desks, rate, desk_agent::shutdown_signal()).await
-        }
+        Command::Demo { desks, rate } => hub::demo::exec(desks, rate, cli.log_format.as_deref()),
     }
 }
 
@@ -537,7 +534,7 @@ async fn desk_add(data: &Path, desk_id: &str, hub_address: &str, out: &Path) -> 
                 .map_err(|s| anyhow::anyhow!("{}", s.message()))?;
             let text = String::from_utf8(resp.into_inner().bundle)
                 .context("the hub sent a bundle that is not text")?;
-            desk_agent::bundle::Bundle::from_toml(&text, "response")?
+            runtime::bundle::Bundle::from_toml(&text, "response")?
         }
         None => {
             let store = server::open_store(&dir, &config)?;

@@ -24,7 +24,7 @@ use x509_parser::extensions::GeneralName;
 
 /// SAN every hub cert carries; desks verify the hub against this name, so the
 /// hub's address (IP, DNS name, port-forward) can change without reissuing.
-pub use desk_agent::HUB_SERVER_NAME;
+pub use runtime::HUB_SERVER_NAME;
 
 const CA_COMMON_NAME: &str = "Rete Sportelli CA";
 const ORGANIZATION: &str = "Rete Sportelli";
@@ -402,7 +402,7 @@ pub fn desk_id_from_cert(der: &[u8]) -> Option<String> {
     valid_desk_id(&id).then_some(id)
 }
 
-pub use desk_agent::bundle::write_secret;
+pub use runtime::secret::write_secret;
 
 fn read_text(path: &Path) -> Result<String, PkiError> {
     std::fs::read_to_string(path).map_err(|source| PkiError::Read {

@@ -12,13 +12,13 @@ use crate::push::Push;
 use crate::storage::{SledStore, Store};
 use crate::transport::{grpc, tls};
 use anyhow::Context;
-use desk_agent::bundle::write_secret;
+use runtime::secret::write_secret;
+use runtime::shutdown;
 use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 const DRAIN_GRACE: Duration = Duration::from_secs(15);
 
@@ -141,7 +141,7 @@ pub async fn run(
         config.ingest_queue,
         config.group_records,
     );
-    let (stop_tx, stop_rx) = watch::channel(false);
+    let (stop, stopped) = shutdown::channel();
     crate::catalogue::ensure_seeded(store.as_ref())?;
     let push = Push::new(store.as_ref())?;
 
@@ -155,7 +155,7 @@ pub async fn run(
             max_unacked_batches: config.max_unacked_batches.max(1),
             hello_timeout: Duration::from_secs(10),
         },
-        shutdown: stop_rx.clone(),
+        shutdown: stopped.clone(),
     };
     let dashboard = crate::dashboard::Deps {
         store: Arc::clone(&store),
@@ -180,9 +180,6 @@ pub async fn run(
     let fed_incoming = tls::incoming(listeners.federation, fed_tls);
     let coord_incoming = tls::incoming(listeners.coordinator, coord_tls);
 
-    let stopped = |mut rx: watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|s| *s).await;
-    };
     let fed_server = tokio::spawn(
         grpc::federation_router(
             federation,
@@ -190,12 +187,12 @@ pub async fn run(
             config.http2_window_kib.max(64) << 10,
         )
         .await?
-        .serve_with_incoming_shutdown(fed_incoming, stopped(stop_rx.clone())),
+        .serve_with_incoming_shutdown(fed_incoming, stopped.clone().waited()),
     );
     let coord_server = tokio::spawn(
         grpc::coordinator_router(coordinator, token)
             .await?
-            .serve_with_incoming_shutdown(coord_incoming, stopped(stop_rx.clone())),
+            .serve_with_incoming_shutdown(coord_incoming, stopped.clone().waited()),
     );
 
     let web_server = match listeners.http {
@@ -206,7 +203,7 @@ pub async fn run(
                 listener,
                 web_tls,
                 dashboard,
-                stopped(stop_rx.clone()),
+                stopped.clone().waited(),
             )))
         }
         None => None,
@@ -214,7 +211,7 @@ pub async fn run(
 
     shutdown.await;
     tracing::info!("shutting down: draining desk streams");
-    let _ = stop_tx.send(true);
+    stop.fire();
     for (name, server) in [("federation", fed_server), ("coordinator", coord_server)] {
         match tokio::time::timeout(DRAIN_GRACE, server).await {
             Ok(Ok(Ok(()))) => {}

@@ -7,7 +7,7 @@ use crate::config::DataDir;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
-use desk_agent::bundle::write_secret;
+use runtime::secret::write_secret;
 use serde::{Deserialize, Serialize};
 
 pub const MIN_PASSWORD: usize = 10;

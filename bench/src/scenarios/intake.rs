@@ -76,7 +76,7 @@ pub(crate) async fn run(bins: &Binaries, dir: &Path, sizes: &Sizes) -> anyhow::R
     // A few answers first, so that connection set-up is not in the figures.
     let mut rng = rand::rng();
     for _ in 0..10 {
-        record(client.clone(), desk_agent::synthetic::visit(&mut rng)).await?;
+        record(client.clone(), synthetic::visit(&mut rng)).await?;
     }
 
     let total = u64::from(sizes.intake_rate) * sizes.intake_secs;
@@ -86,11 +86,7 @@ pub(crate) async fn run(bins: &Binaries, dir: &Path, sizes: &Sizes) -> anyhow::R
     let mut calls = tokio::task::JoinSet::new();
     for _ in 0..total {
         tick.tick().await;
-        let (client, visit, bar) = (
-            client.clone(),
-            desk_agent::synthetic::visit(&mut rng),
-            bar.clone(),
-        );
+        let (client, visit, bar) = (client.clone(), synthetic::visit(&mut rng), bar.clone());
         calls.spawn(async move {
             let r = record(client, visit).await;
             bar.inc(1);

@@ -5,13 +5,12 @@ use axum::extract::Path;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-/// (name, content type, bytes). htmx is vendored from its npm package
-/// (`htmx.LICENSE` beside it).
+/// (name, content type, bytes). htmx is the copy both web layers share.
 const ASSETS: &[(&str, &str, &[u8])] = &[
     (
         "htmx.min.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../assets/htmx.min.js"),
+        runtime::assets::HTMX_JS,
     ),
     (
         "operator.js",
@@ -26,7 +25,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     (
         "htmx.LICENSE",
         "text/plain; charset=utf-8",
-        include_bytes!("../../assets/htmx.LICENSE"),
+        runtime::assets::HTMX_LICENSE,
     ),
 ];
 

@@ -44,7 +44,7 @@ pub(super) async fn guidance_events(
         Ok(w) => w.into_inner(),
         Err(s) => return agent_failure(&s),
     };
-    let mut stop = op.stop.clone();
+    let stop = op.stop.clone();
     let back = if q.procedure.is_empty() {
         "/indicazioni".to_string()
     } else {
@@ -74,9 +74,7 @@ pub(super) async fn guidance_events(
             ))
         },
     )
-    .take_until(async move {
-        let _ = stop.wait_for(|s| *s).await;
-    });
+    .take_until(stop.waited());
     Sse::new(events)
         .keep_alive(KeepAlive::default())
         .into_response()

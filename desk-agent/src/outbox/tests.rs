@@ -8,7 +8,7 @@ fn records(n: usize) -> Vec<AnonymisedRecord> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     (0..n)
         .map(|_| {
-            let visit = domain::Visit::from(crate::synthetic::visit(&mut rng));
+            let visit = domain::Visit::from(synthetic::visit(&mut rng));
             domain::anonymise(
                 &visit,
                 DESK,

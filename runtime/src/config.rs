@@ -1,0 +1,76 @@
+//! The one config loader both binaries use: a TOML file whose every key an
+//! environment variable can override.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Reads `path` and lets `{PREFIX}{KEY}` variables from `vars` override its
+/// keys (`RETE_HUB_FEDERATION_ADDR` sets `federation_addr`). Values are
+/// read as TOML (numbers, booleans) and fall back to plain strings. The
+/// variables come in as a map so that tests never touch the process env.
+pub fn load<T: DeserializeOwned>(
+    path: &Path,
+    prefix: &str,
+    vars: impl IntoIterator<Item = (String, String)>,
+) -> Result<T, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.into(),
+        source,
+    })?;
+    let invalid = |message: String| ConfigError::Invalid {
+        path: path.into(),
+        message,
+    };
+    let mut table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| invalid(e.to_string()))?;
+    for (name, value) in vars {
+        let Some(key) = name.strip_prefix(prefix) else {
+            continue;
+        };
+        let parsed = format!("v = {value}")
+            .parse::<toml::Table>()
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or(toml::Value::String(value));
+        table.insert(key.to_ascii_lowercase(), parsed);
+    }
+    table.try_into().map_err(|e: toml::de::Error| {
+        invalid(format!(
+            "{e} (environment overrides use the prefix {prefix})"
+        ))
+    })
+}
+
+pub fn save<T: Serialize>(path: &Path, value: &T) -> Result<(), ConfigError> {
+    let text = toml::to_string_pretty(value).map_err(|e| ConfigError::Invalid {
+        path: path.into(),
+        message: e.to_string(),
+    })?;
+    std::fs::write(path, text).map_err(|source| ConfigError::Write {
+        path: path.into(),
+        source,
+    })
+}
+
+/// Both binaries log for people unless told otherwise.
+pub fn default_log_format() -> String {
+    "pretty".into()
+}

@@ -1,0 +1,25 @@
+//! What the hub and the desk agent both need at run time, and nothing of
+//! either side's own logic. Reading order:
+//!
+//! - [`config`]: a TOML file with environment overrides, one loader.
+//! - [`telemetry`]: tracing, pretty for people or JSON for collectors.
+//! - [`shutdown`]: one stop signal fanned out to every task.
+//! - [`secret`]: files written 0600 and made durable.
+//! - [`bundle`]: the enrollment bundle `hub desk add` writes and
+//!   `desk-agent enroll` installs, and [`HUB_SERVER_NAME`].
+//! - [`grpc`]: health, reflection and the status for oversized messages,
+//!   on every gRPC port.
+//! - [`assets`]: the vendored files both web layers serve.
+
+pub mod assets;
+pub mod bundle;
+pub mod config;
+pub mod grpc;
+pub mod secret;
+pub mod shutdown;
+pub mod telemetry;
+
+pub use shutdown::Shutdown;
+
+/// The name every hub certificate carries, whatever address desks dial.
+pub const HUB_SERVER_NAME: &str = "rete-sportelli-hub";
