@@ -1,7 +1,7 @@
 //! `desk-agent`: the command line of a desk's agent.
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use desk_agent::config::AgentConfig;
 use desk_agent::intake;
 use proto::desk_client::DeskClient;
@@ -24,18 +24,34 @@ struct Cli {
     command: Command,
 }
 
+/// `--data`, declared once for every command that works on a desk's folder.
+#[derive(Args)]
+struct DataArg {
+    /// The desk's data folder.
+    #[arg(long)]
+    data: PathBuf,
+}
+
+/// `--agent`, declared once for every command that talks to a running agent.
+#[derive(Args)]
+struct AgentArg {
+    /// The agent's local API, e.g. http://127.0.0.1:7710.
+    #[arg(long)]
+    agent: String,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Install an enrollment bundle (from `hub desk add`) into a data folder.
     Enroll {
         bundle: PathBuf,
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        data: DataArg,
     },
     /// Run the agent until SIGTERM or Ctrl-C.
     Serve {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        data: DataArg,
         /// Local API address (default 127.0.0.1:7710; keep it on loopback).
         #[arg(long)]
         listen: Option<String>,
@@ -50,9 +66,8 @@ enum Command {
     },
     /// Record visits: JSON lines in, one anonymised record JSON out per line.
     Record {
-        /// The agent's local API, e.g. http://127.0.0.1:7710.
-        #[arg(long)]
-        agent: String,
+        #[command(flatten)]
+        agent: AgentArg,
         /// A file of JSON lines, or `-` for standard input (the default).
         #[arg(long, default_value = "-")]
         file: String,
@@ -77,8 +92,8 @@ enum Command {
     },
     /// Show the desk's local copy of the guidance (works offline).
     Guidance {
-        #[arg(long)]
-        agent: String,
+        #[command(flatten)]
+        agent: AgentArg,
         /// Only the guidance that concerns this procedure code.
         #[arg(long, default_value = "")]
         procedure: String,
@@ -91,8 +106,8 @@ enum Command {
     Render {
         key: String,
         lang: String,
-        #[arg(long)]
-        agent: String,
+        #[command(flatten)]
+        agent: AgentArg,
         /// A value for a `{{NAME}}` field; repeat for each field.
         #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
         vars: Vec<(String, String)>,
@@ -103,13 +118,13 @@ enum Command {
         key: String,
         lang: String,
         file: PathBuf,
-        #[arg(long)]
-        agent: String,
+        #[command(flatten)]
+        agent: AgentArg,
     },
     /// Show the outbox and the link to the hub.
     Status {
-        #[arg(long)]
-        agent: String,
+        #[command(flatten)]
+        agent: AgentArg,
         #[arg(long)]
         json: bool,
     },
@@ -124,8 +139,8 @@ enum SecretCommand {
     /// fills pseudonyms from its next start.
     Import {
         file: PathBuf,
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        data: DataArg,
     },
 }
 
@@ -148,8 +163,26 @@ fn main() -> ExitCode {
 }
 
 async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    // `serve` and `secret import` work on an enrolled folder; its agent.toml
+    // is read once, and gives the log format when the flag does not.
+    let config = match &cli.command {
+        Command::Serve { data, .. }
+        | Command::Secret {
+            command: SecretCommand::Import { data, .. },
+        } => Some(load(&data.data)?),
+        _ => None,
+    };
+    let format = cli
+        .log_format
+        .clone()
+        .or_else(|| config.as_ref().map(|c| c.log_format.clone()))
+        .unwrap_or_else(|| "pretty".into());
+    runtime::telemetry::init(&format);
     match cli.command {
-        Command::Enroll { bundle, data } => {
+        Command::Enroll {
+            bundle,
+            data: DataArg { data },
+        } => {
             let config = desk_agent::server::enroll(&bundle, &data)?;
             println!(
                 "desk {} enrolled in {}; hub at {}",
@@ -160,13 +193,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve {
-            data,
+            data: DataArg { data },
             listen,
             http_addr,
             http_public,
         } => {
-            let mut config = load(&data)?;
-            runtime::telemetry::init(cli.log_format.as_deref().unwrap_or(&config.log_format));
+            let mut config = config.context("agent.toml was not read")?;
             if let Some(l) = listen {
                 config.listen = l;
             }
@@ -188,7 +220,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             .await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Record { agent, file } => record(&agent, &file).await,
+        Command::Record { agent, file } => record(&agent.agent, &file).await,
         Command::Anonymise {
             notes,
             secret,
@@ -213,9 +245,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Secret {
-            command: SecretCommand::Import { file, data },
+            command:
+                SecretCommand::Import {
+                    file,
+                    data: DataArg { data },
+                },
         } => {
-            load(&data)?;
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
             let secret = intake::read_secret(&text, &file)?;
@@ -232,7 +267,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             procedure,
             json,
         } => {
-            let list = connect(&agent)
+            let list = connect(&agent.agent)
                 .await?
                 .list_guidance(proto::ListGuidanceRequest { procedure })
                 .await
@@ -268,7 +303,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
             let language = domain::normalise_language_tag(&lang).unwrap_or_default();
-            let rendered = connect(&agent)
+            let rendered = connect(&agent.agent)
                 .await?
                 .render_template(proto::RenderTemplateRequest {
                     key,
@@ -292,7 +327,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let body = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
-            let id = connect(&agent)
+            let id = connect(&agent.agent)
                 .await?
                 .propose_template(proto::ProposeTemplateRequest {
                     key,
@@ -308,7 +343,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Status { agent, json } => {
-            let status = connect(&agent)
+            let status = connect(&agent.agent)
                 .await?
                 .get_status(proto::GetStatusRequest {})
                 .await

@@ -37,6 +37,41 @@ pub struct DeskRow {
     pub last_rejection: Option<String>,
 }
 
+impl From<DeskRow> for proto::DeskInfo {
+    fn from(r: DeskRow) -> Self {
+        Self {
+            desk_id: r.desk_id,
+            connected: r.connected,
+            records: r.records,
+            last_seq: r.last_seq,
+            revoked: r.revoked,
+            last_seen: r.last_seen.unwrap_or_default(),
+            versions: Some(r.versions.into()),
+            last_rejection: r.last_rejection.unwrap_or_default(),
+            rejected: r.rejected,
+            added_at: r.added_at,
+        }
+    }
+}
+
+/// The wire form leaves absent times empty; the row says `None`.
+impl From<proto::DeskInfo> for DeskRow {
+    fn from(d: proto::DeskInfo) -> Self {
+        Self {
+            desk_id: d.desk_id,
+            connected: d.connected,
+            records: d.records,
+            last_seq: d.last_seq,
+            rejected: d.rejected,
+            revoked: d.revoked,
+            added_at: d.added_at,
+            last_seen: (!d.last_seen.is_empty()).then_some(d.last_seen),
+            versions: d.versions.into(),
+            last_rejection: (!d.last_rejection.is_empty()).then_some(d.last_rejection),
+        }
+    }
+}
+
 /// Versions of the pushed logs: the hub's current ones, or what a desk applied.
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
 pub struct AppliedVersions {

@@ -1,6 +1,11 @@
 //! How the CLI reaches a running hub: the coordinator port over TLS, with the
 //! token `init` wrote. `None` means no hub answers, so the CLI may open the
-//! store itself.
+//! store itself ([`Way`]).
+
+pub mod print;
+mod way;
+
+pub use way::Way;
 
 use crate::config::{DataDir, HubConfig};
 use crate::pki::HUB_SERVER_NAME;
@@ -63,4 +68,3 @@ pub async fn connect(data: &DataDir, config: &HubConfig) -> anyhow::Result<Optio
     );
     Ok(Some(CoordinatorClient::with_interceptor(channel, bearer)))
 }
-pub mod logs;

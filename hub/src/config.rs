@@ -117,6 +117,7 @@ impl HubConfig {
 }
 
 /// Where each file of a hub's data folder lives.
+#[derive(Debug, Clone)]
 pub struct DataDir(pub PathBuf);
 
 impl DataDir {

@@ -77,21 +77,7 @@ impl Coordinator for CoordinatorService {
         _: Request<ListDesksRequest>,
     ) -> Result<Response<ListDesksResponse>, Status> {
         let rows = admin::list_desks(self.store.as_ref(), Some(&self.connections))?;
-        let desks = rows
-            .into_iter()
-            .map(|r| DeskInfo {
-                desk_id: r.desk_id,
-                connected: r.connected,
-                records: r.records,
-                last_seq: r.last_seq,
-                revoked: r.revoked,
-                last_seen: r.last_seen.unwrap_or_default(),
-                versions: Some(r.versions.into()),
-                last_rejection: r.last_rejection.unwrap_or_default(),
-                rejected: r.rejected,
-                added_at: r.added_at,
-            })
-            .collect();
+        let desks = rows.into_iter().map(DeskInfo::from).collect();
         Ok(Response::new(ListDesksResponse { desks }))
     }
 

@@ -1,11 +1,11 @@
 //! `hub`: the command line of the Comune's hub.
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
-use hub::admin::{self, DeskRow};
+use clap::{Args, Parser, Subcommand};
+use hub::client::{print, Way};
 use hub::config::{DataDir, HubConfig};
 use hub::server::{self, Listeners};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -22,12 +22,20 @@ struct Cli {
     command: Command,
 }
 
+/// `--data`, declared once for every command that works on a hub's folder.
+#[derive(Args)]
+struct DataArg {
+    /// The hub's data folder.
+    #[arg(long)]
+    data: PathBuf,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Create a hub's data folder: certificate authority, hub certificate, coordinator token, hub.toml.
     Init {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        data: DataArg,
         #[arg(long)]
         federation_addr: Option<String>,
         #[arg(long)]
@@ -41,8 +49,8 @@ enum Command {
     },
     /// Run the hub until SIGTERM or Ctrl-C.
     Serve {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        data: DataArg,
         #[arg(long)]
         federation_addr: Option<String>,
         #[arg(long)]
@@ -63,8 +71,8 @@ enum Command {
     },
     /// List the enrolled desks.
     Desks {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        data: DataArg,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -81,8 +89,8 @@ enum Command {
     },
     /// Desks' template proposals, with similarity and word diff to the canonical text.
     Proposals {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        data: DataArg,
         #[arg(long)]
         json: bool,
     },
@@ -93,8 +101,8 @@ enum Command {
     },
     /// Harmonisation: per key and language current / stale (with the reference's diff) / missing, and rollout per template.
     Templates {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        data: DataArg,
         #[arg(long)]
         json: bool,
     },
@@ -105,15 +113,15 @@ enum Command {
     },
     /// Which desks have applied the current guidance, templates and catalogue.
     Rollout {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        data: DataArg,
         #[arg(long)]
         json: bool,
     },
     /// Published figures over one or two dimensions, under small-cell protection.
     Stats {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        data: DataArg,
         /// One or two dimensions, comma-separated (e.g. nationality,outcome).
         #[arg(long, value_delimiter = ',', required = true)]
         by: Vec<String>,
@@ -128,8 +136,8 @@ enum Command {
     },
     /// Check a stopped hub's store: every record once, counts equal to a recount.
     Verify {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        data: DataArg,
         #[arg(long)]
         json: bool,
     },
@@ -149,8 +157,8 @@ enum UserCommand {
     /// Add a dashboard account; the password is read from standard input (first line).
     Add {
         name: String,
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        data: DataArg,
     },
 }
 
@@ -161,8 +169,8 @@ enum TemplateCommand {
         key: String,
         lang: String,
         file: PathBuf,
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        data: DataArg,
         /// An Italian edit that does not make the translations stale.
         #[arg(long)]
         minor: bool,
@@ -174,14 +182,14 @@ enum ProposalCommand {
     /// Make the proposal the canonical text (same checks as `template put`); prints the new version.
     Accept {
         id: String,
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        data: DataArg,
     },
     /// Decline the proposal; the decision is kept.
     Decline {
         id: String,
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        data: DataArg,
     },
 }
 
@@ -190,8 +198,8 @@ enum CatalogueCommand {
     /// Add, amend or retire procedures from a TOML file of `[[procedure]]` tables; prints the new version.
     Put {
         file: PathBuf,
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        data: DataArg,
     },
 }
 
@@ -200,14 +208,14 @@ enum GuidanceCommand {
     /// Publish a guidance item from a TOML file (the same id amends it); prints the new version.
     Publish {
         file: PathBuf,
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        data: DataArg,
     },
     /// Retire a guidance item; prints the new version.
     Retire {
         id: String,
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        data: DataArg,
     },
 }
 
@@ -216,8 +224,8 @@ enum DeskCommand {
     /// Enrol a desk and write its enrollment bundle (holds its private key).
     Add {
         desk_id: String,
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        data: DataArg,
         /// The address the desk will dial, HOST:PORT.
         #[arg(long)]
         hub_address: String,
@@ -227,8 +235,8 @@ enum DeskCommand {
     /// Refuse a desk from now on, its open stream included.
     Revoke {
         desk_id: String,
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        data: DataArg,
     },
 }
 
@@ -250,20 +258,95 @@ fn main() -> ExitCode {
     }
 }
 
-fn load_config(data: &Path) -> anyhow::Result<HubConfig> {
-    HubConfig::load(data, std::env::vars()).with_context(|| {
-        format!(
-            "{} is not a hub data folder (run `hub init --data {0}`)",
-            data.display()
-        )
-    })
+impl Command {
+    /// The existing data folder the command works on; `init` makes its own
+    /// and `demo` uses a temporary one.
+    fn data(&self) -> Option<&DataArg> {
+        use Command::*;
+        match self {
+            Init { .. } | Demo { .. } => None,
+            Serve { data, .. }
+            | Desks { data, .. }
+            | Proposals { data, .. }
+            | Templates { data, .. }
+            | Rollout { data, .. }
+            | Stats { data, .. }
+            | Verify { data, .. } => Some(data),
+            User {
+                command: UserCommand::Add { data, .. },
+            } => Some(data),
+            Desk { command } => match command {
+                DeskCommand::Add { data, .. } | DeskCommand::Revoke { data, .. } => Some(data),
+            },
+            Guidance { command } => match command {
+                GuidanceCommand::Publish { data, .. } | GuidanceCommand::Retire { data, .. } => {
+                    Some(data)
+                }
+            },
+            Template {
+                command: TemplateCommand::Put { data, .. },
+            } => Some(data),
+            Proposal { command } => match command {
+                ProposalCommand::Accept { data, .. } | ProposalCommand::Decline { data, .. } => {
+                    Some(data)
+                }
+            },
+            Catalogue {
+                command: CatalogueCommand::Put { data, .. },
+            } => Some(data),
+        }
+    }
+}
+
+/// The folder and its configuration, loaded once for the whole command.
+struct Folder {
+    dir: DataDir,
+    config: HubConfig,
+}
+
+impl Folder {
+    fn load(data: &DataArg) -> anyhow::Result<Self> {
+        let config = HubConfig::load(&data.data, std::env::vars()).with_context(|| {
+            format!(
+                "{} is not a hub data folder (run `hub init --data {0}`)",
+                data.data.display()
+            )
+        })?;
+        Ok(Self {
+            dir: DataDir(data.data.clone()),
+            config,
+        })
+    }
+
+    /// Through the running hub, or on the stopped store.
+    async fn way(&self) -> anyhow::Result<Way> {
+        Way::open(&self.dir, &self.config).await
+    }
+}
+
+fn read_file(file: &std::path::Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))
+}
+
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
 }
 
 async fn dispatch(cli: Cli) -> anyhow::Result<()> {
-    let format = |c: &HubConfig| {
-        cli.log_format
-            .clone()
-            .unwrap_or_else(|| c.log_format.clone())
+    let folder = cli.command.data().map(Folder::load).transpose()?;
+    // The one place logging starts: the flag, else the folder's hub.toml.
+    let format = match (&cli.log_format, &folder) {
+        (Some(f), _) => f.clone(),
+        (None, Some(f)) => f.config.log_format.clone(),
+        (None, None) => "pretty".into(),
+    };
+    runtime::telemetry::init(&format);
+    // Commands with a data folder have one; `data()` says which.
+    let folder = || {
+        folder
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("this command needs --data"))
     };
     match cli.command {
         Command::Init {
@@ -273,20 +356,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             http_addr,
             hosts,
         } => {
-            runtime::telemetry::init(cli.log_format.as_deref().unwrap_or("pretty"));
             let mut config = HubConfig::default();
-            if let Some(a) = federation_addr {
-                config.federation_addr = a;
-            }
-            if let Some(a) = coordinator_addr {
-                config.coordinator_addr = a;
-            }
-            if let Some(a) = http_addr {
-                config.http_addr = a;
-            }
-            server::init(&data, &config, &hosts)?;
-            println!("hub initialised in {}", data.display());
-            Ok(())
+            override_addrs(&mut config, federation_addr, coordinator_addr, http_addr);
+            server::init(&data.data, &config, &hosts)?;
+            println!("hub initialised in {}", data.data.display());
         }
         Command::Serve {
             data,
@@ -294,85 +367,84 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             coordinator_addr,
             http_addr,
         } => {
-            let mut config = load_config(&data)?;
-            runtime::telemetry::init(&format(&config));
-            if let Some(a) = federation_addr {
-                config.federation_addr = a;
-            }
-            if let Some(a) = coordinator_addr {
-                config.coordinator_addr = a;
-            }
-            if let Some(a) = http_addr {
-                config.http_addr = a;
-            }
+            let mut config = folder()?.config.clone();
+            override_addrs(&mut config, federation_addr, coordinator_addr, http_addr);
             let listeners = Listeners::bind(&config).await?;
-            server::run(&data, config, listeners, runtime::shutdown::signal()).await
+            server::run(&data.data, config, listeners, runtime::shutdown::signal()).await?;
         }
         Command::User {
-            command: UserCommand::Add { name, data },
+            command: UserCommand::Add { name, .. },
         } => {
-            runtime::telemetry::init(cli.log_format.as_deref().unwrap_or("pretty"));
-            user_add(&data, &name).await
+            hub::users::check_name(&name)?;
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("cannot read the password from standard input")?;
+            let hash = hub::users::hash_password(line.trim_end_matches(['\n', '\r']))?;
+            folder()?.way().await?.add_user(&name, hash).await?;
+            println!("user {name} added / utente {name} aggiunto");
         }
-        Command::Desk { command } => {
-            runtime::telemetry::init(cli.log_format.as_deref().unwrap_or("pretty"));
-            match command {
+        Command::Desk {
+            command:
                 DeskCommand::Add {
                     desk_id,
-                    data,
                     hub_address,
                     out,
-                } => desk_add(&data, &desk_id, &hub_address, &out).await,
-                DeskCommand::Revoke { desk_id, data } => desk_revoke(&data, &desk_id).await,
-            }
+                    ..
+                },
+        } => {
+            let bundle = folder()?
+                .way()
+                .await?
+                .add_desk(&desk_id, &hub_address)
+                .await?;
+            bundle.write(&out)?;
+            println!(
+                "desk {desk_id} enrolled; bundle written to {} (keep it secret)",
+                out.display()
+            );
         }
-        Command::Desks { data, json } => {
-            runtime::telemetry::init(cli.log_format.as_deref().unwrap_or("pretty"));
-            let rows = desks(&data).await?;
+        Command::Desk {
+            command: DeskCommand::Revoke { desk_id, .. },
+        } => {
+            folder()?.way().await?.revoke_desk(&desk_id).await?;
+            println!("desk {desk_id} revoked");
+        }
+        Command::Desks { json, .. } => {
+            let rows = folder()?.way().await?.desks().await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&rows)?);
+                print_json(&rows)?;
             } else {
-                println!(
-                    "{:<24} {:<10} {:>10} {:>10} {:>8}",
-                    "desk", "connected", "records", "last_seq", "revoked"
-                );
-                for r in rows {
-                    println!(
-                        "{:<24} {:<10} {:>10} {:>10} {:>8}",
-                        r.desk_id, r.connected, r.records, r.last_seq, r.revoked
-                    );
-                }
+                print::print_desks(&rows);
             }
-            Ok(())
         }
-        Command::Verify { data, json } => {
-            let config = load_config(&data)?;
-            let store = server::open_store(&DataDir(data), &config)?;
+        Command::Verify { json, .. } => {
+            // Only on the stopped store: a running hub holds it open.
+            let f = folder()?;
+            let store = server::open_store(&f.dir, &f.config)?;
             let v = hub::storage::Store::verify(&store)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&v)?);
+                print_json(&v)?;
             } else {
-                println!(
-                    "records {}  counted {}  ids {}  problems {}",
-                    v.records,
-                    v.counted,
-                    v.ids,
-                    v.problems.len()
-                );
-                for p in &v.problems {
-                    println!("  {p}");
-                }
+                print::print_verification(&v);
             }
-            if v.problems.is_empty() {
-                Ok(())
-            } else {
+            if !v.problems.is_empty() {
                 anyhow::bail!("{} problem(s) found", v.problems.len())
             }
         }
-        Command::Guidance { command } => {
-            let version = guidance_command(command).await?;
-            println!("{version}");
-            Ok(())
+        Command::Guidance {
+            command: GuidanceCommand::Publish { file, .. },
+        } => {
+            // Parsed before reaching the hub, so that a bad file is refused
+            // with its own name.
+            let item = hub::guidance::from_toml(&read_file(&file)?)
+                .with_context(|| format!("{} is not a valid guidance file", file.display()))?;
+            println!("{}", folder()?.way().await?.publish_guidance(item).await?);
+        }
+        Command::Guidance {
+            command: GuidanceCommand::Retire { id, .. },
+        } => {
+            println!("{}", folder()?.way().await?.retire_guidance(id).await?);
         }
         Command::Template {
             command:
@@ -380,352 +452,91 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     key,
                     lang,
                     file,
-                    data,
                     minor,
+                    ..
                 },
         } => {
-            let body = std::fs::read_to_string(&file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
-            let config = load_config(&data)?;
-            let dir = DataDir(data.to_path_buf());
-            let version = match hub::client::connect(&dir, &config).await? {
-                Some(mut client) => {
-                    client
-                        .put_template(proto::PutTemplateRequest {
-                            key,
-                            language: lang,
-                            body,
-                            minor,
-                        })
-                        .await
-                        .map_err(|s| anyhow::anyhow!("{}", s.message()))?
-                        .into_inner()
-                        .version
-                }
-                None => {
-                    let store = server::open_store(&dir, &config)?;
-                    hub::templates::put(&store, None, &key, &lang, &body, minor, hub::audit::CLI)?
-                }
-            };
-            println!("{version}");
-            Ok(())
+            let body = read_file(&file)?;
+            let way = folder()?.way().await?;
+            println!("{}", way.put_template(key, lang, body, minor).await?);
         }
-        Command::Rollout { data, json } => {
-            let rollout = rollout(&data).await?;
+        Command::Rollout { json, .. } => {
+            let rollout = folder()?.way().await?.rollout().await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&rollout)?);
+                print_json(&rollout)?;
             } else {
-                let c = rollout.current();
-                println!(
-                    "in vigore / current: guidance {}  templates {}  catalogue {}",
-                    c.guidance, c.template, c.catalogue
-                );
-                for d in &rollout.desks {
-                    let v = d.versions();
-                    println!(
-                        "{:<24} {:<24} guidance {}  templates {}  catalogue {}{}",
-                        d.desk_id,
-                        if v == c {
-                            "aggiornato / up to date"
-                        } else {
-                            "indietro / behind"
-                        },
-                        v.guidance,
-                        v.template,
-                        v.catalogue,
-                        d.last_rejection
-                            .as_deref()
-                            .map(|r| format!("  rifiutato / refused: {r}"))
-                            .unwrap_or_default()
-                    );
-                }
+                print::print_rollout(&rollout);
             }
-            Ok(())
         }
-        Command::Proposals { data, json } => {
-            let rows = hub::client::logs::proposals(&data).await?;
+        Command::Proposals { json, .. } => {
+            let rows = folder()?.way().await?.proposals().await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&rows)?);
+                print_json(&rows)?;
             } else {
-                hub::client::logs::print_proposals(&rows);
+                print::print_proposals(&rows);
             }
-            Ok(())
         }
         Command::Proposal { command } => {
-            let (id, data, accept) = match command {
-                ProposalCommand::Accept { id, data } => (id, data, true),
-                ProposalCommand::Decline { id, data } => (id, data, false),
+            let (id, accept) = match command {
+                ProposalCommand::Accept { id, .. } => (id, true),
+                ProposalCommand::Decline { id, .. } => (id, false),
             };
-            match hub::client::logs::decide(&data, &id, accept).await? {
+            match folder()?.way().await?.decide(&id, accept).await? {
                 Some(version) => println!("{version}"),
                 None => println!("proposta {id} rifiutata / proposal {id} declined"),
             }
-            Ok(())
         }
-        Command::Templates { data, json } => {
-            let listing = hub::client::logs::templates(&data).await?;
+        Command::Templates { json, .. } => {
+            let listing = folder()?.way().await?.templates().await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&listing)?);
+                print_json(&listing)?;
             } else {
-                hub::client::logs::print_templates(&listing);
+                print::print_templates(&listing);
             }
-            Ok(())
         }
         Command::Catalogue {
-            command: CatalogueCommand::Put { file, data },
+            command: CatalogueCommand::Put { file, .. },
         } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
-            let changes = hub::catalogue::from_toml(&text)
+            let changes = hub::catalogue::from_toml(&read_file(&file)?)
                 .with_context(|| format!("{} is not a valid catalogue file", file.display()))?;
-            println!(
-                "{}",
-                hub::client::logs::put_catalogue(&data, changes).await?
-            );
-            Ok(())
+            println!("{}", folder()?.way().await?.put_catalogue(changes).await?);
         }
         Command::Stats {
-            data,
             by,
             from_week,
             to_week,
             json,
+            ..
         } => {
-            let table = stats(&data, by, from_week, to_week).await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&table)?);
-            } else {
-                let rows = table["rows"].as_array().cloned().unwrap_or_default();
-                let dims: Vec<String> = table["dims"]
-                    .as_array()
-                    .map(|d| {
-                        d.iter()
-                            .filter_map(|v| v.as_str().map(String::from))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                println!("{}\tcount", dims.join("\t"));
-                for row in rows {
-                    let keys: Vec<String> = dims
-                        .iter()
-                        .map(|d| row[d].as_str().unwrap_or("").to_string())
-                        .collect();
-                    println!("{}\t{}", keys.join("\t"), row["count"]);
-                }
-                println!("total\t{}", table["totals"]["all"]);
-            }
-            Ok(())
-        }
-        Command::Demo { desks, rate } => hub::demo::exec(desks, rate, cli.log_format.as_deref()),
-    }
-}
-
-async fn desk_add(data: &Path, desk_id: &str, hub_address: &str, out: &Path) -> anyhow::Result<()> {
-    let config = load_config(data)?;
-    let dir = DataDir(data.to_path_buf());
-    let bundle = match hub::client::connect(&dir, &config).await? {
-        Some(mut client) => {
-            let resp = client
-                .add_desk(proto::AddDeskRequest {
-                    desk_id: desk_id.into(),
-                    hub_address: hub_address.into(),
-                })
-                .await
-                .map_err(|s| anyhow::anyhow!("{}", s.message()))?;
-            let text = String::from_utf8(resp.into_inner().bundle)
-                .context("the hub sent a bundle that is not text")?;
-            runtime::bundle::Bundle::from_toml(&text, "response")?
-        }
-        None => {
-            let store = server::open_store(&dir, &config)?;
-            let ca = server::load_ca(&dir)?;
-            admin::add_desk(&store, &ca, desk_id, hub_address, hub::audit::CLI)?
-        }
-    };
-    bundle.write(out)?;
-    println!(
-        "desk {desk_id} enrolled; bundle written to {} (keep it secret)",
-        out.display()
-    );
-    Ok(())
-}
-
-async fn user_add(data: &Path, name: &str) -> anyhow::Result<()> {
-    hub::users::check_name(name)?;
-    let config = load_config(data)?;
-    let dir = DataDir(data.to_path_buf());
-    let mut line = String::new();
-    std::io::stdin()
-        .read_line(&mut line)
-        .context("cannot read the password from standard input")?;
-    let password = line.trim_end_matches(['\n', '\r']);
-    let hash = hub::users::hash_password(password)?;
-    match hub::client::connect(&dir, &config).await? {
-        Some(mut client) => {
-            client
-                .add_user(proto::AddUserRequest {
-                    name: name.into(),
-                    password_hash: hash,
-                })
-                .await
-                .map_err(|s| anyhow::anyhow!("{}", s.message()))?;
-        }
-        None => {
-            let store = server::open_store(&dir, &config)?;
-            hub::users::add_audited(&store, &dir, name, &hash, hub::audit::CLI)?;
-        }
-    }
-    println!("user {name} added / utente {name} aggiunto");
-    Ok(())
-}
-
-async fn desk_revoke(data: &Path, desk_id: &str) -> anyhow::Result<()> {
-    let config = load_config(data)?;
-    let dir = DataDir(data.to_path_buf());
-    match hub::client::connect(&dir, &config).await? {
-        Some(mut client) => {
-            client
-                .revoke_desk(proto::RevokeDeskRequest {
-                    desk_id: desk_id.into(),
-                })
-                .await
-                .map_err(|s| anyhow::anyhow!("{}", s.message()))?;
-        }
-        None => {
-            let store = server::open_store(&dir, &config)?;
-            admin::revoke_desk(&store, None, desk_id, hub::audit::CLI)?;
-        }
-    }
-    println!("desk {desk_id} revoked");
-    Ok(())
-}
-
-async fn desks(data: &Path) -> anyhow::Result<Vec<DeskRow>> {
-    let config = load_config(data)?;
-    let dir = DataDir(data.to_path_buf());
-    match hub::client::connect(&dir, &config).await? {
-        Some(mut client) => {
-            let resp = client
-                .list_desks(proto::ListDesksRequest {})
-                .await
-                .map_err(|s| anyhow::anyhow!("{}", s.message()))?;
-            Ok(resp
-                .into_inner()
-                .desks
-                .into_iter()
-                .map(|d| DeskRow {
-                    desk_id: d.desk_id,
-                    connected: d.connected,
-                    records: d.records,
-                    last_seq: d.last_seq,
-                    rejected: d.rejected,
-                    revoked: d.revoked,
-                    added_at: d.added_at,
-                    last_seen: (!d.last_seen.is_empty()).then_some(d.last_seen),
-                    versions: d.versions.into(),
-                    last_rejection: (!d.last_rejection.is_empty()).then_some(d.last_rejection),
-                })
-                .collect())
-        }
-        None => {
-            let store = server::open_store(&dir, &config)?;
-            Ok(admin::list_desks(&store, None)?)
-        }
-    }
-}
-
-/// Guidance changes go through the running hub, so that they are pushed at
-/// once; with the hub stopped they are stored and pushed when desks connect.
-async fn guidance_command(command: GuidanceCommand) -> anyhow::Result<u64> {
-    let (data, change) = match command {
-        GuidanceCommand::Publish { file, data } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
-            let item = hub::guidance::from_toml(&text)
-                .with_context(|| format!("{} is not a valid guidance file", file.display()))?;
-            (data, Ok(item))
-        }
-        GuidanceCommand::Retire { id, data } => (data, Err(id)),
-    };
-    let config = load_config(&data)?;
-    let dir = DataDir(data.to_path_buf());
-    match hub::client::connect(&dir, &config).await? {
-        Some(mut client) => {
-            let resp = match change {
-                Ok(item) => {
-                    client
-                        .publish_guidance(proto::PublishGuidanceRequest { item: Some(item) })
-                        .await
-                }
-                Err(id) => {
-                    client
-                        .retire_guidance(proto::RetireGuidanceRequest { id })
-                        .await
-                }
-            };
-            Ok(resp
-                .map_err(|s| anyhow::anyhow!("{}", s.message()))?
-                .into_inner()
-                .version)
-        }
-        None => {
-            let store = server::open_store(&dir, &config)?;
-            hub::catalogue::ensure_seeded(&store)?;
-            let (_, catalogue) = hub::catalogue::catalogues(&store)?;
-            Ok(match change {
-                Ok(item) => {
-                    hub::guidance::publish(&store, None, &catalogue, item, hub::audit::CLI)?
-                }
-                Err(id) => hub::guidance::retire(&store, None, &id, hub::audit::CLI)?,
-            })
-        }
-    }
-}
-
-async fn rollout(data: &Path) -> anyhow::Result<admin::Rollout> {
-    let config = load_config(data)?;
-    let dir = DataDir(data.to_path_buf());
-    match hub::client::connect(&dir, &config).await? {
-        Some(mut client) => {
-            let resp = client
-                .rollout(proto::RolloutRequest {})
-                .await
-                .map_err(|s| anyhow::anyhow!("{}", s.message()))?;
-            Ok(resp.into_inner().into())
-        }
-        None => {
-            let store = server::open_store(&dir, &config)?;
-            Ok(admin::rollout(&store, None)?)
-        }
-    }
-}
-
-async fn stats(
-    data: &Path,
-    by: Vec<String>,
-    from_week: Option<String>,
-    to_week: Option<String>,
-) -> anyhow::Result<serde_json::Value> {
-    let config = load_config(data)?;
-    let dir = DataDir(data.to_path_buf());
-    match hub::client::connect(&dir, &config).await? {
-        Some(mut client) => {
-            let resp = client
-                .query_stats(proto::QueryStatsRequest {
-                    by,
-                    from_week: from_week.unwrap_or_default(),
-                    to_week: to_week.unwrap_or_default(),
-                })
-                .await
-                .map_err(|s| anyhow::anyhow!("{}", s.message()))?;
-            Ok(serde_json::from_str(&resp.into_inner().table_json)?)
-        }
-        None => {
-            let store = server::open_store(&dir, &config)?;
-            let by: Vec<&str> = by.iter().map(String::as_str).collect();
             let period = hub::stats::Period { from_week, to_week };
-            let table = hub::stats::query(&store, &by, &period)?;
-            Ok(serde_json::to_value(&table)?)
+            let table = folder()?.way().await?.stats(by, period).await?;
+            if json {
+                print_json(&table)?;
+            } else {
+                print::print_stats(&table);
+            }
         }
+        Command::Demo { desks, rate } => {
+            hub::demo::exec(desks, rate, cli.log_format.as_deref())?;
+        }
+    }
+    Ok(())
+}
+
+/// The listen addresses given on the command line win over hub.toml's.
+fn override_addrs(
+    config: &mut HubConfig,
+    federation: Option<String>,
+    coordinator: Option<String>,
+    http: Option<String>,
+) {
+    if let Some(a) = federation {
+        config.federation_addr = a;
+    }
+    if let Some(a) = coordinator {
+        config.coordinator_addr = a;
+    }
+    if let Some(a) = http {
+        config.http_addr = a;
     }
 }

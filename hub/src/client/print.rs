@@ -1,0 +1,127 @@
+//! What the CLI prints when `--json` is not given: tables for a person at a
+//! terminal. The JSON forms are the serialised values themselves.
+
+use crate::admin::{DeskRow, Rollout};
+use crate::proposals::ProposalRow;
+use crate::storage::Verification;
+
+pub fn print_desks(rows: &[DeskRow]) {
+    println!(
+        "{:<24} {:<10} {:>10} {:>10} {:>8}",
+        "desk", "connected", "records", "last_seq", "revoked"
+    );
+    for r in rows {
+        println!(
+            "{:<24} {:<10} {:>10} {:>10} {:>8}",
+            r.desk_id, r.connected, r.records, r.last_seq, r.revoked
+        );
+    }
+}
+
+pub fn print_verification(v: &Verification) {
+    println!(
+        "records {}  counted {}  ids {}  problems {}",
+        v.records,
+        v.counted,
+        v.ids,
+        v.problems.len()
+    );
+    for p in &v.problems {
+        println!("  {p}");
+    }
+}
+
+pub fn print_rollout(rollout: &Rollout) {
+    let c = rollout.current();
+    println!(
+        "in vigore / current: guidance {}  templates {}  catalogue {}",
+        c.guidance, c.template, c.catalogue
+    );
+    for d in &rollout.desks {
+        let v = d.versions();
+        println!(
+            "{:<24} {:<24} guidance {}  templates {}  catalogue {}{}",
+            d.desk_id,
+            if v == c {
+                "aggiornato / up to date"
+            } else {
+                "indietro / behind"
+            },
+            v.guidance,
+            v.template,
+            v.catalogue,
+            d.last_rejection
+                .as_deref()
+                .map(|r| format!("  rifiutato / refused: {r}"))
+                .unwrap_or_default()
+        );
+    }
+}
+
+/// One tab-separated line per cell, then the total, for pasting into a sheet.
+pub fn print_stats(table: &serde_json::Value) {
+    let empty = Vec::new();
+    let dims: Vec<&str> = table["dims"]
+        .as_array()
+        .unwrap_or(&empty)
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    println!("{}\tcount", dims.join("\t"));
+    for row in table["rows"].as_array().unwrap_or(&empty) {
+        let keys: Vec<&str> = dims
+            .iter()
+            .map(|d| row[*d].as_str().unwrap_or(""))
+            .collect();
+        println!("{}\t{}", keys.join("\t"), row["count"]);
+    }
+    println!("total\t{}", table["totals"]["all"]);
+}
+
+pub fn print_proposals(rows: &[ProposalRow]) {
+    if rows.is_empty() {
+        println!("nessuna proposta / no proposals");
+    }
+    for p in rows {
+        println!(
+            "{}  {}  {} [{}]  sportello / desk {}  somiglianza / similarity {:.2}",
+            p.id, p.state, p.key, p.language, p.desk_id, p.similarity
+        );
+        println!("    {}", p.diff.replace('\n', "\n    "));
+    }
+}
+
+/// The listing as a translator reads it: one line per key and language.
+pub fn print_templates(listing: &serde_json::Value) {
+    let empty = Vec::new();
+    for t in listing["templates"].as_array().unwrap_or(&empty) {
+        let current = t["rollout"]["current"].as_array().map_or(0, Vec::len);
+        let behind = t["rollout"]["behind"].as_array().map_or(0, Vec::len);
+        println!(
+            "{}  v{}  sportelli aggiornati / desks current {current}/{}",
+            t["key"].as_str().unwrap_or_default(),
+            t["current_version"],
+            current + behind
+        );
+        for l in t["languages"].as_array().unwrap_or(&empty) {
+            println!(
+                "    {:<6} {:<10} v{}",
+                l["language"].as_str().unwrap_or_default(),
+                l["state"].as_str().unwrap_or_default(),
+                l["version"]
+            );
+            if let Some(diff) = l["reference_diff"].as_str() {
+                println!("           {diff}");
+            }
+        }
+        let missing: Vec<&str> = t["missing"]
+            .as_array()
+            .unwrap_or(&empty)
+            .iter()
+            .filter_map(|m| m.as_str())
+            .collect();
+        if !missing.is_empty() {
+            println!("    mancano / missing: {}", missing.join(", "));
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! Every CLI command that changes or reads the hub's state, written once for
+//! both ways of reaching it: through the running hub's coordinator API, so
+//! that a change is pushed to the desks at once, or on the stopped store
+//! itself (then desks get the change on their next connection).
+
+use crate::admin::{self, DeskRow, Rollout};
+use crate::config::{DataDir, HubConfig};
+use crate::proposals::ProposalRow;
+use crate::server;
+use crate::storage::SledStore;
+use runtime::bundle::Bundle;
+
+/// How this command reaches the hub's state, chosen once per command.
+pub enum Way {
+    Hub(super::Client),
+    Store { store: SledStore, dir: DataDir },
+}
+
+/// The hub's own refusal, as it worded it for the operator.
+fn refused(s: tonic::Status) -> anyhow::Error {
+    anyhow::anyhow!("{}", s.message())
+}
+
+impl Way {
+    /// Through the hub when one answers on the coordinator port, else on the
+    /// store (which refuses to open while a hub holds it).
+    pub async fn open(dir: &DataDir, config: &HubConfig) -> anyhow::Result<Way> {
+        Ok(match super::connect(dir, config).await? {
+            Some(client) => Way::Hub(client),
+            None => Way::Store {
+                store: server::open_store(dir, config)?,
+                dir: dir.clone(),
+            },
+        })
+    }
+
+    pub async fn desks(self) -> anyhow::Result<Vec<DeskRow>> {
+        match self {
+            Way::Hub(mut c) => Ok(c
+                .list_desks(proto::ListDesksRequest {})
+                .await
+                .map_err(refused)?
+                .into_inner()
+                .desks
+                .into_iter()
+                .map(DeskRow::from)
+                .collect()),
+            Way::Store { store, .. } => Ok(admin::list_desks(&store, None)?),
+        }
+    }
+
+    pub async fn add_desk(self, desk_id: &str, hub_address: &str) -> anyhow::Result<Bundle> {
+        match self {
+            Way::Hub(mut c) => {
+                let bundle = c
+                    .add_desk(proto::AddDeskRequest {
+                        desk_id: desk_id.into(),
+                        hub_address: hub_address.into(),
+                    })
+                    .await
+                    .map_err(refused)?
+                    .into_inner()
+                    .bundle;
+                let text = String::from_utf8(bundle)
+                    .map_err(|_| anyhow::anyhow!("the hub sent a bundle that is not text"))?;
+                Ok(Bundle::from_toml(&text, "response")?)
+            }
+            Way::Store { store, dir } => {
+                let ca = server::load_ca(&dir)?;
+                Ok(admin::add_desk(
+                    &store,
+                    &ca,
+                    desk_id,
+                    hub_address,
+                    crate::audit::CLI,
+                )?)
+            }
+        }
+    }
+
+    pub async fn revoke_desk(self, desk_id: &str) -> anyhow::Result<()> {
+        match self {
+            Way::Hub(mut c) => {
+                c.revoke_desk(proto::RevokeDeskRequest {
+                    desk_id: desk_id.into(),
+                })
+                .await
+                .map_err(refused)?;
+            }
+            Way::Store { store, .. } => {
+                admin::revoke_desk(&store, None, desk_id, crate::audit::CLI)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `password_hash` is already Argon2: the password itself never leaves
+    /// the CLI's process.
+    pub async fn add_user(self, name: &str, password_hash: String) -> anyhow::Result<()> {
+        match self {
+            Way::Hub(mut c) => {
+                c.add_user(proto::AddUserRequest {
+                    name: name.into(),
+                    password_hash,
+                })
+                .await
+                .map_err(refused)?;
+            }
+            Way::Store { store, dir } => {
+                crate::users::add_audited(&store, &dir, name, &password_hash, crate::audit::CLI)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn put_template(
+        self,
+        key: String,
+        language: String,
+        body: String,
+        minor: bool,
+    ) -> anyhow::Result<u64> {
+        match self {
+            Way::Hub(mut c) => Ok(c
+                .put_template(proto::PutTemplateRequest {
+                    key,
+                    language,
+                    body,
+                    minor,
+                })
+                .await
+                .map_err(refused)?
+                .into_inner()
+                .version),
+            Way::Store { store, .. } => Ok(crate::templates::put(
+                &store,
+                None,
+                &key,
+                &language,
+                &body,
+                minor,
+                crate::audit::CLI,
+            )?),
+        }
+    }
+
+    pub async fn publish_guidance(self, item: proto::GuidanceItem) -> anyhow::Result<u64> {
+        match self {
+            Way::Hub(mut c) => Ok(c
+                .publish_guidance(proto::PublishGuidanceRequest { item: Some(item) })
+                .await
+                .map_err(refused)?
+                .into_inner()
+                .version),
+            Way::Store { store, .. } => {
+                crate::catalogue::ensure_seeded(&store)?;
+                let (_, catalogue) = crate::catalogue::catalogues(&store)?;
+                Ok(crate::guidance::publish(
+                    &store,
+                    None,
+                    &catalogue,
+                    item,
+                    crate::audit::CLI,
+                )?)
+            }
+        }
+    }
+
+    pub async fn retire_guidance(self, id: String) -> anyhow::Result<u64> {
+        match self {
+            Way::Hub(mut c) => Ok(c
+                .retire_guidance(proto::RetireGuidanceRequest { id })
+                .await
+                .map_err(refused)?
+                .into_inner()
+                .version),
+            Way::Store { store, .. } => Ok(crate::guidance::retire(
+                &store,
+                None,
+                &id,
+                crate::audit::CLI,
+            )?),
+        }
+    }
+
+    pub async fn rollout(self) -> anyhow::Result<Rollout> {
+        match self {
+            Way::Hub(mut c) => Ok(c
+                .rollout(proto::RolloutRequest {})
+                .await
+                .map_err(refused)?
+                .into_inner()
+                .into()),
+            Way::Store { store, .. } => Ok(admin::rollout(&store, None)?),
+        }
+    }
+
+    /// The published table as JSON, the same document both ways.
+    pub async fn stats(
+        self,
+        by: Vec<String>,
+        period: crate::stats::Period,
+    ) -> anyhow::Result<serde_json::Value> {
+        match self {
+            Way::Hub(mut c) => {
+                let json = c
+                    .query_stats(proto::QueryStatsRequest {
+                        by,
+                        from_week: period.from_week.unwrap_or_default(),
+                        to_week: period.to_week.unwrap_or_default(),
+                    })
+                    .await
+                    .map_err(refused)?
+                    .into_inner()
+                    .table_json;
+                Ok(serde_json::from_str(&json)?)
+            }
+            Way::Store { store, .. } => {
+                let by: Vec<&str> = by.iter().map(String::as_str).collect();
+                let table = crate::stats::query(&store, &by, &period)?;
+                Ok(serde_json::to_value(&table)?)
+            }
+        }
+    }
+
+    pub async fn proposals(self) -> anyhow::Result<Vec<ProposalRow>> {
+        let list = match self {
+            Way::Hub(mut c) => {
+                c.list_proposals(proto::ListProposalsRequest {})
+                    .await
+                    .map_err(refused)?
+                    .into_inner()
+                    .proposals
+            }
+            Way::Store { store, .. } => crate::proposals::list(&store)?,
+        };
+        Ok(list.into_iter().map(ProposalRow::from).collect())
+    }
+
+    /// Returns the new template version when the proposal was accepted.
+    pub async fn decide(self, id: &str, accept: bool) -> anyhow::Result<Option<u64>> {
+        match self {
+            Way::Hub(mut c) => {
+                let v = c
+                    .decide_proposal(proto::DecideProposalRequest {
+                        id: id.into(),
+                        accept,
+                    })
+                    .await
+                    .map_err(refused)?
+                    .into_inner()
+                    .template_version;
+                Ok((accept && v > 0).then_some(v))
+            }
+            Way::Store { store, .. } => Ok(crate::proposals::decide(
+                &store,
+                None,
+                id,
+                accept,
+                crate::audit::CLI,
+            )?),
+        }
+    }
+
+    /// The harmonisation listing as JSON, the same document both ways.
+    pub async fn templates(self) -> anyhow::Result<serde_json::Value> {
+        match self {
+            Way::Hub(mut c) => {
+                let json = c
+                    .list_templates(proto::ListTemplatesRequest {})
+                    .await
+                    .map_err(refused)?
+                    .into_inner()
+                    .listing_json;
+                Ok(serde_json::from_str(&json)?)
+            }
+            Way::Store { store, .. } => {
+                Ok(serde_json::to_value(crate::harmonise::listing(&store)?)?)
+            }
+        }
+    }
+
+    pub async fn put_catalogue(self, changes: Vec<proto::Procedure>) -> anyhow::Result<u64> {
+        match self {
+            Way::Hub(mut c) => Ok(c
+                .put_catalogue(proto::PutCatalogueRequest {
+                    procedures: changes,
+                })
+                .await
+                .map_err(refused)?
+                .into_inner()
+                .version),
+            Way::Store { store, .. } => Ok(crate::catalogue::put(&store, None, changes)?),
+        }
+    }
+}
