@@ -6,6 +6,7 @@
 //! - [`local`]: the local copy of what the hub pushes (guidance, templates,
 //!   catalogue) and the queue of the desk's template proposals.
 //! - [`service`]: the local Desk gRPC API; intake goes through `domain::anonymise`.
+//! - [`status`]: the one mapping from the desk's errors to gRPC and HTTP status.
 //! - [`sync`]: the mutual-TLS stream to the hub.
 //! - [`operator`]: the operator page (HTTP on loopback), over the same service.
 //! - [`server`]: `enroll` and `run`.
@@ -17,4 +18,5 @@ pub mod operator;
 pub mod outbox;
 pub mod server;
 pub mod service;
+pub mod status;
 pub mod sync;

@@ -377,13 +377,7 @@ fn to_catalogue(procedures: &[Procedure]) -> Result<Catalogue, domain::Catalogue
         procedures
             .iter()
             .filter(|p| !p.retired)
-            .map(|p| domain::Procedure {
-                code: p.code.clone(),
-                family: p.family.clone(),
-                name_it: p.name_it.clone(),
-                name_en: p.name_en.clone(),
-                office: p.office.clone(),
-            })
+            .map(domain::Procedure::from)
             .collect(),
     )
 }

@@ -21,16 +21,6 @@ pub struct DeskService {
     pub link: Arc<LinkStatus>,
 }
 
-fn storage(e: impl std::fmt::Display) -> Status {
-    tracing::error!(error = %e, "outbox failure");
-    Status::internal(format!("the desk could not store the record: {e}"))
-}
-
-fn local_failure(e: impl std::fmt::Display) -> Status {
-    tracing::error!(error = %e, "local copy failure");
-    Status::internal(format!("the desk could not read its local copy: {e}"))
-}
-
 fn procedure_filter(procedure: String) -> Result<String, Status> {
     if procedure.chars().count() > 100 {
         return Err(Status::invalid_argument(
@@ -51,10 +41,10 @@ impl DeskService {
         }
         let language = domain::normalise_language_tag(language)
             .ok_or_else(|| Status::invalid_argument("field `language`: not a language tag"))?;
-        if let Some(t) = self.local.template(key, &language).map_err(local_failure)? {
+        if let Some(t) = self.local.template(key, &language)? {
             return Ok(t);
         }
-        let held = self.local.template_languages(key).map_err(local_failure)?;
+        let held = self.local.template_languages(key)?;
         Err(Status::not_found(if held.is_empty() {
             format!("this desk has no template `{key}`")
         } else {
@@ -80,8 +70,8 @@ impl Desk for DeskService {
         let record = self
             .intake
             .anonymise(&visit, &self.desk_id, &self.local.catalogue())
-            .map_err(|e| Status::invalid_argument(e.to_string()))?;
-        let seq = self.outbox.append(&record).await.map_err(storage)?;
+            .map_err(crate::status::invalid)?;
+        let seq = self.outbox.append(&record).await?;
         let raw = record.to_raw();
         Ok(Response::new(RecordVisitResponse {
             id: raw.id.clone(),
@@ -104,14 +94,7 @@ impl Desk for DeskService {
         let procedures = catalogue
             .search(&query)
             .into_iter()
-            .map(|p| Procedure {
-                code: p.code.clone(),
-                family: p.family.clone(),
-                name_it: p.name_it.clone(),
-                name_en: p.name_en.clone(),
-                office: p.office.clone(),
-                retired: false,
-            })
+            .map(Procedure::from)
             .collect();
         Ok(Response::new(ListProceduresResponse {
             procedures,
@@ -128,7 +111,7 @@ impl Desk for DeskService {
         let items = self
             .local
             .guidance(&procedure, chrono::Utc::now().date_naive())
-            .map_err(local_failure)?;
+            ?;
         Ok(Response::new(ListGuidanceResponse { items, version }))
     }
 
@@ -147,7 +130,7 @@ impl Desk for DeskService {
         let initial = self
             .local
             .guidance(&procedure, chrono::Utc::now().date_naive())
-            .map_err(local_failure)?;
+            ?;
         let local = Arc::clone(&self.local);
         let (tx, rx) = tokio::sync::mpsc::channel(64);
         tokio::spawn(async move {
@@ -169,7 +152,7 @@ impl Desk for DeskService {
                 let items = match local.guidance_changed_since(seen, &procedure) {
                     Ok(items) => items,
                     Err(e) => {
-                        let _ = tx.send(Err(local_failure(e))).await;
+                        let _ = tx.send(Err(e.into())).await;
                         return;
                     }
                 };
@@ -207,7 +190,7 @@ impl Desk for DeskService {
         let template = self.find_template(&r.key, &r.language)?;
         let vars = r.variables.into_iter().collect();
         let rendered = domain::render_template(&template.body, &template.language, &vars)
-            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+            .map_err(crate::status::invalid)?;
         Ok(Response::new(RenderTemplateResponse {
             html: rendered.html,
             direction: rendered.direction.as_str().into(),
@@ -246,11 +229,7 @@ impl Desk for DeskService {
         let queued = proposal.clone();
         tokio::task::spawn_blocking(move || local.queue_proposal(&queued))
             .await
-            .map_err(local_failure)?
-            .map_err(|e| match e {
-                crate::local::LocalError::QueueFull => Status::resource_exhausted(e.to_string()),
-                e => local_failure(e),
-            })?;
+            .map_err(crate::status::lost_task)??;
         tracing::info!(proposal_id = %proposal.proposal_id, key = %proposal.key, language = %proposal.language, "template proposal queued for the hub");
         Ok(Response::new(ProposeTemplateResponse {
             proposal_id: proposal.proposal_id,
@@ -264,7 +243,7 @@ impl Desk for DeskService {
         let o = &self.outbox;
         let quarantine: Vec<QuarantinedRecord> = o
             .quarantine()
-            .map_err(storage)?
+            ?
             .into_iter()
             .map(|q| QuarantinedRecord {
                 seq: q.seq,
@@ -275,17 +254,17 @@ impl Desk for DeskService {
             .collect();
         Ok(Response::new(DeskStatus {
             desk_id: self.desk_id.clone(),
-            pending: o.pending().map_err(storage)?,
-            sent: o.sent().map_err(storage)?,
+            pending: o.pending()?,
+            sent: o.sent()?,
             quarantined: quarantine.len() as u64,
             connected: self.link.connected.load(Ordering::Relaxed),
             versions: Some(Versions {
                 guidance: self.local.guidance_version(),
-                template: self.local.template_version().map_err(local_failure)?,
+                template: self.local.template_version()?,
                 catalogue: self.local.catalogue_version(),
             }),
-            last_seq: o.last_seq().map_err(storage)?,
-            acked_seq: o.acked_seq().map_err(storage)?,
+            last_seq: o.last_seq()?,
+            acked_seq: o.acked_seq()?,
             quarantine,
             last_error: self.link.last_error(),
         }))

@@ -396,7 +396,7 @@ fn apply_ack(
     up_to: u64,
     rejected: Vec<proto::RecordRejection>,
 ) -> Result<(), String> {
-    let rejected: Vec<(u64, String)> = rejected.into_iter().map(|r| (r.seq, r.reason)).collect();
+    let rejected: Vec<(u64, String)> = rejected.into_iter().map(Into::into).collect();
     for (seq, reason) in &rejected {
         tracing::warn!(seq, reason = %reason, "the hub refused a record; it is quarantined");
     }

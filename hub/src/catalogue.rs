@@ -34,34 +34,13 @@ fn invalid(field: &'static str, message: impl Into<String>) -> CatalogueLogError
     }
 }
 
-fn to_wire(p: &domain::Procedure) -> Procedure {
-    Procedure {
-        code: p.code.clone(),
-        family: p.family.clone(),
-        name_it: p.name_it.clone(),
-        name_en: p.name_en.clone(),
-        office: p.office.clone(),
-        retired: false,
-    }
-}
-
-fn from_wire(p: &Procedure) -> domain::Procedure {
-    domain::Procedure {
-        code: p.code.clone(),
-        family: p.family.clone(),
-        name_it: p.name_it.clone(),
-        name_en: p.name_en.clone(),
-        office: p.office.clone(),
-    }
-}
-
 /// Writes the seed as version 1 when the log is empty; returns the version.
 pub fn ensure_seeded(store: &dyn Store) -> Result<u64, StorageError> {
     let held = store.catalogue_version()?;
     if held > 0 {
         return Ok(held);
     }
-    let seed: Vec<Procedure> = Catalogue::seed().iter().map(to_wire).collect();
+    let seed: Vec<Procedure> = Catalogue::seed().iter().map(Procedure::from).collect();
     let version = store.append_catalogue(seed)?;
     tracing::info!(version, "procedure catalogue seeded");
     Ok(version)
@@ -93,7 +72,7 @@ pub fn catalogues(store: &dyn Store) -> Result<(Catalogue, Catalogue), StorageEr
         return Ok((Catalogue::seed(), Catalogue::seed()));
     }
     let build = |keep: &dyn Fn(&Procedure) -> bool| {
-        let procs = entries.iter().filter(|p| keep(p)).map(from_wire).collect();
+        let procs = entries.iter().filter(|p| keep(p)).map(domain::Procedure::from).collect();
         Catalogue::from_procedures(procs)
             .map_err(|e| StorageError::Corrupt(format!("stored catalogue: {e}")))
     };
@@ -160,12 +139,12 @@ pub fn put(
         ));
     }
     // The whole catalogue must still be valid: codes, families, names, offices.
-    let every = Catalogue::from_procedures(merged.iter().map(from_wire).collect())?;
+    let every = Catalogue::from_procedures(merged.iter().map(domain::Procedure::from).collect())?;
     let active = Catalogue::from_procedures(
         merged
             .iter()
             .filter(|p| !p.retired)
-            .map(from_wire)
+            .map(domain::Procedure::from)
             .collect(),
     )?;
     let version = store.append_catalogue(checked)?;

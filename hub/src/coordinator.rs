@@ -163,8 +163,7 @@ impl Coordinator for CoordinatorService {
         &self,
         _: Request<ListProposalsRequest>,
     ) -> Result<Response<ListProposalsResponse>, Status> {
-        let proposals = crate::proposals::list(self.store.as_ref())
-            .map_err(|e| Status::internal(format!("the hub could not read its store: {e}")))?;
+        let proposals = crate::proposals::list(self.store.as_ref())?;
         Ok(Response::new(ListProposalsResponse { proposals }))
     }
 
@@ -185,10 +184,8 @@ impl Coordinator for CoordinatorService {
         &self,
         _: Request<ListTemplatesRequest>,
     ) -> Result<Response<ListTemplatesResponse>, Status> {
-        let listing = crate::harmonise::listing(self.store.as_ref())
-            .map_err(|e| Status::internal(format!("the hub could not read its store: {e}")))?;
-        let listing_json = serde_json::to_string(&listing)
-            .map_err(|e| Status::internal(format!("cannot encode the listing: {e}")))?;
+        let listing = crate::harmonise::listing(self.store.as_ref())?;
+        let listing_json = crate::transport::status::json(&listing)?;
         Ok(Response::new(ListTemplatesResponse { listing_json }))
     }
 
@@ -231,8 +228,7 @@ impl Coordinator for CoordinatorService {
                 count: crate::stats::figure(*cell),
             })
             .collect();
-        let table_json = serde_json::to_string(&table)
-            .map_err(|e| Status::internal(format!("cannot encode the table: {e}")))?;
+        let table_json = crate::transport::status::json(&table)?;
         Ok(Response::new(QueryStatsResponse { cells, table_json }))
     }
 

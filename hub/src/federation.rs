@@ -73,7 +73,7 @@ impl Federation for FederationService {
                 hello.desk_id
             )));
         }
-        match self.store.desk(&cert_id).map_err(internal)? {
+        match self.store.desk(&cert_id)? {
             None => {
                 return Err(Status::permission_denied(format!(
                     "desk `{cert_id}` is not enrolled at this hub"
@@ -86,12 +86,12 @@ impl Federation for FederationService {
             }
             Some(_) => {}
         }
-        let progress = self.store.progress(&cert_id).map_err(internal)?;
+        let progress = self.store.progress(&cert_id)?;
         // Refusals the desk may have missed because an ack was lost in a crash.
         let rejected = self
             .store
             .rejections(&cert_id, hello.last_acked_seq, progress.last_seq)
-            .map_err(internal)?;
+            ?;
         let (tx, rx) = mpsc::channel(self.limits.max_unacked_batches + 8);
         let welcome = Welcome {
             last_seq: progress.last_seq,
@@ -108,13 +108,13 @@ impl Federation for FederationService {
         self.connections
             .report_outbox(&cert_id, hello.outbox_last_seq);
         // The desk reports what it holds; that is what it has applied.
-        let mut state = self.store.push_state(&cert_id).map_err(internal)?;
+        let mut state = self.store.push_state(&cert_id)?;
         state.guidance = hello.guidance_version;
         state.template = hello.template_version;
         state.catalogue = hello.catalogue_version;
         self.store
             .put_push_state(&cert_id, &state)
-            .map_err(internal)?;
+            ?;
         let session = Session {
             guidance_held: hello.guidance_version,
             guidance: self.push.watch_guidance(),
@@ -294,7 +294,7 @@ impl Session {
     /// is gone.
     async fn send_guidance(&mut self) -> Result<bool, Status> {
         let updates =
-            push::guidance_updates(self.store.as_ref(), self.guidance_held).map_err(internal)?;
+            push::guidance_updates(self.store.as_ref(), self.guidance_held)?;
         let bodies = updates
             .into_iter()
             .map(|u| (u.version, hub_message::Body::Guidance(u)));
@@ -305,7 +305,7 @@ impl Session {
     /// is gone.
     async fn send_templates(&mut self) -> Result<bool, Status> {
         let updates =
-            push::template_updates(self.store.as_ref(), self.templates_held).map_err(internal)?;
+            push::template_updates(self.store.as_ref(), self.templates_held)?;
         let bodies = updates
             .into_iter()
             .map(|u| (u.version, hub_message::Body::Templates(u)));
@@ -316,7 +316,7 @@ impl Session {
     /// desk is gone.
     async fn send_catalogue(&mut self) -> Result<bool, Status> {
         let updates =
-            push::catalogue_updates(self.store.as_ref(), self.catalogue_held).map_err(internal)?;
+            push::catalogue_updates(self.store.as_ref(), self.catalogue_held)?;
         let bodies = updates
             .into_iter()
             .map(|u| (u.version, hub_message::Body::Catalogue(u)));
@@ -435,14 +435,7 @@ fn msg(body: hub_message::Body) -> HubMessage {
     HubMessage { body: Some(body) }
 }
 
+/// The stores keep rejections as `(seq, reason)`; the wire as messages.
 fn to_wire(rejected: Vec<(u64, String)>) -> Vec<RecordRejection> {
-    rejected
-        .into_iter()
-        .map(|(seq, reason)| RecordRejection { seq, reason })
-        .collect()
-}
-
-fn internal(e: impl std::fmt::Display) -> Status {
-    tracing::error!(error = %e, "storage failure on the federation port");
-    Status::internal(format!("the hub could not read its store: {e}"))
+    rejected.into_iter().map(RecordRejection::from).collect()
 }

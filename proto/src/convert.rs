@@ -103,6 +103,47 @@ impl From<domain::Visit> for v1::Visit {
     }
 }
 
+/// A catalogue entry on the wire; one the domain holds is in force, so
+/// never retired.
+impl From<&domain::Procedure> for v1::Procedure {
+    fn from(p: &domain::Procedure) -> Self {
+        Self {
+            code: p.code.clone(),
+            family: p.family.clone(),
+            name_it: p.name_it.clone(),
+            name_en: p.name_en.clone(),
+            office: p.office.clone(),
+            retired: false,
+        }
+    }
+}
+
+/// The `retired` flag is the log's concern: the caller filters on it first.
+impl From<&v1::Procedure> for domain::Procedure {
+    fn from(p: &v1::Procedure) -> Self {
+        Self {
+            code: p.code.clone(),
+            family: p.family.clone(),
+            name_it: p.name_it.clone(),
+            name_en: p.name_en.clone(),
+            office: p.office.clone(),
+        }
+    }
+}
+
+/// A record the hub refused, as the stores keep it: its sequence and why.
+impl From<(u64, String)> for v1::RecordRejection {
+    fn from((seq, reason): (u64, String)) -> Self {
+        Self { seq, reason }
+    }
+}
+
+impl From<v1::RecordRejection> for (u64, String) {
+    fn from(r: v1::RecordRejection) -> Self {
+        (r.seq, r.reason)
+    }
+}
+
 /// A guidance severity's name as operators and scripts read it.
 pub fn severity_name(severity: i32) -> &'static str {
     match crate::Severity::try_from(severity) {

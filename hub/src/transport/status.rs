@@ -10,17 +10,36 @@ use crate::templates::TemplatesError;
 use crate::users::UsersError;
 use tonic::Status;
 
+/// The store's own failures are the hub's fault (internal, logged); the two
+/// that name a desk are the caller's.
+impl From<StorageError> for Status {
+    fn from(e: StorageError) -> Self {
+        match &e {
+            StorageError::DeskExists(_) => Status::already_exists(e.to_string()),
+            StorageError::UnknownDesk(_) => Status::not_found(e.to_string()),
+            StorageError::NotCounted(_) => Status::invalid_argument(e.to_string()),
+            StorageError::Backend(_) | StorageError::Corrupt(_) => {
+                tracing::error!(error = %e, "storage failure");
+                Status::internal(format!("the hub could not read its store: {e}"))
+            }
+        }
+    }
+}
+
+/// A reply the hub builds as JSON; failing to encode it is the hub's fault.
+pub fn json(value: &impl serde::Serialize) -> Result<String, Status> {
+    serde_json::to_string(value)
+        .map_err(|e| Status::internal(format!("the hub could not encode its answer: {e}")))
+}
+
 impl From<AdminError> for Status {
     fn from(e: AdminError) -> Self {
-        match &e {
+        match e {
+            AdminError::Storage(s) => s.into(),
             AdminError::InvalidDeskId(_) | AdminError::InvalidAddress(_) => {
                 Status::invalid_argument(e.to_string())
             }
-            AdminError::Storage(StorageError::DeskExists(_)) => {
-                Status::already_exists(e.to_string())
-            }
-            AdminError::Storage(StorageError::UnknownDesk(_)) => Status::not_found(e.to_string()),
-            AdminError::Storage(_) | AdminError::Pki(_) | AdminError::Bundle(_) => {
+            AdminError::Pki(_) | AdminError::Bundle(_) => {
                 tracing::error!(error = %e, "coordinator request failed");
                 Status::internal(e.to_string())
             }
