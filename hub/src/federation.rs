@@ -3,7 +3,7 @@
 //! and acknowledgements sent only once the group commit is durable.
 
 use crate::connections::{Connections, Kick};
-use crate::ingest::Ingest;
+use crate::group_commit::GroupCommit;
 use crate::pki;
 use crate::push::{self, Push};
 use crate::storage::{AppendOutcome, DeskAppend, PushState, Store};
@@ -30,7 +30,7 @@ pub struct Limits {
 
 pub struct FederationService {
     pub store: Arc<dyn Store>,
-    pub ingest: Ingest,
+    pub group_commit: GroupCommit,
     pub connections: Arc<Connections>,
     pub limits: Limits,
     pub push: Push,
@@ -125,7 +125,7 @@ impl Federation for FederationService {
             push: self.push.clone(),
             store: Arc::clone(&self.store),
             desk_id: cert_id,
-            ingest: self.ingest.clone(),
+            group_commit: self.group_commit.clone(),
             connections: Arc::clone(&self.connections),
             limits: self.limits.clone(),
             tx,
@@ -145,7 +145,7 @@ struct Session {
     push: Push,
     store: Arc<dyn Store>,
     desk_id: String,
-    ingest: Ingest,
+    group_commit: GroupCommit,
     connections: Arc<Connections>,
     limits: Limits,
     tx: mpsc::Sender<Result<HubMessage, Status>>,
@@ -224,7 +224,7 @@ impl Session {
                     match next {
                         Ok(Some(DeskMessage { body: Some(desk_message::Body::Batch(batch)) })) => {
                             match self.check(batch) {
-                                Ok(append) => match self.ingest.submit(append).await {
+                                Ok(append) => match self.group_commit.submit(append).await {
                                     Ok(rx) => pending.push_back(rx),
                                     Err(e) => break Some(Status::unavailable(e)),
                                 },

@@ -3,7 +3,7 @@
 //! - [`config`]: `hub.toml` and the data folder's files.
 //! - [`pki`]: the certificate authority, TLS 1.3 with client certificates.
 //! - [`storage`]: the narrow store contract and its sled implementation.
-//! - [`ingest`]: group commit of every desk's batches.
+//! - [`group_commit`]: the queue that stores every desk's batches in one durable write.
 //! - [`connections`]: who is connected, and revocation of open streams.
 //! - [`federation`]: the desks' `Sync` stream.
 //! - [`guidance`], [`templates`], [`catalogue`] and [`push`]: the versioned logs pushed to every desk.
@@ -28,7 +28,7 @@ pub mod demo;
 pub mod federation;
 pub mod guidance;
 pub mod harmonise;
-pub mod ingest;
+pub mod group_commit;
 pub mod pki;
 pub mod proposals;
 pub mod push;

@@ -6,7 +6,7 @@ use crate::config::{DataDir, HubConfig};
 use crate::connections::Connections;
 use crate::coordinator::CoordinatorService;
 use crate::federation::{FederationService, Limits};
-use crate::ingest::Ingest;
+use crate::group_commit::GroupCommit;
 use crate::pki::{self, Ca, Issued};
 use crate::push::Push;
 use crate::storage::{SledStore, Store};
@@ -136,7 +136,7 @@ pub async fn run(
         .to_string();
     let store: Arc<dyn Store> = Arc::new(open_store(&dir, &config)?);
     let connections = Arc::new(Connections::default());
-    let (ingest, writer) = Ingest::start(
+    let (group_commit, writer) = GroupCommit::start(
         Arc::clone(&store),
         config.ingest_queue,
         config.group_records,
@@ -147,7 +147,7 @@ pub async fn run(
 
     let federation = FederationService {
         store: Arc::clone(&store),
-        ingest,
+        group_commit,
         connections: Arc::clone(&connections),
         push: push.clone(),
         limits: Limits {

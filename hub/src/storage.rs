@@ -5,22 +5,19 @@
 mod cubes;
 mod ids;
 mod segment;
-mod sled_audit;
-mod sled_logs;
-mod sled_publications;
-mod sled_store;
+mod sled;
 #[cfg(test)]
 mod tests;
 
 use domain::AnonymisedRecord;
 use serde::{Deserialize, Serialize};
 
-pub use sled_store::SledStore;
+pub use self::sled::SledStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     #[error("storage failure: {0}")]
-    Backend(#[from] sled::Error),
+    Backend(#[from] ::sled::Error),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
     #[error("desk `{0}` is already enrolled")]
@@ -170,7 +167,7 @@ pub enum ProposalInsert {
 }
 
 /// The catalogue log, template proposals and the log of minor edits: the
-/// coordination logs that sit beside the ingest path (`storage/sled_logs.rs`).
+/// coordination logs that sit beside the write path (`storage/sled/logs.rs`).
 pub trait Logs {
     /// Appends one catalogue change set (added, amended or retired
     /// procedures) under the next version, durably.

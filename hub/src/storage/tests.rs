@@ -199,7 +199,7 @@ fn records_progress_counts_and_desks_survive_a_reopen() {
 fn a_store_of_the_earlier_layout_is_refused_with_a_reason() {
     let dir = tempfile::tempdir().expect("tempdir");
     {
-        let db = sled::open(dir.path().join("store")).expect("sled opens");
+        let db = ::sled::open(dir.path().join("store")).expect("sled opens");
         let tree = db.open_tree("ingest").expect("tree");
         tree.insert(b"rdesk-a/\0\0\0\0\0\0\0\x01", &b"x"[..])
             .expect("insert");

@@ -17,10 +17,10 @@
 //! rewrites the count cells once per hundred thousand records instead of
 //! once per commit.
 
-use super::super::cubes::{self, Cells, Tally};
-use super::super::ids::IdIndex;
-use super::super::segment;
-use super::super::{
+use crate::storage::cubes::{self, Cells, Tally};
+use crate::storage::ids::IdIndex;
+use crate::storage::segment;
+use crate::storage::{
     AppendOutcome, CountCell, DeskAppend, DeskProgress, StorageError, Verification,
     COUNT_DIMENSIONS,
 };

@@ -18,7 +18,10 @@
 //! segments at open, and so are the counts of the records after each
 //! desk's checkpoint (`ingest.rs`).
 
-mod ingest;
+mod append;
+mod audit;
+mod logs;
+mod publications;
 
 use super::{
     AppendOutcome, CountCell, DeskAppend, DeskEntry, DeskProgress, PushState, StorageError, Store,
@@ -41,7 +44,7 @@ pub struct SledStore {
     pub(super) minor_edits: sled::Tree,
     /// What group commits keep in memory; its lock makes them one at a time.
     // Boxed: the tally is a large value, and a store is often held inline.
-    writer: std::sync::Mutex<Box<ingest::Writer>>,
+    writer: std::sync::Mutex<Box<append::Writer>>,
     pub(super) audit: sled::Tree,
     // sled 0.34 can deadlock when several threads flush at once, so every
     // flush here takes this lock.
@@ -68,7 +71,7 @@ impl SledStore {
         let catalogue = Log::open(&db, "catalogue")?;
         let proposals = db.open_tree("proposals")?;
         let minor_edits = db.open_tree("minor_edits")?;
-        let writer = std::sync::Mutex::new(Box::new(ingest::Writer::load(&ingest)?));
+        let writer = std::sync::Mutex::new(Box::new(append::Writer::load(&ingest)?));
         let audit = db.open_tree("audit")?;
         Ok(Self {
             db,

@@ -2,7 +2,8 @@
 //! value = the entry as JSON. Sequences come from sled's id generator, which
 //! stays increasing across restarts.
 
-use super::{AuditEntry, AuditLog, SledStore, StorageError, Store};
+use super::SledStore;
+use crate::storage::{AuditEntry, AuditLog, StorageError, Store};
 
 impl AuditLog for SledStore {
     fn append_audit(&self, mut entry: AuditEntry) -> Result<u64, StorageError> {

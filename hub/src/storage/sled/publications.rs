@@ -3,7 +3,8 @@
 //! (u64 BE), so that a table's earlier entries are one prefix scan, oldest
 //! first. Values are the entries as JSON.
 
-use super::{PublicationRegister, SledStore, StorageError, Store};
+use super::SledStore;
+use crate::storage::{PublicationRegister, StorageError, Store};
 use domain::disclosure::Publication;
 
 const TREE: &str = "publications";

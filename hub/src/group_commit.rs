@@ -15,11 +15,11 @@ struct Job {
 
 /// Handle the desk streams use to submit batches.
 #[derive(Clone)]
-pub struct Ingest {
+pub struct GroupCommit {
     tx: mpsc::Sender<Job>,
 }
 
-impl Ingest {
+impl GroupCommit {
     /// Starts the writer. `queue` bounds the batches waiting to be written,
     /// `group_records` bounds how many records one write may carry.
     pub fn start(

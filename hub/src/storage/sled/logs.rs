@@ -8,8 +8,8 @@
 //! | `proposals` | proposal id (UUID v7 text, so oldest first) | `Proposal`, protobuf |
 //! | `minor_edits` | template version (u64 BE) | `MinorEdit`, JSON |
 
-use super::sled_store::SledStore;
-use super::{Logs, MinorEdit, ProposalInsert, StorageError};
+use super::SledStore;
+use crate::storage::{Logs, MinorEdit, ProposalInsert, StorageError};
 use prost::Message;
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StorageError {
