@@ -110,8 +110,7 @@ impl Desk for DeskService {
         let version = self.local.guidance_version();
         let items = self
             .local
-            .guidance(&procedure, chrono::Utc::now().date_naive())
-            ?;
+            .guidance(&procedure, chrono::Utc::now().date_naive())?;
         Ok(Response::new(ListGuidanceResponse { items, version }))
     }
 
@@ -129,8 +128,7 @@ impl Desk for DeskService {
         let mut seen = *versions.borrow_and_update();
         let initial = self
             .local
-            .guidance(&procedure, chrono::Utc::now().date_naive())
-            ?;
+            .guidance(&procedure, chrono::Utc::now().date_naive())?;
         let local = Arc::clone(&self.local);
         let (tx, rx) = tokio::sync::mpsc::channel(64);
         tokio::spawn(async move {
@@ -242,8 +240,7 @@ impl Desk for DeskService {
     ) -> Result<Response<DeskStatus>, Status> {
         let o = &self.outbox;
         let quarantine: Vec<QuarantinedRecord> = o
-            .quarantine()
-            ?
+            .quarantine()?
             .into_iter()
             .map(|q| QuarantinedRecord {
                 seq: q.seq,

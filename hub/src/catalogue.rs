@@ -72,7 +72,11 @@ pub fn catalogues(store: &dyn Store) -> Result<(Catalogue, Catalogue), StorageEr
         return Ok((Catalogue::seed(), Catalogue::seed()));
     }
     let build = |keep: &dyn Fn(&Procedure) -> bool| {
-        let procs = entries.iter().filter(|p| keep(p)).map(domain::Procedure::from).collect();
+        let procs = entries
+            .iter()
+            .filter(|p| keep(p))
+            .map(domain::Procedure::from)
+            .collect();
         Catalogue::from_procedures(procs)
             .map_err(|e| StorageError::Corrupt(format!("stored catalogue: {e}")))
     };

@@ -90,8 +90,7 @@ impl Federation for FederationService {
         // Refusals the desk may have missed because an ack was lost in a crash.
         let rejected = self
             .store
-            .rejections(&cert_id, hello.last_acked_seq, progress.last_seq)
-            ?;
+            .rejections(&cert_id, hello.last_acked_seq, progress.last_seq)?;
         let (tx, rx) = mpsc::channel(self.limits.max_unacked_batches + 8);
         let welcome = Welcome {
             last_seq: progress.last_seq,
@@ -112,9 +111,7 @@ impl Federation for FederationService {
         state.guidance = hello.guidance_version;
         state.template = hello.template_version;
         state.catalogue = hello.catalogue_version;
-        self.store
-            .put_push_state(&cert_id, &state)
-            ?;
+        self.store.put_push_state(&cert_id, &state)?;
         let session = Session {
             guidance_held: hello.guidance_version,
             guidance: self.push.watch_guidance(),
@@ -293,8 +290,7 @@ impl Session {
     /// Sends the desk every guidance entry it lacks; `false` once the desk
     /// is gone.
     async fn send_guidance(&mut self) -> Result<bool, Status> {
-        let updates =
-            push::guidance_updates(self.store.as_ref(), self.guidance_held)?;
+        let updates = push::guidance_updates(self.store.as_ref(), self.guidance_held)?;
         let bodies = updates
             .into_iter()
             .map(|u| (u.version, hub_message::Body::Guidance(u)));
@@ -304,8 +300,7 @@ impl Session {
     /// Sends the desk every template entry it lacks; `false` once the desk
     /// is gone.
     async fn send_templates(&mut self) -> Result<bool, Status> {
-        let updates =
-            push::template_updates(self.store.as_ref(), self.templates_held)?;
+        let updates = push::template_updates(self.store.as_ref(), self.templates_held)?;
         let bodies = updates
             .into_iter()
             .map(|u| (u.version, hub_message::Body::Templates(u)));
@@ -315,8 +310,7 @@ impl Session {
     /// Sends the desk every catalogue change set it lacks; `false` once the
     /// desk is gone.
     async fn send_catalogue(&mut self) -> Result<bool, Status> {
-        let updates =
-            push::catalogue_updates(self.store.as_ref(), self.catalogue_held)?;
+        let updates = push::catalogue_updates(self.store.as_ref(), self.catalogue_held)?;
         let bodies = updates
             .into_iter()
             .map(|u| (u.version, hub_message::Body::Catalogue(u)));

@@ -328,8 +328,17 @@ fn read_file(file: &std::path::Path) -> anyhow::Result<String> {
     std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))
 }
 
-fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+/// `--json` prints the value as scripts read it; otherwise as a table.
+fn output<T: serde::Serialize + ?Sized>(
+    json: bool,
+    value: &T,
+    table: fn(&T),
+) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(value)?);
+    } else {
+        table(value);
+    }
     Ok(())
 }
 
@@ -412,22 +421,14 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Desks { json, .. } => {
             let rows = folder()?.way().await?.desks().await?;
-            if json {
-                print_json(&rows)?;
-            } else {
-                print::print_desks(&rows);
-            }
+            output(json, &rows[..], print::print_desks)?;
         }
         Command::Verify { json, .. } => {
             // Only on the stopped store: a running hub holds it open.
             let f = folder()?;
             let store = server::open_store(&f.dir, &f.config)?;
             let v = hub::storage::Store::verify(&store)?;
-            if json {
-                print_json(&v)?;
-            } else {
-                print::print_verification(&v);
-            }
+            output(json, &v, print::print_verification)?;
             if !v.problems.is_empty() {
                 anyhow::bail!("{} problem(s) found", v.problems.len())
             }
@@ -462,19 +463,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Rollout { json, .. } => {
             let rollout = folder()?.way().await?.rollout().await?;
-            if json {
-                print_json(&rollout)?;
-            } else {
-                print::print_rollout(&rollout);
-            }
+            output(json, &rollout, print::print_rollout)?;
         }
         Command::Proposals { json, .. } => {
             let rows = folder()?.way().await?.proposals().await?;
-            if json {
-                print_json(&rows)?;
-            } else {
-                print::print_proposals(&rows);
-            }
+            output(json, &rows[..], print::print_proposals)?;
         }
         Command::Proposal { command } => {
             let (id, accept) = match command {
@@ -488,11 +481,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Templates { json, .. } => {
             let listing = folder()?.way().await?.templates().await?;
-            if json {
-                print_json(&listing)?;
-            } else {
-                print::print_templates(&listing);
-            }
+            output(json, &listing, print::print_templates)?;
         }
         Command::Catalogue {
             command: CatalogueCommand::Put { file, .. },
@@ -510,11 +499,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         } => {
             let period = hub::stats::Period { from_week, to_week };
             let table = folder()?.way().await?.stats(by, period).await?;
-            if json {
-                print_json(&table)?;
-            } else {
-                print::print_stats(&table);
-            }
+            output(json, &table, print::print_stats)?;
         }
         Command::Demo { desks, rate } => {
             hub::demo::exec(desks, rate, cli.log_format.as_deref())?;

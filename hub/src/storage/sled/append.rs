@@ -17,6 +17,7 @@
 //! rewrites the count cells once per hundred thousand records instead of
 //! once per commit.
 
+use super::{decode_u64, SledStore};
 use crate::storage::cubes::{self, Cells, Tally};
 use crate::storage::ids::IdIndex;
 use crate::storage::segment;
@@ -24,7 +25,6 @@ use crate::storage::{
     AppendOutcome, CountCell, DeskAppend, DeskProgress, StorageError, Verification,
     COUNT_DIMENSIONS,
 };
-use super::{decode_u64, SledStore};
 use domain::RawRecord;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
