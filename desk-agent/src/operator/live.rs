@@ -3,7 +3,9 @@
 //! the whole list re-rendered (urgent first), so an item that arrives is
 //! shown in its place and a retired one disappears.
 
-use super::pages::{agent_failure, guidance_list, lang_of};
+use super::language::lang_of;
+use super::panel::guidance_list;
+use super::respond::agent_failure;
 use super::Operator;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -50,7 +52,7 @@ pub(super) async fn guidance_events(
     } else {
         format!(
             "/?procedure={}",
-            super::pages::form_urlencoded(&q.procedure)
+            super::panel::form_urlencoded(&q.procedure)
         )
     };
     let events = futures::stream::unfold(
