@@ -2,7 +2,7 @@
 //! one as read.
 
 use super::language::lang_of;
-use super::panel::{form_urlencoded, panel_html, ProcedureQuery};
+use super::panel::{panel_html, procedure_url, ProcedureQuery};
 use super::respond::{agent_failure, html, safe_back};
 use super::texts::Texts;
 use super::Operator;
@@ -37,7 +37,7 @@ pub(super) async fn guidance_page(
     } else {
         String::new()
     };
-    let here = format!("/indicazioni?procedure={}", form_urlencoded(&procedure));
+    let here = procedure_url("/indicazioni", &procedure);
     match panel_html(&op, &procedure, "it", lang, &here).await {
         Ok(panel) => html(
             StatusCode::OK,

@@ -50,10 +50,7 @@ pub(super) async fn guidance_events(
     let back = if q.procedure.is_empty() {
         "/indicazioni".to_string()
     } else {
-        format!(
-            "/?procedure={}",
-            super::panel::form_urlencoded(&q.procedure)
-        )
+        super::panel::procedure_url("/", &q.procedure)
     };
     let events = futures::stream::unfold(
         (items, op, q.procedure, back, true),

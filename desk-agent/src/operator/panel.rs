@@ -119,7 +119,7 @@ pub(super) async fn panel_html(
         });
     let (code, name) = found.unwrap_or_default();
     let list = guidance_list(op, &code, lang, back).await?;
-    let events_url = format!("/indicazioni/eventi?procedure={}", form_urlencoded(&code));
+    let events_url = procedure_url("/indicazioni/eventi", &code);
     Panel {
         t: lang.texts(),
         procedure_code: code,
@@ -141,16 +141,13 @@ pub(super) fn procedure_code(input: &str) -> &str {
         .unwrap_or(input)
 }
 
-pub(super) fn form_urlencoded(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+/// `path` asking for `procedure`, as the record page, the guidance page
+/// and the live stream link to one another.
+pub(super) fn procedure_url(path: &str, procedure: &str) -> String {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("procedure", procedure)
+        .finish();
+    format!("{path}?{query}")
 }
 
 #[derive(Default, Deserialize)]
@@ -172,10 +169,7 @@ pub(super) async fn panel(
         )
             .into_response();
     }
-    let back = format!(
-        "/?procedure={}",
-        form_urlencoded(procedure_code(&q.procedure))
-    );
+    let back = procedure_url("/", procedure_code(&q.procedure));
     match panel_html(&op, &q.procedure, &q.language, lang_of(&headers), &back).await {
         Ok(body) => Html(body).into_response(),
         Err(s) => agent_failure(&s),

@@ -2,7 +2,7 @@
 //! guidance panel for the procedure being recorded.
 
 use super::language::lang_of;
-use super::panel::{form_urlencoded, panel_html, procedure_code, ProcedureQuery};
+use super::panel::{panel_html, procedure_code, procedure_url, ProcedureQuery};
 use super::respond::{agent_failure, html};
 use super::texts::{self, Lang, Texts};
 use super::visit_form::{intake_error_field, FieldErrors, VisitForm};
@@ -128,10 +128,7 @@ async fn record_view(
         .iter()
         .map(|c| format!("{} ({})", c.name(lang.code()), c.code))
         .collect();
-    let back = format!(
-        "/?procedure={}",
-        form_urlencoded(procedure_code(&form.procedure))
-    );
+    let back = procedure_url("/", procedure_code(&form.procedure));
     let panel = panel_html(op, &form.procedure, &form.language, lang, &back).await?;
     Ok(RecordPage {
         t,
