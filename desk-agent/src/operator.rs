@@ -9,8 +9,13 @@
 
 mod answer;
 mod assets;
+mod guidance;
+mod language;
 mod live;
-mod pages;
+mod panel;
+mod record;
+mod respond;
+mod status;
 pub mod texts;
 pub mod visit_form;
 
@@ -117,17 +122,17 @@ impl Operator {
 
 pub fn router(state: Operator) -> Router {
     Router::new()
-        .route("/", get(pages::record_page).post(pages::record_visit))
-        .route("/pannello", get(pages::panel))
-        .route("/indicazioni", get(pages::guidance_page))
-        .route("/indicazioni/letto", post(pages::mark_read))
+        .route("/", get(record::record_page).post(record::record_visit))
+        .route("/pannello", get(panel::panel))
+        .route("/indicazioni", get(guidance::guidance_page))
+        .route("/indicazioni/letto", post(guidance::mark_read))
         .route("/indicazioni/eventi", get(live::guidance_events))
         .route("/risposta", get(answer::answer_page))
         .route("/risposta/proponi", post(answer::propose))
-        .route("/stato", get(pages::status_page))
-        .route("/lingua", get(pages::switch_language))
+        .route("/stato", get(status::status_page))
+        .route("/lingua", get(language::switch_language))
         .route("/assets/{name}", get(assets::asset))
-        .fallback(pages::not_found)
+        .fallback(respond::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             same_origin,

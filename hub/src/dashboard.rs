@@ -28,7 +28,7 @@ use axum::{Extension, Router};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
-use i18n::Lang;
+use i18n::{Lang, Texts};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -200,11 +200,9 @@ async fn common(req: Request, next: Next) -> Response {
 }
 
 fn query_lang(query: Option<&str>) -> Option<Lang> {
-    query?
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, _)| *k == "lang")
-        .and_then(|(_, v)| Lang::parse(v))
+    form_urlencoded::parse(query?.as_bytes())
+        .find(|(k, _)| k == "lang")
+        .and_then(|(_, v)| Lang::parse(&v))
 }
 
 /// The language of a request: `?lang=` first, then the cookie, else Italian.
@@ -308,31 +306,91 @@ pub(crate) fn render(t: &impl askama::Template) -> Result<Response, WebError> {
 /// What every signed-in page shows around its content.
 pub(crate) struct Chrome {
     pub(crate) lang: Lang,
+    pub(crate) t: &'static Texts,
     pub(crate) user: String,
     pub(crate) csrf: String,
-    pub(crate) page: &'static str,
+    /// The section the page belongs to; none for the sign-in page.
+    pub(crate) page: Option<Page>,
 }
 
-const NAV: &[(&str, &str)] = &[
-    ("/", "nav.overview"),
-    ("/desks", "nav.desks"),
-    ("/guidance", "nav.guidance"),
-    ("/templates", "nav.templates"),
-    ("/stats", "nav.stats"),
-    ("/audit", "nav.audit"),
+/// The sections in the navigation, in its order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Page {
+    Overview,
+    Desks,
+    Guidance,
+    Templates,
+    Stats,
+    Audit,
+}
+
+const NAV: [(&str, Page); 6] = [
+    ("/", Page::Overview),
+    ("/desks", Page::Desks),
+    ("/guidance", Page::Guidance),
+    ("/templates", Page::Templates),
+    ("/stats", Page::Stats),
+    ("/audit", Page::Audit),
 ];
 
+/// One link of the navigation.
+pub(crate) struct NavLink {
+    pub(crate) href: &'static str,
+    pub(crate) label: &'static str,
+    pub(crate) current: bool,
+}
+
 impl Chrome {
-    pub(crate) fn t(&self, key: &str) -> &'static str {
-        self.lang.t(key)
+    pub(crate) fn new(lang: Lang, user: String, csrf: String, page: Option<Page>) -> Self {
+        Self {
+            lang,
+            t: lang.texts(),
+            user,
+            csrf,
+            page,
+        }
     }
-    pub(crate) fn nav(&self) -> &'static [(&'static str, &'static str)] {
-        NAV
+
+    pub(crate) fn nav(&self) -> Vec<NavLink> {
+        NAV.iter()
+            .map(|&(href, page)| NavLink {
+                href,
+                label: self.section(page),
+                current: self.page == Some(page),
+            })
+            .collect()
     }
-    pub(crate) fn is(&self, key: &str) -> bool {
-        self.page == key
+
+    fn section(&self, page: Page) -> &'static str {
+        let t = self.t;
+        match page {
+            Page::Overview => t.nav_overview,
+            Page::Desks => t.nav_desks,
+            Page::Guidance => t.nav_guidance,
+            Page::Templates => t.nav_templates,
+            Page::Stats => t.nav_stats,
+            Page::Audit => t.nav_audit,
+        }
     }
+
+    /// The name of a statistics dimension; anything else is not one (the
+    /// stats query refuses it before a page shows it).
     pub(crate) fn dim(&self, name: &str) -> &'static str {
-        self.lang.t(&format!("dim.{name}"))
+        let t = self.t;
+        match name {
+            "family" => t.dim_family,
+            "procedure" => t.dim_procedure,
+            "outcome" => t.dim_outcome,
+            "channel" => t.dim_channel,
+            "language" => t.dim_language,
+            "desk_id" => t.dim_desk_id,
+            "week" => t.dim_week,
+            "referral" => t.dim_referral,
+            "duration_band" => t.dim_duration_band,
+            "age_band" => t.dim_age_band,
+            "sex" => t.dim_sex,
+            "nationality" => t.dim_nationality,
+            _ => "?",
+        }
     }
 }

@@ -511,15 +511,10 @@ mod tests {
     use super::*;
 
     fn data_url(html: &str) -> String {
-        let mut out = String::from("data:text/html;charset=utf-8,");
-        for b in html.bytes() {
-            if b.is_ascii_alphanumeric() {
-                out.push(b as char);
-            } else {
-                out.push_str(&format!("%{b:02X}"));
-            }
-        }
-        out
+        // A data URL is percent-decoded, not form-decoded: a `+` would stay
+        // a `+`, so spaces go as `%20` (a literal `+` is already `%2B`).
+        let body: String = form_urlencoded::byte_serialize(html.as_bytes()).collect();
+        format!("data:text/html;charset=utf-8,{}", body.replace('+', "%20"))
     }
 
     /// The harness itself: axe passes a clean page and names the rule a

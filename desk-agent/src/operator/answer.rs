@@ -3,7 +3,8 @@
 //! operator fills in (escaped, right-to-left where the language is), and
 //! the form that proposes a better wording through `ProposeTemplate`.
 
-use super::pages::{agent_failure, html, lang_of};
+use super::language::lang_of;
+use super::respond::{agent_failure, html};
 use super::texts::{self, Lang, Texts};
 use super::Operator;
 use askama::Template;

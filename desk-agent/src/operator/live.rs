@@ -3,7 +3,9 @@
 //! the whole list re-rendered (urgent first), so an item that arrives is
 //! shown in its place and a retired one disappears.
 
-use super::pages::{agent_failure, guidance_list, lang_of};
+use super::language::lang_of;
+use super::panel::guidance_list;
+use super::respond::agent_failure;
 use super::Operator;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -48,10 +50,7 @@ pub(super) async fn guidance_events(
     let back = if q.procedure.is_empty() {
         "/indicazioni".to_string()
     } else {
-        format!(
-            "/?procedure={}",
-            super::pages::form_urlencoded(&q.procedure)
-        )
+        super::panel::procedure_url("/", &q.procedure)
     };
     let events = futures::stream::unfold(
         (items, op, q.procedure, back, true),

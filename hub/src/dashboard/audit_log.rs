@@ -1,7 +1,7 @@
 //! The audit log page: the newest entries first.
 
 use super::auth::Signed;
-use super::{render, Chrome, Shared, WebError};
+use super::{render, Chrome, Page, Shared, WebError};
 use crate::storage::AuditEntry;
 use askama::Template;
 use axum::extract::State;
@@ -19,7 +19,7 @@ struct AuditPage {
 pub(crate) async fn page(State(app): State<Shared>, who: Signed) -> Result<Response, WebError> {
     let entries = app.deps.store.audit_recent(SHOWN)?;
     render(&AuditPage {
-        c: who.chrome("nav.audit"),
+        c: who.chrome(Page::Audit),
         entries,
     })
 }

@@ -3,7 +3,7 @@
 
 use super::i18n::Lang;
 use super::session::{self, same_secret, COOKIE};
-use super::{lang_of, render, Chrome, Peer, Shared, WebError, MAX_BODY};
+use super::{lang_of, render, Chrome, Page, Peer, Shared, WebError, MAX_BODY};
 use askama::Template;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};
@@ -22,13 +22,8 @@ pub(crate) struct Signed {
 }
 
 impl Signed {
-    pub(crate) fn chrome(&self, page: &'static str) -> Chrome {
-        Chrome {
-            lang: self.lang,
-            user: self.user.clone(),
-            csrf: self.csrf.clone(),
-            page,
-        }
+    pub(crate) fn chrome(&self, page: Page) -> Chrome {
+        Chrome::new(self.lang, self.user.clone(), self.csrf.clone(), Some(page))
     }
 }
 
@@ -154,12 +149,7 @@ pub(crate) async fn login_page(
         None => app.sessions.create(None),
     };
     let page = LoginPage {
-        c: Chrome {
-            lang,
-            user: String::new(),
-            csrf: s.csrf,
-            page: "login",
-        },
+        c: Chrome::new(lang, String::new(), s.csrf, None),
         username: String::new(),
         error: None,
     };
@@ -243,14 +233,9 @@ pub(crate) async fn login(
         .map(|s| s.csrf)
         .unwrap_or_default();
     let page = LoginPage {
-        c: Chrome {
-            lang,
-            user: String::new(),
-            csrf,
-            page: "login",
-        },
+        c: Chrome::new(lang, String::new(), csrf, None),
         username,
-        error: Some(lang.t("login.failed")),
+        error: Some(lang.texts().login_failed),
     };
     let mut resp = render(&page)?;
     *resp.status_mut() = StatusCode::UNAUTHORIZED;

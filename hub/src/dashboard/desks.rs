@@ -3,7 +3,7 @@
 
 use super::auth::Signed;
 use super::i18n::Lang;
-use super::{render, Chrome, Shared, WebError};
+use super::{render, Chrome, Page, Shared, WebError};
 use crate::admin::{self, AdminError, AppliedVersions, DeskRow};
 use crate::connections::DeskSide;
 use crate::storage::StorageError;
@@ -86,7 +86,7 @@ pub(crate) fn views(app: &Shared, lang: Lang) -> Result<Vec<DeskView>, WebError>
         .into_iter()
         .map(|r| {
             let side = app.deps.connections.desk_side(&r.desk_id);
-            let never = lang.t("never").to_string();
+            let never = lang.texts().never.to_string();
             DeskView {
                 lagging: lagging(&r, &side, &current),
                 last_seen: r
@@ -96,7 +96,7 @@ pub(crate) fn views(app: &Shared, lang: Lang) -> Result<Vec<DeskView>, WebError>
                     .map_or(never.clone(), |t| ago(lang, t)),
                 last_ack: side.last_ack.map_or(never, |t| ago(lang, t)),
                 pending: if side.outbox_last_seq == 0 {
-                    lang.t("unknown").to_string()
+                    lang.texts().unknown.to_string()
                 } else {
                     side.outbox_last_seq.saturating_sub(r.last_seq).to_string()
                 },
@@ -142,7 +142,7 @@ fn page_for(
 ) -> Result<Response, WebError> {
     let current = current_versions(app);
     render(&DesksPage {
-        c: who.chrome("nav.desks"),
+        c: who.chrome(Page::Desks),
         rows: views(app, who.lang)?,
         current: format!(
             "{} / {} / {}",
@@ -160,7 +160,7 @@ pub(crate) async fn page(
     who: Signed,
     Query(done): Query<Done>,
 ) -> Result<Response, WebError> {
-    let notice = (done.done == "revoked").then(|| who.lang.t("desks.revoked_msg"));
+    let notice = (done.done == "revoked").then(|| who.lang.texts().desks_revoked_msg);
     let addr = crate::client::dial_address(&app.deps.federation_addr);
     page_for(&app, &who, None, notice, String::new(), addr)
 }

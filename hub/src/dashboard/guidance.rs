@@ -3,8 +3,8 @@
 //! amend and retire through `crate::guidance`, as the CLI does.
 
 use super::auth::Signed;
-use super::i18n::Lang;
-use super::{render, Chrome, Shared, WebError};
+use super::i18n::{Lang, Texts};
+use super::{render, Chrome, Page, Shared, WebError};
 use crate::guidance::{self, GuidanceError};
 use askama::Template;
 use axum::body::Bytes;
@@ -58,16 +58,21 @@ struct GuidancePage {
     notice: Option<&'static str>,
 }
 
-fn severity_of(code: i32) -> (&'static str, &'static str) {
+/// A severity as the form's value and the page's class.
+fn severity_name(code: i32) -> &'static str {
     match Severity::try_from(code) {
-        Ok(Severity::Urgent) => ("sev.urgent", "urgent"),
-        Ok(Severity::Important) => ("sev.important", "important"),
-        _ => ("sev.info", "info"),
+        Ok(Severity::Urgent) => "urgent",
+        Ok(Severity::Important) => "important",
+        _ => "info",
     }
 }
 
-fn severity_name(code: i32) -> &'static str {
-    severity_of(code).1
+fn severity_label(code: i32, t: &Texts) -> &'static str {
+    match Severity::try_from(code) {
+        Ok(Severity::Urgent) => t.sev_urgent,
+        Ok(Severity::Important) => t.sev_important,
+        _ => t.sev_info,
+    }
 }
 
 fn view(app: &Shared, lang: Lang) -> Result<Vec<ItemView>, WebError> {
@@ -80,12 +85,11 @@ fn view(app: &Shared, lang: Lang) -> Result<Vec<ItemView>, WebError> {
     let mut items: Vec<ItemView> = guidance::current(store)?
         .into_iter()
         .map(|i| {
-            let (label, class) = severity_of(i.severity);
             let (applied, waiting): (Vec<_>, Vec<_>) =
                 desks.iter().partition(|(_, v)| *v >= i.version);
             ItemView {
-                severity: lang.t(label),
-                severity_class: class,
+                severity: severity_label(i.severity, lang.texts()),
+                severity_class: severity_name(i.severity),
                 procedures: i.procedures.join(", "),
                 applied: applied.into_iter().map(|(d, _)| d.clone()).collect(),
                 waiting: waiting.into_iter().map(|(d, _)| d.clone()).collect(),
@@ -129,7 +133,7 @@ fn page_for(
     notice: Option<&'static str>,
 ) -> Result<Response, WebError> {
     render(&GuidancePage {
-        c: who.chrome("nav.guidance"),
+        c: who.chrome(Page::Guidance),
         items: view(app, who.lang)?,
         options: options(app, who.lang, &draft.procedures),
         draft,
@@ -153,8 +157,8 @@ pub(crate) async fn page(
     Query(q): Query<PageQuery>,
 ) -> Result<Response, WebError> {
     let notice = match q.done.as_str() {
-        "published" => Some(who.lang.t("guidance.published_msg")),
-        "retired" => Some(who.lang.t("guidance.retired_msg")),
+        "published" => Some(who.lang.texts().guidance_published_msg),
+        "retired" => Some(who.lang.texts().guidance_retired_msg),
         _ => None,
     };
     let mut draft = Draft::default();

@@ -3,7 +3,7 @@
 //! `stats::query`, so the small-cell protection applies before drawing.
 
 use super::auth::Signed;
-use super::{chart, desks, render, Chrome, Shared, WebError};
+use super::{chart, desks, render, Chrome, Page, Shared, WebError};
 use crate::stats::{self, figure, Period};
 use askama::Template;
 use axum::extract::State;
@@ -101,9 +101,9 @@ fn section(
     let title = c.dim(dim);
     Ok(Section {
         dim,
-        week_svg: chart::bars(&format!("{title}: {}", c.t("overview.week")), &week_cells),
+        week_svg: chart::bars(&format!("{title}: {}", c.t.overview_week), &week_cells),
         trend_svg: chart::lines(
-            &format!("{title}: {}", c.t("overview.trend")),
+            &format!("{title}: {}", c.t.overview_trend),
             weeks,
             &series[..series.len().min(MAX_SERIES)],
         ),
@@ -119,7 +119,7 @@ fn section(
 }
 
 pub(crate) async fn page(State(app): State<Shared>, who: Signed) -> Result<Response, WebError> {
-    let c = who.chrome("nav.overview");
+    let c = who.chrome(Page::Overview);
     let weeks = last_weeks(chrono::Utc::now().date_naive(), WEEKS);
     let this = weeks.last().cloned();
     let total = stats::query(

@@ -3,7 +3,7 @@
 //! never hold a figure the page would have hidden.
 
 use super::auth::Signed;
-use super::{render, Chrome, Shared, WebError};
+use super::{render, Chrome, Page, Shared, WebError};
 use crate::stats::{self, figure, Period};
 use askama::Template;
 use axum::extract::{Query, State};
@@ -129,7 +129,7 @@ pub(crate) async fn page(
         ),
     };
     render(&StatsPage {
-        c: who.chrome("nav.stats"),
+        c: who.chrome(Page::Stats),
         options,
         from: q.from.clone(),
         to: q.to.clone(),

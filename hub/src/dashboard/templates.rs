@@ -5,7 +5,7 @@
 
 use super::auth::Signed;
 use super::proposals::{self, ProposalView};
-use super::{render, Chrome, Shared, WebError};
+use super::{render, Chrome, Page, Shared, WebError};
 use crate::harmonise;
 use crate::templates::{self as tpl, TemplatesError, REFERENCE_LANGUAGE};
 use askama::Template;
@@ -63,25 +63,23 @@ struct EditorPage {
     error: Option<String>,
 }
 
-fn state_label(state: &'static str) -> &'static str {
-    match state {
-        "current" => "templates.current",
-        "stale" => "templates.stale",
-        _ => "templates.missing",
-    }
-}
-
 impl MatrixPage {
-    fn label(&self, state: &'static str) -> &'static str {
-        self.c.t(state_label(state))
+    fn label(&self, state: &str) -> &'static str {
+        let t = self.c.t;
+        match state {
+            "current" => t.templates_current,
+            "stale" => t.templates_stale,
+            _ => t.templates_missing,
+        }
     }
 
     fn state_label(&self, state: &str) -> &'static str {
-        self.c.t(match state {
-            "accepted" => "proposals.accepted",
-            "declined" => "proposals.declined",
-            _ => "proposals.open",
-        })
+        let t = self.c.t;
+        match state {
+            "accepted" => t.proposals_accepted,
+            "declined" => t.proposals_declined,
+            _ => t.proposals_open,
+        }
     }
 }
 
@@ -103,9 +101,9 @@ pub(crate) async fn page(
     Query(done): Query<Done>,
 ) -> Result<Response, WebError> {
     let notice = match done.done.as_str() {
-        "saved" => Some(who.lang.t("templates.saved_msg")),
-        "accepted" => Some(who.lang.t("proposals.accepted_msg")),
-        "declined" => Some(who.lang.t("proposals.declined_msg")),
+        "saved" => Some(who.lang.texts().templates_saved_msg),
+        "accepted" => Some(who.lang.texts().proposals_accepted_msg),
+        "declined" => Some(who.lang.texts().proposals_declined_msg),
         _ => None,
     };
     matrix(&app, &who, notice)
@@ -159,7 +157,7 @@ pub(crate) fn matrix(
         })
         .collect();
     render(&MatrixPage {
-        c: who.chrome("nav.templates"),
+        c: who.chrome(Page::Templates),
         langs,
         rows,
         desks,
@@ -229,7 +227,7 @@ fn editor_for(
     }
     let is_reference = lang == REFERENCE_LANGUAGE;
     render(&EditorPage {
-        c: who.chrome("nav.templates"),
+        c: who.chrome(Page::Templates),
         body: body.unwrap_or_else(|| saved.map(|t| t.body.clone()).unwrap_or_default()),
         reference: (!is_reference)
             .then(|| reference.map(|r| r.body.clone()))
@@ -289,7 +287,7 @@ pub(crate) async fn check(
     let fragment = match verdict {
         Ok(()) => format!(
             r#"<p class="ok">✓ {}</p>"#,
-            who.lang.t("templates.check_ok")
+            who.lang.texts().templates_check_ok
         ),
         Err(message) => format!(
             r#"<p class="error">✗ {}</p>"#,
