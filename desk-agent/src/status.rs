@@ -39,6 +39,12 @@ pub fn lost_task(e: tokio::task::JoinError) -> Status {
     Status::internal("the desk could not finish the request; try again")
 }
 
+/// A page that failed to render: the desk's fault, never the operator's.
+pub fn page_failed(e: askama::Error) -> Status {
+    tracing::error!(error = %e, "operator page failed to render");
+    Status::internal(format!("the page could not be drawn: {e}"))
+}
+
 /// What the operator page answers for a refusal of the local API.
 pub fn http_status(code: tonic::Code) -> StatusCode {
     match code {

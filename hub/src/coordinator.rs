@@ -146,7 +146,7 @@ impl Coordinator for CoordinatorService {
         let who = actor(&request);
         let r = request.into_inner();
         // audit: template.put (key, language, version, minor)
-        let version = crate::templates::put(
+        let version = crate::answer_templates::put(
             self.store.as_ref(),
             Some(&self.push),
             &r.key,

@@ -3,6 +3,7 @@
 //! own certificate. Every page reads the same store and calls the same
 //! action functions as the CLI and the coordinator API.
 
+mod answer_templates;
 mod audit_log;
 mod auth;
 mod chart;
@@ -13,7 +14,6 @@ mod overview;
 mod proposals;
 mod session;
 mod stats;
-mod templates;
 
 use crate::connections::Connections;
 use crate::pki::Ca;
@@ -82,9 +82,12 @@ pub(crate) fn router(deps: Deps) -> Router {
         .route("/desks/{id}/revoke", post(desks::revoke))
         .route("/guidance", get(guidance::page).post(guidance::publish))
         .route("/guidance/{id}/retire", post(guidance::retire))
-        .route("/templates", get(templates::page).post(templates::save))
-        .route("/templates/edit", get(templates::editor))
-        .route("/templates/check", post(templates::check))
+        .route(
+            "/templates",
+            get(answer_templates::page).post(answer_templates::save),
+        )
+        .route("/templates/edit", get(answer_templates::editor))
+        .route("/templates/check", post(answer_templates::check))
         .route("/proposals/{id}/accept", post(proposals::accept))
         .route("/proposals/{id}/decline", post(proposals::decline))
         .route("/stats", get(stats::page))

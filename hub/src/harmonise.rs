@@ -7,9 +7,9 @@
 //! Plain functions returning serialisable structs, so that the CLI, the
 //! Coordinator API and the dashboard show one computation.
 
+use crate::answer_templates::{is_stale, REFERENCE_LANGUAGE};
 use crate::proposals::shown;
 use crate::storage::{MinorEdit, StorageError, Store};
-use crate::templates::{is_stale, REFERENCE_LANGUAGE};
 use proto::Template;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};

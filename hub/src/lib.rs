@@ -6,7 +6,7 @@
 //! - [`group_commit`]: the queue that stores every desk's batches in one durable write.
 //! - [`connections`]: who is connected, and revocation of open streams.
 //! - [`federation`]: the desks' `Sync` stream.
-//! - [`guidance`], [`templates`], [`catalogue`] and [`push`]: the versioned logs pushed to every desk.
+//! - [`guidance`], [`answer_templates`], [`catalogue`] and [`push`]: the versioned logs pushed to every desk.
 //! - [`proposals`] and [`harmonise`]: desks' wording, stale and missing translations, rollout per template.
 //! - [`admin`] and [`coordinator`]: desk administration and the Comune's API;
 //!   [`audit`]: who did what, appended by every action.
@@ -17,6 +17,7 @@
 //!   over to the `demo` program.
 
 pub mod admin;
+pub mod answer_templates;
 pub mod audit;
 pub mod catalogue;
 pub mod client;
@@ -35,6 +36,5 @@ pub mod push;
 pub mod server;
 pub mod stats;
 pub mod storage;
-pub mod templates;
 pub mod transport;
 pub mod users;

@@ -7,9 +7,9 @@
 //! received and, when shown, invisible controls are written out (`<U+202E>`)
 //! rather than left to reorder what the coordinator reads.
 
+use crate::answer_templates::{self, TemplatesError};
 use crate::push::Push;
 use crate::storage::{ProposalInsert, StorageError, Store};
-use crate::templates::{self, TemplatesError};
 use domain::template::MAX_BODY_CHARS;
 use proto::{DeskProposal, Proposal};
 use serde::Serialize;
@@ -82,7 +82,7 @@ pub fn receive(
     if p.key.len() > 100 {
         return Err(invalid("key", "longer than 100 characters"));
     }
-    templates::check_key(&p.key)?;
+    answer_templates::check_key(&p.key)?;
     let language = domain::normalise_language_tag(&p.language)
         .ok_or_else(|| invalid("language", "must be a language tag such as it, en, ar, ur"))?;
     let chars = p.body.chars().count();
@@ -92,7 +92,7 @@ pub fn receive(
             format!("must be 1 to {MAX_BODY_CHARS} characters"),
         ));
     }
-    let canonical = templates::current(store)?.remove(&(p.key.clone(), language.clone()));
+    let canonical = answer_templates::current(store)?.remove(&(p.key.clone(), language.clone()));
     let (base_version, similarity, diff) = match &canonical {
         Some(c) => (
             c.version,
@@ -210,7 +210,7 @@ pub fn decide(
                 ),
             ));
         }
-        let v = templates::put(store, push, &p.key, &p.language, &p.body, false, actor)?;
+        let v = answer_templates::put(store, push, &p.key, &p.language, &p.body, false, actor)?;
         p.state = ACCEPTED.into();
         p.template_version = v;
         Some(v)

@@ -82,14 +82,9 @@ impl Ask {
 
 async fn answer_view(op: &Operator, lang: Lang, ask: Ask) -> Result<AnswerPage, tonic::Status> {
     let t = lang.texts();
-    let local_failure = |e: crate::local::LocalError| tonic::Status::internal(e.to_string());
-    let mut keys = op
-        .desk
-        .local
-        .template_keys(&ask.procedure)
-        .map_err(local_failure)?;
+    let mut keys = op.desk.local.template_keys(&ask.procedure)?;
     if keys.is_empty() && !ask.procedure.is_empty() {
-        keys = op.desk.local.template_keys("").map_err(local_failure)?;
+        keys = op.desk.local.template_keys("")?;
     }
     let key = if keys.contains(&ask.key) {
         ask.key
@@ -99,10 +94,7 @@ async fn answer_view(op: &Operator, lang: Lang, ask: Ask) -> Result<AnswerPage, 
     let held = if key.is_empty() {
         Vec::new()
     } else {
-        op.desk
-            .local
-            .template_languages(&key)
-            .map_err(local_failure)?
+        op.desk.local.template_languages(&key)?
     };
     let language = if held.contains(&ask.language) {
         ask.language
@@ -242,23 +234,15 @@ pub(super) async fn propose(
                 format!("{} ({})", page.t.propose_sent, r.into_inner().proposal_id),
                 true,
             ),
-            Err(s) => (status_of(s.code()), s.message().to_string(), false),
+            Err(s) => (
+                crate::status::http_status(s.code()),
+                s.message().to_string(),
+                false,
+            ),
         }
     };
     page.proposal = f.body;
     page.propose_message = message;
     page.propose_ok = ok;
     html(status, &page)
-}
-
-fn status_of(code: tonic::Code) -> StatusCode {
-    match code {
-        tonic::Code::InvalidArgument | tonic::Code::FailedPrecondition => {
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
-        tonic::Code::NotFound => StatusCode::NOT_FOUND,
-        tonic::Code::Unimplemented => StatusCode::NOT_IMPLEMENTED,
-        tonic::Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    }
 }

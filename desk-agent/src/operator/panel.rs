@@ -82,7 +82,7 @@ pub(super) async fn guidance_list(
         back: back.into(),
     }
     .render()
-    .map_err(|e| tonic::Status::internal(e.to_string()))
+    .map_err(crate::status::page_failed)
 }
 
 #[derive(Template)]
@@ -129,7 +129,7 @@ pub(super) async fn panel_html(
         list,
     }
     .render()
-    .map_err(|e| tonic::Status::internal(e.to_string()))
+    .map_err(crate::status::page_failed)
 }
 
 /// The code inside a picked `Name (code)`, or the text itself.

@@ -23,7 +23,7 @@ pub(super) fn html(status: StatusCode, page: &impl Template) -> Response {
 /// A failure of the agent itself (not of what the operator typed).
 pub(super) fn agent_failure(s: &tonic::Status) -> Response {
     (
-        StatusCode::INTERNAL_SERVER_ERROR,
+        crate::status::http_status(s.code()),
         format!("errore dello sportello / desk error: {}", s.message()),
     )
         .into_response()

@@ -132,7 +132,7 @@ impl Way {
                 .map_err(refused)?
                 .into_inner()
                 .version),
-            Way::Store { store, .. } => Ok(crate::templates::put(
+            Way::Store { store, .. } => Ok(crate::answer_templates::put(
                 &store,
                 None,
                 &key,

@@ -3,8 +3,8 @@
 //! and accept or decline through `crate::proposals::decide`, as
 //! `hub proposal accept|decline` does.
 
+use super::answer_templates::{sides, Word};
 use super::auth::Signed;
-use super::templates::{sides, Word};
 use super::{Shared, WebError};
 use crate::proposals::{self, shown, ProposalError, OPEN};
 use crate::storage::Store;

@@ -26,7 +26,7 @@ fn direction_controls_are_shown_not_obeyed() {
 fn a_resent_proposal_is_stored_once_and_another_desk_cannot_take_its_id() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = SledStore::open(&dir.path().join("store"), 8 << 20).expect("open");
-    templates::put(
+    answer_templates::put(
         &store,
         None,
         KEY,
@@ -64,7 +64,7 @@ fn a_resent_proposal_is_stored_once_and_another_desk_cannot_take_its_id() {
 fn a_decision_is_final_and_accepting_checks_the_text() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = SledStore::open(&dir.path().join("store"), 8 << 20).expect("open");
-    templates::put(
+    answer_templates::put(
         &store,
         None,
         KEY,
@@ -74,7 +74,7 @@ fn a_decision_is_final_and_accepting_checks_the_text() {
         "test",
     )
     .expect("reference");
-    templates::put(
+    answer_templates::put(
         &store,
         None,
         KEY,

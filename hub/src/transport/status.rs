@@ -1,12 +1,12 @@
 //! The one mapping from the hub's errors to gRPC status codes.
 
 use crate::admin::AdminError;
+use crate::answer_templates::TemplatesError;
 use crate::catalogue::CatalogueLogError;
 use crate::guidance::GuidanceError;
 use crate::proposals::ProposalError;
 use crate::stats::StatsError;
 use crate::storage::StorageError;
-use crate::templates::TemplatesError;
 use crate::users::UsersError;
 use tonic::Status;
 

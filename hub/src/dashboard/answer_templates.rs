@@ -6,8 +6,8 @@
 use super::auth::Signed;
 use super::proposals::{self, ProposalView};
 use super::{render, Chrome, Page, Shared, WebError};
+use crate::answer_templates::{self as tpl, TemplatesError, REFERENCE_LANGUAGE};
 use crate::harmonise;
-use crate::templates::{self as tpl, TemplatesError, REFERENCE_LANGUAGE};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -32,7 +32,7 @@ pub(crate) struct Row {
 }
 
 #[derive(Template)]
-#[template(path = "templates.html")]
+#[template(path = "answer_templates.html")]
 struct MatrixPage {
     c: Chrome,
     langs: Vec<String>,
@@ -49,7 +49,7 @@ pub(crate) struct Word {
 }
 
 #[derive(Template)]
-#[template(path = "template_edit.html")]
+#[template(path = "answer_template_edit.html")]
 struct EditorPage {
     c: Chrome,
     key: String,
