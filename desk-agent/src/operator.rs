@@ -9,6 +9,7 @@
 
 mod answer;
 mod assets;
+mod chrome;
 mod guidance;
 mod language;
 mod live;

@@ -3,6 +3,7 @@
 //! operator fills in (escaped, right-to-left where the language is), and
 //! the form that proposes a better wording through `ProposeTemplate`.
 
+use super::chrome::Chrome;
 use super::language::lang_of;
 use super::respond::{agent_failure, html};
 use super::texts::{self, Lang, Texts};
@@ -25,11 +26,7 @@ const MAX_VARIABLES: usize = 50;
 #[template(path = "answer.html")]
 struct AnswerPage {
     t: &'static Texts,
-    lang: &'static str,
-    title: &'static str,
-    nav: &'static str,
-    here: String,
-    desk_id: String,
+    c: Chrome,
     keys: Vec<String>,
     key: String,
     languages: Vec<(String, String)>,
@@ -105,11 +102,7 @@ async fn answer_view(op: &Operator, lang: Lang, ask: Ask) -> Result<AnswerPage, 
     };
     let mut page = AnswerPage {
         t,
-        lang: lang.code(),
-        title: t.title_answer,
-        nav: "answer",
-        here: "/risposta".into(),
-        desk_id: op.desk.desk_id.clone(),
+        c: Chrome::new(op, lang, t.title_answer, "answer", "/risposta"),
         languages: held
             .iter()
             .map(|l| (l.clone(), texts::language_name(l, lang)))

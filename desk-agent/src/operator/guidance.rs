@@ -1,6 +1,7 @@
 //! The guidance page: every item in force (or a procedure's), and marking
 //! one as read.
 
+use super::chrome::Chrome;
 use super::language::lang_of;
 use super::panel::{panel_html, procedure_url, ProcedureQuery};
 use super::respond::{agent_failure, html, safe_back};
@@ -17,11 +18,7 @@ use serde::Deserialize;
 #[template(path = "guidance.html")]
 struct GuidancePage {
     t: &'static Texts,
-    lang: &'static str,
-    title: &'static str,
-    nav: &'static str,
-    here: String,
-    desk_id: String,
+    c: Chrome,
     panel: String,
 }
 
@@ -43,11 +40,7 @@ pub(super) async fn guidance_page(
             StatusCode::OK,
             &GuidancePage {
                 t,
-                lang: lang.code(),
-                title: t.title_guidance,
-                nav: "guidance",
-                here,
-                desk_id: op.desk.desk_id.clone(),
+                c: Chrome::new(&op, lang, t.title_guidance, "guidance", here),
                 panel,
             },
         ),

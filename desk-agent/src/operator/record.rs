@@ -1,6 +1,7 @@
 //! The record page: the visit form, saved through `RecordVisit`, with the
 //! guidance panel for the procedure being recorded.
 
+use super::chrome::Chrome;
 use super::language::lang_of;
 use super::panel::{panel_html, procedure_code, procedure_url, ProcedureQuery};
 use super::respond::{agent_failure, html};
@@ -84,11 +85,7 @@ impl Errs {
 #[template(path = "record.html")]
 struct RecordPage {
     t: &'static Texts,
-    lang: &'static str,
-    title: &'static str,
-    nav: &'static str,
-    here: String,
-    desk_id: String,
+    c: Chrome,
     form: VisitForm,
     errs: Errs,
     saved: Option<Saved>,
@@ -132,11 +129,7 @@ async fn record_view(
     let panel = panel_html(op, &form.procedure, &form.language, lang, &back).await?;
     Ok(RecordPage {
         t,
-        lang: lang.code(),
-        title: t.title_record,
-        nav: "record",
-        here: "/".into(),
-        desk_id: op.desk.desk_id.clone(),
+        c: Chrome::new(op, lang, t.title_record, "record", "/"),
         channels: domain::Channel::ALL
             .iter()
             .map(|c| (c.as_str(), texts::channel_label(*c, lang)))

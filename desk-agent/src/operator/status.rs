@@ -1,6 +1,7 @@
 //! The status page: what `GetStatus` says about the agent, its outbox and
 //! the versions of what the hub pushed.
 
+use super::chrome::Chrome;
 use super::language::lang_of;
 use super::respond::{agent_failure, html};
 use super::texts::Texts;
@@ -16,11 +17,7 @@ use tonic::Request;
 #[template(path = "status.html")]
 struct StatusPage {
     t: &'static Texts,
-    lang: &'static str,
-    title: &'static str,
-    nav: &'static str,
-    here: String,
-    desk_id: String,
+    c: Chrome,
     s: proto::DeskStatus,
     guidance_version: u64,
     template_version: u64,
@@ -42,11 +39,7 @@ pub(super) async fn status_page(State(op): State<Operator>, headers: HeaderMap) 
                 StatusCode::OK,
                 &StatusPage {
                     t,
-                    lang: lang.code(),
-                    title: t.title_status,
-                    nav: "status",
-                    here: "/stato".into(),
-                    desk_id: op.desk.desk_id.clone(),
+                    c: Chrome::new(&op, lang, t.title_status, "status", "/stato"),
                     guidance_version: v.guidance,
                     template_version: v.template,
                     catalogue_version: v.catalogue,
