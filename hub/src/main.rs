@@ -328,6 +328,20 @@ fn read_file(file: &std::path::Path) -> anyhow::Result<String> {
     std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))
 }
 
+/// A change file, parsed before reaching the hub, so that a bad file is
+/// refused with its own name and line.
+fn parse_file<T, E>(
+    file: &std::path::Path,
+    what: &str,
+    parse: fn(&str) -> Result<T, E>,
+) -> anyhow::Result<T>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    parse(&read_file(file)?)
+        .with_context(|| format!("{} is not a valid {what} file", file.display()))
+}
+
 /// `--json` prints the value as scripts read it; otherwise as a table.
 fn output<T: serde::Serialize + ?Sized>(
     json: bool,
@@ -436,10 +450,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Guidance {
             command: GuidanceCommand::Publish { file, .. },
         } => {
-            // Parsed before reaching the hub, so that a bad file is refused
-            // with its own name.
-            let item = hub::guidance::from_toml(&read_file(&file)?)
-                .with_context(|| format!("{} is not a valid guidance file", file.display()))?;
+            let item = parse_file(&file, "guidance", hub::guidance::from_toml)?;
             println!("{}", folder()?.way().await?.publish_guidance(item).await?);
         }
         Command::Guidance {
@@ -486,8 +497,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Catalogue {
             command: CatalogueCommand::Put { file, .. },
         } => {
-            let changes = hub::catalogue::from_toml(&read_file(&file)?)
-                .with_context(|| format!("{} is not a valid catalogue file", file.display()))?;
+            let changes = parse_file(&file, "catalogue", hub::catalogue::from_toml)?;
             println!("{}", folder()?.way().await?.put_catalogue(changes).await?);
         }
         Command::Stats {
