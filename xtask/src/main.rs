@@ -408,9 +408,10 @@ fn run_tests(root: &Path, options: &Options) -> ExitCode {
     if nextest {
         let mut args = strings(&["nextest", "run", "--workspace"]);
         if options.fast {
-            args.extend(["-E".to_string(), nextest_fast_filter()]);
+            args.extend(nextest_fast_args(&options.extra));
+        } else {
+            args.extend(options.extra.iter().cloned());
         }
-        args.extend(options.extra.iter().cloned());
         runs.push(args);
         // nextest does not run doctests; cargo test does.
         if has_doctests(root) {
@@ -512,6 +513,46 @@ fn nextest_fast_filter() -> String {
         })
         .collect();
     format!("not ({})", parts.join(" | "))
+}
+
+/// `--fast` for nextest, with the caller's arguments. nextest runs the union
+/// of several `-E` filtersets, so the caller's own are folded into the fast
+/// one, to narrow it rather than add to it.
+fn nextest_fast_args(extra: &[String]) -> Vec<String> {
+    let mut theirs = Vec::new();
+    let mut rest = Vec::new();
+    let mut args = extra.iter();
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            rest.push(arg.clone());
+            rest.extend(args.by_ref().cloned());
+            break;
+        }
+        if let Some(value) = ["--filterset=", "--filter-expr="]
+            .iter()
+            .find_map(|flag| arg.strip_prefix(flag))
+        {
+            theirs.push(value.to_string());
+        } else if ["-E", "--filterset", "--filter-expr"].contains(&arg.as_str()) {
+            match args.next() {
+                Some(value) => theirs.push(value.clone()),
+                // nextest itself says what is wrong with a flag and no value.
+                None => rest.push(arg.clone()),
+            }
+        } else {
+            rest.push(arg.clone());
+        }
+    }
+    let fast = nextest_fast_filter();
+    let filter = if theirs.is_empty() {
+        fast
+    } else {
+        let theirs: Vec<String> = theirs.iter().map(|e| format!("({e})")).collect();
+        format!("({}) & {fast}", theirs.join(" | "))
+    };
+    let mut out = vec!["-E".to_string(), filter];
+    out.extend(rest);
+    out
 }
 
 /// For `cargo test`, which cannot leave a target out: the integration test
@@ -629,6 +670,29 @@ mod tests {
         assert!(!targets.iter().any(|t| t.ends_with("_browser")));
         assert!(!targets.contains(&"crash_exactly_once".to_string()));
         assert_eq!(skips, args(&["browser::"]));
+    }
+
+    #[test]
+    fn a_callers_filterset_narrows_the_fast_one() {
+        let fast = nextest_fast_filter();
+        assert_eq!(nextest_fast_args(&[]), args(&["-E", &fast]));
+        assert_eq!(
+            nextest_fast_args(&args(&[
+                "-E",
+                "binary(=a)",
+                "--filterset=test(b)",
+                "x",
+                "--",
+                "-E"
+            ])),
+            args(&[
+                "-E",
+                &format!("((binary(=a)) | (test(b))) & {fast}"),
+                "x",
+                "--",
+                "-E"
+            ])
+        );
     }
 
     #[test]
