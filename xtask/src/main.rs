@@ -452,11 +452,12 @@ fn run_tests(root: &Path, options: &Options) -> ExitCode {
         runs.push(args);
     }
     for args in runs {
-        println!("xtask: running `cargo {}`", args.join(" "));
+        let shown = shell_words(&args);
+        println!("xtask: running `cargo {shown}`");
         match cargo(root).args(&args).stdin(Stdio::null()).status() {
             Ok(status) if status.success() => {}
             Ok(status) => {
-                eprintln!("xtask: `cargo {}` failed ({status}).", args.join(" "));
+                eprintln!("xtask: `cargo {shown}` failed ({status}).");
                 return ExitCode::from(status.code().map_or(1, |c| c.clamp(1, 255) as u8));
             }
             Err(err) => {
@@ -466,6 +467,25 @@ fn run_tests(root: &Path, options: &Options) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// The arguments as a shell would need them, so that the printed command
+/// can be pasted.
+fn shell_words(args: &[String]) -> String {
+    let words: Vec<String> = args
+        .iter()
+        .map(|a| {
+            let plain = !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_=./:,+@".contains(c));
+            if plain {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', r"'\''"))
+            }
+        })
+        .collect();
+    words.join(" ")
 }
 
 fn strings(args: &[&str]) -> Vec<String> {
@@ -692,6 +712,14 @@ mod tests {
                 "--",
                 "-E"
             ])
+        );
+    }
+
+    #[test]
+    fn printed_commands_can_be_pasted() {
+        assert_eq!(
+            shell_words(&args(&["nextest", "-E", "not (x)", "it's"])),
+            r"nextest -E 'not (x)' 'it'\''s'"
         );
     }
 
