@@ -42,7 +42,7 @@ impl Browser {
         for program in [CHROMIUM, CHROMEDRIVER] {
             if !Path::new(program).exists() {
                 bail!(
-                    "{program} is missing: run the install step of .ci/run \
+                    "{program} is missing: run `cargo xtask test`, which installs it \
                      (apt-get install -y chromium chromium-driver; npm ci --prefix tests)"
                 );
             }
@@ -449,7 +449,7 @@ fn axe_source() -> anyhow::Result<String> {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("node_modules/axe-core/axe.min.js");
     std::fs::read_to_string(&file).with_context(|| {
         format!(
-            "{} is missing: run the install step of .ci/run (npm ci --prefix tests)",
+            "{} is missing: run `cargo xtask test`, which installs it (npm ci --prefix tests)",
             file.display()
         )
     })
