@@ -39,9 +39,14 @@ pub fn bin_dir() -> &'static Path {
         // otherwise rebuild here, and again at the next plain cargo command.
         for (name, _) in std::env::vars_os() {
             let name = name.to_string_lossy();
-            if ["CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_CRATE_", "CARGO_PRIMARY_"]
-                .iter()
-                .any(|p| name.starts_with(p))
+            if [
+                "CARGO_PKG_",
+                "CARGO_MANIFEST_",
+                "CARGO_CRATE_",
+                "CARGO_PRIMARY_",
+            ]
+            .iter()
+            .any(|p| name.starts_with(p))
             {
                 cmd.env_remove(&*name);
             }
