@@ -7,17 +7,19 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
+    // The I/O error is in the message and deliberately not a `source`, so
+    // that a printed chain does not say it twice.
+    #[error("cannot read {path}: {error}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path} is not valid: {message}")]
     Invalid { path: PathBuf, message: String },
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}: {error}")]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
@@ -30,9 +32,9 @@ pub fn load<T: DeserializeOwned>(
     prefix: &str,
     vars: impl IntoIterator<Item = (String, String)>,
 ) -> Result<T, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
         path: path.into(),
-        source,
+        error,
     })?;
     let invalid = |message: String| ConfigError::Invalid {
         path: path.into(),
@@ -64,9 +66,9 @@ pub fn save<T: Serialize>(path: &Path, value: &T) -> Result<(), ConfigError> {
         path: path.into(),
         message: e.to_string(),
     })?;
-    std::fs::write(path, text).map_err(|source| ConfigError::Write {
+    std::fs::write(path, text).map_err(|error| ConfigError::Write {
         path: path.into(),
-        source,
+        error,
     })
 }
 
