@@ -240,7 +240,8 @@ async fn live_guidance_arabic_answer_and_status() -> anyhow::Result<()> {
     )
     .await?;
     b.click_text("Invia la proposta al Comune").await?;
-    b.find("#propose-message").await?;
+    // The form posts and the page comes back: wait for it, not for the old one.
+    eventually(WAIT, async || b.find("#propose-message").await.ok()).await?;
     assert_eq!(
         b.field("proposal").await?.prop("value").await?.as_deref(),
         Some("Gentile {{nome}}, porti {{documento}} e la ricevuta."),
