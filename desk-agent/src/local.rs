@@ -60,11 +60,7 @@ pub struct LocalCopy {
 
 impl LocalCopy {
     pub fn open(path: &Path) -> Result<Self, LocalError> {
-        let db = sled::Config::new()
-            .path(path)
-            .cache_capacity(8 << 20)
-            .flush_every_ms(None)
-            .open()?;
+        let db = runtime::embedded::open_sled(path, 8 << 20)?;
         let guidance = db.open_tree("guidance")?;
         let templates = db.open_tree("templates")?;
         let catalogue = db.open_tree("catalogue")?;

@@ -348,14 +348,10 @@ impl PendingBatch {
 
 impl Outbox {
     pub fn open(path: &Path, cache_bytes: u64) -> Result<Self, OutboxError> {
-        let db = sled::Config::new()
-            .path(path)
-            .cache_capacity(cache_bytes)
-            // Every flush goes through the flusher thread (see `Flusher`).
-            // Acknowledgements are not flushed on their own: after a crash
-            // the desk resends them and the hub answers from what it holds.
-            .flush_every_ms(None)
-            .open()?;
+        // Every flush goes through the flusher thread (see `Flusher`).
+        // Acknowledgements are not flushed on their own: after a crash the
+        // desk resends them and the hub answers from what it holds.
+        let db = runtime::embedded::open_sled(path, cache_bytes)?;
         let tree = db.open_tree("outbox")?;
         let old_trees = db
             .tree_names()

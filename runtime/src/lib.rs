@@ -10,10 +10,12 @@
 //! - [`grpc`]: health, reflection and the status for oversized messages,
 //!   on every gRPC port.
 //! - [`assets`]: the vendored files both web layers serve.
+//! - [`embedded`]: opening the sled database each side keeps.
 
 pub mod assets;
 pub mod bundle;
 pub mod config;
+pub mod embedded;
 pub mod grpc;
 pub mod secret;
 pub mod shutdown;

@@ -55,13 +55,7 @@ impl SledStore {
     /// Opens (or creates) the store. `cache_bytes` bounds sled's page cache,
     /// whose 1 GiB default would dominate the hub's memory.
     pub fn open(path: &Path, cache_bytes: u64) -> Result<Self, StorageError> {
-        let db = sled::Config::new()
-            .path(path)
-            .cache_capacity(cache_bytes)
-            // We flush explicitly before every acknowledgement; the background
-            // flusher would only add write amplification.
-            .flush_every_ms(None)
-            .open()?;
+        let db = runtime::embedded::open_sled(path, cache_bytes)?;
         let ingest = db.open_tree("ingest")?;
         let desks = db.open_tree("desks")?;
         let seen = db.open_tree("seen")?;
