@@ -367,6 +367,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     "acked_seq": status.acked_seq,
                     "quarantine": quarantine,
                     "last_error": status.last_error,
+                    "incarnation": status.incarnation,
                 });
                 println!("{}", serde_json::to_string_pretty(&out)?);
             } else {

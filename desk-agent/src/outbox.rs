@@ -21,6 +21,13 @@
 //! |---|---|
 //! | `q` seq (u64 BE) | reason length (u32 BE), reason, record protobuf |
 //! | `macked` / `msent` | u64 BE counters |
+//! | `mincarnation` | incarnation UUID (16 bytes), base (u64 BE) |
+//!
+//! The incarnation (`Incarnation`) names this outbox to the hub; the hub
+//! counts its sequences from `base`, the last local sequence before it.
+//! An outbox gets one at creation, an outbox of an earlier version at its
+//! first open (its history counting as the first), and a new one whenever
+//! the hub holds more of the current one than the outbox does.
 //!
 //! The last sequence given is not stored on its own: it is the higher of
 //! the last chunk's last record and `macked`, found at open. An outbox of
@@ -36,7 +43,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
-use tokio::sync::{watch, Notify};
+use tokio::sync::{oneshot, watch, Notify};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OutboxError {
@@ -46,9 +53,54 @@ pub enum OutboxError {
     Corrupt(String),
     #[error("the outbox could not be written to disk: {0}")]
     Flush(String),
+    #[error("the hub acknowledged sequence {0} but this outbox holds only up to {1}")]
+    AheadOfOutbox(u64, u64),
+}
+
+/// The outbox's name to the hub, and where the hub's numbering starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Incarnation {
+    pub id: uuid::Uuid,
+    /// The last local sequence before this incarnation: the hub's sequence
+    /// `n` of it is the outbox's `base + n`.
+    pub base: u64,
+}
+
+impl Incarnation {
+    /// The hub's sequence for a local one (at or after `base`).
+    pub fn wire(&self, local: u64) -> u64 {
+        local.saturating_sub(self.base)
+    }
+
+    /// The local sequence for one the hub names.
+    pub fn local(&self, wire: u64) -> u64 {
+        self.base.saturating_add(wire)
+    }
+
+    fn encode(&self) -> [u8; 24] {
+        let mut v = [0u8; 24];
+        v[..16].copy_from_slice(self.id.as_bytes());
+        v[16..].copy_from_slice(&self.base.to_be_bytes());
+        v
+    }
+
+    fn decode(v: &[u8]) -> Result<Self, OutboxError> {
+        let bad = || OutboxError::Corrupt("the outbox incarnation is damaged".into());
+        let id = v
+            .get(..16)
+            .and_then(|b| uuid::Uuid::from_slice(b).ok())
+            .ok_or_else(bad)?;
+        let base = v
+            .get(16..24)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map(u64::from_be_bytes)
+            .ok_or_else(bad)?;
+        Ok(Self { id, base })
+    }
 }
 
 const ACKED: &[u8] = b"macked";
+const INCARNATION: &[u8] = b"mincarnation";
 const SENT: &[u8] = b"msent";
 /// Earlier agents kept the last sequence given under this key.
 const LAST: &[u8] = b"mlast";
@@ -84,6 +136,7 @@ pub struct Outbox {
     tree: sled::Tree,
     /// The acknowledgement watermark, as last stored.
     acked: AtomicU64,
+    incarnation: Mutex<Incarnation>,
     pub changed: Notify,
     flusher: Arc<Flusher>,
 }
@@ -136,6 +189,9 @@ struct Group {
     /// The entries of sequences `last - count + 1 ..= last`.
     entries: Vec<u8>,
     count: u64,
+    /// One per entry, in order: where its intake hears its sequence once it
+    /// is on disk, or why it is not stored.
+    waiters: Vec<oneshot::Sender<Result<u64, Arc<str>>>>,
     closed: bool,
 }
 
@@ -148,12 +204,13 @@ struct Durable {
 impl Flusher {
     fn flush(&self) -> Result<(), sled::Error> {
         let _one_at_a_time = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        fail::fail_point!("outbox-flush", |_| Err(injected("outbox-flush")));
         self.runs.db.flush().map(drop)
     }
 
     fn run(&self) {
         loop {
-            let (first, entries, last) = {
+            let (first, entries, last, waiters) = {
                 let mut group = self.group.lock().unwrap_or_else(|e| e.into_inner());
                 while group.count == 0 && !group.closed {
                     group = self.wake.wait(group).unwrap_or_else(|e| e.into_inner());
@@ -163,35 +220,64 @@ impl Flusher {
                 }
                 let first = group.last - group.count + 1;
                 group.count = 0;
-                (first, std::mem::take(&mut group.entries), group.last)
+                (
+                    first,
+                    std::mem::take(&mut group.entries),
+                    group.last,
+                    std::mem::take(&mut group.waiters),
+                )
             };
-            let written = self.write(first, &entries);
-            if written.is_err() {
-                // Back to the front of the group, so that the sequences stay
-                // dense: the next turn writes them again (the same chunks,
-                // under the same keys) before anything after them.
-                let mut group = self.group.lock().unwrap_or_else(|e| e.into_inner());
-                let mut back = entries;
-                back.append(&mut group.entries);
-                group.entries = back;
-                group.count += last - first + 1;
-            }
-            let result = written.and_then(|()| self.flush());
-            self.durable.send_modify(|d| match result {
+            match self.write(first, &entries).and_then(|()| self.flush()) {
                 Ok(()) => {
-                    *d = Durable {
-                        seq: last.max(d.seq),
-                        error: None,
+                    self.durable.send_modify(|d| {
+                        *d = Durable {
+                            seq: last.max(d.seq),
+                            error: None,
+                        }
+                    });
+                    for (seq, w) in (first..).zip(waiters) {
+                        let _ = w.send(Ok(seq));
                     }
                 }
                 Err(e) => {
-                    tracing::error!(error = %e, "outbox write failed");
-                    d.error = Some(e.to_string().into());
+                    tracing::error!(error = %e, "outbox write failed; the visits of this write are not recorded");
+                    let why: Arc<str> = e.to_string().into();
+                    self.discard(first, last);
+                    self.durable
+                        .send_modify(|d| d.error = Some(Arc::clone(&why)));
+                    for w in waiters {
+                        let _ = w.send(Err(Arc::clone(&why)));
+                    }
+                    // Do not spin on a failing disk.
+                    std::thread::sleep(Duration::from_millis(200));
                 }
-            });
-            if self.durable.borrow().error.is_some() {
-                // Do not spin on a failing disk; waiting intakes already have the error.
-                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
+    }
+
+    /// Forgets a write whose intakes are told it failed: an intake answered
+    /// with an error must never be sent, or the operator who enters the
+    /// visit again has it counted twice. Whatever chunks the write left are
+    /// removed, and its sequences are handed back, so that the records
+    /// grouped since take them and the numbering stays dense.
+    fn discard(&self, first: u64, last: u64) {
+        {
+            let mut group = self.group.lock().unwrap_or_else(|e| e.into_inner());
+            group.last -= last - first + 1;
+        }
+        for run in run_of(first)..=run_of(last) {
+            let Some(tree) = self.runs.held(run) else {
+                continue;
+            };
+            let keys: Vec<_> = tree
+                .range(first.to_be_bytes()..=last.to_be_bytes())
+                .keys()
+                .filter_map(Result::ok)
+                .collect();
+            for k in keys {
+                if let Err(e) = tree.remove(k) {
+                    tracing::error!(error = %e, "could not remove a failed outbox write");
+                }
             }
         }
     }
@@ -217,6 +303,7 @@ impl Flusher {
                 // Only a damaged group gets here; never loop on it.
                 return Err(sled::Error::Unsupported("damaged outbox group".into()));
             }
+            fail::fail_point!("outbox-write", |_| Err(injected("outbox-write")));
             self.runs
                 .tree(run)?
                 .insert(seq.to_be_bytes(), &entries[..len])?;
@@ -236,6 +323,11 @@ impl Drop for Outbox {
     fn drop(&mut self) {
         self.flusher.close();
     }
+}
+
+/// The error a configured fail point returns, as a failing disk would.
+fn injected(point: &str) -> sled::Error {
+    sled::Error::Io(std::io::Error::other(format!("injected fault at {point}")))
 }
 
 fn read_counter(tree: &sled::Tree, name: &[u8]) -> Result<u64, OutboxError> {
@@ -325,10 +417,13 @@ pub struct PendingBatch {
 }
 
 impl PendingBatch {
-    /// The encoded `DeskMessage { batch: RecordBatch { .. } }`.
-    pub fn message(&self, outbox_last_seq: u64) -> Bytes {
+    /// The encoded `DeskMessage { batch: RecordBatch { .. } }`, numbered
+    /// as the hub counts `incarnation`.
+    pub fn message(&self, incarnation: Incarnation, outbox_last_seq: u64) -> Bytes {
+        let first_seq = incarnation.wire(self.first_seq);
+        let outbox_last_seq = incarnation.wire(outbox_last_seq);
         let batch_len = 1
-            + encoded_len_varint(self.first_seq)
+            + encoded_len_varint(first_seq)
             + self.entries.len()
             + 2
             + encoded_len_varint(outbox_last_seq);
@@ -338,7 +433,7 @@ impl PendingBatch {
         encode_varint(batch_len as u64, &mut out);
         // RecordBatch.first_seq = 1, records = 2, outbox_last_seq = 20
         encode_key(1, WireType::Varint, &mut out);
-        encode_varint(self.first_seq, &mut out);
+        encode_varint(first_seq, &mut out);
         out.put_slice(&self.entries);
         encode_key(20, WireType::Varint, &mut out);
         encode_varint(outbox_last_seq, &mut out);
@@ -366,6 +461,18 @@ impl Outbox {
             ));
         }
         let acked = read_counter(&tree, ACKED)?;
+        let incarnation = match tree.get(INCARNATION)? {
+            Some(v) => Incarnation::decode(&v)?,
+            None => {
+                let fresh = Incarnation {
+                    id: uuid::Uuid::now_v7(),
+                    base: 0,
+                };
+                tree.insert(INCARNATION, &fresh.encode()[..])?;
+                db.flush()?;
+                fresh
+            }
+        };
         let mut runs = BTreeMap::new();
         for name in db.tree_names() {
             let Some(hex) = std::str::from_utf8(&name)
@@ -420,9 +527,29 @@ impl Outbox {
         Ok(Self {
             tree,
             acked: AtomicU64::new(acked),
+            incarnation: Mutex::new(incarnation),
             changed: Notify::new(),
             flusher,
         })
+    }
+
+    pub fn incarnation(&self) -> Incarnation {
+        *self.incarnation.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Starts a new incarnation after everything acknowledged so far, once
+    /// it is on disk: the hub numbers the records after the watermark from
+    /// 1 again, apart from everything it held before.
+    pub fn start_incarnation(&self) -> Result<Incarnation, OutboxError> {
+        let mut current = self.incarnation.lock().unwrap_or_else(|e| e.into_inner());
+        let next = Incarnation {
+            id: uuid::Uuid::now_v7(),
+            base: self.acked.load(Ordering::Acquire),
+        };
+        self.tree.insert(INCARNATION, &next.encode()[..])?;
+        self.flusher.flush()?;
+        *current = next;
+        Ok(next)
     }
 
     fn counter(&self, name: &[u8]) -> Result<u64, OutboxError> {
@@ -440,8 +567,8 @@ impl Outbox {
     pub async fn append(&self, record: &AnonymisedRecord) -> Result<u64, OutboxError> {
         let record = proto::WireRecord::new(record);
         let len = record.encoded_len();
-        let mut durable = self.flusher.durable.subscribe();
-        let (seq, first_in_group) = {
+        let (tx, rx) = oneshot::channel();
+        let first_in_group = {
             let mut group = self.flusher.group.lock().unwrap_or_else(|e| e.into_inner());
             let entries = &mut group.entries;
             entries.reserve(1 + encoded_len_varint(len as u64) + len);
@@ -450,7 +577,8 @@ impl Outbox {
             record.encode(entries);
             group.last += 1;
             group.count += 1;
-            (group.last, group.count == 1)
+            group.waiters.push(tx);
+            group.count == 1
         };
         // One write and one flush cover every record grouped before them,
         // so concurrent intakes share their cost. The flusher sleeps only on
@@ -458,17 +586,16 @@ impl Outbox {
         if first_in_group {
             self.flusher.wake.notify_one();
         }
-        let state = durable
-            .wait_for(|d| d.seq >= seq || d.error.is_some())
-            .await
-            .map_err(|_| OutboxError::Corrupt("the outbox flusher stopped".into()))?
-            .clone();
-        if state.seq < seq {
-            let why = state.error.unwrap_or_else(|| "unknown".into());
-            return Err(OutboxError::Flush(why.to_string()));
+        // The sequence is known only once written: a failed write before it
+        // hands its sequences to the records grouped after it.
+        match rx.await {
+            Ok(Ok(seq)) => {
+                self.changed.notify_one();
+                Ok(seq)
+            }
+            Ok(Err(why)) => Err(OutboxError::Flush(why.to_string())),
+            Err(_) => Err(OutboxError::Corrupt("the outbox flusher stopped".into())),
         }
-        self.changed.notify_one();
-        Ok(seq)
     }
 
     /// Up to `max` records from `from_seq` on, in order, and only those
@@ -537,6 +664,12 @@ impl Outbox {
         }))
     }
 
+    /// Whether the outbox still holds record `seq` (acknowledged records stay
+    /// until their whole run is).
+    pub fn holds(&self, seq: u64) -> Result<bool, OutboxError> {
+        Ok(seq >= 1 && seq <= self.durable_seq() && self.record(seq)?.is_some())
+    }
+
     /// The stored protobuf of record `seq`, if the outbox holds it.
     fn record(&self, seq: u64) -> Result<Option<Vec<u8>>, OutboxError> {
         let Some(tree) = self.flusher.runs.held(run_of(seq)) else {
@@ -560,12 +693,17 @@ impl Outbox {
         if up_to <= acked {
             return Ok(());
         }
-        let held_to = up_to.min(self.last_seq()?);
+        let last = self.last_seq()?;
+        if up_to > last {
+            // Taking it would put sequences given later below the
+            // watermark, and they would never be sent.
+            return Err(OutboxError::AheadOfOutbox(up_to, last));
+        }
         let mut batch = sled::Batch::default();
         let mut quarantined = 0u64;
         let mut refused: Vec<&(u64, String)> = rejected
             .iter()
-            .filter(|(s, _)| *s > acked && *s <= held_to)
+            .filter(|(s, _)| *s > acked && *s <= up_to)
             .collect();
         refused.sort_by_key(|(s, _)| *s);
         refused.dedup_by_key(|(s, _)| *s);
@@ -580,7 +718,7 @@ impl Outbox {
             batch.insert(&key(b'q', *seq), value);
             quarantined += 1;
         }
-        let removed = held_to.saturating_sub(acked);
+        let removed = up_to.saturating_sub(acked);
         batch.insert(ACKED, &up_to.to_be_bytes());
         batch.insert(
             SENT,
@@ -588,7 +726,7 @@ impl Outbox {
         );
         self.tree.apply_batch(batch)?;
         self.acked.fetch_max(up_to, Ordering::AcqRel);
-        self.drop_acked_runs(held_to)
+        self.drop_acked_runs(up_to)
     }
 
     /// Drops the record trees wholly at or below `acked`, once the

@@ -264,6 +264,7 @@ impl Desk for DeskService {
             acked_seq: o.acked_seq()?,
             quarantine,
             last_error: self.link.last_error(),
+            incarnation: o.incarnation().id.to_string(),
         }))
     }
 }

@@ -5,7 +5,7 @@
 //! and jitter whenever the stream breaks.
 
 use crate::local::LocalCopy;
-use crate::outbox::Outbox;
+use crate::outbox::{Incarnation, Outbox};
 use prost::bytes::{BufMut, Bytes};
 use prost::Message;
 use proto::{desk_message, hub_message, DeskMessage, Hello};
@@ -130,14 +130,16 @@ async fn session(
         .await
         .map_err(|e| format!("cannot reach the hub: {e}"))?;
     let (tx, rx) = mpsc::channel(config.window + 4);
+    let incarnation = outbox.incarnation();
     let hello = Hello {
         desk_id: config.desk_id.clone(),
         agent_version: env!("CARGO_PKG_VERSION").into(),
-        last_acked_seq: outbox.acked_seq().map_err(|e| e.to_string())?,
+        incarnation: incarnation.id.to_string(),
+        last_acked_seq: incarnation.wire(outbox.acked_seq().map_err(|e| e.to_string())?),
         guidance_version: local.guidance_version(),
         template_version: local.template_version().map_err(|e| e.to_string())?,
         catalogue_version: local.catalogue_version(),
-        outbox_last_seq: outbox.last_seq().map_err(|e| e.to_string())?,
+        outbox_last_seq: incarnation.wire(outbox.last_seq().map_err(|e| e.to_string())?),
     };
     let send = |body| Outgoing::from(DeskMessage { body: Some(body) });
     tx.send(send(desk_message::Body::Hello(hello)))
@@ -152,21 +154,16 @@ async fn session(
         }) => w,
         _ => return Err("the hub did not answer Hello with Welcome".into()),
     };
-    let acked = outbox.acked_seq().map_err(|e| e.to_string())?;
-    if welcome.last_seq < acked {
-        tracing::warn!(
-            hub_holds = welcome.last_seq,
-            acked,
-            "the hub holds fewer records than it acknowledged (restored from a backup?)"
-        );
-    }
-    apply_ack(outbox, welcome.last_seq, welcome.rejected)?;
+    let Some(mut next) = resume(outbox, incarnation, welcome)? else {
+        // A new incarnation: the next stream opens with it, at once.
+        *failures = 0;
+        return Ok(());
+    };
     status.connected.store(true, Ordering::Relaxed);
     status.set_error(String::new());
     *failures = 0;
-    tracing::info!(hub = %config.hub_address, hub_holds = welcome.last_seq, "connected to the hub");
+    tracing::info!(hub = %config.hub_address, incarnation = %incarnation.id, hub_holds = incarnation.wire(next - 1), "connected to the hub");
 
-    let mut next = welcome.last_seq.max(acked) + 1;
     let mut in_flight: VecDeque<u64> = VecDeque::new();
     // Proposals sent on this stream; a new stream sends every queued one
     // again, and the hub recognises a resend by its id.
@@ -192,7 +189,7 @@ async fn session(
                 break;
             };
             let last = batch.last_seq;
-            let message = batch.message(outbox.last_seq().map_err(|e| e.to_string())?);
+            let message = batch.message(incarnation, outbox.last_seq().map_err(|e| e.to_string())?);
             tx.send(Outgoing(message))
                 .await
                 .map_err(|_| "stream closed")?;
@@ -202,8 +199,8 @@ async fn session(
         tokio::select! {
             msg = inbound.message() => match msg.map_err(status_text)? {
                 Some(proto::HubMessage { body: Some(hub_message::Body::Ack(ack)) }) => {
-                    apply_ack(outbox, ack.up_to_seq, ack.rejected)?;
-                    while in_flight.front().is_some_and(|l| *l <= ack.up_to_seq) {
+                    let up_to = apply_ack(outbox, incarnation, ack.up_to_seq, ack.rejected)?;
+                    while in_flight.front().is_some_and(|l| *l <= up_to) {
                         in_flight.pop_front();
                     }
                 }
@@ -233,7 +230,7 @@ async fn session(
             _ = outbox.changed.notified(), if in_flight.len() < config.window => {}
             _ = local.proposal_queued.notified() => proposals_changed = true,
             _ = shutdown.wait() => {
-                drain(outbox, &mut inbound, &mut in_flight).await;
+                drain(outbox, incarnation, &mut inbound, &mut in_flight).await;
                 return Ok(());
             }
         }
@@ -369,6 +366,7 @@ fn reply(
 /// next start resends less.
 async fn drain(
     outbox: &Outbox,
+    incarnation: Incarnation,
     inbound: &mut tonic::Streaming<proto::HubMessage>,
     in_flight: &mut VecDeque<u64>,
 ) {
@@ -378,10 +376,10 @@ async fn drain(
             Ok(Ok(Some(proto::HubMessage {
                 body: Some(hub_message::Body::Ack(ack)),
             }))) => {
-                if apply_ack(outbox, ack.up_to_seq, ack.rejected).is_err() {
+                let Ok(up_to) = apply_ack(outbox, incarnation, ack.up_to_seq, ack.rejected) else {
                     return;
-                }
-                while in_flight.front().is_some_and(|l| *l <= ack.up_to_seq) {
+                };
+                while in_flight.front().is_some_and(|l| *l <= up_to) {
                     in_flight.pop_front();
                 }
             }
@@ -391,14 +389,70 @@ async fn drain(
     }
 }
 
+/// Where sending resumes after the hub's `Welcome`, or `None` once a new
+/// incarnation has been started after the watermark because the hub's
+/// count of this one cannot be taken:
+/// - the hub holds more of it than the outbox (a folder restored from an
+///   older copy): the visits recorded since the copy would take sequences
+///   the hub holds for others. Sent again under the new incarnation, what
+///   the hub had is recognised by its id (`already_held`);
+/// - the hub holds less than it acknowledged (a hub restored from a backup)
+///   and the outbox no longer has the records in between: they are lost,
+///   and a gap is never sent.
+fn resume(
+    outbox: &Outbox,
+    incarnation: Incarnation,
+    welcome: proto::Welcome,
+) -> Result<Option<u64>, String> {
+    let last = outbox.last_seq().map_err(|e| e.to_string())?;
+    let acked = outbox.acked_seq().map_err(|e| e.to_string())?;
+    let hub_holds = incarnation.local(welcome.last_seq);
+    if hub_holds > last {
+        tracing::warn!(
+            hub_holds = welcome.last_seq,
+            outbox_holds = incarnation.wire(last),
+            "the hub holds more of this outbox than it does (restored from an older copy?); starting a new incarnation"
+        );
+        let next = outbox.start_incarnation().map_err(|e| e.to_string())?;
+        tracing::info!(incarnation = %next.id, "new incarnation");
+        return Ok(None);
+    }
+    apply_ack(outbox, incarnation, welcome.last_seq, welcome.rejected)?;
+    if hub_holds < acked {
+        tracing::warn!(
+            hub_holds = welcome.last_seq,
+            acked = incarnation.wire(acked),
+            "the hub holds fewer records than it acknowledged (restored from a backup?)"
+        );
+        if !outbox.holds(hub_holds + 1).map_err(|e| e.to_string())? {
+            tracing::error!(
+                lost = acked - hub_holds,
+                "the records the hub lost are no longer in the outbox; starting a new incarnation"
+            );
+            outbox.start_incarnation().map_err(|e| e.to_string())?;
+            return Ok(None);
+        }
+    }
+    Ok(Some(hub_holds + 1))
+}
+
+/// Applies an acknowledgement counted in `incarnation`; the local sequence
+/// it reaches.
 fn apply_ack(
     outbox: &Outbox,
+    incarnation: Incarnation,
     up_to: u64,
     rejected: Vec<proto::RecordRejection>,
-) -> Result<(), String> {
-    let rejected: Vec<(u64, String)> = rejected.into_iter().map(Into::into).collect();
+) -> Result<u64, String> {
+    let rejected: Vec<(u64, String)> = rejected
+        .into_iter()
+        .filter(|r| !r.already_held)
+        .map(|r| (incarnation.local(r.seq), r.reason))
+        .collect();
     for (seq, reason) in &rejected {
         tracing::warn!(seq, reason = %reason, "the hub refused a record; it is quarantined");
     }
-    outbox.ack(up_to, &rejected).map_err(|e| e.to_string())
+    let up_to = incarnation.local(up_to);
+    outbox.ack(up_to, &rejected).map_err(|e| e.to_string())?;
+    Ok(up_to)
 }

@@ -43,7 +43,7 @@ pub use fields::{
     Channel, DurationBand, Outcome, ParseValueError, Sex,
 };
 pub use pseudonym::{is_pseudonym, pseudonym, FederationSecret, SecretError};
-pub use record::{AnonymisedRecord, RawRecord, RecordError};
+pub use record::{AnonymisedRecord, RawRecord, RecordError, ALREADY_HELD};
 pub use scrub::{find_personal_data, scrub, Finding, Kind as PersonalDataKind};
 pub use visit::{FieldError, Visit};
 

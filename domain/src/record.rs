@@ -213,3 +213,9 @@ impl From<&AnonymisedRecord> for RawRecord {
         r.to_raw()
     }
 }
+
+/// How the hub's refusal of a record whose id it already holds begins: a
+/// desk that sends again, under a new incarnation, what the hub had before
+/// (a folder restored from an older copy) is told this, and counts the
+/// record as delivered rather than refused.
+pub const ALREADY_HELD: &str = "duplicate record id";

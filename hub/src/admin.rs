@@ -4,7 +4,7 @@
 use crate::audit;
 use crate::connections::{Connections, Kick};
 use crate::pki::{self, Ca};
-use crate::storage::{DeskEntry, PushState, StorageError, Store};
+use crate::storage::{DeskEntry, OlderState, PushState, StorageError, Store};
 use runtime::bundle::{Bundle, BundleError};
 use serde::Serialize;
 
@@ -35,6 +35,11 @@ pub struct DeskRow {
     pub last_seen: Option<String>,
     pub versions: AppliedVersions,
     pub last_rejection: Option<String>,
+    /// The incarnation the desk last started (empty before it connected).
+    pub incarnation: String,
+    pub incarnations: u64,
+    /// Set when the desk came back with an older copy of its outbox.
+    pub older_state: Option<OlderState>,
 }
 
 impl From<DeskRow> for proto::DeskInfo {
@@ -50,6 +55,13 @@ impl From<DeskRow> for proto::DeskInfo {
             last_rejection: r.last_rejection.unwrap_or_default(),
             rejected: r.rejected,
             added_at: r.added_at,
+            incarnation: r.incarnation,
+            incarnations: r.incarnations,
+            older_state: r.older_state.map(|o| proto::OlderState {
+                at: o.at,
+                hub_held: o.hub_held,
+                desk_held: o.desk_held,
+            }),
         }
     }
 }
@@ -68,6 +80,13 @@ impl From<proto::DeskInfo> for DeskRow {
             last_seen: (!d.last_seen.is_empty()).then_some(d.last_seen),
             versions: d.versions.into(),
             last_rejection: (!d.last_rejection.is_empty()).then_some(d.last_rejection),
+            incarnation: d.incarnation,
+            incarnations: d.incarnations,
+            older_state: d.older_state.map(|o| OlderState {
+                at: o.at,
+                hub_held: o.hub_held,
+                desk_held: o.desk_held,
+            }),
         }
     }
 }
@@ -291,7 +310,8 @@ pub fn list_desks(
 ) -> Result<Vec<DeskRow>, AdminError> {
     let mut rows = Vec::new();
     for d in store.desks()? {
-        let p = store.progress(&d.desk_id)?;
+        let held = crate::incarnations::summary(store, &d.desk_id)?;
+        let p = held.progress;
         let push = store.push_state(&d.desk_id)?;
         let seen = connections
             .and_then(|c| c.last_seen(&d.desk_id))
@@ -307,6 +327,9 @@ pub fn list_desks(
             last_seen: seen,
             versions: AppliedVersions::from(&push),
             last_rejection: push.last_rejection,
+            incarnation: held.current,
+            incarnations: held.count,
+            older_state: held.older_state,
             desk_id: d.desk_id,
         });
     }

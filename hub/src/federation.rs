@@ -86,11 +86,22 @@ impl Federation for FederationService {
             }
             Some(_) => {}
         }
-        let progress = self.store.progress(&cert_id)?;
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let incarnation = hello.incarnation.chars().take(64).collect::<String>();
+        let (incarnation, progress) = crate::incarnations::join(
+            self.store.as_ref(),
+            &cert_id,
+            &incarnation,
+            hello.outbox_last_seq,
+            &now,
+        )?;
         // Refusals the desk may have missed because an ack was lost in a crash.
-        let rejected = self
-            .store
-            .rejections(&cert_id, hello.last_acked_seq, progress.last_seq)?;
+        let rejected = self.store.rejections(
+            &cert_id,
+            incarnation.number,
+            hello.last_acked_seq,
+            progress.last_seq,
+        )?;
         let (tx, rx) = mpsc::channel(self.limits.max_unacked_batches + 8);
         let welcome = Welcome {
             last_seq: progress.last_seq,
@@ -102,7 +113,7 @@ impl Federation for FederationService {
             rejected: to_wire(rejected),
         };
         let _ = tx.send(Ok(msg(hub_message::Body::Welcome(welcome)))).await;
-        tracing::info!(desk_id = %cert_id, last_seq = progress.last_seq, agent = %hello.agent_version, "desk connected");
+        tracing::info!(desk_id = %cert_id, incarnation = %incarnation.id, last_seq = progress.last_seq, agent = %hello.agent_version, "desk connected");
 
         self.connections
             .report_outbox(&cert_id, hello.outbox_last_seq);
@@ -122,6 +133,8 @@ impl Federation for FederationService {
             push: self.push.clone(),
             store: Arc::clone(&self.store),
             desk_id: cert_id,
+            incarnation: incarnation.number,
+            next_seq: progress.last_seq + 1,
             group_commit: self.group_commit.clone(),
             connections: Arc::clone(&self.connections),
             limits: self.limits.clone(),
@@ -142,6 +155,11 @@ struct Session {
     push: Push,
     store: Arc<dyn Store>,
     desk_id: String,
+    /// The number of the incarnation this stream carries.
+    incarnation: u32,
+    /// The lowest sequence not yet sent on this stream: a batch may repeat
+    /// what the hub holds, never skip past it.
+    next_seq: u64,
     group_commit: GroupCommit,
     connections: Arc<Connections>,
     limits: Limits,
@@ -367,7 +385,7 @@ impl Session {
 
     /// Re-checks every record of a batch; a bad record is refused alone, a
     /// malformed batch ends the stream.
-    fn check(&self, batch: proto::RecordBatch) -> Result<DeskAppend, Status> {
+    fn check(&mut self, batch: proto::RecordBatch) -> Result<DeskAppend, Status> {
         let n = batch.records.len();
         if n == 0 {
             return Err(Status::invalid_argument("empty batch"));
@@ -385,10 +403,20 @@ impl Session {
             .first_seq
             .checked_add(n as u64 - 1)
             .ok_or_else(|| Status::invalid_argument("sequence numbers overflow"))?;
+        if batch.first_seq > self.next_seq {
+            tracing::warn!(desk_id = %self.desk_id, expected = self.next_seq, first_seq = batch.first_seq, "batch skips sequences");
+            return Err(Status::failed_precondition(format!(
+                "the batch starts at sequence {} but the next one the hub expects is {}: \
+                 a desk may not skip sequences",
+                batch.first_seq, self.next_seq
+            )));
+        }
+        self.next_seq = self.next_seq.max(last_seq + 1);
         self.connections
             .report_outbox(&self.desk_id, batch.outbox_last_seq);
         let mut append = DeskAppend {
             desk_id: self.desk_id.clone(),
+            incarnation: self.incarnation,
             first_seq: batch.first_seq,
             last_seq,
             accepted: Vec::with_capacity(n),

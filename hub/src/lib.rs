@@ -30,6 +30,7 @@ pub mod federation;
 pub mod group_commit;
 pub mod guidance;
 pub mod harmonise;
+pub mod incarnations;
 pub mod pki;
 pub mod proposals;
 pub mod push;

@@ -33,6 +33,9 @@ pub enum StorageError {
 #[derive(Debug)]
 pub struct DeskAppend {
     pub desk_id: String,
+    /// The incarnation's number at this hub (`Incarnation::number`); its
+    /// sequences are kept apart from the desk's other incarnations.
+    pub incarnation: u32,
     pub first_seq: u64,
     pub last_seq: u64,
     pub accepted: Vec<(u64, AnonymisedRecord)>,
@@ -57,6 +60,44 @@ pub struct DeskEntry {
     pub added_at: String,
     #[serde(default)]
     pub last_seen: Option<String>,
+}
+
+/// One incarnation of a desk's outbox as the hub knows it. A desk whose
+/// outbox is new (a reinstalled PC) or restored from an older copy starts
+/// numbering again from 1 under a new incarnation; the hub keeps each
+/// incarnation's sequences apart, as Kafka does with a producer's epoch, so
+/// that the new records are never taken for resends of the old ones.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Incarnation {
+    /// The UUID the desk made; empty for history kept before incarnations.
+    pub id: String,
+    /// 0 for the desk's first, then 1, 2, …: where its sequences are kept.
+    pub number: u32,
+    pub started_at: String,
+    /// Set when the desk came back with this incarnation holding less than
+    /// the hub already had of it.
+    #[serde(default)]
+    pub older_state: Option<OlderState>,
+}
+
+/// The numbers of a desk's incarnations; `[0]` for a desk that has none yet,
+/// whose history (if any) is its first.
+pub fn incarnation_numbers(list: &[Incarnation]) -> Vec<u32> {
+    if list.is_empty() {
+        vec![0]
+    } else {
+        list.iter().map(|i| i.number).collect()
+    }
+}
+
+/// A desk that came back with an older copy of its outbox.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct OlderState {
+    pub at: String,
+    /// The last sequence the hub held of the incarnation.
+    pub hub_held: u64,
+    /// The last sequence the desk's outbox held of it.
+    pub desk_held: u64,
 }
 
 /// A desk's view of the pushed logs: the versions it has applied, and the
@@ -105,18 +146,28 @@ pub trait Store: Logs + PublicationRegister + AuditLog + Send + Sync + 'static {
     fn append(&self, batches: &[DeskAppend]) -> Result<Vec<AppendOutcome>, StorageError>;
     /// Blocks until everything written so far is on disk.
     fn flush(&self) -> Result<(), StorageError>;
-    fn progress(&self, desk_id: &str) -> Result<DeskProgress, StorageError>;
-    /// Refusals stored for this desk with a sequence in `(after, up_to]`.
+    /// The progress of one incarnation, as it is on disk: what a desk is
+    /// told it need not send again must survive a crash.
+    fn progress(&self, desk_id: &str, incarnation: u32) -> Result<DeskProgress, StorageError>;
+    /// Refusals stored for one incarnation with a sequence in `(after, up_to]`.
     fn rejections(
         &self,
         desk_id: &str,
+        incarnation: u32,
         after: u64,
         up_to: u64,
     ) -> Result<Vec<(u64, String)>, StorageError>;
+    /// The desk's incarnations, oldest first; empty before its first
+    /// connection (or for history kept before incarnations).
+    fn incarnations(&self, desk_id: &str) -> Result<Vec<Incarnation>, StorageError>;
+    /// Replaces the desk's incarnations, durably.
+    fn put_incarnations(&self, desk_id: &str, list: &[Incarnation]) -> Result<(), StorageError>;
     /// The counts by `week` and `dims` (at most two other names of
     /// `COUNT_DIMENSIONS`): each cell's values are the week, then one per
     /// name of `dims`, in that order. Kept in the same write as the records.
     fn counts(&self, dims: &[&str]) -> Result<Vec<CountCell>, StorageError>;
+    /// Every record of the desk, incarnation by incarnation, with its
+    /// sequence within its incarnation.
     fn records(&self, desk_id: &str) -> Result<Vec<(u64, domain::RawRecord)>, StorageError>;
     fn verify(&self) -> Result<Verification, StorageError>;
 

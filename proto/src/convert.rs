@@ -134,7 +134,11 @@ impl From<&v1::Procedure> for domain::Procedure {
 /// A record the hub refused, as the stores keep it: its sequence and why.
 impl From<(u64, String)> for v1::RecordRejection {
     fn from((seq, reason): (u64, String)) -> Self {
-        Self { seq, reason }
+        Self {
+            seq,
+            already_held: reason.starts_with(domain::ALREADY_HELD),
+            reason,
+        }
     }
 }
 

@@ -403,3 +403,52 @@ async fn reflection_v1alpha_services(ch: Channel) -> anyhow::Result<Vec<String>>
     };
     Ok(list.service.into_iter().map(|s| s.name).collect())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_that_skips_sequences_is_refused_and_nothing_of_it_stored() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let mut hub = Hub::init(root.path());
+    hub.start().await?;
+    let bundle = hub.add_desk("skipper");
+    let batch = |first_seq| RecordBatch {
+        first_seq,
+        records: vec![record("skipper", 10), record("skipper", 10)],
+        ..Default::default()
+    };
+
+    let (tx, mut inbound) = open(&hub, &bundle, "skipper").await?;
+    tx.send(DeskMessage {
+        body: Some(desk_message::Body::Batch(batch(1))),
+    })
+    .await?;
+    match next_not_pushed(&mut inbound).await? {
+        Some(HubMessage {
+            body: Some(hub_message::Body::Ack(ack)),
+        }) => assert_eq!(ack.up_to_seq, 2),
+        other => panic!("expected an ack, got {other:?}"),
+    }
+    // Sequences 3 and 4 never sent: a desk bug that must not hide.
+    tx.send(DeskMessage {
+        body: Some(desk_message::Body::Batch(batch(5))),
+    })
+    .await?;
+    let ended = end_status(&mut inbound).await;
+    assert_eq!(ended.code(), Code::FailedPrecondition, "{ended:?}");
+    assert!(ended.message().contains("skip"), "{ended:?}");
+    assert_eq!(hub.records_of("skipper"), Some(2));
+
+    // On a new stream the desk is told what the hub holds, and may go on.
+    let (tx, mut inbound) = open(&hub, &bundle, "skipper").await?;
+    tx.send(DeskMessage {
+        body: Some(desk_message::Body::Batch(batch(3))),
+    })
+    .await?;
+    match next_not_pushed(&mut inbound).await? {
+        Some(HubMessage {
+            body: Some(hub_message::Body::Ack(ack)),
+        }) => assert_eq!(ack.up_to_seq, 4),
+        other => panic!("expected an ack, got {other:?}"),
+    }
+    assert_eq!(hub.records_of("skipper"), Some(4));
+    Ok(())
+}

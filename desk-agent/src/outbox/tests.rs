@@ -43,9 +43,14 @@ fn wire(r: &AnonymisedRecord) -> proto::AnonymisedRecord {
     proto::AnonymisedRecord::from(r.to_raw())
 }
 
-/// The batch as the hub decodes it.
+/// The batch as the hub decodes it, in an incarnation that starts at 0.
 fn decoded(batch: &PendingBatch, outbox_last_seq: u64) -> proto::RecordBatch {
-    let message = proto::DeskMessage::decode(batch.message(outbox_last_seq)).expect("decodes");
+    let first = Incarnation {
+        id: uuid::Uuid::nil(),
+        base: 0,
+    };
+    let message =
+        proto::DeskMessage::decode(batch.message(first, outbox_last_seq)).expect("decodes");
     match message.body {
         Some(desk_message::Body::Batch(b)) => b,
         other => panic!("not a batch: {other:?}"),
@@ -210,4 +215,81 @@ fn an_outbox_of_one_record_per_key_is_refused() {
         Err(e) => assert!(e.to_string().contains("earlier desk-agent version"), "{e}"),
         Ok(_) => panic!("an old outbox was opened"),
     }
+}
+
+#[tokio::test]
+async fn an_incarnation_is_kept_across_a_reopen_and_a_new_one_counts_after_the_watermark() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("o");
+    let recs = records(12);
+    let first = {
+        let outbox = Outbox::open(&path, 1 << 20).expect("open");
+        fill(&outbox, &recs[..10]).await;
+        let first = outbox.incarnation();
+        assert_eq!(first.base, 0);
+        outbox.ack(6, &[]).expect("ack");
+        first
+    };
+    let outbox = reopen(&path);
+    assert_eq!(
+        outbox.incarnation(),
+        first,
+        "the incarnation survives a reopen"
+    );
+    // The hub may acknowledge only what the outbox holds: a watermark above
+    // it would hide the visits recorded next.
+    let e = outbox
+        .ack(11, &[])
+        .expect_err("an ack above the outbox is refused");
+    assert!(matches!(e, OutboxError::AheadOfOutbox(11, 10)), "{e}");
+    assert_eq!(outbox.acked_seq().expect("acked"), 6);
+
+    let next = outbox.start_incarnation().expect("new incarnation");
+    assert_ne!(next.id, first.id);
+    assert_eq!(next.base, 6);
+    fill(&outbox, &recs[10..]).await;
+    // Local 7..=12 are the new incarnation's 1..=6.
+    let batch = outbox.read_from(7, 100).expect("read").expect("some");
+    let message = proto::DeskMessage::decode(batch.message(next, 12)).expect("decodes");
+    let Some(desk_message::Body::Batch(b)) = message.body else {
+        panic!("not a batch");
+    };
+    assert_eq!((b.first_seq, b.records.len(), b.outbox_last_seq), (1, 6, 6));
+    assert_eq!(next.local(6), 12);
+    drop(outbox);
+    assert_eq!(reopen(&path).incarnation(), next);
+}
+
+/// Fail points are global to the process; nextest runs each test in its own.
+#[tokio::test]
+async fn a_failed_write_or_flush_stores_nothing_of_its_intakes_and_the_next_one_records() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("o");
+    let recs = records(12);
+    let outbox = Arc::new(Outbox::open(&path, 1 << 20).expect("open"));
+    fill(&outbox, &recs[..3]).await;
+
+    for point in ["outbox-write", "outbox-flush"] {
+        fail::cfg(point, "return").expect("fail point");
+        let refused: Vec<_> =
+            futures::future::join_all(recs[3..8].iter().map(|r| outbox.append(r))).await;
+        for r in &refused {
+            assert!(matches!(r, Err(OutboxError::Flush(_))), "{point}: {r:?}");
+        }
+        fail::remove(point);
+    }
+    // Nothing of the refused intakes is held, and the numbering stays dense.
+    assert_eq!(outbox.append(&recs[8]).await.expect("append"), 4);
+    assert_eq!(outbox.last_seq().expect("last"), 4);
+    let batch = outbox.read_from(1, 100).expect("read").expect("some");
+    let want: Vec<_> = recs[..3].iter().chain([&recs[8]]).map(wire).collect();
+    assert_eq!(decoded(&batch, 4).records, want);
+    outbox.flush().expect("flush");
+    drop(batch);
+    drop(outbox);
+
+    let outbox = reopen(&path);
+    assert_eq!(outbox.last_seq().expect("last"), 4);
+    let batch = outbox.read_from(1, 100).expect("read").expect("some");
+    assert_eq!(decoded(&batch, 4).records, want);
 }

@@ -7,14 +7,22 @@ use crate::storage::Verification;
 
 pub fn print_desks(rows: &[DeskRow]) {
     println!(
-        "{:<24} {:<10} {:>10} {:>10} {:>8}",
+        "{:<24} {:<10} {:>10} {:>10} {:>8}  incarnation",
         "desk", "connected", "records", "last_seq", "revoked"
     );
     for r in rows {
+        // The first 8 hex digits tell incarnations apart on a screen.
+        let short: String = r.incarnation.chars().take(8).collect();
         println!(
-            "{:<24} {:<10} {:>10} {:>10} {:>8}",
-            r.desk_id, r.connected, r.records, r.last_seq, r.revoked
+            "{:<24} {:<10} {:>10} {:>10} {:>8}  {} ({} in all)",
+            r.desk_id, r.connected, r.records, r.last_seq, r.revoked, short, r.incarnations
         );
+        if let Some(o) = &r.older_state {
+            println!(
+                "  ! {}: tornato con una copia più vecchia (aveva fino a {}, l'hub fino a {}) / came back with an older copy (held up to {}, the hub up to {})",
+                o.at, o.desk_held, o.hub_held, o.desk_held, o.hub_held
+            );
+        }
     }
 }
 

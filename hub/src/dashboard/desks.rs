@@ -28,6 +28,10 @@ pub(crate) struct DeskView {
     pub(crate) records: u64,
     pub(crate) versions: String,
     pub(crate) rejection: Option<String>,
+    /// The outbox's incarnation, short, and how many the hub has seen.
+    pub(crate) incarnation: String,
+    /// Why the desk is flagged as back with older data, if it is.
+    pub(crate) older_state: Option<String>,
 }
 
 /// How long ago, in the operator's language.
@@ -106,6 +110,20 @@ pub(crate) fn views(app: &Shared, lang: Lang) -> Result<Vec<DeskView>, WebError>
                     r.versions.guidance, r.versions.template, r.versions.catalogue
                 ),
                 rejection: r.last_rejection,
+                incarnation: match r.incarnations {
+                    0 => lang.texts().unknown.to_string(),
+                    1 => r.incarnation.chars().take(8).collect(),
+                    n => format!(
+                        "{} (#{n})",
+                        r.incarnation.chars().take(8).collect::<String>()
+                    ),
+                },
+                older_state: r.older_state.as_ref().map(|o| {
+                    lang.texts()
+                        .desks_older_state_detail
+                        .replace("{desk}", &o.desk_held.to_string())
+                        .replace("{hub}", &o.hub_held.to_string())
+                }),
                 connected: r.connected,
                 revoked: r.revoked,
                 id: r.desk_id,

@@ -7,12 +7,17 @@
 //!
 //! | prefix | key | value |
 //! |---|---|---|
-//! | `g` | desk `/` first seq kept (u64 BE) | segment: the batch's kept records with seq and id |
-//! | `x` | desk `/` seq | refusal reason |
-//! | `s` | desk | last_seq, records, rejected (3 × u64 BE) |
+//! | `g` | stream `/` first seq kept (u64 BE) | segment: the batch's kept records with seq and id |
+//! | `x` | stream `/` seq | refusal reason |
+//! | `s` | stream | last_seq, records, rejected (3 × u64 BE) |
 //! | `c` | cube (1 byte), week | that cube's cells for that week, as of the checkpoints |
-//! | `k` | desk | last seq whose records the `c` cells include |
+//! | `k` | stream | last seq whose records the `c` cells include |
 //! | `vcounts` | | present: the store keeps `k` checkpoints |
+//!
+//! A stream is one incarnation of a desk: the desk id for its first
+//! (incarnation 0, so that history kept before incarnations is the first),
+//! `desk#n` for the n-th after it (`append::stream_key`; desk ids never hold
+//! `#`). The desk's incarnations themselves are in the `incarnations` tree.
 //!
 //! Record ids are not keys: the in-memory `IdIndex` is rebuilt from the
 //! segments at open, and so are the counts of the records after each
@@ -24,8 +29,8 @@ mod logs;
 mod publications;
 
 use super::{
-    AppendOutcome, CountCell, DeskAppend, DeskEntry, DeskProgress, PushState, StorageError, Store,
-    Verification,
+    AppendOutcome, CountCell, DeskAppend, DeskEntry, DeskProgress, Incarnation, PushState,
+    StorageError, Store, Verification,
 };
 use domain::RawRecord;
 use prost::Message;
@@ -46,6 +51,8 @@ pub struct SledStore {
     // Boxed: the tally is a large value, and a store is often held inline.
     writer: std::sync::Mutex<Box<append::Writer>>,
     pub(super) audit: sled::Tree,
+    /// Per desk, its incarnations as JSON.
+    incarnations: sled::Tree,
     // sled 0.34 can deadlock when several threads flush at once, so every
     // flush here takes this lock.
     flush_lock: std::sync::Mutex<()>,
@@ -67,7 +74,9 @@ impl SledStore {
         let minor_edits = db.open_tree("minor_edits")?;
         let writer = std::sync::Mutex::new(Box::new(append::Writer::load(&ingest)?));
         let audit = db.open_tree("audit")?;
+        let incarnations = db.open_tree("incarnations")?;
         Ok(Self {
+            incarnations,
             db,
             ingest,
             desks,
@@ -82,6 +91,12 @@ impl SledStore {
             audit,
             flush_lock: std::sync::Mutex::new(()),
         })
+    }
+
+    pub(super) fn incarnation_numbers(&self, desk_id: &str) -> Result<Vec<u32>, StorageError> {
+        Ok(super::incarnation_numbers(&Store::incarnations(
+            self, desk_id,
+        )?))
     }
 
     pub fn db(&self) -> &sled::Db {
@@ -113,9 +128,17 @@ impl SledStore {
 
     pub(super) fn flush_serialised(&self) -> Result<(), StorageError> {
         let _one_at_a_time = self.flush_lock.lock().unwrap_or_else(|e| e.into_inner());
+        fail::fail_point!("store-flush", |_| Err(injected("store-flush")));
         self.db.flush()?;
         Ok(())
     }
+}
+
+/// The error a configured fail point returns, as a failing disk would.
+pub(super) fn injected(point: &str) -> StorageError {
+    StorageError::Backend(sled::Error::Io(std::io::Error::other(format!(
+        "injected fault at {point}"
+    ))))
 }
 
 pub(super) fn decode_u64(bytes: &[u8]) -> Result<u64, StorageError> {
@@ -133,17 +156,31 @@ impl Store for SledStore {
         self.checkpoint_counts()
     }
 
-    fn progress(&self, desk_id: &str) -> Result<DeskProgress, StorageError> {
-        self.read_progress(desk_id)
+    fn progress(&self, desk_id: &str, incarnation: u32) -> Result<DeskProgress, StorageError> {
+        self.durable_progress(&append::stream_key(desk_id, incarnation))
     }
 
     fn rejections(
         &self,
         desk_id: &str,
+        incarnation: u32,
         after: u64,
         up_to: u64,
     ) -> Result<Vec<(u64, String)>, StorageError> {
-        self.read_rejections(desk_id, after, up_to)
+        self.read_rejections(&append::stream_key(desk_id, incarnation), after, up_to)
+    }
+
+    fn incarnations(&self, desk_id: &str) -> Result<Vec<Incarnation>, StorageError> {
+        match self.incarnations.get(desk_id.as_bytes())? {
+            Some(v) => serde_json::from_slice(&v).map_err(|e| StorageError::Corrupt(e.to_string())),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn put_incarnations(&self, desk_id: &str, list: &[Incarnation]) -> Result<(), StorageError> {
+        let value = serde_json::to_vec(list).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        self.incarnations.insert(desk_id.as_bytes(), value)?;
+        self.flush_serialised()
     }
 
     fn counts(&self, dims: &[&str]) -> Result<Vec<CountCell>, StorageError> {
@@ -151,7 +188,11 @@ impl Store for SledStore {
     }
 
     fn records(&self, desk_id: &str) -> Result<Vec<(u64, RawRecord)>, StorageError> {
-        self.read_records(desk_id)
+        let mut out = Vec::new();
+        for n in self.incarnation_numbers(desk_id)? {
+            out.extend(self.read_records(&append::stream_key(desk_id, n))?);
+        }
+        Ok(out)
     }
 
     fn verify(&self) -> Result<Verification, StorageError> {

@@ -44,6 +44,7 @@ fn batch(desk: &str, seqs: std::ops::RangeInclusive<u64>) -> DeskAppend {
         .collect();
     DeskAppend {
         desk_id: desk.into(),
+        incarnation: 0,
         first_seq: *seqs.start(),
         last_seq: *seqs.end(),
         accepted,
@@ -75,7 +76,7 @@ fn a_resent_batch_is_not_stored_twice_and_gets_its_first_refusals_back() {
         again[0].rejected, out[0].rejected,
         "a resend must see the same refusals"
     );
-    let p = store.progress("desk-a").expect("progress");
+    let p = store.progress("desk-a", 0).expect("progress");
     assert_eq!(
         p,
         DeskProgress {
@@ -95,6 +96,7 @@ fn a_record_id_already_held_is_refused_with_a_reason() {
     let id = uuid::Uuid::now_v7();
     let a = DeskAppend {
         desk_id: "desk-a".into(),
+        incarnation: 0,
         first_seq: 1,
         last_seq: 1,
         accepted: vec![(1, record("desk-a", "cittadinanza.residenza", id))],
@@ -102,6 +104,7 @@ fn a_record_id_already_held_is_refused_with_a_reason() {
     };
     let b = DeskAppend {
         desk_id: "desk-b".into(),
+        incarnation: 0,
         first_seq: 1,
         last_seq: 1,
         accepted: vec![(1, record("desk-b", "cittadinanza.residenza", id))],
@@ -118,6 +121,7 @@ fn a_record_id_already_held_is_refused_with_a_reason() {
     );
     let c = DeskAppend {
         desk_id: "desk-c".into(),
+        incarnation: 0,
         first_seq: 1,
         last_seq: 1,
         accepted: vec![(1, record("desk-c", "cittadinanza.residenza", id))],
@@ -150,8 +154,8 @@ fn records_progress_counts_and_desks_survive_a_reopen() {
             .expect("mark seen");
     }
     let store = open(&dir);
-    assert_eq!(store.progress("desk-a").expect("progress").last_seq, 50);
-    assert_eq!(store.progress("desk-b").expect("progress").records, 7);
+    assert_eq!(store.progress("desk-a", 0).expect("progress").last_seq, 50);
+    assert_eq!(store.progress("desk-b", 0).expect("progress").records, 7);
     let total: u64 = store
         .counts(&[])
         .expect("counts")
@@ -163,6 +167,7 @@ fn records_progress_counts_and_desks_survive_a_reopen() {
     let held = store.records("desk-a").expect("records")[0].1.id.clone();
     let again = DeskAppend {
         desk_id: "desk-c".into(),
+        incarnation: 0,
         first_seq: 1,
         last_seq: 1,
         accepted: vec![(
@@ -289,6 +294,7 @@ fn counts_answer_every_table_of_week_and_two_fields_exactly() {
                 .collect();
             group.push(DeskAppend {
                 desk_id: desk.into(),
+                incarnation: 0,
                 first_seq: first,
                 last_seq: first + 39,
                 accepted,
@@ -336,7 +342,7 @@ proptest! {
             let mut unique = seqs.clone();
             unique.dedup();
             prop_assert_eq!(&seqs, &unique);
-            prop_assert_eq!(store.progress(desk).expect("progress").records, seqs.len() as u64);
+            prop_assert_eq!(store.progress(desk, 0).expect("progress").records, seqs.len() as u64);
         }
         prop_assert_eq!(v.counted, v.records);
         assert_every_table_matches_a_recount(&store, &desks);
@@ -406,4 +412,80 @@ fn a_store_whose_every_commit_stored_its_counts_is_read_without_a_replay() {
     let v = store.verify().expect("verify");
     assert_eq!((v.records, v.counted), (10, 10));
     assert!(v.problems.is_empty(), "{:?}", v.problems);
+}
+
+#[test]
+fn incarnations_keep_their_sequences_apart_and_a_restored_desk_is_flagged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    let now = "2026-12-02T10:00:00Z";
+    // History kept before incarnations is the first incarnation's.
+    store.append(&[batch("desk-a", 1..=30)]).expect("append");
+    let (first, p) = crate::incarnations::join(&store, "desk-a", "aaaa", 30, now).expect("join");
+    assert_eq!((first.number, p.last_seq), (0, 30));
+
+    // A reinstalled desk numbers from 1 again under a new incarnation; its
+    // sequences are not taken for resends of the first one's.
+    let (second, p) = crate::incarnations::join(&store, "desk-a", "bbbb", 10, now).expect("join");
+    assert_eq!((second.number, p.last_seq), (1, 0));
+    let mut b = batch("desk-a", 1..=10);
+    b.incarnation = second.number;
+    let out = store.append(&[b]).expect("append");
+    assert_eq!(out[0].up_to_seq, 10);
+    assert!(out[0].rejected.is_empty());
+    assert_eq!(store.progress("desk-a", 1).expect("progress").last_seq, 10);
+    assert_eq!(store.progress("desk-a", 0).expect("progress").last_seq, 30);
+    assert_eq!(store.records("desk-a").expect("records").len(), 40);
+
+    // The first incarnation comes back holding less than the hub had.
+    let (again, _) = crate::incarnations::join(&store, "desk-a", "aaaa", 12, now).expect("join");
+    assert_eq!(again.number, 0);
+    let older = again.older_state.expect("flagged");
+    assert_eq!((older.hub_held, older.desk_held), (30, 12));
+
+    let summary = crate::incarnations::summary(&store, "desk-a").expect("summary");
+    assert_eq!(summary.current, "bbbb");
+    assert_eq!(summary.count, 2);
+    assert_eq!(summary.progress.records, 40);
+    assert_eq!(summary.progress.last_seq, 10);
+    assert!(summary.older_state.is_some());
+
+    drop(store);
+    let store = open(&dir);
+    let v = store.verify().expect("verify");
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    assert_eq!((v.records, v.ids), (40, 40));
+    assert_eq!(store.incarnations("desk-a").expect("list").len(), 2);
+}
+
+/// Fail points are global to the process; nextest runs each test in its own.
+#[test]
+fn a_failed_commit_is_never_acknowledged_and_a_resend_after_it_is_stored_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    store.append(&[batch("desk-a", 1..=5)]).expect("append");
+
+    // The write itself fails: nothing of the group is held.
+    fail::cfg("store-append", "return").expect("fail point");
+    assert!(store.append(&[batch("desk-a", 6..=10)]).is_err());
+    fail::remove("store-append");
+    assert_eq!(store.progress("desk-a", 0).expect("progress").last_seq, 5);
+
+    // The write succeeds and its flush fails: sled serves the records, but
+    // no watermark above 5 may be told until a flush succeeds.
+    fail::cfg("store-flush", "return").expect("fail point");
+    assert!(store.append(&[batch("desk-a", 6..=10)]).is_err());
+    assert!(
+        store.progress("desk-a", 0).is_err(),
+        "a watermark that is not on disk is never told"
+    );
+    fail::remove("store-flush");
+    assert_eq!(store.progress("desk-a", 0).expect("progress").last_seq, 10);
+
+    // The desk, never acknowledged, sends the batch again: held once.
+    let out = store.append(&[batch("desk-a", 6..=10)]).expect("resend");
+    assert_eq!(out[0].up_to_seq, 10);
+    let v = store.verify().expect("verify");
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    assert_eq!(v.records, 10);
 }

@@ -57,19 +57,29 @@ const CHECKPOINTS: &[u8] = b"vcounts";
 /// that its tally's memory stays small.
 const VERIFY_CHUNK: usize = 100_000;
 
-pub(super) fn desk_seq_key(prefix: u8, desk_id: &str, seq: u64) -> Vec<u8> {
-    let mut k = Vec::with_capacity(desk_id.len() + 10);
+/// Where an incarnation's sequences are kept: the desk id for its first, so
+/// that history kept before incarnations is the first, `desk#n` after it.
+pub(super) fn stream_key(desk_id: &str, incarnation: u32) -> String {
+    if incarnation == 0 {
+        desk_id.to_owned()
+    } else {
+        format!("{desk_id}#{incarnation}")
+    }
+}
+
+pub(super) fn desk_seq_key(prefix: u8, stream: &str, seq: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(stream.len() + 10);
     k.push(prefix);
-    k.extend_from_slice(desk_id.as_bytes());
+    k.extend_from_slice(stream.as_bytes());
     k.push(b'/');
     k.extend_from_slice(&seq.to_be_bytes());
     k
 }
 
-fn desk_prefix(prefix: u8, desk_id: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(desk_id.len() + 2);
+fn desk_prefix(prefix: u8, stream: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(stream.len() + 2);
     k.push(prefix);
-    k.extend_from_slice(desk_id.as_bytes());
+    k.extend_from_slice(stream.as_bytes());
     k.push(b'/');
     k
 }
@@ -84,17 +94,17 @@ fn seq_of(key: &[u8]) -> Result<u64, StorageError> {
     Ok(u64::from_be_bytes(tail))
 }
 
-fn checkpoint_key(desk_id: &[u8]) -> Vec<u8> {
-    let mut k = Vec::with_capacity(desk_id.len() + 1);
+fn checkpoint_key(stream: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(stream.len() + 1);
     k.push(b'k');
-    k.extend_from_slice(desk_id);
+    k.extend_from_slice(stream);
     k
 }
 
-fn progress_key(desk_id: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(desk_id.len() + 1);
+fn progress_key(stream: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(stream.len() + 1);
     k.push(b's');
-    k.extend_from_slice(desk_id.as_bytes());
+    k.extend_from_slice(stream.as_bytes());
     k
 }
 
@@ -130,6 +140,9 @@ pub(super) struct Writer {
     uncounted: HashMap<String, u64>,
     cells: HashMap<(usize, String), Cells>,
     cached: usize,
+    /// A commit was written and its flush has not succeeded: what sled
+    /// serves is ahead of the disk until a flush does.
+    unflushed: bool,
 }
 
 impl Writer {
@@ -179,9 +192,8 @@ impl Writer {
                 let entry = entry?;
                 ids.push(entry.id);
                 if replay {
-                    let raw = entry.decode()?;
-                    pending.add(&raw);
-                    uncounted.insert(raw.desk_id, entry.seq);
+                    pending.add(&entry.decode()?);
+                    uncounted.insert(String::from_utf8_lossy(desk).into_owned(), entry.seq);
                 }
             }
         }
@@ -198,6 +210,7 @@ impl Writer {
             uncounted,
             cells: HashMap::new(),
             cached: 0,
+            unflushed: false,
         })
     }
 
@@ -237,15 +250,32 @@ impl SledStore {
             **writer = Writer::load(&self.ingest)?;
         }
         let (mut outcomes, resent) = written?;
+        writer.unflushed = true;
         self.flush_serialised()?;
+        writer.unflushed = false;
         drop(writer);
 
         for i in resent {
             let b = &batches[i];
-            outcomes[i].rejected =
-                self.read_rejections(&b.desk_id, b.first_seq.saturating_sub(1), b.last_seq)?;
+            outcomes[i].rejected = self.read_rejections(
+                &stream_key(&b.desk_id, b.incarnation),
+                b.first_seq.saturating_sub(1),
+                b.last_seq,
+            )?;
         }
         Ok(outcomes)
+    }
+
+    /// A stream's progress as it is on disk. Under the writer's lock, which
+    /// a group commit holds until its flush returns, and after a flush of
+    /// whatever a failed one left in memory.
+    pub(super) fn durable_progress(&self, stream: &str) -> Result<DeskProgress, StorageError> {
+        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if writer.unflushed {
+            self.flush_serialised()?;
+            writer.unflushed = false;
+        }
+        self.read_progress(stream)
     }
 
     /// Checks and writes a group commit, not yet flushed; the outcomes,
@@ -257,7 +287,7 @@ impl SledStore {
         batches: &[DeskAppend],
     ) -> Result<(Vec<AppendOutcome>, Vec<usize>), StorageError> {
         let mut batch = sled::Batch::default();
-        let mut progress: HashMap<&str, DeskProgress> = HashMap::new();
+        let mut progress: HashMap<String, DeskProgress> = HashMap::new();
         let mut ids_in_group: HashSet<u128> = HashSet::new();
         let mut outcomes = Vec::with_capacity(batches.len());
         // Batches wholly held already are answered from disk after the write,
@@ -265,9 +295,10 @@ impl SledStore {
         let mut resent = Vec::new();
 
         for b in batches {
-            let p = match progress.get(b.desk_id.as_str()) {
+            let stream = stream_key(&b.desk_id, b.incarnation);
+            let p = match progress.get(&stream) {
                 Some(p) => *p,
-                None => self.read_progress(&b.desk_id)?,
+                None => self.read_progress(&stream)?,
             };
             if b.last_seq <= p.last_seq {
                 resent.push(outcomes.len());
@@ -278,13 +309,16 @@ impl SledStore {
                 continue;
             }
             if b.first_seq > p.last_seq.saturating_add(1) {
+                // The federation refuses gaps (`Session::check`); one here
+                // is a caller's bug, and failing the group for it would fail
+                // the other desks' batches with it.
                 tracing::warn!(desk_id = %b.desk_id, held = p.last_seq, first_seq = b.first_seq,
                     "sequence gap: the desk sent records the hub never held before");
             }
             let mut next = p;
             let mut rejected = Vec::new();
             for (seq, reason) in b.rejected.iter().filter(|(s, _)| *s > p.last_seq) {
-                batch.insert(desk_seq_key(b'x', &b.desk_id, *seq), reason.as_bytes());
+                batch.insert(desk_seq_key(b'x', &stream, *seq), reason.as_bytes());
                 rejected.push((*seq, reason.clone()));
                 next.rejected += 1;
             }
@@ -296,8 +330,8 @@ impl SledStore {
             for (seq, record) in b.accepted.iter().filter(|(s, _)| *s > p.last_seq) {
                 let id = record.id();
                 if writer.ids.contains(id.as_u128()) || !ids_in_group.insert(id.as_u128()) {
-                    let reason = format!("duplicate record id {id}: already stored");
-                    batch.insert(desk_seq_key(b'x', &b.desk_id, *seq), reason.as_bytes());
+                    let reason = format!("{} {id}: already stored", domain::ALREADY_HELD);
+                    batch.insert(desk_seq_key(b'x', &stream, *seq), reason.as_bytes());
                     rejected.push((*seq, reason));
                     next.rejected += 1;
                     continue;
@@ -306,7 +340,7 @@ impl SledStore {
                 if kept.len() >= SEGMENT_BYTES {
                     if let Some(first) = first_kept.take() {
                         batch.insert(
-                            desk_seq_key(b'g', &b.desk_id, first),
+                            desk_seq_key(b'g', &stream, first),
                             std::mem::replace(&mut kept, segment()),
                         );
                     }
@@ -316,22 +350,22 @@ impl SledStore {
                 next.records += 1;
             }
             if let Some(first) = first_kept {
-                batch.insert(desk_seq_key(b'g', &b.desk_id, first), kept);
+                batch.insert(desk_seq_key(b'g', &stream, first), kept);
             }
             rejected.sort_unstable_by_key(|(s, _)| *s);
             next.last_seq = b.last_seq;
-            progress.insert(&b.desk_id, next);
+            progress.insert(stream, next);
             outcomes.push(AppendOutcome {
                 up_to_seq: b.last_seq,
                 rejected,
             });
         }
 
-        for (desk_id, p) in &progress {
-            batch.insert(progress_key(desk_id), &encode_progress(p)[..]);
+        for (stream, p) in &progress {
+            batch.insert(progress_key(stream), &encode_progress(p)[..]);
         }
-        for (desk_id, p) in &progress {
-            writer.uncounted.insert((*desk_id).to_owned(), p.last_seq);
+        for (stream, p) in progress {
+            writer.uncounted.insert(stream, p.last_seq);
         }
         let checkpoint = writer.pending.records() >= COUNTS_EVERY;
         self.commit(writer, batch, checkpoint)?;
@@ -363,10 +397,11 @@ impl SledStore {
                 batch.insert(key, cubes::encode(cells));
                 writer.cached += grown;
             }
-            for (desk_id, last) in writer.uncounted.drain() {
-                batch.insert(checkpoint_key(desk_id.as_bytes()), &last.to_be_bytes()[..]);
+            for (stream, last) in writer.uncounted.drain() {
+                batch.insert(checkpoint_key(stream.as_bytes()), &last.to_be_bytes()[..]);
             }
         }
+        fail::fail_point!("store-append", |_| Err(super::injected("store-append")));
         self.ingest.apply_batch(batch)?;
         if writer.cached > CACHED_CELLS {
             writer.cells.clear();
@@ -389,8 +424,8 @@ impl SledStore {
         self.flush_serialised()
     }
 
-    pub(super) fn read_progress(&self, desk_id: &str) -> Result<DeskProgress, StorageError> {
-        match self.ingest.get(progress_key(desk_id))? {
+    pub(super) fn read_progress(&self, stream: &str) -> Result<DeskProgress, StorageError> {
+        match self.ingest.get(progress_key(stream))? {
             Some(v) => decode_progress(&v),
             None => Ok(DeskProgress::default()),
         }
@@ -398,15 +433,15 @@ impl SledStore {
 
     pub(super) fn read_rejections(
         &self,
-        desk_id: &str,
+        stream: &str,
         after: u64,
         up_to: u64,
     ) -> Result<Vec<(u64, String)>, StorageError> {
         if up_to <= after {
             return Ok(Vec::new());
         }
-        let from = desk_seq_key(b'x', desk_id, after + 1);
-        let to = desk_seq_key(b'x', desk_id, up_to);
+        let from = desk_seq_key(b'x', stream, after + 1);
+        let to = desk_seq_key(b'x', stream, up_to);
         let mut out = Vec::new();
         for kv in self.ingest.range(from..=to) {
             let (k, v) = kv?;
@@ -457,12 +492,9 @@ impl SledStore {
             .collect())
     }
 
-    pub(super) fn read_records(
-        &self,
-        desk_id: &str,
-    ) -> Result<Vec<(u64, RawRecord)>, StorageError> {
+    pub(super) fn read_records(&self, stream: &str) -> Result<Vec<(u64, RawRecord)>, StorageError> {
         let mut out = Vec::new();
-        for kv in self.ingest.scan_prefix(desk_prefix(b'g', desk_id)) {
+        for kv in self.ingest.scan_prefix(desk_prefix(b'g', stream)) {
             let (_, seg) = kv?;
             for entry in segment::entries(&seg) {
                 let entry = entry?;
@@ -479,18 +511,20 @@ impl SledStore {
         let mut last: HashMap<String, u64> = HashMap::new();
         let mut all_ids = Vec::new();
         for kv in self.ingest.scan_prefix([b'g']) {
-            let (_, seg) = kv?;
+            let (k, seg) = kv?;
+            let stream = k
+                .get(1..k.len().saturating_sub(9))
+                .map(|s| String::from_utf8_lossy(s).into_owned())
+                .ok_or_else(|| StorageError::Corrupt("short segment key".into()))?;
             for entry in segment::entries(&seg) {
                 let entry = entry?;
                 let raw = entry.decode()?;
                 v.records += 1;
                 *v.per_desk.entry(raw.desk_id.clone()).or_default() += 1;
-                let prev = last.insert(raw.desk_id.clone(), entry.seq).unwrap_or(0);
+                let prev = last.insert(stream.clone(), entry.seq).unwrap_or(0);
                 if entry.seq <= prev {
-                    v.problems.push(format!(
-                        "desk {}: sequence {} out of order",
-                        raw.desk_id, entry.seq
-                    ));
+                    v.problems
+                        .push(format!("{stream}: sequence {} out of order", entry.seq));
                 }
                 if uuid::Uuid::parse_str(&raw.id).map(|u| u.as_u128()).ok() != Some(entry.id) {
                     v.problems.push(format!(
@@ -536,11 +570,13 @@ impl SledStore {
                 .push(format!("{} ids indexed for {} records", v.ids, v.records));
         }
         for (desk, n) in &v.per_desk {
-            let p = self.read_progress(desk)?;
-            if p.records != *n {
+            let mut held = 0;
+            for i in self.incarnation_numbers(desk)? {
+                held += self.read_progress(&stream_key(desk, i))?.records;
+            }
+            if held != *n {
                 v.problems.push(format!(
-                    "desk {desk}: progress says {} records, found {n}",
-                    p.records
+                    "desk {desk}: progress says {held} records, found {n}"
                 ));
             }
         }

@@ -1,0 +1,88 @@
+//! Which incarnation of its outbox a desk connects with (`Hello.incarnation`),
+//! and what the hub holds of it.
+//!
+//! The hub never decides that a desk must start again: it only registers
+//! each incarnation it is told of and notes when a desk comes back holding
+//! less of one than the hub had (a folder restored from an older copy). The
+//! desk, told by `Welcome.last_seq` that the hub holds more than its outbox,
+//! starts a new incarnation itself; what it sends again is caught by the id
+//! dedup.
+
+use crate::storage::{
+    incarnation_numbers, DeskProgress, Incarnation, OlderState, StorageError, Store,
+};
+
+/// The incarnation `id` of `desk_id`, registered if it is new, and the
+/// progress the hub holds of it on disk.
+pub fn join(
+    store: &dyn Store,
+    desk_id: &str,
+    id: &str,
+    outbox_last_seq: u64,
+    now: &str,
+) -> Result<(Incarnation, DeskProgress), StorageError> {
+    let mut list = store.incarnations(desk_id)?;
+    let at = match list.iter().position(|i| i.id == id) {
+        Some(at) => at,
+        None => {
+            // A desk's first incarnation takes the history kept before
+            // incarnations existed, if any.
+            let number = list.iter().map(|i| i.number + 1).max().unwrap_or(0);
+            list.push(Incarnation {
+                id: id.to_owned(),
+                number,
+                started_at: now.to_owned(),
+                older_state: None,
+            });
+            store.put_incarnations(desk_id, &list)?;
+            if number > 0 {
+                tracing::warn!(desk_id, incarnation = %id, number, "desk started a new incarnation (new or restored data folder)");
+            }
+            list.len() - 1
+        }
+    };
+    let progress = store.progress(desk_id, list[at].number)?;
+    if outbox_last_seq < progress.last_seq {
+        tracing::warn!(desk_id, incarnation = %id, hub_held = progress.last_seq, desk_held = outbox_last_seq,
+            "desk came back holding less than the hub had of its incarnation (restored from an older copy?)");
+        list[at].older_state = Some(OlderState {
+            at: now.to_owned(),
+            hub_held: progress.last_seq,
+            desk_held: outbox_last_seq,
+        });
+        store.put_incarnations(desk_id, &list)?;
+    }
+    Ok((list.swap_remove(at), progress))
+}
+
+/// What `hub desks` shows of a desk's incarnations.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// The newest incarnation's id.
+    pub current: String,
+    pub count: u64,
+    /// Records and refusals over every incarnation; `last_seq` of the newest.
+    pub progress: DeskProgress,
+    /// The latest return with an older state, of any incarnation.
+    pub older_state: Option<OlderState>,
+}
+
+pub fn summary(store: &dyn Store, desk_id: &str) -> Result<Summary, StorageError> {
+    let list = store.incarnations(desk_id)?;
+    let mut out = Summary {
+        current: list.last().map(|i| i.id.clone()).unwrap_or_default(),
+        count: list.len() as u64,
+        ..Summary::default()
+    };
+    for n in incarnation_numbers(&list) {
+        let p = store.progress(desk_id, n)?;
+        out.progress.records += p.records;
+        out.progress.rejected += p.rejected;
+        out.progress.last_seq = p.last_seq;
+    }
+    out.older_state = list
+        .into_iter()
+        .filter_map(|i| i.older_state)
+        .max_by(|a, b| a.at.cmp(&b.at));
+    Ok(out)
+}

@@ -1,0 +1,160 @@
+//! A desk whose data folder is wiped and enrolled again, or restored from an
+//! older copy, keeps every visit it was told was recorded, and none twice:
+//! the desk starts a new incarnation of its outbox, the hub keeps each
+//! incarnation's sequences apart, and `hub desks` shows what happened.
+
+use e2e::{eventually, path, run_ok, Agent, Hub};
+use rand::SeedableRng;
+use std::time::Duration;
+
+/// Records `n` visits at the agent; every one must be acknowledged.
+async fn record(agent: &Agent, n: usize, seed: u64) -> anyhow::Result<()> {
+    let mut client = agent.client().await?;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    for _ in 0..n {
+        client
+            .record_visit(proto::RecordVisitRequest {
+                visit: Some(synthetic::visit(&mut rng)),
+            })
+            .await
+            .map_err(|s| anyhow::anyhow!("RecordVisit failed: {}", s.message()))?;
+    }
+    Ok(())
+}
+
+fn desk(hub: &Hub, id: &str) -> serde_json::Value {
+    hub.desks()
+        .as_array()
+        .and_then(|a| a.iter().find(|d| d["desk_id"] == id).cloned())
+        .unwrap_or_default()
+}
+
+/// Waits until the hub holds `n` records of the desk and the desk has
+/// nothing left to send, then checks the number holds.
+async fn settle(hub: &Hub, agent: &Agent, n: u64) -> anyhow::Result<()> {
+    let id = agent.desk_id.clone();
+    eventually(Duration::from_secs(60), async || {
+        (hub.records_of(&id) == Some(n)).then_some(())
+    })
+    .await?;
+    eventually(Duration::from_secs(60), async || {
+        let s = agent.status();
+        (s["pending"] == 0 && s["connected"] == true).then_some(())
+    })
+    .await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(hub.records_of(&id), Some(n), "{}", desk(hub, &id));
+    Ok(())
+}
+
+fn verify_clean(hub: &Hub, records: u64) {
+    let verify: serde_json::Value = serde_json::from_str(&run_ok(
+        "hub",
+        &["verify", "--data", path(&hub.data), "--json"],
+    ))
+    .expect("verify prints JSON");
+    assert_eq!(verify["records"], records, "{verify}");
+    assert_eq!(verify["ids"], records, "{verify}");
+    assert_eq!(verify["problems"], serde_json::json!([]), "{verify}");
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read dir").flatten() {
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).expect("copy");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reinstalled_desk_sends_what_it_recorded_offline() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let mut hub = Hub::init(root.path());
+    hub.start().await?;
+    let bundle = hub.add_desk("desk-a");
+    let mut agent = Agent::enroll(root.path(), "desk-a", &bundle);
+    agent.start().await?;
+    record(&agent, 300, 1).await?;
+    settle(&hub, &agent, 300).await?;
+    let first = agent.status()["incarnation"].clone();
+
+    // The PC is reinstalled: a new folder, the same bundle, and no hub in
+    // sight while the desk works.
+    agent.terminate()?;
+    hub.terminate()?;
+    std::fs::remove_dir_all(&agent.data)?;
+    let mut agent = Agent::enroll(root.path(), "desk-a", &bundle);
+    agent.start().await?;
+    record(&agent, 200, 2).await?;
+    let second = agent.status()["incarnation"].clone();
+    assert_ne!(first, second, "a new outbox has a new incarnation");
+    hub.start().await?;
+    settle(&hub, &agent, 500).await?;
+
+    let d = desk(&hub, "desk-a");
+    assert_eq!(d["incarnations"], 2, "{d}");
+    assert_eq!(d["incarnation"], second, "{d}");
+    assert_eq!(d["last_seq"], 200, "{d}");
+    assert_eq!(d["older_state"], serde_json::Value::Null, "{d}");
+    let status = agent.status();
+    assert_eq!(status["sent"], 200, "{status}");
+    assert_eq!(status["quarantined"], 0, "{status}");
+    agent.terminate()?;
+    hub.terminate()?;
+    verify_clean(&hub, 500);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desk_restored_from_an_older_copy_loses_and_doubles_nothing() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let mut hub = Hub::init(root.path());
+    hub.start().await?;
+    let bundle = hub.add_desk("desk-b");
+    let mut agent = Agent::enroll(root.path(), "desk-b", &bundle);
+    agent.start().await?;
+    record(&agent, 100, 3).await?;
+    settle(&hub, &agent, 100).await?;
+
+    // A copy of the folder, taken while the desk is stopped, with 20 visits
+    // not yet sent: the hub is away.
+    hub.terminate()?;
+    record(&agent, 20, 4).await?;
+    agent.terminate()?;
+    let backup = root.path().join("desk-b.backup");
+    copy_dir(&agent.data, &backup);
+    let first = {
+        agent.start().await?;
+        hub.start().await?;
+        record(&agent, 80, 5).await?;
+        settle(&hub, &agent, 200).await?;
+        agent.status()["incarnation"].clone()
+    };
+
+    // The disk dies; the folder comes back from the copy, which holds up to
+    // 120 with 100 acknowledged, and the desk records on before it connects.
+    agent.terminate()?;
+    hub.terminate()?;
+    std::fs::remove_dir_all(&agent.data)?;
+    copy_dir(&backup, &agent.data);
+    agent.start().await?;
+    record(&agent, 30, 6).await?;
+    hub.start().await?;
+    settle(&hub, &agent, 230).await?;
+
+    let d = desk(&hub, "desk-b");
+    assert_eq!(d["incarnations"], 2, "{d}");
+    assert_ne!(d["incarnation"], first, "{d}");
+    assert_eq!(d["older_state"]["hub_held"], 200, "{d}");
+    assert_eq!(d["older_state"]["desk_held"], 150, "{d}");
+    let status = agent.status();
+    assert_eq!(status["quarantined"], 0, "{status}");
+    agent.terminate()?;
+    hub.terminate()?;
+    verify_clean(&hub, 230);
+    Ok(())
+}
