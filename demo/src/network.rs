@@ -252,7 +252,10 @@ async fn feed(agent_url: String, rate: u32, stop: Shutdown) {
         }
         let visit = synthetic::visit(&mut rng);
         if let Err(s) = client
-            .record_visit(proto::RecordVisitRequest { visit: Some(visit) })
+            .record_visit(proto::RecordVisitRequest {
+                visit: Some(visit),
+                ..Default::default()
+            })
             .await
         {
             tracing::warn!(agent = %agent_url, error = %s.message(), "demo visit refused");

@@ -451,8 +451,9 @@ fn anonymise(notes: bool, secret: Option<&Path>, desk_id: &str) -> anyhow::Resul
         if line.trim().is_empty() {
             continue;
         }
-        let record = domain::Visit::from_json_line(&line)
-            .and_then(|visit| intake.anonymise(&visit, desk_id, &catalogue));
+        // A line's `request_id` is for `record`; anonymising stores nothing.
+        let record = domain::Visit::from_keyed_json_line(&line)
+            .and_then(|(visit, _)| intake.anonymise(&visit, desk_id, &catalogue));
         match record {
             Ok(r) => println!("{}", intake::record_json(&r.to_raw().into())),
             Err(e) => {
@@ -485,7 +486,7 @@ async fn record(agent: &str, file: &str) -> anyhow::Result<ExitCode> {
         if line.trim().is_empty() {
             continue;
         }
-        let visit = match domain::Visit::from_json_line(&line) {
+        let (visit, request_id) = match domain::Visit::from_keyed_json_line(&line) {
             Ok(v) => v,
             Err(e) => {
                 eprintln!("line {}: {e}", n + 1);
@@ -496,9 +497,16 @@ async fn record(agent: &str, file: &str) -> anyhow::Result<ExitCode> {
         match client
             .record_visit(proto::RecordVisitRequest {
                 visit: Some(visit.into()),
+                request_id: request_id.unwrap_or_default(),
             })
             .await
         {
+            // Recorded before under this key: not a refusal of the line,
+            // but its visit is not the one recorded.
+            Err(s) if s.code() == tonic::Code::AlreadyExists => {
+                eprintln!("line {}: {}", n + 1, s.message());
+                refused += 1;
+            }
             Ok(resp) => {
                 let record = resp.into_inner().record.unwrap_or_default();
                 println!("{}", intake::record_json(&record));

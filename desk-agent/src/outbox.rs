@@ -34,6 +34,8 @@
 //! an earlier layout (records as `o` keys in `outbox`, or one record per
 //! key in `outbox-` trees) is refused at open.
 
+mod requests;
+
 use domain::AnonymisedRecord;
 use prost::bytes::{BufMut, Bytes, BytesMut};
 use prost::encoding::{decode_varint, encode_key, encode_varint, encoded_len_varint, WireType};
@@ -55,6 +57,20 @@ pub enum OutboxError {
     Flush(String),
     #[error("the hub acknowledged sequence {0} but this outbox holds only up to {1}")]
     AheadOfOutbox(u64, u64),
+    #[error("request_id `{0}` was already used for a different visit")]
+    KeyReused(String),
+    #[error("a visit with request_id `{0}` is still being recorded; ask again in a moment")]
+    KeyBusy(String),
+}
+
+/// What `Outbox::append_once` did.
+#[derive(Debug)]
+pub struct Appended {
+    pub seq: u64,
+    /// The record under that sequence: the first one for a repeated key.
+    pub record: proto::AnonymisedRecord,
+    /// The key had been used for this visit: nothing was stored.
+    pub repeat: bool,
 }
 
 /// The outbox's name to the hub, and where the hub's numbering starts.
@@ -137,6 +153,8 @@ pub struct Outbox {
     /// The acknowledgement watermark, as last stored.
     acked: AtomicU64,
     incarnation: Mutex<Incarnation>,
+    /// Idempotency keys whose intake is under way.
+    keys_in_flight: Mutex<std::collections::HashSet<String>>,
     pub changed: Notify,
     flusher: Arc<Flusher>,
 }
@@ -155,6 +173,7 @@ struct Flusher {
     /// Highest sequence known durable, or why the last write failed.
     durable: watch::Sender<Durable>,
     runs: Runs,
+    requests: requests::Requests,
 }
 
 /// The record trees held, by run number (`run_of`).
@@ -189,10 +208,16 @@ struct Group {
     /// The entries of sequences `last - count + 1 ..= last`.
     entries: Vec<u8>,
     count: u64,
-    /// One per entry, in order: where its intake hears its sequence once it
-    /// is on disk, or why it is not stored.
-    waiters: Vec<oneshot::Sender<Result<u64, Arc<str>>>>,
+    /// One per entry, in order.
+    waiters: Vec<Waiter>,
     closed: bool,
+}
+
+/// Where an intake hears its sequence once its record is on disk, or why it
+/// is not stored; and its idempotency key, stored in the same flush.
+struct Waiter {
+    answer: oneshot::Sender<Result<u64, Arc<str>>>,
+    request_id: Option<String>,
 }
 
 #[derive(Clone, Default)]
@@ -227,7 +252,11 @@ impl Flusher {
                     std::mem::take(&mut group.waiters),
                 )
             };
-            match self.write(first, &entries).and_then(|()| self.flush()) {
+            let written = self
+                .write(first, &entries)
+                .and_then(|()| self.remember(first, &entries, &waiters))
+                .and_then(|()| self.flush());
+            match written {
                 Ok(()) => {
                     self.durable.send_modify(|d| {
                         *d = Durable {
@@ -236,17 +265,17 @@ impl Flusher {
                         }
                     });
                     for (seq, w) in (first..).zip(waiters) {
-                        let _ = w.send(Ok(seq));
+                        let _ = w.answer.send(Ok(seq));
                     }
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "outbox write failed; the visits of this write are not recorded");
                     let why: Arc<str> = e.to_string().into();
-                    self.discard(first, last);
+                    self.discard(first, last, &waiters);
                     self.durable
                         .send_modify(|d| d.error = Some(Arc::clone(&why)));
                     for w in waiters {
-                        let _ = w.send(Err(Arc::clone(&why)));
+                        let _ = w.answer.send(Err(Arc::clone(&why)));
                     }
                     // Do not spin on a failing disk.
                     std::thread::sleep(Duration::from_millis(200));
@@ -260,7 +289,12 @@ impl Flusher {
     /// visit again has it counted twice. Whatever chunks the write left are
     /// removed, and its sequences are handed back, so that the records
     /// grouped since take them and the numbering stays dense.
-    fn discard(&self, first: u64, last: u64) {
+    fn discard(&self, first: u64, last: u64, waiters: &[Waiter]) {
+        for key in waiters.iter().filter_map(|w| w.request_id.as_deref()) {
+            if let Err(e) = self.requests.remove(key) {
+                tracing::error!(error = %e, "could not forget the request key of a failed write");
+            }
+        }
         {
             let mut group = self.group.lock().unwrap_or_else(|e| e.into_inner());
             group.last -= last - first + 1;
@@ -280,6 +314,29 @@ impl Flusher {
                 }
             }
         }
+    }
+
+    /// Stores the idempotency keys of a write with their records, before its
+    /// flush.
+    fn remember(
+        &self,
+        first: u64,
+        mut entries: &[u8],
+        waiters: &[Waiter],
+    ) -> Result<(), sled::Error> {
+        if waiters.iter().all(|w| w.request_id.is_none()) {
+            return Ok(());
+        }
+        for (seq, w) in (first..).zip(waiters) {
+            let len = entry_len(entries)
+                .ok_or_else(|| sled::Error::Unsupported("damaged outbox group".into()))?;
+            if let Some(key) = &w.request_id {
+                self.requests
+                    .insert(key, seq, entry_record(&entries[..len]))?;
+            }
+            entries = &entries[len..];
+        }
+        Ok(())
     }
 
     /// Writes the entries of sequences from `first` on as chunks of at most
@@ -514,6 +571,7 @@ impl Outbox {
                 seq: last,
                 error: None,
             }),
+            requests: requests::Requests::open(&db)?,
             runs: Runs {
                 db,
                 trees: Mutex::new(runs),
@@ -528,6 +586,7 @@ impl Outbox {
             tree,
             acked: AtomicU64::new(acked),
             incarnation: Mutex::new(incarnation),
+            keys_in_flight: Mutex::default(),
             changed: Notify::new(),
             flusher,
         })
@@ -565,6 +624,60 @@ impl Outbox {
     /// number once the write is on disk: only then may the caller be told
     /// the visit is recorded.
     pub async fn append(&self, record: &AnonymisedRecord) -> Result<u64, OutboxError> {
+        self.append_keyed(record, None).await
+    }
+
+    /// As `append`, under an idempotency key: a key already used for the
+    /// same visit gives back the first answer and stores nothing; one used
+    /// for another visit is refused.
+    pub async fn append_once(
+        &self,
+        record: &AnonymisedRecord,
+        request_id: &str,
+    ) -> Result<Appended, OutboxError> {
+        let busy = || OutboxError::KeyBusy(request_id.to_owned());
+        if !self
+            .keys_in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(request_id.to_owned())
+        {
+            return Err(busy());
+        }
+        let result = self.append_new_key(record, request_id).await;
+        self.keys_in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(request_id);
+        result
+    }
+
+    async fn append_new_key(
+        &self,
+        record: &AnonymisedRecord,
+        request_id: &str,
+    ) -> Result<Appended, OutboxError> {
+        let wire = proto::AnonymisedRecord::from(record.to_raw());
+        match self.flusher.requests.lookup(request_id, &wire)? {
+            requests::Prior::Same { seq, record } => Ok(Appended {
+                seq,
+                record: *record,
+                repeat: true,
+            }),
+            requests::Prior::Differs => Err(OutboxError::KeyReused(request_id.to_owned())),
+            requests::Prior::None => Ok(Appended {
+                seq: self.append_keyed(record, Some(request_id)).await?,
+                record: wire,
+                repeat: false,
+            }),
+        }
+    }
+
+    async fn append_keyed(
+        &self,
+        record: &AnonymisedRecord,
+        request_id: Option<&str>,
+    ) -> Result<u64, OutboxError> {
         let record = proto::WireRecord::new(record);
         let len = record.encoded_len();
         let (tx, rx) = oneshot::channel();
@@ -577,7 +690,10 @@ impl Outbox {
             record.encode(entries);
             group.last += 1;
             group.count += 1;
-            group.waiters.push(tx);
+            group.waiters.push(Waiter {
+                answer: tx,
+                request_id: request_id.map(str::to_owned),
+            });
             group.count == 1
         };
         // One write and one flush cover every record grouped before them,

@@ -62,8 +62,10 @@ impl Desk for DeskService {
         &self,
         req: Request<RecordVisitRequest>,
     ) -> Result<Response<RecordVisitResponse>, Status> {
+        let req = req.into_inner();
+        let request_id =
+            domain::visit::request_id(&req.request_id).map_err(crate::status::invalid)?;
         let visit = req
-            .into_inner()
             .visit
             .ok_or_else(|| Status::invalid_argument("field `visit`: missing"))?;
         let visit = domain::Visit::from(visit);
@@ -71,12 +73,26 @@ impl Desk for DeskService {
             .intake
             .anonymise(&visit, &self.desk_id, &self.local.catalogue())
             .map_err(crate::status::invalid)?;
-        let seq = self.outbox.append(&record).await?;
-        let raw = record.to_raw();
+        let (seq, record) = match request_id {
+            Some(key) => {
+                let done = self.outbox.append_once(&record, key).await?;
+                if done.repeat {
+                    tracing::info!(
+                        seq = done.seq,
+                        "a repeated request_id: the first answer is given again"
+                    );
+                }
+                (done.seq, done.record)
+            }
+            None => (
+                self.outbox.append(&record).await?,
+                proto::AnonymisedRecord::from(record.to_raw()),
+            ),
+        };
         Ok(Response::new(RecordVisitResponse {
-            id: raw.id.clone(),
+            id: record.id.clone(),
             seq,
-            record: Some(raw.into()),
+            record: Some(record),
         }))
     }
 

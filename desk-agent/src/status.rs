@@ -11,8 +11,14 @@ use tonic::Status;
 /// and the caller is told nothing was recorded.
 impl From<OutboxError> for Status {
     fn from(e: OutboxError) -> Self {
-        tracing::error!(error = %e, "outbox failure");
-        Status::internal(format!("the desk could not store the record: {e}"))
+        match e {
+            OutboxError::KeyReused(_) => Status::already_exists(e.to_string()),
+            OutboxError::KeyBusy(_) => Status::aborted(e.to_string()),
+            _ => {
+                tracing::error!(error = %e, "outbox failure");
+                Status::internal(format!("the desk could not store the record: {e}"))
+            }
+        }
     }
 }
 

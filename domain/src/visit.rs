@@ -65,6 +65,25 @@ pub struct Visit {
     pub visited_at: Option<String>,
 }
 
+/// The longest idempotency key a visit line may carry, in characters.
+pub const MAX_REQUEST_ID_CHARS: usize = 64;
+
+/// An idempotency key as given (empty: none), checked: at most
+/// `MAX_REQUEST_ID_CHARS` characters, none of them control characters.
+pub fn request_id(key: &str) -> Result<Option<&str>, FieldError> {
+    if key.chars().count() > MAX_REQUEST_ID_CHARS || key.chars().any(char::is_control) {
+        return Err(request_id_error());
+    }
+    Ok((!key.is_empty()).then_some(key))
+}
+
+fn request_id_error() -> FieldError {
+    FieldError::new(
+        "request_id",
+        format!("must be a text of at most {MAX_REQUEST_ID_CHARS} characters, without control characters"),
+    )
+}
+
 /// Struct fields, in the order the JSON keys are listed to the operator.
 const FIELDS: [&str; 18] = [
     "name",
@@ -95,6 +114,13 @@ impl Visit {
     /// Type errors name the field; unknown keys are refused and named, so a
     /// misspelt `nazionalita` is not silently lost.
     pub fn from_json_line(line: &str) -> Result<Visit, FieldError> {
+        Self::from_keyed_json_line(line).map(|(visit, _)| visit)
+    }
+
+    /// As `from_json_line`, for a line that may also carry `request_id`, the
+    /// idempotency key of `RecordVisit` (a string of at most
+    /// `MAX_REQUEST_ID_CHARS` characters), returned beside the visit.
+    pub fn from_keyed_json_line(line: &str) -> Result<(Visit, Option<String>), FieldError> {
         if line.len() > MAX_LINE_BYTES {
             return Err(FieldError::new(
                 "visit",
@@ -109,8 +135,13 @@ impl Visit {
                 format!("not valid JSON (at character {})", e.column()),
             )
         })?;
-        let Value::Object(map) = value else {
+        let Value::Object(mut map) = value else {
             return Err(FieldError::new("visit", "must be one JSON object"));
+        };
+        let request_id = match map.remove("request_id") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(k)) => request_id(&k)?.map(str::to_owned),
+            Some(_) => return Err(request_id_error()),
         };
         for (key, value) in &map {
             let Some(&field) = FIELDS.iter().find(|f| **f == key.as_str()) else {
@@ -125,8 +156,9 @@ impl Visit {
             };
             check_type(field, value)?;
         }
-        serde_json::from_value(Value::Object(map))
-            .map_err(|_| FieldError::new("visit", "does not have the shape of a visit"))
+        let visit = serde_json::from_value(Value::Object(map))
+            .map_err(|_| FieldError::new("visit", "does not have the shape of a visit"))?;
+        Ok((visit, request_id))
     }
 }
 

@@ -27,6 +27,7 @@ fn visit(procedure: &str) -> RecordVisitRequest {
             minutes: 12,
             ..Default::default()
         }),
+        ..Default::default()
     }
 }
 

@@ -66,6 +66,7 @@ async fn record(
             async move {
                 c.record_visit(proto::RecordVisitRequest {
                     visit: Some(visit(desk, i)),
+                    ..Default::default()
                 })
                 .await
             }

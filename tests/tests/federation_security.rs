@@ -190,6 +190,7 @@ async fn oversized_input_is_refused_and_a_well_behaved_desk_carries_on() -> anyh
         client
             .record_visit(proto::RecordVisitRequest {
                 visit: Some(visit()),
+                ..Default::default()
             })
             .await?;
     }
@@ -202,6 +203,7 @@ async fn oversized_input_is_refused_and_a_well_behaved_desk_carries_on() -> anyh
                 notes: "x".repeat(100 << 10),
                 ..visit()
             }),
+            ..Default::default()
         })
         .await
         .expect_err("a visit over the desk API's size limit");
@@ -287,6 +289,7 @@ async fn oversized_input_is_refused_and_a_well_behaved_desk_carries_on() -> anyh
         client
             .record_visit(proto::RecordVisitRequest {
                 visit: Some(visit()),
+                ..Default::default()
             })
             .await?;
     }

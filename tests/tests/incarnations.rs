@@ -15,6 +15,7 @@ async fn record(agent: &Agent, n: usize, seed: u64) -> anyhow::Result<()> {
         client
             .record_visit(proto::RecordVisitRequest {
                 visit: Some(synthetic::visit(&mut rng)),
+                ..Default::default()
             })
             .await
             .map_err(|s| anyhow::anyhow!("RecordVisit failed: {}", s.message()))?;

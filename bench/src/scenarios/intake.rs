@@ -128,7 +128,10 @@ async fn record(
 ) -> anyhow::Result<u64> {
     let began = Instant::now();
     client
-        .record_visit(RecordVisitRequest { visit: Some(visit) })
+        .record_visit(RecordVisitRequest {
+            visit: Some(visit),
+            ..Default::default()
+        })
         .await
         .map_err(|s| anyhow::anyhow!("RecordVisit failed: {:?} {}", s.code(), s.message()))?;
     Ok(began.elapsed().as_micros() as u64)

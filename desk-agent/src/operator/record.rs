@@ -196,6 +196,7 @@ pub(super) async fn record_visit(
         .desk
         .record_visit(Request::new(proto::RecordVisitRequest {
             visit: Some(visit),
+            ..Default::default()
         }))
         .await;
     let record = match answer {

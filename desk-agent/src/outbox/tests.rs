@@ -21,6 +21,21 @@ fn records(n: usize) -> Vec<AnonymisedRecord> {
         .collect()
 }
 
+/// The same visit anonymised again: another id, the rest alike.
+fn twin(r: &AnonymisedRecord) -> AnonymisedRecord {
+    let raw = r.to_raw();
+    let catalogue = domain::Catalogue::seed();
+    domain::recheck(
+        domain::RawRecord {
+            id: uuid::Uuid::now_v7().to_string(),
+            ..raw
+        },
+        DESK,
+        &catalogue,
+    )
+    .expect("the same record under a new id passes the re-check")
+}
+
 async fn fill(outbox: &Outbox, records: &[AnonymisedRecord]) {
     for r in records {
         outbox.append(r).await.expect("append");
@@ -292,4 +307,45 @@ async fn a_failed_write_or_flush_stores_nothing_of_its_intakes_and_the_next_one_
     assert_eq!(outbox.last_seq().expect("last"), 4);
     let batch = outbox.read_from(1, 100).expect("read").expect("some");
     assert_eq!(decoded(&batch, 4).records, want);
+}
+
+#[tokio::test]
+async fn a_repeated_request_id_gives_the_first_answer_and_stores_nothing_even_after_a_reopen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("o");
+    let recs = records(3);
+    let first = {
+        let outbox = Outbox::open(&path, 1 << 20).expect("open");
+        let first = outbox.append_once(&recs[0], "req-1").await.expect("append");
+        assert!(!first.repeat);
+        // The same visit asked again: its anonymised record differs only in
+        // the id each intake draws.
+        let again = twin(&recs[0]);
+        let repeat = outbox.append_once(&again, "req-1").await.expect("repeat");
+        assert!(repeat.repeat);
+        assert_eq!((repeat.seq, &repeat.record), (first.seq, &first.record));
+        assert_eq!(outbox.last_seq().expect("last"), 1);
+        let e = outbox
+            .append_once(&recs[1], "req-1")
+            .await
+            .expect_err("another visit under a used key");
+        assert!(
+            matches!(e, OutboxError::KeyReused(ref k) if k == "req-1"),
+            "{e}"
+        );
+        first
+    };
+    let outbox = reopen(&path);
+    let repeat = outbox.append_once(&recs[0], "req-1").await.expect("repeat");
+    assert!(repeat.repeat, "keys survive a restart");
+    assert_eq!(repeat.record, first.record);
+    assert_eq!(
+        outbox
+            .append_once(&recs[2], "req-2")
+            .await
+            .expect("new")
+            .seq,
+        2
+    );
+    assert_eq!(outbox.last_seq().expect("last"), 2);
 }
