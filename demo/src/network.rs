@@ -55,6 +55,7 @@ pub(crate) async fn run(
         federation: TcpListener::bind("127.0.0.1:0").await?,
         coordinator: TcpListener::bind("127.0.0.1:0").await?,
         http: Some(TcpListener::bind("127.0.0.1:0").await?),
+        metrics: None,
     };
     let config = HubConfig {
         federation_addr: listeners.federation.local_addr()?.to_string(),

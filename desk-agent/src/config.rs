@@ -34,6 +34,12 @@ pub struct AgentConfig {
     /// Allow `http_addr` on a non-loopback address (off by default).
     #[serde(default)]
     pub http_public: bool,
+    /// Where `/metrics` is served for Prometheus; empty (the default): off.
+    #[serde(default)]
+    pub metrics_addr: String,
+    /// Allow `metrics_addr` on a non-loopback address (off by default).
+    #[serde(default)]
+    pub metrics_public: bool,
 }
 
 pub const ENV_PREFIX: &str = "RETE_AGENT_";
@@ -72,6 +78,8 @@ impl AgentConfig {
             scrub_notes: false,
             http_addr: default_http_addr(),
             http_public: false,
+            metrics_addr: String::new(),
+            metrics_public: false,
         }
     }
 

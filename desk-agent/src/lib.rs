@@ -14,6 +14,7 @@
 pub mod config;
 pub mod intake;
 pub mod local;
+pub mod metrics;
 pub mod operator;
 pub mod outbox;
 pub mod server;

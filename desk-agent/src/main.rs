@@ -63,6 +63,14 @@ enum Command {
         /// has no sign-in: only on a network the desk trusts).
         #[arg(long)]
         http_public: bool,
+        /// Serve `/metrics` for Prometheus on HOST:PORT (or `metrics_addr`
+        /// in agent.toml); off when not given, loopback only unless
+        /// --metrics-public.
+        #[arg(long)]
+        metrics_addr: Option<String>,
+        /// Serve the metrics on a non-loopback address on purpose.
+        #[arg(long)]
+        metrics_public: bool,
     },
     /// Record visits: JSON lines in, one anonymised record JSON out per line.
     Record {
@@ -197,6 +205,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             listen,
             http_addr,
             http_public,
+            metrics_addr,
+            metrics_public,
         } => {
             let mut config = config.context("agent.toml was not read")?;
             if let Some(l) = listen {
@@ -206,6 +216,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 config.http_addr = a;
             }
             config.http_public |= http_public;
+            if let Some(a) = metrics_addr {
+                config.metrics_addr = a;
+            }
+            config.metrics_public |= metrics_public;
             let page = desk_agent::operator::bind(&config.http_addr, config.http_public).await?;
             let listener = tokio::net::TcpListener::bind(&config.listen)
                 .await

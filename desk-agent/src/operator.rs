@@ -30,55 +30,24 @@ use axum::Router;
 use runtime::Shutdown;
 use std::collections::HashSet;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
 
 /// Largest form body; the longest field (notes) is 2,000 characters.
 pub const MAX_BODY_BYTES: usize = 32 * 1024;
 
-#[derive(Debug, thiserror::Error)]
-pub enum OperatorError {
-    #[error(
-        "refusing to serve the operator page on {addr}: it is not a loopback address and the \
-         page has no sign-in; pass --http-public (or set http_public = true in agent.toml) to \
-         open it to the desk's network on purpose"
-    )]
-    NotLoopback { addr: String },
-    #[error("`{addr}` is not an address for the operator page: {reason}")]
-    BadAddress { addr: String, reason: String },
-    #[error("cannot listen on {addr} for the operator page: {source}")]
-    Bind {
-        addr: String,
-        source: std::io::Error,
-    },
-}
-
 /// Binds the page's listener, refusing a non-loopback address unless the
 /// operator opened it explicitly (`public`).
-pub async fn bind(addr: &str, public: bool) -> Result<TcpListener, OperatorError> {
-    let resolved: Vec<SocketAddr> = tokio::net::lookup_host(addr)
-        .await
-        .map_err(|e| OperatorError::BadAddress {
-            addr: addr.into(),
-            reason: e.to_string(),
-        })?
-        .collect();
-    if resolved.is_empty() {
-        return Err(OperatorError::BadAddress {
-            addr: addr.into(),
-            reason: "it resolves to no address".into(),
-        });
-    }
-    if !public && resolved.iter().any(|a| !a.ip().is_loopback()) {
-        return Err(OperatorError::NotLoopback { addr: addr.into() });
-    }
-    TcpListener::bind(&resolved[..])
-        .await
-        .map_err(|source| OperatorError::Bind {
-            addr: addr.into(),
-            source,
-        })
+pub async fn bind(addr: &str, public: bool) -> Result<TcpListener, runtime::listen::BindError> {
+    runtime::listen::bind(
+        addr,
+        public,
+        runtime::listen::Purpose {
+            what: "the operator page",
+            open_with: "--http-public (or set http_public = true in agent.toml)",
+        },
+    )
+    .await
 }
 
 /// What every handler shares.

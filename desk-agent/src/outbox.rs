@@ -174,7 +174,14 @@ struct Flusher {
     durable: watch::Sender<Durable>,
     runs: Runs,
     requests: requests::Requests,
+    /// When each write still waiting for the hub was made: its last
+    /// sequence and the time, oldest first, for the age of the oldest
+    /// record not yet acknowledged. Bounded: past `WRITE_TIMES`, a write
+    /// joins the newest entry, which keeps the older time.
+    written_at: Mutex<std::collections::VecDeque<(u64, std::time::SystemTime)>>,
 }
+
+const WRITE_TIMES: usize = 100_000;
 
 /// The record trees held, by run number (`run_of`).
 struct Runs {
@@ -264,6 +271,14 @@ impl Flusher {
                             error: None,
                         }
                     });
+                    {
+                        let mut times = self.written_at.lock().unwrap_or_else(|e| e.into_inner());
+                        let full = times.len() >= WRITE_TIMES;
+                        match times.back_mut() {
+                            Some(newest) if full => newest.0 = last,
+                            _ => times.push_back((last, std::time::SystemTime::now())),
+                        }
+                    }
                     for (seq, w) in (first..).zip(waiters) {
                         let _ = w.answer.send(Ok(seq));
                     }
@@ -572,6 +587,12 @@ impl Outbox {
                 error: None,
             }),
             requests: requests::Requests::open(&db)?,
+            // Records waiting since before this start count from now.
+            written_at: Mutex::new(if last > acked {
+                [(last, std::time::SystemTime::now())].into()
+            } else {
+                Default::default()
+            }),
             runs: Runs {
                 db,
                 trees: Mutex::new(runs),
@@ -842,6 +863,16 @@ impl Outbox {
         );
         self.tree.apply_batch(batch)?;
         self.acked.fetch_max(up_to, Ordering::AcqRel);
+        {
+            let mut times = self
+                .flusher
+                .written_at
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            while times.front().is_some_and(|(last, _)| *last <= up_to) {
+                times.pop_front();
+            }
+        }
         self.drop_acked_runs(up_to)
     }
 
@@ -891,6 +922,28 @@ impl Outbox {
 
     pub fn pending(&self) -> Result<u64, OutboxError> {
         Ok(self.last_seq()?.saturating_sub(self.acked_seq()?))
+    }
+
+    /// How many records are in quarantine.
+    pub fn quarantined(&self) -> Result<u64, OutboxError> {
+        let mut n = 0;
+        for kv in self.tree.scan_prefix([b'q']).keys() {
+            kv?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// How long the oldest record not yet acknowledged has waited.
+    pub fn oldest_unacked_age(&self) -> Option<Duration> {
+        let times = self
+            .flusher
+            .written_at
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        times
+            .front()
+            .map(|(_, at)| at.elapsed().unwrap_or_default())
     }
 
     pub fn quarantine(&self) -> Result<Vec<Quarantined>, OutboxError> {

@@ -4,6 +4,7 @@
 use crate::config::AgentConfig;
 use crate::intake::Intake;
 use crate::local::LocalCopy;
+use crate::metrics::DeskMetrics;
 use crate::operator::{self, Operator};
 use crate::outbox::Outbox;
 use crate::service::DeskService;
@@ -85,7 +86,33 @@ pub async fn run_with_page(
             .with_context(|| format!("cannot open the local copy in {}", data.display()))?,
     );
     let link = Arc::new(LinkStatus::default());
+    let mut registry = prometheus_client::registry::Registry::default();
+    let metrics = DeskMetrics::register(&mut registry);
+    let metrics_listener = if config.metrics_addr.is_empty() {
+        None
+    } else {
+        Some(
+            runtime::metrics::bind(
+                &config.metrics_addr,
+                config.metrics_public,
+                "--metrics-public (or metrics_public = true in agent.toml)",
+            )
+            .await?,
+        )
+    };
     let (stop, stopped) = shutdown::channel();
+    if let Some(listener) = metrics_listener {
+        tokio::spawn(Arc::clone(&metrics).sample(
+            Arc::clone(&outbox),
+            Arc::clone(&link),
+            stopped.clone(),
+        ));
+        tokio::spawn(runtime::metrics::serve(
+            listener,
+            Arc::new(registry),
+            stopped.clone(),
+        ));
+    }
     let syncer = tokio::spawn(sync::run(
         sync_config,
         Arc::clone(&outbox),
@@ -100,6 +127,7 @@ pub async fn run_with_page(
         local,
         intake: Intake::for_desk(data, config.scrub_notes)?,
         link,
+        metrics,
     });
     let page = page.map(|listener| {
         let state = Operator::new(

@@ -19,6 +19,7 @@ pub struct DeskService {
     pub local: Arc<LocalCopy>,
     pub intake: Intake,
     pub link: Arc<LinkStatus>,
+    pub metrics: Arc<crate::metrics::DeskMetrics>,
 }
 
 fn procedure_filter(procedure: String) -> Result<String, Status> {
@@ -62,32 +63,57 @@ impl Desk for DeskService {
         &self,
         req: Request<RecordVisitRequest>,
     ) -> Result<Response<RecordVisitResponse>, Status> {
+        use crate::metrics::Intake;
         let req = req.into_inner();
-        let request_id =
-            domain::visit::request_id(&req.request_id).map_err(crate::status::invalid)?;
-        let visit = req
-            .visit
-            .ok_or_else(|| Status::invalid_argument("field `visit`: missing"))?;
+        let request_id = domain::visit::request_id(&req.request_id).map_err(|e| {
+            self.metrics.intake(Intake::Refused);
+            crate::status::invalid(e)
+        })?;
+        let visit = req.visit.ok_or_else(|| {
+            self.metrics.intake(Intake::Refused);
+            Status::invalid_argument("field `visit`: missing")
+        })?;
         let visit = domain::Visit::from(visit);
         let record = self
             .intake
             .anonymise(&visit, &self.desk_id, &self.local.catalogue())
-            .map_err(crate::status::invalid)?;
-        let (seq, record) = match request_id {
-            Some(key) => {
-                let done = self.outbox.append_once(&record, key).await?;
+            .map_err(|e| {
+                self.metrics.intake(Intake::Refused);
+                crate::status::invalid(e)
+            })?;
+        let stored = match request_id {
+            Some(key) => self.outbox.append_once(&record, key).await.map(|done| {
                 if done.repeat {
                     tracing::info!(
                         seq = done.seq,
                         "a repeated request_id: the first answer is given again"
                     );
                 }
-                (done.seq, done.record)
+                (done.seq, done.record, done.repeat)
+            }),
+            None => self
+                .outbox
+                .append(&record)
+                .await
+                .map(|seq| (seq, proto::AnonymisedRecord::from(record.to_raw()), false)),
+        };
+        let (seq, record) = match stored {
+            Ok((seq, record, repeat)) => {
+                self.metrics.intake(if repeat {
+                    Intake::Repeat
+                } else {
+                    Intake::Recorded
+                });
+                (seq, record)
             }
-            None => (
-                self.outbox.append(&record).await?,
-                proto::AnonymisedRecord::from(record.to_raw()),
-            ),
+            Err(e) => {
+                self.metrics.intake(match e {
+                    crate::outbox::OutboxError::KeyReused(_)
+                    | crate::outbox::OutboxError::KeyBusy(_) => Intake::Refused,
+                    _ => Intake::Failed,
+                });
+                return Err(e.into());
+            }
         };
         Ok(Response::new(RecordVisitResponse {
             id: record.id.clone(),

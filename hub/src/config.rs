@@ -21,6 +21,13 @@ pub struct HubConfig {
     /// HOST:PORT; empty turns it off.
     #[serde(default = "default_http_addr")]
     pub http_addr: String,
+    /// Where `/metrics` is served for Prometheus, HOST:PORT; empty (the
+    /// default) turns it off.
+    #[serde(default)]
+    pub metrics_addr: String,
+    /// Allow `metrics_addr` on a non-loopback address (off by default).
+    #[serde(default)]
+    pub metrics_public: bool,
     #[serde(default = "loader::default_log_format")]
     pub log_format: String,
     /// sled's page cache; its 1 GiB default would dominate the hub's memory.
@@ -91,6 +98,8 @@ impl Default for HubConfig {
             federation_addr: default_federation_addr(),
             coordinator_addr: default_coordinator_addr(),
             http_addr: default_http_addr(),
+            metrics_addr: String::new(),
+            metrics_public: false,
             log_format: loader::default_log_format(),
             cache_mib: default_cache_mib(),
             max_batch_records: default_max_batch_records(),

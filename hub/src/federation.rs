@@ -35,6 +35,7 @@ pub struct FederationService {
     pub limits: Limits,
     pub push: Push,
     pub shutdown: runtime::Shutdown,
+    pub metrics: Arc<crate::metrics::HubMetrics>,
 }
 
 type AckFuture = oneshot::Receiver<Result<AppendOutcome, String>>;
@@ -88,13 +89,20 @@ impl Federation for FederationService {
         }
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let incarnation = hello.incarnation.chars().take(64).collect::<String>();
-        let (incarnation, progress) = crate::incarnations::join(
+        let joined = crate::incarnations::join(
             self.store.as_ref(),
             &cert_id,
             &incarnation,
             hello.outbox_last_seq,
             &now,
         )?;
+        if joined.started {
+            self.metrics.incarnations_started.inc();
+        }
+        if joined.older_state {
+            self.metrics.older_state_returns.inc();
+        }
+        let (incarnation, progress) = (joined.incarnation, joined.progress);
         // Refusals the desk may have missed because an ack was lost in a crash.
         let rejected = self.store.rejections(
             &cert_id,

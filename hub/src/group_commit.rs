@@ -2,6 +2,7 @@
 //! a bounded queue and stores as many as are waiting in one durable write, so
 //! the flush that makes them safe is paid once per group, not once per desk.
 
+use crate::metrics::HubMetrics;
 use crate::storage::{AppendOutcome, DeskAppend, Store};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -26,10 +27,17 @@ impl GroupCommit {
         store: Arc<dyn Store>,
         queue: usize,
         group_records: usize,
+        metrics: Arc<HubMetrics>,
     ) -> (Self, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(queue.max(1));
-        let handle = tokio::task::spawn_blocking(move || writer(store, rx, group_records.max(1)));
+        let handle =
+            tokio::task::spawn_blocking(move || writer(store, rx, group_records.max(1), &metrics));
         (Self { tx }, handle)
+    }
+
+    /// Batches waiting for the writer.
+    pub fn queued(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
     }
 
     /// Submits a batch; the returned receiver resolves once it is durable.
@@ -47,7 +55,12 @@ impl GroupCommit {
     }
 }
 
-fn writer(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Job>, group_records: usize) {
+fn writer(
+    store: Arc<dyn Store>,
+    mut rx: mpsc::Receiver<Job>,
+    group_records: usize,
+    metrics: &HubMetrics,
+) {
     // The queue closes once every stream has ended, so draining it to the end
     // is what makes shutdown lose nothing that was submitted.
     while let Some(first) = rx.blocking_recv() {
@@ -64,8 +77,18 @@ fn writer(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Job>, group_records: usi
         }
         let (appends, replies): (Vec<_>, Vec<_>) =
             jobs.into_iter().map(|j| (j.append, j.reply)).unzip();
-        match store.append(&appends) {
+        let started = std::time::Instant::now();
+        let appended = store.append(&appends);
+        metrics
+            .commit_seconds
+            .observe(started.elapsed().as_secs_f64());
+        metrics.group_commit_records.observe(records as f64);
+        match appended {
             Ok(outcomes) => {
+                for o in &outcomes {
+                    metrics.records_stored.inc_by(o.stored);
+                    metrics.records_refused.inc_by(o.refused);
+                }
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     let _ = reply.send(Ok(outcome));
                 }

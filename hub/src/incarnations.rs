@@ -12,6 +12,18 @@ use crate::storage::{
     incarnation_numbers, DeskProgress, Incarnation, OlderState, StorageError, Store,
 };
 
+/// What a desk's `Hello` joined.
+#[derive(Debug)]
+pub struct Joined {
+    pub incarnation: Incarnation,
+    /// What the hub holds of it, on disk.
+    pub progress: DeskProgress,
+    /// A new incarnation after the desk's first.
+    pub started: bool,
+    /// The desk came back holding less of it than the hub had.
+    pub older_state: bool,
+}
+
 /// The incarnation `id` of `desk_id`, registered if it is new, and the
 /// progress the hub holds of it on disk.
 pub fn join(
@@ -20,7 +32,8 @@ pub fn join(
     id: &str,
     outbox_last_seq: u64,
     now: &str,
-) -> Result<(Incarnation, DeskProgress), StorageError> {
+) -> Result<Joined, StorageError> {
+    let mut started = false;
     let mut list = store.incarnations(desk_id)?;
     let at = match list.iter().position(|i| i.id == id) {
         Some(at) => at,
@@ -35,14 +48,16 @@ pub fn join(
                 older_state: None,
             });
             store.put_incarnations(desk_id, &list)?;
-            if number > 0 {
+            started = number > 0;
+            if started {
                 tracing::warn!(desk_id, incarnation = %id, number, "desk started a new incarnation (new or restored data folder)");
             }
             list.len() - 1
         }
     };
     let progress = store.progress(desk_id, list[at].number)?;
-    if outbox_last_seq < progress.last_seq {
+    let older_state = outbox_last_seq < progress.last_seq;
+    if older_state {
         tracing::warn!(desk_id, incarnation = %id, hub_held = progress.last_seq, desk_held = outbox_last_seq,
             "desk came back holding less than the hub had of its incarnation (restored from an older copy?)");
         list[at].older_state = Some(OlderState {
@@ -52,7 +67,12 @@ pub fn join(
         });
         store.put_incarnations(desk_id, &list)?;
     }
-    Ok((list.swap_remove(at), progress))
+    Ok(Joined {
+        incarnation: list.swap_remove(at),
+        progress,
+        started,
+        older_state,
+    })
 }
 
 /// What `hub desks` shows of a desk's incarnations.

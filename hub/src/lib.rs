@@ -31,6 +31,7 @@ pub mod group_commit;
 pub mod guidance;
 pub mod harmonise;
 pub mod incarnations;
+pub mod metrics;
 pub mod pki;
 pub mod proposals;
 pub mod push;

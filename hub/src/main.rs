@@ -58,6 +58,14 @@ enum Command {
         /// The coordinators' web dashboard, HOST:PORT (HTTPS).
         #[arg(long)]
         http_addr: Option<String>,
+        /// Serve `/metrics` for Prometheus on HOST:PORT (or `metrics_addr`
+        /// in hub.toml); off when not given, loopback only unless
+        /// --metrics-public.
+        #[arg(long)]
+        metrics_addr: Option<String>,
+        /// Serve the metrics on a non-loopback address on purpose.
+        #[arg(long)]
+        metrics_public: bool,
     },
     /// Coordinator accounts for the web dashboard.
     User {
@@ -389,9 +397,15 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             federation_addr,
             coordinator_addr,
             http_addr,
+            metrics_addr,
+            metrics_public,
         } => {
             let mut config = folder()?.config.clone();
             override_addrs(&mut config, federation_addr, coordinator_addr, http_addr);
+            if let Some(a) = metrics_addr {
+                config.metrics_addr = a;
+            }
+            config.metrics_public |= metrics_public;
             let listeners = Listeners::bind(&config).await?;
             server::run(&data.data, config, listeners, runtime::shutdown::signal()).await?;
         }

@@ -64,6 +64,8 @@ pub struct Listeners {
     pub coordinator: TcpListener,
     /// The dashboard; `None` when `http_addr` is empty.
     pub http: Option<TcpListener>,
+    /// `/metrics`; `None` when `metrics_addr` is empty.
+    pub metrics: Option<TcpListener>,
 }
 
 impl Listeners {
@@ -93,10 +95,23 @@ impl Listeners {
                     .with_context(|| format!("cannot listen on http_addr {}", config.http_addr))?,
             )
         };
+        let metrics = if config.metrics_addr.trim().is_empty() {
+            None
+        } else {
+            Some(
+                runtime::metrics::bind(
+                    config.metrics_addr.trim(),
+                    config.metrics_public,
+                    "--metrics-public (or metrics_public = true in hub.toml)",
+                )
+                .await?,
+            )
+        };
         Ok(Self {
             federation,
             coordinator,
             http,
+            metrics,
         })
     }
 }
@@ -136,14 +151,32 @@ pub async fn run(
         .to_string();
     let store: Arc<dyn Store> = Arc::new(open_store(&dir, &config)?);
     let connections = Arc::new(Connections::default());
+    let mut registry = prometheus_client::registry::Registry::default();
+    let metrics = crate::metrics::HubMetrics::register(&mut registry);
     let (group_commit, writer) = GroupCommit::start(
         Arc::clone(&store),
         config.ingest_queue,
         config.group_records,
+        Arc::clone(&metrics),
     );
     let (stop, stopped) = shutdown::channel();
     crate::catalogue::ensure_seeded(store.as_ref())?;
     let push = Push::new(store.as_ref())?;
+    if let Some(listener) = listeners.metrics {
+        let queue = group_commit.clone();
+        tokio::spawn(Arc::clone(&metrics).sample(
+            Arc::clone(&store),
+            Arc::clone(&connections),
+            push.clone(),
+            move || queue.queued(),
+            stopped.clone(),
+        ));
+        tokio::spawn(runtime::metrics::serve(
+            listener,
+            Arc::new(registry),
+            stopped.clone(),
+        ));
+    }
 
     let federation = FederationService {
         store: Arc::clone(&store),
@@ -156,6 +189,7 @@ pub async fn run(
             hello_timeout: Duration::from_secs(10),
         },
         shutdown: stopped.clone(),
+        metrics,
     };
     let dashboard = crate::dashboard::Deps {
         store: Arc::clone(&store),

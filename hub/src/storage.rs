@@ -50,6 +50,9 @@ pub struct DeskAppend {
 pub struct AppendOutcome {
     pub up_to_seq: u64,
     pub rejected: Vec<(u64, String)>,
+    /// Records this delivery stored, and refusals it stored (0 for a resend).
+    pub stored: u64,
+    pub refused: u64,
 }
 
 /// A desk as the registry knows it.

@@ -11,12 +11,16 @@
 //!   on every gRPC port.
 //! - [`assets`]: the vendored files both web layers serve.
 //! - [`embedded`]: opening the sled database each side keeps.
+//! - [`listen`] and [`metrics`]: the loopback-first HTTP ports, and
+//!   `/metrics` for Prometheus.
 
 pub mod assets;
 pub mod bundle;
 pub mod config;
 pub mod embedded;
 pub mod grpc;
+pub mod listen;
+pub mod metrics;
 pub mod secret;
 pub mod shutdown;
 pub mod telemetry;

@@ -204,17 +204,20 @@ impl Hub {
     }
 
     pub async fn start(&mut self) -> anyhow::Result<()> {
+        self.start_with(&[]).await
+    }
+
+    /// `start`, with more arguments for `hub serve`.
+    pub async fn start_with(&mut self, extra: &[&str]) -> anyhow::Result<()> {
         self.starts += 1;
         let log = self
             .data
             .parent()
             .unwrap_or(&self.data)
             .join(format!("hub-{}.log", self.starts));
-        self.proc = Some(Proc::spawn(
-            "hub",
-            &["serve", "--data", path(&self.data)],
-            log,
-        )?);
+        let mut args = vec!["serve", "--data", path(&self.data)];
+        args.extend_from_slice(extra);
+        self.proc = Some(Proc::spawn("hub", &args, log)?);
         let addr = self.coordinator.clone();
         eventually(Duration::from_secs(20), async || {
             tokio::net::TcpStream::connect(&addr).await.ok()
@@ -306,25 +309,28 @@ impl Agent {
     }
 
     pub async fn start(&mut self) -> anyhow::Result<()> {
+        self.start_with(&[]).await
+    }
+
+    /// `start`, with more arguments for `desk-agent serve`.
+    pub async fn start_with(&mut self, extra: &[&str]) -> anyhow::Result<()> {
         self.starts += 1;
         let log = self
             .data
             .parent()
             .unwrap_or(&self.data)
             .join(format!("{}-{}.log", self.desk_id, self.starts));
-        self.proc = Some(Proc::spawn(
-            "desk-agent",
-            &[
-                "serve",
-                "--data",
-                path(&self.data),
-                "--listen",
-                &self.listen,
-                "--http-addr",
-                &self.http,
-            ],
-            log,
-        )?);
+        let mut args = vec![
+            "serve",
+            "--data",
+            path(&self.data),
+            "--listen",
+            &self.listen,
+            "--http-addr",
+            &self.http,
+        ];
+        args.extend_from_slice(extra);
+        self.proc = Some(Proc::spawn("desk-agent", &args, log)?);
         for addr in [self.listen.clone(), self.http.clone()] {
             eventually(Duration::from_secs(20), async || {
                 tokio::net::TcpStream::connect(&addr).await.ok()

@@ -104,6 +104,14 @@ const PREREQUISITES: &[Prerequisite] = &[
         install: Install::Command(&["npm", "ci", "--prefix", "tests", "--no-audit", "--no-fund"]),
         fast: false,
     },
+    Prerequisite {
+        name: "promtool",
+        why: "the metrics test checks both expositions and the alert rules in deploy/ \
+              with Prometheus's own checker",
+        present: Check::File("/usr/bin/promtool"),
+        install: Install::Debian(&["prometheus"]),
+        fast: true,
+    },
 ];
 
 /// What `--fast` leaves out.

@@ -421,12 +421,15 @@ fn incarnations_keep_their_sequences_apart_and_a_restored_desk_is_flagged() {
     let now = "2026-12-02T10:00:00Z";
     // History kept before incarnations is the first incarnation's.
     store.append(&[batch("desk-a", 1..=30)]).expect("append");
-    let (first, p) = crate::incarnations::join(&store, "desk-a", "aaaa", 30, now).expect("join");
+    let j = crate::incarnations::join(&store, "desk-a", "aaaa", 30, now).expect("join");
+    let (first, p) = (j.incarnation, j.progress);
     assert_eq!((first.number, p.last_seq), (0, 30));
 
     // A reinstalled desk numbers from 1 again under a new incarnation; its
     // sequences are not taken for resends of the first one's.
-    let (second, p) = crate::incarnations::join(&store, "desk-a", "bbbb", 10, now).expect("join");
+    let j = crate::incarnations::join(&store, "desk-a", "bbbb", 10, now).expect("join");
+    assert!(j.started && !j.older_state);
+    let (second, p) = (j.incarnation, j.progress);
     assert_eq!((second.number, p.last_seq), (1, 0));
     let mut b = batch("desk-a", 1..=10);
     b.incarnation = second.number;
@@ -438,7 +441,9 @@ fn incarnations_keep_their_sequences_apart_and_a_restored_desk_is_flagged() {
     assert_eq!(store.records("desk-a").expect("records").len(), 40);
 
     // The first incarnation comes back holding less than the hub had.
-    let (again, _) = crate::incarnations::join(&store, "desk-a", "aaaa", 12, now).expect("join");
+    let j = crate::incarnations::join(&store, "desk-a", "aaaa", 12, now).expect("join");
+    assert!(!j.started && j.older_state);
+    let again = j.incarnation;
     assert_eq!(again.number, 0);
     let older = again.older_state.expect("flagged");
     assert_eq!((older.hub_held, older.desk_held), (30, 12));

@@ -305,6 +305,8 @@ impl SledStore {
                 outcomes.push(AppendOutcome {
                     up_to_seq: b.last_seq,
                     rejected: Vec::new(),
+                    stored: 0,
+                    refused: 0,
                 });
                 continue;
             }
@@ -358,6 +360,8 @@ impl SledStore {
             outcomes.push(AppendOutcome {
                 up_to_seq: b.last_seq,
                 rejected,
+                stored: next.records - p.records,
+                refused: next.rejected - p.rejected,
             });
         }
 
