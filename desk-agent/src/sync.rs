@@ -165,6 +165,11 @@ async fn session(
     tracing::info!(hub = %config.hub_address, incarnation = %incarnation.id, hub_holds = incarnation.wire(next - 1), "connected to the hub");
 
     let mut in_flight: VecDeque<u64> = VecDeque::new();
+    // What waits to be sent. The stream is written only from the select
+    // below, beside the read of the hub's messages: a desk that blocked on a
+    // full send while the hub blocked on a full push would wait forever,
+    // both keepalives still answered.
+    let mut outgoing: VecDeque<Outgoing> = VecDeque::new();
     // Proposals sent on this stream; a new stream sends every queued one
     // again, and the hub recognises a resend by its id.
     let mut proposed: HashSet<String> = HashSet::new();
@@ -175,9 +180,7 @@ async fn session(
         if std::mem::take(&mut proposals_changed) {
             for p in local.queued_proposals().map_err(|e| e.to_string())? {
                 if proposed.insert(p.proposal_id.clone()) {
-                    tx.send(send(desk_message::Body::Proposal(p)))
-                        .await
-                        .map_err(|_| "stream closed")?;
+                    outgoing.push_back(send(desk_message::Body::Proposal(p)));
                 }
             }
         }
@@ -190,13 +193,17 @@ async fn session(
             };
             let last = batch.last_seq;
             let message = batch.message(incarnation, outbox.last_seq().map_err(|e| e.to_string())?);
-            tx.send(Outgoing(message))
-                .await
-                .map_err(|_| "stream closed")?;
+            outgoing.push_back(Outgoing(message));
             in_flight.push_back(last);
             next = last + 1;
         }
         tokio::select! {
+            permit = tx.reserve(), if !outgoing.is_empty() => {
+                let permit = permit.map_err(|_| "stream closed")?;
+                if let Some(message) = outgoing.pop_front() {
+                    permit.send(message);
+                }
+            }
             msg = inbound.message() => match msg.map_err(status_text)? {
                 Some(proto::HubMessage { body: Some(hub_message::Body::Ack(ack)) }) => {
                     let up_to = apply_ack(outbox, incarnation, ack.up_to_seq, ack.rejected)?;
@@ -205,16 +212,13 @@ async fn session(
                     }
                 }
                 Some(proto::HubMessage { body: Some(hub_message::Body::Guidance(update)) }) => {
-                    let reply = apply_guidance(local, update).await;
-                    tx.send(send(reply)).await.map_err(|_| "stream closed")?;
+                    outgoing.push_back(send(apply_guidance(local, update).await));
                 }
                 Some(proto::HubMessage { body: Some(hub_message::Body::Templates(update)) }) => {
-                    let reply = apply_templates(local, update).await;
-                    tx.send(send(reply)).await.map_err(|_| "stream closed")?;
+                    outgoing.push_back(send(apply_templates(local, update).await));
                 }
                 Some(proto::HubMessage { body: Some(hub_message::Body::Catalogue(update)) }) => {
-                    let reply = apply_catalogue(local, update).await;
-                    tx.send(send(reply)).await.map_err(|_| "stream closed")?;
+                    outgoing.push_back(send(apply_catalogue(local, update).await));
                 }
                 Some(proto::HubMessage { body: Some(hub_message::Body::ProposalAck(ack)) }) => {
                     if ack.refused.is_empty() {
