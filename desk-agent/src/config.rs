@@ -34,6 +34,10 @@ pub struct AgentConfig {
     /// Allow `http_addr` on a non-loopback address (off by default).
     #[serde(default)]
     pub http_public: bool,
+    /// Free space on the data disk that intake leaves alone (MiB): visits
+    /// are refused below it, while the desk goes on shipping.
+    #[serde(default = "default_disk_reserve_mib")]
+    pub disk_reserve_mib: u64,
     /// Where `/metrics` is served for Prometheus; empty (the default): off.
     #[serde(default)]
     pub metrics_addr: String,
@@ -60,6 +64,9 @@ fn default_batch_records() -> usize {
 fn default_window() -> usize {
     8
 }
+fn default_disk_reserve_mib() -> u64 {
+    64
+}
 fn default_backoff_max_ms() -> u64 {
     10_000
 }
@@ -78,6 +85,7 @@ impl AgentConfig {
             scrub_notes: false,
             http_addr: default_http_addr(),
             http_public: false,
+            disk_reserve_mib: default_disk_reserve_mib(),
             metrics_addr: String::new(),
             metrics_public: false,
         }

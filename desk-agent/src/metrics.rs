@@ -15,6 +15,10 @@ use std::time::Duration;
 
 type Labels = Vec<(&'static str, &'static str)>;
 
+fn bytes(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
 /// How an intake ended, for `rete_desk_intakes_total{outcome}`.
 #[derive(Debug, Clone, Copy)]
 pub enum Intake {
@@ -23,6 +27,8 @@ pub enum Intake {
     Repeat,
     /// Refused for its content (a field rule, a reused key).
     Refused,
+    /// Refused because the disk is down to its reserve.
+    DiskFull,
     /// The outbox could not store it.
     Failed,
 }
@@ -33,6 +39,7 @@ impl Intake {
             Self::Recorded => "recorded",
             Self::Repeat => "repeat",
             Self::Refused => "refused",
+            Self::DiskFull => "disk_full",
             Self::Failed => "failed",
         }
     }
@@ -47,6 +54,8 @@ pub struct DeskMetrics {
     outbox_depth: Gauge,
     oldest_unacked: Gauge,
     connected: Gauge,
+    disk_free: Gauge,
+    disk_reserve: Gauge,
 }
 
 impl DeskMetrics {
@@ -89,6 +98,16 @@ impl DeskMetrics {
             "1 while the link to the hub is up",
             m.connected.clone(),
         );
+        r.register(
+            "disk_free_bytes",
+            "Free bytes on the disk holding the data folder",
+            m.disk_free.clone(),
+        );
+        r.register(
+            "disk_reserve_bytes",
+            "Free bytes intake leaves alone (disk_reserve_mib)",
+            m.disk_reserve.clone(),
+        );
         Arc::new(m)
     }
 
@@ -129,6 +148,10 @@ impl DeskMetrics {
             );
             self.connected
                 .set(i64::from(link.connected.load(Ordering::Relaxed)));
+            if let Some(r) = outbox.reserve() {
+                self.disk_reserve.set(bytes(r.bytes()));
+                self.disk_free.set(r.free().map_or(-1, bytes));
+            }
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_secs(2)) => {}
                 _ = shutdown.wait() => return,

@@ -57,6 +57,13 @@ pub enum OutboxError {
     Flush(String),
     #[error("the hub acknowledged sequence {0} but this outbox holds only up to {1}")]
     AheadOfOutbox(u64, u64),
+    #[error(
+        "il disco dello sportello è quasi pieno ({} MiB liberi, riserva {} MiB): la visita NON è \
+         stata registrata; liberare spazio e riprovare / the desk's disk is almost full ({} MiB \
+         free, {} MiB kept in reserve): the visit was NOT recorded; free some space and try again",
+        .0.free >> 20, .0.reserve >> 20, .0.free >> 20, .0.reserve >> 20
+    )]
+    DiskFull(runtime::disk::Low),
     #[error("request_id `{0}` was already used for a different visit")]
     KeyReused(String),
     #[error("a visit with request_id `{0}` is still being recorded; ask again in a moment")]
@@ -153,6 +160,9 @@ pub struct Outbox {
     /// The acknowledgement watermark, as last stored.
     acked: AtomicU64,
     incarnation: Mutex<Incarnation>,
+    /// Free space intake leaves on the disk, so that acknowledgements can
+    /// still be written and shipping goes on while the disk is full.
+    reserve: Option<runtime::disk::Reserve>,
     /// Idempotency keys whose intake is under way.
     keys_in_flight: Mutex<std::collections::HashSet<String>>,
     pub changed: Notify,
@@ -607,10 +617,29 @@ impl Outbox {
             tree,
             acked: AtomicU64::new(acked),
             incarnation: Mutex::new(incarnation),
+            reserve: None,
             keys_in_flight: Mutex::default(),
             changed: Notify::new(),
             flusher,
         })
+    }
+
+    /// Refuses intake while the disk holding `path` has less than `bytes`
+    /// free; it records again by itself once space is back.
+    pub fn with_reserve(mut self, path: &Path, bytes: u64) -> Self {
+        self.reserve = Some(runtime::disk::Reserve::new(path, bytes));
+        self
+    }
+
+    pub fn reserve(&self) -> Option<&runtime::disk::Reserve> {
+        self.reserve.as_ref()
+    }
+
+    fn check_reserve(&self) -> Result<(), OutboxError> {
+        match &self.reserve {
+            Some(r) => r.check().map_err(OutboxError::DiskFull),
+            None => Ok(()),
+        }
     }
 
     pub fn incarnation(&self) -> Incarnation {
@@ -680,6 +709,7 @@ impl Outbox {
     ) -> Result<Appended, OutboxError> {
         let wire = proto::AnonymisedRecord::from(record.to_raw());
         match self.flusher.requests.lookup(request_id, &wire)? {
+            // A repeat stores nothing, so it is answered on a full disk too.
             requests::Prior::Same { seq, record } => Ok(Appended {
                 seq,
                 record: *record,
@@ -699,6 +729,7 @@ impl Outbox {
         record: &AnonymisedRecord,
         request_id: Option<&str>,
     ) -> Result<u64, OutboxError> {
+        self.check_reserve()?;
         let record = proto::WireRecord::new(record);
         let len = record.encoded_len();
         let (tx, rx) = oneshot::channel();

@@ -74,12 +74,14 @@ pub async fn run_with_page(
         max_message_bytes: MAX_HUB_MESSAGE,
     };
     let outbox = Arc::new(
-        Outbox::open(&data.join("outbox"), config.cache_mib << 20).with_context(|| {
-            format!(
-                "cannot open the outbox in {} (is another agent running on it?)",
-                data.display()
-            )
-        })?,
+        Outbox::open(&data.join("outbox"), config.cache_mib << 20)
+            .with_context(|| {
+                format!(
+                    "cannot open the outbox in {} (is another agent running on it?)",
+                    data.display()
+                )
+            })?
+            .with_reserve(data, config.disk_reserve_mib << 20),
     );
     let local = Arc::new(
         LocalCopy::open(&data.join("local"))

@@ -14,6 +14,14 @@ impl From<OutboxError> for Status {
         match e {
             OutboxError::KeyReused(_) => Status::already_exists(e.to_string()),
             OutboxError::KeyBusy(_) => Status::aborted(e.to_string()),
+            OutboxError::DiskFull(low) => {
+                tracing::warn!(
+                    free = low.free,
+                    reserve = low.reserve,
+                    "intake refused: the disk is almost full"
+                );
+                Status::resource_exhausted(e.to_string())
+            }
             _ => {
                 tracing::error!(error = %e, "outbox failure");
                 Status::internal(format!("the desk could not store the record: {e}"))

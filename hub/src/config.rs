@@ -21,6 +21,11 @@ pub struct HubConfig {
     /// HOST:PORT; empty turns it off.
     #[serde(default = "default_http_addr")]
     pub http_addr: String,
+    /// Free space on the store's disk that ingest leaves alone (MiB): below
+    /// it desks are answered UNAVAILABLE and keep their records until space
+    /// is back.
+    #[serde(default = "default_disk_reserve_mib")]
+    pub disk_reserve_mib: u64,
     /// Where `/metrics` is served for Prometheus, HOST:PORT; empty (the
     /// default) turns it off.
     #[serde(default)]
@@ -58,6 +63,10 @@ fn default_federation_addr() -> String {
 fn default_coordinator_addr() -> String {
     "127.0.0.1:7701".into()
 }
+fn default_disk_reserve_mib() -> u64 {
+    256
+}
+
 fn default_http_addr() -> String {
     // Off unless asked for, so that several hubs on one machine (tests,
     // benches) never fight over one port.
@@ -98,6 +107,7 @@ impl Default for HubConfig {
             federation_addr: default_federation_addr(),
             coordinator_addr: default_coordinator_addr(),
             http_addr: default_http_addr(),
+            disk_reserve_mib: default_disk_reserve_mib(),
             metrics_addr: String::new(),
             metrics_public: false,
             log_format: loader::default_log_format(),

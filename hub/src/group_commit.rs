@@ -27,11 +27,13 @@ impl GroupCommit {
         store: Arc<dyn Store>,
         queue: usize,
         group_records: usize,
+        reserve: runtime::disk::Reserve,
         metrics: Arc<HubMetrics>,
     ) -> (Self, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(queue.max(1));
-        let handle =
-            tokio::task::spawn_blocking(move || writer(store, rx, group_records.max(1), &metrics));
+        let handle = tokio::task::spawn_blocking(move || {
+            writer(store, rx, group_records.max(1), &reserve, &metrics)
+        });
         (Self { tx }, handle)
     }
 
@@ -59,6 +61,7 @@ fn writer(
     store: Arc<dyn Store>,
     mut rx: mpsc::Receiver<Job>,
     group_records: usize,
+    reserve: &runtime::disk::Reserve,
     metrics: &HubMetrics,
 ) {
     // The queue closes once every stream has ended, so draining it to the end
@@ -77,6 +80,25 @@ fn writer(
         }
         let (appends, replies): (Vec<_>, Vec<_>) =
             jobs.into_iter().map(|j| (j.append, j.reply)).unzip();
+        // Refused before sled can meet a full disk, whose error it would
+        // keep until a restart; the desks keep their records and resend.
+        if let Err(low) = reserve.check() {
+            tracing::warn!(
+                free = low.free,
+                reserve = low.reserve,
+                batches = appends.len(),
+                "ingest paused: the store's disk is almost full"
+            );
+            for reply in replies {
+                let _ = reply.send(Err(format!(
+                    "the hub's disk is almost full ({} MiB free, {} MiB kept in reserve); \
+                     the batch was not stored, send it again later",
+                    low.free >> 20,
+                    low.reserve >> 20
+                )));
+            }
+            continue;
+        }
         let started = std::time::Instant::now();
         let appended = store.append(&appends);
         metrics

@@ -26,6 +26,8 @@ pub struct HubMetrics {
     ingest_queue: Gauge,
     connected_desks: Gauge,
     desks_behind: Family<Labels, Gauge>,
+    disk_free: Gauge,
+    disk_reserve: Gauge,
 }
 
 impl Default for HubMetrics {
@@ -42,6 +44,8 @@ impl Default for HubMetrics {
             ingest_queue: Gauge::default(),
             connected_desks: Gauge::default(),
             desks_behind: Family::default(),
+            disk_free: Gauge::default(),
+            disk_reserve: Gauge::default(),
         }
     }
 }
@@ -96,6 +100,16 @@ impl HubMetrics {
             "Enrolled desks that have not applied the hub's current version, by kind",
             m.desks_behind.clone(),
         );
+        r.register(
+            "disk_free_bytes",
+            "Free bytes on the disk holding the store",
+            m.disk_free.clone(),
+        );
+        r.register(
+            "disk_reserve_bytes",
+            "Free bytes ingest leaves alone (disk_reserve_mib)",
+            m.disk_reserve.clone(),
+        );
         Arc::new(m)
     }
 
@@ -106,9 +120,17 @@ impl HubMetrics {
         connections: Arc<Connections>,
         push: Push,
         queued: impl Fn() -> usize + Send + 'static,
+        reserve: runtime::disk::Reserve,
         shutdown: runtime::Shutdown,
     ) {
         loop {
+            self.disk_reserve
+                .set(i64::try_from(reserve.bytes()).unwrap_or(i64::MAX));
+            self.disk_free.set(
+                reserve
+                    .free()
+                    .map_or(-1, |f| i64::try_from(f).unwrap_or(i64::MAX)),
+            );
             self.ingest_queue.set(gauge(queued()));
             self.connected_desks
                 .set(gauge(connections.connected_count()));

@@ -157,6 +157,7 @@ pub async fn run(
         Arc::clone(&store),
         config.ingest_queue,
         config.group_records,
+        runtime::disk::Reserve::new(data, config.disk_reserve_mib << 20),
         Arc::clone(&metrics),
     );
     let (stop, stopped) = shutdown::channel();
@@ -169,6 +170,7 @@ pub async fn run(
             Arc::clone(&connections),
             push.clone(),
             move || queue.queued(),
+            runtime::disk::Reserve::new(data, config.disk_reserve_mib << 20),
             stopped.clone(),
         ));
         tokio::spawn(runtime::metrics::serve(

@@ -10,13 +10,15 @@
 //! - [`grpc`]: health, reflection and the status for oversized messages,
 //!   on every gRPC port.
 //! - [`assets`]: the vendored files both web layers serve.
-//! - [`embedded`]: opening the sled database each side keeps.
+//! - [`embedded`]: opening the sled database each side keeps, and
+//!   [`disk`]: the free space kept in reserve beside it.
 //! - [`listen`] and [`metrics`]: the loopback-first HTTP ports, and
 //!   `/metrics` for Prometheus.
 
 pub mod assets;
 pub mod bundle;
 pub mod config;
+pub mod disk;
 pub mod embedded;
 pub mod grpc;
 pub mod listen;
