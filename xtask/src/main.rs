@@ -129,7 +129,8 @@ enum Skip {
 
 /// Left out of `--fast`: the browser tests need Chromium and take the
 /// longest to start; the crash test pushes 30,000 visits through killed
-/// processes, a minute and a half on two cores. Everything else (every
+/// processes, a minute and a half on two cores, and the soak kills a
+/// hundred times. Everything else (every
 /// crate's unit tests, the other end-to-end tests) takes seconds.
 const NOT_FAST: &[Skip] = &[
     Skip::TargetsEndingWith("_browser"),
@@ -138,6 +139,7 @@ const NOT_FAST: &[Skip] = &[
         prefix: "browser::",
     },
     Skip::Target("crash_exactly_once"),
+    Skip::Target("soak_kills"),
 ];
 
 struct Options {
@@ -691,12 +693,13 @@ mod tests {
         assert_eq!(
             nextest_fast_filter(),
             "not (binary(/_browser$/) | (package(=e2e) & kind(lib) & test(/^browser::/)) \
-             | binary(=crash_exactly_once))"
+             | binary(=crash_exactly_once) | binary(=soak_kills))"
         );
         let (targets, skips) = cargo_test_fast_selection(&workspace_root());
         assert!(targets.contains(&"operator_page".to_string()));
         assert!(!targets.iter().any(|t| t.ends_with("_browser")));
         assert!(!targets.contains(&"crash_exactly_once".to_string()));
+        assert!(!targets.contains(&"soak_kills".to_string()));
         assert_eq!(skips, args(&["browser::"]));
     }
 
