@@ -5,6 +5,7 @@
 pub mod browser;
 pub mod http;
 pub mod tap;
+pub mod tmpfs;
 pub mod web;
 
 use anyhow::{bail, Context};

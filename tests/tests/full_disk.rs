@@ -3,53 +3,9 @@
 //! full, everything recorded before still reaches the hub while the disk is
 //! full, and once the disk grows the desk records again without a restart.
 
+use e2e::tmpfs::Tmpfs;
 use e2e::{eventually, Agent, Hub};
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
-
-/// A tmpfs mounted for the test, unmounted when dropped.
-struct Tmpfs(PathBuf);
-
-impl Tmpfs {
-    fn mount(at: &Path, size: &str) -> Self {
-        std::fs::create_dir_all(at).expect("mount point");
-        let out = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(at)
-            .output()
-            .expect("run mount");
-        assert!(
-            out.status.success(),
-            "this test mounts a small tmpfs and needs root: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Self(at.to_path_buf())
-    }
-
-    fn resize(&self, size: &str) {
-        let out = Command::new("mount")
-            .args(["-o", &format!("remount,size={size}")])
-            .arg(&self.0)
-            .output()
-            .expect("run mount");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    fn free(&self) -> u64 {
-        fs2::available_space(&self.0).expect("free space")
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
 
 fn visit(minutes: u32) -> proto::RecordVisitRequest {
     proto::RecordVisitRequest {
@@ -72,7 +28,7 @@ async fn a_full_desk_disk_refuses_visits_keeps_shipping_and_recovers_alone() -> 
     hub.start().await?;
     let bundle = hub.add_desk("desk-f");
     let disk = Tmpfs::mount(&root.path().join("desk-disk"), "48m");
-    let mut agent = Agent::enroll(&disk.0, "desk-f", &bundle);
+    let mut agent = Agent::enroll(disk.path(), "desk-f", &bundle);
     let config = agent.data.join("agent.toml");
     let text = std::fs::read_to_string(&config)?;
     assert!(text.contains("disk_reserve_mib = 64"), "{text}");
@@ -95,21 +51,7 @@ async fn a_full_desk_disk_refuses_visits_keeps_shipping_and_recovers_alone() -> 
     for i in 0..30 {
         client.record_visit(visit(i)).await?;
     }
-    let filler = disk.0.join("filler");
-    let leave = 4u64 << 20;
-    let size = disk.free().saturating_sub(leave);
-    std::fs::File::create(&filler)?.set_len(0)?;
-    // tmpfs allocates on write, so the filler is written, not just sized.
-    {
-        use std::io::Write;
-        let mut f = std::fs::OpenOptions::new().append(true).open(&filler)?;
-        let chunk = vec![0u8; 1 << 20];
-        let mut written = 0u64;
-        while written + (1 << 20) <= size {
-            f.write_all(&chunk)?;
-            written += 1 << 20;
-        }
-    }
+    disk.fill_to(4 << 20)?;
     assert!(disk.free() < 8 << 20, "free {}", disk.free());
     let refused = client
         .record_visit(visit(9))
@@ -148,6 +90,59 @@ async fn a_full_desk_disk_refuses_visits_keeps_shipping_and_recovers_alone() -> 
     assert_eq!(again.seq, 81);
     eventually(Duration::from_secs(30), async || {
         (hub.records_of("desk-f") == Some(81)).then_some(())
+    })
+    .await?;
+    agent.terminate()?;
+    hub.terminate()?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_hub_disk_stores_nothing_it_cannot_and_resumes_alone() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let disk = Tmpfs::mount(&root.path().join("hub-disk"), "64m");
+    let mut hub = Hub::init(disk.path());
+    let config = hub.data.join("hub.toml");
+    let text = std::fs::read_to_string(&config)?;
+    assert!(text.contains("disk_reserve_mib = 256"), "{text}");
+    std::fs::write(
+        &config,
+        text.replace("disk_reserve_mib = 256", "disk_reserve_mib = 8"),
+    )?;
+    hub.start().await?;
+    let bundle = hub.add_desk("desk-h");
+    let mut agent = Agent::enroll(root.path(), "desk-h", &bundle);
+    agent.start().await?;
+    let mut client = agent.client().await?;
+    for i in 0..20 {
+        client.record_visit(visit(i)).await?;
+    }
+    eventually(Duration::from_secs(30), async || {
+        (hub.records_of("desk-h") == Some(20)).then_some(())
+    })
+    .await?;
+
+    // The hub's disk fills: the desk still records, the hub stores nothing
+    // more and acknowledges nothing more.
+    disk.fill_to(4 << 20)?;
+    for i in 0..20 {
+        client.record_visit(visit(i)).await?;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(hub.records_of("desk-h"), Some(20));
+    let status = agent.status();
+    assert_eq!(status["pending"], 20, "{status}");
+    assert!(
+        status["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("almost full")),
+        "{status}"
+    );
+
+    // Space comes back: the desk's records arrive with no restart.
+    disk.empty()?;
+    eventually(Duration::from_secs(60), async || {
+        (hub.records_of("desk-h") == Some(40)).then_some(())
     })
     .await?;
     agent.terminate()?;
