@@ -34,6 +34,10 @@ pub struct AgentConfig {
     /// Allow `http_addr` on a non-loopback address (off by default).
     #[serde(default)]
     pub http_public: bool,
+    /// Days acknowledged records stay in the outbox, so that a hub restored
+    /// from a backup within them gets every record back (0: dropped at once).
+    #[serde(default = "default_keep_acked_days")]
+    pub keep_acked_days: u64,
     /// Free space on the data disk that intake leaves alone (MiB): visits
     /// are refused below it, while the desk goes on shipping.
     #[serde(default = "default_disk_reserve_mib")]
@@ -64,6 +68,9 @@ fn default_batch_records() -> usize {
 fn default_window() -> usize {
     8
 }
+fn default_keep_acked_days() -> u64 {
+    14
+}
 fn default_disk_reserve_mib() -> u64 {
     64
 }
@@ -85,6 +92,7 @@ impl AgentConfig {
             scrub_notes: false,
             http_addr: default_http_addr(),
             http_public: false,
+            keep_acked_days: default_keep_acked_days(),
             disk_reserve_mib: default_disk_reserve_mib(),
             metrics_addr: String::new(),
             metrics_public: false,

@@ -22,6 +22,7 @@
 //! | `q` seq (u64 BE) | reason length (u32 BE), reason, record protobuf |
 //! | `macked` / `msent` | u64 BE counters |
 //! | `mincarnation` | incarnation UUID (16 bytes), base (u64 BE) |
+//! | `d` run (u64 BE) | when the run was first seen acknowledged whole (unix secs, u64 BE) |
 //!
 //! The incarnation (`Incarnation`) names this outbox to the hub; the hub
 //! counts its sequences from `base`, the last local sequence before it.
@@ -160,6 +161,9 @@ pub struct Outbox {
     /// The acknowledgement watermark, as last stored.
     acked: AtomicU64,
     incarnation: Mutex<Incarnation>,
+    /// How long runs acknowledged whole are kept, so that a hub restored
+    /// from a backup gets them back (zero: dropped at once).
+    keep_acked: Duration,
     /// Free space intake leaves on the disk, so that acknowledgements can
     /// still be written and shipping goes on while the disk is full.
     reserve: Option<runtime::disk::Reserve>,
@@ -565,12 +569,9 @@ impl Outbox {
             };
             let run = u64::from_str_radix(hex, 16)
                 .map_err(|_| OutboxError::Corrupt(format!("unexpected outbox tree {hex}")))?;
-            if run_end(run) <= acked {
-                // Acknowledged whole before a crash that came before its drop.
-                db.drop_tree(&name)?;
-            } else {
-                runs.insert(run, db.open_tree(&name)?);
-            }
+            // Runs acknowledged whole are kept too: the next acknowledgement
+            // drops them once their time is up (`drop_acked_runs`).
+            runs.insert(run, db.open_tree(&name)?);
         }
         let mut newest = 0;
         for t in runs.values().rev() {
@@ -617,6 +618,7 @@ impl Outbox {
             tree,
             acked: AtomicU64::new(acked),
             incarnation: Mutex::new(incarnation),
+            keep_acked: Duration::ZERO,
             reserve: None,
             keys_in_flight: Mutex::default(),
             changed: Notify::new(),
@@ -628,6 +630,13 @@ impl Outbox {
     /// free; it records again by itself once space is back.
     pub fn with_reserve(mut self, path: &Path, bytes: u64) -> Self {
         self.reserve = Some(runtime::disk::Reserve::new(path, bytes));
+        self
+    }
+
+    /// Keeps acknowledged records for `keep` after their run is
+    /// acknowledged whole, unless the disk is down to its reserve.
+    pub fn with_keep_acked(mut self, keep: Duration) -> Self {
+        self.keep_acked = keep;
         self
     }
 
@@ -907,12 +916,14 @@ impl Outbox {
         self.drop_acked_runs(up_to)
     }
 
-    /// Drops the record trees wholly at or below `acked`, once the
-    /// watermark that makes them unneeded is on disk: a drop that outlived
-    /// the watermark in a crash would lose the last sequence given.
+    /// Drops the record trees wholly at or below `acked` whose time is up
+    /// (`keep_acked` after they were first seen acknowledged whole; at once
+    /// when the disk is down to its reserve), once the watermark that makes
+    /// them unneeded is on disk: a drop that outlived the watermark in a
+    /// crash would lose the last sequence given.
     fn drop_acked_runs(&self, acked: u64) -> Result<(), OutboxError> {
         let runs = &self.flusher.runs;
-        let done: Vec<u64> = {
+        let candidates: Vec<u64> = {
             let trees = runs.trees.lock().unwrap_or_else(|e| e.into_inner());
             trees
                 .keys()
@@ -920,6 +931,34 @@ impl Outbox {
                 .take_while(|r| run_end(*r) <= acked)
                 .collect()
         };
+        if candidates.is_empty() {
+            return Ok(());
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let pressed = self.check_reserve().is_err();
+        let mut done = Vec::new();
+        for run in candidates {
+            if self.keep_acked.is_zero() || pressed {
+                done.push(run);
+                continue;
+            }
+            let mark = key(b'd', run);
+            let since = match self.tree.get(mark)? {
+                Some(v) => <[u8; 8]>::try_from(v.as_ref())
+                    .map(u64::from_be_bytes)
+                    .unwrap_or(0),
+                None => {
+                    self.tree.insert(mark, &now.to_be_bytes())?;
+                    now
+                }
+            };
+            if now.saturating_sub(since) >= self.keep_acked.as_secs() {
+                done.push(run);
+            }
+        }
         if done.is_empty() {
             return Ok(());
         }
@@ -930,6 +969,7 @@ impl Outbox {
                 .unwrap_or_else(|e| e.into_inner())
                 .remove(&run);
             runs.db.drop_tree(run_name(run))?;
+            self.tree.remove(key(b'd', run))?;
         }
         Ok(())
     }

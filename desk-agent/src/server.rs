@@ -81,7 +81,10 @@ pub async fn run_with_page(
                     data.display()
                 )
             })?
-            .with_reserve(data, config.disk_reserve_mib << 20),
+            .with_reserve(data, config.disk_reserve_mib << 20)
+            .with_keep_acked(Duration::from_secs(
+                config.keep_acked_days.saturating_mul(24 * 3600),
+            )),
     );
     let local = Arc::new(
         LocalCopy::open(&data.join("local"))

@@ -159,3 +159,40 @@ async fn a_desk_restored_from_an_older_copy_loses_and_doubles_nothing() -> anyho
     verify_clean(&hub, 230);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_restored_from_an_older_copy_gets_every_record_back() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let mut hub = Hub::init(root.path());
+    hub.start().await?;
+    let bundle = hub.add_desk("desk-c");
+    let mut agent = Agent::enroll(root.path(), "desk-c", &bundle);
+    agent.start().await?;
+    record(&agent, 100, 7).await?;
+    settle(&hub, &agent, 100).await?;
+
+    hub.terminate()?;
+    let backup = root.path().join("hub.backup");
+    copy_dir(&hub.data, &backup);
+    hub.start().await?;
+    record(&agent, 100, 8).await?;
+    settle(&hub, &agent, 200).await?;
+
+    // The hub's disk dies and its folder comes back from the copy: the desk
+    // still holds what the hub acknowledged since, and sends it again.
+    hub.terminate()?;
+    std::fs::remove_dir_all(&hub.data)?;
+    copy_dir(&backup, &hub.data);
+    hub.start().await?;
+    settle(&hub, &agent, 200).await?;
+    let d = desk(&hub, "desk-c");
+    assert_eq!(
+        d["incarnations"], 1,
+        "nothing was lost, so no new incarnation: {d}"
+    );
+    assert_eq!(d["last_seq"], 200, "{d}");
+    agent.terminate()?;
+    hub.terminate()?;
+    verify_clean(&hub, 200);
+    Ok(())
+}

@@ -349,3 +349,34 @@ async fn a_repeated_request_id_gives_the_first_answer_and_stores_nothing_even_af
     );
     assert_eq!(outbox.last_seq().expect("last"), 2);
 }
+
+#[tokio::test]
+async fn acknowledged_records_are_kept_for_the_window_so_a_restored_hub_gets_them_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("o");
+    let recs = records(50);
+    {
+        let outbox = Outbox::open(&path, 1 << 20)
+            .expect("open")
+            .with_keep_acked(Duration::from_secs(3600));
+        fill(&outbox, &recs).await;
+        outbox.ack(50, &[]).expect("ack");
+        assert_eq!(outbox.pending().expect("pending"), 0);
+        // Runs 0..=2 are acknowledged whole, and still held.
+        assert!(outbox.holds(1).expect("holds"));
+        let batch = outbox.read_from(1, 100).expect("read").expect("some");
+        assert_eq!((batch.first_seq, batch.last_seq), (1, 50));
+        outbox.flush().expect("flush");
+    }
+    // Across a restart too; with no window, the next acknowledgement drops them.
+    let outbox = reopen(&path);
+    assert!(outbox.holds(1).expect("holds"));
+    let extra = records(1);
+    outbox.append(&extra[0]).await.expect("append");
+    outbox.ack(51, &[]).expect("ack");
+    assert!(!outbox.holds(1).expect("holds"));
+    assert!(
+        outbox.holds(50).expect("holds"),
+        "run 3 is not acknowledged whole"
+    );
+}
