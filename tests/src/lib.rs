@@ -116,11 +116,33 @@ pub struct Proc {
 
 impl Proc {
     fn spawn(name: &str, args: &[&str], log: PathBuf) -> anyhow::Result<Self> {
+        Self::spawn_command(Command::new(bin(name)), name, args, log)
+    }
+
+    /// `name` run inside the network namespace `netns` (`ip netns exec`,
+    /// which becomes the binary, so that a kill reaches it).
+    pub fn spawn_in_netns(
+        netns: &str,
+        name: &str,
+        args: &[&str],
+        log: PathBuf,
+    ) -> anyhow::Result<Self> {
+        let mut command = Command::new("ip");
+        command.args(["netns", "exec", netns]).arg(bin(name));
+        Self::spawn_command(command, name, args, log)
+    }
+
+    fn spawn_command(
+        mut command: Command,
+        name: &str,
+        args: &[&str],
+        log: PathBuf,
+    ) -> anyhow::Result<Self> {
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&log)?;
-        let child = Command::new(bin(name))
+        let child = command
             .args(args)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
@@ -181,8 +203,13 @@ pub struct Hub {
 
 impl Hub {
     pub fn init(root: &Path) -> Self {
+        Self::init_with(root, free_addr())
+    }
+
+    /// `init`, with the federation port on `federation` (HOST:PORT).
+    pub fn init_with(root: &Path, federation: String) -> Self {
         let data = root.join("hub");
-        let (federation, coordinator) = (free_addr(), free_addr());
+        let coordinator = free_addr();
         run_ok(
             "hub",
             &[

@@ -112,6 +112,14 @@ const PREREQUISITES: &[Prerequisite] = &[
         install: Install::Debian(&["prometheus"]),
         fast: true,
     },
+    Prerequisite {
+        name: "iproute2",
+        why: "the partition test puts a desk behind a veth pair in a network namespace \
+              (ip) and slows its link (tc)",
+        present: Check::File("/usr/sbin/tc"),
+        install: Install::Debian(&["iproute2"]),
+        fast: true,
+    },
 ];
 
 /// What `--fast` leaves out.
