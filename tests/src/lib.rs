@@ -296,6 +296,12 @@ impl Hub {
         serde_json::from_str(&out).expect("hub desks --json prints JSON")
     }
 
+    /// `hub verify --json` on the stopped store.
+    pub fn verify(&self) -> serde_json::Value {
+        let out = run_ok("hub", &["verify", "--data", path(&self.data), "--json"]);
+        serde_json::from_str(&out).expect("hub verify --json prints JSON")
+    }
+
     /// `records` of one desk per `hub desks --json`.
     pub fn records_of(&self, desk_id: &str) -> Option<u64> {
         self.desks()

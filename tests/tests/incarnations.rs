@@ -3,7 +3,7 @@
 //! the desk starts a new incarnation of its outbox, the hub keeps each
 //! incarnation's sequences apart, and `hub desks` shows what happened.
 
-use e2e::{eventually, path, run_ok, Agent, Hub};
+use e2e::{eventually, Agent, Hub};
 use rand::SeedableRng;
 use std::time::Duration;
 
@@ -49,11 +49,7 @@ async fn settle(hub: &Hub, agent: &Agent, n: u64) -> anyhow::Result<()> {
 }
 
 fn verify_clean(hub: &Hub, records: u64) {
-    let verify: serde_json::Value = serde_json::from_str(&run_ok(
-        "hub",
-        &["verify", "--data", path(&hub.data), "--json"],
-    ))
-    .expect("verify prints JSON");
+    let verify = hub.verify();
     assert_eq!(verify["records"], records, "{verify}");
     assert_eq!(verify["ids"], records, "{verify}");
     assert_eq!(verify["problems"], serde_json::json!([]), "{verify}");

@@ -212,10 +212,7 @@ async fn a_partition_and_a_slow_link_lose_and_double_nothing() -> anyhow::Result
     assert_eq!(status["quarantined"], 0, "{status}");
 
     hub.terminate()?;
-    let verify: serde_json::Value = serde_json::from_str(&run_ok(
-        "hub",
-        &["verify", "--data", path(&hub.data), "--json"],
-    ))?;
+    let verify = hub.verify();
     assert_eq!(verify["records"], 350, "{verify}");
     assert_eq!(verify["problems"], serde_json::json!([]), "{verify}");
     eprintln!("keepalive noticed the partition after {noticed:?}");

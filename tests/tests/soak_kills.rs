@@ -4,7 +4,7 @@
 //! visit is at the hub exactly once, sequences are dense, and `hub verify`
 //! is clean. Seeded: the seed is printed, and `SOAK_SEED=n` replays a run.
 
-use e2e::{eventually, path, run_ok, Agent, Hub};
+use e2e::{eventually, Agent, Hub};
 use rand::{Rng, SeedableRng};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -120,10 +120,7 @@ async fn every_acknowledged_visit_is_held_once_after_a_hundred_kills() -> anyhow
         a.terminate()?;
     }
     hub.terminate()?;
-    let verify: serde_json::Value = serde_json::from_str(&run_ok(
-        "hub",
-        &["verify", "--data", path(&hub.data), "--json"],
-    ))?;
+    let verify = hub.verify();
     let total: u64 = acknowledged.iter().sum();
     assert_eq!(verify["records"], total, "{verify} (seed {seed})");
     assert_eq!(verify["ids"], total, "{verify} (seed {seed})");
