@@ -153,6 +153,35 @@ impl LocalCopy {
         self.catalogue_in_force().0
     }
 
+    /// Forgets each pushed log the desk holds beyond the hub's version of
+    /// it: a hub restored from a backup no longer has those entries and
+    /// will give their versions to others, so the desk fetches the log
+    /// again whole. Whether anything was forgotten.
+    pub fn forget_beyond(&self, hub: &proto::Versions) -> Result<bool, LocalError> {
+        let _one_writer = self.apply_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let mut forgot = false;
+        for (tree, hub_version) in [
+            (&self.guidance, hub.guidance),
+            (&self.templates, hub.template),
+            (&self.catalogue, hub.catalogue),
+        ] {
+            if read_version(tree)? > hub_version {
+                tree.clear()?;
+                forgot = true;
+            }
+        }
+        if forgot {
+            self.db.flush()?;
+            self.guidance_version
+                .send_replace(read_version(&self.guidance)?);
+            *self.active.write().unwrap_or_else(|e| e.into_inner()) = (
+                read_version(&self.catalogue)?,
+                Arc::new(active_catalogue(&self.catalogue)?),
+            );
+        }
+        Ok(forgot)
+    }
+
     /// The procedures in force, for intake and `ListProcedures`.
     pub fn catalogue(&self) -> Arc<Catalogue> {
         self.catalogue_in_force().1

@@ -154,11 +154,25 @@ async fn session(
         }) => w,
         _ => return Err("the hub did not answer Hello with Welcome".into()),
     };
+    let hub_versions = welcome.hub_versions.unwrap_or_default();
     let Some(mut next) = resume(outbox, incarnation, welcome)? else {
         // A new incarnation: the next stream opens with it, at once.
         *failures = 0;
         return Ok(());
     };
+    if local
+        .forget_beyond(&hub_versions)
+        .map_err(|e| e.to_string())?
+    {
+        tracing::warn!(
+            guidance = hub_versions.guidance,
+            template = hub_versions.template,
+            catalogue = hub_versions.catalogue,
+            "the hub holds older pushed content than this desk (restored from a backup?); fetching it again"
+        );
+        *failures = 0;
+        return Ok(());
+    }
     status.connected.store(true, Ordering::Relaxed);
     status.set_error(String::new());
     *failures = 0;

@@ -173,6 +173,12 @@ async fn a_hub_restored_from_an_older_copy_gets_every_record_back() -> anyhow::R
     hub.start().await?;
     record(&agent, 100, 8).await?;
     settle(&hub, &agent, 200).await?;
+    // A notice published after the copy, which the restored hub will not have.
+    let lost = publish(&hub, root.path(), "avviso-perso");
+    eventually(Duration::from_secs(30), async || {
+        (guidance_ids(&agent) == ["avviso-perso"]).then_some(())
+    })
+    .await?;
 
     // The hub's disk dies and its folder comes back from the copy: the desk
     // still holds what the hub acknowledged since, and sends it again.
@@ -181,6 +187,17 @@ async fn a_hub_restored_from_an_older_copy_gets_every_record_back() -> anyhow::R
     copy_dir(&backup, &hub.data);
     hub.start().await?;
     settle(&hub, &agent, 200).await?;
+    // The desk forgets what the restored hub no longer has, and takes the
+    // hub's next notice under the version the lost one had.
+    eventually(Duration::from_secs(30), async || {
+        guidance_ids(&agent).is_empty().then_some(())
+    })
+    .await?;
+    assert_eq!(publish(&hub, root.path(), "avviso-nuovo"), lost);
+    eventually(Duration::from_secs(30), async || {
+        (guidance_ids(&agent) == ["avviso-nuovo"]).then_some(())
+    })
+    .await?;
     let d = desk(&hub, "desk-c");
     assert_eq!(
         d["incarnations"], 1,
@@ -191,4 +208,39 @@ async fn a_hub_restored_from_an_older_copy_gets_every_record_back() -> anyhow::R
     hub.terminate()?;
     verify_clean(&hub, 200);
     Ok(())
+}
+
+fn publish(hub: &Hub, root: &std::path::Path, id: &str) -> u64 {
+    let file = root.join(format!("{id}.toml"));
+    std::fs::write(
+        &file,
+        format!("id = \"{id}\"\ntitle = \"Avviso {id}\"\nbody = \"Testo dell'avviso {id}.\"\n"),
+    )
+    .expect("write guidance");
+    e2e::run_ok(
+        "hub",
+        &[
+            "guidance",
+            "publish",
+            e2e::path(&file),
+            "--data",
+            e2e::path(&hub.data),
+        ],
+    )
+    .trim()
+    .parse()
+    .expect("a version")
+}
+
+fn guidance_ids(agent: &Agent) -> Vec<String> {
+    let out = e2e::run_ok("desk-agent", &["guidance", "--agent", &agent.url, "--json"]);
+    let items: serde_json::Value = serde_json::from_str(&out).expect("guidance --json prints JSON");
+    items
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|i| i["id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
 }
