@@ -296,6 +296,30 @@ impl Hub {
         serde_json::from_str(&out).expect("hub desks --json prints JSON")
     }
 
+    /// Publishes a guidance notice `id` (a TOML file written under `root`)
+    /// through `hub guidance publish`; its version.
+    pub fn publish_guidance(&self, root: &Path, id: &str) -> u64 {
+        let file = root.join(format!("{id}.toml"));
+        std::fs::write(
+            &file,
+            format!("id = \"{id}\"\ntitle = \"Avviso {id}\"\nbody = \"Testo dell'avviso {id}.\"\n"),
+        )
+        .expect("write guidance");
+        run_ok(
+            "hub",
+            &[
+                "guidance",
+                "publish",
+                path(&file),
+                "--data",
+                path(&self.data),
+            ],
+        )
+        .trim()
+        .parse()
+        .expect("a version")
+    }
+
     /// `hub verify --json` on the stopped store.
     pub fn verify(&self) -> serde_json::Value {
         let out = run_ok("hub", &["verify", "--data", path(&self.data), "--json"]);

@@ -216,25 +216,7 @@ effective_from = "2026-01-01"
 }
 
 fn publish(hub: &Hub, root: &std::path::Path, id: &str) -> u64 {
-    let file = root.join(format!("{id}.toml"));
-    std::fs::write(
-        &file,
-        format!("id = \"{id}\"\ntitle = \"Avviso {id}\"\nbody = \"Testo dell'avviso {id}.\"\n"),
-    )
-    .expect("write guidance");
-    run_ok(
-        "hub",
-        &[
-            "guidance",
-            "publish",
-            path(&file),
-            "--data",
-            path(&hub.data),
-        ],
-    )
-    .trim()
-    .parse()
-    .expect("a version")
+    hub.publish_guidance(root, id)
 }
 
 /// The next item a `WatchGuidance` stream yields, within a bound.

@@ -211,25 +211,7 @@ async fn a_hub_restored_from_an_older_copy_gets_every_record_back() -> anyhow::R
 }
 
 fn publish(hub: &Hub, root: &std::path::Path, id: &str) -> u64 {
-    let file = root.join(format!("{id}.toml"));
-    std::fs::write(
-        &file,
-        format!("id = \"{id}\"\ntitle = \"Avviso {id}\"\nbody = \"Testo dell'avviso {id}.\"\n"),
-    )
-    .expect("write guidance");
-    e2e::run_ok(
-        "hub",
-        &[
-            "guidance",
-            "publish",
-            e2e::path(&file),
-            "--data",
-            e2e::path(&hub.data),
-        ],
-    )
-    .trim()
-    .parse()
-    .expect("a version")
+    hub.publish_guidance(root, id)
 }
 
 fn guidance_ids(agent: &Agent) -> Vec<String> {
