@@ -10,7 +10,8 @@
 //! | `catalogue` | procedure code | latest `Procedure`, protobuf |
 //! | `proposals` | proposal id | `DeskProposal` waiting for the hub's ack |
 //!
-//! Each pushed tree also holds `\0version`, the log version held (u64 BE).
+//! Each pushed tree also holds `\0version`, the log version held (u64 BE);
+//! the default tree holds `logs_epoch`, the hub's epoch they belong to.
 
 use domain::Catalogue;
 use prost::Message;
@@ -27,6 +28,7 @@ use tokio::sync::{watch, Notify};
 pub const MAX_QUEUED_PROPOSALS: usize = 100;
 
 const VERSION_KEY: &[u8] = b"\0version";
+const EPOCH_KEY: &[u8] = b"logs_epoch";
 
 #[derive(Debug, thiserror::Error)]
 pub enum LocalError {
@@ -172,14 +174,50 @@ impl LocalCopy {
         }
         if forgot {
             self.db.flush()?;
-            self.guidance_version
-                .send_replace(read_version(&self.guidance)?);
-            *self.active.write().unwrap_or_else(|e| e.into_inner()) = (
-                read_version(&self.catalogue)?,
-                Arc::new(active_catalogue(&self.catalogue)?),
-            );
+            self.reread()?;
         }
         Ok(forgot)
+    }
+
+    /// Takes the hub's logs epoch (`Welcome.logs_epoch`). A desk that held
+    /// another forgets every pushed log, since the hub (restored from a
+    /// backup) may give their versions again with other content, and
+    /// fetches them again. Whether anything was forgotten.
+    pub fn adopt_epoch(&self, epoch: &str) -> Result<bool, LocalError> {
+        if epoch.is_empty() {
+            // A hub from before epochs.
+            return Ok(false);
+        }
+        let _one_writer = self.apply_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let held = self.db.get(EPOCH_KEY)?;
+        if held.as_deref() == Some(epoch.as_bytes()) {
+            return Ok(false);
+        }
+        // A desk's first epoch keeps what it holds: forget_beyond still
+        // guards a copy from before epochs.
+        let forget = held.is_some();
+        if forget {
+            for tree in [&self.guidance, &self.templates, &self.catalogue] {
+                tree.clear()?;
+            }
+        }
+        self.db.insert(EPOCH_KEY, epoch.as_bytes())?;
+        self.db.flush()?;
+        if forget {
+            self.reread()?;
+        }
+        Ok(forget)
+    }
+
+    /// Makes what readers see follow the trees after they were cleared.
+    fn reread(&self) -> Result<(), LocalError> {
+        self.guidance_version
+            .send_replace(read_version(&self.guidance)?);
+        *self.active.write().unwrap_or_else(|e| e.into_inner()) = (
+            read_version(&self.catalogue)?,
+            Arc::new(active_catalogue(&self.catalogue)?),
+        );
+        Ok(())
     }
 
     /// The procedures in force, for intake and `ListProcedures`.

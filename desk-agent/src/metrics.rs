@@ -51,6 +51,7 @@ pub struct DeskMetrics {
     acked: Counter,
     quarantined: Counter,
     incarnations: Counter,
+    records_lost: Counter,
     outbox_depth: Gauge,
     oldest_unacked: Gauge,
     connected: Gauge,
@@ -82,6 +83,11 @@ impl DeskMetrics {
             "incarnation_changes",
             "New incarnations of the outbox started (restored folder, restored hub)",
             m.incarnations.clone(),
+        );
+        r.register(
+            "records_lost",
+            "Records the hub had acknowledged, no longer holds and this desk no longer keeps (a hub restored from an older backup)",
+            m.records_lost.clone(),
         );
         r.register(
             "outbox_depth",
@@ -134,10 +140,11 @@ impl DeskMetrics {
             let now_q = outbox.quarantined().unwrap_or(quarantined);
             self.quarantined.inc_by(now_q.saturating_sub(quarantined));
             quarantined = now_q;
-            let now_inc = outbox.incarnation().id;
-            if now_inc != incarnation {
+            let now_inc = outbox.incarnation();
+            if now_inc.id != incarnation {
                 self.incarnations.inc();
-                incarnation = now_inc;
+                self.records_lost.inc_by(now_inc.lost);
+                incarnation = now_inc.id;
             }
             self.outbox_depth
                 .set(i64::try_from(outbox.pending().unwrap_or(0)).unwrap_or(i64::MAX));

@@ -88,6 +88,10 @@ pub struct Incarnation {
     /// The last local sequence before this incarnation: the hub's sequence
     /// `n` of it is the outbox's `base + n`.
     pub base: u64,
+    /// Records of the previous incarnation that the hub had acknowledged,
+    /// no longer holds and this outbox no longer keeps: told to the hub in
+    /// every Hello of this incarnation (`Hello.records_lost`).
+    pub lost: u64,
 }
 
 impl Incarnation {
@@ -101,10 +105,11 @@ impl Incarnation {
         self.base.saturating_add(wire)
     }
 
-    fn encode(&self) -> [u8; 24] {
-        let mut v = [0u8; 24];
+    fn encode(&self) -> [u8; 32] {
+        let mut v = [0u8; 32];
         v[..16].copy_from_slice(self.id.as_bytes());
-        v[16..].copy_from_slice(&self.base.to_be_bytes());
+        v[16..24].copy_from_slice(&self.base.to_be_bytes());
+        v[24..].copy_from_slice(&self.lost.to_be_bytes());
         v
     }
 
@@ -119,7 +124,13 @@ impl Incarnation {
             .and_then(|b| <[u8; 8]>::try_from(b).ok())
             .map(u64::from_be_bytes)
             .ok_or_else(bad)?;
-        Ok(Self { id, base })
+        // Outboxes written before `lost` hold 24 bytes.
+        let lost = match v.get(24..32) {
+            Some(b) => u64::from_be_bytes(b.try_into().map_err(|_| bad())?),
+            None if v.len() == 24 => 0,
+            None => return Err(bad()),
+        };
+        Ok(Self { id, base, lost })
     }
 }
 
@@ -553,6 +564,7 @@ impl Outbox {
                 let fresh = Incarnation {
                     id: uuid::Uuid::now_v7(),
                     base: 0,
+                    lost: 0,
                 };
                 tree.insert(INCARNATION, &fresh.encode()[..])?;
                 db.flush()?;
@@ -657,12 +669,14 @@ impl Outbox {
 
     /// Starts a new incarnation after everything acknowledged so far, once
     /// it is on disk: the hub numbers the records after the watermark from
-    /// 1 again, apart from everything it held before.
-    pub fn start_incarnation(&self) -> Result<Incarnation, OutboxError> {
+    /// 1 again, apart from everything it held before. `lost`: records of
+    /// the current one the hub no longer holds and the outbox cannot send.
+    pub fn start_incarnation(&self, lost: u64) -> Result<Incarnation, OutboxError> {
         let mut current = self.incarnation.lock().unwrap_or_else(|e| e.into_inner());
         let next = Incarnation {
             id: uuid::Uuid::now_v7(),
             base: self.acked.load(Ordering::Acquire),
+            lost,
         };
         self.tree.insert(INCARNATION, &next.encode()[..])?;
         self.flusher.flush()?;
@@ -1052,4 +1066,4 @@ impl Outbox {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -140,6 +140,7 @@ async fn session(
         template_version: local.template_version().map_err(|e| e.to_string())?,
         catalogue_version: local.catalogue_version(),
         outbox_last_seq: incarnation.wire(outbox.last_seq().map_err(|e| e.to_string())?),
+        records_lost: incarnation.lost,
     };
     let send = |body| Outgoing::from(DeskMessage { body: Some(body) });
     tx.send(send(desk_message::Body::Hello(hello)))
@@ -155,6 +156,17 @@ async fn session(
         _ => return Err("the hub did not answer Hello with Welcome".into()),
     };
     let hub_versions = welcome.hub_versions.unwrap_or_default();
+    if local
+        .adopt_epoch(&welcome.logs_epoch)
+        .map_err(|e| e.to_string())?
+    {
+        tracing::warn!(
+            epoch = %welcome.logs_epoch,
+            "the hub's pushed content has a new history (restored from a backup); fetching it again"
+        );
+        *failures = 0;
+        return Ok(());
+    }
     let Some(mut next) = resume(outbox, incarnation, welcome)? else {
         // A new incarnation: the next stream opens with it, at once.
         *failures = 0;
@@ -431,7 +443,7 @@ fn resume(
             outbox_holds = incarnation.wire(last),
             "the hub holds more of this outbox than it does (restored from an older copy?); starting a new incarnation"
         );
-        let next = outbox.start_incarnation().map_err(|e| e.to_string())?;
+        let next = outbox.start_incarnation(0).map_err(|e| e.to_string())?;
         tracing::info!(incarnation = %next.id, "new incarnation");
         return Ok(None);
     }
@@ -447,7 +459,9 @@ fn resume(
                 lost = acked - hub_holds,
                 "the records the hub lost are no longer in the outbox; starting a new incarnation"
             );
-            outbox.start_incarnation().map_err(|e| e.to_string())?;
+            outbox
+                .start_incarnation(acked - hub_holds)
+                .map_err(|e| e.to_string())?;
             return Ok(None);
         }
     }
@@ -473,4 +487,53 @@ fn apply_ack(
     let up_to = incarnation.local(up_to);
     outbox.ack(up_to, &rejected).map_err(|e| e.to_string())?;
     Ok(up_to)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn outbox_with(dir: &std::path::Path, n: usize) -> Outbox {
+        let outbox = Outbox::open(&dir.join("o"), 1 << 20).expect("open");
+        for r in crate::outbox::tests::records(n) {
+            outbox.append(&r).await.expect("append");
+        }
+        outbox.ack(n as u64, &[]).expect("ack");
+        outbox
+    }
+
+    fn welcome(last_seq: u64) -> proto::Welcome {
+        proto::Welcome {
+            last_seq,
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_hub_that_lost_what_the_outbox_still_keeps_gets_it_again() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // With no window, the runs acknowledged whole (1..=31) are gone;
+        // 32..=40 are still in the run being written.
+        let outbox = outbox_with(dir.path(), 40).await;
+        let first = outbox.incarnation();
+        let next = resume(&outbox, first, welcome(35)).expect("resume");
+        assert_eq!(next, Some(36));
+        assert_eq!(outbox.incarnation(), first);
+    }
+
+    #[tokio::test]
+    async fn a_hub_that_lost_what_the_outbox_no_longer_keeps_is_told_how_many() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let outbox = outbox_with(dir.path(), 40).await;
+        let first = outbox.incarnation();
+        assert!(!outbox.holds(6).expect("holds"));
+        let next = resume(&outbox, first, welcome(5)).expect("resume");
+        assert_eq!(next, None, "a new incarnation, on the next stream");
+        let now = outbox.incarnation();
+        assert_ne!(now.id, first.id);
+        assert_eq!((now.base, now.lost), (40, 35));
+        drop(outbox);
+        let outbox = Outbox::open(&dir.path().join("o"), 1 << 20).expect("reopen");
+        assert_eq!(outbox.incarnation(), now, "kept for every Hello");
+    }
 }

@@ -40,6 +40,10 @@ pub struct DeskRow {
     pub incarnations: u64,
     /// Set when the desk came back with an older copy of its outbox.
     pub older_state: Option<OlderState>,
+    /// Records acknowledged to the desk that the hub no longer holds and the
+    /// desk could not send again (a restore from a backup older than the
+    /// desk keeps them): lost, and said so.
+    pub records_lost: u64,
 }
 
 impl From<DeskRow> for proto::DeskInfo {
@@ -57,6 +61,7 @@ impl From<DeskRow> for proto::DeskInfo {
             added_at: r.added_at,
             incarnation: r.incarnation,
             incarnations: r.incarnations,
+            records_lost: r.records_lost,
             older_state: r.older_state.map(|o| proto::OlderState {
                 at: o.at,
                 hub_held: o.hub_held,
@@ -82,6 +87,7 @@ impl From<proto::DeskInfo> for DeskRow {
             last_rejection: (!d.last_rejection.is_empty()).then_some(d.last_rejection),
             incarnation: d.incarnation,
             incarnations: d.incarnations,
+            records_lost: d.records_lost,
             older_state: d.older_state.map(|o| OlderState {
                 at: o.at,
                 hub_held: o.hub_held,
@@ -330,6 +336,7 @@ pub fn list_desks(
             incarnation: held.current,
             incarnations: held.count,
             older_state: held.older_state,
+            records_lost: held.records_lost,
             desk_id: d.desk_id,
         });
     }

@@ -242,6 +242,32 @@ impl Coordinator for CoordinatorService {
         Err(later("record export"))
     }
 
+    type BackupStream = Pin<Box<dyn futures::Stream<Item = Result<BackupChunk, Status>> + Send>>;
+
+    /// Writes the backup to a file in the data folder first, so that the
+    /// store's writes wait only for the copy, never for a slow network.
+    async fn backup(
+        &self,
+        request: Request<BackupRequest>,
+    ) -> Result<Response<Self::BackupStream>, Status> {
+        let who = actor(&request);
+        let store = Arc::clone(&self.store);
+        let dir = crate::config::DataDir(self.data.clone());
+        let path = tokio::task::spawn_blocking(move || crate::backup::write_in_folder(&dir, store.as_ref()))
+            .await
+            .map_err(|e| Status::internal(format!("the backup stopped: {e}")))?
+            .map_err(|e| {
+                tracing::error!(error = %format!("{e:#}"), "backup failed");
+                Status::unavailable(format!("the hub could not write the backup: {e:#}"))
+            })?;
+        crate::audit::record(self.store.as_ref(), who, "hub.backup", "", "")?;
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        tokio::task::spawn_blocking(move || crate::backup::send_chunks(&path, &tx));
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+        )))
+    }
+
     async fn add_user(
         &self,
         request: Request<AddUserRequest>,

@@ -94,6 +94,7 @@ impl Federation for FederationService {
             &cert_id,
             &incarnation,
             hello.outbox_last_seq,
+            hello.records_lost,
             &now,
         )?;
         if joined.started {
@@ -102,6 +103,7 @@ impl Federation for FederationService {
         if joined.older_state {
             self.metrics.older_state_returns.inc();
         }
+        self.metrics.records_lost.inc_by(joined.newly_lost);
         let (incarnation, progress) = (joined.incarnation, joined.progress);
         // Refusals the desk may have missed because an ack was lost in a crash.
         let rejected = self.store.rejections(
@@ -119,6 +121,7 @@ impl Federation for FederationService {
                 catalogue: self.push.catalogue_version(),
             }),
             rejected: to_wire(rejected),
+            logs_epoch: self.store.logs_epoch()?,
         };
         let _ = tx.send(Ok(msg(hub_message::Body::Welcome(welcome)))).await;
         tracing::info!(desk_id = %cert_id, incarnation = %incarnation.id, last_seq = progress.last_seq, agent = %hello.agent_version, "desk connected");

@@ -22,6 +22,9 @@ pub struct Joined {
     pub started: bool,
     /// The desk came back holding less of it than the hub had.
     pub older_state: bool,
+    /// Records this join learnt were lost (`Incarnation::lost` of a newly
+    /// registered incarnation), for the metrics.
+    pub newly_lost: u64,
 }
 
 /// The incarnation `id` of `desk_id`, registered if it is new, and the
@@ -31,9 +34,11 @@ pub fn join(
     desk_id: &str,
     id: &str,
     outbox_last_seq: u64,
+    records_lost: u64,
     now: &str,
 ) -> Result<Joined, StorageError> {
     let mut started = false;
+    let mut newly_lost = 0;
     let mut list = store.incarnations(desk_id)?;
     let at = match list.iter().position(|i| i.id == id) {
         Some(at) => at,
@@ -46,11 +51,17 @@ pub fn join(
                 number,
                 started_at: now.to_owned(),
                 older_state: None,
+                lost: records_lost,
             });
             store.put_incarnations(desk_id, &list)?;
             started = number > 0;
             if started {
                 tracing::warn!(desk_id, incarnation = %id, number, "desk started a new incarnation (new or restored data folder)");
+            }
+            newly_lost = records_lost;
+            if records_lost > 0 {
+                tracing::error!(desk_id, incarnation = %id, records_lost,
+                    "records acknowledged to the desk are no longer held here and the desk no longer keeps them (hub restored from an older backup?)");
             }
             list.len() - 1
         }
@@ -72,6 +83,7 @@ pub fn join(
         progress,
         started,
         older_state,
+        newly_lost,
     })
 }
 
@@ -85,6 +97,8 @@ pub struct Summary {
     pub progress: DeskProgress,
     /// The latest return with an older state, of any incarnation.
     pub older_state: Option<OlderState>,
+    /// Records lost over every incarnation (`Incarnation::lost`).
+    pub records_lost: u64,
 }
 
 pub fn summary(store: &dyn Store, desk_id: &str) -> Result<Summary, StorageError> {
@@ -100,6 +114,7 @@ pub fn summary(store: &dyn Store, desk_id: &str) -> Result<Summary, StorageError
         out.progress.rejected += p.rejected;
         out.progress.last_seq = p.last_seq;
     }
+    out.records_lost = list.iter().map(|i| i.lost).sum();
     out.older_state = list
         .into_iter()
         .filter_map(|i| i.older_state)

@@ -19,6 +19,7 @@
 pub mod admin;
 pub mod answer_templates;
 pub mod audit;
+pub mod backup;
 pub mod catalogue;
 pub mod client;
 pub mod config;

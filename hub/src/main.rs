@@ -149,6 +149,21 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write a consistent copy of the hub (store, certificates, token) to a file, while it runs or stopped.
+    Backup {
+        #[command(flatten)]
+        data: DataArg,
+        /// The backup file to write (mode 0600: it holds the CA key and the token).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Put a backup in place of a stopped hub's state; the previous state is kept in before-restore-<time>/.
+    Restore {
+        /// A file written by `hub backup`.
+        file: PathBuf,
+        #[command(flatten)]
+        data: DataArg,
+    },
     /// Start a hub and three desks on a temporary folder and feed them visits.
     Demo {
         /// Number of desks.
@@ -272,14 +287,16 @@ impl Command {
     fn data(&self) -> Option<&DataArg> {
         use Command::*;
         match self {
-            Init { .. } | Demo { .. } => None,
+            // `restore` may make the folder it is given.
+            Init { .. } | Demo { .. } | Restore { .. } => None,
             Serve { data, .. }
             | Desks { data, .. }
             | Proposals { data, .. }
             | Templates { data, .. }
             | Rollout { data, .. }
             | Stats { data, .. }
-            | Verify { data, .. } => Some(data),
+            | Verify { data, .. }
+            | Backup { data, .. } => Some(data),
             User {
                 command: UserCommand::Add { data, .. },
             } => Some(data),
@@ -524,6 +541,30 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let period = hub::stats::Period { from_week, to_week };
             let table = folder()?.way().await?.stats(by, period).await?;
             output(json, &table, print::print_stats)?;
+        }
+        Command::Backup { out, .. } => {
+            let written = folder()?.way().await?.backup(&out).await?;
+            println!(
+                "backup written to {} ({} bytes)\n\
+                 it holds the hub's CA private key and coordinator token: keep it as secret as the data folder (mode 0600)",
+                out.display(),
+                written.bytes
+            );
+        }
+        Command::Restore { file, data } => {
+            let restored = hub::backup::restore(&file, &DataDir(data.data.clone()))?;
+            println!(
+                "hub restored from {}: {} records of {} desks",
+                file.display(),
+                restored.records,
+                restored.desks
+            );
+            if let Some(previous) = &restored.previous {
+                println!("the previous state is kept in {}", previous.display());
+            }
+            println!(
+                "at their next connection desks send again the records the backup lacks and fetch guidance, templates and catalogue again"
+            );
         }
         Command::Demo { desks, rate } => {
             hub::demo::exec(desks, rate, cli.log_format.as_deref())?;

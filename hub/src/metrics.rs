@@ -23,6 +23,7 @@ pub struct HubMetrics {
     pub commit_seconds: Histogram,
     pub incarnations_started: Counter,
     pub older_state_returns: Counter,
+    pub records_lost: Counter,
     ingest_queue: Gauge,
     connected_desks: Gauge,
     desks_behind: Family<Labels, Gauge>,
@@ -41,6 +42,7 @@ impl Default for HubMetrics {
             commit_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 15)),
             incarnations_started: Counter::default(),
             older_state_returns: Counter::default(),
+            records_lost: Counter::default(),
             ingest_queue: Gauge::default(),
             connected_desks: Gauge::default(),
             desks_behind: Family::default(),
@@ -84,6 +86,11 @@ impl HubMetrics {
             "older_state_returns",
             "Desks that came back holding less than the hub had (restored from an older copy)",
             m.older_state_returns.clone(),
+        );
+        r.register(
+            "records_lost",
+            "Records acknowledged to desks that the hub no longer holds and the desks no longer keep (a restore from an older backup)",
+            m.records_lost.clone(),
         );
         r.register(
             "ingest_queue",

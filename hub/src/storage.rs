@@ -12,7 +12,7 @@ mod tests;
 use domain::AnonymisedRecord;
 use serde::{Deserialize, Serialize};
 
-pub use self::sled::SledStore;
+pub use self::sled::{Importer, SledStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -24,6 +24,8 @@ pub enum StorageError {
     DeskExists(String),
     #[error("desk `{0}` is not enrolled")]
     UnknownDesk(String),
+    #[error("cannot write the copy: {0}")]
+    Sink(#[from] std::io::Error),
     #[error("no counts are kept over `{0}`: ask for at most two counted fields besides week")]
     NotCounted(String),
 }
@@ -81,6 +83,10 @@ pub struct Incarnation {
     /// the hub already had of it.
     #[serde(default)]
     pub older_state: Option<OlderState>,
+    /// Records of the previous incarnation the hub had acknowledged, no
+    /// longer held and not sent again (`Hello.records_lost`).
+    #[serde(default)]
+    pub lost: u64,
 }
 
 /// The numbers of a desk's incarnations; `[0]` for a desk that has none yet,
@@ -196,6 +202,19 @@ pub trait Store: Logs + PublicationRegister + AuditLog + Send + Sync + 'static {
     fn push_state(&self, desk_id: &str) -> Result<PushState, StorageError>;
     fn put_push_state(&self, desk_id: &str, state: &PushState) -> Result<(), StorageError>;
     fn desks(&self) -> Result<Vec<DeskEntry>, StorageError>;
+    /// Names the history of the pushed logs (`Welcome.logs_epoch`); a
+    /// restored store has a new one.
+    fn logs_epoch(&self) -> Result<String, StorageError>;
+    /// Gives everything the store holds to `sink` while every write waits,
+    /// so that the copy is one consistent state (`hub backup`).
+    fn snapshot(&self, sink: &mut dyn SnapshotSink) -> Result<(), StorageError>;
+}
+
+/// Where a snapshot of the store goes: named collections of key/value
+/// entries, each collection once, entries in key order.
+pub trait SnapshotSink {
+    fn collection(&mut self, name: &[u8]) -> std::io::Result<()>;
+    fn entry(&mut self, key: &[u8], value: &[u8]) -> std::io::Result<()>;
 }
 
 /// A coordinator's choice to mark an Italian reference edit as minor, kept

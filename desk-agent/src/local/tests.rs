@@ -157,3 +157,29 @@ fn queued_proposals_survive_a_reopen_until_dropped() {
     local.drop_proposal("0190-a").expect("drop");
     assert!(local.queued_proposals().expect("list").is_empty());
 }
+
+#[test]
+fn a_new_logs_epoch_forgets_every_pushed_log_and_the_same_one_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let local = LocalCopy::open(&dir.path().join("local")).expect("open");
+    let update = GuidanceUpdate {
+        version: 3,
+        items: vec![item("a", 3, Severity::Info, &[])],
+    };
+    local.apply_guidance(update).expect("apply");
+    // An older hub names no epoch; a desk's first keeps what it holds.
+    assert!(!local.adopt_epoch("").expect("adopt"));
+    assert!(!local.adopt_epoch("epoch-1").expect("adopt"));
+    assert!(!local.adopt_epoch("epoch-1").expect("adopt"));
+    assert_eq!(local.guidance_version(), 3);
+    // A hub restored from a backup: everything pushed is fetched again.
+    assert!(local.adopt_epoch("epoch-2").expect("adopt"));
+    assert_eq!(local.guidance_version(), 0);
+    assert_eq!(local.template_version().expect("version"), 0);
+    assert_eq!(local.catalogue_version(), 0);
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).expect("date");
+    assert!(local.guidance("", today).expect("list").is_empty());
+    drop(local);
+    let local = LocalCopy::open(&dir.path().join("local")).expect("reopen");
+    assert!(!local.adopt_epoch("epoch-2").expect("adopt"), "kept on disk");
+}

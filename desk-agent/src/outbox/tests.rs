@@ -3,7 +3,7 @@ use rand::SeedableRng;
 
 const DESK: &str = "desk-test";
 
-fn records(n: usize) -> Vec<AnonymisedRecord> {
+pub(crate) fn records(n: usize) -> Vec<AnonymisedRecord> {
     let catalogue = domain::Catalogue::seed();
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     (0..n)
@@ -63,6 +63,7 @@ fn decoded(batch: &PendingBatch, outbox_last_seq: u64) -> proto::RecordBatch {
     let first = Incarnation {
         id: uuid::Uuid::nil(),
         base: 0,
+        lost: 0,
     };
     let message =
         proto::DeskMessage::decode(batch.message(first, outbox_last_seq)).expect("decodes");
@@ -259,7 +260,7 @@ async fn an_incarnation_is_kept_across_a_reopen_and_a_new_one_counts_after_the_w
     assert!(matches!(e, OutboxError::AheadOfOutbox(11, 10)), "{e}");
     assert_eq!(outbox.acked_seq().expect("acked"), 6);
 
-    let next = outbox.start_incarnation().expect("new incarnation");
+    let next = outbox.start_incarnation(0).expect("new incarnation");
     assert_ne!(next.id, first.id);
     assert_eq!(next.base, 6);
     fill(&outbox, &recs[10..]).await;

@@ -23,6 +23,12 @@ pub fn print_desks(rows: &[DeskRow]) {
                 o.at, o.desk_held, o.hub_held, o.desk_held, o.hub_held
             );
         }
+        if r.records_lost > 0 {
+            println!(
+                "  ! {} visite confermate perse (hub ripristinato da un backup più vecchio) / {} acknowledged visits lost (hub restored from an older backup)",
+                r.records_lost, r.records_lost
+            );
+        }
     }
 }
 

@@ -280,6 +280,51 @@ impl Way {
         }
     }
 
+    /// Writes a backup to `out`: the running hub's, received whole and
+    /// checked before it takes the name, or the stopped store's.
+    pub async fn backup(self, out: &std::path::Path) -> anyhow::Result<crate::backup::Written> {
+        let partial = crate::backup::partial_name(out);
+        let written = match self {
+            Way::Hub(mut c) => {
+                use tokio::io::AsyncWriteExt;
+                let mut stream = c
+                    .backup(proto::BackupRequest {})
+                    .await
+                    .map_err(refused)?
+                    .into_inner();
+                let mut file = tokio::fs::File::from_std(crate::backup::create_secret(&partial)?);
+                let mut bytes = 0u64;
+                let received = async {
+                    while let Some(chunk) = stream.message().await.map_err(refused)? {
+                        bytes += chunk.data.len() as u64;
+                        file.write_all(&chunk.data).await?;
+                    }
+                    file.sync_all().await?;
+                    anyhow::Ok(())
+                }
+                .await;
+                let checked = received.and_then(|()| crate::backup::check(&partial));
+                if let Err(e) = checked {
+                    std::fs::remove_file(&partial).ok();
+                    return Err(e.context("the backup did not arrive whole; nothing was written"));
+                }
+                crate::backup::Written {
+                    bytes,
+                    ..Default::default()
+                }
+            }
+            Way::Store { store, dir } => match crate::backup::write(&dir, &store, &partial) {
+                Ok(w) => w,
+                Err(e) => {
+                    std::fs::remove_file(&partial).ok();
+                    return Err(e);
+                }
+            },
+        };
+        crate::backup::publish(&partial, out)?;
+        Ok(written)
+    }
+
     pub async fn put_catalogue(self, changes: Vec<proto::Procedure>) -> anyhow::Result<u64> {
         match self {
             Way::Hub(mut c) => Ok(c

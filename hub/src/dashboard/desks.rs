@@ -32,6 +32,9 @@ pub(crate) struct DeskView {
     pub(crate) incarnation: String,
     /// Why the desk is flagged as back with older data, if it is.
     pub(crate) older_state: Option<String>,
+    /// What was lost, said plainly, when the hub no longer holds records it
+    /// had acknowledged and the desk no longer keeps them.
+    pub(crate) lost: Option<String>,
 }
 
 /// How long ago, in the operator's language.
@@ -123,6 +126,11 @@ pub(crate) fn views(app: &Shared, lang: Lang) -> Result<Vec<DeskView>, WebError>
                         .desks_older_state_detail
                         .replace("{desk}", &o.desk_held.to_string())
                         .replace("{hub}", &o.hub_held.to_string())
+                }),
+                lost: (r.records_lost > 0).then(|| {
+                    lang.texts()
+                        .desks_lost_detail
+                        .replace("{n}", &r.records_lost.to_string())
                 }),
                 connected: r.connected,
                 revoked: r.revoked,

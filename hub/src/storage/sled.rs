@@ -27,6 +27,9 @@ mod append;
 mod audit;
 mod logs;
 mod publications;
+mod snapshot;
+
+pub use snapshot::Importer;
 
 use super::{
     AppendOutcome, CountCell, DeskAppend, DeskEntry, DeskProgress, Incarnation, PushState,
@@ -56,13 +59,24 @@ pub struct SledStore {
     // sled 0.34 can deadlock when several threads flush at once, so every
     // flush here takes this lock.
     flush_lock: std::sync::Mutex<()>,
+    /// Every write holds it shared, a backup holds it alone: sled's
+    /// iterators are no snapshot, so a copy is consistent only while
+    /// nothing writes. Taken at the leaf write, never twice by one thread.
+    pause: std::sync::RwLock<()>,
+    /// `meta`: the logs' epoch (`Welcome.logs_epoch`).
+    meta: sled::Tree,
 }
+
+const LOGS_EPOCH: &[u8] = b"logs_epoch";
 
 impl SledStore {
     /// Opens (or creates) the store. `cache_bytes` bounds sled's page cache,
     /// whose 1 GiB default would dominate the hub's memory.
     pub fn open(path: &Path, cache_bytes: u64) -> Result<Self, StorageError> {
-        let db = runtime::embedded::open_sled(path, cache_bytes)?;
+        Self::from_db(runtime::embedded::open_sled(path, cache_bytes)?)
+    }
+
+    pub(super) fn from_db(db: sled::Db) -> Result<Self, StorageError> {
         let ingest = db.open_tree("ingest")?;
         let desks = db.open_tree("desks")?;
         let seen = db.open_tree("seen")?;
@@ -75,7 +89,16 @@ impl SledStore {
         let writer = std::sync::Mutex::new(Box::new(append::Writer::load(&ingest)?));
         let audit = db.open_tree("audit")?;
         let incarnations = db.open_tree("incarnations")?;
+        let meta = db.open_tree("meta")?;
+        if meta.get(LOGS_EPOCH)?.is_none() {
+            // A store from before epochs, or a new one: its history is the
+            // first epoch.
+            meta.insert(LOGS_EPOCH, uuid::Uuid::now_v7().to_string().as_bytes())?;
+            db.flush()?;
+        }
         Ok(Self {
+            meta,
+            pause: std::sync::RwLock::new(()),
             incarnations,
             db,
             ingest,
@@ -103,6 +126,11 @@ impl SledStore {
         &self.db
     }
 
+    /// Held around each write, so that a backup can pause them all.
+    pub(super) fn writing(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        self.pause.read().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn decode_desk(&self, bytes: &[u8]) -> Result<DeskEntry, StorageError> {
         let mut entry: DeskEntry =
             serde_json::from_slice(bytes).map_err(|e| StorageError::Corrupt(e.to_string()))?;
@@ -121,7 +149,10 @@ impl SledStore {
     ) -> Result<u64, StorageError> {
         let _one_at_a_time = log.lock.lock().unwrap_or_else(|e| e.into_inner());
         let version = log.version()? + 1;
-        log.tree.insert(version.to_be_bytes(), encode(version))?;
+        {
+            let _w = self.writing();
+            log.tree.insert(version.to_be_bytes(), encode(version))?;
+        }
         self.flush_serialised()?;
         Ok(version)
     }
@@ -179,7 +210,10 @@ impl Store for SledStore {
 
     fn put_incarnations(&self, desk_id: &str, list: &[Incarnation]) -> Result<(), StorageError> {
         let value = serde_json::to_vec(list).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-        self.incarnations.insert(desk_id.as_bytes(), value)?;
+        {
+            let _w = self.writing();
+            self.incarnations.insert(desk_id.as_bytes(), value)?;
+        }
         self.flush_serialised()
     }
 
@@ -201,11 +235,14 @@ impl Store for SledStore {
 
     fn add_desk(&self, entry: DeskEntry) -> Result<(), StorageError> {
         let value = serde_json::to_vec(&entry).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-        let swapped = self.desks.compare_and_swap(
-            entry.desk_id.as_bytes(),
-            None as Option<&[u8]>,
-            Some(value),
-        )?;
+        let swapped = {
+            let _w = self.writing();
+            self.desks.compare_and_swap(
+                entry.desk_id.as_bytes(),
+                None as Option<&[u8]>,
+                Some(value),
+            )?
+        };
         if swapped.is_err() {
             return Err(StorageError::DeskExists(entry.desk_id));
         }
@@ -222,13 +259,19 @@ impl Store for SledStore {
 
     fn put_desk(&self, entry: &DeskEntry) -> Result<(), StorageError> {
         let value = serde_json::to_vec(entry).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-        self.desks.insert(entry.desk_id.as_bytes(), value)?;
+        {
+            let _w = self.writing();
+            self.desks.insert(entry.desk_id.as_bytes(), value)?;
+        }
         self.flush_serialised()?;
         Ok(())
     }
 
     fn mark_seen(&self, desk_id: &str, at: &str) -> Result<(), StorageError> {
-        self.seen.insert(desk_id.as_bytes(), at.as_bytes())?;
+        {
+            let _w = self.writing();
+            self.seen.insert(desk_id.as_bytes(), at.as_bytes())?;
+        }
         self.flush_serialised()
     }
 
@@ -280,8 +323,18 @@ impl Store for SledStore {
         // Not flushed on its own: a thousand desks applying a push would
         // queue a thousand flushes, and a state lost in a crash is reported
         // again by the desk's next Hello.
+        let _w = self.writing();
         self.push.insert(desk_id.as_bytes(), value)?;
         Ok(())
+    }
+
+    fn logs_epoch(&self) -> Result<String, StorageError> {
+        let epoch = self.meta.get(LOGS_EPOCH)?.unwrap_or_default();
+        Ok(String::from_utf8_lossy(&epoch).into_owned())
+    }
+
+    fn snapshot(&self, sink: &mut dyn crate::storage::SnapshotSink) -> Result<(), StorageError> {
+        self.export(sink)
     }
 
     fn desks(&self) -> Result<Vec<DeskEntry>, StorageError> {

@@ -421,13 +421,13 @@ fn incarnations_keep_their_sequences_apart_and_a_restored_desk_is_flagged() {
     let now = "2026-12-02T10:00:00Z";
     // History kept before incarnations is the first incarnation's.
     store.append(&[batch("desk-a", 1..=30)]).expect("append");
-    let j = crate::incarnations::join(&store, "desk-a", "aaaa", 30, now).expect("join");
+    let j = crate::incarnations::join(&store, "desk-a", "aaaa", 30, 0, now).expect("join");
     let (first, p) = (j.incarnation, j.progress);
     assert_eq!((first.number, p.last_seq), (0, 30));
 
     // A reinstalled desk numbers from 1 again under a new incarnation; its
     // sequences are not taken for resends of the first one's.
-    let j = crate::incarnations::join(&store, "desk-a", "bbbb", 10, now).expect("join");
+    let j = crate::incarnations::join(&store, "desk-a", "bbbb", 10, 0, now).expect("join");
     assert!(j.started && !j.older_state);
     let (second, p) = (j.incarnation, j.progress);
     assert_eq!((second.number, p.last_seq), (1, 0));
@@ -441,7 +441,7 @@ fn incarnations_keep_their_sequences_apart_and_a_restored_desk_is_flagged() {
     assert_eq!(store.records("desk-a").expect("records").len(), 40);
 
     // The first incarnation comes back holding less than the hub had.
-    let j = crate::incarnations::join(&store, "desk-a", "aaaa", 12, now).expect("join");
+    let j = crate::incarnations::join(&store, "desk-a", "aaaa", 12, 0, now).expect("join");
     assert!(!j.started && j.older_state);
     let again = j.incarnation;
     assert_eq!(again.number, 0);
@@ -454,13 +454,24 @@ fn incarnations_keep_their_sequences_apart_and_a_restored_desk_is_flagged() {
     assert_eq!(summary.progress.records, 40);
     assert_eq!(summary.progress.last_seq, 10);
     assert!(summary.older_state.is_some());
+    assert_eq!(summary.records_lost, 0);
+
+    // A desk whose acknowledged records the hub lost and that no longer
+    // keeps them says so in its next incarnation; the hub keeps the figure.
+    let j = crate::incarnations::join(&store, "desk-a", "cccc", 0, 7, now).expect("join");
+    assert!(j.started);
+    assert_eq!((j.incarnation.lost, j.newly_lost), (7, 7));
+    let j = crate::incarnations::join(&store, "desk-a", "cccc", 0, 7, now).expect("join");
+    assert_eq!(j.newly_lost, 0, "counted once, not at every connection");
+    let summary = crate::incarnations::summary(&store, "desk-a").expect("summary");
+    assert_eq!(summary.records_lost, 7);
 
     drop(store);
     let store = open(&dir);
     let v = store.verify().expect("verify");
     assert!(v.problems.is_empty(), "{:?}", v.problems);
     assert_eq!((v.records, v.ids), (40, 40));
-    assert_eq!(store.incarnations("desk-a").expect("list").len(), 2);
+    assert_eq!(store.incarnations("desk-a").expect("list").len(), 3);
 }
 
 /// Fail points are global to the process; nextest runs each test in its own.

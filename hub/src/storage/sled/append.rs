@@ -406,7 +406,10 @@ impl SledStore {
             }
         }
         fail::fail_point!("store-append", |_| Err(super::injected("store-append")));
-        self.ingest.apply_batch(batch)?;
+        {
+            let _w = self.writing();
+            self.ingest.apply_batch(batch)?;
+        }
         if writer.cached > CACHED_CELLS {
             writer.cells.clear();
             writer.cached = 0;

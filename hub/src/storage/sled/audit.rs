@@ -10,7 +10,10 @@ impl AuditLog for SledStore {
         let seq = self.db().generate_id()? + 1;
         entry.seq = seq;
         let value = serde_json::to_vec(&entry).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-        self.audit.insert(seq.to_be_bytes(), value)?;
+        {
+            let _w = self.writing();
+            self.audit.insert(seq.to_be_bytes(), value)?;
+        }
         self.flush()?;
         Ok(seq)
     }

@@ -36,11 +36,14 @@ impl Logs for SledStore {
     }
 
     fn insert_proposal(&self, proposal: &proto::Proposal) -> Result<ProposalInsert, StorageError> {
-        let swapped = self.proposals.compare_and_swap(
-            proposal.id.as_bytes(),
-            None as Option<&[u8]>,
-            Some(proposal.encode_to_vec()),
-        )?;
+        let swapped = {
+            let _w = self.writing();
+            self.proposals.compare_and_swap(
+                proposal.id.as_bytes(),
+                None as Option<&[u8]>,
+                Some(proposal.encode_to_vec()),
+            )?
+        };
         match swapped {
             Ok(()) => {
                 self.flush_serialised()?;
@@ -61,8 +64,11 @@ impl Logs for SledStore {
     }
 
     fn put_proposal(&self, proposal: &proto::Proposal) -> Result<(), StorageError> {
-        self.proposals
-            .insert(proposal.id.as_bytes(), proposal.encode_to_vec())?;
+        {
+            let _w = self.writing();
+            self.proposals
+                .insert(proposal.id.as_bytes(), proposal.encode_to_vec())?;
+        }
         self.flush_serialised()
     }
 
@@ -83,7 +89,10 @@ impl Logs for SledStore {
 
     fn append_minor_edit(&self, edit: &MinorEdit) -> Result<(), StorageError> {
         let value = serde_json::to_vec(edit).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-        self.minor_edits.insert(edit.version.to_be_bytes(), value)?;
+        {
+            let _w = self.writing();
+            self.minor_edits.insert(edit.version.to_be_bytes(), value)?;
+        }
         self.flush_serialised()
     }
 

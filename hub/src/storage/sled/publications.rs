@@ -54,7 +54,10 @@ impl PublicationRegister for SledStore {
             None => 0,
         };
         key.extend_from_slice(&next.to_be_bytes());
-        tree.insert(key, value)?;
+        {
+            let _w = self.writing();
+            tree.insert(key, value)?;
+        }
         self.flush()
     }
 }
