@@ -136,7 +136,10 @@ pub fn write(dir: &DataDir, store: &dyn Store, out: &Path) -> anyhow::Result<Wri
     framer.put(MAGIC)?;
     framer.put(format!("{header}\n").as_bytes())?;
     for (path, _) in folder_files(dir) {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         match std::fs::read(&path) {
             Ok(data) => framer.file(name, &data)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -166,7 +169,9 @@ pub fn write_in_folder(dir: &DataDir, store: &dyn Store) -> anyhow::Result<PathB
             }
         }
     }
-    let path = dir.0.join(format!(".backup-{}.partial", uuid::Uuid::now_v7()));
+    let path = dir
+        .0
+        .join(format!(".backup-{}.partial", uuid::Uuid::now_v7()));
     match write(dir, store, &path) {
         Ok(_) => Ok(path),
         Err(e) => {
@@ -354,7 +359,9 @@ pub fn read(file: &Path, visitor: &mut dyn Visitor) -> anyhow::Result<()> {
             }
             b'E' => {
                 let n = u32::from_be_bytes(r.array().map_err(|e| damaged(cut(e)))?);
-                let key = r.bounded(n.into(), MAX_KEY as u64, "a key").map_err(&damaged)?;
+                let key = r
+                    .bounded(n.into(), MAX_KEY as u64, "a key")
+                    .map_err(&damaged)?;
                 let n = u32::from_be_bytes(r.array().map_err(|e| damaged(cut(e)))?);
                 let value = r
                     .bounded(n.into(), MAX_VALUE as u64, "a value")
@@ -374,7 +381,11 @@ pub fn read(file: &Path, visitor: &mut dyn Visitor) -> anyhow::Result<()> {
                     return Err(damaged("its checksum does not match".into()).into());
                 }
                 let mut rest = [0u8; 1];
-                if r.input.read(&mut rest).map_err(|e| damaged(e.to_string()))? != 0 {
+                if r.input
+                    .read(&mut rest)
+                    .map_err(|e| damaged(e.to_string()))?
+                    != 0
+                {
                     return Err(damaged("it goes on after its end".into()).into());
                 }
                 return Ok(());
@@ -590,7 +601,10 @@ mod tests {
             std::fs::read(dir.ca_key()).expect("ca.key"),
             std::fs::read(previous.join("ca.key")).expect("old ca.key")
         );
-        let mode = std::fs::metadata(dir.token()).expect("meta").permissions().mode();
+        let mode = std::fs::metadata(dir.token())
+            .expect("meta")
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         assert!(store.verify().expect("verify").problems.is_empty());
     }

@@ -253,13 +253,15 @@ impl Coordinator for CoordinatorService {
         let who = actor(&request);
         let store = Arc::clone(&self.store);
         let dir = crate::config::DataDir(self.data.clone());
-        let path = tokio::task::spawn_blocking(move || crate::backup::write_in_folder(&dir, store.as_ref()))
-            .await
-            .map_err(|e| Status::internal(format!("the backup stopped: {e}")))?
-            .map_err(|e| {
-                tracing::error!(error = %format!("{e:#}"), "backup failed");
-                Status::unavailable(format!("the hub could not write the backup: {e:#}"))
-            })?;
+        let path = tokio::task::spawn_blocking(move || {
+            crate::backup::write_in_folder(&dir, store.as_ref())
+        })
+        .await
+        .map_err(|e| Status::internal(format!("the backup stopped: {e}")))?
+        .map_err(|e| {
+            tracing::error!(error = %format!("{e:#}"), "backup failed");
+            Status::unavailable(format!("the hub could not write the backup: {e:#}"))
+        })?;
         crate::audit::record(self.store.as_ref(), who, "hub.backup", "", "")?;
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         tokio::task::spawn_blocking(move || crate::backup::send_chunks(&path, &tx));

@@ -554,7 +554,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Restore { file, data } => {
             let restored = hub::backup::restore(&file, &DataDir(data.data.clone()))?;
             println!(
-                "hub restored from {}: {} records of {} desks",
+                "hub restored from {}: {} records from {} desk(s)",
                 file.display(),
                 restored.records,
                 restored.desks

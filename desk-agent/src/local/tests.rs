@@ -181,5 +181,8 @@ fn a_new_logs_epoch_forgets_every_pushed_log_and_the_same_one_nothing() {
     assert!(local.guidance("", today).expect("list").is_empty());
     drop(local);
     let local = LocalCopy::open(&dir.path().join("local")).expect("reopen");
-    assert!(!local.adopt_epoch("epoch-2").expect("adopt"), "kept on disk");
+    assert!(
+        !local.adopt_epoch("epoch-2").expect("adopt"),
+        "kept on disk"
+    );
 }

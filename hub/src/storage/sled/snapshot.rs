@@ -19,7 +19,6 @@ impl SledStore {
         }
         Ok(())
     }
-
 }
 
 /// Builds a new store from a snapshot's collections and entries, as they
