@@ -460,18 +460,24 @@ fn anonymise(notes: bool, secret: Option<&Path>, desk_id: &str) -> anyhow::Resul
     };
     let catalogue = domain::Catalogue::seed();
     let mut refused = 0usize;
-    for (n, line) in std::io::stdin().lock().lines().enumerate() {
-        let line = line.with_context(|| format!("cannot read line {}", n + 1))?;
-        if line.trim().is_empty() {
-            continue;
-        }
+    for line in intake::lines(std::io::stdin().lock()) {
+        let (n, line) = line.context("cannot read standard input")?;
+        let line = match line {
+            Ok(l) if l.trim().is_empty() => continue,
+            Ok(l) => l,
+            Err(why) => {
+                eprintln!("line {n}: {why}");
+                refused += 1;
+                continue;
+            }
+        };
         // A line's `request_id` is for `record`; anonymising stores nothing.
         let record = domain::Visit::from_keyed_json_line(&line)
             .and_then(|(visit, _)| intake.anonymise(&visit, desk_id, &catalogue));
         match record {
             Ok(r) => println!("{}", intake::record_json(&r.to_raw().into())),
             Err(e) => {
-                eprintln!("line {}: {e}", n + 1);
+                eprintln!("line {n}: {e}");
                 refused += 1;
             }
         }
@@ -495,15 +501,21 @@ async fn record(agent: &str, file: &str) -> anyhow::Result<ExitCode> {
         ))
     };
     let mut refused = 0usize;
-    for (n, line) in input.lines().enumerate() {
-        let line = line.with_context(|| format!("cannot read line {}", n + 1))?;
-        if line.trim().is_empty() {
-            continue;
-        }
+    for line in intake::lines(input) {
+        let (n, line) = line.with_context(|| format!("cannot read {file}"))?;
+        let line = match line {
+            Ok(l) if l.trim().is_empty() => continue,
+            Ok(l) => l,
+            Err(why) => {
+                eprintln!("line {n}: {why}");
+                refused += 1;
+                continue;
+            }
+        };
         let (visit, request_id) = match domain::Visit::from_keyed_json_line(&line) {
             Ok(v) => v,
             Err(e) => {
-                eprintln!("line {}: {e}", n + 1);
+                eprintln!("line {n}: {e}");
                 refused += 1;
                 continue;
             }
@@ -518,7 +530,7 @@ async fn record(agent: &str, file: &str) -> anyhow::Result<ExitCode> {
             // Recorded before under this key: not a refusal of the line,
             // but its visit is not the one recorded.
             Err(s) if s.code() == tonic::Code::AlreadyExists => {
-                eprintln!("line {}: {}", n + 1, s.message());
+                eprintln!("line {n}: {}", s.message());
                 refused += 1;
             }
             Ok(resp) => {
@@ -526,10 +538,10 @@ async fn record(agent: &str, file: &str) -> anyhow::Result<ExitCode> {
                 println!("{}", intake::record_json(&record));
             }
             Err(s) if s.code() == tonic::Code::InvalidArgument => {
-                eprintln!("line {}: {}", n + 1, s.message());
+                eprintln!("line {n}: {}", s.message());
                 refused += 1;
             }
-            Err(s) => anyhow::bail!("line {}: the agent failed: {}", n + 1, s.message()),
+            Err(s) => anyhow::bail!("line {n}: the agent failed: {}", s.message()),
         }
     }
     Ok(if refused == 0 {

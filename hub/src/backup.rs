@@ -16,7 +16,7 @@
 //! and a restore then changes nothing.
 
 use crate::config::{DataDir, FILE_NAME};
-use crate::storage::{Importer, SledStore, SnapshotSink, Store};
+use crate::storage::{Importer, SnapshotSink, Store};
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 use std::io::{BufReader, BufWriter, Read, Write};
@@ -467,13 +467,15 @@ pub fn restore(file: &Path, dir: &DataDir) -> anyhow::Result<Restored> {
     std::fs::create_dir_all(&dir.0)
         .with_context(|| format!("cannot create {}", dir.0.display()))?;
     if dir.store().exists() {
-        // sled's lock on the store tells whether a hub is running on it.
-        drop(SledStore::open(&dir.store(), 8 << 20).map_err(|_| {
-            anyhow::anyhow!(
+        // sled's lock on the store tells whether a hub is running on it; a
+        // store that fails to open otherwise is what a restore replaces.
+        match runtime::embedded::open_sled(&dir.store(), 8 << 20) {
+            Err(e) if runtime::embedded::is_locked(&e) => anyhow::bail!(
                 "a hub is running on {} (its store is in use): stop it before restoring",
                 dir.0.display()
-            )
-        })?);
+            ),
+            _ => {}
+        }
     }
     let staging = dir.0.join(format!(".restore-{}", uuid::Uuid::now_v7()));
     std::fs::create_dir(&staging)
@@ -553,6 +555,7 @@ fn swap_in(
 mod tests {
     use super::*;
     use crate::config::HubConfig;
+    use crate::storage::SledStore;
 
     fn notice(id: &str) -> proto::GuidanceItem {
         proto::GuidanceItem {

@@ -9,10 +9,13 @@ use proto::{CatalogueUpdate, GuidanceUpdate, TemplateUpdate};
 use std::sync::{Arc, RwLock};
 use tokio::sync::watch;
 
-/// Largest number of log entries in one update, so that a desk far behind
-/// gets several messages well under the message size limit (a template body
-/// is at most 20,000 characters).
-pub const MAX_ITEMS_PER_UPDATE: usize = 100;
+/// Most bytes of log entries in one update, so that a desk far behind gets
+/// several messages well under the message size limit (4 MiB by default)
+/// whatever its entries hold: a hundred Chinese translations at the body
+/// limit are 5.7 MB, which counting entries let through in one message.
+/// One entry is always sent, and is bounded on its own (a template body is
+/// at most 20,000 characters, 80 KB).
+pub const MAX_UPDATE_BYTES: usize = 1 << 20;
 
 #[derive(Clone)]
 pub struct Push {
@@ -106,24 +109,39 @@ impl Push {
     }
 }
 
-/// Splits log entries into updates, each naming the last version it holds.
-fn chunked<T: Clone, U>(
-    entries: &[T],
+/// Splits log entries into updates of at most `MAX_UPDATE_BYTES` of
+/// entries (and at least one), each naming the last version it holds.
+fn chunked<T: prost::Message, U>(
+    entries: Vec<T>,
     held: u64,
     version_of: impl Fn(&T) -> u64,
     update: impl Fn(u64, Vec<T>) -> U,
 ) -> Vec<U> {
-    entries
-        .chunks(MAX_ITEMS_PER_UPDATE)
-        .map(|chunk| update(chunk.last().map_or(held, &version_of), chunk.to_vec()))
-        .collect()
+    let mut out = Vec::new();
+    let mut chunk: Vec<T> = Vec::new();
+    let mut bytes = 0;
+    for entry in entries {
+        // Each entry costs its length and a few bytes of framing.
+        let len = entry.encoded_len() + 8;
+        if !chunk.is_empty() && bytes + len > MAX_UPDATE_BYTES {
+            let last = chunk.last().map_or(held, &version_of);
+            out.push(update(last, std::mem::take(&mut chunk)));
+            bytes = 0;
+        }
+        bytes += len;
+        chunk.push(entry);
+    }
+    if !chunk.is_empty() {
+        out.push(update(chunk.last().map_or(held, &version_of), chunk));
+    }
+    out
 }
 
 /// The updates that bring a desk holding guidance version `held` up to date.
 pub fn guidance_updates(store: &dyn Store, held: u64) -> Result<Vec<GuidanceUpdate>, StorageError> {
     let items = store.guidance_since(held)?;
     Ok(chunked(
-        &items,
+        items,
         held,
         |i| i.version,
         |version, items| GuidanceUpdate { version, items },
@@ -134,7 +152,7 @@ pub fn guidance_updates(store: &dyn Store, held: u64) -> Result<Vec<GuidanceUpda
 pub fn template_updates(store: &dyn Store, held: u64) -> Result<Vec<TemplateUpdate>, StorageError> {
     let templates = store.templates_since(held)?;
     Ok(chunked(
-        &templates,
+        templates,
         held,
         |t| t.version,
         |version, templates| TemplateUpdate { version, templates },
@@ -149,4 +167,57 @@ pub fn catalogue_updates(
     held: u64,
 ) -> Result<Vec<CatalogueUpdate>, StorageError> {
     store.catalogue_since(held)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prost::Message;
+
+    fn template(version: u64, chars: usize) -> proto::Template {
+        proto::Template {
+            key: "permesso.rinnovo.lavoro/documenti".into(),
+            language: "zh".into(),
+            body: "请".repeat(chars),
+            version,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn updates_are_bounded_in_bytes_whatever_their_entries_hold() {
+        // A hundred Chinese translations at the body limit: 5.7 MB.
+        let entries: Vec<_> = (1..=100).map(|v| template(v, 19_000)).collect();
+        let updates = chunked(
+            entries,
+            0,
+            |t| t.version,
+            |version, templates| TemplateUpdate { version, templates },
+        );
+        assert!(updates.len() >= 6, "{} updates", updates.len());
+        let mut next = 1;
+        for u in &updates {
+            assert!(
+                u.encoded_len() <= MAX_UPDATE_BYTES + 64,
+                "{}",
+                u.encoded_len()
+            );
+            for t in &u.templates {
+                assert_eq!(t.version, next, "every entry once, in order");
+                next += 1;
+            }
+            assert_eq!(u.version, next - 1);
+        }
+        assert_eq!(next, 101);
+        // Small entries still travel many to a message.
+        let small: Vec<_> = (1..=500).map(|v| template(v, 10)).collect();
+        assert_eq!(chunked(small, 0, |t| t.version, |v, t| (v, t)).len(), 1);
+        assert!(chunked(
+            Vec::new(),
+            7,
+            |t: &proto::Template| t.version,
+            |v, t| (v, t)
+        )
+        .is_empty());
+    }
 }

@@ -30,7 +30,8 @@ pub fn open_sled(path: &Path, cache_bytes: u64) -> sled::Result<sled::Db> {
     }
 }
 
-fn is_locked(e: &sled::Error) -> bool {
+/// Whether an open failed because another process holds the folder.
+pub fn is_locked(e: &sled::Error) -> bool {
     match e {
         sled::Error::Io(io) => {
             io.kind() == std::io::ErrorKind::WouldBlock

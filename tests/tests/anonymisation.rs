@@ -31,7 +31,7 @@ fn visit_line(i: usize) -> String {
     .to_string()
 }
 
-fn pipe(args: &[&str], input: &str) -> std::process::Output {
+fn pipe(args: &[&str], input: impl AsRef<[u8]>) -> std::process::Output {
     let mut child = Command::new(e2e::bin("desk-agent"))
         .args(args)
         .stdin(Stdio::piped())
@@ -43,7 +43,7 @@ fn pipe(args: &[&str], input: &str) -> std::process::Output {
         .stdin
         .take()
         .expect("stdin")
-        .write_all(input.as_bytes())
+        .write_all(input.as_ref())
         .expect("write stdin");
     child.wait_with_output().expect("desk-agent output")
 }
@@ -88,7 +88,7 @@ async fn scrubbed_notes_and_pseudonyms_reach_the_hub_and_the_secret_never_does(
     // The offline preview and the desk produce the same record shape.
     let preview = pipe(
         &["anonymise", "--notes"],
-        &format!("{}\nnot json\n", visit_line(0)),
+        format!("{}\nnot json\n", visit_line(0)),
     );
     assert_eq!(preview.status.code(), Some(2), "the bad line is reported");
     let stderr = String::from_utf8_lossy(&preview.stderr);
@@ -196,4 +196,24 @@ async fn scrubbed_notes_and_pseudonyms_reach_the_hub_and_the_secret_never_does(
         assert!(hits.is_empty(), "{pii:?} found in {hits:?}");
     }
     Ok(())
+}
+
+/// An office program's export in Windows-1252 is an ordinary input: the line
+/// that is not UTF-8 is refused alone, saying what to do, and the rest flow.
+#[test]
+fn a_line_saved_as_windows_1252_is_refused_alone_and_the_rest_flow() {
+    let mut input = format!("{}\n", visit_line(0)).into_bytes();
+    // "Città" as Windows-1252 writes it.
+    input
+        .extend_from_slice(b"{\"procedure\":\"permesso.rinnovo.lavoro\",\"notes\":\"Citt\xe0\"}\n");
+    input.extend_from_slice(format!("{}\n", visit_line(1)).as_bytes());
+    let out = pipe(&["anonymise", "--notes"], &input);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("line 2") && stderr.contains("UTF-8"),
+        "{stderr}"
+    );
+    let records = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(records.lines().count(), 2, "{records} / {stderr}");
 }

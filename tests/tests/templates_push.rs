@@ -293,3 +293,63 @@ async fn templates_are_checked_pushed_and_rendered_at_the_desk() -> anyhow::Resu
     hub.terminate()?;
     Ok(())
 }
+
+/// A template body's limit in characters (`domain::template::MAX_BODY_CHARS`).
+const BODY_LIMIT: usize = 20_000;
+
+/// A hundred Chinese translations at the body limit are 5.7 MB, more than a
+/// gRPC message may carry: a desk enrolled afterwards still gets them all,
+/// in several updates, and its records still flow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_larger_than_a_message_reaches_a_new_desk_in_pieces() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let mut hub = Hub::init(root.path());
+    hub.start().await?;
+    assert!(put(
+        &hub,
+        root.path(),
+        "it",
+        "Gentile {{nome}}, porti il passaporto.",
+        false
+    )
+    .status
+    .success());
+    let mut version = 0;
+    for n in 0..100 {
+        // Each one differs, so that each is a new log entry.
+        let body = format!("{{{{nome}}}} {n} {}", "请".repeat(BODY_LIMIT - 20));
+        let out = put(&hub, root.path(), "zh", &body, false);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        version = String::from_utf8_lossy(&out.stdout).trim().parse()?;
+    }
+    let bundle = hub.add_desk("desk-late");
+    let mut agent = Agent::enroll(root.path(), "desk-late", &bundle);
+    agent.start().await?;
+    eventually(Duration::from_secs(60), async || {
+        (agent.status()["versions"]["template"] == version).then_some(())
+    })
+    .await?;
+    let mut client = agent.client().await?;
+    let t = client
+        .get_template(GetTemplateRequest {
+            key: KEY.into(),
+            language: "zh".into(),
+        })
+        .await?
+        .into_inner();
+    assert!(
+        t.body.starts_with("{{nome}} 99 "),
+        "the newest translation is held"
+    );
+    assert_eq!(
+        t.body.chars().count(),
+        BODY_LIMIT - 20 + "{{nome}} 99 ".len()
+    );
+    agent.terminate()?;
+    hub.terminate()?;
+    Ok(())
+}
