@@ -3,6 +3,9 @@
 use prost::Message;
 use std::{env, fs, path::PathBuf};
 
+#[path = "src/personal.rs"]
+mod redact;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let proto = "proto/rete/v1/rete.proto";
     println!("cargo:rerun-if-changed={proto}");
@@ -13,6 +16,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build_client(true)
         .build_server(true)
         .codec_path("crate::SmallBufferCodec")
+        // Messages that carry a visitor's personal data get a hand-written
+        // `Debug` that prints none of it (`src/redact.rs`).
+        .skip_debug(redact::PERSONAL)
         .compile_fds(fds)?;
     Ok(())
 }

@@ -97,7 +97,10 @@ pub fn router(state: Operator) -> Router {
         .route("/indicazioni", get(guidance::guidance_page))
         .route("/indicazioni/letto", post(guidance::mark_read))
         .route("/indicazioni/eventi", get(live::guidance_events))
-        .route("/risposta", get(answer::answer_page))
+        .route(
+            "/risposta",
+            get(answer::answer_page).post(answer::answer_filled),
+        )
         .route("/risposta/proponi", post(answer::propose))
         .route("/stato", get(status::status_page))
         .route("/lingua", get(language::switch_language))
@@ -107,6 +110,7 @@ pub fn router(state: Operator) -> Router {
             state.clone(),
             same_origin,
         ))
+        .layer(axum::middleware::from_fn(runtime::web::hardened))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

@@ -31,7 +31,8 @@ pub fn enroll(bundle_path: &Path, data: &Path) -> anyhow::Result<AgentConfig> {
             data.display()
         );
     }
-    std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
+    runtime::secret::private_dir(data)
+        .with_context(|| format!("cannot create {}", data.display()))?;
     std::fs::write(data.join("ca.crt"), &bundle.ca_cert_pem)?;
     std::fs::write(data.join("desk.crt"), &bundle.cert_pem)?;
     write_secret(&data.join("desk.key"), bundle.key_pem.as_bytes())?;

@@ -464,7 +464,7 @@ impl Visitor for Staging {
 /// the place of the folder's files and store, which are kept in
 /// `before-restore-<time>/`.
 pub fn restore(file: &Path, dir: &DataDir) -> anyhow::Result<Restored> {
-    std::fs::create_dir_all(&dir.0)
+    runtime::secret::private_dir(&dir.0)
         .with_context(|| format!("cannot create {}", dir.0.display()))?;
     if dir.store().exists() {
         // sled's lock on the store tells whether a hub is running on it; a

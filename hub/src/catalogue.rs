@@ -89,6 +89,7 @@ pub fn put(
     store: &dyn Store,
     push: Option<&Push>,
     changes: Vec<Procedure>,
+    actor: &str,
 ) -> Result<u64, CatalogueLogError> {
     if changes.is_empty() || changes.len() > MAX_PROCEDURES {
         return Err(invalid(
@@ -151,7 +152,16 @@ pub fn put(
             .map(domain::Procedure::from)
             .collect(),
     )?;
+    let codes: Vec<&str> = checked.iter().map(|p| p.code.as_str()).collect();
+    let detail = codes.join(", ");
     let version = store.append_catalogue(checked)?;
+    crate::audit::record(
+        store,
+        actor,
+        "catalogue.put",
+        &format!("v{version}"),
+        &detail,
+    )?;
     if let Some(p) = push {
         p.catalogue_published(version, every, active);
     }

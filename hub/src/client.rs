@@ -23,10 +23,6 @@ pub struct Bearer(tonic::metadata::MetadataValue<tonic::metadata::Ascii>);
 impl tonic::service::Interceptor for Bearer {
     fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
         req.metadata_mut().insert("authorization", self.0.clone());
-        req.metadata_mut().insert(
-            crate::coordinator::ACTOR_HEADER,
-            tonic::metadata::MetadataValue::from_static(crate::audit::CLI),
-        );
         Ok(req)
     }
 }

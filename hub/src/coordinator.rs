@@ -51,20 +51,15 @@ pub fn bearer_check(
     }
 }
 
-/// The actor an API call is audited under: the hub's own CLI says so in
-/// `x-rete-actor`; anyone else holding the token is `token`.
+/// The actor an API call is audited under, as the hub sees it rather than
+/// as the caller claims: a token holder on this machine is the hub's CLI
+/// (which reads the token from the data folder), one elsewhere is `token`.
 fn actor<T>(req: &Request<T>) -> &'static str {
-    match req
-        .metadata()
-        .get(ACTOR_HEADER)
-        .and_then(|v| v.to_str().ok())
-    {
-        Some(crate::audit::CLI) => crate::audit::CLI,
+    match req.remote_addr() {
+        Some(peer) if peer.ip().is_loopback() => crate::audit::CLI,
         _ => crate::audit::TOKEN,
     }
 }
-
-pub const ACTOR_HEADER: &str = "x-rete-actor";
 
 fn later(what: &str) -> Status {
     Status::unimplemented(format!("{what} is not available on this hub version yet"))
@@ -193,9 +188,10 @@ impl Coordinator for CoordinatorService {
         &self,
         request: Request<PutCatalogueRequest>,
     ) -> Result<Response<PutCatalogueResponse>, Status> {
+        let who = actor(&request);
         let procedures = request.into_inner().procedures;
-        // audit: catalogue.put (codes, version)
-        let version = crate::catalogue::put(self.store.as_ref(), Some(&self.push), procedures)?;
+        let version =
+            crate::catalogue::put(self.store.as_ref(), Some(&self.push), procedures, who)?;
         tracing::info!(version, "catalogue changed");
         Ok(Response::new(PutCatalogueResponse { version }))
     }

@@ -173,22 +173,12 @@ async fn common(req: Request, next: Next) -> Response {
             .into_response(),
     };
     let h = resp.headers_mut();
-    let set = |h: &mut axum::http::HeaderMap, k: header::HeaderName, v: &'static str| {
-        h.insert(k, HeaderValue::from_static(v));
-    };
-    set(
-        h,
-        header::CONTENT_SECURITY_POLICY,
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-         form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    runtime::web::harden(h);
+    // The dashboard is HTTPS only.
+    h.insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000"),
     );
-    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(h, header::REFERRER_POLICY, "no-referrer");
-    set(h, header::X_FRAME_OPTIONS, "DENY");
-    set(h, header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
-    if !h.contains_key(header::CACHE_CONTROL) {
-        set(h, header::CACHE_CONTROL, "no-store");
-    }
     if let Some(lang) = chosen {
         let cookie = format!(
             "{}={}; Path=/; Secure; SameSite=Strict; Max-Age=31536000",

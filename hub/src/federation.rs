@@ -68,10 +68,11 @@ impl Federation for FederationService {
             }
         };
         if hello.desk_id != cert_id {
-            tracing::warn!(cert = %cert_id, claimed = %hello.desk_id, "desk claimed another identity");
+            // What a peer sends is echoed bounded and escaped, never whole.
+            let claimed = bounded(&hello.desk_id);
+            tracing::warn!(cert = %cert_id, %claimed, "desk claimed another identity");
             return Err(Status::permission_denied(format!(
-                "Hello names desk `{}` but the certificate belongs to `{cert_id}`",
-                hello.desk_id
+                "Hello names desk `{claimed}` but the certificate belongs to `{cert_id}`"
             )));
         }
         match self.store.desk(&cert_id)? {
@@ -105,16 +106,29 @@ impl Federation for FederationService {
         }
         self.metrics.records_lost.inc_by(joined.newly_lost);
         let (incarnation, progress) = (joined.incarnation, joined.progress);
-        // Refusals the desk may have missed because an ack was lost in a crash.
+        // Refusals the desk may have missed because an ack was lost in a crash
+        // (from a point the desk chooses: bounded, so that a Welcome always
+        // fits in a message). Past the bound, the Welcome names the last
+        // listed refusal as what the hub holds: the desk sends the rest
+        // again, and the acks of those resends carry their refusals.
         let rejected = self.store.rejections(
             &cert_id,
             incarnation.number,
             hello.last_acked_seq,
             progress.last_seq,
+            MAX_WELCOME_REJECTIONS + 1,
         )?;
+        let (told, rejected) = if rejected.len() > MAX_WELCOME_REJECTIONS {
+            let mut listed = rejected;
+            listed.truncate(MAX_WELCOME_REJECTIONS);
+            let last = listed.last().map_or(progress.last_seq, |(seq, _)| *seq);
+            (last, listed)
+        } else {
+            (progress.last_seq, rejected)
+        };
         let (tx, rx) = mpsc::channel(self.limits.max_unacked_batches + 8);
         let welcome = Welcome {
-            last_seq: progress.last_seq,
+            last_seq: told,
             hub_versions: Some(proto::Versions {
                 guidance: self.push.guidance_version(),
                 template: self.push.template_version(),
@@ -268,8 +282,9 @@ impl Session {
                             });
                         }
                         Ok(Some(DeskMessage { body: Some(desk_message::Body::Rejected(r)) })) => {
-                            tracing::warn!(desk_id = %self.desk_id, kind = %r.kind, version = r.version, reason = %r.reason, "desk refused a push");
-                            let text = format!("{} v{}: {}", r.kind, r.version, r.reason);
+                            let (kind, reason) = (bounded(&r.kind), bounded(&r.reason));
+                            tracing::warn!(desk_id = %self.desk_id, %kind, version = r.version, %reason, "desk refused a push");
+                            let text = format!("{kind} v{}: {reason}", r.version);
                             self.note_push(|s| s.last_rejection = Some(text));
                         }
                         Ok(Some(DeskMessage { body: Some(desk_message::Body::Proposal(p)) })) => {
@@ -471,4 +486,25 @@ fn msg(body: hub_message::Body) -> HubMessage {
 /// The stores keep rejections as `(seq, reason)`; the wire as messages.
 fn to_wire(rejected: Vec<(u64, String)>) -> Vec<RecordRejection> {
     rejected.into_iter().map(RecordRejection::from).collect()
+}
+
+/// Most refusals one Welcome lists: with the hub's own reasons (a few
+/// hundred bytes at most) well under a message's size.
+const MAX_WELCOME_REJECTIONS: usize = 1000;
+
+/// Most characters of a peer's own text the hub keeps or logs.
+const MAX_PEER_TEXT: usize = 300;
+
+/// A peer's text as the hub keeps, logs and echoes it: at most
+/// `MAX_PEER_TEXT` characters, control characters escaped.
+fn bounded(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .take(MAX_PEER_TEXT)
+        .flat_map(char::escape_debug)
+        .collect();
+    if text.chars().count() > MAX_PEER_TEXT {
+        out.push('…');
+    }
+    out
 }

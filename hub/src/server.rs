@@ -32,7 +32,8 @@ pub fn init(data: &Path, config: &HubConfig, extra_hosts: &[String]) -> anyhow::
             data.display()
         );
     }
-    std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
+    runtime::secret::private_dir(data)
+        .with_context(|| format!("cannot create {}", data.display()))?;
     let ca = Ca::create()?;
     let mut hosts: Vec<String> = extra_hosts.to_vec();
     if let Some((host, _)) = config.federation_addr.rsplit_once(':') {

@@ -158,13 +158,15 @@ pub trait Store: Logs + PublicationRegister + AuditLog + Send + Sync + 'static {
     /// The progress of one incarnation, as it is on disk: what a desk is
     /// told it need not send again must survive a crash.
     fn progress(&self, desk_id: &str, incarnation: u32) -> Result<DeskProgress, StorageError>;
-    /// Refusals stored for one incarnation with a sequence in `(after, up_to]`.
+    /// The first `limit` refusals stored for one incarnation with a
+    /// sequence in `(after, up_to]`, in order.
     fn rejections(
         &self,
         desk_id: &str,
         incarnation: u32,
         after: u64,
         up_to: u64,
+        limit: usize,
     ) -> Result<Vec<(u64, String)>, StorageError>;
     /// The desk's incarnations, oldest first; empty before its first
     /// connection (or for history kept before incarnations).

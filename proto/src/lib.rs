@@ -16,3 +16,4 @@ pub use v1::*;
 
 mod codec;
 mod convert;
+mod redact;

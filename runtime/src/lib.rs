@@ -13,7 +13,7 @@
 //! - [`embedded`]: opening the sled database each side keeps, and
 //!   [`disk`]: the free space kept in reserve beside it.
 //! - [`listen`] and [`metrics`]: the loopback-first HTTP ports, and
-//!   `/metrics` for Prometheus.
+//!   `/metrics` for Prometheus; [`web`]: the headers every web page sends.
 
 pub mod assets;
 pub mod bundle;
@@ -26,6 +26,7 @@ pub mod metrics;
 pub mod secret;
 pub mod shutdown;
 pub mod telemetry;
+pub mod web;
 
 pub use shutdown::Shutdown;
 

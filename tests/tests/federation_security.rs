@@ -455,3 +455,93 @@ async fn a_batch_that_skips_sequences_is_refused_and_nothing_of_it_stored() -> a
     assert_eq!(hub.records_of("skipper"), Some(4));
     Ok(())
 }
+
+/// A desk that missed its acks (last_acked_seq 0) while the hub refused
+/// 1,500 of its records is told about the first 1,000 and a watermark that
+/// ends with them, so that the Welcome fits in a message whatever the
+/// history; it sends the rest again and their acks name their refusals.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_welcome_stays_bounded_however_many_refusals_a_desk_missed() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let mut hub = Hub::init(root.path());
+    hub.start().await?;
+    let bundle = hub.add_desk("refused");
+    let bad = |n: usize| -> Vec<proto::AnonymisedRecord> {
+        (0..n)
+            .map(|_| proto::AnonymisedRecord {
+                procedure: "non.esiste".into(),
+                ..record("refused", 1)
+            })
+            .collect()
+    };
+    let (tx, mut inbound) = open(&hub, &bundle, "refused").await?;
+    for (first_seq, n) in [(1, 1000), (1001, 500)] {
+        tx.send(DeskMessage {
+            body: Some(desk_message::Body::Batch(RecordBatch {
+                first_seq,
+                records: bad(n),
+                ..Default::default()
+            })),
+        })
+        .await?;
+        match next_not_pushed(&mut inbound).await? {
+            Some(HubMessage {
+                body: Some(hub_message::Body::Ack(ack)),
+            }) => assert_eq!(ack.rejected.len(), n),
+            other => panic!("expected an ack, got {other:?}"),
+        }
+    }
+    drop((tx, inbound));
+
+    let ch = channel(&hub, &bundle).await?;
+    let mut client = FederationClient::new(ch);
+    let (tx, rx) = mpsc::channel(4);
+    tx.send(DeskMessage {
+        body: Some(desk_message::Body::Hello(Hello {
+            desk_id: "refused".into(),
+            ..Default::default()
+        })),
+    })
+    .await?;
+    let mut inbound = client.sync(ReceiverStream::new(rx)).await?.into_inner();
+    let welcome = match inbound.message().await? {
+        Some(HubMessage {
+            body: Some(hub_message::Body::Welcome(w)),
+        }) => w,
+        other => panic!("expected Welcome, got {other:?}"),
+    };
+    assert_eq!(welcome.rejected.len(), 1000);
+    assert_eq!(
+        welcome.last_seq, 1000,
+        "the watermark ends with the listed refusals"
+    );
+    tx.send(DeskMessage {
+        body: Some(desk_message::Body::Batch(RecordBatch {
+            first_seq: 1001,
+            records: bad(500),
+            ..Default::default()
+        })),
+    })
+    .await?;
+    match next_not_pushed(&mut inbound).await? {
+        Some(HubMessage {
+            body: Some(hub_message::Body::Ack(ack)),
+        }) => {
+            assert_eq!(ack.up_to_seq, 1500);
+            assert_eq!(
+                ack.rejected.len(),
+                500,
+                "the resend's refusals, stored once"
+            );
+        }
+        other => panic!("expected an ack, got {other:?}"),
+    }
+    let d = hub.desks();
+    let row = d
+        .as_array()
+        .and_then(|a| a.iter().find(|r| r["desk_id"] == "refused").cloned())
+        .unwrap_or_default();
+    assert_eq!(row["rejected"], 1500, "{row}");
+    assert_eq!(row["records"], 0, "{row}");
+    Ok(())
+}

@@ -130,11 +130,11 @@ async fn coordinator_and_operator_meet_through_the_hub() -> anyhow::Result<()> {
     assert_eq!(moved, before + 1, "one visit recorded, one counted");
 
     // A proposal: operator answer page → hub → dashboard, accepted there.
-    let answer = format!(
-        "/risposta?key={}&language=it&v.nome=Amina&v.documento=il%20passaporto",
-        e2e::http::encode(KEY)
-    );
+    let answer = format!("/risposta?key={}&language=it", e2e::http::encode(KEY));
     operator.goto(&agent.page(&answer)).await?;
+    operator.fill("v.nome", "Amina").await?;
+    operator.fill("v.documento", "il passaporto").await?;
+    operator.click_text("Mostra la risposta").await?;
     operator.wait_for_text("Amina", WAIT).await?;
     let wording =
         "Gentile {{nome}}, per il rinnovo porti {{documento}}, la ricevuta delle Poste e una foto.";

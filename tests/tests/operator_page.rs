@@ -231,13 +231,35 @@ async fn script_in_guidance_and_templates_shows_as_text() -> anyhow::Result<()> 
     assert!(text.contains("<img src=x onerror=alert(1)> Questura chiusa"));
     assert!(!page.body.contains("<script>alert") && !page.body.contains("<img src=x"));
 
-    let path = format!(
-        "/risposta?key={}&language=it&v.documento={}",
-        http::encode(KEY),
-        http::encode("<b>passaporto</b>")
-    );
-    let answer = http::get(&agent.http, &path)?;
+    let answer = http::post_form(
+        &agent.http,
+        "/risposta",
+        &[
+            ("key", KEY),
+            ("language", "it"),
+            ("v.documento", "<b>passaporto</b>"),
+        ],
+    )?;
     assert_eq!(answer.status, 200);
+    // A page with a visitor's details is never cached, framed or referred.
+    assert_eq!(answer.header("cache-control"), Some("no-store"));
+    assert_eq!(answer.header("x-frame-options"), Some("DENY"));
+    assert_eq!(answer.header("referrer-policy"), Some("same-origin"));
+    assert!(answer
+        .header("content-security-policy")
+        .is_some_and(|c| c.contains("frame-ancestors 'none'")));
+    // Details in a URL are not taken: they would stay in the history.
+    let path = format!(
+        "/risposta?key={}&language=it&v.documento=passaporto-in-url",
+        http::encode(KEY)
+    );
+    let from_url = http::get(&agent.http, &path)?;
+    assert_eq!(from_url.status, 200);
+    assert!(
+        !from_url.body.contains("passaporto-in-url"),
+        "{}",
+        from_url.body
+    );
     let text = shown(&answer.body);
     assert!(
         text.contains("Porti <script>x()</script> e "),

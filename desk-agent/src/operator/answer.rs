@@ -43,7 +43,9 @@ struct AnswerPage {
 }
 
 /// What the operator asked for: procedure or key, language, and the
-/// details (`v.NAME`) to fill in.
+/// details (`v.NAME`) to fill in. The details are the visitor's (a name, an
+/// amount), so they come only in a POST body: a URL would keep them in the
+/// browser's history on the desk's disk.
 #[derive(Default)]
 struct Ask {
     procedure: String,
@@ -53,7 +55,7 @@ struct Ask {
 }
 
 impl Ask {
-    fn from_query(q: HashMap<String, String>) -> Result<Self, &'static str> {
+    fn from_fields(q: HashMap<String, String>, details: bool) -> Result<Self, &'static str> {
         if q.len() > MAX_VARIABLES + 3
             || q.iter()
                 .any(|(k, v)| k.len() > 100 || v.chars().count() > 1000)
@@ -66,11 +68,12 @@ impl Ask {
                 "procedure" => ask.procedure = v,
                 "key" => ask.key = v,
                 "language" => ask.language = v,
-                _ => {
+                _ if details => {
                     if let Some(name) = k.strip_prefix("v.") {
                         ask.values.insert(name.to_string(), v);
                     }
                 }
+                _ => {}
             }
         }
         Ok(ask)
@@ -166,16 +169,31 @@ async fn answer_view(op: &Operator, lang: Lang, ask: Ask) -> Result<AnswerPage, 
     Ok(page)
 }
 
+/// The page for a procedure or key and a language named in the URL (links
+/// from the visit panel); details in the URL are ignored.
 pub(super) async fn answer_page(
     State(op): State<Operator>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let ask = match Ask::from_query(q) {
+    answer(&op, &headers, Ask::from_fields(q, false)).await
+}
+
+/// The answer rendered with the details the operator filled in.
+pub(super) async fn answer_filled(
+    State(op): State<Operator>,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    answer(&op, &headers, Ask::from_fields(f, true)).await
+}
+
+async fn answer(op: &Operator, headers: &HeaderMap, ask: Result<Ask, &'static str>) -> Response {
+    let ask = match ask {
         Ok(a) => a,
         Err(m) => return (StatusCode::UNPROCESSABLE_ENTITY, m).into_response(),
     };
-    match answer_view(&op, lang_of(&headers), ask).await {
+    match answer_view(op, lang_of(headers), ask).await {
         Ok(page) => html(StatusCode::OK, &page),
         Err(s) => agent_failure(&s),
     }

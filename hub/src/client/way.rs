@@ -335,7 +335,12 @@ impl Way {
                 .map_err(refused)?
                 .into_inner()
                 .version),
-            Way::Store { store, .. } => Ok(crate::catalogue::put(&store, None, changes)?),
+            Way::Store { store, .. } => Ok(crate::catalogue::put(
+                &store,
+                None,
+                changes,
+                crate::audit::CLI,
+            )?),
         }
     }
 }

@@ -197,8 +197,14 @@ impl Store for SledStore {
         incarnation: u32,
         after: u64,
         up_to: u64,
+        limit: usize,
     ) -> Result<Vec<(u64, String)>, StorageError> {
-        self.read_rejections(&append::stream_key(desk_id, incarnation), after, up_to)
+        self.read_rejections(
+            &append::stream_key(desk_id, incarnation),
+            after,
+            up_to,
+            limit,
+        )
     }
 
     fn incarnations(&self, desk_id: &str) -> Result<Vec<Incarnation>, StorageError> {

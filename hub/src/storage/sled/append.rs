@@ -261,6 +261,8 @@ impl SledStore {
                 &stream_key(&b.desk_id, b.incarnation),
                 b.first_seq.saturating_sub(1),
                 b.last_seq,
+                // A batch's range is bounded by the batch size.
+                usize::MAX,
             )?;
         }
         Ok(outcomes)
@@ -443,6 +445,7 @@ impl SledStore {
         stream: &str,
         after: u64,
         up_to: u64,
+        limit: usize,
     ) -> Result<Vec<(u64, String)>, StorageError> {
         if up_to <= after {
             return Ok(Vec::new());
@@ -450,7 +453,7 @@ impl SledStore {
         let from = desk_seq_key(b'x', stream, after + 1);
         let to = desk_seq_key(b'x', stream, up_to);
         let mut out = Vec::new();
-        for kv in self.ingest.range(from..=to) {
+        for kv in self.ingest.range(from..=to).take(limit) {
             let (k, v) = kv?;
             out.push((seq_of(&k)?, String::from_utf8_lossy(&v).into_owned()));
         }
