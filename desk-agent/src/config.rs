@@ -34,6 +34,11 @@ pub struct AgentConfig {
     /// Allow `http_addr` on a non-loopback address (off by default).
     #[serde(default)]
     pub http_public: bool,
+    /// Allow `listen` (the local API, which takes the visitor's personal
+    /// data in the clear) on a non-loopback address; then every call must
+    /// carry the token in `api.token` (off by default).
+    #[serde(default)]
+    pub listen_public: bool,
     /// Days acknowledged records stay in the outbox, so that a hub restored
     /// from a backup within them gets every record back (0: dropped at once).
     #[serde(default = "default_keep_acked_days")]
@@ -92,6 +97,7 @@ impl AgentConfig {
             scrub_notes: false,
             http_addr: default_http_addr(),
             http_public: false,
+            listen_public: false,
             keep_acked_days: default_keep_acked_days(),
             disk_reserve_mib: default_disk_reserve_mib(),
             metrics_addr: String::new(),

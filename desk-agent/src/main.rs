@@ -5,9 +5,11 @@ use clap::{Args, Parser, Subcommand};
 use desk_agent::config::AgentConfig;
 use desk_agent::intake;
 use proto::desk_client::DeskClient;
+use runtime::grpc::Bearer;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
 #[derive(Parser)]
@@ -38,6 +40,10 @@ struct AgentArg {
     /// The agent's local API, e.g. http://127.0.0.1:7710.
     #[arg(long)]
     agent: String,
+    /// The agent's `api.token`, for an agent whose API is open to the
+    /// network (listen_public).
+    #[arg(long, env = "RETE_AGENT_TOKEN_FILE")]
+    token_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -52,9 +58,14 @@ enum Command {
     Serve {
         #[command(flatten)]
         data: DataArg,
-        /// Local API address (default 127.0.0.1:7710; keep it on loopback).
+        /// Local API address (default 127.0.0.1:7710); loopback only unless
+        /// --listen-public.
         #[arg(long)]
         listen: Option<String>,
+        /// Serve the local API on a non-loopback address on purpose; every
+        /// call must then carry the token in DATA/api.token.
+        #[arg(long)]
+        listen_public: bool,
         /// The operator page's address (default 127.0.0.1:7711, or
         /// `http_addr` in agent.toml); loopback only unless --http-public.
         #[arg(long)]
@@ -203,6 +214,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve {
             data: DataArg { data },
             listen,
+            listen_public,
             http_addr,
             http_public,
             metrics_addr,
@@ -216,14 +228,21 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 config.http_addr = a;
             }
             config.http_public |= http_public;
+            config.listen_public |= listen_public;
             if let Some(a) = metrics_addr {
                 config.metrics_addr = a;
             }
             config.metrics_public |= metrics_public;
             let page = desk_agent::operator::bind(&config.http_addr, config.http_public).await?;
-            let listener = tokio::net::TcpListener::bind(&config.listen)
-                .await
-                .with_context(|| format!("cannot listen on {}", config.listen))?;
+            let listener = runtime::listen::bind(
+                &config.listen,
+                config.listen_public,
+                runtime::listen::Purpose {
+                    what: "the desk's local API",
+                    open_with: "--listen-public (or listen_public = true in agent.toml), which then asks every call for the token in api.token",
+                },
+            )
+            .await?;
             desk_agent::server::run_with_page(
                 &data,
                 config,
@@ -234,7 +253,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             .await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Record { agent, file } => record(&agent.agent, &file).await,
+        Command::Record { agent, file } => record(&agent, &file).await,
         Command::Anonymise {
             notes,
             secret,
@@ -281,7 +300,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             procedure,
             json,
         } => {
-            let list = connect(&agent.agent)
+            let list = connect(&agent)
                 .await?
                 .list_guidance(proto::ListGuidanceRequest { procedure })
                 .await
@@ -317,7 +336,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
             let language = domain::normalise_language_tag(&lang).unwrap_or_default();
-            let rendered = connect(&agent.agent)
+            let rendered = connect(&agent)
                 .await?
                 .render_template(proto::RenderTemplateRequest {
                     key,
@@ -341,7 +360,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let body = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
-            let id = connect(&agent.agent)
+            let id = connect(&agent)
                 .await?
                 .propose_template(proto::ProposeTemplateRequest {
                     key,
@@ -357,7 +376,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Status { agent, json } => {
-            let status = connect(&agent.agent)
+            let status = connect(&agent)
                 .await?
                 .get_status(proto::GetStatusRequest {})
                 .await
@@ -429,7 +448,16 @@ fn status_error(s: tonic::Status) -> anyhow::Error {
     anyhow::anyhow!("{}", s.message())
 }
 
-async fn connect(agent: &str) -> anyhow::Result<DeskClient<Channel>> {
+type Client = DeskClient<InterceptedService<Channel, Bearer>>;
+
+async fn connect(arg: &AgentArg) -> anyhow::Result<Client> {
+    let agent = arg.agent.as_str();
+    let token = match &arg.token_file {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the token file {}", path.display()))?,
+        None => String::new(),
+    };
+    let bearer = Bearer::new(&token).context("the token file does not hold a token")?;
     let url = if agent.contains("://") {
         agent.to_string()
     } else {
@@ -440,7 +468,7 @@ async fn connect(agent: &str) -> anyhow::Result<DeskClient<Channel>> {
         .connect()
         .await
         .with_context(|| format!("no agent answers at {url}"))?;
-    Ok(DeskClient::new(channel))
+    Ok(DeskClient::with_interceptor(channel, bearer))
 }
 
 /// Same intake as `RecordVisit`, on standard input; bad lines are reported
@@ -491,7 +519,7 @@ fn anonymise(notes: bool, secret: Option<&Path>, desk_id: &str) -> anyhow::Resul
 
 /// Bad lines are reported with their number and the rest still flow; the
 /// exit code is 2 when any line was refused.
-async fn record(agent: &str, file: &str) -> anyhow::Result<ExitCode> {
+async fn record(agent: &AgentArg, file: &str) -> anyhow::Result<ExitCode> {
     let mut client = connect(agent).await?;
     let input: Box<dyn BufRead> = if file == "-" {
         Box::new(std::io::stdin().lock())

@@ -147,7 +147,26 @@ pub async fn run_with_page(
         }
         tokio::spawn(operator::serve(listener, state, stopped.clone().waited()))
     });
-    let desk = DeskServer::from_arc(service).max_decoding_message_size(MAX_LOCAL_MESSAGE);
+    // On loopback the API is the desk PC's own; opened to the network it
+    // takes the visitor's personal data from anyone who can reach it, so
+    // every call must carry the token.
+    let mut check = if config.listen_public {
+        let token = api_token(data)?;
+        tracing::warn!(file = %data.join(API_TOKEN_FILE).display(), "the local API is open to the network: every call needs the token in this file");
+        Some(runtime::grpc::bearer_check(
+            token,
+            "api.token in the desk's data folder",
+        ))
+    } else {
+        None
+    };
+    let desk = tonic::service::interceptor::InterceptedService::new(
+        DeskServer::from_arc(service).max_decoding_message_size(MAX_LOCAL_MESSAGE),
+        move |req| match &mut check {
+            Some(check) => check(req),
+            None => Ok(req),
+        },
+    );
     tracing::info!(addr = %listener.local_addr()?, desk_id = %config.desk_id, hub = %config.hub_address, "desk API listening");
     let api = runtime::grpc::standard_services::<DeskServer<DeskService>>(
         runtime::grpc::server().add_service(desk),
@@ -176,4 +195,22 @@ pub async fn run_with_page(
     outbox.flush()?;
     tracing::info!("agent stopped cleanly");
     Ok(())
+}
+
+/// The token the local API asks for when it is open to the network.
+pub const API_TOKEN_FILE: &str = "api.token";
+
+/// The desk's API token, made (0600) the first time it is needed.
+fn api_token(data: &Path) -> anyhow::Result<String> {
+    let path = data.join(API_TOKEN_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(t) if !t.trim().is_empty() => return Ok(t.trim().to_string()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+    let token = runtime::secret::new_token();
+    write_secret(&path, token.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(token)
 }

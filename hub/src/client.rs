@@ -11,21 +11,12 @@ use crate::config::{DataDir, HubConfig};
 use crate::pki::HUB_SERVER_NAME;
 use anyhow::Context;
 use proto::coordinator_client::CoordinatorClient;
+use runtime::grpc::Bearer;
 use std::time::Duration;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
 pub type Client = CoordinatorClient<InterceptedService<Channel, Bearer>>;
-
-#[derive(Clone)]
-pub struct Bearer(tonic::metadata::MetadataValue<tonic::metadata::Ascii>);
-
-impl tonic::service::Interceptor for Bearer {
-    fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
-        req.metadata_mut().insert("authorization", self.0.clone());
-        Ok(req)
-    }
-}
 
 /// The address to dial for a listen address: a wildcard means this machine.
 pub fn dial_address(listen: &str) -> String {
@@ -57,10 +48,6 @@ pub async fn connect(data: &DataDir, config: &HubConfig) -> anyhow::Result<Optio
             return Ok(None);
         }
     };
-    let bearer = Bearer(
-        format!("Bearer {}", token.trim())
-            .parse()
-            .context("coordinator.token is not valid text")?,
-    );
+    let bearer = Bearer::new(&token).context("coordinator.token is not valid text")?;
     Ok(Some(CoordinatorClient::with_interceptor(channel, bearer)))
 }

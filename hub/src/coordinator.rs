@@ -28,27 +28,7 @@ pub struct CoordinatorService {
 pub fn bearer_check(
     token: String,
 ) -> impl FnMut(Request<()>) -> Result<Request<()>, Status> + Clone {
-    move |req: Request<()>| {
-        let presented = req
-            .metadata()
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| Status::unauthenticated("missing `authorization: Bearer <token>` (see coordinator.token in the hub's data folder)"))?;
-        let same = presented.len() == token.len()
-            && presented
-                .bytes()
-                .zip(token.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0;
-        if same {
-            Ok(req)
-        } else {
-            Err(Status::unauthenticated(
-                "the coordinator token is not valid",
-            ))
-        }
-    }
+    runtime::grpc::bearer_check(token, "coordinator.token in the hub's data folder")
 }
 
 /// The actor an API call is audited under, as the hub sees it rather than

@@ -59,6 +59,8 @@ pub(crate) struct App {
     pub(crate) deps: Deps,
     pub(crate) sessions: session::Sessions,
     pub(crate) limiter: session::Limiter,
+    /// Password checks running at once: one per core.
+    pub(crate) verifying: Arc<tokio::sync::Semaphore>,
 }
 
 type Shared = Arc<App>;
@@ -73,6 +75,9 @@ pub(crate) fn router(deps: Deps) -> Router {
         sessions: session::Sessions::default(),
         // Five wrong passwords a minute per address or per name, then a pause.
         limiter: session::Limiter::new(Duration::from_secs(60), 5),
+        verifying: Arc::new(tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(2, |n| n.get()),
+        )),
     });
     Router::new()
         .route("/", get(overview::page))

@@ -47,11 +47,7 @@ pub fn init(data: &Path, config: &HubConfig, extra_hosts: &[String]) -> anyhow::
     write_secret(&dir.ca_key(), ca.key_pem().as_bytes())?;
     std::fs::write(dir.hub_cert(), &server.cert_pem)?;
     write_secret(&dir.hub_key(), server.key_pem.as_bytes())?;
-    let token: String = {
-        use rand::Rng;
-        let bytes: [u8; 32] = rand::rng().random();
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
-    };
+    let token = runtime::secret::new_token();
     write_secret(&dir.token(), token.as_bytes())?;
     config.save(data)?;
     let store = SledStore::open(&dir.store(), 8 << 20)?;

@@ -129,22 +129,37 @@ pub fn add_audited(
 
 /// Whether `password` is `name`'s. An unknown name costs one hash too, so
 /// that timing does not tell which names exist.
-pub fn verify(dir: &DataDir, name: &str, password: &str) -> Result<bool, UsersError> {
-    if password.chars().count() > MAX_PASSWORD {
-        return Ok(false);
-    }
+/// What a sign-in found: whether the password is right, and whether the
+/// name is an account at all (so that a mistyped name, often a password
+/// typed in the wrong box, is never logged as typed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verified {
+    pub ok: bool,
+    pub known: bool,
+}
+
+/// Checks a password with one Argon2 run whether or not the name is an
+/// account, so that the time taken does not tell names apart.
+pub fn verify(dir: &DataDir, name: &str, password: &str) -> Result<Verified, UsersError> {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let users = load(dir)?.users;
     let stored = users
         .iter()
         .find(|u| u.name == name)
         .map(|u| u.hash.as_str());
-    let dummy;
+    let known = stored.is_some();
+    if password.chars().count() > MAX_PASSWORD {
+        return Ok(Verified { ok: false, known });
+    }
     let hash = match stored {
         Some(h) => h,
-        None => {
-            dummy = hash_password("not-a-user-password")?;
-            dummy.as_str()
-        }
+        None => match DUMMY.get() {
+            Some(d) => d.as_str(),
+            None => {
+                let made = hash_password("not-a-user-password")?;
+                DUMMY.get_or_init(|| made).as_str()
+            }
+        },
     };
     let parsed = PasswordHash::new(hash).map_err(|e| UsersError::Corrupt {
         path: dir.users().display().to_string(),
@@ -153,7 +168,23 @@ pub fn verify(dir: &DataDir, name: &str, password: &str) -> Result<bool, UsersEr
     let ok = Argon2::default()
         .verify_password(password.as_bytes(), &parsed)
         .is_ok();
-    Ok(ok && stored.is_some())
+    Ok(Verified {
+        ok: ok && known,
+        known,
+    })
+}
+
+/// How a name typed at sign-in is logged and audited: as typed when it is
+/// an account, else only a short hash (it may be a password typed in the
+/// wrong box).
+pub fn shown_name(name: &str, known: bool) -> String {
+    if known {
+        return name.to_owned();
+    }
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(name.as_bytes());
+    let short: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+    format!("unknown#{short}")
 }
 
 #[cfg(test)]
@@ -166,9 +197,16 @@ mod tests {
         let dir = DataDir(tmp.path().to_path_buf());
         let hash = hash_password("una-password-lunga").expect("hash");
         add(&dir, "coordinatore", &hash).expect("add");
-        assert!(verify(&dir, "coordinatore", "una-password-lunga").expect("verify"));
-        assert!(!verify(&dir, "coordinatore", "sbagliata-sbagliata").expect("verify"));
-        assert!(!verify(&dir, "nessuno", "una-password-lunga").expect("verify"));
+        let v = |name, password| verify(&dir, name, password).expect("verify");
+        let right = v("coordinatore", "una-password-lunga");
+        assert_eq!((right.ok, right.known), (true, true));
+        let wrong = v("coordinatore", "sbagliata-sbagliata");
+        assert_eq!((wrong.ok, wrong.known), (false, true));
+        let nobody = v("nessuno", "una-password-lunga");
+        assert_eq!((nobody.ok, nobody.known), (false, false));
+        assert_eq!(shown_name("coordinatore", true), "coordinatore");
+        let hidden = shown_name("la-mia-password", false);
+        assert!(hidden.starts_with("unknown#") && !hidden.contains("password"));
         assert!(matches!(
             add(&dir, "coordinatore", &hash),
             Err(UsersError::Exists(_))

@@ -176,3 +176,55 @@ mod tests {
         assert_eq!(other["grpc-status"], "11");
     }
 }
+
+/// Checks `authorization: Bearer <token>` in constant time; `where_kept`
+/// tells a caller without it where the token is (e.g. "coordinator.token
+/// in the hub's data folder").
+pub fn bearer_check(
+    token: String,
+    where_kept: &'static str,
+) -> impl FnMut(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> + Clone {
+    move |req: tonic::Request<()>| {
+        let presented = req
+            .metadata()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                tonic::Status::unauthenticated(format!(
+                    "missing `authorization: Bearer <token>` (see {where_kept})"
+                ))
+            })?;
+        let same = presented.len() == token.len()
+            && presented
+                .bytes()
+                .zip(token.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        if same {
+            Ok(req)
+        } else {
+            Err(tonic::Status::unauthenticated(format!(
+                "the token is not valid (see {where_kept})"
+            )))
+        }
+    }
+}
+
+/// Sends `authorization: Bearer <token>` with every call of a client.
+#[derive(Clone)]
+pub struct Bearer(pub tonic::metadata::MetadataValue<tonic::metadata::Ascii>);
+
+impl Bearer {
+    /// `None` when the token cannot travel in a header (not ASCII).
+    pub fn new(token: &str) -> Option<Self> {
+        format!("Bearer {}", token.trim()).parse().ok().map(Self)
+    }
+}
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        req.metadata_mut().insert("authorization", self.0.clone());
+        Ok(req)
+    }
+}

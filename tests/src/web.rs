@@ -47,6 +47,9 @@ impl Response {
 
 pub struct Web {
     addr: String,
+    /// The loopback address requests come from (127.0.0.1 unless set), so
+    /// that a test can play clients at several addresses.
+    source: Option<std::net::IpAddr>,
     tls: tokio_rustls::TlsConnector,
     /// Cookie name → value, as a browser would send them back.
     pub jar: BTreeMap<String, String>,
@@ -68,9 +71,16 @@ impl Web {
         .with_no_client_auth();
         Ok(Self {
             addr: addr.to_string(),
+            source: None,
             tls: tokio_rustls::TlsConnector::from(Arc::new(config)),
             jar: BTreeMap::new(),
         })
+    }
+
+    /// The same client, connecting from `source` (e.g. 127.0.0.2).
+    pub fn from_source(mut self, source: std::net::IpAddr) -> Self {
+        self.source = Some(source);
+        self
     }
 
     pub async fn request(
@@ -80,7 +90,14 @@ impl Web {
         headers: &[(&str, &str)],
         body: Vec<u8>,
     ) -> anyhow::Result<Response> {
-        let tcp = tokio::net::TcpStream::connect(&self.addr).await?;
+        let tcp = match self.source {
+            None => tokio::net::TcpStream::connect(&self.addr).await?,
+            Some(ip) => {
+                let socket = tokio::net::TcpSocket::new_v4()?;
+                socket.bind(std::net::SocketAddr::new(ip, 0))?;
+                socket.connect(self.addr.parse()?).await?
+            }
+        };
         let name = rustls::pki_types::ServerName::try_from("localhost")?;
         let tls = self
             .tls

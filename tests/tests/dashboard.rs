@@ -198,6 +198,18 @@ async fn sign_in_with_strict_cookies_csrf_and_a_rate_limit() -> anyhow::Result<(
     assert_eq!(blocked.status, 429);
     assert!(blocked.header("retry-after").is_some());
     assert!(blocked.text().contains("Troppi tentativi") && blocked.text().contains("Too many"));
+
+    // The rightful coordinator, at another address, still signs in: an
+    // account is slowed down by failures, never locked by them.
+    let mut rightful = Web::new(&hub.data, &addr)?.from_source([127, 0, 0, 2].into());
+    assert_eq!(rightful.login(USER, PASSWORD).await?.status, 303);
+    // A name that is no account is audited only as a hash: it may be a
+    // password typed in the wrong box.
+    let mut typo = Web::new(&hub.data, &addr)?.from_source([127, 0, 0, 3].into());
+    assert_eq!(typo.login("Segreta-Password-42", "x").await?.status, 401);
+    let audit = rightful.get("/audit").await?;
+    assert!(audit.text().contains("unknown#"), "{}", audit.text());
+    assert!(!audit.text().contains("Segreta-Password-42"));
     Ok(())
 }
 

@@ -336,3 +336,54 @@ async fn the_page_stays_on_loopback_unless_told_and_refuses_other_sites() -> any
     );
     Ok(())
 }
+
+/// The local API takes the visitor's personal data in the clear: it stays on
+/// loopback unless the desk opens it on purpose, and then every call must
+/// carry the token the agent keeps in its folder.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_local_api_stays_on_loopback_unless_told_and_then_asks_for_its_token(
+) -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let hub = Hub::init(root.path());
+    let bundle = hub.add_desk("desk-t");
+    let mut agent = Agent::enroll(root.path(), "desk-t", &bundle);
+    let data = path(&agent.data).to_string();
+    let open = format!("0.0.0.0:{}", free_addr().rsplit(':').next().unwrap_or("0"));
+    let out = run("desk-agent", &["serve", "--data", &data, "--listen", &open]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("local API") && err.contains("--listen-public"),
+        "{err}"
+    );
+
+    // Opened on purpose (still on loopback here, so the test reaches it):
+    // calls without the token are refused.
+    agent.start_with(&["--listen-public"]).await?;
+    let out = run("desk-agent", &["status", "--agent", &agent.url]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("api.token"), "{err}");
+    let token = agent.data.join("api.token");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&token)?.permissions().mode() & 0o777,
+        0o600
+    );
+    let status = run_ok(
+        "desk-agent",
+        &[
+            "status",
+            "--agent",
+            &agent.url,
+            "--token-file",
+            path(&token),
+            "--json",
+        ],
+    );
+    assert!(status.contains("\"desk_id\""), "{status}");
+    // The operator page, in process, is unaffected.
+    assert_eq!(http::get(&agent.http, "/")?.status, 200);
+    agent.terminate()?;
+    Ok(())
+}

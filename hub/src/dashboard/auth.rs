@@ -12,6 +12,7 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
+use std::sync::Arc;
 
 /// A signed-in coordinator, taken from the session cookie; anyone else is
 /// sent to the sign-in page.
@@ -172,13 +173,14 @@ pub(crate) async fn login(
 ) -> Result<Response, WebError> {
     let lang = lang_of(&parts);
     let username: String = form.username.trim().chars().take(64).collect();
-    let mut keys = vec![format!("user:{username}")];
-    if let Some(Extension(Peer(addr))) = peer {
-        keys.push(format!("ip:{}", addr.ip()));
-    }
-    if let Some(wait) = app.limiter.blocked(&keys) {
+    let account = format!("user:{username}");
+    let source = match &peer {
+        Some(Extension(Peer(addr))) => format!("ip:{}", addr.ip()),
+        None => "ip:unknown".to_string(),
+    };
+    if let Err(wait) = app.limiter.attempt(&source) {
         let secs = wait.as_secs().max(1);
-        tracing::warn!(user = %username, "sign-in refused: too many failed attempts");
+        tracing::warn!(%source, "sign-in refused: too many failed attempts from this address");
         return Ok((
             StatusCode::TOO_MANY_REQUESTS,
             [
@@ -195,13 +197,41 @@ pub(crate) async fn login(
         )
             .into_response());
     }
+    // An account with recent failures is slowed down, never locked.
+    let delay = app.limiter.account_delay(&account);
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    // Argon2 takes tens of milliseconds of CPU and memory: a bounded number
+    // at a time, and the rest refused before any hashing.
+    let Ok(_verifying) = Arc::clone(&app.verifying).try_acquire_owned() else {
+        // Not this address's failure: it did not get a check.
+        app.limiter.forget_attempt(&source);
+        tracing::warn!("sign-in refused: every password check is busy");
+        return Ok((
+            StatusCode::SERVICE_UNAVAILABLE,
+            [
+                (header::RETRY_AFTER, "1".to_string()),
+                (
+                    header::CONTENT_TYPE,
+                    "text/plain; charset=utf-8".to_string(),
+                ),
+            ],
+            "Troppi accessi in corso: riprova tra un momento.\n\
+             Too many sign-ins at once: try again in a moment.\n"
+                .to_string(),
+        )
+            .into_response());
+    };
     let dir = crate::config::DataDir(app.deps.data.clone());
     let (name, password) = (username.clone(), form.password);
-    // Argon2 takes tens of milliseconds of CPU: keep it off the reactor.
-    let ok = tokio::task::spawn_blocking(move || crate::users::verify(&dir, &name, &password))
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))?
-        .map_err(|e| WebError::Internal(e.to_string()))?;
+    let verified =
+        tokio::task::spawn_blocking(move || crate::users::verify(&dir, &name, &password))
+            .await
+            .map_err(|e| WebError::Internal(e.to_string()))?
+            .map_err(|e| WebError::Internal(e.to_string()))?;
+    let ok = verified.ok;
+    let shown = crate::users::shown_name(&username, verified.known);
     let old = session::read_cookie(&parts.headers, COOKIE);
     // Failures are bounded by the limiter above, so they can be kept too.
     let from = peer
@@ -212,9 +242,9 @@ pub(crate) async fn login(
     } else {
         "user.sign_in_failed"
     };
-    crate::audit::record(app.deps.store.as_ref(), &username, action, &username, &from)?;
+    crate::audit::record(app.deps.store.as_ref(), &shown, action, &shown, &from)?;
     if ok {
-        app.limiter.succeeded(&keys);
+        app.limiter.succeeded(&[&source, &account]);
         // A new id at sign-in, so that a session id planted before it is worthless.
         if let Some(old) = old {
             app.sessions.remove(&old);
@@ -226,8 +256,8 @@ pub(crate) async fn login(
             &session::cookie(&id),
         ));
     }
-    app.limiter.failed(&keys);
-    tracing::info!(user = %username, "sign-in failed");
+    app.limiter.account_failed(&account);
+    tracing::info!(user = %shown, "sign-in failed");
     let csrf = old
         .and_then(|id| app.sessions.get(&id))
         .map(|s| s.csrf)

@@ -119,8 +119,10 @@ pub(crate) fn read_cookie(headers: &axum::http::HeaderMap, name: &str) -> Option
         .map(|(_, v)| v.to_string())
 }
 
-/// Failed sign-ins per client address and per user name in a sliding
-/// window; past the limit every attempt is refused until the window moves.
+/// Failed sign-ins in a sliding window, per client address (`ip:…`) and per
+/// account (`user:…`). An address past the limit is refused until the
+/// window moves; an account is only slowed down, never locked, so that
+/// someone who knows a coordinator's name cannot keep them out.
 pub(crate) struct Limiter {
     window: Duration,
     max_failures: usize,
@@ -129,6 +131,9 @@ pub(crate) struct Limiter {
 
 /// Keys the limiter tracks at most, so that a flood of names cannot grow it.
 const MAX_KEYS: usize = 10_000;
+
+/// The longest an account's sign-in is slowed down after failures.
+const MAX_ACCOUNT_DELAY: Duration = Duration::from_secs(8);
 
 impl Limiter {
     pub(crate) fn new(window: Duration, max_failures: usize) -> Self {
@@ -143,41 +148,78 @@ impl Limiter {
         self.failures.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// `Some(wait)` when any of `keys` is over the limit.
-    pub(crate) fn blocked(&self, keys: &[String]) -> Option<Duration> {
-        let now = Instant::now();
-        let mut map = self.lock();
-        let mut wait = None;
-        for key in keys {
-            if let Some(times) = map.get_mut(key) {
+    /// Recent failures of `key`, pruning the old ones.
+    fn recent(&self, map: &mut HashMap<String, Vec<Instant>>, key: &str, now: Instant) -> usize {
+        match map.get_mut(key) {
+            Some(times) => {
                 times.retain(|t| now - *t < self.window);
-                if times.len() >= self.max_failures {
-                    let oldest = times.iter().min().copied().unwrap_or(now);
-                    let w = self.window.saturating_sub(now - oldest);
-                    wait = Some(wait.map_or(w, |x: Duration| x.max(w)));
-                }
+                times.len()
             }
+            None => 0,
         }
-        wait
     }
 
-    pub(crate) fn failed(&self, keys: &[String]) {
+    /// Takes an attempt from the address `source`, counted as a failure at
+    /// once (check and count in one step, so that concurrent attempts cannot
+    /// all pass the check) until `succeeded` clears it. `Err(wait)` when the
+    /// address is over the limit, or when the table is full of other
+    /// addresses' recent failures: it fails closed.
+    pub(crate) fn attempt(&self, source: &str) -> Result<(), Duration> {
         let now = Instant::now();
         let mut map = self.lock();
-        if map.len() >= MAX_KEYS {
-            map.retain(|_, times| times.iter().any(|t| now - *t < self.window));
+        if self.recent(&mut map, source, now) >= self.max_failures {
+            let oldest = map
+                .get(source)
+                .and_then(|t| t.iter().min().copied())
+                .unwrap_or(now);
+            return Err(self.window.saturating_sub(now - oldest));
         }
-        for key in keys {
-            if map.len() < MAX_KEYS || map.contains_key(key) {
-                map.entry(key.clone()).or_default().push(now);
+        if !map.contains_key(source) && map.len() >= MAX_KEYS {
+            map.retain(|_, times| times.iter().any(|t| now - *t < self.window));
+            if map.len() >= MAX_KEYS {
+                return Err(self.window);
             }
+        }
+        map.entry(source.to_owned()).or_default().push(now);
+        Ok(())
+    }
+
+    /// How long to wait before checking a password for `account`: nothing
+    /// up to the limit, then doubling from a quarter of a second.
+    pub(crate) fn account_delay(&self, account: &str) -> Duration {
+        let now = Instant::now();
+        let mut map = self.lock();
+        let n = self.recent(&mut map, account, now);
+        if n < self.max_failures {
+            return Duration::ZERO;
+        }
+        let doublings = u32::try_from(n - self.max_failures)
+            .unwrap_or(u32::MAX)
+            .min(8);
+        (Duration::from_millis(250) * (1u32 << doublings)).min(MAX_ACCOUNT_DELAY)
+    }
+
+    /// A wrong password for `account` (the address was counted by `attempt`).
+    pub(crate) fn account_failed(&self, account: &str) {
+        let now = Instant::now();
+        let mut map = self.lock();
+        if map.len() < MAX_KEYS || map.contains_key(account) {
+            map.entry(account.to_owned()).or_default().push(now);
         }
     }
 
-    pub(crate) fn succeeded(&self, keys: &[String]) {
+    /// Takes back the attempt `attempt` counted for `source` (it was
+    /// refused for another reason before any password was checked).
+    pub(crate) fn forget_attempt(&self, source: &str) {
+        if let Some(times) = self.lock().get_mut(source) {
+            times.pop();
+        }
+    }
+
+    pub(crate) fn succeeded(&self, keys: &[&str]) {
         let mut map = self.lock();
         for key in keys {
-            map.remove(key);
+            map.remove(*key);
         }
     }
 }
@@ -187,16 +229,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn limiter_blocks_after_the_limit_and_forgets_on_success() {
+    fn an_address_is_refused_past_the_limit_and_an_account_only_slowed() {
         let l = Limiter::new(Duration::from_secs(60), 3);
-        let keys = vec!["ip:127.0.0.1".to_string()];
+        let (ip, user) = ("ip:127.0.0.1", "user:anna");
         for _ in 0..3 {
-            assert!(l.blocked(&keys).is_none());
-            l.failed(&keys);
+            assert!(l.attempt(ip).is_ok());
+            l.account_failed(user);
         }
-        assert!(l.blocked(&keys).is_some());
-        l.succeeded(&keys);
-        assert!(l.blocked(&keys).is_none());
+        assert!(l.attempt(ip).is_err(), "the address waits");
+        assert!(
+            l.attempt("ip:127.0.0.2").is_ok(),
+            "another address does not"
+        );
+        assert_eq!(l.account_delay(user), Duration::from_millis(250));
+        for _ in 0..20 {
+            l.account_failed(user);
+        }
+        assert_eq!(l.account_delay(user), MAX_ACCOUNT_DELAY, "bounded");
+        l.succeeded(&[ip, user]);
+        assert!(l.attempt(ip).is_ok());
+        assert_eq!(l.account_delay(user), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_full_table_fails_closed() {
+        let l = Limiter::new(Duration::from_secs(60), 3);
+        for n in 0..MAX_KEYS {
+            assert!(l.attempt(&format!("ip:{n}")).is_ok());
+        }
+        assert!(l.attempt("ip:new").is_err());
+        assert!(l.attempt("ip:7").is_ok(), "a known address keeps its count");
     }
 
     #[test]
