@@ -1,7 +1,7 @@
 //! The Coordinator gRPC service: the Comune's API at the hub, behind a bearer
 //! token: desk administration, guidance, templates, proposals, the
-//! catalogue, harmonisation and rollout, statistics; export answers
-//! `Unimplemented` until its issue.
+//! catalogue, harmonisation and rollout, statistics, backup. There is no
+//! record-level export: figures leave only as protected tables.
 
 use crate::admin;
 use crate::connections::Connections;
@@ -39,10 +39,6 @@ fn actor<T>(req: &Request<T>) -> &'static str {
         Some(peer) if peer.ip().is_loopback() => crate::audit::CLI,
         _ => crate::audit::TOKEN,
     }
-}
-
-fn later(what: &str) -> Status {
-    Status::unimplemented(format!("{what} is not available on this hub version yet"))
 }
 
 #[tonic::async_trait]
@@ -206,16 +202,6 @@ impl Coordinator for CoordinatorService {
             .collect();
         let table_json = crate::transport::status::json(&table)?;
         Ok(Response::new(QueryStatsResponse { cells, table_json }))
-    }
-
-    type ExportRecordsStream =
-        Pin<Box<dyn futures::Stream<Item = Result<AnonymisedRecord, Status>> + Send>>;
-
-    async fn export_records(
-        &self,
-        _: Request<ExportRecordsRequest>,
-    ) -> Result<Response<Self::ExportRecordsStream>, Status> {
-        Err(later("record export"))
     }
 
     type BackupStream = Pin<Box<dyn futures::Stream<Item = Result<BackupChunk, Status>> + Send>>;

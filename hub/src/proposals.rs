@@ -70,6 +70,11 @@ pub fn shown(text: &str) -> String {
     out
 }
 
+/// Most open proposals one desk may have at the hub, as many as a desk may
+/// queue: past it the desk is told to wait for the coordinator's decisions,
+/// so that one desk cannot grow the hub's store without bound.
+pub const MAX_OPEN_PER_DESK: usize = 100;
+
 /// Stores a proposal a desk sent; a resend of the same id stores nothing.
 pub fn receive(
     store: &dyn Store,
@@ -90,6 +95,19 @@ pub fn receive(
         return Err(invalid(
             "body",
             format!("must be 1 to {MAX_BODY_CHARS} characters"),
+        ));
+    }
+    let open = store
+        .proposals()?
+        .iter()
+        .filter(|q| q.desk_id == desk_id && q.state == OPEN && q.id != id)
+        .count();
+    if open >= MAX_OPEN_PER_DESK {
+        return Err(invalid(
+            "proposal",
+            format!(
+                "{MAX_OPEN_PER_DESK} proposals of this desk are still waiting for the coordinator's decision"
+            ),
         ));
     }
     let canonical = answer_templates::current(store)?.remove(&(p.key.clone(), language.clone()));

@@ -107,3 +107,26 @@ fn a_decision_is_final_and_accepting_checks_the_text() {
         Err(ProposalError::NotFound(_))
     ));
 }
+
+#[test]
+fn one_desk_has_a_bounded_number_of_open_proposals() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SledStore::open(&dir.path().join("s"), 8 << 20).expect("open");
+    let id = || uuid::Uuid::now_v7().to_string();
+    let first = proposal(&id(), "Porti il passaporto (0).");
+    receive(&store, "desk-a", first.clone()).expect("stored");
+    for n in 1..MAX_OPEN_PER_DESK {
+        let body = format!("Porti il passaporto ({n}).");
+        receive(&store, "desk-a", proposal(&id(), &body)).expect("stored");
+    }
+    let refused =
+        receive(&store, "desk-a", proposal(&id(), "Una di troppo.")).expect_err("over the bound");
+    assert!(refused.to_string().contains("waiting"), "{refused}");
+    // A resend of a held one is no new proposal; another desk is not affected.
+    receive(&store, "desk-a", first).expect("resend");
+    receive(&store, "desk-b", proposal(&id(), "Dall'altro sportello.")).expect("another desk");
+    assert_eq!(
+        crate::storage::Logs::proposals(&store).expect("list").len(),
+        MAX_OPEN_PER_DESK + 1
+    );
+}

@@ -3,7 +3,7 @@
 //! stays increasing across restarts.
 
 use super::SledStore;
-use crate::storage::{AuditEntry, AuditLog, StorageError, Store};
+use crate::storage::{AuditEntry, AuditLog, StorageError};
 
 impl AuditLog for SledStore {
     fn append_audit(&self, mut entry: AuditEntry) -> Result<u64, StorageError> {
@@ -14,7 +14,9 @@ impl AuditLog for SledStore {
             let _w = self.writing();
             self.audit.insert(seq.to_be_bytes(), value)?;
         }
-        self.flush()?;
+        // A plain flush: the counts checkpoint a full `Store::flush` forces
+        // would make every audited action pay for the ingest's state.
+        self.flush_serialised()?;
         Ok(seq)
     }
 

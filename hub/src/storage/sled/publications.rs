@@ -4,7 +4,7 @@
 //! first. Values are the entries as JSON.
 
 use super::SledStore;
-use crate::storage::{PublicationRegister, StorageError, Store};
+use crate::storage::{PublicationRegister, StorageError};
 use domain::disclosure::Publication;
 
 const TREE: &str = "publications";
@@ -58,7 +58,8 @@ impl PublicationRegister for SledStore {
             let _w = self.writing();
             tree.insert(key, value)?;
         }
-        self.flush()
+        // A plain flush, not the counts checkpoint of `Store::flush`.
+        self.flush_serialised()
     }
 }
 
