@@ -471,6 +471,39 @@ async fn connect(arg: &AgentArg) -> anyhow::Result<Client> {
     Ok(DeskClient::with_interceptor(channel, bearer))
 }
 
+/// The lines a command refused, each said on standard error with its number.
+#[derive(Default)]
+struct Refused(usize);
+
+impl Refused {
+    /// The line's text; `None` for a blank line, or one that could not be
+    /// read (said and counted here).
+    fn text(&mut self, n: usize, line: intake::Line) -> Option<String> {
+        match line {
+            Ok(l) if l.trim().is_empty() => None,
+            Ok(l) => Some(l),
+            Err(why) => {
+                self.refuse(n, why);
+                None
+            }
+        }
+    }
+
+    fn refuse(&mut self, n: usize, why: impl std::fmt::Display) {
+        eprintln!("line {n}: {why}");
+        self.0 += 1;
+    }
+
+    /// 2 when any line was refused.
+    fn exit_code(&self) -> ExitCode {
+        if self.0 == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(2)
+        }
+    }
+}
+
 /// Same intake as `RecordVisit`, on standard input; bad lines are reported
 /// with their number and field, and the rest still flow.
 fn anonymise(notes: bool, secret: Option<&Path>, desk_id: &str) -> anyhow::Result<ExitCode> {
@@ -487,34 +520,21 @@ fn anonymise(notes: bool, secret: Option<&Path>, desk_id: &str) -> anyhow::Resul
         secret,
     };
     let catalogue = domain::Catalogue::seed();
-    let mut refused = 0usize;
+    let mut refused = Refused::default();
     for line in intake::lines(std::io::stdin().lock()) {
         let (n, line) = line.context("cannot read standard input")?;
-        let line = match line {
-            Ok(l) if l.trim().is_empty() => continue,
-            Ok(l) => l,
-            Err(why) => {
-                eprintln!("line {n}: {why}");
-                refused += 1;
-                continue;
-            }
+        let Some(line) = refused.text(n, line) else {
+            continue;
         };
         // A line's `request_id` is for `record`; anonymising stores nothing.
         let record = domain::Visit::from_keyed_json_line(&line)
             .and_then(|(visit, _)| intake.anonymise(&visit, desk_id, &catalogue));
         match record {
             Ok(r) => println!("{}", intake::record_json(&r.to_raw().into())),
-            Err(e) => {
-                eprintln!("line {n}: {e}");
-                refused += 1;
-            }
+            Err(e) => refused.refuse(n, e),
         }
     }
-    Ok(if refused == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(2)
-    })
+    Ok(refused.exit_code())
 }
 
 /// Bad lines are reported with their number and the rest still flow; the
@@ -528,23 +548,16 @@ async fn record(agent: &AgentArg, file: &str) -> anyhow::Result<ExitCode> {
             std::fs::File::open(file).with_context(|| format!("cannot open {file}"))?,
         ))
     };
-    let mut refused = 0usize;
+    let mut refused = Refused::default();
     for line in intake::lines(input) {
         let (n, line) = line.with_context(|| format!("cannot read {file}"))?;
-        let line = match line {
-            Ok(l) if l.trim().is_empty() => continue,
-            Ok(l) => l,
-            Err(why) => {
-                eprintln!("line {n}: {why}");
-                refused += 1;
-                continue;
-            }
+        let Some(line) = refused.text(n, line) else {
+            continue;
         };
         let (visit, request_id) = match domain::Visit::from_keyed_json_line(&line) {
             Ok(v) => v,
             Err(e) => {
-                eprintln!("line {n}: {e}");
-                refused += 1;
+                refused.refuse(n, e);
                 continue;
             }
         };
@@ -557,26 +570,16 @@ async fn record(agent: &AgentArg, file: &str) -> anyhow::Result<ExitCode> {
         {
             // Recorded before under this key: not a refusal of the line,
             // but its visit is not the one recorded.
-            Err(s) if s.code() == tonic::Code::AlreadyExists => {
-                eprintln!("line {n}: {}", s.message());
-                refused += 1;
-            }
+            Err(s) if s.code() == tonic::Code::AlreadyExists => refused.refuse(n, s.message()),
             Ok(resp) => {
                 let record = resp.into_inner().record.unwrap_or_default();
                 println!("{}", intake::record_json(&record));
             }
-            Err(s) if s.code() == tonic::Code::InvalidArgument => {
-                eprintln!("line {n}: {}", s.message());
-                refused += 1;
-            }
+            Err(s) if s.code() == tonic::Code::InvalidArgument => refused.refuse(n, s.message()),
             Err(s) => anyhow::bail!("line {n}: the agent failed: {}", s.message()),
         }
     }
-    Ok(if refused == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(2)
-    })
+    Ok(refused.exit_code())
 }
 
 fn guidance_json(i: &proto::GuidanceItem) -> serde_json::Value {

@@ -326,6 +326,36 @@ impl Hub {
         serde_json::from_str(&out).expect("hub verify --json prints JSON")
     }
 
+    /// One desk's row of `hub desks --json` (null when it is not listed).
+    pub fn desk(&self, desk_id: &str) -> serde_json::Value {
+        self.desks()
+            .as_array()
+            .and_then(|a| a.iter().find(|d| d["desk_id"] == desk_id).cloned())
+            .unwrap_or_default()
+    }
+
+    /// Waits until the hub holds `n` records of the agent's desk and the
+    /// desk has nothing left to send, then checks that the number holds.
+    pub async fn settle(&self, agent: &Agent, n: u64) -> anyhow::Result<()> {
+        let id = agent.desk_id.clone();
+        eventually(Duration::from_secs(90), async || {
+            (self.records_of(&id) == Some(n)).then_some(())
+        })
+        .await?;
+        eventually(Duration::from_secs(60), async || {
+            let s = agent.status();
+            (s["pending"] == 0 && s["connected"] == true).then_some(())
+        })
+        .await?;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        anyhow::ensure!(
+            self.records_of(&id) == Some(n),
+            "the hub no longer holds {n} records of {id}: {}",
+            self.desk(&id)
+        );
+        Ok(())
+    }
+
     /// `records` of one desk per `hub desks --json`.
     pub fn records_of(&self, desk_id: &str) -> Option<u64> {
         self.desks()
@@ -420,6 +450,24 @@ impl Agent {
         &self,
     ) -> anyhow::Result<proto::desk_client::DeskClient<tonic::transport::Channel>> {
         Ok(proto::desk_client::DeskClient::connect(self.url.clone()).await?)
+    }
+
+    /// Records `n` synthetic visits (seeded) through `RecordVisit`; every
+    /// one must be acknowledged.
+    pub async fn record_visits(&self, n: usize, seed: u64) -> anyhow::Result<()> {
+        use rand::SeedableRng;
+        let mut client = self.client().await?;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        for _ in 0..n {
+            client
+                .record_visit(proto::RecordVisitRequest {
+                    visit: Some(synthetic::visit(&mut rng)),
+                    ..Default::default()
+                })
+                .await
+                .map_err(|s| anyhow::anyhow!("RecordVisit failed: {}", s.message()))?;
+        }
+        Ok(())
     }
 
     pub fn status(&self) -> serde_json::Value {

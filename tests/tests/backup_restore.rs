@@ -8,42 +8,9 @@
 use e2e::{eventually, free_addr, path, run, run_ok, Agent, Hub};
 use proto::federation_client::FederationClient;
 use proto::{desk_message, hub_message, DeskMessage, Hello, HubMessage};
-use rand::SeedableRng;
 use std::path::Path;
 use std::time::Duration;
 use tokio_stream::wrappers::ReceiverStream;
-
-/// Records `n` visits; every one must be acknowledged.
-async fn record(agent: &Agent, n: usize, seed: u64) -> anyhow::Result<()> {
-    let mut client = agent.client().await?;
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    for _ in 0..n {
-        client
-            .record_visit(proto::RecordVisitRequest {
-                visit: Some(synthetic::visit(&mut rng)),
-                ..Default::default()
-            })
-            .await
-            .map_err(|s| anyhow::anyhow!("RecordVisit failed: {}", s.message()))?;
-    }
-    Ok(())
-}
-
-/// Waits until the hub holds `n` records of the desk and the desk has
-/// nothing left to send.
-async fn settle(hub: &Hub, agent: &Agent, n: u64) -> anyhow::Result<()> {
-    let id = agent.desk_id.clone();
-    eventually(Duration::from_secs(90), async || {
-        (hub.records_of(&id) == Some(n)).then_some(())
-    })
-    .await?;
-    eventually(Duration::from_secs(60), async || {
-        let s = agent.status();
-        (s["pending"] == 0 && s["connected"] == true).then_some(())
-    })
-    .await?;
-    Ok(())
-}
 
 /// The guidance the desk serves, as (id, title), sorted by id.
 fn guidance(agent: &Agent) -> Vec<(String, String)> {
@@ -82,13 +49,6 @@ async fn serves(agents: &[&Agent], ids: &[&str]) -> anyhow::Result<()> {
         .await?;
     }
     Ok(())
-}
-
-fn desk(hub: &Hub, id: &str) -> serde_json::Value {
-    hub.desks()
-        .as_array()
-        .and_then(|a| a.iter().find(|d| d["desk_id"] == id).cloned())
-        .unwrap_or_default()
 }
 
 fn backup(hub: &Hub, out: &Path) -> String {
@@ -137,8 +97,8 @@ async fn a_hub_backed_up_under_load_and_restored_loses_nothing_and_desks_converg
             .await
             .map_err(anyhow::Error::from)
         },
-        record(a, during, 1),
-        record(b, during, 2),
+        a.record_visits(during, 1),
+        b.record_visits(during, 2),
     );
     let (out, ()) = (out?, ra.and(rb)?);
     assert!(
@@ -163,13 +123,13 @@ async fn a_hub_backed_up_under_load_and_restored_loses_nothing_and_desks_converg
     assert!(leftovers.is_empty(), "the hub keeps no copy: {leftovers:?}");
 
     // After the backup: more visits and a notice the backup does not hold.
-    record(a, 100, 3).await?;
-    record(b, 100, 4).await?;
+    a.record_visits(100, 3).await?;
+    b.record_visits(100, 4).await?;
     let lost_version = hub.publish_guidance(root.path(), "avviso-dopo");
     serves(&[a, b], &["avviso-dopo", "avviso-prima"]).await?;
     let each = (during + 100) as u64;
-    settle(&hub, a, each).await?;
-    settle(&hub, b, each).await?;
+    hub.settle(a, each).await?;
+    hub.settle(b, each).await?;
 
     // The hub's folder is lost; it comes back from the backup.
     hub.terminate()?;
@@ -189,8 +149,8 @@ async fn a_hub_backed_up_under_load_and_restored_loses_nothing_and_desks_converg
 
     // The desks send again what the backup lacks, forget the notice the
     // restored hub no longer has, and take the next one under its version.
-    settle(&hub, a, each).await?;
-    settle(&hub, b, each).await?;
+    hub.settle(a, each).await?;
+    hub.settle(b, each).await?;
     serves(&[a, b], &["avviso-prima"]).await?;
     assert_eq!(
         hub.publish_guidance(root.path(), "avviso-nuovo"),
@@ -199,7 +159,7 @@ async fn a_hub_backed_up_under_load_and_restored_loses_nothing_and_desks_converg
     );
     serves(&[a, b], &["avviso-nuovo", "avviso-prima"]).await?;
     for id in ["desk-a", "desk-b"] {
-        let d = desk(&hub, id);
+        let d = hub.desk(id);
         assert_eq!(
             d["incarnations"], 1,
             "nothing lost, no new incarnation: {d}"
@@ -234,8 +194,8 @@ async fn a_bad_backup_or_a_running_hub_is_refused_and_changes_nothing() -> anyho
     let bundle = hub.add_desk("desk-r");
     let mut agent = Agent::enroll(root.path(), "desk-r", &bundle);
     agent.start().await?;
-    record(&agent, 30, 9).await?;
-    settle(&hub, &agent, 30).await?;
+    agent.record_visits(30, 9).await?;
+    hub.settle(&agent, 30).await?;
     let file = root.path().join("rete.backup");
     backup(&hub, &file);
     let data = path(&hub.data).to_owned();
@@ -342,7 +302,7 @@ async fn records_lost_beyond_the_desks_window_are_shown_never_hidden() -> anyhow
     // acknowledged, with 7 of them no longer in its outbox.
     hello(&hub, &bundle, "0190a000-0000-7000-8000-000000000002", 7).await?;
     hello(&hub, &bundle, "0190a000-0000-7000-8000-000000000002", 7).await?;
-    let d = desk(&hub, "desk-l");
+    let d = hub.desk("desk-l");
     assert_eq!(d["records_lost"], 7, "counted once: {d}");
     assert_eq!(d["incarnations"], 2, "{d}");
     let table = run_ok("hub", &["desks", "--data", path(&hub.data)]);

@@ -4,49 +4,7 @@
 //! incarnation's sequences apart, and `hub desks` shows what happened.
 
 use e2e::{eventually, Agent, Hub};
-use rand::SeedableRng;
 use std::time::Duration;
-
-/// Records `n` visits at the agent; every one must be acknowledged.
-async fn record(agent: &Agent, n: usize, seed: u64) -> anyhow::Result<()> {
-    let mut client = agent.client().await?;
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    for _ in 0..n {
-        client
-            .record_visit(proto::RecordVisitRequest {
-                visit: Some(synthetic::visit(&mut rng)),
-                ..Default::default()
-            })
-            .await
-            .map_err(|s| anyhow::anyhow!("RecordVisit failed: {}", s.message()))?;
-    }
-    Ok(())
-}
-
-fn desk(hub: &Hub, id: &str) -> serde_json::Value {
-    hub.desks()
-        .as_array()
-        .and_then(|a| a.iter().find(|d| d["desk_id"] == id).cloned())
-        .unwrap_or_default()
-}
-
-/// Waits until the hub holds `n` records of the desk and the desk has
-/// nothing left to send, then checks the number holds.
-async fn settle(hub: &Hub, agent: &Agent, n: u64) -> anyhow::Result<()> {
-    let id = agent.desk_id.clone();
-    eventually(Duration::from_secs(60), async || {
-        (hub.records_of(&id) == Some(n)).then_some(())
-    })
-    .await?;
-    eventually(Duration::from_secs(60), async || {
-        let s = agent.status();
-        (s["pending"] == 0 && s["connected"] == true).then_some(())
-    })
-    .await?;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(hub.records_of(&id), Some(n), "{}", desk(hub, &id));
-    Ok(())
-}
 
 fn verify_clean(hub: &Hub, records: u64) {
     let verify = hub.verify();
@@ -75,8 +33,8 @@ async fn a_reinstalled_desk_sends_what_it_recorded_offline() -> anyhow::Result<(
     let bundle = hub.add_desk("desk-a");
     let mut agent = Agent::enroll(root.path(), "desk-a", &bundle);
     agent.start().await?;
-    record(&agent, 300, 1).await?;
-    settle(&hub, &agent, 300).await?;
+    agent.record_visits(300, 1).await?;
+    hub.settle(&agent, 300).await?;
     let first = agent.status()["incarnation"].clone();
 
     // The PC is reinstalled: a new folder, the same bundle, and no hub in
@@ -86,13 +44,13 @@ async fn a_reinstalled_desk_sends_what_it_recorded_offline() -> anyhow::Result<(
     std::fs::remove_dir_all(&agent.data)?;
     let mut agent = Agent::enroll(root.path(), "desk-a", &bundle);
     agent.start().await?;
-    record(&agent, 200, 2).await?;
+    agent.record_visits(200, 2).await?;
     let second = agent.status()["incarnation"].clone();
     assert_ne!(first, second, "a new outbox has a new incarnation");
     hub.start().await?;
-    settle(&hub, &agent, 500).await?;
+    hub.settle(&agent, 500).await?;
 
-    let d = desk(&hub, "desk-a");
+    let d = hub.desk("desk-a");
     assert_eq!(d["incarnations"], 2, "{d}");
     assert_eq!(d["incarnation"], second, "{d}");
     assert_eq!(d["last_seq"], 200, "{d}");
@@ -114,21 +72,21 @@ async fn a_desk_restored_from_an_older_copy_loses_and_doubles_nothing() -> anyho
     let bundle = hub.add_desk("desk-b");
     let mut agent = Agent::enroll(root.path(), "desk-b", &bundle);
     agent.start().await?;
-    record(&agent, 100, 3).await?;
-    settle(&hub, &agent, 100).await?;
+    agent.record_visits(100, 3).await?;
+    hub.settle(&agent, 100).await?;
 
     // A copy of the folder, taken while the desk is stopped, with 20 visits
     // not yet sent: the hub is away.
     hub.terminate()?;
-    record(&agent, 20, 4).await?;
+    agent.record_visits(20, 4).await?;
     agent.terminate()?;
     let backup = root.path().join("desk-b.backup");
     copy_dir(&agent.data, &backup);
     let first = {
         agent.start().await?;
         hub.start().await?;
-        record(&agent, 80, 5).await?;
-        settle(&hub, &agent, 200).await?;
+        agent.record_visits(80, 5).await?;
+        hub.settle(&agent, 200).await?;
         agent.status()["incarnation"].clone()
     };
 
@@ -139,11 +97,11 @@ async fn a_desk_restored_from_an_older_copy_loses_and_doubles_nothing() -> anyho
     std::fs::remove_dir_all(&agent.data)?;
     copy_dir(&backup, &agent.data);
     agent.start().await?;
-    record(&agent, 30, 6).await?;
+    agent.record_visits(30, 6).await?;
     hub.start().await?;
-    settle(&hub, &agent, 230).await?;
+    hub.settle(&agent, 230).await?;
 
-    let d = desk(&hub, "desk-b");
+    let d = hub.desk("desk-b");
     assert_eq!(d["incarnations"], 2, "{d}");
     assert_ne!(d["incarnation"], first, "{d}");
     assert_eq!(d["older_state"]["hub_held"], 200, "{d}");
@@ -164,15 +122,15 @@ async fn a_hub_restored_from_an_older_copy_gets_every_record_back() -> anyhow::R
     let bundle = hub.add_desk("desk-c");
     let mut agent = Agent::enroll(root.path(), "desk-c", &bundle);
     agent.start().await?;
-    record(&agent, 100, 7).await?;
-    settle(&hub, &agent, 100).await?;
+    agent.record_visits(100, 7).await?;
+    hub.settle(&agent, 100).await?;
 
     hub.terminate()?;
     let backup = root.path().join("hub.backup");
     copy_dir(&hub.data, &backup);
     hub.start().await?;
-    record(&agent, 100, 8).await?;
-    settle(&hub, &agent, 200).await?;
+    agent.record_visits(100, 8).await?;
+    hub.settle(&agent, 200).await?;
     // A notice published after the copy, which the restored hub will not have.
     let lost = publish(&hub, root.path(), "avviso-perso");
     eventually(Duration::from_secs(30), async || {
@@ -186,7 +144,7 @@ async fn a_hub_restored_from_an_older_copy_gets_every_record_back() -> anyhow::R
     std::fs::remove_dir_all(&hub.data)?;
     copy_dir(&backup, &hub.data);
     hub.start().await?;
-    settle(&hub, &agent, 200).await?;
+    hub.settle(&agent, 200).await?;
     // The desk forgets what the restored hub no longer has, and takes the
     // hub's next notice under the version the lost one had.
     eventually(Duration::from_secs(30), async || {
@@ -198,7 +156,7 @@ async fn a_hub_restored_from_an_older_copy_gets_every_record_back() -> anyhow::R
         (guidance_ids(&agent) == ["avviso-nuovo"]).then_some(())
     })
     .await?;
-    let d = desk(&hub, "desk-c");
+    let d = hub.desk("desk-c");
     assert_eq!(
         d["incarnations"], 1,
         "nothing was lost, so no new incarnation: {d}"
