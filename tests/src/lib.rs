@@ -366,6 +366,21 @@ impl Hub {
     }
 }
 
+/// A running hub under `root` with one running desk per id, enrolled
+/// through the CLI: how most end-to-end tests begin.
+pub async fn network(root: &Path, desk_ids: &[&str]) -> anyhow::Result<(Hub, Vec<Agent>)> {
+    let mut hub = Hub::init(root);
+    hub.start().await?;
+    let mut agents = Vec::new();
+    for id in desk_ids {
+        let bundle = hub.add_desk(id);
+        let mut agent = Agent::enroll(root, id, &bundle);
+        agent.start().await?;
+        agents.push(agent);
+    }
+    Ok((hub, agents))
+}
+
 pub struct Agent {
     pub desk_id: String,
     pub data: PathBuf,

@@ -62,15 +62,7 @@ fn backup(hub: &Hub, out: &Path) -> String {
 async fn a_hub_backed_up_under_load_and_restored_loses_nothing_and_desks_converge(
 ) -> anyhow::Result<()> {
     let root = tempfile::tempdir()?;
-    let mut hub = Hub::init(root.path());
-    hub.start().await?;
-    let mut agents = Vec::new();
-    for id in ["desk-a", "desk-b"] {
-        let bundle = hub.add_desk(id);
-        let mut agent = Agent::enroll(root.path(), id, &bundle);
-        agent.start().await?;
-        agents.push(agent);
-    }
+    let (mut hub, mut agents) = e2e::network(root.path(), &["desk-a", "desk-b"]).await?;
     let (a, b) = (&agents[0], &agents[1]);
     hub.publish_guidance(root.path(), "avviso-prima");
     serves(&[a, b], &["avviso-prima"]).await?;
@@ -189,11 +181,8 @@ fn refused(args: &[&str], why: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_backup_or_a_running_hub_is_refused_and_changes_nothing() -> anyhow::Result<()> {
     let root = tempfile::tempdir()?;
-    let mut hub = Hub::init(root.path());
-    hub.start().await?;
-    let bundle = hub.add_desk("desk-r");
-    let mut agent = Agent::enroll(root.path(), "desk-r", &bundle);
-    agent.start().await?;
+    let (mut hub, mut agents) = e2e::network(root.path(), &["desk-r"]).await?;
+    let mut agent = agents.remove(0);
     agent.record_visits(30, 9).await?;
     hub.settle(&agent, 30).await?;
     let file = root.path().join("rete.backup");

@@ -24,15 +24,7 @@ fn rollout(hub: &Hub) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn guidance_reaches_every_desk_and_the_hub_sees_who_applied_it() -> anyhow::Result<()> {
     let root = tempfile::tempdir()?;
-    let mut hub = Hub::init(root.path());
-    hub.start().await?;
-    let mut agents = Vec::new();
-    for id in ["desk-a", "desk-b"] {
-        let bundle = hub.add_desk(id);
-        let mut a = Agent::enroll(root.path(), id, &bundle);
-        a.start().await?;
-        agents.push(a);
-    }
+    let (mut hub, mut agents) = e2e::network(root.path(), &["desk-a", "desk-b"]).await?;
 
     let file = root.path().join("questura.toml");
     std::fs::write(

@@ -1,7 +1,7 @@
 //! Desk software that times out and asks again must not create a second
 //! visit: `RecordVisit` and `desk-agent record` lines take a `request_id`.
 
-use e2e::{eventually, path, run, Agent, Hub};
+use e2e::{eventually, path, run};
 use std::time::Duration;
 
 fn visit(minutes: u32) -> proto::Visit {
@@ -19,11 +19,8 @@ fn visit(minutes: u32) -> proto::Visit {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_request_id_twice_gives_one_record() -> anyhow::Result<()> {
     let root = tempfile::tempdir()?;
-    let mut hub = Hub::init(root.path());
-    hub.start().await?;
-    let bundle = hub.add_desk("desk-r");
-    let mut agent = Agent::enroll(root.path(), "desk-r", &bundle);
-    agent.start().await?;
+    let (hub, mut agents) = e2e::network(root.path(), &["desk-r"]).await?;
+    let mut agent = agents.remove(0);
     let mut client = agent.client().await?;
     let ask = |minutes, key: &str| proto::RecordVisitRequest {
         visit: Some(visit(minutes)),

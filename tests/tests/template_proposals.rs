@@ -59,15 +59,7 @@ fn find(hub: &Hub, id: &str) -> Option<serde_json::Value> {
 async fn a_desk_proposal_is_scored_diffed_and_accepting_it_reaches_every_desk() -> anyhow::Result<()>
 {
     let root = tempfile::tempdir()?;
-    let mut hub = Hub::init(root.path());
-    hub.start().await?;
-    let mut agents = Vec::new();
-    for id in ["desk-a", "desk-b"] {
-        let bundle = hub.add_desk(id);
-        let mut a = Agent::enroll(root.path(), id, &bundle);
-        a.start().await?;
-        agents.push(a);
-    }
+    let (mut hub, mut agents) = e2e::network(root.path(), &["desk-a", "desk-b"]).await?;
     put(&hub, root.path(), "it", IT);
     put(&hub, root.path(), "en", EN);
     for a in &agents {
