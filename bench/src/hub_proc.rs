@@ -141,6 +141,42 @@ impl Hub {
         Ok(bundles)
     }
 
+    /// Turns the coordinators' dashboard on (a free loopback port) and adds
+    /// an account through `hub user add`, on the stopped hub. Returns the
+    /// dashboard's address and the account's password.
+    pub(crate) fn dashboard(&self, user: &str) -> anyhow::Result<(String, String)> {
+        use std::io::Write;
+        if self.child.is_some() {
+            bail!("the dashboard is set up before the hub starts");
+        }
+        let addr = free_addr()?;
+        let mut config = HubConfig::load(&self.data, std::iter::empty())?;
+        config.http_addr = addr.clone();
+        config.save(&self.data)?;
+        let password = format!("bench-{:032x}", rand::random::<u128>());
+        let mut child = Command::new(&self.bin)
+            .args(["user", "add", user, "--data", path_str(&self.data)?])
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("cannot run hub user add")?;
+        child
+            .stdin
+            .take()
+            .context("no stdin for hub user add")?
+            .write_all(format!("{password}\n").as_bytes())?;
+        let out = child.wait_with_output()?;
+        if !out.status.success() {
+            bail!(
+                "hub user add failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok((addr, password))
+    }
+
     /// `hub serve`, logging at warn into a file beside the data folder (info
     /// would log a line per desk connection and measure the logger).
     pub(crate) async fn start(&mut self) -> anyhow::Result<()> {

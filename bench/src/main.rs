@@ -24,6 +24,8 @@ enum Scenario {
     Connections,
     Catchup,
     Intake,
+    SigninFlood,
+    Dashboard,
 }
 
 #[derive(Parser)]
@@ -71,6 +73,10 @@ pub(crate) struct Sizes {
     pub catchup_records: u64,
     pub intake_rate: u32,
     pub intake_secs: u64,
+    /// Length of each measured phase of the overload scenarios.
+    pub phase: std::time::Duration,
+    pub flood_clients: usize,
+    pub page_views_per_s: u32,
     pub desk_dir: Option<PathBuf>,
 }
 
@@ -85,6 +91,9 @@ impl Sizes {
                 catchup_records: 20_000,
                 intake_rate: 200,
                 intake_secs: 3,
+                phase: std::time::Duration::from_secs(2),
+                flood_clients: 100,
+                page_views_per_s: 20,
                 desk_dir: cli.desk_dir.clone(),
             }
         } else {
@@ -96,6 +105,9 @@ impl Sizes {
                 catchup_records: 1_000_000,
                 intake_rate: 200,
                 intake_secs: 30,
+                phase: std::time::Duration::from_secs(10),
+                flood_clients: 1_000,
+                page_views_per_s: 20,
                 desk_dir: cli.desk_dir.clone(),
             }
         };
@@ -105,7 +117,10 @@ impl Sizes {
             match cli.scenario {
                 Scenario::Connections => s.connections = d,
                 Scenario::Fanout => s.fanout_desks = d,
-                Scenario::Ingest | Scenario::RawSled => s.ingest_desks = d,
+                Scenario::Ingest
+                | Scenario::RawSled
+                | Scenario::SigninFlood
+                | Scenario::Dashboard => s.ingest_desks = d,
                 _ => {
                     s.ingest_desks = d;
                     s.fanout_desks = d;
@@ -173,6 +188,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Scenario::Connections,
             Scenario::Catchup,
             Scenario::Intake,
+            Scenario::SigninFlood,
+            Scenario::Dashboard,
         ],
         // The ratio needs raw sled measured in the same run, on the same disk.
         Scenario::Ingest => vec![Scenario::RawSled, Scenario::Ingest],
@@ -201,6 +218,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Scenario::Intake => {
                 results.intake = Some(scenarios::intake::run(&bins, &dir, &sizes).await?);
+            }
+            Scenario::SigninFlood => {
+                results.signin_flood =
+                    Some(scenarios::signin_flood::run(&bins, &dir, &sizes).await?);
+            }
+            Scenario::Dashboard => {
+                results.dashboard = Some(scenarios::dashboard::run(&bins, &dir, &sizes).await?);
             }
             Scenario::All => {}
         }

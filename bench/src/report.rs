@@ -39,6 +39,37 @@ pub(crate) struct Intake {
     pub max_ms: f64,
 }
 
+pub(crate) struct SigninFlood {
+    pub clients: usize,
+    pub before_records_per_s: f64,
+    pub during_records_per_s: f64,
+    /// Seconds from the flood's end to a window back at 90% of the rate.
+    pub recovery_s: Option<f64>,
+    pub attempts: u64,
+    /// Answered 401 after a password check.
+    pub checked: u64,
+    /// Answered 429: the address had failed too often.
+    pub throttled: u64,
+    /// Answered 503 before any hashing: every check was busy.
+    pub busy: u64,
+    /// Any other answer, or no answer.
+    pub other: u64,
+    pub hub_rss_before_mib: f64,
+    pub hub_rss_peak_mib: f64,
+}
+
+pub(crate) struct DashboardLoad {
+    pub page_views_per_s: u32,
+    pub quiet_p99_ms: f64,
+    pub busy_p99_ms: f64,
+    pub quiet_records_per_s: f64,
+    pub busy_records_per_s: f64,
+    pub pages_served: u64,
+    pub pages_failed: u64,
+    pub page_p50_ms: f64,
+    pub page_p99_ms: f64,
+}
+
 #[derive(Default)]
 pub(crate) struct Results {
     pub raw_sled: Option<RawSled>,
@@ -47,6 +78,8 @@ pub(crate) struct Results {
     pub connections: Option<Connections>,
     pub catchup: Option<Catchup>,
     pub intake: Option<Intake>,
+    pub signin_flood: Option<SigninFlood>,
+    pub dashboard: Option<DashboardLoad>,
 }
 
 fn round(x: f64, places: i32) -> f64 {
@@ -111,6 +144,41 @@ impl Results {
                 }),
             );
         }
+        if let Some(r) = &self.signin_flood {
+            o.insert(
+                "signin-flood".into(),
+                json!({
+                    "clients": r.clients,
+                    "before_records_per_s": round(r.before_records_per_s, 0),
+                    "during_records_per_s": round(r.during_records_per_s, 0),
+                    "during_ratio": round(r.during_ratio(), 3),
+                    "recovery_s": r.recovery_s.map(|x| round(x, 2)),
+                    "attempts": r.attempts,
+                    "checked": r.checked,
+                    "throttled": r.throttled,
+                    "refused_busy": r.busy,
+                    "other": r.other,
+                    "hub_rss_before_mib": round(r.hub_rss_before_mib, 1),
+                    "hub_rss_peak_mib": round(r.hub_rss_peak_mib, 1),
+                }),
+            );
+        }
+        if let Some(r) = &self.dashboard {
+            o.insert(
+                "dashboard".into(),
+                json!({
+                    "page_views_per_s": r.page_views_per_s,
+                    "quiet_p99_ms": round(r.quiet_p99_ms, 2),
+                    "busy_p99_ms": round(r.busy_p99_ms, 2),
+                    "quiet_records_per_s": round(r.quiet_records_per_s, 0),
+                    "busy_records_per_s": round(r.busy_records_per_s, 0),
+                    "pages_served": r.pages_served,
+                    "pages_failed": r.pages_failed,
+                    "page_p50_ms": round(r.page_p50_ms, 2),
+                    "page_p99_ms": round(r.page_p99_ms, 2),
+                }),
+            );
+        }
         Value::Object(o)
     }
 
@@ -168,6 +236,51 @@ impl Results {
                 ),
             );
         }
+        if let Some(r) = &self.signin_flood {
+            let recovery = r
+                .recovery_s
+                .map_or("not within 30 s".to_string(), |x| format!("{x:.2} s"));
+            row(
+                "signin-flood",
+                format!(
+                    "{} clients: ingest {:.0} → {:.0} records/s ({:.3}), back in {recovery}; {} attempts: {} checked, {} throttled, {} refused busy, {} other; hub RSS {:.1} → peak {:.1} MiB",
+                    r.clients,
+                    r.before_records_per_s,
+                    r.during_records_per_s,
+                    r.during_ratio(),
+                    r.attempts,
+                    r.checked,
+                    r.throttled,
+                    r.busy,
+                    r.other,
+                    r.hub_rss_before_mib,
+                    r.hub_rss_peak_mib
+                ),
+            );
+        }
+        if let Some(r) = &self.dashboard {
+            row(
+                "dashboard",
+                format!(
+                    "ack p99 {:.2} ms quiet vs {:.2} ms at {} page views/s ({:.0} vs {:.0} records/s); pages p50 {:.2} ms, p99 {:.2} ms, {} served, {} failed",
+                    r.quiet_p99_ms,
+                    r.busy_p99_ms,
+                    r.page_views_per_s,
+                    r.quiet_records_per_s,
+                    r.busy_records_per_s,
+                    r.page_p50_ms,
+                    r.page_p99_ms,
+                    r.pages_served,
+                    r.pages_failed
+                ),
+            );
+        }
         t
+    }
+}
+
+impl SigninFlood {
+    pub(crate) fn during_ratio(&self) -> f64 {
+        self.during_records_per_s / self.before_records_per_s.max(1e-9)
     }
 }

@@ -45,6 +45,7 @@ impl Response {
     }
 }
 
+#[derive(Clone)]
 pub struct Web {
     addr: String,
     /// The loopback address requests come from (127.0.0.1 unless set), so

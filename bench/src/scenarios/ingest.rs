@@ -5,33 +5,18 @@
 //! latencies are those of a saturated hub with bounded queues, not of an
 //! ever-growing backlog.
 
-use crate::desks::{DeskRoot, RecordMaker, SimDesk};
+use super::steady::{Steady, POLL};
+use crate::desks::{DeskRoot, SimDesk};
 use crate::hub_proc::{Binaries, CpuWatch, Hub, RssSampler};
 use crate::report::Ingest;
 use crate::stats::Latencies;
 use crate::Sizes;
-use anyhow::{bail, Context};
-use desk_agent::outbox::Outbox;
-use std::collections::BTreeMap;
+use anyhow::bail;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
 
-/// Two of the agent's default batches per desk.
-const OUTSTANDING: usize = 1_000;
-/// How often acknowledgements are looked for; bounds the latency's error.
-const POLL: Duration = Duration::from_millis(2);
 /// No acknowledgement for this long means the run is stuck, not slow.
 const STALL: Duration = Duration::from_secs(60);
-
-/// What a desk's feeder shares with the acknowledgement poller.
-struct Tracked {
-    outbox: Arc<Outbox>,
-    /// Sequence → when its intake began, until the hub acknowledges it.
-    pending: Mutex<BTreeMap<u64, Instant>>,
-    room: Semaphore,
-}
 
 pub(crate) async fn run(
     bins: &Binaries,
@@ -54,66 +39,28 @@ pub(crate) async fn run(
     wait_connected(&desks, &mut hub).await?;
 
     let total = sizes.ingest_records;
-    let n = desks.len() as u64;
-    let tracked: Vec<Arc<Tracked>> = desks
-        .iter()
-        .map(|d| {
-            Arc::new(Tracked {
-                outbox: Arc::clone(&d.outbox),
-                pending: Mutex::new(BTreeMap::new()),
-                room: Semaphore::new(OUTSTANDING),
-            })
-        })
-        .collect();
-
     // The visits are made before the clock starts.
     crate::desks::visit_pool();
     let bar = crate::progress::bar(total, "ingest acknowledged");
     let cpu = CpuWatch::start(hub.pid()?);
     let start = Instant::now();
-    let mut feeders = Vec::new();
-    for (i, (d, t)) in desks.iter().zip(&tracked).enumerate() {
-        let share = total / n + u64::from((i as u64) < total % n);
-        feeders.push(tokio::spawn(feed(d.desk_id.clone(), Arc::clone(t), share)));
-    }
+    let mut load = Steady::start(&desks, Some(total));
 
     let mut micros = Vec::with_capacity(total as usize);
     let mut acked = 0u64;
     let mut last_progress = Instant::now();
     while acked < total {
         tokio::time::sleep(POLL).await;
-        let now = Instant::now();
-        let mut progressed = false;
-        for t in &tracked {
-            let up_to = t.outbox.acked_seq()?;
-            let done = {
-                let mut pending = t.pending.lock().unwrap_or_else(|e| e.into_inner());
-                let rest = pending.split_off(&(up_to + 1));
-                std::mem::replace(&mut *pending, rest)
-            };
-            if done.is_empty() {
-                continue;
-            }
-            progressed = true;
-            acked += done.len() as u64;
-            t.room.add_permits(done.len());
-            micros.extend(done.values().map(|t0| (now - *t0).as_micros() as u64));
-        }
+        let (n, lat) = load.poll().await?;
+        acked += n;
+        micros.extend(lat);
         bar.set_position(acked);
-        if progressed {
+        let now = Instant::now();
+        if n > 0 {
             last_progress = now;
         } else if now - last_progress > STALL {
             hub.check_alive()?;
             bail!("ingest stalled: {acked} of {total} records acknowledged, none for {STALL:?}");
-        }
-        if feeders.iter().any(|f| f.is_finished()) {
-            for f in feeders.iter_mut().filter(|f| f.is_finished()) {
-                // A feeder that ended early carries the reason.
-                if let Ok(Err(e)) = f.await {
-                    return Err(e);
-                }
-            }
-            feeders.retain(|f| !f.is_finished());
         }
     }
     let secs = start.elapsed().as_secs_f64();
@@ -121,6 +68,7 @@ pub(crate) async fn run(
     cpu.report("ingest");
     hub.check_alive()?;
     let peak_kib = sampler.finish();
+    load.stop().await;
     for d in &mut desks {
         d.stop().await;
     }
@@ -135,38 +83,6 @@ pub(crate) async fn run(
         p99_ms: lat.percentile_ms(99.0),
         hub_rss_mib: peak_kib as f64 / 1024.0,
     })
-}
-
-/// Appends `share` records, each as its own intake (`Outbox::append`, which
-/// answers once the record is durable), never more than `OUTSTANDING`
-/// unacknowledged. The intakes of a desk run concurrently as futures of
-/// this one task, so that the harness spawns no task per record.
-async fn feed(desk_id: String, t: Arc<Tracked>, share: u64) -> anyhow::Result<()> {
-    use futures::stream::{FuturesUnordered, StreamExt};
-    let mut maker = RecordMaker::new();
-    let mut appends = FuturesUnordered::new();
-    let mut left = share;
-    while left > 0 || !appends.is_empty() {
-        tokio::select! {
-            permit = t.room.acquire(), if left > 0 => {
-                permit.context("the desk's window closed")?.forget();
-                left -= 1;
-                let record = maker.make(&desk_id)?;
-                let t = Arc::clone(&t);
-                let began = Instant::now();
-                appends.push(async move {
-                    let seq = t.outbox.append(&record).await?;
-                    t.pending
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .insert(seq, began);
-                    anyhow::Ok(())
-                });
-            }
-            Some(done) = appends.next() => done?,
-        }
-    }
-    Ok(())
 }
 
 pub(crate) async fn wait_connected(desks: &[SimDesk], hub: &mut Hub) -> anyhow::Result<()> {

@@ -4,7 +4,11 @@
 
 pub(crate) mod catchup;
 pub(crate) mod connections;
+pub(crate) mod dashboard;
 pub(crate) mod fanout;
 pub(crate) mod ingest;
 pub(crate) mod intake;
+mod overload;
 pub(crate) mod raw_sled;
+pub(crate) mod signin_flood;
+mod steady;
