@@ -172,6 +172,7 @@ impl Results {
                     "busy_p99_ms": round(r.busy_p99_ms, 2),
                     "quiet_records_per_s": round(r.quiet_records_per_s, 0),
                     "busy_records_per_s": round(r.busy_records_per_s, 0),
+                    "ingest_ratio": round(r.ingest_ratio(), 3),
                     "pages_served": r.pages_served,
                     "pages_failed": r.pages_failed,
                     "page_p50_ms": round(r.page_p50_ms, 2),
@@ -262,12 +263,13 @@ impl Results {
             row(
                 "dashboard",
                 format!(
-                    "ack p99 {:.2} ms quiet vs {:.2} ms at {} page views/s ({:.0} vs {:.0} records/s); pages p50 {:.2} ms, p99 {:.2} ms, {} served, {} failed",
+                    "ack p99 {:.2} ms quiet vs {:.2} ms at {} page views/s ({:.0} vs {:.0} records/s, {:.3}); pages p50 {:.2} ms, p99 {:.2} ms, {} served, {} failed",
                     r.quiet_p99_ms,
                     r.busy_p99_ms,
                     r.page_views_per_s,
                     r.quiet_records_per_s,
                     r.busy_records_per_s,
+                    r.ingest_ratio(),
                     r.page_p50_ms,
                     r.page_p99_ms,
                     r.pages_served,
@@ -276,6 +278,13 @@ impl Results {
             );
         }
         t
+    }
+}
+
+impl DashboardLoad {
+    /// Ingest's rate with page views over its rate without.
+    pub(crate) fn ingest_ratio(&self) -> f64 {
+        self.busy_records_per_s / self.quiet_records_per_s.max(1e-9)
     }
 }
 
