@@ -30,13 +30,7 @@ pub(crate) async fn run(
     let sampler = RssSampler::start(hub.pid()?);
 
     let root = DeskRoot::new(dir, sizes.desk_dir.as_deref())?;
-    let mut desks = Vec::with_capacity(bundles.len());
-    for b in &bundles {
-        let mut d = SimDesk::open(&root.path, b)?;
-        d.start_sync();
-        desks.push(d);
-    }
-    wait_connected(&desks, &mut hub).await?;
+    let mut desks = start_desks(&root, &bundles, &mut hub).await?;
 
     let total = sizes.ingest_records;
     // The visits are made before the clock starts.
@@ -83,6 +77,23 @@ pub(crate) async fn run(
         p99_ms: lat.percentile_ms(99.0),
         hub_rss_mib: peak_kib as f64 / 1024.0,
     })
+}
+
+/// Opens one simulated desk per bundle, starts its sync loop and waits
+/// until every desk is connected.
+pub(crate) async fn start_desks(
+    root: &DeskRoot,
+    bundles: &[runtime::bundle::Bundle],
+    hub: &mut Hub,
+) -> anyhow::Result<Vec<SimDesk>> {
+    let mut desks = Vec::with_capacity(bundles.len());
+    for b in bundles {
+        let mut d = SimDesk::open(&root.path, b)?;
+        d.start_sync();
+        desks.push(d);
+    }
+    wait_connected(&desks, hub).await?;
+    Ok(desks)
 }
 
 pub(crate) async fn wait_connected(desks: &[SimDesk], hub: &mut Hub) -> anyhow::Result<()> {

@@ -3,7 +3,7 @@
 //! hub's memory watched, so that a side load (sign-in floods, page views) is
 //! measured against the desks' own figures in the same run.
 
-use super::ingest::wait_connected;
+use super::ingest::start_desks;
 use super::steady::{Steady, Window};
 use crate::desks::{DeskRoot, SimDesk};
 use crate::hub_proc::{Binaries, Hub};
@@ -31,13 +31,7 @@ impl Loaded {
         let (web, password) = hub.dashboard(USER)?;
         hub.start().await?;
         let root = DeskRoot::new(dir, sizes.desk_dir.as_deref())?;
-        let mut desks = Vec::with_capacity(bundles.len());
-        for b in &bundles {
-            let mut d = SimDesk::open(&root.path, b)?;
-            d.start_sync();
-            desks.push(d);
-        }
-        wait_connected(&desks, &mut hub).await?;
+        let desks = start_desks(&root, &bundles, &mut hub).await?;
         crate::desks::visit_pool();
         let mut load = Steady::start(&desks, None);
         // The first second fills every desk's window and the hub's caches.
