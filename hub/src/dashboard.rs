@@ -10,6 +10,7 @@ mod chart;
 mod desks;
 mod guidance;
 mod i18n;
+mod login_token;
 mod overview;
 mod proposals;
 mod session;
@@ -37,6 +38,8 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_stream::StreamExt;
 
+pub use login_token::LoginKey;
+
 /// The largest request body taken (a template body is at most 20,000
 /// characters, which form-encoding can triple).
 pub(crate) const MAX_BODY: usize = 256 * 1024;
@@ -53,11 +56,14 @@ pub struct Deps {
     pub data: PathBuf,
     /// Offered as the hub address in a new desk's bundle.
     pub federation_addr: String,
+    /// Set to the number of signed-in sessions at every sweep.
+    pub sessions_gauge: prometheus_client::metrics::gauge::Gauge,
 }
 
 pub(crate) struct App {
     pub(crate) deps: Deps,
     pub(crate) sessions: session::Sessions,
+    pub(crate) login_key: LoginKey,
     pub(crate) limiter: session::Limiter,
     /// Password checks running at once: one per core.
     pub(crate) verifying: Arc<tokio::sync::Semaphore>,
@@ -69,16 +75,7 @@ type Shared = Arc<App>;
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Peer(pub(crate) SocketAddr);
 
-pub(crate) fn router(deps: Deps) -> Router {
-    let app = Arc::new(App {
-        deps,
-        sessions: session::Sessions::default(),
-        // Five wrong passwords a minute per address or per name, then a pause.
-        limiter: session::Limiter::new(Duration::from_secs(60), 5),
-        verifying: Arc::new(tokio::sync::Semaphore::new(
-            std::thread::available_parallelism().map_or(2, |n| n.get()),
-        )),
-    });
+fn router(app: Shared) -> Router {
     Router::new()
         .route("/", get(overview::page))
         .route("/login", get(auth::login_page).post(auth::login))
@@ -116,12 +113,24 @@ pub async fn serve(
     listener: TcpListener,
     tls: Arc<rustls::ServerConfig>,
     deps: Deps,
+    login_key: LoginKey,
     shutdown: impl Future<Output = ()>,
 ) {
     // Browsers speak HTTP/1.1 as well as h2; the hub's gRPC config offers h2 only.
     let mut tls = (*tls).clone();
     tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    let router = router(deps);
+    let app = Arc::new(App {
+        sessions: session::Sessions::new(Arc::clone(&deps.store)),
+        deps,
+        login_key,
+        // Five wrong passwords a minute per address or per name, then a pause.
+        limiter: session::Limiter::new(Duration::from_secs(60), 5),
+        verifying: Arc::new(tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(2, |n| n.get()),
+        )),
+    });
+    let sweeper = tokio::spawn(sweep(Arc::clone(&app)));
+    let router = router(app);
     let mut incoming = crate::transport::tls::incoming(listener, Arc::new(tls));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -162,6 +171,23 @@ pub async fn serve(
         .is_err()
     {
         tracing::warn!("dashboard requests did not finish in time");
+    }
+    sweeper.abort();
+}
+
+/// Deletes expired sessions from the store every `SWEEP_EVERY`, and says
+/// how many are left on `/metrics`; reads refuse an expired one meanwhile.
+async fn sweep(app: Shared) {
+    loop {
+        match app.sessions.sweep().await {
+            Ok(left) => {
+                app.deps
+                    .sessions_gauge
+                    .set(i64::try_from(left).unwrap_or(i64::MAX));
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot sweep expired dashboard sessions"),
+        }
+        tokio::time::sleep(session::SWEEP_EVERY).await;
     }
 }
 

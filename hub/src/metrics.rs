@@ -24,6 +24,8 @@ pub struct HubMetrics {
     pub incarnations_started: Counter,
     pub older_state_returns: Counter,
     pub records_lost: Counter,
+    /// Set by the dashboard's session sweep.
+    pub dashboard_sessions: Gauge,
     ingest_queue: Gauge,
     connected_desks: Gauge,
     desks_behind: Family<Labels, Gauge>,
@@ -43,6 +45,7 @@ impl Default for HubMetrics {
             incarnations_started: Counter::default(),
             older_state_returns: Counter::default(),
             records_lost: Counter::default(),
+            dashboard_sessions: Gauge::default(),
             ingest_queue: Gauge::default(),
             connected_desks: Gauge::default(),
             desks_behind: Family::default(),
@@ -91,6 +94,11 @@ impl HubMetrics {
             "records_lost",
             "Records acknowledged to desks that the hub no longer holds and the desks no longer keep (a restore from an older backup)",
             m.records_lost.clone(),
+        );
+        r.register(
+            "dashboard_sessions",
+            "Signed-in dashboard sessions held in the store",
+            m.dashboard_sessions.clone(),
         );
         r.register(
             "ingest_queue",

@@ -188,7 +188,7 @@ pub async fn run(
             hello_timeout: Duration::from_secs(10),
         },
         shutdown: stopped.clone(),
-        metrics,
+        metrics: Arc::clone(&metrics),
     };
     let dashboard = crate::dashboard::Deps {
         store: Arc::clone(&store),
@@ -197,6 +197,7 @@ pub async fn run(
         push: push.clone(),
         data: data.to_path_buf(),
         federation_addr: config.federation_addr.clone(),
+        sessions_gauge: metrics.dashboard_sessions.clone(),
     };
     let coordinator = CoordinatorService {
         store: Arc::clone(&store),
@@ -232,10 +233,13 @@ pub async fn run(
         Some(listener) => {
             tracing::info!(addr = %listener.local_addr()?, "dashboard (HTTPS) listening");
             let web_tls = pki::server_config(ca.cert_pem(), &server_id, false)?;
+            let login_key = crate::dashboard::LoginKey::load_or_create(data)
+                .context("cannot load the dashboard's sign-in key (dashboard.key)")?;
             Some(tokio::spawn(crate::dashboard::serve(
                 listener,
                 web_tls,
                 dashboard,
+                login_key,
                 stopped.clone().waited(),
             )))
         }

@@ -210,6 +210,45 @@ pub trait Store: Logs + PublicationRegister + AuditLog + Send + Sync + 'static {
     /// Gives everything the store holds to `sink` while every write waits,
     /// so that the copy is one consistent state (`hub backup`).
     fn snapshot(&self, sink: &mut dyn SnapshotSink) -> Result<(), StorageError>;
+
+    // Dashboard sessions
+    /// Stores a session under `key`, durably, and drops the least recently
+    /// used of the same user's sessions beyond `per_user`.
+    fn put_session(
+        &self,
+        key: &SessionKey,
+        session: &StoredSession,
+        per_user: usize,
+    ) -> Result<(), StorageError>;
+    /// The session under `key` unless it has expired at `now` (unix
+    /// seconds); an expired one is deleted.
+    fn session(&self, key: &SessionKey, now: u64) -> Result<Option<StoredSession>, StorageError>;
+    /// Notes a use of a held session (never brings back a deleted one).
+    /// Not flushed on its own: a use lost in a crash only ends the session
+    /// sooner.
+    fn touch_session(&self, key: &SessionKey, used: u64, expires: u64) -> Result<(), StorageError>;
+    /// Ends a session, durably.
+    fn delete_session(&self, key: &SessionKey) -> Result<(), StorageError>;
+    /// Deletes every session expired at `now`; returns how many are left.
+    fn prune_sessions(&self, now: u64) -> Result<usize, StorageError>;
+}
+
+/// The key of a dashboard session: the SHA-256 of its cookie value, so that
+/// the store never holds a value a browser could present.
+pub type SessionKey = [u8; 32];
+
+/// A signed-in dashboard session. Times are unix seconds of the wall clock,
+/// so that they mean the same after a restart.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StoredSession {
+    pub user: String,
+    /// The synchronizer token every form of the session carries.
+    pub csrf: String,
+    pub created: u64,
+    pub used: u64,
+    /// When it ends unless used again: the caller's idle and absolute
+    /// limits folded into one time, so that the store needs neither.
+    pub expires: u64,
 }
 
 /// Where a snapshot of the store goes: named collections of key/value

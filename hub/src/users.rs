@@ -183,7 +183,7 @@ pub fn shown_name(name: &str, known: bool) -> String {
     }
     use sha2::Digest;
     let digest = sha2::Sha256::digest(name.as_bytes());
-    let short: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+    let short = runtime::secret::to_hex(&digest[..4]);
     format!("unknown#{short}")
 }
 

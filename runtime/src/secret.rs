@@ -20,7 +20,23 @@ pub fn private_dir(path: &Path) -> std::io::Result<()> {
 pub fn new_token() -> String {
     use rand::Rng;
     let bytes: [u8; 32] = rand::rng().random();
+    to_hex(&bytes)
+}
+
+/// Lower-case hexadecimal, as tokens and key files are written.
+pub fn to_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The bytes of `to_hex`'s output; `None` for anything else.
+pub fn from_hex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) || !s.is_ascii() {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// Write a secret file with mode 0600 (create or truncate), then fsync.

@@ -84,13 +84,10 @@ impl Web {
         self
     }
 
-    pub async fn request(
-        &mut self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: Vec<u8>,
-    ) -> anyhow::Result<Response> {
+    /// A new TLS connection to the dashboard, from the client's source.
+    async fn connect(
+        &self,
+    ) -> anyhow::Result<hyper::client::conn::http1::SendRequest<Full<Bytes>>> {
         let tcp = match self.source {
             None => tokio::net::TcpStream::connect(&self.addr).await?,
             Some(ip) => {
@@ -105,10 +102,21 @@ impl Web {
             .connect(name, tcp)
             .await
             .context("TLS handshake with the dashboard")?;
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await?;
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await?;
         tokio::spawn(async move {
             let _ = conn.await;
         });
+        Ok(sender)
+    }
+
+    async fn send(
+        &self,
+        sender: &mut hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> anyhow::Result<Response> {
         let mut req = hyper::Request::builder()
             .method(method)
             .uri(path)
@@ -120,6 +128,7 @@ impl Web {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
+        sender.ready().await?;
         let resp = sender
             .send_request(req.body(Full::new(Bytes::from(body)))?)
             .await?;
@@ -130,11 +139,22 @@ impl Web {
             .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))
             .collect();
         let body = resp.into_body().collect().await?.to_bytes().to_vec();
-        let out = Response {
+        Ok(Response {
             status,
             headers,
             body,
-        };
+        })
+    }
+
+    pub async fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> anyhow::Result<Response> {
+        let mut sender = self.connect().await?;
+        let out = self.send(&mut sender, method, path, headers, body).await?;
         for line in out.set_cookies() {
             let pair = line.split(';').next().unwrap_or_default();
             if let Some((k, v)) = pair.split_once('=') {
@@ -144,6 +164,25 @@ impl Web {
                     self.jar.insert(k.trim().to_string(), v.trim().to_string());
                 }
             }
+        }
+        Ok(out)
+    }
+
+    /// `n` GETs of `path` on one kept-alive connection, each as a new
+    /// visitor would send it (no cookies), as a crawler or a flood does.
+    pub async fn anonymous_gets(&self, path: &str, n: usize) -> anyhow::Result<Vec<Response>> {
+        let anonymous = Self {
+            jar: BTreeMap::new(),
+            ..self.clone()
+        };
+        let mut sender = anonymous.connect().await?;
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            out.push(
+                anonymous
+                    .send(&mut sender, "GET", path, &[], Vec::new())
+                    .await?,
+            );
         }
         Ok(out)
     }

@@ -62,15 +62,23 @@ async fn sign_in_with_strict_cookies_csrf_and_a_rate_limit() -> anyhow::Result<(
     assert_eq!(desks.status, 303);
     assert_eq!(desks.header("location"), Some("/login"));
 
+    // The sign-in form comes with a signed form cookie, and no session.
     let login = web.get("/login").await?;
     assert_eq!(login.status, 200);
+    assert!(
+        !login
+            .set_cookies()
+            .iter()
+            .any(|c| c.starts_with("rete_session=")),
+        "no session before sign-in"
+    );
     let cookie = login
         .set_cookies()
         .into_iter()
-        .find(|c| c.starts_with("rete_session="))
-        .expect("a session cookie before sign-in")
+        .find(|c| c.starts_with("__Host-rete_login="))
+        .expect("a sign-in form cookie")
         .to_string();
-    for attr in ["Secure", "HttpOnly", "SameSite=Strict"] {
+    for attr in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(cookie.contains(attr), "{attr} missing in {cookie}");
     }
     let token = login.csrf().expect("the sign-in form carries a token");
@@ -114,6 +122,8 @@ async fn sign_in_with_strict_cookies_csrf_and_a_rate_limit() -> anyhow::Result<(
     assert_eq!(bad.status, 401);
     assert!(bad.text().contains("non corretti"), "{}", bad.text());
 
+    // A session id planted before sign-in is not the one signed in.
+    web.jar.insert("rete_session".into(), "ab".repeat(32));
     let pre_session = web.jar.get("rete_session").cloned();
     let good = web
         .post_form(
@@ -210,6 +220,63 @@ async fn sign_in_with_strict_cookies_csrf_and_a_rate_limit() -> anyhow::Result<(
     let audit = rightful.get("/audit").await?;
     assert!(audit.text().contains("unknown#"), "{}", audit.text());
     assert!(!audit.text().contains("Segreta-Password-42"));
+    Ok(())
+}
+
+/// The sign-in page costs the hub no state, so a flood of anonymous visits
+/// cannot push a signed-in coordinator out; and sessions are stored, so a
+/// hub killed and started again keeps them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anonymous_visits_sign_no_one_out_and_sessions_outlive_a_restart() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let (mut hub, addr) = hub_with_dashboard(root.path()).await?;
+    let mut coordinator = Web::new(&hub.data, &addr)?;
+    assert_eq!(coordinator.login(USER, PASSWORD).await?.status, 303);
+    let session = coordinator.jar.get("rete_session").cloned();
+    assert!(session.is_some(), "signed in");
+
+    const VISITS: usize = 10_000;
+    const CLIENTS: usize = 8;
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..CLIENTS {
+        let web = coordinator.clone();
+        tasks.spawn(async move { web.anonymous_gets("/login", VISITS / CLIENTS).await });
+    }
+    let (mut visits, mut handed_out) = (0, 0);
+    while let Some(done) = tasks.join_next().await {
+        for page in done?? {
+            assert_eq!(page.status, 200, "GET /login: {}", page.text());
+            visits += 1;
+            handed_out += page
+                .set_cookies()
+                .iter()
+                .filter(|c| c.starts_with("rete_session="))
+                .count();
+        }
+    }
+    assert_eq!(visits, VISITS);
+    assert_eq!(handed_out, 0, "an anonymous visit got a session");
+    assert_eq!(
+        coordinator.get("/desks").await?.status,
+        200,
+        "still signed in"
+    );
+
+    hub.kill();
+    hub.start().await?;
+    let a = addr.clone();
+    eventually(Duration::from_secs(20), async || {
+        tokio::net::TcpStream::connect(&a).await.ok()
+    })
+    .await?;
+    let after = coordinator.get("/desks").await?;
+    assert_eq!(after.status, 200, "the restart signed the coordinator out");
+    assert!(after.text().contains("<h1>Sportelli</h1>"));
+    assert_eq!(coordinator.jar.get("rete_session").cloned(), session);
+    // The store holds only the hash of the cookie value.
+    let value = session.unwrap_or_default();
+    let found = e2e::files_containing(&hub.data, value.as_bytes());
+    assert!(found.is_empty(), "the session id is on disk: {found:?}");
     Ok(())
 }
 

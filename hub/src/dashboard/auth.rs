@@ -1,8 +1,10 @@
 //! Sign-in, sign-out, the signed-in extractor and the CSRF guard that every
-//! POST passes through (the sign-in form included).
+//! POST passes through: the sign-in form against its signed cookie
+//! (`login_token.rs`), every other form against its session's token.
 
 use super::i18n::Lang;
-use super::session::{self, same_secret, COOKIE};
+use super::login_token::{self, Refusal};
+use super::session::{self, same_secret, unix_now, COOKIE};
 use super::{lang_of, render, Chrome, Page, Peer, Shared, WebError, MAX_BODY};
 use askama::Template;
 use axum::body::Body;
@@ -33,49 +35,83 @@ impl FromRequestParts<Shared> for Signed {
 
     async fn from_request_parts(parts: &mut Parts, app: &Shared) -> Result<Self, Response> {
         let lang = lang_of(parts);
-        let session =
-            session::read_cookie(&parts.headers, COOKIE).and_then(|id| app.sessions.get(&id));
+        let session = match session::read_cookie(&parts.headers, COOKIE) {
+            Some(id) => app
+                .sessions
+                .get(&id)
+                .await
+                .map_err(|e| WebError::from(e).into_response())?,
+            None => None,
+        };
         match session {
-            Some(s) => match s.user {
-                Some(user) => Ok(Signed {
-                    user,
-                    csrf: s.csrf,
-                    lang,
-                }),
-                None => Err(Redirect::to("/login").into_response()),
-            },
+            Some(s) => Ok(Signed {
+                user: s.user,
+                csrf: s.csrf,
+                lang,
+            }),
             None => Err(Redirect::to("/login").into_response()),
         }
     }
 }
 
-fn forbidden(why: &str) -> Response {
+/// Why a POST was refused before its handler ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Why {
+    NoSession,
+    NoToken,
+    BadToken,
+    SignIn(Refusal),
+}
+
+impl Why {
+    /// The reason in Italian, then in English.
+    fn says(self) -> (&'static str, &'static str) {
+        match self {
+            Why::NoSession => (
+                "nessuna sessione (i cookie devono essere abilitati)",
+                "no session (cookies must be enabled)",
+            ),
+            Why::NoToken | Why::SignIn(Refusal::NoToken) => (
+                "il modulo non contiene il csrf_token",
+                "the form carries no csrf_token",
+            ),
+            Why::BadToken => (
+                "il csrf_token non appartiene a questa sessione",
+                "the csrf_token does not belong to this session",
+            ),
+            Why::SignIn(Refusal::NoCookie) => (
+                "manca il cookie del modulo di accesso (i cookie devono essere abilitati)",
+                "the sign-in form's cookie is missing (cookies must be enabled)",
+            ),
+            Why::SignIn(Refusal::BadCookie) => (
+                "il cookie del modulo di accesso non è firmato da questo hub o è scaduto",
+                "the sign-in form's cookie is not signed by this hub or has expired",
+            ),
+            Why::SignIn(Refusal::Mismatch) => (
+                "il csrf_token non corrisponde al cookie del modulo di accesso",
+                "the csrf_token does not match the sign-in form's cookie",
+            ),
+        }
+    }
+}
+
+fn forbidden(why: Why) -> Response {
+    let (it, en) = why.says();
     (
         StatusCode::FORBIDDEN,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
         format!(
-            "Richiesta rifiutata: {why}. Ricarica la pagina e riprova.\n\
-             Request refused: {}. Reload the page and try again.\n",
-            english_reason(why)
+            "Richiesta rifiutata: {it}. Ricarica la pagina e riprova.\n\
+             Request refused: {en}. Reload the page and try again.\n"
         ),
     )
         .into_response()
 }
 
-fn english_reason(why: &str) -> &'static str {
-    match why {
-        NO_SESSION => "no session (cookies must be enabled)",
-        NO_TOKEN => "the form carries no csrf_token",
-        _ => "the csrf_token does not belong to this session",
-    }
-}
-
-const NO_SESSION: &str = "nessuna sessione (i cookie devono essere abilitati)";
-const NO_TOKEN: &str = "il modulo non contiene il csrf_token";
-const BAD_TOKEN: &str = "il csrf_token non appartiene a questa sessione";
-
-/// Every POST must carry the session's CSRF token, in the `csrf_token` form
-/// field or (htmx) the `X-CSRF-Token` header; anything else gets 403.
+/// Every POST must carry a CSRF token, in the `csrf_token` form field or
+/// (htmx) the `X-CSRF-Token` header; anything else gets 403. The sign-in
+/// form's is checked against its signed cookie here, before the sign-in
+/// handler counts an attempt or hashes a password.
 pub(crate) async fn csrf_guard(State(app): State<Shared>, req: Request, next: Next) -> Response {
     if req.method() != Method::POST {
         return next.run(req).await;
@@ -90,7 +126,6 @@ pub(crate) async fn csrf_guard(State(app): State<Shared>, req: Request, next: Ne
         )
             .into_response();
     };
-    let session = session::read_cookie(&parts.headers, COOKIE).and_then(|id| app.sessions.get(&id));
     let presented = parts
         .headers
         .get("x-csrf-token")
@@ -103,14 +138,36 @@ pub(crate) async fn csrf_guard(State(app): State<Shared>, req: Request, next: Ne
                 .find(|(k, _)| k == "csrf_token")
                 .map(|(_, v)| v)
         });
-    match (session, presented) {
-        (None, _) => forbidden(NO_SESSION),
-        (Some(_), None) => forbidden(NO_TOKEN),
-        (Some(s), Some(p)) if same_secret(&s.csrf, &p) => {
+    let refused = if parts.uri.path() == "/login" {
+        let cookie = session::read_cookie(&parts.headers, login_token::COOKIE);
+        app.login_key
+            .check(cookie.as_deref(), presented.as_deref(), unix_now())
+            .err()
+            .map(Why::SignIn)
+    } else {
+        let session = match session::read_cookie(&parts.headers, COOKIE) {
+            Some(id) => match app.sessions.get(&id).await {
+                Ok(s) => s,
+                Err(e) => return WebError::from(e).into_response(),
+            },
+            None => None,
+        };
+        match (session, presented) {
+            (None, _) => Some(Why::NoSession),
+            (Some(_), None) => Some(Why::NoToken),
+            (Some(s), Some(p)) if same_secret(&s.csrf, &p) => None,
+            (Some(_), Some(_)) => Some(Why::BadToken),
+        }
+    };
+    match refused {
+        None => {
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }
-        (Some(_), Some(_)) => forbidden(BAD_TOKEN),
+        Some(why) => {
+            tracing::info!(path = %parts.uri.path(), reason = ?why, "form refused by the CSRF check");
+            forbidden(why)
+        }
     }
 }
 
@@ -129,32 +186,48 @@ fn with_cookie(mut resp: Response, cookie: &str) -> Response {
     resp
 }
 
-/// The sign-in form, under a fresh not-yet-signed-in session whose token it
-/// carries.
+/// The sign-in form, with the token of its signed cookie. No session and
+/// nothing else is stored for a visitor who has not signed in.
 pub(crate) async fn login_page(
     State(app): State<Shared>,
     parts: Parts,
 ) -> Result<Response, WebError> {
     let lang = lang_of(&parts);
-    let current = session::read_cookie(&parts.headers, COOKIE).and_then(|id| {
-        let s = app.sessions.get(&id)?;
-        Some((id, s))
-    });
-    if let Some((_, s)) = &current {
-        if s.user.is_some() {
+    let held = session::read_cookie(&parts.headers, COOKIE);
+    if let Some(id) = &held {
+        if app.sessions.get(id).await?.is_some() {
             return Ok(Redirect::to("/").into_response());
         }
     }
-    let (id, s) = match current {
-        Some(found) => found,
-        None => app.sessions.create(None),
-    };
+    let mut resp = login_form(&app, &parts, lang, String::new(), None)?;
+    if held.is_some() {
+        // A session that ended: the browser may forget it.
+        resp = with_cookie(resp, &session::expired_cookie());
+    }
+    Ok(resp)
+}
+
+/// The sign-in page with the token of the request's sign-in cookie, or a
+/// new one with its cookie.
+fn login_form(
+    app: &Shared,
+    parts: &Parts,
+    lang: Lang,
+    username: String,
+    error: Option<&'static str>,
+) -> Result<Response, WebError> {
+    let cookie = session::read_cookie(&parts.headers, login_token::COOKIE);
+    let (token, set) = app.login_key.for_page(cookie.as_deref(), unix_now());
     let page = LoginPage {
-        c: Chrome::new(lang, String::new(), s.csrf, None),
-        username: String::new(),
-        error: None,
+        c: Chrome::new(lang, String::new(), token, None),
+        username,
+        error,
     };
-    Ok(with_cookie(render(&page)?, &session::cookie(&id)))
+    let resp = render(&page)?;
+    Ok(match set {
+        Some(value) => with_cookie(resp, &login_token::cookie(&value)),
+        None => resp,
+    })
 }
 
 #[derive(serde::Deserialize)]
@@ -245,39 +318,35 @@ pub(crate) async fn login(
     crate::audit::record(app.deps.store.as_ref(), &shown, action, &shown, &from)?;
     if ok {
         app.limiter.succeeded(&[&source, &account]);
-        // A new id at sign-in, so that a session id planted before it is worthless.
+        // A new id at every sign-in, and the one the browser held ended.
         if let Some(old) = old {
-            app.sessions.remove(&old);
+            app.sessions.remove(&old).await?;
         }
-        let (id, _) = app.sessions.create(Some(username.clone()));
+        let (id, _) = app.sessions.create(&username).await?;
         tracing::info!(user = %username, "coordinator signed in");
-        return Ok(with_cookie(
-            Redirect::to("/").into_response(),
-            &session::cookie(&id),
-        ));
+        let resp = with_cookie(Redirect::to("/").into_response(), &session::cookie(&id));
+        return Ok(with_cookie(resp, &login_token::expired_cookie()));
     }
     app.limiter.account_failed(&account);
     tracing::info!(user = %shown, "sign-in failed");
-    let csrf = old
-        .and_then(|id| app.sessions.get(&id))
-        .map(|s| s.csrf)
-        .unwrap_or_default();
-    let page = LoginPage {
-        c: Chrome::new(lang, String::new(), csrf, None),
+    let mut resp = login_form(
+        &app,
+        &parts,
+        lang,
         username,
-        error: Some(lang.texts().login_failed),
-    };
-    let mut resp = render(&page)?;
+        Some(lang.texts().login_failed),
+    )?;
     *resp.status_mut() = StatusCode::UNAUTHORIZED;
     Ok(resp)
 }
 
-pub(crate) async fn logout(State(app): State<Shared>, parts: Parts) -> Response {
+/// Ends the session in the store, not only in the browser.
+pub(crate) async fn logout(State(app): State<Shared>, parts: Parts) -> Result<Response, WebError> {
     if let Some(id) = session::read_cookie(&parts.headers, COOKIE) {
-        app.sessions.remove(&id);
+        app.sessions.remove(&id).await?;
     }
-    with_cookie(
+    Ok(with_cookie(
         Redirect::to("/login").into_response(),
         &session::expired_cookie(),
-    )
+    ))
 }

@@ -1,36 +1,41 @@
-//! Sessions and sign-in throttling, in memory: a restart signs everyone out,
-//! which is the safe side. A session exists before sign-in too, so that the
-//! sign-in form carries a synchronizer CSRF token like every other form.
+//! Dashboard sessions and sign-in throttling. A session exists only once a
+//! coordinator has signed in (the sign-in form's CSRF protection keeps no
+//! state, `login_token.rs`) and lives in the hub's store, under the SHA-256
+//! of its cookie value, so that a restart keeps everyone signed in while a
+//! copy of the store opens no session. The throttling is in memory.
 
+use crate::storage::{SessionKey, StorageError, Store, StoredSession};
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub(crate) const COOKIE: &str = "rete_session";
-/// Sessions end after this long without a request...
-const IDLE: Duration = Duration::from_secs(60 * 60);
+/// Sessions end after this long without a request (seconds)...
+const IDLE: u64 = 60 * 60;
 /// ...and after this long in any case.
-const ABSOLUTE: Duration = Duration::from_secs(10 * 60 * 60);
-/// Bounds memory whatever a client does; beyond it the least recently used go.
-const MAX_SESSIONS: usize = 10_000;
+const ABSOLUTE: u64 = 10 * 60 * 60;
+/// Sessions one coordinator keeps at most; the least recently used go.
+/// Only a correct password makes a session, so with this bound nothing
+/// done without one can grow the table.
+const PER_USER: usize = 20;
+/// A use is written back at most this often: every page view would
+/// otherwise be a store write, for an idle limit counted in hours.
+const TOUCH_EVERY: u64 = 60;
+/// How often expired sessions are swept out of the store.
+pub(crate) const SWEEP_EVERY: Duration = Duration::from_secs(10);
 
+/// A signed-in coordinator's session, as a request sees it.
 #[derive(Debug, Clone)]
 pub(crate) struct Session {
-    pub(crate) user: Option<String>,
+    pub(crate) user: String,
     pub(crate) csrf: String,
-    created: Instant,
-    used: Instant,
 }
 
-#[derive(Default)]
+/// The sessions in the store. Every call runs on the blocking pool: a put
+/// or a delete waits for a flush.
 pub(crate) struct Sessions {
-    map: Mutex<HashMap<String, Session>>,
-}
-
-pub(crate) fn random_token() -> String {
-    use rand::Rng;
-    let bytes: [u8; 32] = rand::rng().random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    store: Arc<dyn Store>,
 }
 
 /// Compares secrets without telling by timing how much of them matched.
@@ -42,58 +47,96 @@ pub(crate) fn same_secret(a: &str, b: &str) -> bool {
             == 0
 }
 
+/// Wall-clock seconds, which mean the same after a restart.
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Where a session ends unless used again.
+fn expiry(created: u64, used: u64) -> u64 {
+    used.saturating_add(IDLE)
+        .min(created.saturating_add(ABSOLUTE))
+}
+
+/// The store key of a cookie value; `None` for a value this hub never
+/// makes, which is refused without a store read.
+fn key_of(id: &str) -> Option<SessionKey> {
+    (id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| Sha256::digest(id.as_bytes()).into())
+}
+
 impl Sessions {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
-        // Each critical section is a single map operation; a poisoned lock
-        // cannot hold a half-made change.
-        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    pub(crate) fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
     }
 
-    /// The live session under `id`, marked as used.
-    pub(crate) fn get(&self, id: &str) -> Option<Session> {
-        let mut map = self.lock();
-        let now = Instant::now();
-        let live = map
-            .get(id)
-            .is_some_and(|s| now - s.used < IDLE && now - s.created < ABSOLUTE);
-        if !live {
-            map.remove(id);
-            return None;
-        }
-        let s = map.get_mut(id)?;
-        s.used = now;
-        Some(s.clone())
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn Store) -> Result<T, StorageError> + Send + 'static,
+    ) -> Result<T, StorageError> {
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .map_err(|e| StorageError::Corrupt(format!("session store call failed: {e}")))?
     }
 
-    /// Starts a session (signed in or not) and returns its id.
-    pub(crate) fn create(&self, user: Option<String>) -> (String, Session) {
-        let now = Instant::now();
-        let session = Session {
-            user,
-            csrf: random_token(),
+    /// The live session under cookie value `id`, its use noted.
+    pub(crate) async fn get(&self, id: &str) -> Result<Option<Session>, StorageError> {
+        let Some(key) = key_of(id) else {
+            return Ok(None);
+        };
+        self.blocking(move |store| {
+            let now = unix_now();
+            let Some(s) = store.session(&key, now)? else {
+                return Ok(None);
+            };
+            if now.saturating_sub(s.used) >= TOUCH_EVERY {
+                store.touch_session(&key, now, expiry(s.created, now))?;
+            }
+            Ok(Some(Session {
+                user: s.user,
+                csrf: s.csrf,
+            }))
+        })
+        .await
+    }
+
+    /// Starts a signed-in session for `user`; returns its cookie value.
+    pub(crate) async fn create(&self, user: &str) -> Result<(String, Session), StorageError> {
+        let id = runtime::secret::new_token();
+        let key = key_of(&id)
+            .ok_or_else(|| StorageError::Corrupt("a new session id is not 64 hex digits".into()))?;
+        let now = unix_now();
+        let stored = StoredSession {
+            user: user.to_owned(),
+            csrf: runtime::secret::new_token(),
             created: now,
             used: now,
+            expires: expiry(now, now),
         };
-        let id = random_token();
-        let mut map = self.lock();
-        if map.len() >= MAX_SESSIONS {
-            map.retain(|_, s| now - s.used < IDLE && now - s.created < ABSOLUTE);
-        }
-        if map.len() >= MAX_SESSIONS {
-            if let Some(oldest) = map
-                .iter()
-                .min_by_key(|(_, s)| s.used)
-                .map(|(k, _)| k.clone())
-            {
-                map.remove(&oldest);
-            }
-        }
-        map.insert(id.clone(), session.clone());
-        (id, session)
+        let session = Session {
+            user: stored.user.clone(),
+            csrf: stored.csrf.clone(),
+        };
+        self.blocking(move |store| store.put_session(&key, &stored, PER_USER))
+            .await?;
+        Ok((id, session))
     }
 
-    pub(crate) fn remove(&self, id: &str) {
-        self.lock().remove(id);
+    /// Ends the session under cookie value `id`, if there is one.
+    pub(crate) async fn remove(&self, id: &str) -> Result<(), StorageError> {
+        match key_of(id) {
+            Some(key) => self.blocking(move |store| store.delete_session(&key)).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Deletes the expired sessions; returns how many are left.
+    pub(crate) async fn sweep(&self) -> Result<usize, StorageError> {
+        self.blocking(|store| store.prune_sessions(unix_now()))
+            .await
     }
 }
 
@@ -261,14 +304,32 @@ mod tests {
         assert!(l.attempt("ip:7").is_ok(), "a known address keeps its count");
     }
 
-    #[test]
-    fn sessions_round_trip_and_cookie_reads() {
-        let s = Sessions::default();
-        let (id, made) = s.create(Some("anna".into()));
-        let got = s.get(&id).expect("live");
-        assert_eq!(got.csrf, made.csrf);
-        s.remove(&id);
-        assert!(s.get(&id).is_none());
+    #[tokio::test]
+    async fn sessions_round_trip_by_hash_and_cookie_reads() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let store: Arc<dyn Store> =
+            Arc::new(crate::storage::SledStore::open(dir.path(), 8 << 20).expect("open"));
+        let s = Sessions::new(Arc::clone(&store));
+        let (id, made) = s.create("anna").await.expect("create");
+        let got = s.get(&id).await.expect("read").expect("live");
+        assert_eq!((got.user.as_str(), got.csrf), ("anna", made.csrf));
+        // The store holds the hash of the cookie value, never the value.
+        let now = unix_now();
+        assert!(store
+            .session(&key_of(&id).expect("key"), now)
+            .expect("read")
+            .is_some());
+        let mut raw = [0u8; 32];
+        for (i, b) in raw.iter_mut().enumerate() {
+            *b = u8::from_str_radix(&id[2 * i..2 * i + 2], 16).expect("hex");
+        }
+        assert!(store.session(&raw, now).expect("read").is_none());
+        assert!(s.get("not-a-session").await.expect("read").is_none());
+        s.remove(&id).await.expect("remove");
+        assert!(s.get(&id).await.expect("read").is_none());
+        assert_eq!(s.sweep().await.expect("sweep"), 0);
+        assert_eq!(expiry(0, 0), IDLE);
+        assert_eq!(expiry(0, ABSOLUTE), ABSOLUTE, "the absolute limit holds");
         let mut h = axum::http::HeaderMap::new();
         h.insert(
             axum::http::header::COOKIE,

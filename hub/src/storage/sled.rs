@@ -27,13 +27,14 @@ mod append;
 mod audit;
 mod logs;
 mod publications;
+mod sessions;
 mod snapshot;
 
 pub use snapshot::Importer;
 
 use super::{
     AppendOutcome, CountCell, DeskAppend, DeskEntry, DeskProgress, Incarnation, PushState,
-    StorageError, Store, Verification,
+    SessionKey, StorageError, Store, StoredSession, Verification,
 };
 use domain::RawRecord;
 use prost::Message;
@@ -65,6 +66,8 @@ pub struct SledStore {
     pause: std::sync::RwLock<()>,
     /// `meta`: the logs' epoch (`Welcome.logs_epoch`).
     meta: sled::Tree,
+    /// Dashboard sessions (`sessions.rs`).
+    sessions: sessions::Sessions,
 }
 
 const LOGS_EPOCH: &[u8] = b"logs_epoch";
@@ -90,6 +93,7 @@ impl SledStore {
         let audit = db.open_tree("audit")?;
         let incarnations = db.open_tree("incarnations")?;
         let meta = db.open_tree("meta")?;
+        let sessions = sessions::Sessions::open(&db)?;
         if meta.get(LOGS_EPOCH)?.is_none() {
             // A store from before epochs, or a new one: its history is the
             // first epoch.
@@ -97,6 +101,7 @@ impl SledStore {
             db.flush()?;
         }
         Ok(Self {
+            sessions,
             meta,
             pause: std::sync::RwLock::new(()),
             incarnations,
@@ -349,6 +354,31 @@ impl Store for SledStore {
             .values()
             .map(|v| self.decode_desk(&v?))
             .collect()
+    }
+    // Dashboard sessions
+    fn put_session(
+        &self,
+        key: &SessionKey,
+        session: &StoredSession,
+        per_user: usize,
+    ) -> Result<(), StorageError> {
+        self.put_session_entry(key, session, per_user)
+    }
+
+    fn session(&self, key: &SessionKey, now: u64) -> Result<Option<StoredSession>, StorageError> {
+        self.session_entry(key, now)
+    }
+
+    fn touch_session(&self, key: &SessionKey, used: u64, expires: u64) -> Result<(), StorageError> {
+        self.touch_session_entry(key, used, expires)
+    }
+
+    fn delete_session(&self, key: &SessionKey) -> Result<(), StorageError> {
+        self.delete_session_entry(key)
+    }
+
+    fn prune_sessions(&self, now: u64) -> Result<usize, StorageError> {
+        self.prune_session_entries(now)
     }
 }
 

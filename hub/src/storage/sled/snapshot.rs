@@ -1,5 +1,6 @@
 //! A whole sled store as collections of entries, out (`hub backup`) and in
-//! (`hub restore`, into a new folder that then replaces the old one).
+//! (`hub restore`, into a new folder that then replaces the old one), all
+//! but the dashboard sessions.
 
 use super::{SledStore, LOGS_EPOCH};
 use crate::storage::{SnapshotSink, StorageError};
@@ -10,6 +11,11 @@ impl SledStore {
     pub(super) fn export(&self, sink: &mut dyn SnapshotSink) -> Result<(), StorageError> {
         let _alone = self.pause.write().unwrap_or_else(|e| e.into_inner());
         for name in self.db.tree_names() {
+            // A restored hub signs everyone out: a backup must not bring
+            // back a session that was ended after it.
+            if name == super::sessions::TREE.as_bytes() {
+                continue;
+            }
             let tree = self.db.open_tree(&name)?;
             sink.collection(&name)?;
             for kv in tree.iter() {
