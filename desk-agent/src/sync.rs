@@ -2,7 +2,8 @@
 //! from what the hub holds, keep a bounded window of unacknowledged batches,
 //! apply acknowledgements to the outbox, apply what the hub pushes, send the
 //! desk's queued template proposals, and reconnect with exponential backoff
-//! and jitter whenever the stream breaks.
+//! and jitter whenever the stream breaks, after the hub's own delay when it
+//! gives one, and slowly when a retry cannot help (`Broken`).
 
 use crate::local::LocalCopy;
 use crate::outbox::{Incarnation, Outbox};
@@ -54,6 +55,88 @@ pub struct SyncConfig {
 
 const BACKOFF_START: Duration = Duration::from_millis(100);
 
+/// The longest wait a hub's retry delay is obeyed for: a wrong or hostile
+/// figure must not silence a desk for days.
+const MAX_HUB_DELAY: Duration = Duration::from_secs(600);
+
+/// Why a stream ended, which decides how long the desk waits before the
+/// next one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Broken {
+    /// The link failed (network, hub restart, a refusal a new stream may
+    /// not meet): exponential backoff with jitter.
+    Link(String),
+    /// The hub asked this desk to wait (`RESOURCE_EXHAUSTED` with a
+    /// `RetryInfo`): it waits that long, then reconnects.
+    Throttled { wait: Duration, reason: String },
+    /// Refused in a way the same resend cannot fix (`RESOURCE_EXHAUSTED`
+    /// without a delay: a message over the hub's size limit). Retried only
+    /// at the longest backoff, in case the hub's limit is raised.
+    Permanent(String),
+}
+
+impl Broken {
+    fn from_status(s: tonic::Status) -> Self {
+        if s.code() != tonic::Code::ResourceExhausted {
+            return Broken::Link(status_text(s));
+        }
+        match runtime::retry::retry_delay(&s) {
+            Some(wait) => Broken::Throttled {
+                wait: wait.min(MAX_HUB_DELAY),
+                reason: status_text(s),
+            },
+            None => Broken::Permanent(format!(
+                "{}; sending it again cannot help: the hub's max_message_bytes \
+                 must be at least this desk's",
+                status_text(s)
+            )),
+        }
+    }
+
+    fn text(&self) -> String {
+        match self {
+            Broken::Link(e) | Broken::Permanent(e) => e.clone(),
+            Broken::Throttled { wait, reason } => format!(
+                "the hub asked this desk to wait {} s before sending again ({reason})",
+                wait.as_secs()
+            ),
+        }
+    }
+
+    /// How long to wait before the next stream, `failures` broken streams
+    /// in a row.
+    fn wait(&self, failures: u32, backoff_max: Duration) -> Duration {
+        match self {
+            // Full jitter keeps a hundred desks that lost the hub together
+            // from coming back together.
+            Broken::Link(_) => {
+                let cap = BACKOFF_START
+                    .saturating_mul(1u32 << failures.min(16))
+                    .min(backoff_max);
+                rand::rng().random_range(Duration::ZERO..=cap)
+            }
+            // A little jitter after the hub's delay, so that desks it held
+            // back together do not return at the same instant.
+            Broken::Throttled { wait, .. } => {
+                *wait + rand::rng().random_range(Duration::ZERO..=*wait / 10)
+            }
+            Broken::Permanent(_) => backoff_max,
+        }
+    }
+}
+
+impl From<String> for Broken {
+    fn from(e: String) -> Self {
+        Broken::Link(e)
+    }
+}
+
+impl From<&str> for Broken {
+    fn from(e: &str) -> Self {
+        Broken::Link(e.to_string())
+    }
+}
+
 /// Runs until `shutdown` fires; then waits briefly for in-flight acks.
 pub async fn run(
     config: SyncConfig,
@@ -64,7 +147,7 @@ pub async fn run(
 ) {
     let mut failures: u32 = 0;
     while !shutdown.is_fired() {
-        match session(
+        let ended = session(
             &config,
             &outbox,
             &local,
@@ -72,22 +155,28 @@ pub async fn run(
             shutdown.clone(),
             &mut failures,
         )
-        .await
-        {
-            Ok(()) => {}
-            Err(e) => {
-                tracing::warn!(hub = %config.hub_address, error = %e, "link to the hub broken");
-                status.set_error(e);
-            }
-        }
+        .await;
         status.connected.store(false, Ordering::Relaxed);
         failures = failures.saturating_add(1);
-        // Full jitter keeps a hundred desks that lost the hub together from
-        // coming back together.
-        let cap = BACKOFF_START
-            .saturating_mul(1u32 << failures.min(16))
-            .min(config.backoff_max);
-        let wait = rand::rng().random_range(Duration::ZERO..=cap);
+        let wait = match ended {
+            Ok(()) => Broken::Link(String::new()).wait(failures, config.backoff_max),
+            Err(broken) => {
+                let (text, wait) = (broken.text(), broken.wait(failures, config.backoff_max));
+                match &broken {
+                    Broken::Link(_) => {
+                        tracing::warn!(hub = %config.hub_address, error = %text, "link to the hub broken");
+                    }
+                    Broken::Throttled { .. } => {
+                        tracing::warn!(hub = %config.hub_address, error = %text, wait_ms = wait.as_millis() as u64, "the hub asked this desk to wait");
+                    }
+                    Broken::Permanent(_) => {
+                        tracing::error!(hub = %config.hub_address, error = %text, "the hub refused what this desk sends; retrying slowly");
+                    }
+                }
+                status.set_error(text);
+                wait
+            }
+        };
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = shutdown.wait() => {}
@@ -124,11 +213,13 @@ async fn session(
     status: &LinkStatus,
     shutdown: Shutdown,
     failures: &mut u32,
-) -> Result<(), String> {
+) -> Result<(), Broken> {
     let channel = endpoint(config)?
         .connect()
         .await
         .map_err(|e| format!("cannot reach the hub: {e}"))?;
+    // The hub's window is not known before its Welcome: room for the
+    // desk's own, which is never exceeded below.
     let (tx, rx) = mpsc::channel(config.window + 4);
     let incarnation = outbox.incarnation();
     let hello = Hello {
@@ -148,13 +239,14 @@ async fn session(
         .map_err(|_| "stream closed")?;
     let mut inbound = open_sync(channel, config.max_message_bytes, rx)
         .await
-        .map_err(status_text)?;
-    let welcome = match inbound.message().await.map_err(status_text)? {
+        .map_err(Broken::from_status)?;
+    let welcome = match inbound.message().await.map_err(Broken::from_status)? {
         Some(proto::HubMessage {
             body: Some(hub_message::Body::Welcome(w)),
         }) => w,
         _ => return Err("the hub did not answer Hello with Welcome".into()),
     };
+    let window = window(config.window, welcome.max_unacked_batches);
     let hub_versions = welcome.hub_versions.unwrap_or_default();
     if local
         .adopt_epoch(&welcome.logs_epoch)
@@ -210,7 +302,7 @@ async fn session(
                 }
             }
         }
-        while in_flight.len() < config.window {
+        while in_flight.len() < window {
             let Some(batch) = outbox
                 .read_from(next, config.batch_records)
                 .map_err(|e| e.to_string())?
@@ -230,7 +322,7 @@ async fn session(
                     permit.send(message);
                 }
             }
-            msg = inbound.message() => match msg.map_err(status_text)? {
+            msg = inbound.message() => match msg.map_err(Broken::from_status)? {
                 Some(proto::HubMessage { body: Some(hub_message::Body::Ack(ack)) }) => {
                     let up_to = apply_ack(outbox, incarnation, ack.up_to_seq, ack.rejected)?;
                     while in_flight.front().is_some_and(|l| *l <= up_to) {
@@ -257,13 +349,22 @@ async fn session(
                 Some(_) => {}
                 None => return Err("the hub closed the stream".into()),
             },
-            _ = outbox.changed.notified(), if in_flight.len() < config.window => {}
+            _ = outbox.changed.notified(), if in_flight.len() < window => {}
             _ = local.proposal_queued.notified() => proposals_changed = true,
             _ = shutdown.wait() => {
                 drain(outbox, incarnation, &mut inbound, &mut in_flight).await;
                 return Ok(());
             }
         }
+    }
+}
+
+/// The desk's window on this stream: its own, or the hub's when smaller (0
+/// from an older hub that does not say).
+fn window(own: usize, hub: u32) -> usize {
+    match usize::try_from(hub) {
+        Ok(hub) if hub > 0 => own.min(hub),
+        _ => own,
     }
 }
 
@@ -507,6 +608,50 @@ mod tests {
             last_seq,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn the_hubs_delay_is_obeyed_and_an_oversized_refusal_is_not_retried_fast() {
+        let max = Duration::from_secs(10);
+        let throttled = Broken::from_status(runtime::retry::exhausted_retry_after(
+            "troppi lotti",
+            Duration::from_secs(30),
+        ));
+        assert!(
+            matches!(throttled, Broken::Throttled { wait, .. } if wait == Duration::from_secs(30))
+        );
+        let wait = throttled.wait(1, max);
+        assert!(
+            wait >= Duration::from_secs(30) && wait <= Duration::from_secs(33),
+            "{wait:?}"
+        );
+        assert!(throttled.text().contains("30 s"), "{}", throttled.text());
+
+        // A delay past reason is cut to what a desk obeys.
+        let huge = Broken::from_status(runtime::retry::exhausted_retry_after(
+            "x",
+            Duration::from_secs(86_400),
+        ));
+        assert!(matches!(huge, Broken::Throttled { wait, .. } if wait == MAX_HUB_DELAY));
+
+        // The same code without a delay: an oversized message, which the
+        // same resend cannot fix.
+        let oversized = Broken::from_status(tonic::Status::resource_exhausted(
+            "Error, decoded message length too large",
+        ));
+        assert!(matches!(oversized, Broken::Permanent(_)), "{oversized:?}");
+        assert_eq!(oversized.wait(1, max), max);
+
+        let link = Broken::from_status(tonic::Status::unavailable("the hub is shutting down"));
+        assert!(matches!(link, Broken::Link(_)));
+        assert!(link.wait(1, max) <= BACKOFF_START * 2);
+    }
+
+    #[test]
+    fn the_window_is_the_smaller_of_the_desks_and_the_hubs() {
+        assert_eq!(window(8, 4), 4);
+        assert_eq!(window(8, 16), 8);
+        assert_eq!(window(8, 0), 8, "an older hub says nothing");
     }
 
     #[tokio::test]

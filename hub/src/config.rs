@@ -55,6 +55,39 @@ pub struct HubConfig {
     /// the hub's buffers at about this much per connected desk.
     #[serde(default = "default_http2_window_kib")]
     pub http2_window_kib: u32,
+
+    // Federation limits
+    /// Records per second each desk may have acknowledged (token bucket,
+    /// one second of burst); 0 turns it off. Past it the hub holds the
+    /// desk's acks back, so its window fills and it slows down: nothing is
+    /// refused or lost.
+    #[serde(default = "default_desk_records_per_sec")]
+    pub desk_records_per_sec: u64,
+    /// The same in bytes of record batches per second; 0 turns it off.
+    #[serde(default = "default_desk_bytes_per_sec")]
+    pub desk_bytes_per_sec: u64,
+    /// Bytes of decoded batches waiting for or inside the group commit,
+    /// across all desks; a desk's stream waits for room.
+    #[serde(default = "default_ingest_queue_bytes")]
+    pub ingest_queue_bytes: usize,
+    /// Open connections on the federation port; beyond it a new one is
+    /// closed at once.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Connections from one IP address that have not yet finished the TLS
+    /// handshake; a desk's established connection does not count, so any
+    /// number of desks may sit behind one NAT.
+    #[serde(default = "default_max_connections_per_source")]
+    pub max_connections_per_source: usize,
+    /// TLS handshakes in progress (from the client's first message).
+    #[serde(default = "default_max_handshakes")]
+    pub max_handshakes: usize,
+    /// TLS handshakes in progress from one IP address.
+    #[serde(default = "default_max_handshakes_per_source")]
+    pub max_handshakes_per_source: usize,
+    /// Seconds a new connection has to finish its TLS handshake.
+    #[serde(default = "default_handshake_timeout_secs")]
+    pub handshake_timeout_secs: u64,
 }
 
 fn default_federation_addr() -> String {
@@ -101,6 +134,35 @@ fn default_http2_window_kib() -> u32 {
     160
 }
 
+fn default_desk_records_per_sec() -> u64 {
+    // Ten times what the busiest desk records in a day, sent in a minute:
+    // only a backlog after a long outage or a broken agent reaches it.
+    2_000
+}
+fn default_desk_bytes_per_sec() -> u64 {
+    2 << 20
+}
+fn default_ingest_queue_bytes() -> usize {
+    // Eight full 4 MiB messages, or the 64 queued batches at their usual
+    // half a megabyte.
+    32 << 20
+}
+fn default_max_connections() -> usize {
+    4096
+}
+fn default_max_connections_per_source() -> usize {
+    64
+}
+fn default_max_handshakes() -> usize {
+    256
+}
+fn default_max_handshakes_per_source() -> usize {
+    16
+}
+fn default_handshake_timeout_secs() -> u64 {
+    10
+}
+
 impl Default for HubConfig {
     fn default() -> Self {
         Self {
@@ -118,6 +180,14 @@ impl Default for HubConfig {
             ingest_queue: default_ingest_queue(),
             group_records: default_group_records(),
             http2_window_kib: default_http2_window_kib(),
+            desk_records_per_sec: default_desk_records_per_sec(),
+            desk_bytes_per_sec: default_desk_bytes_per_sec(),
+            ingest_queue_bytes: default_ingest_queue_bytes(),
+            max_connections: default_max_connections(),
+            max_connections_per_source: default_max_connections_per_source(),
+            max_handshakes: default_max_handshakes(),
+            max_handshakes_per_source: default_max_handshakes_per_source(),
+            handshake_timeout_secs: default_handshake_timeout_secs(),
         }
     }
 }
@@ -130,8 +200,53 @@ impl HubConfig {
         loader::load(&data.join(FILE_NAME), ENV_PREFIX, vars)
     }
 
+    /// Writes `hub.toml`, each limit with a line saying what happens
+    /// beyond it, so that the file an operator opens explains itself.
     pub fn save(&self, data: &Path) -> Result<(), ConfigError> {
-        loader::save(&data.join(FILE_NAME), self)
+        loader::save_with_notes(&data.join(FILE_NAME), self, LIMIT_NOTES)
+    }
+}
+
+/// What each limit in `hub.toml` bounds and what happens beyond it (the
+/// README's "Limits" table says the same).
+const LIMIT_NOTES: &[(&str, &str)] = &[
+    ("max_batch_records", "Records in one batch from a desk; a larger batch ends its stream (INVALID_ARGUMENT)."),
+    ("max_message_bytes", "Bytes of one message; a larger one ends the stream (RESOURCE_EXHAUSTED, no retry delay)."),
+    ("max_unacked_batches", "Batches a desk may have unacknowledged (told in Welcome); past twice this the stream is refused (RESOURCE_EXHAUSTED, retry in 30 s)."),
+    ("ingest_queue", "Batches waiting for the group commit, all desks; a desk's stream waits for room."),
+    ("http2_window_kib", "What each desk's connection may have in flight beyond what the hub has read."),
+    ("desk_records_per_sec", "Records per second per desk (1 s burst; 0 = off); beyond it the desk's acks are held back, nothing is refused."),
+    ("desk_bytes_per_sec", "Bytes of batches per second per desk (1 s burst; 0 = off); beyond it acks are held back."),
+    ("ingest_queue_bytes", "Bytes of batches waiting for or inside the group commit, all desks; a desk's stream waits for room."),
+    ("max_connections", "Open federation connections; beyond it a new connection is closed at once."),
+    ("max_connections_per_source", "Connections from one IP address not yet through the TLS handshake (established desks do not count); beyond it closed at once."),
+    ("max_handshakes", "TLS handshakes in progress; beyond it a new one is closed before any TLS work."),
+    ("max_handshakes_per_source", "TLS handshakes in progress from one IP address; beyond it closed before any TLS work."),
+    ("handshake_timeout_secs", "Seconds a connection has to finish its TLS handshake; then it is closed."),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_written_file_explains_every_limit_and_reads_back_the_same() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = HubConfig {
+            desk_records_per_sec: 123,
+            ..HubConfig::default()
+        };
+        config.save(dir.path()).expect("save");
+        let text = std::fs::read_to_string(dir.path().join(FILE_NAME)).expect("read");
+        for (key, note) in LIMIT_NOTES {
+            assert!(
+                text.contains(&format!("# {note}\n{key} = ")),
+                "{key} has no note in:\n{text}"
+            );
+        }
+        let back = HubConfig::load(dir.path(), Vec::new()).expect("load");
+        assert_eq!(back.desk_records_per_sec, 123);
+        assert_eq!(back.max_connections_per_source, 64);
     }
 }
 

@@ -1,6 +1,12 @@
 //! The `Federation.Sync` stream: a desk's identity from its certificate, the
 //! `Hello`/`Welcome` resume handshake, the hub's re-check of every record,
-//! and acknowledgements sent only once the group commit is durable.
+//! and acknowledgements sent only once the group commit is durable and the
+//! desk's rate allows (`rate.rs`); a desk that sends far past its window of
+//! unacknowledged batches is refused with a retry delay.
+
+mod rate;
+
+pub use rate::{DeskRates, Rate};
 
 use crate::connections::{Connections, Kick};
 use crate::group_commit::GroupCommit;
@@ -13,10 +19,12 @@ use proto::federation_server::Federation;
 use proto::{
     desk_message, hub_message, BatchAck, DeskMessage, HubMessage, RecordRejection, Welcome,
 };
+use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
@@ -28,17 +36,32 @@ pub struct Limits {
     pub hello_timeout: Duration,
 }
 
+/// How far past its window a desk may send before it is refused: twice the
+/// window. A desk that keeps to the window the Welcome tells it never comes
+/// near; one whose acks are held back by its rate still fits.
+const FLOOD_FACTOR: usize = 2;
+
+/// What a desk refused for sending past its window is told to wait: long
+/// enough that a broken agent does not hammer the hub, short enough that a
+/// fixed one is back within a minute.
+const FLOOD_RETRY: Duration = Duration::from_secs(30);
+
 pub struct FederationService {
     pub store: Arc<dyn Store>,
     pub group_commit: GroupCommit,
     pub connections: Arc<Connections>,
     pub limits: Limits,
+    /// Every desk's rate limit; shared by its successive streams.
+    pub rates: Arc<DeskRates>,
     pub push: Push,
     pub shutdown: runtime::Shutdown,
     pub metrics: Arc<crate::metrics::HubMetrics>,
 }
 
-type AckFuture = oneshot::Receiver<Result<AppendOutcome, String>>;
+type Committed = (
+    Result<Result<AppendOutcome, String>, oneshot::error::RecvError>,
+    Instant,
+);
 
 #[tonic::async_trait]
 impl Federation for FederationService {
@@ -136,6 +159,7 @@ impl Federation for FederationService {
             }),
             rejected: to_wire(rejected),
             logs_epoch: self.store.logs_epoch()?,
+            max_unacked_batches: u32::try_from(self.limits.max_unacked_batches).unwrap_or(u32::MAX),
         };
         let _ = tx.send(Ok(msg(hub_message::Body::Welcome(welcome)))).await;
         tracing::info!(desk_id = %cert_id, incarnation = %incarnation.id, last_seq = progress.last_seq, agent = %hello.agent_version, "desk connected");
@@ -163,6 +187,8 @@ impl Federation for FederationService {
             group_commit: self.group_commit.clone(),
             connections: Arc::clone(&self.connections),
             limits: self.limits.clone(),
+            rates: Arc::clone(&self.rates),
+            metrics: Arc::clone(&self.metrics),
             tx,
         };
         tokio::spawn(session.run(inbound, self.shutdown.clone()));
@@ -188,7 +214,15 @@ struct Session {
     group_commit: GroupCommit,
     connections: Arc<Connections>,
     limits: Limits,
+    rates: Arc<DeskRates>,
+    metrics: Arc<crate::metrics::HubMetrics>,
     tx: mpsc::Sender<Result<HubMessage, Status>>,
+}
+
+/// A durable batch whose ack waits for the desk's rate.
+struct Held {
+    outcome: AppendOutcome,
+    ready: Instant,
 }
 
 impl Session {
@@ -202,7 +236,12 @@ impl Session {
             let _ = self.tx.send(Err(status)).await;
             return;
         }
-        let mut pending: FuturesOrdered<AckFuture> = FuturesOrdered::new();
+        // Submitted and not yet durable, in order; then durable and waiting
+        // for the desk's rate. Their sum is what the desk has unacked.
+        let mut pending: FuturesOrdered<Pin<Box<dyn futures::Future<Output = Committed> + Send>>> =
+            FuturesOrdered::new();
+        let mut held: VecDeque<Held> = VecDeque::new();
+        let flood = self.limits.max_unacked_batches * FLOOD_FACTOR;
         self.guidance.mark_changed();
         self.templates.mark_changed();
         self.catalogue.mark_changed();
@@ -247,27 +286,60 @@ impl Session {
                         Err(status) => break Some(status),
                     }
                 }
-                Some(done) = pending.next(), if !pending.is_empty() => {
+                Some((done, ready)) = pending.next(), if !pending.is_empty() => {
                     match done {
                         Ok(Ok(outcome)) => {
-                            let ack = BatchAck { up_to_seq: outcome.up_to_seq, rejected: to_wire(outcome.rejected) };
-                            if self.tx.send(Ok(msg(hub_message::Body::Ack(ack)))).await.is_err() {
+                            if ready > Instant::now() {
+                                self.metrics.acks_delayed.inc();
+                            }
+                            held.push_back(Held { outcome, ready });
+                            if !self.send_ready(&mut held).await {
                                 break None;
                             }
-                            self.connections.acked(&self.desk_id);
                         }
                         Ok(Err(e)) => break Some(Status::unavailable(e)),
                         Err(_) => break Some(Status::unavailable("the hub is shutting down; reconnect shortly")),
                     }
                 }
-                next = inbound.message(), if pending.len() < self.limits.max_unacked_batches => {
+                _ = tokio::time::sleep_until(held.front().map_or_else(Instant::now, |h| h.ready)), if !held.is_empty() => {
+                    if !self.send_ready(&mut held).await {
+                        break None;
+                    }
+                }
+                // Read one batch past the tolerated overflow, so that a desk
+                // that ignores its window is seen and refused rather than
+                // left waiting on HTTP/2 flow control.
+                next = inbound.message(), if pending.len() + held.len() <= flood => {
                     match next {
                         Ok(Some(DeskMessage { body: Some(desk_message::Body::Batch(batch)) })) => {
+                            let unacked = pending.len() + held.len();
+                            if unacked >= flood {
+                                self.metrics.floods_refused.inc();
+                                tracing::warn!(desk_id = %self.desk_id, unacked, window = self.limits.max_unacked_batches, "desk sent far past its window; stream refused");
+                                break Some(runtime::retry::exhausted_retry_after(
+                                    format!(
+                                        "this desk sent {} batches without waiting for their acknowledgement, \
+                                         while the hub allows {}: wait {} seconds, then reconnect \
+                                         and keep to the window the hub gives in Welcome",
+                                        unacked + 1,
+                                        self.limits.max_unacked_batches,
+                                        FLOOD_RETRY.as_secs()
+                                    ),
+                                    FLOOD_RETRY,
+                                ));
+                            }
+                            let bytes = prost::Message::encoded_len(&batch);
                             match self.check(batch) {
-                                Ok(append) => match self.group_commit.submit(append).await {
-                                    Ok(rx) => pending.push_back(rx),
-                                    Err(e) => break Some(Status::unavailable(e)),
-                                },
+                                Ok(append) => {
+                                    let records = append.last_seq + 1 - append.first_seq;
+                                    let ready = self.rates.reserve(&self.desk_id, records, bytes as u64);
+                                    match self.group_commit.submit(append, bytes).await {
+                                        Ok(commit) => pending.push_back(Box::pin(async move {
+                                            (commit.await, ready)
+                                        })),
+                                        Err(e) => break Some(Status::unavailable(e)),
+                                    }
+                                }
                                 Err(status) => break Some(status),
                             }
                         }
@@ -305,14 +377,26 @@ impl Session {
             }
         };
         // Whatever ended the stream, batches already submitted are acknowledged
-        // if the desk is still listening, so it need not resend them.
-        while let Some(done) = pending.next().await {
-            if let Ok(Ok(outcome)) = done {
-                let ack = BatchAck {
-                    up_to_seq: outcome.up_to_seq,
-                    rejected: to_wire(outcome.rejected),
-                };
-                let _ = self.tx.send(Ok(msg(hub_message::Body::Ack(ack)))).await;
+        // if the desk is still listening, so it need not resend them; the
+        // rate no longer matters once the stream is ending.
+        let mut outcomes: Vec<AppendOutcome> = held.into_iter().map(|h| h.outcome).collect();
+        while let Some((done, _)) = pending.next().await {
+            // An ack covers every sequence before it: none after a failure.
+            let Ok(Ok(outcome)) = done else { break };
+            outcomes.push(outcome);
+        }
+        for outcome in outcomes {
+            let ack = BatchAck {
+                up_to_seq: outcome.up_to_seq,
+                rejected: to_wire(outcome.rejected),
+            };
+            if self
+                .tx
+                .send(Ok(msg(hub_message::Body::Ack(ack))))
+                .await
+                .is_err()
+            {
+                break;
             }
         }
         if let Some(status) = end {
@@ -329,6 +413,29 @@ impl Session {
         if let Ok(Err(e)) = saved {
             tracing::warn!(desk_id = %self.desk_id, error = %e, "could not store when the desk was last seen");
         }
+    }
+
+    /// Acknowledges every held batch whose time has come, in order; `false`
+    /// once the desk is gone.
+    async fn send_ready(&self, held: &mut VecDeque<Held>) -> bool {
+        let now = Instant::now();
+        while held.front().is_some_and(|h| h.ready <= now) {
+            let Some(h) = held.pop_front() else { break };
+            let ack = BatchAck {
+                up_to_seq: h.outcome.up_to_seq,
+                rejected: to_wire(h.outcome.rejected),
+            };
+            if self
+                .tx
+                .send(Ok(msg(hub_message::Body::Ack(ack))))
+                .await
+                .is_err()
+            {
+                return false;
+            }
+            self.connections.acked(&self.desk_id);
+        }
+        true
     }
 
     /// Sends the desk every guidance entry it lacks; `false` once the desk

@@ -5,27 +5,34 @@
 use crate::metrics::HubMetrics;
 use crate::storage::{AppendOutcome, DeskAppend, Store};
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
 type Reply = oneshot::Sender<Result<AppendOutcome, String>>;
 
 struct Job {
     append: DeskAppend,
     reply: Reply,
+    /// The batch's share of `ingest_queue_bytes`, given back once the
+    /// writer is done with it (dropped with the job).
+    bytes: OwnedSemaphorePermit,
 }
 
 /// Handle the desk streams use to submit batches.
 #[derive(Clone)]
 pub struct GroupCommit {
     tx: mpsc::Sender<Job>,
+    bytes: Arc<Semaphore>,
+    max_bytes: u32,
 }
 
 impl GroupCommit {
-    /// Starts the writer. `queue` bounds the batches waiting to be written,
-    /// `group_records` bounds how many records one write may carry.
+    /// Starts the writer. `queue` bounds the batches waiting to be written
+    /// and `queue_bytes` their size; `group_records` bounds how many records
+    /// one write may carry.
     pub fn start(
         store: Arc<dyn Store>,
         queue: usize,
+        queue_bytes: usize,
         group_records: usize,
         reserve: runtime::disk::Reserve,
         metrics: Arc<HubMetrics>,
@@ -34,7 +41,17 @@ impl GroupCommit {
         let handle = tokio::task::spawn_blocking(move || {
             writer(store, rx, group_records.max(1), &reserve, &metrics)
         });
-        (Self { tx }, handle)
+        // Semaphores count in u32 at most; 4 GiB of queue is past any use.
+        let max_bytes = u32::try_from(queue_bytes.max(1)).unwrap_or(u32::MAX);
+        let bytes = Arc::new(Semaphore::new(max_bytes as usize));
+        (
+            Self {
+                tx,
+                bytes,
+                max_bytes,
+            },
+            handle,
+        )
     }
 
     /// Batches waiting for the writer.
@@ -42,17 +59,38 @@ impl GroupCommit {
         self.tx.max_capacity() - self.tx.capacity()
     }
 
-    /// Submits a batch; the returned receiver resolves once it is durable.
-    /// Waits for room in the queue, which is how a fast desk is slowed down.
+    /// Bytes of batches queued or being written.
+    pub fn queued_bytes(&self) -> usize {
+        self.max_bytes as usize - self.bytes.available_permits()
+    }
+
+    /// Submits a batch of `bytes` (its size on the wire); the returned
+    /// receiver resolves once it is durable. Waits for room in the queue, in
+    /// batches and in bytes, which is how fast desks are slowed down.
     pub async fn submit(
         &self,
         append: DeskAppend,
+        bytes: usize,
     ) -> Result<oneshot::Receiver<Result<AppendOutcome, String>>, String> {
+        let shutting_down = || "the hub is shutting down".to_string();
+        // A batch larger than the whole queue (a setting below the message
+        // limit) takes all of it rather than wait forever.
+        let wanted = u32::try_from(bytes)
+            .unwrap_or(u32::MAX)
+            .clamp(1, self.max_bytes);
+        let permit = Arc::clone(&self.bytes)
+            .acquire_many_owned(wanted)
+            .await
+            .map_err(|_| shutting_down())?;
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Job { append, reply })
+            .send(Job {
+                append,
+                reply,
+                bytes: permit,
+            })
             .await
-            .map_err(|_| "the hub is shutting down".to_string())?;
+            .map_err(|_| shutting_down())?;
         Ok(rx)
     }
 }
@@ -78,8 +116,10 @@ fn writer(
                 Err(_) => break,
             }
         }
-        let (appends, replies): (Vec<_>, Vec<_>) =
-            jobs.into_iter().map(|j| (j.append, j.reply)).unzip();
+        let (appends, replies): (Vec<_>, Vec<_>) = jobs
+            .into_iter()
+            .map(|j| (j.append, (j.reply, j.bytes)))
+            .unzip();
         // Refused before sled can meet a full disk, whose error it would
         // keep until a restart; the desks keep their records and resend.
         if let Err(low) = reserve.check() {
@@ -89,7 +129,7 @@ fn writer(
                 batches = appends.len(),
                 "ingest paused: the store's disk is almost full"
             );
-            for reply in replies {
+            for (reply, _bytes) in replies {
                 let _ = reply.send(Err(format!(
                     "the hub's disk is almost full ({} MiB free, {} MiB kept in reserve); \
                      the batch was not stored, send it again later",
@@ -111,13 +151,13 @@ fn writer(
                     metrics.records_stored.inc_by(o.stored);
                     metrics.records_refused.inc_by(o.refused);
                 }
-                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                for ((reply, _bytes), outcome) in replies.into_iter().zip(outcomes) {
                     let _ = reply.send(Ok(outcome));
                 }
             }
             Err(e) => {
                 tracing::error!(error = %e, batches = appends.len(), "group commit failed");
-                for reply in replies {
+                for (reply, _bytes) in replies {
                     let _ = reply.send(Err(format!("the hub could not store the batch: {e}")));
                 }
             }

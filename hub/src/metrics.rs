@@ -26,6 +26,10 @@ pub struct HubMetrics {
     pub records_lost: Counter,
     /// Set by the dashboard's session sweep.
     pub dashboard_sessions: Gauge,
+    pub acks_delayed: Counter,
+    pub floods_refused: Counter,
+    /// Federation connections closed at accept, by the cap they met.
+    pub connections_refused: Family<Labels, Counter>,
     ingest_queue: Gauge,
     connected_desks: Gauge,
     desks_behind: Family<Labels, Gauge>,
@@ -46,6 +50,9 @@ impl Default for HubMetrics {
             older_state_returns: Counter::default(),
             records_lost: Counter::default(),
             dashboard_sessions: Gauge::default(),
+            acks_delayed: Counter::default(),
+            floods_refused: Counter::default(),
+            connections_refused: Family::default(),
             ingest_queue: Gauge::default(),
             connected_desks: Gauge::default(),
             desks_behind: Family::default(),
@@ -99,6 +106,21 @@ impl HubMetrics {
             "dashboard_sessions",
             "Signed-in dashboard sessions held in the store",
             m.dashboard_sessions.clone(),
+        );
+        r.register(
+            "acks_delayed",
+            "Batch acks held back because the desk was past its rate (desk_records_per_sec, desk_bytes_per_sec)",
+            m.acks_delayed.clone(),
+        );
+        r.register(
+            "floods_refused",
+            "Desk streams refused for sending far past their window of unacknowledged batches",
+            m.floods_refused.clone(),
+        );
+        r.register(
+            "connections_refused",
+            "Federation connections closed at once, by the cap they met",
+            m.connections_refused.clone(),
         );
         r.register(
             "ingest_queue",

@@ -153,6 +153,7 @@ pub async fn run(
     let (group_commit, writer) = GroupCommit::start(
         Arc::clone(&store),
         config.ingest_queue,
+        config.ingest_queue_bytes,
         config.group_records,
         runtime::disk::Reserve::new(data, config.disk_reserve_mib << 20),
         Arc::clone(&metrics),
@@ -187,6 +188,10 @@ pub async fn run(
             max_unacked_batches: config.max_unacked_batches.max(1),
             hello_timeout: Duration::from_secs(10),
         },
+        rates: Arc::new(crate::federation::DeskRates::new(crate::federation::Rate {
+            records: config.desk_records_per_sec,
+            bytes: config.desk_bytes_per_sec,
+        })),
         shutdown: stopped.clone(),
         metrics: Arc::clone(&metrics),
     };
@@ -211,7 +216,20 @@ pub async fn run(
     let coord_tls = pki::server_config(ca.cert_pem(), &server_id, false)?;
     tracing::info!(addr = %listeners.federation.local_addr()?, "federation port (mutual TLS) listening");
     tracing::info!(addr = %listeners.coordinator.local_addr()?, "coordinator port (TLS, bearer token) listening");
-    let fed_incoming = tls::incoming(listeners.federation, fed_tls);
+    let fed_caps = tls::Caps {
+        max_connections: config.max_connections.max(1),
+        max_connections_per_source: config.max_connections_per_source.max(1),
+        max_handshakes: config.max_handshakes.max(1),
+        max_handshakes_per_source: config.max_handshakes_per_source.max(1),
+        handshake_timeout: Duration::from_secs(config.handshake_timeout_secs.max(1)),
+    };
+    let fed_incoming = tls::capped(
+        listeners.federation,
+        fed_tls,
+        fed_caps,
+        "federation",
+        metrics.connections_refused.clone(),
+    );
     let coord_incoming = tls::incoming(listeners.coordinator, coord_tls);
 
     let fed_server = tokio::spawn(

@@ -62,11 +62,32 @@ pub fn load<T: DeserializeOwned>(
 }
 
 pub fn save<T: Serialize>(path: &Path, value: &T) -> Result<(), ConfigError> {
+    save_with_notes(path, value, &[])
+}
+
+/// Writes `value` as TOML with, above each key named in `notes`, a comment
+/// line with its note: the file an operator opens explains its limits.
+pub fn save_with_notes<T: Serialize>(
+    path: &Path,
+    value: &T,
+    notes: &[(&str, &str)],
+) -> Result<(), ConfigError> {
     let text = toml::to_string_pretty(value).map_err(|e| ConfigError::Invalid {
         path: path.into(),
         message: e.to_string(),
     })?;
-    std::fs::write(path, text).map_err(|error| ConfigError::Write {
+    let mut out = String::with_capacity(text.len() + 2048);
+    for line in text.lines() {
+        let key = line.split_once(" = ").map(|(k, _)| k.trim());
+        if let Some((_, note)) = notes.iter().find(|(k, _)| Some(*k) == key) {
+            out.push_str("# ");
+            out.push_str(note);
+            out.push('\n');
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    std::fs::write(path, out).map_err(|error| ConfigError::Write {
         path: path.into(),
         error,
     })

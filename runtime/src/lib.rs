@@ -8,7 +8,7 @@
 //! - [`bundle`]: the enrollment bundle `hub desk add` writes and
 //!   `desk-agent enroll` installs, and [`HUB_SERVER_NAME`].
 //! - [`grpc`]: health, reflection and the status for oversized messages,
-//!   on every gRPC port.
+//!   on every gRPC port; [`retry`]: `RESOURCE_EXHAUSTED` with a retry delay.
 //! - [`assets`]: the vendored files both web layers serve.
 //! - [`embedded`]: opening the sled database each side keeps, and
 //!   [`disk`]: the free space kept in reserve beside it.
@@ -23,6 +23,7 @@ pub mod embedded;
 pub mod grpc;
 pub mod listen;
 pub mod metrics;
+pub mod retry;
 pub mod secret;
 pub mod shutdown;
 pub mod telemetry;

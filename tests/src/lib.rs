@@ -235,6 +235,17 @@ impl Hub {
         self.start_with(&[]).await
     }
 
+    /// Sets keys of `hub.toml` (read at the next start).
+    pub fn configure(&self, settings: &[(&str, toml::Value)]) -> anyhow::Result<()> {
+        let file = self.data.join("hub.toml");
+        let mut table: toml::Table = std::fs::read_to_string(&file)?.parse()?;
+        for (key, value) in settings {
+            table.insert((*key).to_string(), value.clone());
+        }
+        std::fs::write(&file, toml::to_string(&table)?)?;
+        Ok(())
+    }
+
     /// `start`, with more arguments for `hub serve`.
     pub async fn start_with(&mut self, extra: &[&str]) -> anyhow::Result<()> {
         self.starts += 1;
