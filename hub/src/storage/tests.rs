@@ -475,8 +475,16 @@ fn incarnations_keep_their_sequences_apart_and_a_restored_desk_is_flagged() {
 }
 
 /// Fail points are global to the process; nextest runs each test in its own.
+/// Fail points are process-wide: a test that sets one holds this, so that
+/// another test's flush or write does not fail with it.
+fn fail_points() -> std::sync::MutexGuard<'static, ()> {
+    static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    ALONE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[test]
 fn a_failed_commit_is_never_acknowledged_and_a_resend_after_it_is_stored_once() {
+    let _alone = fail_points();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = open(&dir);
     store.append(&[batch("desk-a", 1..=5)]).expect("append");
@@ -504,4 +512,185 @@ fn a_failed_commit_is_never_acknowledged_and_a_resend_after_it_is_stored_once() 
     let v = store.verify().expect("verify");
     assert!(v.problems.is_empty(), "{:?}", v.problems);
     assert_eq!(v.records, 10);
+}
+
+// Retention
+
+/// One desk's batch of visits on the given days, each under a new id.
+fn visits_on(desk: &str, first_seq: u64, days: &[&str]) -> DeskAppend {
+    let accepted: Vec<(u64, AnonymisedRecord)> = days
+        .iter()
+        .zip(first_seq..)
+        .map(|(day, s)| {
+            let r = visit(
+                desk,
+                "permesso.rinnovo.lavoro",
+                "walk_in",
+                "MA",
+                day,
+                uuid::Uuid::now_v7(),
+            );
+            (s, r)
+        })
+        .collect();
+    DeskAppend {
+        desk_id: desk.into(),
+        incarnation: 0,
+        first_seq,
+        last_seq: first_seq + days.len() as u64 - 1,
+        accepted,
+        rejected: vec![],
+    }
+}
+
+/// Every table the store keeps counts for, by week and each counted field.
+fn every_table(store: &SledStore) -> Vec<Vec<CountCell>> {
+    let mut out = vec![store.counts(&[]).expect("counts")];
+    for name in &COUNT_DIMENSIONS[1..] {
+        out.push(store.counts(&[name]).expect("counts"));
+    }
+    out
+}
+
+#[test]
+fn pruned_records_stay_counted_and_known_and_verify_holds() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    let old = "2019-03-06";
+    let new = "2026-11-18";
+    // Several segments (one per commit), one of them half old, so that the
+    // pruning goes in more than one chunk and rewrites a segment.
+    store
+        .append(&[visits_on("desk-a", 1, &[old, old])])
+        .expect("append");
+    store
+        .append(&[visits_on("desk-a", 3, &[old, new])])
+        .expect("append");
+    store
+        .append(&[visits_on("desk-a", 5, &[new, new])])
+        .expect("append");
+    store
+        .append(&[visits_on("desk-b", 1, &[old])])
+        .expect("append");
+    store
+        .append(&[visits_on("desk-b", 2, &[old])])
+        .expect("append");
+    let old_ids: Vec<uuid::Uuid> = store
+        .records("desk-a")
+        .expect("records")
+        .iter()
+        .filter(|(_, r)| r.week.as_str() < "2020-W01")
+        .map(|(_, r)| uuid::Uuid::parse_str(&r.id).expect("a uuid"))
+        .collect();
+    assert_eq!(old_ids.len(), 3);
+    let tables = every_table(&store);
+    let counted = store.verify().expect("verify").counted;
+
+    assert_eq!(store.prune_records("2020-W01").expect("prune"), 5);
+    assert_eq!(every_table(&store), tables, "published counts never change");
+    let weeks: Vec<String> = store
+        .records("desk-a")
+        .expect("records")
+        .into_iter()
+        .map(|(_, r)| r.week)
+        .collect();
+    assert_eq!(weeks.len(), 3);
+    assert!(weeks.iter().all(|w| w.as_str() >= "2020-W01"), "{weeks:?}");
+    assert!(store.records("desk-b").expect("records").is_empty());
+    assert_eq!(store.progress("desk-a", 0).expect("progress").records, 6);
+
+    let v = store.verify().expect("verify");
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    assert_eq!((v.records, v.pruned, v.counted), (3, 5, counted));
+    assert_eq!(v.records + v.pruned, v.counted);
+    assert_eq!(v.ids, 8);
+    assert_eq!(v.pruned_before.as_deref(), Some("2020-W01"));
+    assert_eq!(store.prune_records("2020-W01").expect("again"), 0);
+
+    // A pruned record sent again, by another desk or a new incarnation, is
+    // still refused as held: before and after a reopen.
+    let resend = |store: &SledStore, seq: u64| {
+        let mut b = visits_on("desk-c", seq, &[old]);
+        b.accepted[0].1 = visit(
+            "desk-c",
+            "permesso.rinnovo.lavoro",
+            "walk_in",
+            "MA",
+            old,
+            old_ids[0],
+        );
+        store.append(&[b]).expect("append")
+    };
+    let out = resend(&store, 1);
+    assert!(
+        out[0].rejected[0].1.contains("duplicate record id"),
+        "{out:?}"
+    );
+    drop(store);
+    let store = open(&dir);
+    let out = resend(&store, 2);
+    assert!(
+        out[0].rejected[0].1.contains("duplicate record id"),
+        "{out:?}"
+    );
+    assert_eq!(
+        every_table(&store),
+        tables,
+        "nothing pruned is replayed at open"
+    );
+    let v = store.verify().expect("verify");
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    assert_eq!((v.records, v.pruned), (3, 5));
+}
+
+#[test]
+fn a_failed_pruning_leaves_the_store_as_it_was() {
+    let _alone = fail_points();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    store
+        .append(&[visits_on("desk-a", 1, &["2019-03-06", "2026-11-18"])])
+        .expect("append");
+    let tables = every_table(&store);
+    fail::cfg("retention-prune", "return").expect("fail point");
+    assert!(store.prune_records("2020-W01").is_err());
+    fail::remove("retention-prune");
+    assert_eq!(store.records("desk-a").expect("records").len(), 2);
+    assert_eq!(every_table(&store), tables);
+    let v = store.verify().expect("verify");
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    assert_eq!(v.pruned, 0);
+    // And a later run prunes as if none had failed.
+    assert_eq!(store.prune_records("2020-W01").expect("prune"), 1);
+    store
+        .append(&[visits_on("desk-a", 3, &["2026-11-19"])])
+        .expect("append after");
+    let v = store.verify().expect("verify");
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    assert_eq!((v.records, v.pruned, v.counted), (2, 1, 3));
+}
+
+#[test]
+fn refusals_go_by_the_day_they_were_noted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    let mut first = batch("desk-a", 1..=2);
+    first.accepted.retain(|(s, _)| *s != 2);
+    first.rejected.push((2, "procedure: unknown code".into()));
+    store.append(std::slice::from_ref(&first)).expect("append");
+    store.mark_refusals("2026-01-01").expect("mark");
+    let mut later = batch("desk-a", 3..=4);
+    later.accepted.retain(|(s, _)| *s != 4);
+    later.rejected.push((4, "channel: unknown code".into()));
+    store.append(std::slice::from_ref(&later)).expect("append");
+    store.mark_refusals("2026-02-01").expect("mark");
+
+    assert_eq!(store.prune_refusals("2026-01-01").expect("prune"), 0);
+    assert_eq!(store.prune_refusals("2026-01-15").expect("prune"), 1);
+    assert!(store.append(&[first]).expect("resend")[0]
+        .rejected
+        .is_empty());
+    assert_eq!(store.append(&[later]).expect("resend")[0].rejected.len(), 1);
+    let v = store.verify().expect("verify");
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
 }
