@@ -62,6 +62,8 @@ pub struct SledStore {
     pruning: std::sync::Mutex<()>,
     /// Per day, how far each stream's refusals went (`retention.rs`).
     pub(super) retention: sled::Tree,
+    /// The ids of proposals retention deleted, with their desk's id.
+    pub(super) pruned_proposals: sled::Tree,
     pub(super) audit: sled::Tree,
     /// Per desk, its incarnations as JSON.
     incarnations: sled::Tree,
@@ -99,6 +101,7 @@ impl SledStore {
         let minor_edits = db.open_tree("minor_edits")?;
         let (writer, counts) = append::Writer::load(&ingest)?;
         let retention = db.open_tree("retention")?;
+        let pruned_proposals = db.open_tree("pruned_proposals")?;
         let audit = db.open_tree("audit")?;
         let incarnations = db.open_tree("incarnations")?;
         let meta = db.open_tree("meta")?;
@@ -128,6 +131,7 @@ impl SledStore {
             counts: std::sync::Mutex::new(counts),
             pruning: std::sync::Mutex::new(()),
             retention,
+            pruned_proposals,
             audit,
             flush_lock: std::sync::Mutex::new(()),
         })

@@ -52,7 +52,36 @@ fn batch(desk: &str, seqs: std::ops::RangeInclusive<u64>) -> DeskAppend {
     }
 }
 
+/// Fail points are process-wide: a test that sets one runs alone (the
+/// write side, `fail_points`), and every other test holds the read side
+/// from its first `open` to its thread's end, so that no write or flush of
+/// it fails with another test's fail point.
+static FAIL_POINTS: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+thread_local! {
+    static SHARED: std::cell::RefCell<Option<std::sync::RwLockReadGuard<'static, ()>>> =
+        const { std::cell::RefCell::new(None) };
+    static ALONE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn fail_points() -> std::sync::RwLockWriteGuard<'static, ()> {
+    // With one test thread, tests run one after another on the same
+    // thread, whose read side is left from an earlier test.
+    SHARED.with(|s| s.borrow_mut().take());
+    let alone = FAIL_POINTS.write().unwrap_or_else(|e| e.into_inner());
+    ALONE.with(|a| a.set(true));
+    alone
+}
+
 fn open(dir: &tempfile::TempDir) -> SledStore {
+    if !ALONE.with(|a| a.get()) {
+        SHARED.with(|s| {
+            let mut s = s.borrow_mut();
+            if s.is_none() {
+                *s = Some(FAIL_POINTS.read().unwrap_or_else(|e| e.into_inner()));
+            }
+        });
+    }
     SledStore::open(&dir.path().join("store"), CACHE).expect("store opens")
 }
 
@@ -475,13 +504,6 @@ fn incarnations_keep_their_sequences_apart_and_a_restored_desk_is_flagged() {
 }
 
 /// Fail points are global to the process; nextest runs each test in its own.
-/// Fail points are process-wide: a test that sets one holds this, so that
-/// another test's flush or write does not fail with it.
-fn fail_points() -> std::sync::MutexGuard<'static, ()> {
-    static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    ALONE.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 #[test]
 fn a_failed_commit_is_never_acknowledged_and_a_resend_after_it_is_stored_once() {
     let _alone = fail_points();
@@ -693,4 +715,90 @@ fn refusals_go_by_the_day_they_were_noted() {
     assert_eq!(store.append(&[later]).expect("resend")[0].rejected.len(), 1);
     let v = store.verify().expect("verify");
     assert!(v.problems.is_empty(), "{:?}", v.problems);
+}
+
+fn proposal(id: &str, state: &str, decided_at: &str) -> proto::Proposal {
+    proto::Proposal {
+        id: id.into(),
+        desk_id: "desk-a".into(),
+        key: "greeting".into(),
+        language: "it".into(),
+        body: "Buongiorno".into(),
+        state: state.into(),
+        received_at: "2024-01-02T09:00:00Z".into(),
+        decided_at: decided_at.into(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_retention_run_deletes_what_is_older_than_the_policy_and_audits_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    store
+        .append(&[visits_on("desk-a", 1, &["2019-03-06", "2026-11-18"])])
+        .expect("append");
+    for p in [
+        proposal("p-old", "accepted", "2025-01-10T10:00:00Z"),
+        proposal("p-new", "declined", "2026-11-01T10:00:00Z"),
+        proposal("p-open", "open", ""),
+    ] {
+        store.insert_proposal(&p).expect("proposal");
+    }
+    let policy = crate::config::RetentionConfig {
+        records_years: 5,
+        quarantine_days: 90,
+        proposals_days: 365,
+    };
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 20, 10, 0, 0)
+        .single()
+        .expect("valid time");
+    let mut retention = crate::retention::Retention::new(policy);
+    let done = retention.apply(&store, now).expect("retention");
+    assert_eq!(done.records, 1);
+    assert_eq!(done.records_before.as_deref(), Some("2021-W46"));
+    assert_eq!(done.proposals, 1);
+    let left: Vec<String> = store
+        .proposals()
+        .expect("proposals")
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(left, ["p-new", "p-open"]);
+    assert_eq!(
+        store
+            .insert_proposal(&proposal("p-old", "open", ""))
+            .expect("resent"),
+        ProposalInsert::AlreadyHeld,
+        "a deleted proposal sent again is not new"
+    );
+    let audit = store.audit_recent(10).expect("audit");
+    let ours: Vec<&str> = audit
+        .iter()
+        .filter(|e| e.actor == crate::retention::ACTOR)
+        .map(|e| e.action.as_str())
+        .collect();
+    assert_eq!(ours, ["retention.proposals", "retention.records"]);
+    // Within the same week nothing is read again, and nothing is audited.
+    let again = retention.apply(&store, now).expect("retention");
+    assert_eq!((again.records, again.proposals), (0, 0));
+    assert_eq!(store.audit_recent(10).expect("audit").len(), audit.len());
+    let v = store.verify().expect("verify");
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    assert_eq!((v.records, v.pruned, v.counted), (1, 1, 2));
+}
+
+#[test]
+fn zero_keeps_records_forever() {
+    let now = Utc
+        .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+        .single()
+        .expect("valid time");
+    assert_eq!(crate::retention::first_week_kept(0, now), None);
+    // 2021-01-01 falls in ISO week 53 of 2020: the whole week is kept.
+    assert_eq!(
+        crate::retention::first_week_kept(5, now).as_deref(),
+        Some("2020-W53")
+    );
 }

@@ -25,7 +25,7 @@ use crate::storage::{
     AppendOutcome, CountCell, DeskAppend, DeskProgress, StorageError, Verification,
     COUNT_DIMENSIONS,
 };
-use domain::RawRecord;
+use domain::{AnonymisedRecord, RawRecord};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Count cells kept in memory between commits; beyond this (about 100
@@ -317,6 +317,8 @@ impl SledStore {
         let mut batch = sled::Batch::default();
         let mut progress: HashMap<String, DeskProgress> = HashMap::new();
         let mut ids_in_group: HashSet<u128> = HashSet::new();
+        // Counted once sled serves them (`commit`).
+        let mut counted: Vec<&AnonymisedRecord> = Vec::new();
         let mut outcomes = Vec::with_capacity(batches.len());
         // Batches wholly held already are answered from disk after the write,
         // so that a resend gets back the refusals of its first delivery.
@@ -357,7 +359,6 @@ impl SledStore {
             let segment = || Vec::with_capacity(SEGMENT_BYTES + 1024);
             let mut kept = segment();
             let mut first_kept = None;
-            let mut counts = self.counts_lock();
             for (seq, record) in b.accepted.iter().filter(|(s, _)| *s > p.last_seq) {
                 let id = record.id();
                 if writer.ids.contains(id.as_u128()) || !ids_in_group.insert(id.as_u128()) {
@@ -367,7 +368,7 @@ impl SledStore {
                     next.rejected += 1;
                     continue;
                 }
-                counts.pending.add_values(cubes::record_values(record));
+                counted.push(record);
                 if kept.len() >= SEGMENT_BYTES {
                     if let Some(first) = first_kept.take() {
                         batch.insert(
@@ -380,7 +381,6 @@ impl SledStore {
                 segment::push(&mut kept, *seq, record);
                 next.records += 1;
             }
-            drop(counts);
             if let Some(first) = first_kept {
                 batch.insert(desk_seq_key(b'g', &stream, first), kept);
             }
@@ -401,8 +401,7 @@ impl SledStore {
         for (stream, p) in progress {
             writer.uncounted.insert(stream, p.last_seq);
         }
-        let checkpoint = self.counts_lock().pending.records() >= COUNTS_EVERY;
-        self.commit(writer, batch, checkpoint)?;
+        self.commit(writer, batch, &counted, false)?;
         // The index follows what sled now serves, flushed or not, as the
         // progress does.
         for id in ids_in_group {
@@ -411,18 +410,29 @@ impl SledStore {
         Ok((outcomes, resent))
     }
 
-    /// Stores a commit's batch; with `checkpoint`, also merges the pending
-    /// tally into the stored cells in the same atomic write.
+    /// Stores a commit's batch, whose new records are `counted`; with
+    /// `checkpoint`, or when the pending tally has grown to `COUNTS_EVERY`,
+    /// also merges the tally into the stored cells in the same atomic write.
     pub(super) fn commit(
         &self,
         writer: &mut Writer,
         mut batch: sled::Batch,
+        counted: &[&AnonymisedRecord],
         checkpoint: bool,
     ) -> Result<(), StorageError> {
-        // With a checkpoint, the counts stay locked until the stored cells
-        // hold the tally, so that no reader sees it twice or not at all.
-        let mut counts = checkpoint.then(|| self.counts_lock());
-        if let Some(counts) = counts.as_mut() {
+        // Locked until sled serves the batch (not through its flush), so
+        // that a reader sees the tally and the stored cells of one state:
+        // never a record counted twice, nor one not yet written or whose
+        // write failed.
+        let mut counts = self.counts_lock();
+        let checkpoint = checkpoint || counts.pending.records() + counted.len() >= COUNTS_EVERY;
+        let add = |counts: &mut Counts| {
+            for record in counted {
+                counts.pending.add_values(cubes::record_values(record));
+            }
+        };
+        if checkpoint {
+            add(&mut counts);
             for ((cube, week), delta) in counts.pending.drain() {
                 let key = cubes::key(cube, &week);
                 let cells = counts.cells(&self.ingest, cube, week)?;
@@ -443,11 +453,12 @@ impl SledStore {
             let _w = self.writing();
             self.ingest.apply_batch(batch)?;
         }
-        if let Some(counts) = counts.as_mut() {
-            if counts.cached > CACHED_CELLS {
-                counts.cells.clear();
-                counts.cached = 0;
-            }
+        if !checkpoint {
+            add(&mut counts);
+        }
+        if counts.cached > CACHED_CELLS {
+            counts.cells.clear();
+            counts.cached = 0;
         }
         Ok(())
     }
@@ -457,7 +468,7 @@ impl SledStore {
     pub(super) fn checkpoint_counts(&self) -> Result<(), StorageError> {
         let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         if self.counts_lock().pending.records() > 0 {
-            if let Err(e) = self.commit(&mut writer, sled::Batch::default(), true) {
+            if let Err(e) = self.commit(&mut writer, sled::Batch::default(), &[], true) {
                 self.reload(&mut writer)?;
                 return Err(e);
             }

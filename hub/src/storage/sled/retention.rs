@@ -18,6 +18,9 @@
 //! Refusals carry no time, so each day's first run notes every stream's
 //! last sequence (tree `retention`, key `YYYY-MM-DD`, value JSON): the
 //! refusals at or below a mark older than the window are older than it.
+//!
+//! A deleted proposal's id stays in tree `pruned_proposals` (value: its
+//! desk's id), so that a desk sending it again is answered as for one held.
 
 use super::append::{decode_progress, desk_seq_key, seq_of};
 use super::SledStore;
@@ -226,7 +229,7 @@ impl SledStore {
             fail::fail_point!("retention-prune", |_| Err(super::injected(
                 "retention-prune"
             )));
-            self.commit(&mut writer, batch, true)
+            self.commit(&mut writer, batch, &[], true)
         })();
         if let Err(e) = written {
             self.reload(&mut writer)?;
@@ -309,6 +312,10 @@ impl SledStore {
                     .map_err(|e| StorageError::Corrupt(format!("proposal: {e}")))?;
                 let decided = chrono::DateTime::parse_from_rfc3339(&p.decided_at).ok();
                 if p.state != "open" && decided.is_some_and(|at| at < cutoff) {
+                    // The id first, so that a crash between the two leaves
+                    // the proposal known either way.
+                    self.pruned_proposals
+                        .insert(k.clone(), p.desk_id.as_bytes())?;
                     self.proposals.remove(k)?;
                     removed += 1;
                 }
