@@ -597,9 +597,21 @@ impl SledStore {
         fold(&mut recount, tally.drain());
         // What retention pruned is counted still: the live counts equal the
         // records left plus the cells kept of the pruned ones.
-        fold(&mut recount, super::retention::pruned_cells(&self.ingest)?);
+        let pruned_cells = super::retention::pruned_cells(&self.ingest)?;
+        let pruned_counted: u64 = pruned_cells
+            .iter()
+            .filter(|((cube, _), _)| *cube == 0)
+            .map(|(_, cells)| cells.values().sum::<u64>())
+            .sum();
+        fold(&mut recount, pruned_cells);
         let pruned_ids = super::retention::pruned_ids(&self.ingest)?;
         v.pruned = pruned_ids.len() as u64;
+        if pruned_counted != v.pruned {
+            v.problems.push(format!(
+                "{} records pruned, and the counts kept of them hold {pruned_counted}",
+                v.pruned
+            ));
+        }
         v.pruned_before = super::retention::pruned_before(&self.ingest)?;
         all_ids.extend(pruned_ids);
         let (index, repeated) = IdIndex::from_ids(all_ids);
@@ -634,7 +646,17 @@ impl SledStore {
             ));
         }
         let mut pruned_of: BTreeMap<String, u64> = BTreeMap::new();
-        for (stream, n) in super::retention::pruned_per_stream(&self.ingest)? {
+        // Per desk below; their sum is the pruned ids' number, so that a
+        // desk's progress is checked against what was pruned of it.
+        let per_stream = super::retention::pruned_per_stream(&self.ingest)?;
+        if per_stream.values().sum::<u64>() != v.pruned {
+            v.problems.push(format!(
+                "{} records pruned, and the desks' pruned numbers add up to {}",
+                v.pruned,
+                per_stream.values().sum::<u64>()
+            ));
+        }
+        for (stream, n) in per_stream {
             // Desk ids never hold `#` (`stream_key`).
             let desk = stream.split('#').next().unwrap_or_default().to_owned();
             *pruned_of.entry(desk).or_default() += n;
