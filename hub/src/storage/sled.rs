@@ -54,10 +54,11 @@ pub struct SledStore {
     pub(super) proposals: sled::Tree,
     pub(super) minor_edits: sled::Tree,
     /// What group commits keep in memory; its lock makes them one at a time.
-    // Boxed: the tally is a large value, and a store is often held inline.
+    // Boxed, as `counts` is: the id index and the tally are large values,
+    // and a store is often held inline.
     writer: std::sync::Mutex<Box<append::Writer>>,
     /// Taken after `writer` when both are, never held across a flush.
-    counts: std::sync::Mutex<append::Counts>,
+    counts: std::sync::Mutex<Box<append::Counts>>,
     /// One pruning at a time; never held by a group commit.
     pruning: std::sync::Mutex<()>,
     /// Per day, how far each stream's refusals went (`retention.rs`).
@@ -128,7 +129,7 @@ impl SledStore {
             proposals,
             minor_edits,
             writer: std::sync::Mutex::new(Box::new(writer)),
-            counts: std::sync::Mutex::new(counts),
+            counts: std::sync::Mutex::new(Box::new(counts)),
             pruning: std::sync::Mutex::new(()),
             retention,
             pruned_proposals,

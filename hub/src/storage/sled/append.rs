@@ -250,7 +250,7 @@ impl Counts {
 }
 
 impl SledStore {
-    pub(super) fn counts_lock(&self) -> std::sync::MutexGuard<'_, Counts> {
+    pub(super) fn counts_lock(&self) -> std::sync::MutexGuard<'_, Box<Counts>> {
         self.counts.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -259,7 +259,7 @@ impl SledStore {
     pub(super) fn reload(&self, writer: &mut Writer) -> Result<(), StorageError> {
         let (w, counts) = Writer::load(&self.ingest)?;
         *writer = w;
-        *self.counts_lock() = counts;
+        **self.counts_lock() = counts;
         Ok(())
     }
 
