@@ -303,15 +303,29 @@ pub(crate) async fn save(
     Form(f): Form<BodyForm>,
 ) -> Result<Response, WebError> {
     let (key, lang) = (f.key.trim().to_string(), f.language.trim().to_string());
-    match tpl::put(
-        app.deps.store.as_ref(),
-        Some(&app.deps.push),
-        &key,
-        &lang,
-        &f.body,
-        f.minor.is_some(),
-        &who.user,
-    ) {
+    let put = {
+        let (app, key, lang, body, user) = (
+            app.clone(),
+            key.clone(),
+            lang.clone(),
+            f.body.clone(),
+            who.user.clone(),
+        );
+        let minor = f.minor.is_some();
+        crate::storage::blocking(&app.deps.store.clone(), move |store| {
+            tpl::put(
+                store,
+                Some(&app.deps.push),
+                &key,
+                &lang,
+                &body,
+                minor,
+                &user,
+            )
+        })
+        .await
+    };
+    match put {
         Ok(_) => Ok(Redirect::to("/templates?done=saved").into_response()),
         Err(TemplatesError::Storage(e)) => Err(e.into()),
         Err(e) => {

@@ -228,13 +228,14 @@ pub(crate) async fn publish(
         version: 0,
         retired: false,
     };
-    let result = guidance::publish(
-        app.deps.store.as_ref(),
-        Some(&app.deps.push),
-        &app.deps.push.active_catalogue(),
-        item,
-        &who.user,
-    );
+    let result = {
+        let (app, user) = (app.clone(), who.user.clone());
+        crate::storage::blocking(&app.deps.store.clone(), move |store| {
+            let catalogue = app.deps.push.active_catalogue();
+            guidance::publish(store, Some(&app.deps.push), &catalogue, item, &user)
+        })
+        .await
+    };
     match result {
         Ok(version) => {
             tracing::info!(version, user = %who.user, "guidance published from the dashboard");
@@ -255,12 +256,14 @@ pub(crate) async fn retire(
     who: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    match guidance::retire(
-        app.deps.store.as_ref(),
-        Some(&app.deps.push),
-        &id,
-        &who.user,
-    ) {
+    let retired = {
+        let (app, id, user) = (app.clone(), id.clone(), who.user.clone());
+        crate::storage::blocking(&app.deps.store.clone(), move |store| {
+            guidance::retire(store, Some(&app.deps.push), &id, &user)
+        })
+        .await
+    };
+    match retired {
         Ok(_) => Ok(Redirect::to("/guidance?done=retired").into_response()),
         Err(e @ (GuidanceError::NotFound(_) | GuidanceError::AlreadyRetired(_))) => {
             Err(WebError::BadRequest(e.to_string()))
