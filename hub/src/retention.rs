@@ -80,7 +80,11 @@ pub fn run_once(
 ) -> Result<Pruned, StorageError> {
     let mut out = Pruned::default();
     let today = now.date_naive();
-    store.mark_refusals(&today.format("%Y-%m-%d").to_string())?;
+    // Without a window the marks would only pile up; a window set later
+    // dates every older refusal from its first mark, so none goes early.
+    if policy.quarantine_days > 0 {
+        store.mark_refusals(&today.format("%Y-%m-%d").to_string())?;
+    }
     if let Some(week) = first_week_kept(policy.records_years, now).filter(|_| !skip_records) {
         out.records = store.prune_records(&week)?;
         if out.records > 0 {
@@ -143,12 +147,14 @@ pub async fn run(store: Arc<dyn Store>, policy: RetentionConfig, shutdown: runti
         match pruned {
             Ok((done, p)) => {
                 retention = done;
-                tracing::info!(
-                    records = p.records,
-                    refusals = p.refusals,
-                    proposals = p.proposals,
-                    "retention applied"
-                )
+                if p.records + p.refusals + p.proposals > 0 {
+                    tracing::info!(
+                        records = p.records,
+                        refusals = p.refusals,
+                        proposals = p.proposals,
+                        "retention deleted what its policy no longer keeps"
+                    );
+                }
             }
             // Nothing is lost by waiting: the next run deletes the same.
             Err(e) => tracing::warn!(error = %e, "retention could not run; trying again later"),
