@@ -188,7 +188,10 @@ pub(crate) async fn page(
 ) -> Result<Response, WebError> {
     let notice = (done.done == "revoked").then(|| who.lang.texts().desks_revoked_msg);
     let addr = crate::client::dial_address(&app.deps.federation_addr);
-    page_for(&app, &who, None, notice, String::new(), addr)
+    super::off_async(&app, move |app| {
+        page_for(app, &who, None, notice, String::new(), addr)
+    })
+    .await
 }
 
 #[derive(serde::Deserialize)]

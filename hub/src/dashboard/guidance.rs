@@ -161,30 +161,33 @@ pub(crate) async fn page(
         "retired" => Some(who.lang.texts().guidance_retired_msg),
         _ => None,
     };
-    let mut draft = Draft::default();
-    let mut amending = false;
-    if !q.edit.is_empty() {
-        let item = guidance::current(app.deps.store.as_ref())?
-            .into_iter()
-            .find(|i| i.id == q.edit)
-            .ok_or_else(|| {
-                WebError::NotFound(format!(
-                    "nessuna indicazione `{0}` / no guidance item `{0}`",
-                    q.edit
-                ))
-            })?;
-        amending = true;
-        draft = Draft {
-            severity: severity_name(item.severity).into(),
-            id: item.id,
-            title: item.title,
-            body: item.body,
-            procedures: item.procedures,
-            effective_from: item.effective_from,
-            expires_at: item.expires_at,
-        };
-    }
-    page_for(&app, &who, draft, amending, None, notice)
+    super::off_async(&app, move |app| {
+        let mut draft = Draft::default();
+        let mut amending = false;
+        if !q.edit.is_empty() {
+            let item = guidance::current(app.deps.store.as_ref())?
+                .into_iter()
+                .find(|i| i.id == q.edit)
+                .ok_or_else(|| {
+                    WebError::NotFound(format!(
+                        "nessuna indicazione `{0}` / no guidance item `{0}`",
+                        q.edit
+                    ))
+                })?;
+            amending = true;
+            draft = Draft {
+                severity: severity_name(item.severity).into(),
+                id: item.id,
+                title: item.title,
+                body: item.body,
+                procedures: item.procedures,
+                effective_from: item.effective_from,
+                expires_at: item.expires_at,
+            };
+        }
+        page_for(app, &who, draft, amending, None, notice)
+    })
+    .await
 }
 
 fn parse_draft(body: &[u8]) -> Result<Draft, WebError> {
