@@ -802,3 +802,40 @@ fn zero_keeps_records_forever() {
         Some("2020-W53")
     );
 }
+
+#[test]
+fn pruning_while_desks_send_keeps_every_count_and_id() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = std::sync::Arc::new(open(&dir));
+    let old = "2019-03-06";
+    let new = "2026-11-18";
+    for s in 0..10u64 {
+        store
+            .append(&[visits_on("desk-a", s * 2 + 1, &[old, new])])
+            .expect("append");
+    }
+    let sender = {
+        let store = std::sync::Arc::clone(&store);
+        std::thread::spawn(move || {
+            for s in 0..50u64 {
+                store
+                    .append(&[visits_on("desk-b", s * 2 + 1, &[old, new])])
+                    .expect("append while pruning");
+            }
+        })
+    };
+    let mut pruned = 0;
+    for _ in 0..20 {
+        pruned += store.prune_records("2020-W01").expect("prune");
+    }
+    sender.join().expect("the sender finishes");
+    pruned += store.prune_records("2020-W01").expect("prune");
+    assert_eq!(pruned, 60, "every old record is pruned once");
+    let v = store.verify().expect("verify");
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    assert_eq!((v.records, v.pruned, v.counted, v.ids), (60, 60, 120, 120));
+    drop(store);
+    let v = open(&dir).verify().expect("verify after a reopen");
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    assert_eq!((v.records, v.pruned, v.counted), (60, 60, 120));
+}
