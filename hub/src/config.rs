@@ -88,6 +88,51 @@ pub struct HubConfig {
     /// Seconds a new connection has to finish its TLS handshake.
     #[serde(default = "default_handshake_timeout_secs")]
     pub handshake_timeout_secs: u64,
+
+    // Retention
+    /// How long each kind of data is kept (`[retention]`).
+    #[serde(default)]
+    pub retention: RetentionConfig,
+}
+
+/// How long the hub keeps each kind of data; 0 keeps it forever. Pruned
+/// records stay counted: the published figures never change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Anonymised records, by the ISO week they fall in.
+    #[serde(default = "default_records_years")]
+    pub records_years: u32,
+    /// Refused records' reasons (the desks' quarantine, as the hub holds it).
+    #[serde(default = "default_quarantine_days")]
+    pub quarantine_days: u32,
+    /// Decided proposals, from their decision; open ones are kept.
+    #[serde(default = "default_proposals_days")]
+    pub proposals_days: u32,
+}
+
+fn default_records_years() -> u32 {
+    // The counts are kept whole; records of individual visits are needed
+    // only for a recount or a correction, which five years cover (a
+    // council's term and its reporting).
+    5
+}
+fn default_quarantine_days() -> u32 {
+    // A refusal is looked at within weeks; three months is ample.
+    90
+}
+fn default_proposals_days() -> u32 {
+    365
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self {
+            records_years: default_records_years(),
+            quarantine_days: default_quarantine_days(),
+            proposals_days: default_proposals_days(),
+        }
+    }
 }
 
 fn default_federation_addr() -> String {
@@ -188,6 +233,7 @@ impl Default for HubConfig {
             max_handshakes: default_max_handshakes(),
             max_handshakes_per_source: default_max_handshakes_per_source(),
             handshake_timeout_secs: default_handshake_timeout_secs(),
+            retention: RetentionConfig::default(),
         }
     }
 }

@@ -8,7 +8,7 @@ use crate::connections::Connections;
 use crate::guidance;
 use crate::pki::Ca;
 use crate::push::Push;
-use crate::storage::Store;
+use crate::storage::{blocking, Store};
 use proto::coordinator_server::Coordinator;
 use proto::*;
 use std::pin::Pin;
@@ -47,7 +47,11 @@ impl Coordinator for CoordinatorService {
         &self,
         _: Request<ListDesksRequest>,
     ) -> Result<Response<ListDesksResponse>, Status> {
-        let rows = admin::list_desks(self.store.as_ref(), Some(&self.connections))?;
+        let connections = Arc::clone(&self.connections);
+        let rows = blocking(&self.store, move |store| {
+            Ok::<_, Status>(admin::list_desks(store, Some(&connections))?)
+        })
+        .await?;
         let desks = rows.into_iter().map(DeskInfo::from).collect();
         Ok(Response::new(ListDesksResponse { desks }))
     }
@@ -59,13 +63,12 @@ impl Coordinator for CoordinatorService {
         let who = actor(&req);
         let req = req.into_inner();
         // audit: desk.add (desk id)
-        let bundle = admin::add_desk(
-            self.store.as_ref(),
-            &self.ca,
-            &req.desk_id,
-            &req.hub_address,
-            who,
-        )?;
+        let ca = Arc::clone(&self.ca);
+        let (desk_id, hub_address) = (req.desk_id.clone(), req.hub_address);
+        let bundle = blocking(&self.store, move |store| {
+            Ok::<_, Status>(admin::add_desk(store, &ca, &desk_id, &hub_address, who)?)
+        })
+        .await?;
         tracing::info!(desk_id = %req.desk_id, "desk enrolled");
         Ok(Response::new(AddDeskResponse {
             bundle: bundle.to_toml().into_bytes(),
@@ -78,7 +81,17 @@ impl Coordinator for CoordinatorService {
     ) -> Result<Response<RevokeDeskResponse>, Status> {
         let who = actor(&req);
         let id = req.into_inner().desk_id;
-        admin::revoke_desk(self.store.as_ref(), Some(&self.connections), &id, who)?;
+        let connections = Arc::clone(&self.connections);
+        let desk_id = id.clone();
+        blocking(&self.store, move |store| {
+            Ok::<_, Status>(admin::revoke_desk(
+                store,
+                Some(&connections),
+                &desk_id,
+                who,
+            )?)
+        })
+        .await?;
         tracing::info!(desk_id = %id, "desk revoked");
         Ok(Response::new(RevokeDeskResponse {}))
     }
@@ -93,8 +106,17 @@ impl Coordinator for CoordinatorService {
             .item
             .ok_or_else(|| Status::invalid_argument("field `item` is missing"))?;
         let catalogue = self.push.active_catalogue();
-        let version =
-            guidance::publish(self.store.as_ref(), Some(&self.push), &catalogue, item, who)?;
+        let push = self.push.clone();
+        let version = blocking(&self.store, move |store| {
+            Ok::<_, Status>(guidance::publish(
+                store,
+                Some(&push),
+                &catalogue,
+                item,
+                who,
+            )?)
+        })
+        .await?;
         tracing::info!(version, "guidance published");
         Ok(Response::new(PublishGuidanceResponse { version }))
     }
@@ -105,7 +127,12 @@ impl Coordinator for CoordinatorService {
     ) -> Result<Response<PublishGuidanceResponse>, Status> {
         let who = actor(&request);
         let id = request.into_inner().id;
-        let version = guidance::retire(self.store.as_ref(), Some(&self.push), &id, who)?;
+        let push = self.push.clone();
+        let retired = id.clone();
+        let version = blocking(&self.store, move |store| {
+            Ok::<_, Status>(guidance::retire(store, Some(&push), &retired, who)?)
+        })
+        .await?;
         tracing::info!(version, id = %id, "guidance retired");
         Ok(Response::new(PublishGuidanceResponse { version }))
     }
@@ -117,15 +144,20 @@ impl Coordinator for CoordinatorService {
         let who = actor(&request);
         let r = request.into_inner();
         // audit: template.put (key, language, version, minor)
-        let version = crate::answer_templates::put(
-            self.store.as_ref(),
-            Some(&self.push),
-            &r.key,
-            &r.language,
-            &r.body,
-            r.minor,
-            who,
-        )?;
+        let push = self.push.clone();
+        let (key, language, body, minor) = (r.key.clone(), r.language.clone(), r.body, r.minor);
+        let version = blocking(&self.store, move |store| {
+            Ok::<_, Status>(crate::answer_templates::put(
+                store,
+                Some(&push),
+                &key,
+                &language,
+                &body,
+                minor,
+                who,
+            )?)
+        })
+        .await?;
         tracing::info!(version, key = %r.key, language = %r.language, "template saved");
         Ok(Response::new(PutTemplateResponse { version }))
     }
@@ -134,7 +166,10 @@ impl Coordinator for CoordinatorService {
         &self,
         _: Request<ListProposalsRequest>,
     ) -> Result<Response<ListProposalsResponse>, Status> {
-        let proposals = crate::proposals::list(self.store.as_ref())?;
+        let proposals = blocking(&self.store, |store| {
+            Ok::<_, Status>(crate::proposals::list(store)?)
+        })
+        .await?;
         Ok(Response::new(ListProposalsResponse { proposals }))
     }
 
@@ -144,8 +179,17 @@ impl Coordinator for CoordinatorService {
     ) -> Result<Response<DecideProposalResponse>, Status> {
         let who = actor(&request);
         let r = request.into_inner();
-        let version =
-            crate::proposals::decide(self.store.as_ref(), Some(&self.push), &r.id, r.accept, who)?;
+        let push = self.push.clone();
+        let version = blocking(&self.store, move |store| {
+            Ok::<_, Status>(crate::proposals::decide(
+                store,
+                Some(&push),
+                &r.id,
+                r.accept,
+                who,
+            )?)
+        })
+        .await?;
         Ok(Response::new(DecideProposalResponse {
             template_version: version.unwrap_or_default(),
         }))
@@ -155,7 +199,10 @@ impl Coordinator for CoordinatorService {
         &self,
         _: Request<ListTemplatesRequest>,
     ) -> Result<Response<ListTemplatesResponse>, Status> {
-        let listing = crate::harmonise::listing(self.store.as_ref())?;
+        let listing = blocking(&self.store, |store| {
+            Ok::<_, Status>(crate::harmonise::listing(store)?)
+        })
+        .await?;
         let listing_json = crate::transport::status::json(&listing)?;
         Ok(Response::new(ListTemplatesResponse { listing_json }))
     }
@@ -166,8 +213,11 @@ impl Coordinator for CoordinatorService {
     ) -> Result<Response<PutCatalogueResponse>, Status> {
         let who = actor(&request);
         let procedures = request.into_inner().procedures;
-        let version =
-            crate::catalogue::put(self.store.as_ref(), Some(&self.push), procedures, who)?;
+        let push = self.push.clone();
+        let version = blocking(&self.store, move |store| {
+            Ok::<_, Status>(crate::catalogue::put(store, Some(&push), procedures, who)?)
+        })
+        .await?;
         tracing::info!(version, "catalogue changed");
         Ok(Response::new(PutCatalogueResponse { version }))
     }
@@ -176,9 +226,12 @@ impl Coordinator for CoordinatorService {
         &self,
         _: Request<RolloutRequest>,
     ) -> Result<Response<RolloutResponse>, Status> {
-        Ok(Response::new(
-            admin::rollout(self.store.as_ref(), Some(&self.connections))?.into(),
-        ))
+        let connections = Arc::clone(&self.connections);
+        let rollout = blocking(&self.store, move |store| {
+            Ok::<_, Status>(admin::rollout(store, Some(&connections))?)
+        })
+        .await?;
+        Ok(Response::new(rollout.into()))
     }
 
     async fn query_stats(
@@ -186,12 +239,16 @@ impl Coordinator for CoordinatorService {
         request: Request<QueryStatsRequest>,
     ) -> Result<Response<QueryStatsResponse>, Status> {
         let r = request.into_inner();
-        let by: Vec<&str> = r.by.iter().map(String::as_str).collect();
         let period = crate::stats::Period {
-            from_week: (!r.from_week.is_empty()).then_some(r.from_week.clone()),
-            to_week: (!r.to_week.is_empty()).then_some(r.to_week.clone()),
+            from_week: (!r.from_week.is_empty()).then_some(r.from_week),
+            to_week: (!r.to_week.is_empty()).then_some(r.to_week),
         };
-        let table = crate::stats::query(self.store.as_ref(), &by, &period)?;
+        let by_names = r.by;
+        let table = blocking(&self.store, move |store| {
+            let by: Vec<&str> = by_names.iter().map(String::as_str).collect();
+            Ok::<_, Status>(crate::stats::query(store, &by, &period)?)
+        })
+        .await?;
         let cells = table
             .rows()
             .iter()
@@ -224,7 +281,10 @@ impl Coordinator for CoordinatorService {
             tracing::error!(error = %format!("{e:#}"), "backup failed");
             Status::unavailable(format!("the hub could not write the backup: {e:#}"))
         })?;
-        crate::audit::record(self.store.as_ref(), who, "hub.backup", "", "")?;
+        blocking(&self.store, move |store| {
+            crate::audit::record(store, who, "hub.backup", "", "")
+        })
+        .await?;
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         tokio::task::spawn_blocking(move || crate::backup::send_chunks(&path, &tx));
         Ok(Response::new(Box::pin(
@@ -238,13 +298,17 @@ impl Coordinator for CoordinatorService {
     ) -> Result<Response<AddUserResponse>, Status> {
         let who = actor(&request);
         let r = request.into_inner();
-        crate::users::add_audited(
-            self.store.as_ref(),
-            &crate::config::DataDir(self.data.clone()),
-            &r.name,
-            &r.password_hash,
-            who,
-        )?;
+        let dir = crate::config::DataDir(self.data.clone());
+        blocking(&self.store, move |store| {
+            Ok::<_, Status>(crate::users::add_audited(
+                store,
+                &dir,
+                &r.name,
+                &r.password_hash,
+                who,
+            )?)
+        })
+        .await?;
         Ok(Response::new(AddUserResponse {}))
     }
 }

@@ -322,6 +322,16 @@ impl From<crate::stats::StatsError> for WebError {
     }
 }
 
+/// Builds a page from the store on the blocking pool (`storage::blocking`):
+/// its reads may go to disk, which an async thread must not wait for.
+pub(crate) async fn off_async<T: Send + 'static>(
+    app: &Shared,
+    build: impl FnOnce(&Shared) -> Result<T, WebError> + Send + 'static,
+) -> Result<T, WebError> {
+    let shared = Arc::clone(app);
+    crate::storage::blocking(&app.deps.store, move |_| build(&shared)).await
+}
+
 /// Renders a page, or says why it could not.
 pub(crate) fn render(t: &impl askama::Template) -> Result<Response, WebError> {
     Ok(Html(t.render()?).into_response())

@@ -11,7 +11,8 @@
 //! - [`admin`] and [`coordinator`]: desk administration and the Comune's API;
 //!   [`audit`]: who did what, appended by every action.
 //! - [`users`] and [`dashboard`]: coordinator accounts and the HTTPS dashboard.
-//! - [`stats`]: published figures under small-cell protection.
+//! - [`stats`]: published figures under small-cell protection; [`retention`]:
+//!   how long records, refusals and proposals are kept.
 //! - [`transport`]: TLS accept, gRPC servers with health and reflection.
 //! - [`server`]: `init` and `run`; [`client`]: the CLI's way in; [`demo`]: hands
 //!   over to the `demo` program.
@@ -36,6 +37,7 @@ pub mod metrics;
 pub mod pki;
 pub mod proposals;
 pub mod push;
+pub mod retention;
 pub mod server;
 pub mod stats;
 pub mod storage;

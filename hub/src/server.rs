@@ -178,6 +178,12 @@ pub async fn run(
         ));
     }
 
+    tokio::spawn(crate::retention::run(
+        Arc::clone(&store),
+        config.retention,
+        stopped.clone(),
+    ));
+
     let federation = FederationService {
         store: Arc::clone(&store),
         group_commit,

@@ -146,6 +146,12 @@ pub struct Verification {
     pub ids: u64,
     pub per_desk: std::collections::BTreeMap<String, u64>,
     pub problems: Vec<String>,
+    /// Records deleted by retention, whose counts and ids are kept.
+    #[serde(default)]
+    pub pruned: u64,
+    /// The week before which records were last pruned.
+    #[serde(default)]
+    pub pruned_before: Option<String>,
 }
 
 pub trait Store: Logs + PublicationRegister + AuditLog + Send + Sync + 'static {
@@ -231,6 +237,24 @@ pub trait Store: Logs + PublicationRegister + AuditLog + Send + Sync + 'static {
     fn delete_session(&self, key: &SessionKey) -> Result<(), StorageError>;
     /// Deletes every session expired at `now`; returns how many are left.
     fn prune_sessions(&self, now: u64) -> Result<usize, StorageError>;
+
+    // Retention
+    //
+    // Each returns how many it deleted. The ids of pruned records stay
+    // known, so a record sent again after its pruning is still refused as
+    // held; their counts stay in `counts`, so published figures and
+    // `verify` are unchanged.
+
+    /// Deletes every record of a week before `before_week`.
+    fn prune_records(&self, before_week: &str) -> Result<u64, StorageError>;
+    /// Notes how far each desk's refusals go on `day` (`YYYY-MM-DD`), once
+    /// a day: refusals carry no time, and these marks date them.
+    fn mark_refusals(&self, day: &str) -> Result<(), StorageError>;
+    /// Deletes the refusals (the desks' quarantine as the hub holds it)
+    /// noted on a day before `before_day`.
+    fn prune_refusals(&self, before_day: &str) -> Result<u64, StorageError>;
+    /// Deletes the proposals decided before `decided_before` (RFC 3339).
+    fn prune_proposals(&self, decided_before: &str) -> Result<u64, StorageError>;
 }
 
 /// The key of a dashboard session: the SHA-256 of its cookie value, so that
@@ -339,4 +363,30 @@ pub trait AuditLog {
     fn append_audit(&self, entry: AuditEntry) -> Result<u64, StorageError>;
     /// The newest `limit` entries, newest first.
     fn audit_recent(&self, limit: usize) -> Result<Vec<AuditEntry>, StorageError>;
+}
+
+/// Runs store work on tokio's blocking threads: a store call may read the
+/// disk or wait for a flush, and on an async thread it would stall every
+/// stream and page served by that thread. The one way async handlers call
+/// the store (coordinator API, dashboard, background tasks).
+pub async fn blocking<T, E>(
+    store: &std::sync::Arc<dyn Store>,
+    work: impl FnOnce(&dyn Store) -> Result<T, E> + Send + 'static,
+) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: From<StorageError> + Send + 'static,
+{
+    let store = std::sync::Arc::clone(store);
+    tokio::task::spawn_blocking(move || work(store.as_ref()))
+        .await
+        .unwrap_or_else(|e| {
+            // Only a panic in `work` or a runtime shutting down gets here.
+            Err(
+                StorageError::Backend(::sled::Error::Io(std::io::Error::other(format!(
+                    "the work on the store stopped: {e}"
+                ))))
+                .into(),
+            )
+        })
 }

@@ -40,6 +40,13 @@ pub fn print_verification(v: &Verification) {
         v.ids,
         v.problems.len()
     );
+    if v.pruned > 0 {
+        println!(
+            "pruned {} (weeks before {}; counted and ids kept)",
+            v.pruned,
+            v.pruned_before.as_deref().unwrap_or("-")
+        );
+    }
     for p in &v.problems {
         println!("  {p}");
     }

@@ -106,7 +106,7 @@ pub(crate) async fn page(
         "declined" => Some(who.lang.texts().proposals_declined_msg),
         _ => None,
     };
-    matrix(&app, &who, notice)
+    super::off_async(&app, move |app| matrix(app, &who, notice)).await
 }
 
 /// The matrix and the proposals, from the same listing `hub templates`
@@ -252,7 +252,10 @@ pub(crate) async fn editor(
     } else {
         q.language
     };
-    editor_for(&app, &who, q.key, lang, None, None)
+    super::off_async(&app, move |app| {
+        editor_for(app, &who, q.key, lang, None, None)
+    })
+    .await
 }
 
 #[derive(serde::Deserialize)]
@@ -274,7 +277,7 @@ pub(crate) async fn check(
     Form(f): Form<BodyForm>,
 ) -> Result<Response, WebError> {
     let lang = domain::normalise_language_tag(&f.language);
-    let current = tpl::current(app.deps.store.as_ref())?;
+    let current = crate::storage::blocking(&app.deps.store, tpl::current).await?;
     let reference = reference_of(&current, f.key.trim()).map(|r| r.body.clone());
     let verdict = match lang.as_deref() {
         None => Err("la lingua deve essere un codice come it, en, ar / the language must be a tag such as it, en, ar".to_string()),
@@ -303,15 +306,29 @@ pub(crate) async fn save(
     Form(f): Form<BodyForm>,
 ) -> Result<Response, WebError> {
     let (key, lang) = (f.key.trim().to_string(), f.language.trim().to_string());
-    match tpl::put(
-        app.deps.store.as_ref(),
-        Some(&app.deps.push),
-        &key,
-        &lang,
-        &f.body,
-        f.minor.is_some(),
-        &who.user,
-    ) {
+    let put = {
+        let (app, key, lang, body, user) = (
+            app.clone(),
+            key.clone(),
+            lang.clone(),
+            f.body.clone(),
+            who.user.clone(),
+        );
+        let minor = f.minor.is_some();
+        crate::storage::blocking(&app.deps.store.clone(), move |store| {
+            tpl::put(
+                store,
+                Some(&app.deps.push),
+                &key,
+                &lang,
+                &body,
+                minor,
+                &user,
+            )
+        })
+        .await
+    };
+    match put {
         Ok(_) => Ok(Redirect::to("/templates?done=saved").into_response()),
         Err(TemplatesError::Storage(e)) => Err(e.into()),
         Err(e) => {

@@ -17,7 +17,8 @@ struct AuditPage {
 }
 
 pub(crate) async fn page(State(app): State<Shared>, who: Signed) -> Result<Response, WebError> {
-    let entries = app.deps.store.audit_recent(SHOWN)?;
+    let entries =
+        crate::storage::blocking(&app.deps.store, |store| store.audit_recent(SHOWN)).await?;
     render(&AuditPage {
         c: who.chrome(Page::Audit),
         entries,

@@ -315,7 +315,13 @@ pub(crate) async fn login(
     } else {
         "user.sign_in_failed"
     };
-    crate::audit::record(app.deps.store.as_ref(), &shown, action, &shown, &from)?;
+    {
+        let shown = shown.clone();
+        crate::storage::blocking(&app.deps.store, move |store| {
+            crate::audit::record(store, &shown, action, &shown, &from)
+        })
+        .await?;
+    }
     if ok {
         app.limiter.succeeded(&[&source, &account]);
         // A new id at every sign-in, and the one the browser held ended.

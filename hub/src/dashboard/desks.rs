@@ -188,7 +188,10 @@ pub(crate) async fn page(
 ) -> Result<Response, WebError> {
     let notice = (done.done == "revoked").then(|| who.lang.texts().desks_revoked_msg);
     let addr = crate::client::dial_address(&app.deps.federation_addr);
-    page_for(&app, &who, None, notice, String::new(), addr)
+    super::off_async(&app, move |app| {
+        page_for(app, &who, None, notice, String::new(), addr)
+    })
+    .await
 }
 
 #[derive(serde::Deserialize)]
@@ -212,11 +215,10 @@ pub(crate) async fn add(
     let result = {
         let app = app.clone();
         let (id, addr, user) = (id.clone(), addr.clone(), who.user.clone());
-        tokio::task::spawn_blocking(move || {
-            admin::add_desk(app.deps.store.as_ref(), &app.deps.ca, &id, &addr, &user)
+        crate::storage::blocking(&app.deps.store.clone(), move |store| {
+            admin::add_desk(store, &app.deps.ca, &id, &addr, &user)
         })
         .await
-        .map_err(|e| WebError::Internal(e.to_string()))?
     };
     match result {
         Ok(bundle) => Ok((
@@ -251,12 +253,14 @@ pub(crate) async fn revoke(
     who: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    match admin::revoke_desk(
-        app.deps.store.as_ref(),
-        Some(&app.deps.connections),
-        &id,
-        &who.user,
-    ) {
+    let revoked = {
+        let (app, id, user) = (app.clone(), id.clone(), who.user.clone());
+        crate::storage::blocking(&app.deps.store.clone(), move |store| {
+            admin::revoke_desk(store, Some(&app.deps.connections), &id, &user)
+        })
+        .await
+    };
+    match revoked {
         Ok(()) => Ok(Redirect::to("/desks?done=revoked").into_response()),
         Err(AdminError::Storage(StorageError::UnknownDesk(_))) => Err(WebError::NotFound(format!(
             "lo sportello `{id}` non è registrato / desk `{id}` is not enrolled"

@@ -161,30 +161,33 @@ pub(crate) async fn page(
         "retired" => Some(who.lang.texts().guidance_retired_msg),
         _ => None,
     };
-    let mut draft = Draft::default();
-    let mut amending = false;
-    if !q.edit.is_empty() {
-        let item = guidance::current(app.deps.store.as_ref())?
-            .into_iter()
-            .find(|i| i.id == q.edit)
-            .ok_or_else(|| {
-                WebError::NotFound(format!(
-                    "nessuna indicazione `{0}` / no guidance item `{0}`",
-                    q.edit
-                ))
-            })?;
-        amending = true;
-        draft = Draft {
-            severity: severity_name(item.severity).into(),
-            id: item.id,
-            title: item.title,
-            body: item.body,
-            procedures: item.procedures,
-            effective_from: item.effective_from,
-            expires_at: item.expires_at,
-        };
-    }
-    page_for(&app, &who, draft, amending, None, notice)
+    super::off_async(&app, move |app| {
+        let mut draft = Draft::default();
+        let mut amending = false;
+        if !q.edit.is_empty() {
+            let item = guidance::current(app.deps.store.as_ref())?
+                .into_iter()
+                .find(|i| i.id == q.edit)
+                .ok_or_else(|| {
+                    WebError::NotFound(format!(
+                        "nessuna indicazione `{0}` / no guidance item `{0}`",
+                        q.edit
+                    ))
+                })?;
+            amending = true;
+            draft = Draft {
+                severity: severity_name(item.severity).into(),
+                id: item.id,
+                title: item.title,
+                body: item.body,
+                procedures: item.procedures,
+                effective_from: item.effective_from,
+                expires_at: item.expires_at,
+            };
+        }
+        page_for(app, &who, draft, amending, None, notice)
+    })
+    .await
 }
 
 fn parse_draft(body: &[u8]) -> Result<Draft, WebError> {
@@ -228,13 +231,14 @@ pub(crate) async fn publish(
         version: 0,
         retired: false,
     };
-    let result = guidance::publish(
-        app.deps.store.as_ref(),
-        Some(&app.deps.push),
-        &app.deps.push.active_catalogue(),
-        item,
-        &who.user,
-    );
+    let result = {
+        let (app, user) = (app.clone(), who.user.clone());
+        crate::storage::blocking(&app.deps.store.clone(), move |store| {
+            let catalogue = app.deps.push.active_catalogue();
+            guidance::publish(store, Some(&app.deps.push), &catalogue, item, &user)
+        })
+        .await
+    };
     match result {
         Ok(version) => {
             tracing::info!(version, user = %who.user, "guidance published from the dashboard");
@@ -255,12 +259,14 @@ pub(crate) async fn retire(
     who: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    match guidance::retire(
-        app.deps.store.as_ref(),
-        Some(&app.deps.push),
-        &id,
-        &who.user,
-    ) {
+    let retired = {
+        let (app, id, user) = (app.clone(), id.clone(), who.user.clone());
+        crate::storage::blocking(&app.deps.store.clone(), move |store| {
+            guidance::retire(store, Some(&app.deps.push), &id, &user)
+        })
+        .await
+    };
+    match retired {
         Ok(_) => Ok(Redirect::to("/guidance?done=retired").into_response()),
         Err(e @ (GuidanceError::NotFound(_) | GuidanceError::AlreadyRetired(_))) => {
             Err(WebError::BadRequest(e.to_string()))

@@ -119,23 +119,33 @@ fn section(
 }
 
 pub(crate) async fn page(State(app): State<Shared>, who: Signed) -> Result<Response, WebError> {
-    let c = who.chrome(Page::Overview);
     let weeks = last_weeks(chrono::Utc::now().date_naive(), WEEKS);
     let this = weeks.last().cloned();
-    let total = stats::query(
-        app.deps.store.as_ref(),
-        &["week"],
-        &Period {
-            from_week: this.clone(),
-            to_week: this.clone(),
-        },
-    )?
-    .total();
-    let mut sections = Vec::new();
-    for dim in DIMENSIONS {
-        sections.push(section(&app, &c, dim, &weeks)?);
-    }
-    let views = desks::views(&app, who.lang)?;
+    // Every query of the page on the blocking pool, in one go: each reads
+    // the counts and writes the publication register.
+    let (c, total, sections, views, weeks) = {
+        let store = std::sync::Arc::clone(&app.deps.store);
+        let this = this.clone();
+        crate::storage::blocking(&store, move |store| {
+            let c = who.chrome(Page::Overview);
+            let total = stats::query(
+                store,
+                &["week"],
+                &Period {
+                    from_week: this.clone(),
+                    to_week: this,
+                },
+            )?
+            .total();
+            let mut sections = Vec::new();
+            for dim in DIMENSIONS {
+                sections.push(section(&app, &c, dim, &weeks)?);
+            }
+            let views = desks::views(&app, who.lang)?;
+            Ok::<_, WebError>((c, total, sections, views, weeks))
+        })
+        .await?
+    };
     render(&OverviewPage {
         week: this.unwrap_or_default(),
         total: figure(total),

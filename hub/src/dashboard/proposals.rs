@@ -75,14 +75,15 @@ pub(crate) fn views(store: &dyn Store) -> Result<Vec<ProposalView>, WebError> {
         .collect())
 }
 
-fn decide(app: &Shared, who: &Signed, id: &str, accept: bool) -> Result<Response, WebError> {
-    match proposals::decide(
-        app.deps.store.as_ref(),
-        Some(&app.deps.push),
-        id,
-        accept,
-        &who.user,
-    ) {
+async fn decide(app: &Shared, who: &Signed, id: &str, accept: bool) -> Result<Response, WebError> {
+    let decided = {
+        let (app, id, user) = (app.clone(), id.to_owned(), who.user.clone());
+        crate::storage::blocking(&app.deps.store.clone(), move |store| {
+            proposals::decide(store, Some(&app.deps.push), &id, accept, &user)
+        })
+        .await
+    };
+    match decided {
         Ok(_) => {
             let done = if accept { "accepted" } else { "declined" };
             Ok(Redirect::to(&format!("/templates?done={done}#proposals")).into_response())
@@ -98,7 +99,7 @@ pub(crate) async fn accept(
     who: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    decide(&app, &who, &id, true)
+    decide(&app, &who, &id, true).await
 }
 
 pub(crate) async fn decline(
@@ -106,5 +107,5 @@ pub(crate) async fn decline(
     who: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    decide(&app, &who, &id, false)
+    decide(&app, &who, &id, false).await
 }

@@ -4,7 +4,7 @@
 //! of its cookie value, so that a restart keeps everyone signed in while a
 //! copy of the store opens no session. The throttling is in memory.
 
-use crate::storage::{SessionKey, StorageError, Store, StoredSession};
+use crate::storage::{blocking, SessionKey, StorageError, Store, StoredSession};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -72,22 +72,12 @@ impl Sessions {
         Self { store }
     }
 
-    async fn blocking<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&dyn Store) -> Result<T, StorageError> + Send + 'static,
-    ) -> Result<T, StorageError> {
-        let store = Arc::clone(&self.store);
-        tokio::task::spawn_blocking(move || f(store.as_ref()))
-            .await
-            .map_err(|e| StorageError::Corrupt(format!("session store call failed: {e}")))?
-    }
-
     /// The live session under cookie value `id`, its use noted.
     pub(crate) async fn get(&self, id: &str) -> Result<Option<Session>, StorageError> {
         let Some(key) = key_of(id) else {
             return Ok(None);
         };
-        self.blocking(move |store| {
+        blocking(&self.store, move |store| {
             let now = unix_now();
             let Some(s) = store.session(&key, now)? else {
                 return Ok(None);
@@ -120,23 +110,24 @@ impl Sessions {
             user: stored.user.clone(),
             csrf: stored.csrf.clone(),
         };
-        self.blocking(move |store| store.put_session(&key, &stored, PER_USER))
-            .await?;
+        blocking(&self.store, move |store| {
+            store.put_session(&key, &stored, PER_USER)
+        })
+        .await?;
         Ok((id, session))
     }
 
     /// Ends the session under cookie value `id`, if there is one.
     pub(crate) async fn remove(&self, id: &str) -> Result<(), StorageError> {
         match key_of(id) {
-            Some(key) => self.blocking(move |store| store.delete_session(&key)).await,
+            Some(key) => blocking(&self.store, move |store| store.delete_session(&key)).await,
             None => Ok(()),
         }
     }
 
     /// Deletes the expired sessions; returns how many are left.
     pub(crate) async fn sweep(&self) -> Result<usize, StorageError> {
-        self.blocking(|store| store.prune_sessions(unix_now()))
-            .await
+        blocking(&self.store, |store| store.prune_sessions(unix_now())).await
     }
 }
 

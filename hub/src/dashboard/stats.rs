@@ -57,12 +57,14 @@ impl StatsQuery {
     }
 }
 
-fn table(app: &Shared, q: &StatsQuery) -> Result<ProtectedTable, WebError> {
-    Ok(stats::query(
-        app.deps.store.as_ref(),
-        &q.dims(),
-        &q.period(),
-    )?)
+async fn table(app: &Shared, q: &StatsQuery) -> Result<ProtectedTable, WebError> {
+    let dims: Vec<String> = q.dims().into_iter().map(str::to_owned).collect();
+    let period = q.period();
+    Ok(crate::storage::blocking(&app.deps.store, move |store| {
+        let dims: Vec<&str> = dims.iter().map(String::as_str).collect();
+        stats::query(store, &dims, &period)
+    })
+    .await?)
 }
 
 pub(crate) struct DimOption {
@@ -106,7 +108,7 @@ pub(crate) async fn page(
             second: dims.get(1) == Some(&name),
         })
         .collect();
-    let (rows, total, merged, error, shown) = match table(&app, &q) {
+    let (rows, total, merged, error, shown) = match table(&app, &q).await {
         Ok(t) => (
             t.rows()
                 .iter()
@@ -166,7 +168,7 @@ pub(crate) async fn csv(
     _who: Signed,
     Query(q): Query<StatsQuery>,
 ) -> Result<Response, WebError> {
-    let t = table(&app, &q)?;
+    let t = table(&app, &q).await?;
     let mut out = String::new();
     let header: Vec<String> = t
         .dims()
@@ -208,7 +210,7 @@ pub(crate) async fn xlsx(
     _who: Signed,
     Query(q): Query<StatsQuery>,
 ) -> Result<Response, WebError> {
-    let t = table(&app, &q)?;
+    let t = table(&app, &q).await?;
     let bytes = workbook(&t)
         .map_err(|e| WebError::Internal(format!("cannot write the spreadsheet: {e}")))?;
     Ok((

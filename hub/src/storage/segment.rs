@@ -68,3 +68,13 @@ fn fixed<const N: usize>(bytes: &mut &[u8]) -> Result<[u8; N], StorageError> {
 fn damaged() -> StorageError {
     StorageError::Corrupt("stored segment is damaged".into())
 }
+
+/// Copies one stored record into a segment being built, as it was stored
+/// (retention rewrites a segment without the records it prunes).
+pub(crate) fn push_entry(segment: &mut Vec<u8>, entry: &Entry<'_>) {
+    segment.reserve(28 + entry.record.len());
+    segment.extend_from_slice(&entry.seq.to_be_bytes());
+    segment.extend_from_slice(&entry.id.to_be_bytes());
+    segment.extend_from_slice(&(entry.record.len() as u32).to_be_bytes());
+    segment.extend_from_slice(entry.record);
+}

@@ -13,6 +13,7 @@
 //! | `c` | cube (1 byte), week | that cube's cells for that week, as of the checkpoints |
 //! | `k` | stream | last seq whose records the `c` cells include |
 //! | `vcounts` | | present: the store keeps `k` checkpoints |
+//! | `p`, `P`, `d`, `w` | | what retention pruned (`retention.rs`) |
 //!
 //! A stream is one incarnation of a desk: the desk id for its first
 //! (incarnation 0, so that history kept before incarnations is the first),
@@ -27,6 +28,7 @@ mod append;
 mod audit;
 mod logs;
 mod publications;
+mod retention;
 mod sessions;
 mod snapshot;
 
@@ -52,8 +54,17 @@ pub struct SledStore {
     pub(super) proposals: sled::Tree,
     pub(super) minor_edits: sled::Tree,
     /// What group commits keep in memory; its lock makes them one at a time.
-    // Boxed: the tally is a large value, and a store is often held inline.
+    // Boxed, as `counts` is: the id index and the tally are large values,
+    // and a store is often held inline.
     writer: std::sync::Mutex<Box<append::Writer>>,
+    /// Taken after `writer` when both are, never held across a flush.
+    counts: std::sync::Mutex<Box<append::Counts>>,
+    /// One pruning at a time; never held by a group commit.
+    pruning: std::sync::Mutex<()>,
+    /// Per day, how far each stream's refusals went (`retention.rs`).
+    pub(super) retention: sled::Tree,
+    /// The ids of proposals retention deleted, with their desk's id.
+    pub(super) pruned_proposals: sled::Tree,
     pub(super) audit: sled::Tree,
     /// Per desk, its incarnations as JSON.
     incarnations: sled::Tree,
@@ -89,7 +100,9 @@ impl SledStore {
         let catalogue = Log::open(&db, "catalogue")?;
         let proposals = db.open_tree("proposals")?;
         let minor_edits = db.open_tree("minor_edits")?;
-        let writer = std::sync::Mutex::new(Box::new(append::Writer::load(&ingest)?));
+        let (writer, counts) = append::Writer::load(&ingest)?;
+        let retention = db.open_tree("retention")?;
+        let pruned_proposals = db.open_tree("pruned_proposals")?;
         let audit = db.open_tree("audit")?;
         let incarnations = db.open_tree("incarnations")?;
         let meta = db.open_tree("meta")?;
@@ -115,7 +128,11 @@ impl SledStore {
             catalogue,
             proposals,
             minor_edits,
-            writer,
+            writer: std::sync::Mutex::new(Box::new(writer)),
+            counts: std::sync::Mutex::new(Box::new(counts)),
+            pruning: std::sync::Mutex::new(()),
+            retention,
+            pruned_proposals,
             audit,
             flush_lock: std::sync::Mutex::new(()),
         })
@@ -346,6 +363,22 @@ impl Store for SledStore {
 
     fn snapshot(&self, sink: &mut dyn crate::storage::SnapshotSink) -> Result<(), StorageError> {
         self.export(sink)
+    }
+
+    fn prune_records(&self, before_week: &str) -> Result<u64, StorageError> {
+        self.prune_records_before(before_week)
+    }
+
+    fn mark_refusals(&self, day: &str) -> Result<(), StorageError> {
+        self.mark_refusals_on(day)
+    }
+
+    fn prune_refusals(&self, before_day: &str) -> Result<u64, StorageError> {
+        self.prune_refusals_before(before_day)
+    }
+
+    fn prune_proposals(&self, decided_before: &str) -> Result<u64, StorageError> {
+        self.prune_proposals_before(decided_before)
     }
 
     fn desks(&self) -> Result<Vec<DeskEntry>, StorageError> {

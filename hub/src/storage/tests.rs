@@ -52,7 +52,36 @@ fn batch(desk: &str, seqs: std::ops::RangeInclusive<u64>) -> DeskAppend {
     }
 }
 
+/// Fail points are process-wide: a test that sets one runs alone (the
+/// write side, `fail_points`), and every other test holds the read side
+/// from its first `open` to its thread's end, so that no write or flush of
+/// it fails with another test's fail point.
+static FAIL_POINTS: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+thread_local! {
+    static SHARED: std::cell::RefCell<Option<std::sync::RwLockReadGuard<'static, ()>>> =
+        const { std::cell::RefCell::new(None) };
+    static ALONE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn fail_points() -> std::sync::RwLockWriteGuard<'static, ()> {
+    // With one test thread, tests run one after another on the same
+    // thread, whose read side is left from an earlier test.
+    SHARED.with(|s| s.borrow_mut().take());
+    let alone = FAIL_POINTS.write().unwrap_or_else(|e| e.into_inner());
+    ALONE.with(|a| a.set(true));
+    alone
+}
+
 fn open(dir: &tempfile::TempDir) -> SledStore {
+    if !ALONE.with(|a| a.get()) {
+        SHARED.with(|s| {
+            let mut s = s.borrow_mut();
+            if s.is_none() {
+                *s = Some(FAIL_POINTS.read().unwrap_or_else(|e| e.into_inner()));
+            }
+        });
+    }
     SledStore::open(&dir.path().join("store"), CACHE).expect("store opens")
 }
 
@@ -477,6 +506,7 @@ fn incarnations_keep_their_sequences_apart_and_a_restored_desk_is_flagged() {
 /// Fail points are global to the process; nextest runs each test in its own.
 #[test]
 fn a_failed_commit_is_never_acknowledged_and_a_resend_after_it_is_stored_once() {
+    let _alone = fail_points();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = open(&dir);
     store.append(&[batch("desk-a", 1..=5)]).expect("append");
@@ -504,4 +534,308 @@ fn a_failed_commit_is_never_acknowledged_and_a_resend_after_it_is_stored_once() 
     let v = store.verify().expect("verify");
     assert!(v.problems.is_empty(), "{:?}", v.problems);
     assert_eq!(v.records, 10);
+}
+
+// Retention
+
+/// One desk's batch of visits on the given days, each under a new id.
+fn visits_on(desk: &str, first_seq: u64, days: &[&str]) -> DeskAppend {
+    let accepted: Vec<(u64, AnonymisedRecord)> = days
+        .iter()
+        .zip(first_seq..)
+        .map(|(day, s)| {
+            let r = visit(
+                desk,
+                "permesso.rinnovo.lavoro",
+                "walk_in",
+                "MA",
+                day,
+                uuid::Uuid::now_v7(),
+            );
+            (s, r)
+        })
+        .collect();
+    DeskAppend {
+        desk_id: desk.into(),
+        incarnation: 0,
+        first_seq,
+        last_seq: first_seq + days.len() as u64 - 1,
+        accepted,
+        rejected: vec![],
+    }
+}
+
+/// Every table the store keeps counts for, by week and each counted field.
+fn every_table(store: &SledStore) -> Vec<Vec<CountCell>> {
+    let mut out = vec![store.counts(&[]).expect("counts")];
+    for name in &COUNT_DIMENSIONS[1..] {
+        out.push(store.counts(&[name]).expect("counts"));
+    }
+    out
+}
+
+#[test]
+fn pruned_records_stay_counted_and_known_and_verify_holds() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    let old = "2019-03-06";
+    let new = "2026-11-18";
+    // Several segments (one per commit), one of them half old, so that the
+    // pruning goes in more than one chunk and rewrites a segment.
+    store
+        .append(&[visits_on("desk-a", 1, &[old, old])])
+        .expect("append");
+    store
+        .append(&[visits_on("desk-a", 3, &[old, new])])
+        .expect("append");
+    store
+        .append(&[visits_on("desk-a", 5, &[new, new])])
+        .expect("append");
+    store
+        .append(&[visits_on("desk-b", 1, &[old])])
+        .expect("append");
+    store
+        .append(&[visits_on("desk-b", 2, &[old])])
+        .expect("append");
+    let old_ids: Vec<uuid::Uuid> = store
+        .records("desk-a")
+        .expect("records")
+        .iter()
+        .filter(|(_, r)| r.week.as_str() < "2020-W01")
+        .map(|(_, r)| uuid::Uuid::parse_str(&r.id).expect("a uuid"))
+        .collect();
+    assert_eq!(old_ids.len(), 3);
+    let tables = every_table(&store);
+    let counted = store.verify().expect("verify").counted;
+
+    assert_eq!(store.prune_records("2020-W01").expect("prune"), 5);
+    assert_eq!(every_table(&store), tables, "published counts never change");
+    let weeks: Vec<String> = store
+        .records("desk-a")
+        .expect("records")
+        .into_iter()
+        .map(|(_, r)| r.week)
+        .collect();
+    assert_eq!(weeks.len(), 3);
+    assert!(weeks.iter().all(|w| w.as_str() >= "2020-W01"), "{weeks:?}");
+    assert!(store.records("desk-b").expect("records").is_empty());
+    assert_eq!(store.progress("desk-a", 0).expect("progress").records, 6);
+
+    let v = store.verify().expect("verify");
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    assert_eq!((v.records, v.pruned, v.counted), (3, 5, counted));
+    assert_eq!(v.records + v.pruned, v.counted);
+    assert_eq!(v.ids, 8);
+    assert_eq!(v.pruned_before.as_deref(), Some("2020-W01"));
+    assert_eq!(store.prune_records("2020-W01").expect("again"), 0);
+
+    // A pruned record sent again, by another desk or a new incarnation, is
+    // still refused as held: before and after a reopen.
+    let resend = |store: &SledStore, seq: u64| {
+        let mut b = visits_on("desk-c", seq, &[old]);
+        b.accepted[0].1 = visit(
+            "desk-c",
+            "permesso.rinnovo.lavoro",
+            "walk_in",
+            "MA",
+            old,
+            old_ids[0],
+        );
+        store.append(&[b]).expect("append")
+    };
+    let out = resend(&store, 1);
+    assert!(
+        out[0].rejected[0].1.contains("duplicate record id"),
+        "{out:?}"
+    );
+    drop(store);
+    let store = open(&dir);
+    let out = resend(&store, 2);
+    assert!(
+        out[0].rejected[0].1.contains("duplicate record id"),
+        "{out:?}"
+    );
+    assert_eq!(
+        every_table(&store),
+        tables,
+        "nothing pruned is replayed at open"
+    );
+    let v = store.verify().expect("verify");
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    assert_eq!((v.records, v.pruned), (3, 5));
+}
+
+#[test]
+fn a_failed_pruning_leaves_the_store_as_it_was() {
+    let _alone = fail_points();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    store
+        .append(&[visits_on("desk-a", 1, &["2019-03-06", "2026-11-18"])])
+        .expect("append");
+    let tables = every_table(&store);
+    fail::cfg("retention-prune", "return").expect("fail point");
+    assert!(store.prune_records("2020-W01").is_err());
+    fail::remove("retention-prune");
+    assert_eq!(store.records("desk-a").expect("records").len(), 2);
+    assert_eq!(every_table(&store), tables);
+    let v = store.verify().expect("verify");
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    assert_eq!(v.pruned, 0);
+    // And a later run prunes as if none had failed.
+    assert_eq!(store.prune_records("2020-W01").expect("prune"), 1);
+    store
+        .append(&[visits_on("desk-a", 3, &["2026-11-19"])])
+        .expect("append after");
+    let v = store.verify().expect("verify");
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    assert_eq!((v.records, v.pruned, v.counted), (2, 1, 3));
+}
+
+#[test]
+fn refusals_go_by_the_day_they_were_noted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    let mut first = batch("desk-a", 1..=2);
+    first.accepted.retain(|(s, _)| *s != 2);
+    first.rejected.push((2, "procedure: unknown code".into()));
+    store.append(std::slice::from_ref(&first)).expect("append");
+    store.mark_refusals("2026-01-01").expect("mark");
+    let mut later = batch("desk-a", 3..=4);
+    later.accepted.retain(|(s, _)| *s != 4);
+    later.rejected.push((4, "channel: unknown code".into()));
+    store.append(std::slice::from_ref(&later)).expect("append");
+    store.mark_refusals("2026-02-01").expect("mark");
+
+    assert_eq!(store.prune_refusals("2026-01-01").expect("prune"), 0);
+    assert_eq!(store.prune_refusals("2026-01-15").expect("prune"), 1);
+    assert!(store.append(&[first]).expect("resend")[0]
+        .rejected
+        .is_empty());
+    assert_eq!(store.append(&[later]).expect("resend")[0].rejected.len(), 1);
+    let v = store.verify().expect("verify");
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+}
+
+fn proposal(id: &str, state: &str, decided_at: &str) -> proto::Proposal {
+    proto::Proposal {
+        id: id.into(),
+        desk_id: "desk-a".into(),
+        key: "greeting".into(),
+        language: "it".into(),
+        body: "Buongiorno".into(),
+        state: state.into(),
+        received_at: "2024-01-02T09:00:00Z".into(),
+        decided_at: decided_at.into(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_retention_run_deletes_what_is_older_than_the_policy_and_audits_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    store
+        .append(&[visits_on("desk-a", 1, &["2019-03-06", "2026-11-18"])])
+        .expect("append");
+    for p in [
+        proposal("p-old", "accepted", "2025-01-10T10:00:00Z"),
+        proposal("p-new", "declined", "2026-11-01T10:00:00Z"),
+        proposal("p-open", "open", ""),
+    ] {
+        store.insert_proposal(&p).expect("proposal");
+    }
+    let policy = crate::config::RetentionConfig {
+        records_years: 5,
+        quarantine_days: 90,
+        proposals_days: 365,
+    };
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 20, 10, 0, 0)
+        .single()
+        .expect("valid time");
+    let mut retention = crate::retention::Retention::new(policy);
+    let done = retention.apply(&store, now).expect("retention");
+    assert_eq!(done.records, 1);
+    assert_eq!(done.records_before.as_deref(), Some("2021-W46"));
+    assert_eq!(done.proposals, 1);
+    let left: Vec<String> = store
+        .proposals()
+        .expect("proposals")
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(left, ["p-new", "p-open"]);
+    assert_eq!(
+        store
+            .insert_proposal(&proposal("p-old", "open", ""))
+            .expect("resent"),
+        ProposalInsert::AlreadyHeld,
+        "a deleted proposal sent again is not new"
+    );
+    let audit = store.audit_recent(10).expect("audit");
+    let ours: Vec<&str> = audit
+        .iter()
+        .filter(|e| e.actor == crate::retention::ACTOR)
+        .map(|e| e.action.as_str())
+        .collect();
+    assert_eq!(ours, ["retention.proposals", "retention.records"]);
+    // Within the same week nothing is read again, and nothing is audited.
+    let again = retention.apply(&store, now).expect("retention");
+    assert_eq!((again.records, again.proposals), (0, 0));
+    assert_eq!(store.audit_recent(10).expect("audit").len(), audit.len());
+    let v = store.verify().expect("verify");
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    assert_eq!((v.records, v.pruned, v.counted), (1, 1, 2));
+}
+
+#[test]
+fn zero_keeps_records_forever() {
+    let now = Utc
+        .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+        .single()
+        .expect("valid time");
+    assert_eq!(crate::retention::first_week_kept(0, now), None);
+    // 2021-01-01 falls in ISO week 53 of 2020: the whole week is kept.
+    assert_eq!(
+        crate::retention::first_week_kept(5, now).as_deref(),
+        Some("2020-W53")
+    );
+}
+
+#[test]
+fn pruning_while_desks_send_keeps_every_count_and_id() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = std::sync::Arc::new(open(&dir));
+    let old = "2019-03-06";
+    let new = "2026-11-18";
+    for s in 0..10u64 {
+        store
+            .append(&[visits_on("desk-a", s * 2 + 1, &[old, new])])
+            .expect("append");
+    }
+    let sender = {
+        let store = std::sync::Arc::clone(&store);
+        std::thread::spawn(move || {
+            for s in 0..50u64 {
+                store
+                    .append(&[visits_on("desk-b", s * 2 + 1, &[old, new])])
+                    .expect("append while pruning");
+            }
+        })
+    };
+    let mut pruned = 0;
+    for _ in 0..20 {
+        pruned += store.prune_records("2020-W01").expect("prune");
+    }
+    sender.join().expect("the sender finishes");
+    pruned += store.prune_records("2020-W01").expect("prune");
+    assert_eq!(pruned, 60, "every old record is pruned once");
+    let v = store.verify().expect("verify");
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    assert_eq!((v.records, v.pruned, v.counted, v.ids), (60, 60, 120, 120));
+    drop(store);
+    let v = open(&dir).verify().expect("verify after a reopen");
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    assert_eq!((v.records, v.pruned, v.counted), (60, 60, 120));
 }

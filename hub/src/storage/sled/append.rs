@@ -25,7 +25,7 @@ use crate::storage::{
     AppendOutcome, CountCell, DeskAppend, DeskProgress, StorageError, Verification,
     COUNT_DIMENSIONS,
 };
-use domain::RawRecord;
+use domain::{AnonymisedRecord, RawRecord};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Count cells kept in memory between commits; beyond this (about 100
@@ -76,7 +76,7 @@ pub(super) fn desk_seq_key(prefix: u8, stream: &str, seq: u64) -> Vec<u8> {
     k
 }
 
-fn desk_prefix(prefix: u8, stream: &str) -> Vec<u8> {
+pub(super) fn desk_prefix(prefix: u8, stream: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(stream.len() + 2);
     k.push(prefix);
     k.extend_from_slice(stream.as_bytes());
@@ -84,7 +84,7 @@ fn desk_prefix(prefix: u8, stream: &str) -> Vec<u8> {
     k
 }
 
-fn seq_of(key: &[u8]) -> Result<u64, StorageError> {
+pub(super) fn seq_of(key: &[u8]) -> Result<u64, StorageError> {
     let tail = key
         .len()
         .checked_sub(8)
@@ -116,7 +116,7 @@ fn encode_progress(p: &DeskProgress) -> [u8; 24] {
     v
 }
 
-fn decode_progress(bytes: &[u8]) -> Result<DeskProgress, StorageError> {
+pub(super) fn decode_progress(bytes: &[u8]) -> Result<DeskProgress, StorageError> {
     if bytes.len() != 24 {
         return Err(StorageError::Corrupt(
             "desk progress is not 24 bytes".into(),
@@ -129,20 +129,28 @@ fn decode_progress(bytes: &[u8]) -> Result<DeskProgress, StorageError> {
     })
 }
 
-/// What group commits keep in memory: every record id held, the counts not
-/// yet in the stored cells, and the count cells of the cube-weeks written
-/// lately.
+/// What group commits keep in memory: every record id held and the desks
+/// whose records are not yet in the stored cells.
 pub(super) struct Writer {
-    ids: IdIndex,
-    /// Records committed since the last counts checkpoint, counted.
-    pending: Tally,
-    /// Desks with records in `pending`, and their last sequence committed.
+    pub(super) ids: IdIndex,
+    /// Desks with records in `Counts::pending`, and their last sequence
+    /// committed.
     uncounted: HashMap<String, u64>,
-    cells: HashMap<(usize, String), Cells>,
-    cached: usize,
     /// A commit was written and its flush has not succeeded: what sled
     /// serves is ahead of the disk until a flush does.
-    unflushed: bool,
+    pub(super) unflushed: bool,
+}
+
+/// The counts not yet in the stored cells, and the count cells of the
+/// cube-weeks written lately. Apart from the `Writer` behind their own lock,
+/// held only while they change or are read, never across a flush: a stats
+/// query must not wait for a group commit's fsync, nor slow it down.
+#[derive(Default)]
+pub(super) struct Counts {
+    /// Records committed since the last counts checkpoint, counted.
+    pending: Tally,
+    cells: HashMap<(usize, String), Cells>,
+    cached: usize,
 }
 
 impl Writer {
@@ -151,7 +159,7 @@ impl Writer {
     /// of the earlier layout (one key per record, prefixes `r` and `i`) is
     /// refused rather than misread: no deployment holds one, so there is no
     /// migration.
-    pub(super) fn load(tree: &sled::Tree) -> Result<Self, StorageError> {
+    pub(super) fn load(tree: &sled::Tree) -> Result<(Self, Counts), StorageError> {
         for old in [b'r', b'i'] {
             if tree.scan_prefix([old]).next().is_some() {
                 return Err(StorageError::Corrupt(
@@ -178,7 +186,7 @@ impl Writer {
             let (k, v) = kv?;
             counted.insert(k[1..].to_vec(), decode_u64(&v)?);
         }
-        let mut ids = Vec::new();
+        let mut ids = super::retention::pruned_ids(tree)?;
         let mut pending = Tally::default();
         let mut uncounted = HashMap::new();
         for kv in tree.scan_prefix([b'g']) {
@@ -204,16 +212,21 @@ impl Writer {
                 "record ids stored more than once; run `hub verify`"
             );
         }
-        Ok(Self {
-            ids,
-            pending,
-            uncounted,
-            cells: HashMap::new(),
-            cached: 0,
-            unflushed: false,
-        })
+        Ok((
+            Self {
+                ids,
+                uncounted,
+                unflushed: false,
+            },
+            Counts {
+                pending,
+                ..Counts::default()
+            },
+        ))
     }
+}
 
+impl Counts {
     /// The stored cells of one cube-week, from memory or from disk.
     fn cells(
         &mut self,
@@ -237,6 +250,19 @@ impl Writer {
 }
 
 impl SledStore {
+    pub(super) fn counts_lock(&self) -> std::sync::MutexGuard<'_, Box<Counts>> {
+        self.counts.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Puts the writer and the counts back to what the store holds, after a
+    /// failed write left them ahead of it.
+    pub(super) fn reload(&self, writer: &mut Writer) -> Result<(), StorageError> {
+        let (w, counts) = Writer::load(&self.ingest)?;
+        *writer = w;
+        **self.counts_lock() = counts;
+        Ok(())
+    }
+
     pub(super) fn append_batches(
         &self,
         batches: &[DeskAppend],
@@ -247,7 +273,7 @@ impl SledStore {
         let written = self.write_group(&mut writer, batches);
         if written.is_err() {
             // The tally and the cached cells may be ahead of the store.
-            **writer = Writer::load(&self.ingest)?;
+            self.reload(&mut writer)?;
         }
         let (mut outcomes, resent) = written?;
         writer.unflushed = true;
@@ -291,6 +317,8 @@ impl SledStore {
         let mut batch = sled::Batch::default();
         let mut progress: HashMap<String, DeskProgress> = HashMap::new();
         let mut ids_in_group: HashSet<u128> = HashSet::new();
+        // Counted once sled serves them (`commit`).
+        let mut counted: Vec<&AnonymisedRecord> = Vec::new();
         let mut outcomes = Vec::with_capacity(batches.len());
         // Batches wholly held already are answered from disk after the write,
         // so that a resend gets back the refusals of its first delivery.
@@ -340,7 +368,7 @@ impl SledStore {
                     next.rejected += 1;
                     continue;
                 }
-                writer.pending.add_values(cubes::record_values(record));
+                counted.push(record);
                 if kept.len() >= SEGMENT_BYTES {
                     if let Some(first) = first_kept.take() {
                         batch.insert(
@@ -373,8 +401,7 @@ impl SledStore {
         for (stream, p) in progress {
             writer.uncounted.insert(stream, p.last_seq);
         }
-        let checkpoint = writer.pending.records() >= COUNTS_EVERY;
-        self.commit(writer, batch, checkpoint)?;
+        self.commit(writer, batch, &counted, false)?;
         // The index follows what sled now serves, flushed or not, as the
         // progress does.
         for id in ids_in_group {
@@ -383,25 +410,39 @@ impl SledStore {
         Ok((outcomes, resent))
     }
 
-    /// Stores a commit's batch; with `checkpoint`, also merges the pending
-    /// tally into the stored cells in the same atomic write.
-    fn commit(
+    /// Stores a commit's batch, whose new records are `counted`; with
+    /// `checkpoint`, or when the pending tally has grown to `COUNTS_EVERY`,
+    /// also merges the tally into the stored cells in the same atomic write.
+    pub(super) fn commit(
         &self,
         writer: &mut Writer,
         mut batch: sled::Batch,
+        counted: &[&AnonymisedRecord],
         checkpoint: bool,
     ) -> Result<(), StorageError> {
+        // Locked until sled serves the batch (not through its flush), so
+        // that a reader sees the tally and the stored cells of one state:
+        // never a record counted twice, nor one not yet written or whose
+        // write failed.
+        let mut counts = self.counts_lock();
+        let checkpoint = checkpoint || counts.pending.records() + counted.len() >= COUNTS_EVERY;
+        let add = |counts: &mut Counts| {
+            for record in counted {
+                counts.pending.add_values(cubes::record_values(record));
+            }
+        };
         if checkpoint {
-            for ((cube, week), delta) in writer.pending.drain() {
+            add(&mut counts);
+            for ((cube, week), delta) in counts.pending.drain() {
                 let key = cubes::key(cube, &week);
-                let cells = writer.cells(&self.ingest, cube, week)?;
+                let cells = counts.cells(&self.ingest, cube, week)?;
                 let before = cells.len();
                 for (values, n) in delta {
                     *cells.entry(values).or_default() += n;
                 }
                 let grown = cells.len() - before;
                 batch.insert(key, cubes::encode(cells));
-                writer.cached += grown;
+                counts.cached += grown;
             }
             for (stream, last) in writer.uncounted.drain() {
                 batch.insert(checkpoint_key(stream.as_bytes()), &last.to_be_bytes()[..]);
@@ -412,9 +453,12 @@ impl SledStore {
             let _w = self.writing();
             self.ingest.apply_batch(batch)?;
         }
-        if writer.cached > CACHED_CELLS {
-            writer.cells.clear();
-            writer.cached = 0;
+        if !checkpoint {
+            add(&mut counts);
+        }
+        if counts.cached > CACHED_CELLS {
+            counts.cells.clear();
+            counts.cached = 0;
         }
         Ok(())
     }
@@ -423,9 +467,9 @@ impl SledStore {
     /// so that the next open replays nothing (`Store::flush`).
     pub(super) fn checkpoint_counts(&self) -> Result<(), StorageError> {
         let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        if writer.pending.records() > 0 {
-            if let Err(e) = self.commit(&mut writer, sled::Batch::default(), true) {
-                **writer = Writer::load(&self.ingest)?;
+        if self.counts_lock().pending.records() > 0 {
+            if let Err(e) = self.commit(&mut writer, sled::Batch::default(), &[], true) {
+                self.reload(&mut writer)?;
                 return Err(e);
             }
         }
@@ -473,16 +517,17 @@ impl SledStore {
         let (cube, at) =
             cubes::cube_for(&idx).ok_or_else(|| StorageError::NotCounted(dims.join(",")))?;
         let mut out: BTreeMap<Vec<String>, u64> = BTreeMap::new();
-        // Under the writer's lock, so that no checkpoint moves the tally
-        // into the stored cells between the two reads.
+        // Under the counts' lock, so that no checkpoint moves the tally
+        // into the stored cells between the two reads; never the writer's,
+        // which a group commit holds through its flush.
         let weekly: Vec<(String, Cells)> = {
-            let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+            let counts = self.counts_lock();
             let mut weekly = Vec::new();
             for kv in self.ingest.scan_prefix([b'c', cube as u8]) {
                 let (k, v) = kv?;
                 weekly.push((cubes::parse_key(&k)?.1, cubes::decode(&v)?));
             }
-            weekly.extend(writer.pending.cube(cube));
+            weekly.extend(counts.pending.cube(cube));
             weekly
         };
         for (week, cells) in weekly {
@@ -550,6 +595,25 @@ impl SledStore {
             }
         }
         fold(&mut recount, tally.drain());
+        // What retention pruned is counted still: the live counts equal the
+        // records left plus the cells kept of the pruned ones.
+        let pruned_cells = super::retention::pruned_cells(&self.ingest)?;
+        let pruned_counted: u64 = pruned_cells
+            .iter()
+            .filter(|((cube, _), _)| *cube == 0)
+            .map(|(_, cells)| cells.values().sum::<u64>())
+            .sum();
+        fold(&mut recount, pruned_cells);
+        let pruned_ids = super::retention::pruned_ids(&self.ingest)?;
+        v.pruned = pruned_ids.len() as u64;
+        if pruned_counted != v.pruned {
+            v.problems.push(format!(
+                "{} records pruned, and the counts kept of them hold {pruned_counted}",
+                v.pruned
+            ));
+        }
+        v.pruned_before = super::retention::pruned_before(&self.ingest)?;
+        all_ids.extend(pruned_ids);
         let (index, repeated) = IdIndex::from_ids(all_ids);
         v.ids = index.len() as u64;
         if repeated > 0 {
@@ -559,12 +623,12 @@ impl SledStore {
         let mut stored: HashMap<(usize, String), Cells> = HashMap::new();
         {
             // The stored cells and the tally as of one moment (see read_counts).
-            let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+            let counts = self.counts_lock();
             for kv in self.ingest.scan_prefix([b'c']) {
                 let (k, value) = kv?;
                 stored.insert(cubes::parse_key(&k)?, cubes::decode(&value)?);
             }
-            fold(&mut stored, writer.pending.cells());
+            fold(&mut stored, counts.pending.cells());
         }
         v.counted = stored
             .iter()
@@ -575,18 +639,40 @@ impl SledStore {
             v.problems
                 .push("counts differ from a recount of the records".into());
         }
-        if v.ids != v.records {
-            v.problems
-                .push(format!("{} ids indexed for {} records", v.ids, v.records));
+        if v.ids != v.records + v.pruned {
+            v.problems.push(format!(
+                "{} ids indexed for {} records and {} pruned",
+                v.ids, v.records, v.pruned
+            ));
         }
-        for (desk, n) in &v.per_desk {
+        let mut pruned_of: BTreeMap<String, u64> = BTreeMap::new();
+        // Per desk below; their sum is the pruned ids' number, so that a
+        // desk's progress is checked against what was pruned of it.
+        let per_stream = super::retention::pruned_per_stream(&self.ingest)?;
+        if per_stream.values().sum::<u64>() != v.pruned {
+            v.problems.push(format!(
+                "{} records pruned, and the desks' pruned numbers add up to {}",
+                v.pruned,
+                per_stream.values().sum::<u64>()
+            ));
+        }
+        for (stream, n) in per_stream {
+            // Desk ids never hold `#` (`stream_key`).
+            let desk = stream.split('#').next().unwrap_or_default().to_owned();
+            *pruned_of.entry(desk).or_default() += n;
+        }
+        let desks: std::collections::BTreeSet<&String> =
+            v.per_desk.keys().chain(pruned_of.keys()).collect();
+        for desk in desks {
+            let n = v.per_desk.get(desk).copied().unwrap_or(0);
+            let gone = pruned_of.get(desk).copied().unwrap_or(0);
             let mut held = 0;
             for i in self.incarnation_numbers(desk)? {
                 held += self.read_progress(&stream_key(desk, i))?.records;
             }
-            if held != *n {
+            if held != n + gone {
                 v.problems.push(format!(
-                    "desk {desk}: progress says {held} records, found {n}"
+                    "desk {desk}: progress says {held} records, found {n} and {gone} pruned"
                 ));
             }
         }

@@ -36,6 +36,15 @@ impl Logs for SledStore {
     }
 
     fn insert_proposal(&self, proposal: &proto::Proposal) -> Result<ProposalInsert, StorageError> {
+        // A desk may send a proposal again after retention deleted its
+        // decision (a desk restored from an old copy): it is held, not new.
+        if let Some(desk) = self.pruned_proposals.get(proposal.id.as_bytes())? {
+            return Ok(if desk.as_ref() == proposal.desk_id.as_bytes() {
+                ProposalInsert::AlreadyHeld
+            } else {
+                ProposalInsert::Conflict
+            });
+        }
         let swapped = {
             let _w = self.writing();
             self.proposals.compare_and_swap(

@@ -1,0 +1,167 @@
+//! Retention: the hub keeps anonymised records, refusals and decided
+//! proposals only as long as `[retention]` in `hub.toml` says (storage
+//! limitation), then deletes them. The counts of pruned records are kept,
+//! so published figures never change; their ids are kept, so a desk that
+//! sends one again is told it is held. One run at start, then hourly, off
+//! the async threads; every run that deleted something is audited under
+//! the actor `retention`.
+
+use crate::config::RetentionConfig;
+use crate::storage::{StorageError, Store};
+use chrono::{DateTime, Datelike, Duration, Months, Utc};
+use std::sync::Arc;
+
+/// The audit log's actor for what retention deletes.
+pub const ACTOR: &str = "retention";
+
+/// How often the task runs after its first run at start.
+const EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// What one run deleted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pruned {
+    pub records: u64,
+    /// The week before which records were deleted, when records are pruned.
+    pub records_before: Option<String>,
+    pub refusals: u64,
+    pub proposals: u64,
+}
+
+/// The first ISO week kept when records are kept `years` years, at `now`.
+pub fn first_week_kept(years: u32, now: DateTime<Utc>) -> Option<String> {
+    if years == 0 {
+        return None;
+    }
+    let day = now
+        .date_naive()
+        .checked_sub_months(Months::new(years.saturating_mul(12)))?;
+    // The whole week of the cutoff day is kept: records go by whole weeks,
+    // never part of one.
+    let week = day.iso_week();
+    Some(format!("{:04}-W{:02}", week.year(), week.week()))
+}
+
+/// The policy, and how far its last run got.
+#[derive(Debug, Clone)]
+pub struct Retention {
+    pub policy: RetentionConfig,
+    /// The first week kept at the last run that pruned records. Finding
+    /// records to prune reads every record, so it is done again only when
+    /// the cutoff moves, once a week: a record that arrives already older
+    /// than the window (a visit entered years late) waits a week at most.
+    records_done: Option<String>,
+}
+
+impl Retention {
+    pub fn new(policy: RetentionConfig) -> Self {
+        Self {
+            policy,
+            records_done: None,
+        }
+    }
+
+    /// Applies the policy once, at `now`.
+    pub fn apply(&mut self, store: &dyn Store, now: DateTime<Utc>) -> Result<Pruned, StorageError> {
+        let week = first_week_kept(self.policy.records_years, now);
+        let skip = week.is_some() && week == self.records_done;
+        let out = run_once(store, &self.policy, now, skip)?;
+        self.records_done = week;
+        Ok(out)
+    }
+}
+
+/// Applies the policy once, at `now`; with `skip_records`, leaves records
+/// alone.
+pub fn run_once(
+    store: &dyn Store,
+    policy: &RetentionConfig,
+    now: DateTime<Utc>,
+    skip_records: bool,
+) -> Result<Pruned, StorageError> {
+    let mut out = Pruned::default();
+    let today = now.date_naive();
+    // Without a window the marks would only pile up; a window set later
+    // dates every older refusal from its first mark, so none goes early.
+    if policy.quarantine_days > 0 {
+        store.mark_refusals(&today.format("%Y-%m-%d").to_string())?;
+    }
+    if let Some(week) = first_week_kept(policy.records_years, now).filter(|_| !skip_records) {
+        out.records = store.prune_records(&week)?;
+        if out.records > 0 {
+            crate::audit::record(
+                store,
+                ACTOR,
+                "retention.records",
+                &format!("before {week}"),
+                &format!(
+                    "{} records of weeks before {week} deleted; their counts are kept",
+                    out.records
+                ),
+            )?;
+        }
+        out.records_before = Some(week);
+    }
+    if policy.quarantine_days > 0 {
+        let before = today - Duration::days(i64::from(policy.quarantine_days));
+        let before = before.format("%Y-%m-%d").to_string();
+        out.refusals = store.prune_refusals(&before)?;
+        if out.refusals > 0 {
+            crate::audit::record(
+                store,
+                ACTOR,
+                "retention.refusals",
+                &format!("before {before}"),
+                &format!("{} refusals stored before {before} deleted", out.refusals),
+            )?;
+        }
+    }
+    if policy.proposals_days > 0 {
+        let before = now - Duration::days(i64::from(policy.proposals_days));
+        let before = before.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        out.proposals = store.prune_proposals(&before)?;
+        if out.proposals > 0 {
+            crate::audit::record(
+                store,
+                ACTOR,
+                "retention.proposals",
+                &format!("before {before}"),
+                &format!(
+                    "{} proposals decided before {before} deleted",
+                    out.proposals
+                ),
+            )?;
+        }
+    }
+    Ok(out)
+}
+
+/// Runs the policy at start and then every hour until `shutdown`.
+pub async fn run(store: Arc<dyn Store>, policy: RetentionConfig, shutdown: runtime::Shutdown) {
+    let mut retention = Retention::new(policy);
+    loop {
+        let mut run = retention.clone();
+        let pruned = crate::storage::blocking(&store, move |s| {
+            run.apply(s, Utc::now()).map(|pruned| (run, pruned))
+        })
+        .await;
+        match pruned {
+            Ok((done, p)) => {
+                retention = done;
+                if p.records + p.refusals + p.proposals > 0 {
+                    tracing::info!(
+                        records = p.records,
+                        refusals = p.refusals,
+                        proposals = p.proposals,
+                        "retention deleted what its policy no longer keeps"
+                    );
+                }
+            }
+            // Nothing is lost by waiting: the next run deletes the same.
+            Err(e) => tracing::warn!(error = %e, "retention could not run; trying again later"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(EVERY) => {}
+            _ = shutdown.wait() => return,
+        }
+    }
+}
