@@ -180,12 +180,14 @@ fn default_http2_window_kib() -> u32 {
 }
 
 fn default_desk_records_per_sec() -> u64 {
-    // Ten times what the busiest desk records in a day, sent in a minute:
-    // only a backlog after a long outage or a broken agent reaches it.
-    2_000
+    // A month of the busiest desk's visits in a second, so that a backlog
+    // after an outage goes at full speed; well under a tenth of what one
+    // hub stores, so that one broken agent cannot take the others' share.
+    10_000
 }
 fn default_desk_bytes_per_sec() -> u64 {
-    2 << 20
+    // 10,000 records of the largest usual size, about 800 bytes each.
+    8 << 20
 }
 fn default_ingest_queue_bytes() -> usize {
     // Eight full 4 MiB messages, or the 64 queued batches at their usual
