@@ -87,52 +87,62 @@ pub fn run_once(
     }
     if let Some(week) = first_week_kept(policy.records_years, now).filter(|_| !skip_records) {
         out.records = store.prune_records(&week)?;
-        if out.records > 0 {
-            crate::audit::record(
-                store,
-                ACTOR,
-                "retention.records",
-                &format!("before {week}"),
-                &format!(
-                    "{} records of weeks before {week} deleted; their counts are kept",
-                    out.records
-                ),
-            )?;
-        }
+        audit(
+            store,
+            "records",
+            &week,
+            out.records,
+            &format!("records of weeks before {week} deleted; their counts are kept"),
+        )?;
         out.records_before = Some(week);
     }
     if policy.quarantine_days > 0 {
         let before = today - Duration::days(i64::from(policy.quarantine_days));
         let before = before.format("%Y-%m-%d").to_string();
         out.refusals = store.prune_refusals(&before)?;
-        if out.refusals > 0 {
-            crate::audit::record(
-                store,
-                ACTOR,
-                "retention.refusals",
-                &format!("before {before}"),
-                &format!("{} refusals stored before {before} deleted", out.refusals),
-            )?;
-        }
+        audit(
+            store,
+            "refusals",
+            &before,
+            out.refusals,
+            &format!("refusals stored before {before} deleted"),
+        )?;
     }
     if policy.proposals_days > 0 {
         let before = now - Duration::days(i64::from(policy.proposals_days));
         let before = before.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         out.proposals = store.prune_proposals(&before)?;
-        if out.proposals > 0 {
-            crate::audit::record(
-                store,
-                ACTOR,
-                "retention.proposals",
-                &format!("before {before}"),
-                &format!(
-                    "{} proposals decided before {before} deleted",
-                    out.proposals
-                ),
-            )?;
-        }
+        audit(
+            store,
+            "proposals",
+            &before,
+            out.proposals,
+            &format!("proposals decided before {before} deleted"),
+        )?;
     }
     Ok(out)
+}
+
+/// One audit entry for a kind whose run deleted something: `retention.KIND`
+/// on `before CUTOFF`, saying how many and what.
+fn audit(
+    store: &dyn Store,
+    kind: &str,
+    cutoff: &str,
+    deleted: u64,
+    what: &str,
+) -> Result<(), StorageError> {
+    if deleted == 0 {
+        return Ok(());
+    }
+    crate::audit::record(
+        store,
+        ACTOR,
+        &format!("retention.{kind}"),
+        &format!("before {cutoff}"),
+        &format!("{deleted} {what}"),
+    )
+    .map(|_| ())
 }
 
 /// Runs the policy at start and then every hour until `shutdown`.

@@ -377,6 +377,22 @@ impl Hub {
     }
 }
 
+/// A valid anonymised record of `desk`, as a desk would put it on the
+/// wire: for tests that play a desk over raw gRPC.
+pub fn wire_record(desk: &str) -> proto::AnonymisedRecord {
+    proto::AnonymisedRecord {
+        id: uuid::Uuid::now_v7().to_string(),
+        desk_id: desk.into(),
+        week: "2026-W48".into(),
+        procedure: "permesso.rinnovo.lavoro".into(),
+        channel: "walk_in".into(),
+        language: "it".into(),
+        outcome: "answered".into(),
+        duration_band: "<15".into(),
+        ..Default::default()
+    }
+}
+
 /// A running hub under `root` with one running desk per id, enrolled
 /// through the CLI: how most end-to-end tests begin.
 pub async fn network(root: &Path, desk_ids: &[&str]) -> anyhow::Result<(Hub, Vec<Agent>)> {

@@ -13,20 +13,6 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Streaming};
 
-fn record(desk: &str) -> proto::AnonymisedRecord {
-    proto::AnonymisedRecord {
-        id: uuid::Uuid::now_v7().to_string(),
-        desk_id: desk.into(),
-        week: "2026-W48".into(),
-        procedure: "permesso.rinnovo.lavoro".into(),
-        channel: "walk_in".into(),
-        language: "it".into(),
-        outcome: "answered".into(),
-        duration_band: "<15".into(),
-        ..Default::default()
-    }
-}
-
 /// Opens `Sync` as desk `desk` with its own bundle: the sender (room for
 /// `room` messages, so that a flood is not held back on this side) and the
 /// hub's stream after its Welcome.
@@ -112,7 +98,7 @@ async fn a_desk_that_ignores_its_window_is_refused_with_a_delay_while_a_normal_d
     for i in 0..40u64 {
         let batch = RecordBatch {
             first_seq: 1 + i * 20,
-            records: (0..20).map(|_| record("hostile")).collect(),
+            records: (0..20).map(|_| e2e::wire_record("hostile")).collect(),
             ..Default::default()
         };
         if tx

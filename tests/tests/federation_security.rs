@@ -84,16 +84,8 @@ const LEAKED_EMAIL: &str = "mario.verdi@example.it";
 
 fn record(desk: &str, n: usize) -> proto::AnonymisedRecord {
     proto::AnonymisedRecord {
-        id: uuid::Uuid::now_v7().to_string(),
-        desk_id: desk.into(),
-        week: "2026-W48".into(),
-        procedure: "permesso.rinnovo.lavoro".into(),
-        channel: "walk_in".into(),
-        language: "it".into(),
-        outcome: "answered".into(),
-        duration_band: "<15".into(),
         notes: "x".repeat(n),
-        ..Default::default()
+        ..e2e::wire_record(desk)
     }
 }
 
