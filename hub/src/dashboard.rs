@@ -125,9 +125,7 @@ pub async fn serve(
         login_key,
         // Five wrong passwords a minute per address or per name, then a pause.
         limiter: session::Limiter::new(Duration::from_secs(60), 5),
-        verifying: Arc::new(tokio::sync::Semaphore::new(
-            std::thread::available_parallelism().map_or(2, |n| n.get()),
-        )),
+        verifying: Arc::new(tokio::sync::Semaphore::new(crate::users::checks_at_once())),
     });
     let sweeper = tokio::spawn(sweep(Arc::clone(&app)));
     let router = router(app);

@@ -4,9 +4,9 @@
 //! one process) and the hub reads them afresh at every sign-in.
 
 use crate::config::DataDir;
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::Argon2;
+use argon2::password_hash::phc::{Output, PasswordHash};
+use argon2::password_hash::PasswordHasher;
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use runtime::secret::write_secret;
 use serde::{Deserialize, Serialize};
 
@@ -165,13 +165,77 @@ pub fn verify(dir: &DataDir, name: &str, password: &str) -> Result<Verified, Use
         path: dir.users().display().to_string(),
         message: format!("hash of `{name}`: {e}"),
     })?;
-    let ok = Argon2::default()
-        .verify_password(password.as_bytes(), &parsed)
-        .is_ok();
+    let ok = password_gives(password.as_bytes(), &parsed);
     Ok(Verified {
         ok: ok && known,
         known,
     })
+}
+
+/// How many password checks may run at once: one a core, since each keeps
+/// a core busy for its whole run.
+pub fn checks_at_once() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// Whether `password` gives `hash`, computed in working memory that is kept
+/// between checks (see [`WORKING_MEMORY`]). A hash that cannot be checked
+/// (unknown algorithm, no salt) matches nothing.
+fn password_gives(password: &[u8], hash: &PasswordHash) -> bool {
+    let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(hash.algorithm.as_str()) else {
+        return false;
+    };
+    let Ok(version) = hash
+        .version
+        .map_or(Ok(Version::default()), Version::try_from)
+    else {
+        return false;
+    };
+    let Ok(params) = Params::try_from(hash) else {
+        return false;
+    };
+    let blocks = params.block_count();
+    let argon2 = Argon2::new(algorithm, version, params);
+    let mut memory = WorkingMemory::take(blocks);
+    let mut out = vec![0u8; expected.len()];
+    let computed = argon2
+        .hash_password_into_with_memory(password, salt, &mut out, &mut memory.0[..blocks])
+        .ok()
+        .and_then(|()| Output::new(&out).ok());
+    memory.give_back();
+    // `Output`'s equality is constant-time.
+    computed.is_some_and(|c| &c == expected)
+}
+
+/// Argon2's working memory, kept for the next check. Allocated and freed at
+/// every check (19 MiB at the default cost), it made glibc raise its mmap
+/// threshold past that size and then serve it from arenas it rarely gives
+/// back: a sign-in flood grew the hub by 300 to 500 MiB. Kept, the checks
+/// cost what the dashboard lets run at once (one buffer a core), once.
+static WORKING_MEMORY: std::sync::Mutex<Vec<Vec<Block>>> = std::sync::Mutex::new(Vec::new());
+
+struct WorkingMemory(Vec<Block>);
+
+impl WorkingMemory {
+    fn take(blocks: usize) -> Self {
+        let kept = WORKING_MEMORY
+            .lock()
+            .ok()
+            .and_then(|mut kept| kept.pop())
+            .filter(|m| m.len() >= blocks);
+        Self(kept.unwrap_or_else(|| vec![Block::default(); blocks]))
+    }
+
+    fn give_back(self) {
+        if let Ok(mut kept) = WORKING_MEMORY.lock() {
+            if kept.len() < checks_at_once() {
+                kept.push(self.0);
+            }
+        }
+    }
 }
 
 /// How a name typed at sign-in is logged and audited: as typed when it is
@@ -190,6 +254,40 @@ pub fn shown_name(name: &str, known: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kept_working_memory_checks_hashes_of_any_cost() {
+        use argon2::password_hash::CustomizedPasswordHasher;
+        let salt = b"sale-di-prova-16";
+        let made = |algorithm: &str, m_cost, output| {
+            let params = Params::new(m_cost, 1, 1, Some(output)).expect("params");
+            Argon2::default()
+                .hash_password_customized(
+                    b"una-password-lunga",
+                    salt,
+                    Some(algorithm),
+                    None,
+                    params,
+                )
+                .expect("hash")
+        };
+        // Big then small, then big again: a kept buffer of either size serves.
+        let hashes = [
+            made("argon2id", 19 * 1024, 32),
+            made("argon2i", 64, 16),
+            made("argon2d", 4 * 1024, 64),
+            made("argon2id", 19 * 1024, 32),
+        ];
+        for hash in &hashes {
+            assert!(password_gives(b"una-password-lunga", hash), "{hash}");
+            assert!(!password_gives(b"una-password-lungA", hash), "{hash}");
+        }
+        let kept = WORKING_MEMORY.lock().expect("lock").len();
+        assert!(
+            (1..=checks_at_once()).contains(&kept),
+            "{kept} buffers kept"
+        );
+    }
 
     #[test]
     fn add_then_verify() {
