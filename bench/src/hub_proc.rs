@@ -88,6 +88,8 @@ pub(crate) struct Hub {
     coordinator: String,
     bin: PathBuf,
     child: Option<Child>,
+    /// Settings for this run, as the hub's environment overrides.
+    env: Vec<(&'static str, String)>,
 }
 
 impl Hub {
@@ -117,7 +119,13 @@ impl Hub {
             coordinator,
             bin: bins.hub.clone(),
             child: None,
+            env: Vec::new(),
         })
+    }
+
+    /// A `hub.toml` setting for this run, given as its environment override.
+    pub(crate) fn set_env(&mut self, key: &'static str, value: String) {
+        self.env.push((key, value));
     }
 
     /// Enrols desks `{prefix}-{i}` on the stopped hub's store, through the
@@ -212,6 +220,7 @@ impl Hub {
             // each have their own address: the per-source caps would meet
             // the bench itself, and the 10,000-desk run passes the total.
             .envs(LOOPBACK_DESKS)
+            .envs(self.env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdin(Stdio::null())
             .stdout(file.try_clone()?)
             .stderr(file)

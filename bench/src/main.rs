@@ -26,6 +26,7 @@ enum Scenario {
     Intake,
     SigninFlood,
     Dashboard,
+    DeskFlood,
 }
 
 #[derive(Parser)]
@@ -120,7 +121,8 @@ impl Sizes {
                 Scenario::Ingest
                 | Scenario::RawSled
                 | Scenario::SigninFlood
-                | Scenario::Dashboard => s.ingest_desks = d,
+                | Scenario::Dashboard
+                | Scenario::DeskFlood => s.ingest_desks = d,
                 _ => {
                     s.ingest_desks = d;
                     s.fanout_desks = d;
@@ -190,6 +192,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Scenario::Intake,
             Scenario::SigninFlood,
             Scenario::Dashboard,
+            Scenario::DeskFlood,
         ],
         // The ratio needs raw sled measured in the same run, on the same disk.
         Scenario::Ingest => vec![Scenario::RawSled, Scenario::Ingest],
@@ -225,6 +228,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Scenario::Dashboard => {
                 results.dashboard = Some(scenarios::dashboard::run(&bins, &dir, &sizes).await?);
+            }
+            Scenario::DeskFlood => {
+                results.desk_flood = Some(scenarios::desk_flood::run(&bins, &dir, &sizes).await?);
             }
             Scenario::All => {}
         }

@@ -70,6 +70,25 @@ pub(crate) struct DashboardLoad {
     pub page_p99_ms: f64,
 }
 
+pub(crate) struct DeskFlood {
+    pub desks: usize,
+    pub limit_per_s: u64,
+    /// What the flooding desk took in, records a second.
+    pub flood_offered_per_s: f64,
+    /// What the hub acknowledged it.
+    pub flood_acked_per_s: f64,
+    /// The other desks, without the flood and with it.
+    pub quiet_records_per_s: f64,
+    pub busy_records_per_s: f64,
+    pub quiet_p50_ms: f64,
+    pub busy_p50_ms: f64,
+    pub quiet_p99_ms: f64,
+    pub busy_p99_ms: f64,
+    /// The same flood against a hub with no limit.
+    pub unlimited_acked_per_s: f64,
+    pub unlimited_busy_p99_ms: f64,
+}
+
 #[derive(Default)]
 pub(crate) struct Results {
     pub raw_sled: Option<RawSled>,
@@ -80,6 +99,7 @@ pub(crate) struct Results {
     pub intake: Option<Intake>,
     pub signin_flood: Option<SigninFlood>,
     pub dashboard: Option<DashboardLoad>,
+    pub desk_flood: Option<DeskFlood>,
 }
 
 fn round(x: f64, places: i32) -> f64 {
@@ -180,6 +200,26 @@ impl Results {
                 }),
             );
         }
+        if let Some(r) = &self.desk_flood {
+            o.insert(
+                "desk-flood".into(),
+                json!({
+                    "desks": r.desks,
+                    "limit_per_s": r.limit_per_s,
+                    "flood_offered_per_s": round(r.flood_offered_per_s, 0),
+                    "flood_acked_per_s": round(r.flood_acked_per_s, 0),
+                    "others_quiet_records_per_s": round(r.quiet_records_per_s, 0),
+                    "others_busy_records_per_s": round(r.busy_records_per_s, 0),
+                    "others_ratio": round(r.others_ratio(), 3),
+                    "others_quiet_p50_ms": round(r.quiet_p50_ms, 2),
+                    "others_busy_p50_ms": round(r.busy_p50_ms, 2),
+                    "others_quiet_p99_ms": round(r.quiet_p99_ms, 2),
+                    "others_busy_p99_ms": round(r.busy_p99_ms, 2),
+                    "unlimited_flood_acked_per_s": round(r.unlimited_acked_per_s, 0),
+                    "unlimited_others_busy_p99_ms": round(r.unlimited_busy_p99_ms, 2),
+                }),
+            );
+        }
         Value::Object(o)
     }
 
@@ -277,7 +317,34 @@ impl Results {
                 ),
             );
         }
+        if let Some(r) = &self.desk_flood {
+            row(
+                "desk-flood",
+                format!(
+                    "1 of {} desks takes in {:.0} records/s against a limit of {}, {:.0}/s acknowledged; the others {:.0} → {:.0} records/s ({:.3}), ack p50 {:.2} → {:.2} ms, p99 {:.2} → {:.2} ms; with no limit {:.0}/s acknowledged and the others' p99 {:.2} ms",
+                    r.desks,
+                    r.flood_offered_per_s,
+                    r.limit_per_s,
+                    r.flood_acked_per_s,
+                    r.quiet_records_per_s,
+                    r.busy_records_per_s,
+                    r.others_ratio(),
+                    r.quiet_p50_ms,
+                    r.busy_p50_ms,
+                    r.quiet_p99_ms,
+                    r.busy_p99_ms,
+                    r.unlimited_acked_per_s,
+                    r.unlimited_busy_p99_ms
+                ),
+            );
+        }
         t
+    }
+}
+
+impl DeskFlood {
+    pub(crate) fn others_ratio(&self) -> f64 {
+        self.busy_records_per_s / self.quiet_records_per_s.max(1e-9)
     }
 }
 

@@ -5,6 +5,7 @@
 pub(crate) mod catchup;
 pub(crate) mod connections;
 pub(crate) mod dashboard;
+pub(crate) mod desk_flood;
 pub(crate) mod fanout;
 pub(crate) mod ingest;
 pub(crate) mod intake;

@@ -8,7 +8,7 @@ use crate::stats::Latencies;
 use anyhow::{bail, Context};
 use desk_agent::outbox::Outbox;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
@@ -25,6 +25,8 @@ struct Tracked {
     /// Sequence → when its intake began, until the hub acknowledges it.
     pending: Mutex<BTreeMap<u64, Instant>>,
     room: Semaphore,
+    /// Intakes answered, acknowledged or not.
+    appended: AtomicU64,
 }
 
 pub(crate) struct Steady {
@@ -55,6 +57,23 @@ impl Steady {
     /// Starts one feeder per desk: `total` records shared out, or, with
     /// `None`, until `stop`.
     pub(crate) fn start(desks: &[SimDesk], total: Option<u64>) -> Self {
+        Self::start_with(desks, total, None, OUTSTANDING)
+    }
+
+    /// Open loop: every desk takes `per_s` intakes a second until `stop`,
+    /// whatever the hub acknowledges, with at most `outstanding` of them
+    /// unacknowledged.
+    pub(crate) fn paced(desks: &[SimDesk], per_s: f64, outstanding: usize) -> Self {
+        let every = Duration::from_secs_f64(1.0 / per_s.max(1e-3));
+        Self::start_with(desks, None, Some(every), outstanding)
+    }
+
+    fn start_with(
+        desks: &[SimDesk],
+        total: Option<u64>,
+        every: Option<Duration>,
+        outstanding: usize,
+    ) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let n = desks.len().max(1) as u64;
         let mut tracked = Vec::with_capacity(desks.len());
@@ -63,13 +82,15 @@ impl Steady {
             let t = Arc::new(Tracked {
                 outbox: Arc::clone(&d.outbox),
                 pending: Mutex::new(BTreeMap::new()),
-                room: Semaphore::new(OUTSTANDING),
+                room: Semaphore::new(outstanding.min(Semaphore::MAX_PERMITS)),
+                appended: AtomicU64::new(0),
             });
             let share = total.map(|total| total / n + u64::from((i as u64) < total % n));
             feeders.push(tokio::spawn(feed(
                 d.desk_id.clone(),
                 Arc::clone(&t),
                 share,
+                every,
                 Arc::clone(&stop),
             )));
             tracked.push(t);
@@ -115,6 +136,14 @@ impl Steady {
         Ok((acked, micros))
     }
 
+    /// Intakes the desks have answered so far, acknowledged or not.
+    pub(crate) fn appended(&self) -> u64 {
+        self.tracked
+            .iter()
+            .map(|t| t.appended.load(Ordering::Relaxed))
+            .sum()
+    }
+
     /// Polls for `length` and returns what was acknowledged meanwhile.
     pub(crate) async fn window(&mut self, length: Duration) -> anyhow::Result<Window> {
         let start = Instant::now();
@@ -150,16 +179,19 @@ impl Steady {
 
 /// Appends records, each as its own intake (`Outbox::append`, which answers
 /// once the record is durable), never more than `OUTSTANDING`
-/// unacknowledged: `share` of them, or until `stop`. The intakes of a desk
+/// unacknowledged: `share` of them, or until `stop`; with `every`, one intake
+/// per tick at most (missed ticks are caught up, so the rate holds). The intakes of a desk
 /// run concurrently as futures of this one task, so that the harness spawns
 /// no task per record.
 async fn feed(
     desk_id: String,
     t: Arc<Tracked>,
     mut share: Option<u64>,
+    every: Option<Duration>,
     stop: Arc<AtomicBool>,
 ) -> anyhow::Result<()> {
     use futures::stream::{FuturesUnordered, StreamExt};
+    let mut pace = every.map(tokio::time::interval);
     let mut maker = RecordMaker::new();
     let mut appends = FuturesUnordered::new();
     let more = |share: &Option<u64>| share.is_none_or(|left| left > 0);
@@ -169,7 +201,12 @@ async fn feed(
             return Ok(());
         }
         tokio::select! {
-            permit = t.room.acquire(), if go_on => {
+            permit = async {
+                if let Some(pace) = pace.as_mut() {
+                    pace.tick().await;
+                }
+                t.room.acquire().await
+            }, if go_on => {
                 permit.context("the desk's window closed")?.forget();
                 if let Some(left) = share.as_mut() {
                     *left -= 1;
@@ -183,6 +220,7 @@ async fn feed(
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
                         .insert(seq, began);
+                    t.appended.fetch_add(1, Ordering::Relaxed);
                     anyhow::Ok(())
                 });
             }
