@@ -266,7 +266,7 @@ const LIMIT_NOTES: &[(&str, &str)] = &[
     ("desk_records_per_sec", "Records per second per desk (1 s burst; 0 = off); beyond it the desk's acks are held back, nothing is refused."),
     ("desk_bytes_per_sec", "Bytes of batches per second per desk (1 s burst; 0 = off); beyond it acks are held back."),
     ("ingest_queue_bytes", "Bytes of batches waiting for or inside the group commit, all desks; a desk's stream waits for room."),
-    ("max_connections", "Open federation connections; beyond it a new connection is closed at once."),
+    ("max_connections", "Open connections on each port (federation, coordinator, dashboard); beyond it a new connection is closed at once."),
     ("max_connections_per_source", "Connections from one IP address not yet through the TLS handshake (established desks do not count); beyond it closed at once."),
     ("max_handshakes", "TLS handshakes in progress; beyond it a new one is closed before any TLS work."),
     ("max_handshakes_per_source", "TLS handshakes in progress from one IP address; beyond it closed before any TLS work."),

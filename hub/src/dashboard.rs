@@ -20,6 +20,7 @@ use crate::connections::Connections;
 use crate::pki::Ca;
 use crate::push::Push;
 use crate::storage::Store;
+use crate::transport::tls::Capped;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -35,7 +36,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
 use tokio_stream::StreamExt;
 
 pub use login_token::LoginKey;
@@ -107,18 +107,22 @@ fn router(app: Shared) -> Router {
         .with_state(app)
 }
 
-/// Serves the dashboard on `listener` until `shutdown`, then lets open
-/// requests finish for a few seconds.
+/// The hub's TLS settings for browsers, which speak HTTP/1.1 as well as h2
+/// (the hub's gRPC settings offer h2 only).
+pub fn tls_config(grpc: &rustls::ServerConfig) -> Arc<rustls::ServerConfig> {
+    let mut tls = grpc.clone();
+    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Arc::new(tls)
+}
+
+/// Serves the dashboard on the connections `incoming` admits until
+/// `shutdown`, then lets open requests finish for a few seconds.
 pub async fn serve(
-    listener: TcpListener,
-    tls: Arc<rustls::ServerConfig>,
+    mut incoming: impl futures::Stream<Item = std::io::Result<Capped>> + Unpin,
     deps: Deps,
     login_key: LoginKey,
     shutdown: impl Future<Output = ()>,
 ) {
-    // Browsers speak HTTP/1.1 as well as h2; the hub's gRPC config offers h2 only.
-    let mut tls = (*tls).clone();
-    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     let app = Arc::new(App {
         sessions: session::Sessions::new(Arc::clone(&deps.store)),
         deps,
@@ -129,7 +133,6 @@ pub async fn serve(
     });
     let sweeper = tokio::spawn(sweep(Arc::clone(&app)));
     let router = router(app);
-    let mut incoming = crate::transport::tls::incoming(listener, Arc::new(tls));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
@@ -150,7 +153,7 @@ pub async fn serve(
             },
             _ = &mut shutdown => break,
         };
-        let Ok(peer) = stream.get_ref().0.peer_addr() else {
+        let Ok(peer) = stream.peer_addr() else {
             continue;
         };
         let service = TowerToHyperService::new(router.clone().layer(Extension(Peer(peer))));

@@ -28,7 +28,7 @@ pub struct HubMetrics {
     pub dashboard_sessions: Gauge,
     pub acks_delayed: Counter,
     pub floods_refused: Counter,
-    /// Federation connections closed at accept, by the cap they met.
+    /// Connections closed at accept, by the cap they met and the port.
     pub connections_refused: Family<Labels, Counter>,
     ingest_queue: Gauge,
     connected_desks: Gauge,
@@ -119,7 +119,7 @@ impl HubMetrics {
         );
         r.register(
             "connections_refused",
-            "Federation connections closed at once, by the cap they met",
+            "Connections closed at once, by the cap they met and the port",
             m.connections_refused.clone(),
         );
         r.register(

@@ -222,21 +222,25 @@ pub async fn run(
     let coord_tls = pki::server_config(ca.cert_pem(), &server_id, false)?;
     tracing::info!(addr = %listeners.federation.local_addr()?, "federation port (mutual TLS) listening");
     tracing::info!(addr = %listeners.coordinator.local_addr()?, "coordinator port (TLS, bearer token) listening");
-    let fed_caps = tls::Caps {
+    // Every port is capped alike: the coordinator's and the dashboard's are
+    // on loopback by default, but a dashboard opened to the offices meets
+    // the same floods as the desks' port.
+    let caps = tls::Caps {
         max_connections: config.max_connections.max(1),
         max_connections_per_source: config.max_connections_per_source.max(1),
         max_handshakes: config.max_handshakes.max(1),
         max_handshakes_per_source: config.max_handshakes_per_source.max(1),
         handshake_timeout: Duration::from_secs(config.handshake_timeout_secs.max(1)),
     };
-    let fed_incoming = tls::capped(
-        listeners.federation,
-        fed_tls,
-        fed_caps,
-        "federation",
-        metrics.connections_refused.clone(),
+    let refused = || metrics.connections_refused.clone();
+    let fed_incoming = tls::capped(listeners.federation, fed_tls, caps, "federation", refused());
+    let coord_incoming = tls::capped(
+        listeners.coordinator,
+        coord_tls,
+        caps,
+        "coordinator",
+        refused(),
     );
-    let coord_incoming = tls::incoming(listeners.coordinator, coord_tls);
 
     let fed_server = tokio::spawn(
         grpc::federation_router(
@@ -256,12 +260,16 @@ pub async fn run(
     let web_server = match listeners.http {
         Some(listener) => {
             tracing::info!(addr = %listener.local_addr()?, "dashboard (HTTPS) listening");
-            let web_tls = pki::server_config(ca.cert_pem(), &server_id, false)?;
+            let web_tls = crate::dashboard::tls_config(&*pki::server_config(
+                ca.cert_pem(),
+                &server_id,
+                false,
+            )?);
             let login_key = crate::dashboard::LoginKey::load_or_create(data)
                 .context("cannot load the dashboard's sign-in key (dashboard.key)")?;
+            let incoming = tls::capped(listener, web_tls, caps, "dashboard", refused());
             Some(tokio::spawn(crate::dashboard::serve(
-                listener,
-                web_tls,
+                incoming,
                 dashboard,
                 login_key,
                 stopped.clone().waited(),

@@ -2,7 +2,7 @@
 //! its window is refused with a retry delay while a normal desk beside it
 //! goes on; a desk past its rate is slowed (acks held back), never refused,
 //! and loses nothing; a connection flood meets the caps while enrolled desks
-//! still sync.
+//! still sync, and the same caps hold on the dashboard's port.
 
 use e2e::{eventually, free_addr, Agent, Hub};
 use proto::federation_client::FederationClient;
@@ -248,7 +248,7 @@ async fn a_connection_flood_meets_the_caps_and_enrolled_desks_still_sync() -> an
     assert!(
         value(
             &exposition,
-            "rete_hub_connections_refused_total{cap=\"max_connections_per_source\"}"
+            "rete_hub_connections_refused_total{cap=\"max_connections_per_source\",port=\"federation\"}"
         ) >= (FLOOD - PER_SOURCE) as f64,
         "{exposition}"
     );
@@ -270,6 +270,70 @@ async fn a_connection_flood_meets_the_caps_and_enrolled_desks_still_sync() -> an
     drop(flood);
     steady.terminate()?;
     late.terminate()?;
+    hub.terminate()?;
+    Ok(())
+}
+
+/// The dashboard is capped as the desks' port is: a flood of silent
+/// connections from one address meets the per-source cap, and a coordinator
+/// from another address still signs in meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_flood_on_the_dashboard_meets_the_caps_and_a_coordinator_still_signs_in(
+) -> anyhow::Result<()> {
+    use e2e::web::{add_user, enable_dashboard, Web};
+    const FLOOD: usize = 60;
+    const PER_SOURCE: usize = 10;
+    const PASSWORD: &str = "una-password-lunga";
+    let root = tempfile::tempdir()?;
+    let mut hub = Hub::init(root.path());
+    let addr = enable_dashboard(&hub.data)?;
+    assert!(add_user(&hub.data, "coordinatore", PASSWORD)
+        .status
+        .success());
+    hub.configure(&[
+        ("max_connections_per_source", (PER_SOURCE as i64).into()),
+        ("handshake_timeout_secs", 3.into()),
+    ])?;
+    let metrics = free_addr();
+    hub.start_with(&["--metrics-addr", &metrics]).await?;
+    let a = addr.clone();
+    eventually(Duration::from_secs(20), async || {
+        tokio::net::TcpStream::connect(&a).await.ok()
+    })
+    .await?;
+
+    let mut flood = Vec::with_capacity(FLOOD);
+    for _ in 0..FLOOD {
+        flood.push(tokio::net::TcpStream::connect(&addr).await?);
+    }
+    let refused = eventually(Duration::from_secs(10), async || {
+        let n = flood.iter().filter(|s| closed(s)).count();
+        (n >= FLOOD - PER_SOURCE).then_some(n)
+    })
+    .await?;
+    assert_eq!(
+        refused,
+        FLOOD - PER_SOURCE,
+        "the cap holds, no more, no less"
+    );
+    let exposition = scrape(&metrics).await?;
+    assert!(
+        value(
+            &exposition,
+            "rete_hub_connections_refused_total{cap=\"max_connections_per_source\",port=\"dashboard\"}"
+        ) >= (FLOOD - PER_SOURCE) as f64,
+        "{exposition}"
+    );
+
+    let mut coordinator =
+        Web::new(&hub.data, &addr)?.from_source(std::net::IpAddr::from([127, 0, 0, 2]));
+    let signed_in = coordinator.login("coordinatore", PASSWORD).await?;
+    assert_eq!(signed_in.status, 303, "{}", signed_in.text());
+    assert_eq!(coordinator.get("/desks").await?.status, 200);
+    eventually(Duration::from_secs(10), async || {
+        flood.iter().all(closed).then_some(())
+    })
+    .await?;
     hub.terminate()?;
     Ok(())
 }

@@ -203,6 +203,12 @@ pub struct Capped {
     _slot: Slot,
 }
 
+impl Capped {
+    pub fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.inner.get_ref().0.peer_addr()
+    }
+}
+
 impl tonic::transport::server::Connected for Capped {
     type ConnectInfo = <TlsStream<TcpStream> as tonic::transport::server::Connected>::ConnectInfo;
 
@@ -281,23 +287,6 @@ impl RefusalLog {
     }
 }
 
-/// The accept loop with no cap but the handshake's time: the coordinator
-/// port and the dashboard, which listen on loopback unless told otherwise.
-pub fn incoming(
-    listener: TcpListener,
-    config: Arc<rustls::ServerConfig>,
-) -> impl futures::Stream<Item = Result<TlsStream<TcpStream>, std::io::Error>> + Unpin {
-    use futures::StreamExt;
-    capped(
-        listener,
-        config,
-        Caps::unlimited(),
-        "tls",
-        Family::default(),
-    )
-    .map(|accepted| accepted.map(|c| c.inner))
-}
-
 /// The accept loop under `caps`; `refused` counts the connections closed
 /// at once, by cap.
 pub fn capped(
@@ -336,7 +325,9 @@ pub fn capped(
                 Err(cap) => {
                     // Dropping the socket closes it before any TLS work.
                     drop(tcp);
-                    refused.get_or_create(&vec![("cap", cap.label())]).inc();
+                    refused
+                        .get_or_create(&vec![("cap", cap.label()), ("port", port)])
+                        .inc();
                     log.note(port, cap, ip);
                     continue;
                 }
@@ -352,7 +343,9 @@ pub fn capped(
                     // The client's first message is in; the expensive part
                     // (keys, signatures, the client's certificate) starts here.
                     let _running = gate.handshake(ip).map_err(|cap| {
-                        refused.get_or_create(&vec![("cap", cap.label())]).inc();
+                        refused
+                            .get_or_create(&vec![("cap", cap.label()), ("port", port)])
+                            .inc();
                         log.note(port, cap, ip);
                         None
                     })?;
