@@ -52,8 +52,11 @@ pub(crate) struct SigninFlood {
     pub throttled: u64,
     /// Answered 503 before any hashing: every check was busy.
     pub busy: u64,
-    /// Any other answer, or no answer.
+    /// Any other answer.
     pub other: u64,
+    /// No answer: the connection was closed at once by a connection cap
+    /// (or failed).
+    pub unanswered: u64,
     pub hub_rss_before_mib: f64,
     pub hub_rss_peak_mib: f64,
 }
@@ -178,6 +181,7 @@ impl Results {
                     "throttled": r.throttled,
                     "refused_busy": r.busy,
                     "other": r.other,
+                    "closed_at_connect": r.unanswered,
                     "hub_rss_before_mib": round(r.hub_rss_before_mib, 1),
                     "hub_rss_peak_mib": round(r.hub_rss_peak_mib, 1),
                 }),
@@ -284,7 +288,7 @@ impl Results {
             row(
                 "signin-flood",
                 format!(
-                    "{} clients: ingest {:.0} → {:.0} records/s ({:.3}), back in {recovery}; {} attempts: {} checked, {} throttled, {} refused busy, {} other; hub RSS {:.1} → peak {:.1} MiB",
+                    "{} clients: ingest {:.0} → {:.0} records/s ({:.3}), back in {recovery}; {} attempts: {} checked, {} throttled, {} refused busy, {} closed at connect, {} other; hub RSS {:.1} → peak {:.1} MiB",
                     r.clients,
                     r.before_records_per_s,
                     r.during_records_per_s,
@@ -293,6 +297,7 @@ impl Results {
                     r.checked,
                     r.throttled,
                     r.busy,
+                    r.unanswered,
                     r.other,
                     r.hub_rss_before_mib,
                     r.hub_rss_peak_mib

@@ -100,7 +100,8 @@ pub(crate) async fn run(bins: &Binaries, dir: &Path, sizes: &Sizes) -> anyhow::R
         checked: n(&answers.checked),
         throttled: n(&answers.throttled),
         busy: n(&answers.busy),
-        other: n(&answers.other) + n(&answers.errors),
+        other: n(&answers.other),
+        unanswered: n(&answers.errors),
         hub_rss_before_mib: rss_before as f64 / 1024.0,
         hub_rss_peak_mib: peak_kib as f64 / 1024.0,
     })
