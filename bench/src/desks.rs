@@ -66,6 +66,8 @@ impl SimDesk {
 
     /// Starts `desk_agent::sync::run`, the agent's own link to the hub.
     pub(crate) fn start_sync(&mut self) {
+        // A fresh trigger, so that a desk stopped before can start again.
+        self.stop = runtime::shutdown::channel().0;
         let task = tokio::spawn(sync::run(
             self.sync_config.clone(),
             Arc::clone(&self.outbox),

@@ -273,6 +273,14 @@ impl Hub {
         Ok(())
     }
 
+    /// SIGTERM and a clean exit, as an operator's restart begins.
+    pub(crate) fn terminate(&mut self) -> anyhow::Result<()> {
+        match self.child.take() {
+            Some(mut c) => e2e::terminate_child(&mut c),
+            None => Ok(()),
+        }
+    }
+
     /// SIGKILL: a clean stop would note "last seen" for every desk, one
     /// flush each, which the figures do not need.
     pub(crate) fn kill(&mut self) {

@@ -27,6 +27,7 @@ enum Scenario {
     SigninFlood,
     Dashboard,
     DeskFlood,
+    History,
 }
 
 #[derive(Parser)]
@@ -41,7 +42,7 @@ struct Cli {
     /// Desks for ingest, fanout or connections (defaults: 100, 1,000, 10,000).
     #[arg(long)]
     desks: Option<usize>,
-    /// Records for raw-sled/ingest or catchup (defaults: 1,000,000 each).
+    /// Records for raw-sled/ingest, catchup or history (defaults: 1,000,000 each).
     #[arg(long)]
     records: Option<u64>,
     /// Print one JSON object keyed by scenario instead of a table.
@@ -72,6 +73,8 @@ pub(crate) struct Sizes {
     pub fanout_desks: usize,
     pub connections: usize,
     pub catchup_records: u64,
+    /// Records the history scenario fills the store with.
+    pub history_records: u64,
     pub intake_rate: u32,
     pub intake_secs: u64,
     /// Length of each measured phase of the overload scenarios.
@@ -90,6 +93,7 @@ impl Sizes {
                 fanout_desks: 20,
                 connections: 200,
                 catchup_records: 20_000,
+                history_records: 20_000,
                 intake_rate: 200,
                 intake_secs: 3,
                 phase: std::time::Duration::from_secs(2),
@@ -104,6 +108,7 @@ impl Sizes {
                 fanout_desks: 1_000,
                 connections: 10_000,
                 catchup_records: 1_000_000,
+                history_records: 1_000_000,
                 intake_rate: 200,
                 intake_secs: 30,
                 phase: std::time::Duration::from_secs(10),
@@ -122,7 +127,8 @@ impl Sizes {
                 | Scenario::RawSled
                 | Scenario::SigninFlood
                 | Scenario::Dashboard
-                | Scenario::DeskFlood => s.ingest_desks = d,
+                | Scenario::DeskFlood
+                | Scenario::History => s.ingest_desks = d,
                 _ => {
                     s.ingest_desks = d;
                     s.fanout_desks = d;
@@ -134,9 +140,11 @@ impl Sizes {
             match cli.scenario {
                 Scenario::Catchup => s.catchup_records = r,
                 Scenario::Ingest | Scenario::RawSled => s.ingest_records = r,
+                Scenario::History => s.history_records = r,
                 _ => {
                     s.ingest_records = r;
                     s.catchup_records = r;
+                    s.history_records = r;
                 }
             }
         }
@@ -193,6 +201,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Scenario::SigninFlood,
             Scenario::Dashboard,
             Scenario::DeskFlood,
+            Scenario::History,
         ],
         // The ratio needs raw sled measured in the same run, on the same disk.
         Scenario::Ingest => vec![Scenario::RawSled, Scenario::Ingest],
@@ -231,6 +240,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Scenario::DeskFlood => {
                 results.desk_flood = Some(scenarios::desk_flood::run(&bins, &dir, &sizes).await?);
+            }
+            Scenario::History => {
+                results.history = Some(scenarios::history::run(&bins, &dir, &sizes).await?);
             }
             Scenario::All => {}
         }

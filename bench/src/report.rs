@@ -73,6 +73,16 @@ pub(crate) struct DashboardLoad {
     pub page_p99_ms: f64,
 }
 
+pub(crate) struct History {
+    pub records: u64,
+    /// Peak while the desks ingest on the full store.
+    pub hub_rss_mib: f64,
+    pub restart_s: f64,
+    pub recovery_s: f64,
+    pub stats_p50_ms: f64,
+    pub stats_p99_ms: f64,
+}
+
 pub(crate) struct DeskFlood {
     pub desks: usize,
     pub limit_per_s: u64,
@@ -103,6 +113,7 @@ pub(crate) struct Results {
     pub signin_flood: Option<SigninFlood>,
     pub dashboard: Option<DashboardLoad>,
     pub desk_flood: Option<DeskFlood>,
+    pub history: Option<History>,
 }
 
 fn round(x: f64, places: i32) -> f64 {
@@ -224,6 +235,19 @@ impl Results {
                 }),
             );
         }
+        if let Some(r) = &self.history {
+            o.insert(
+                "history".into(),
+                json!({
+                    "records": r.records,
+                    "hub_rss_mib": round(r.hub_rss_mib, 1),
+                    "restart_s": round(r.restart_s, 2),
+                    "recovery_s": round(r.recovery_s, 2),
+                    "stats_p50_ms": round(r.stats_p50_ms, 2),
+                    "stats_p99_ms": round(r.stats_p99_ms, 2),
+                }),
+            );
+        }
         Value::Object(o)
     }
 
@@ -340,6 +364,20 @@ impl Results {
                     r.busy_p99_ms,
                     r.unlimited_acked_per_s,
                     r.unlimited_busy_p99_ms
+                ),
+            );
+        }
+        if let Some(r) = &self.history {
+            row(
+                "history",
+                format!(
+                    "{} records held: hub RSS {:.1} MiB while the desks ingest; serving {:.2} s after a restart, {:.2} s after SIGKILL; stats query p50 {:.2} ms, p99 {:.2} ms",
+                    r.records,
+                    r.hub_rss_mib,
+                    r.restart_s,
+                    r.recovery_s,
+                    r.stats_p50_ms,
+                    r.stats_p99_ms
                 ),
             );
         }

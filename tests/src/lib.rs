@@ -165,25 +165,10 @@ impl Proc {
 
     /// SIGTERM, then waits for a clean exit.
     pub fn terminate(&mut self) -> anyhow::Result<()> {
-        if let Some(mut c) = self.child.take() {
-            let pid = c.id().to_string();
-            Command::new("kill").args(["-TERM", &pid]).status()?;
-            let start = Instant::now();
-            loop {
-                if let Some(status) = c.try_wait()? {
-                    if !status.success() {
-                        bail!("exited with {status} after SIGTERM");
-                    }
-                    return Ok(());
-                }
-                if start.elapsed() > Duration::from_secs(30) {
-                    let _ = c.kill();
-                    bail!("did not stop within 30 s of SIGTERM");
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
+        match self.child.take() {
+            Some(mut c) => terminate_child(&mut c),
+            None => Ok(()),
         }
-        Ok(())
     }
 }
 
@@ -570,4 +555,24 @@ pub async fn desk_channel(
         .tls_config(tls)?
         .connect()
         .await
+}
+
+/// SIGTERM to `child`, then waits up to 30 s for a clean exit.
+pub fn terminate_child(child: &mut std::process::Child) -> anyhow::Result<()> {
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status()?;
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait()? {
+            if !status.success() {
+                bail!("exited with {status} after SIGTERM");
+            }
+            return Ok(());
+        }
+        if start.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            bail!("did not stop within 30 s of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

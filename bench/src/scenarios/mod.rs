@@ -7,6 +7,7 @@ pub(crate) mod connections;
 pub(crate) mod dashboard;
 pub(crate) mod desk_flood;
 pub(crate) mod fanout;
+pub(crate) mod history;
 pub(crate) mod ingest;
 pub(crate) mod intake;
 mod overload;
