@@ -71,6 +71,8 @@ pub(crate) struct DashboardLoad {
     pub pages_failed: u64,
     pub page_p50_ms: f64,
     pub page_p99_ms: f64,
+    /// Each page's p99, in the order they are opened.
+    pub per_page_p99_ms: Vec<(&'static str, f64)>,
 }
 
 pub(crate) struct History {
@@ -212,6 +214,11 @@ impl Results {
                     "pages_failed": r.pages_failed,
                     "page_p50_ms": round(r.page_p50_ms, 2),
                     "page_p99_ms": round(r.page_p99_ms, 2),
+                    "per_page_p99_ms": r
+                        .per_page_p99_ms
+                        .iter()
+                        .map(|(page, ms)| ((*page).to_string(), json!(round(*ms, 2))))
+                        .collect::<serde_json::Map<_, _>>(),
                 }),
             );
         }
@@ -332,7 +339,7 @@ impl Results {
             row(
                 "dashboard",
                 format!(
-                    "ack p99 {:.2} ms quiet vs {:.2} ms at {} page views/s ({:.0} vs {:.0} records/s, {:.3}); pages p50 {:.2} ms, p99 {:.2} ms, {} served, {} failed",
+                    "ack p99 {:.2} ms quiet vs {:.2} ms at {} page views/s ({:.0} vs {:.0} records/s, {:.3}); pages p50 {:.2} ms, p99 {:.2} ms ({}), {} served, {} failed",
                     r.quiet_p99_ms,
                     r.busy_p99_ms,
                     r.page_views_per_s,
@@ -341,6 +348,11 @@ impl Results {
                     r.ingest_ratio(),
                     r.page_p50_ms,
                     r.page_p99_ms,
+                    r.per_page_p99_ms
+                        .iter()
+                        .map(|(page, ms)| format!("{page} {ms:.0}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     r.pages_served,
                     r.pages_failed
                 ),

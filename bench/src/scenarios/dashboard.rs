@@ -30,7 +30,10 @@ pub(crate) async fn run(
     let phase = sizes.phase;
     let quiet = run.load.window(phase).await?;
 
-    let served = Arc::new(Mutex::new((Vec::<u64>::new(), 0u64)));
+    // Per page, so that a slow page is named: its latencies and failures.
+    let served = Arc::new(Mutex::new(
+        [(); PAGES.len()].map(|()| (Vec::<u64>::new(), 0u64)),
+    ));
     let views = {
         let served = Arc::clone(&served);
         async move {
@@ -42,7 +45,8 @@ pub(crate) async fn run(
             while Instant::now() < deadline {
                 tick.tick().await;
                 let mut client = web.clone();
-                let path = PAGES[i % PAGES.len()];
+                let page = i % PAGES.len();
+                let path = PAGES[page];
                 i += 1;
                 let served = Arc::clone(&served);
                 pending.push(tokio::spawn(async move {
@@ -50,9 +54,9 @@ pub(crate) async fn run(
                     let ok = matches!(client.get(path).await, Ok(r) if r.status == 200);
                     let mut s = served.lock().unwrap_or_else(|e| e.into_inner());
                     if ok {
-                        s.0.push(t0.elapsed().as_micros() as u64);
+                        s[page].0.push(t0.elapsed().as_micros() as u64);
                     } else {
-                        s.1 += 1;
+                        s[page].1 += 1;
                     }
                 }));
             }
@@ -63,7 +67,14 @@ pub(crate) async fn run(
     };
     let (busy, ()) = run.during(phase, views).await?;
     run.finish().await?;
-    let (micros, failed) = std::mem::take(&mut *served.lock().unwrap_or_else(|e| e.into_inner()));
+    let served = std::mem::take(&mut *served.lock().unwrap_or_else(|e| e.into_inner()));
+    let failed = served.iter().map(|(_, f)| f).sum();
+    let per_page = PAGES
+        .iter()
+        .zip(&served)
+        .map(|(path, (m, _))| (*path, Latencies::new(m.clone()).percentile_ms(99.0)))
+        .collect();
+    let micros: Vec<u64> = served.into_iter().flat_map(|(m, _)| m).collect();
     let pages = Latencies::new(micros.clone());
     Ok(DashboardLoad {
         page_views_per_s: sizes.page_views_per_s,
@@ -75,5 +86,6 @@ pub(crate) async fn run(
         pages_failed: failed,
         page_p50_ms: pages.percentile_ms(50.0),
         page_p99_ms: pages.percentile_ms(99.0),
+        per_page_p99_ms: per_page,
     })
 }
