@@ -26,6 +26,7 @@ pub(crate) mod fold;
 mod iban;
 mod names;
 mod phone;
+mod words;
 
 #[cfg(test)]
 mod tests;
@@ -153,7 +154,19 @@ fn detect(text: &str, visitor_names: &[&str]) -> Vec<Finding> {
     phone::find(text, &mut found);
     birth_date::find(text, &mut found);
     address::find(text, &mut found);
+    let before_names = found.len();
     names::find(text, visitor_names, &mut found);
+    // A name already replaced still marks where a date of birth may
+    // follow, so the hub's re-check sees what the desk saw.
+    let names: Vec<Range<usize>> = found[before_names..]
+        .iter()
+        .map(|f| f.span.clone())
+        .chain(
+            text.match_indices(Kind::Nome.token())
+                .map(|(at, t)| at..at + t.len()),
+        )
+        .collect();
+    birth_date::find_after_names(text, &names, &mut found);
     merge(text, found)
 }
 

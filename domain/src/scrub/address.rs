@@ -1,32 +1,61 @@
-//! Street addresses: a street word (via, viale, piazza, corso, …), the
-//! street's name, a civic number, then optionally the CAP, the city and the
-//! province. The civic number is required: "via e-mail", "in via di
-//! definizione" and "corso di italiano" are not addresses.
+//! Street addresses: a street word (via, viale, piazza, corso, …) or one of
+//! its abbreviations (`v.`, `v.le`, `vle`, `p.za`, `p.zza`, `p.le`, `c.so`,
+//! `l.go`, `vic.`, `loc.`, …, any case, with or without a blank after the
+//! dot), the street's name, a civic number (bare or after `n.`, `nr.`,
+//! `n°`, `civ.`), then optionally the CAP, the city and the province. The
+//! civic number is required: "via e-mail", "in via di definizione" and
+//! "corso di italiano" are not addresses, and neither is a number that
+//! goes on as a date, a time or an amount ("via Roma 12/12/2026",
+//! "… 40 euro").
 //!
-//! Words that are also common nouns (corso, strada, largo, borgo) count
-//! only when the name after them is capitalised ("Corso Zanardelli 12"),
-//! and a short list of words that follow "via" in ordinary sentences
+//! Words that are also common nouns (corso, strada, largo, borgo, corte)
+//! count only when the name after them is capitalised ("Corso Zanardelli
+//! 12"), and a short list of words that follow "via" in ordinary sentences
 //! ("via mail", "via WhatsApp") is refused.
+//!
+//! An abbreviation is weaker evidence: `v.` is also "vedi", and a letter
+//! and a dot turn up anywhere. After one, the name must read as a street's
+//! name (see `reads_as_street_name`), must not be a reference ("v.
+//! Allegato 3"), and the civic number has at most three digits, since a
+//! four-digit number after a capitalised word is a year far more often
+//! ("CAS 2026", "ISEE 2025").
 
 use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::words::{casing, is_numbered_noun, letters, noun_before, quantity_follows, Casing};
 use super::{each_match, regex, Finding, Kind};
 
 pub(super) static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
-    let street = r"(?i:via|viale|v\.le|piazza|p\.zza|p\.za|piazzale|p\.le|piazzetta|vicolo|v\.lo|contrada|c\.da|localit[aà]|loc\.|traversa|vico|salita|lungolago|lungomare|galleria|(corso|c\.so|strada|str\.|largo|borgo))";
+    let street = r"via|viale|piazza|piazzale|piazzetta|vicolo|contrada|localit[aà]|frazione|traversa|vico|salita|lungolago|lungomare|galleria|circonvallazione";
+    let common_noun = r"corso|strada|largo|borgo|corte";
+    // Abbreviations that end in a letter: a blank or a dot follows.
+    let abbreviation = r"v\.le|vle|p\.zz?a|pzz?a|p\.le|ple|p\.zzale|p\.tta|v\.lo|c\.da|c\.so|cso|s\.da|l\.go|lgo|b\.go|bgo|c\.te";
+    // Abbreviations that are nothing without their dot ("v. Milano",
+    // "vic.Lungo"); a blank after it is optional.
+    let dotted = r"v|vic|loc|fraz|trav|str|ctr";
+    let street = format!(
+        r"(?i:(?:{street})\s+|({common_noun})\s+|((?:{abbreviation})(?:\.\s*|\s+)|(?:{dotted})\.\s*))"
+    );
     // A word, or an abbreviation with its dot ("S. Faustino", "F.lli
     // Ugoni"); a dot anywhere else ends the sentence, not the street name.
     let word = r"(?:[\p{L}\d][\p{L}\d'’\-]*|\p{Lu}\p{Ll}{0,3}\.(?:\p{Ll}{1,4})?)";
     let name = format!(r"((?:{word}\s+){{0,4}}?{word})");
-    let civic = r"(?i:(?:(?:n\.?|nr\.?|n°|nº|civico)\s*)?\d{1,4}(?:\s?/\s?[a-z0-9]{1,2}(?-u:\b)|[a-z](?-u:\b))?)";
+    let civic = r"(?i:(?:(?:n\.?|nr\.?|n\.ro|num\.?|n°|nº|civ\.?|civico)\s*)?(\d{1,4})(?:\s?/\s?[a-z0-9]{1,2}(?-u:\b)|[a-z](?-u:\b))?)";
     let tail =
         r"(?:\s*,?\s*\d{5}(?:\s+\p{Lu}[\p{L}'’]+(?:\s+\p{Lu}[\p{L}'’]+)?)?(?:\s*\([A-Z]{2}\))?)?";
     regex(&format!(
-        r"(?-u:\b){street}\s+{name}(?:,\s*|\s+){civic}(?-u:\b){tail}"
+        r"(?-u:\b){street}{name}(?:,\s*|\s+)({civic})(?-u:\b){tail}"
     ))
 });
+
+/// Capture groups of `ADDRESS`.
+const COMMON_NOUN: usize = 1;
+const ABBREVIATION: usize = 2;
+const NAME: usize = 3;
+const CIVIC: usize = 4;
+const CIVIC_DIGITS: usize = 5;
 
 /// Words after "via" that make it a preposition, not a street.
 const NOT_A_STREET: [&str; 14] = [
@@ -46,6 +75,46 @@ const NOT_A_STREET: [&str; 14] = [
     "zoom",
 ];
 
+/// After an abbreviation, a street's name: written in title case ("v.
+/// Milano", "p.za della Loggia", "v. XX Settembre") or, when the
+/// abbreviation is in capitals too, all in capitals ("V. MILANO", "C.SO
+/// ZANARDELLI"), never mixing the two; at least one word of two letters or
+/// more besides particles and Roman numerals; and not ending on a particle.
+/// Random letters ("v.ErRI", "PLe QU", "V.Aa CAS") and lowercase words
+/// ("v. sopra") do not read as one.
+fn reads_as_street_name(abbreviation: &str, name: &str) -> bool {
+    let in_capitals = !abbreviation.chars().any(char::is_lowercase);
+    let (mut title, mut capitals) = (false, false);
+    let mut last = Casing::Other;
+    for word in name.split_whitespace() {
+        last = casing(word);
+        match last {
+            Casing::Title => title |= letters(word) >= 2,
+            Casing::Capitals if in_capitals => capitals = true,
+            Casing::Roman | Casing::Particle | Casing::Number => {}
+            Casing::Capitals | Casing::Other => return false,
+        }
+    }
+    (title != capitals) && last != Casing::Particle
+}
+
+/// Whether a number in the candidate belongs to something other than the
+/// street: a quantity inside the name ("via 2 figli di 3"), or a civic
+/// number that a lowercase noun of its own claims ("vico classe 2A", "via
+/// del protocollo n. 12").
+fn numbers_something_else(text: &str, name: std::ops::Range<usize>, civic: usize) -> bool {
+    let Some(name_text) = text.get(name.clone()) else {
+        return false;
+    };
+    let quantity_inside = name_text
+        .match_indices(|c: char| c.is_ascii_digit())
+        .any(|(at, _)| quantity_follows(text, name.start + at + 1));
+    let claimed = noun_before(text, civic).is_some_and(|(_, noun)| {
+        is_numbered_noun(noun) && noun.chars().next().is_some_and(char::is_lowercase)
+    });
+    quantity_inside || claimed
+}
+
 pub(super) static ENGLISH: LazyLock<Regex> = LazyLock::new(|| {
     regex(
         r"(?-u:\b)\d{1,4}[a-z]?,?\s+(?:\p{Lu}[\p{L}'’]+\s+){1,3}(?:Street|St\.|Road|Rd\.|Avenue|Ave\.|Lane|Square)",
@@ -60,28 +129,57 @@ pub(super) fn find(text: &str, out: &mut Vec<Finding>) {
         &ADDRESS,
         text,
         |caps| {
-            let name = caps.get(2)?.as_str();
-            let first = name.split_whitespace().next().unwrap_or_default();
-            let common_noun = caps.get(1).is_some();
-            let capitalised = first
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit());
-            // "12/12/2026" or "3.5" is a date or a number, not a civic number.
             let whole = caps.get(0)?;
+            let name = caps.get(NAME)?.as_str();
+            let civic = caps.get(CIVIC)?;
+            let first = name.split_whitespace().next().unwrap_or_default();
+            let folded = first.to_lowercase();
+            let street_ok = if let Some(abbreviation) = caps.get(ABBREVIATION) {
+                // "p.v. Aa 3": the letter ends another abbreviation.
+                let inside_another = text.get(..whole.start()).is_some_and(|b| b.ends_with('.'));
+                !inside_another
+                    && !is_numbered_noun(first)
+                    && reads_as_street_name(abbreviation.as_str(), name)
+                    && caps.get(CIVIC_DIGITS).is_some_and(|d| d.len() <= 3)
+            } else if caps.get(COMMON_NOUN).is_some() {
+                first
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
+            } else {
+                !NOT_A_STREET.contains(&folded.as_str())
+            };
+            // "12/12/2026", "3.5" or "9:00" is a date, a number or a time,
+            // not a civic number.
             let mut after = text.get(whole.end()..).unwrap_or_default().chars();
-            let number_goes_on = matches!(after.next(), Some('/' | '.' | '-' | ','))
+            let number_goes_on = matches!(after.next(), Some('/' | '.' | '-' | ',' | ':'))
                 && after.next().is_some_and(|c| c.is_ascii_digit());
-            let refused = NOT_A_STREET.contains(&first.to_lowercase().as_str())
-                || (common_noun && !capitalised)
-                || number_goes_on;
-            (!refused).then(|| caps.get(0).map(|m| m.range())).flatten()
+            let accepted = street_ok
+                && !number_goes_on
+                && !quantity_follows(text, civic.end())
+                && !numbers_something_else(text, caps.get(NAME)?.range(), civic.start());
+            accepted.then(|| whole.range())
         },
         Kind::Indirizzo,
         out,
     );
-    out.extend(ENGLISH.find_iter(text).map(|m| Finding {
-        kind: Kind::Indirizzo,
-        span: m.range(),
-    }));
+    each_match(
+        &ENGLISH,
+        text,
+        |caps| {
+            let whole = caps.get(0)?;
+            // "286/1998 GPJ St.": the number goes on from another one.
+            let before = text.get(..whole.start()).unwrap_or_default().as_bytes();
+            let continues_number =
+                matches!(before, [.., d, b'.' | b',' | b'/' | b'-'] if d.is_ascii_digit());
+            // "St.KjzjM": the abbreviation is glued to a word.
+            let glued = text
+                .get(whole.end()..)
+                .and_then(|r| r.chars().next())
+                .is_some_and(char::is_alphanumeric);
+            (!continues_number && !glued).then(|| whole.range())
+        },
+        Kind::Indirizzo,
+        out,
+    );
 }

@@ -5,11 +5,20 @@
 //!
 //! Omocodia: when two people would get the same code, the office replaces
 //! digits with the letters L M N P Q R S T U V, starting from the rightmost
-//! digit. Such codes are accepted, but only in that order (a letter in a
-//! digit position means every later digit position holds a letter too).
-//! With that order, the month letter, the day range and the check
+//! digit. A code written in one piece may hold such letters in any digit
+//! positions: retyped by hand or mangled by a form it is still someone's
+//! code, and a 16-character word with a digit, the right letters in the
+//! right places and a matching check character is nothing else. A code
+//! spread over several words must keep the office's order (a letter in a
+//! digit position means every later digit position holds one too): without
+//! it, ordinary words and a number ("PhSTwm NLdmUY 60 mq") pass the check
+//! one time in 26. With the month letter, the day range and the check
 //! character, a run of ordinary words passes about once in 100,000
 //! word-aligned tries, so codes with no digit left are accepted too.
+//!
+//! Codes are read through the runs of `compact.rs`, so any grouping
+//! ("RSS MRA 85T10 A562S", "RSSMRA 85 T10 A562 S", "RSS-MRA-85T10-A562S")
+//! and either case is the same code.
 
 use super::compact::{cued, Run};
 use super::{Finding, Kind};
@@ -39,10 +48,17 @@ pub(super) fn find(text: &str, runs: &[Run], out: &mut Vec<Finding>) {
             // Written in groups, a code must start and end with words; in one
             // piece it may be glued to other letters, but then it must hold a
             // digit, so that a run of ordinary letters cannot pass.
+            let one_piece = run.contiguous(i, end);
             let fits_words = (run.word_start[i] && run.word_end[end - 1])
-                || (run.contiguous(i, end) && chars.iter().any(u8::is_ascii_digit));
+                || (one_piece && chars.iter().any(u8::is_ascii_digit));
+            let order = if one_piece {
+                Omocodia::AnyOrder
+            } else {
+                Omocodia::FromTheRight
+            };
             let found = fits_words
-                && (is_valid(chars) || (is_shaped(chars) && cued(text, run.at[i], &CUES)));
+                && (is_valid(chars, order)
+                    || (is_shaped(chars, order) && cued(text, run.at[i], &CUES)));
             if found {
                 out.push(Finding {
                     kind: Kind::CodiceFiscale,
@@ -64,17 +80,25 @@ pub fn is_valid_codice_fiscale(text: &str) -> bool {
         .filter(|b| *b != b' ')
         .map(|b| b.to_ascii_uppercase())
         .collect();
-    is_valid(&chars)
+    is_valid(&chars, Omocodia::AnyOrder)
+}
+
+/// Which omocodia letters a code may hold in its digit positions.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Omocodia {
+    AnyOrder,
+    /// Only the office's order: from the rightmost digit position leftwards.
+    FromTheRight,
 }
 
 /// `chars` uppercase ASCII.
-fn is_valid(chars: &[u8]) -> bool {
-    is_shaped(chars) && check_char(&chars[..LEN - 1]) == Some(chars[LEN - 1])
+fn is_valid(chars: &[u8], order: Omocodia) -> bool {
+    is_shaped(chars, order) && check_char(&chars[..LEN - 1]) == Some(chars[LEN - 1])
 }
 
 /// Right letters and digits in the right places, whatever the check
 /// character.
-fn is_shaped(chars: &[u8]) -> bool {
+fn is_shaped(chars: &[u8], order: Omocodia) -> bool {
     if chars.len() != LEN {
         return false;
     }
@@ -82,21 +106,22 @@ fn is_shaped(chars: &[u8]) -> bool {
     if ![0, 1, 2, 3, 4, 5, 8, 11, 15].into_iter().all(letter_at) || !MONTHS.contains(&chars[8]) {
         return false;
     }
-    let mut omocodia_started = false;
     let mut digits = [0u8; LEN];
+    let mut letter_seen = false;
     for p in DIGIT_POSITIONS {
         let c = chars[p];
-        if c.is_ascii_digit() {
-            if omocodia_started {
+        digits[p] = if c.is_ascii_digit() {
+            if letter_seen && order == Omocodia::FromTheRight {
                 return false;
             }
-            digits[p] = c - b'0';
-        } else if let Some(d) = OMOCODIA.iter().position(|l| *l == c) {
-            omocodia_started = true;
-            digits[p] = d as u8;
+            c - b'0'
         } else {
-            return false;
-        }
+            letter_seen = true;
+            match OMOCODIA.iter().position(|l| *l == c) {
+                Some(d) => d as u8,
+                None => return false,
+            }
+        };
     }
     let day = digits[9] * 10 + digits[10];
     (1..=31).contains(&day) || (41..=71).contains(&day)

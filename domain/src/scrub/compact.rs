@@ -1,11 +1,19 @@
 //! The view of a text that the codice fiscale and IBAN detectors share:
-//! runs of ASCII letters and digits, uppercased, in which a single space or
-//! hyphen between two characters is skipped. People write both codes in
-//! groups ("RSS MRA 85T10 A562S", "IT60 X054 2811 …"), so the detectors
-//! must see through those separators while still knowing where the words
-//! start and end.
+//! runs of ASCII letters and digits, uppercased, in which a short gap
+//! between two characters is skipped: up to `MAX_GAP` blanks with at most
+//! one hyphen among them. People write both codes in groups of any size and
+//! spacing ("RSS MRA 85T10 A562S", "RSSMRA  85 T10 A562 S",
+//! "RSS-MRA-85T10-A562S", "IT60 X054 2811 …"), so the detectors must see
+//! through those separators while still knowing where the words start and
+//! end. Dots, commas, slashes and colons end a run: nobody groups a code
+//! with them, and a dot bridged would join the words of two sentences, or
+//! the numbers of "09.00-12.30", into a candidate.
 
 use super::is_word_char;
+
+/// The longest gap skipped between two groups, as in "85T10 - A562S" or a
+/// double space; longer gaps separate two things.
+const MAX_GAP: usize = 3;
 
 pub(super) struct Run {
     /// Uppercased ASCII letters and digits.
@@ -91,15 +99,15 @@ pub(super) fn runs(text: &str) -> Vec<Run> {
             glued = true;
             continue;
         }
-        let bridges = (c == ' ' || c == '-')
-            && !pending_sep
-            && !run.chars.is_empty()
-            && glued
-            && chars.peek().is_some_and(|(_, n)| n.is_ascii_alphanumeric());
-        if bridges {
-            pending_sep = true;
-            glued = false;
-            continue;
+        if glued && !run.chars.is_empty() {
+            if let Some(more) = gap_after(c, chars.clone()) {
+                for _ in 0..more {
+                    chars.next();
+                }
+                pending_sep = true;
+                glued = false;
+                continue;
+            }
         }
         let ends_word = !is_word_char(c);
         finish(&mut runs, &mut run, ends_word);
@@ -108,6 +116,37 @@ pub(super) fn runs(text: &str) -> Vec<Run> {
     }
     finish(&mut runs, &mut run, true);
     runs
+}
+
+/// Characters that may stand between two groups of one code.
+fn is_gap(c: char) -> bool {
+    c.is_whitespace() || is_gap_mark(c)
+}
+
+fn is_gap_mark(c: char) -> bool {
+    matches!(c, '-' | '\u{2010}'..='\u{2013}')
+}
+
+/// When `first` starts a gap that an ASCII letter or digit ends, how many
+/// characters after `first` the gap still holds. Looks at most `MAX_GAP`
+/// characters ahead, so reading the runs stays linear.
+fn gap_after(first: char, mut rest: impl Iterator<Item = (usize, char)>) -> Option<usize> {
+    if !is_gap(first) {
+        return None;
+    }
+    let mut len = 1;
+    let mut marks = usize::from(is_gap_mark(first));
+    loop {
+        let (_, c) = rest.next()?;
+        if c.is_ascii_alphanumeric() {
+            return Some(len - 1);
+        }
+        len += 1;
+        marks += usize::from(is_gap_mark(c));
+        if !is_gap(c) || len > MAX_GAP || marks > 1 {
+            return None;
+        }
+    }
 }
 
 fn finish(runs: &mut Vec<Run>, run: &mut Run, ends_word: bool) {

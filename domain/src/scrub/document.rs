@@ -18,11 +18,15 @@
 //! code of 5 to 20 letters and digits (20 for the tessera sanitaria), at
 //! least 4 of them digits, within 30 characters of the word. Years, dates,
 //! amounts and law numbers are shorter than that or broken by punctuation.
+//! A number that belongs to a nearer noun of its own ("documenti
+//! consegnati, protocollo n. 12345") or is followed by a unit ("permesso:
+//! pagati 12500 euro") is no document's.
 
 use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::words::{is_numbered_noun, noun_before, quantity_follows};
 use super::{each_match, regex, Finding, Kind};
 
 pub(super) static SHAPED: LazyLock<Regex> = LazyLock::new(|| {
@@ -51,9 +55,18 @@ pub(super) fn find(text: &str, out: &mut Vec<Finding>) {
         &AFTER_KEYWORD,
         text,
         |caps| {
+            let whole = caps.get(0)?;
             let id = caps.get(1)?;
             let digits = id.as_str().bytes().filter(u8::is_ascii_digit).count();
-            ((5..=20).contains(&id.len()) && digits >= 4).then(|| id.range())
+            // The document word itself may be a numbered noun ("ricevuta
+            // n. …"); another one between it and the number takes the number.
+            let other_noun = noun_before(text, id.start())
+                .is_some_and(|(at, noun)| at > whole.start() && is_numbered_noun(noun));
+            let accepted = (5..=20).contains(&id.len())
+                && digits >= 4
+                && !other_noun
+                && !quantity_follows(text, id.end());
+            accepted.then(|| id.range())
         },
         Kind::Documento,
         out,

@@ -22,6 +22,8 @@ fn every_pattern_compiles() {
     LazyLock::force(&address::ADDRESS);
     LazyLock::force(&address::ENGLISH);
     LazyLock::force(&birth_date::BIRTH_DATE);
+    LazyLock::force(&birth_date::SHORT_CUE);
+    LazyLock::force(&birth_date::DATE_FIRST);
     LazyLock::force(&document::SHAPED);
     LazyLock::force(&document::AFTER_KEYWORD);
     LazyLock::force(&email::EMAIL);
@@ -59,11 +61,71 @@ fn omocodia_variants_are_found() {
     let code = format!("{}{}", String::from_utf8_lossy(base), char::from(check));
     assert!(is_valid_codice_fiscale(&code), "{code}");
     assert_eq!(s(&format!("codice {code}.")), "codice [CODICE_FISCALE].");
-    // A letter before a digit breaks the omocodia order.
-    let wrong = b"RSSMRA85T1LA562";
+    // Letters in any digit positions, not only from the right: a code
+    // retyped by hand is still someone's code.
+    let mixed = b"RSSMRA85T1LA562";
+    let check = codice_fiscale::check_char(mixed).unwrap_or(b'?');
+    let code = format!("{}{}", String::from_utf8_lossy(mixed), char::from(check));
+    assert!(is_valid_codice_fiscale(&code), "{code}");
+    // A letter outside L M N P Q R S T U V is no digit.
+    let wrong = b"RSSMRA85T1AA562";
     let check = codice_fiscale::check_char(wrong).unwrap_or(b'?');
     let code = format!("{}{}", String::from_utf8_lossy(wrong), char::from(check));
     assert!(!is_valid_codice_fiscale(&code), "{code}");
+}
+
+/// `body` (15 characters) with its check character.
+fn with_check(body: &[u8]) -> String {
+    let check = codice_fiscale::check_char(body).unwrap_or(b'?');
+    format!("{}{}", String::from_utf8_lossy(body), char::from(check))
+}
+
+#[test]
+fn codice_fiscale_in_any_grouping_and_with_omocodia() {
+    let omocodic = with_check(b"RSSMRA85T10A5MN");
+    for text in [
+        "cf RSS MRA 85T10 A562S ok",
+        "RSSMRA 85T10A562S",
+        "codice RSSMRA  85 T10 A562 S.",
+        "R S S M R A 8 5 T 1 0 A 5 6 2 S",
+        "rss-mra-85t10-a562s",
+        "rss mra 85t10 - a562s",
+    ] {
+        assert_eq!(s(text).matches("[CODICE_FISCALE]").count(), 1, "{text}");
+        assert!(!s(text).to_uppercase().contains("A562"), "{text}");
+    }
+    for grouped in [
+        format!(
+            "{} {} {}",
+            &omocodic[..6],
+            &omocodic[6..11],
+            &omocodic[11..]
+        ),
+        format!("{} {}", &omocodic[..3], &omocodic[3..]),
+        omocodic.to_lowercase(),
+    ] {
+        assert_eq!(
+            s(&format!("CF {grouped}.")),
+            "CF [CODICE_FISCALE].",
+            "{grouped}"
+        );
+    }
+    // Out of the office's order: taken in one piece, not across words.
+    let mixed = with_check(b"RSSMRA85T1LA562");
+    assert_eq!(s(&format!("pratica {mixed}")), "pratica [CODICE_FISCALE]");
+    let spread = format!("{} {}", &mixed[..6], &mixed[6..]);
+    assert_eq!(s(&format!("pratica {spread}")), format!("pratica {spread}"));
+    // Words and a number that pass the check only out of order.
+    assert_eq!(
+        s("iQt,wP PhSTwm NLdmUY 60 mq"),
+        "iQt,wP PhSTwm NLdmUY 60 mq"
+    );
+    // A dot ends a code: sentences and office hours are not groups.
+    assert_eq!(
+        s("KvyHsVVsLsR art. 5 D.Lgs. 286/1998"),
+        "KvyHsVVsLsR art. 5 D.Lgs. 286/1998"
+    );
+    assert_eq!(s("JA 09.00-12.30 VGUisS"), "JA 09.00-12.30 VGUisS");
 }
 
 #[test]
@@ -167,6 +229,71 @@ fn addresses() {
 }
 
 #[test]
+fn addresses_with_abbreviated_street_types() {
+    for (text, address) in [
+        ("abita in v. Milano n. 12, da sola", "v. Milano n. 12"),
+        ("c.so Zanardelli 3/B", "c.so Zanardelli 3/B"),
+        ("sede: p.za Loggia n.4.", "p.za Loggia n.4"),
+        ("P.ZA LOGGIA 4", "P.ZA LOGGIA 4"),
+        ("V.MILANO 12", "V.MILANO 12"),
+        ("v.Milano 12", "v.Milano 12"),
+        ("ospite in V.le Venezia 120", "V.le Venezia 120"),
+        ("vle Piave 5", "vle Piave 5"),
+        ("vic.San Clemente 4", "vic.San Clemente 4"),
+        ("Vic. dell'Ortaglia 2", "Vic. dell'Ortaglia 2"),
+        ("l.go Formentone 2", "l.go Formentone 2"),
+        ("p.le Garibaldi nr. 1", "p.le Garibaldi nr. 1"),
+        (
+            "p.zza della Loggia, 3 25122 Brescia",
+            "p.zza della Loggia, 3 25122 Brescia",
+        ),
+        ("v. XX Settembre n° 15", "v. XX Settembre n° 15"),
+        ("C.so Magenta civ. 7", "C.so Magenta civ. 7"),
+    ] {
+        assert_eq!(kinds(text), vec![(Kind::Indirizzo, address)], "{text}");
+    }
+    // A letter and a dot alone are no street: references, amounts, years,
+    // counts, random letters, another abbreviation.
+    for text in [
+        "v. Allegato 3",
+        "v. Art. 5",
+        "v. Prot. n. 12",
+        "v. sopra 3",
+        "V.Aa 40 euro",
+        "v.Ab 100 €",
+        "v. Aa 2 figli",
+        "V.Aa da 10 anni",
+        "V.Aa CAS 2026",
+        "v. CAS 2026",
+        "PLe QU 2 figli",
+        "v.ErRI 40",
+        "rinvio al 12 p.v. Ufficio 2",
+        "BTJ VICO classe 2A",
+        "viA 2 figli di 3 e 5 anni",
+    ] {
+        assert_eq!(kinds(text), vec![], "{text}");
+    }
+}
+
+#[test]
+fn numbers_of_files_are_not_documents_or_births() {
+    for text in [
+        "protocollo n. 123",
+        "documento consegnato, protocollo n. 12345",
+        "passaporto ok, pratica n. 20261234",
+        "prot. n. 12/03/2026",
+        "fattura n. 3.4.90",
+        "permesso: pagati 12500 euro",
+    ] {
+        assert_eq!(kinds(text), vec![], "{text}");
+    }
+    assert_eq!(
+        kinds("ricevuta n. 123456789012"),
+        vec![(Kind::Documento, "123456789012")]
+    );
+}
+
+#[test]
 fn birth_dates_after_a_cue() {
     for (text, date) in [
         ("nato il 3/4/1990 a Dakar", "3/4/1990"),
@@ -182,6 +309,57 @@ fn birth_dates_after_a_cue() {
     }
     assert_eq!(s("nato il 3/4/1990."), "nato il [DATA_NASCITA].");
     assert_eq!(kinds("nata in Senegal, arrivata il 3/4/2015"), vec![]);
+}
+
+#[test]
+fn birth_dates_after_short_cues_and_names() {
+    for (text, date) in [
+        ("b. 3/4/90", "3/4/90"),
+        ("n. 03-04-1990", "03-04-1990"),
+        ("nata 3 March 1990, Lagos", "3 March 1990"),
+        ("nato 03.04.1990", "03.04.1990"),
+        ("born 3 Mar 1990", "3 Mar 1990"),
+        ("d.o.b. 3/4/1990", "3/4/1990"),
+        ("D.O.B.: 03/04/1990", "03/04/1990"),
+        ("nata: 3 marzo 1990", "3 marzo 1990"),
+        ("n. March 3, 1990", "March 3, 1990"),
+        ("b.3 mar 1990", "3 mar 1990"),
+    ] {
+        assert_eq!(kinds(text), vec![(Kind::DataNascita, date)], "{text}");
+    }
+    let names = ["Mario", "Rossi"];
+    for (text, out) in [
+        ("Rossi Mario 03/04/1990", "[NOME] [DATA_NASCITA]"),
+        (
+            "Mario Rossi (3.4.90) chiede",
+            "[NOME] ([DATA_NASCITA]) chiede",
+        ),
+        ("Mario Rossi, 3 marzo 1990", "[NOME], [DATA_NASCITA]"),
+        ("Rossi – 3 mar 1990", "[NOME] – [DATA_NASCITA]"),
+        ("ROSSI, March 3, 1990", "[NOME], [DATA_NASCITA]"),
+        ("Rossi 3-4-1990.", "[NOME] [DATA_NASCITA]."),
+        // The name already replaced still marks the date.
+        ("[NOME] 03/04/1990", "[NOME] [DATA_NASCITA]"),
+        // An appointment after the name, or a date with no cue, stays.
+        ("Rossi 12/03/2026 ore 10:30", "[NOME] 12/03/2026 ore 10:30"),
+        (
+            "Rossi: appuntamento il 12/12/2026",
+            "[NOME]: appuntamento il 12/12/2026",
+        ),
+        (
+            "il 12/03/2026 Rossi è tornato",
+            "il 12/03/2026 [NOME] è tornato",
+        ),
+        ("Rossi 9.00-12.30", "[NOME] 9.00-12.30"),
+    ] {
+        assert_eq!(scrub(text, &names), out, "{text}");
+    }
+    // The hub, which never learns the names, finds the same date after a token.
+    assert_eq!(
+        find_personal_data("[NOME] 03/04/1990").len(),
+        1,
+        "a date after a replaced name"
+    );
 }
 
 #[test]
