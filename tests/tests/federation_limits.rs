@@ -206,6 +206,42 @@ fn closed(stream: &tokio::net::TcpStream) -> bool {
     }
 }
 
+/// Opens `flood` silent connections to `addr` from 127.0.0.1 and checks
+/// that exactly those past `per_source` are closed at once and counted under
+/// `port` on the metrics at `metrics`. Returns the connections, so that the
+/// caller holds the ones the cap let in.
+async fn flood_to_the_cap(
+    addr: &str,
+    metrics: &str,
+    port: &str,
+    flood: usize,
+    per_source: usize,
+) -> anyhow::Result<Vec<tokio::net::TcpStream>> {
+    let mut held = Vec::with_capacity(flood);
+    for _ in 0..flood {
+        held.push(tokio::net::TcpStream::connect(addr).await?);
+    }
+    let refused = eventually(Duration::from_secs(10), async || {
+        let n = held.iter().filter(|s| closed(s)).count();
+        (n >= flood - per_source).then_some(n)
+    })
+    .await?;
+    assert_eq!(
+        refused,
+        flood - per_source,
+        "the cap holds, no more, no less"
+    );
+    let exposition = scrape(metrics).await?;
+    let sample = format!(
+        "rete_hub_connections_refused_total{{cap=\"max_connections_per_source\",port=\"{port}\"}}"
+    );
+    assert!(
+        value(&exposition, &sample) >= (flood - per_source) as f64,
+        "{exposition}"
+    );
+    Ok(held)
+}
+
 /// The flood and the desks share 127.0.0.1, as desks behind one NAT share
 /// an address with whatever else is behind it. The per-source cap counts
 /// only connections that have not finished a handshake: the established
@@ -230,28 +266,8 @@ async fn a_connection_flood_meets_the_caps_and_enrolled_desks_still_sync() -> an
     steady.record_visits(10, 5).await?;
     hub.settle(&steady, 10).await?;
 
-    let mut flood = Vec::with_capacity(FLOOD);
-    for _ in 0..FLOOD {
-        flood.push(tokio::net::TcpStream::connect(&hub.federation).await?);
-    }
-    let refused = eventually(Duration::from_secs(10), async || {
-        let n = flood.iter().filter(|s| closed(s)).count();
-        (n >= FLOOD - PER_SOURCE).then_some(n)
-    })
-    .await?;
-    assert_eq!(
-        refused,
-        FLOOD - PER_SOURCE,
-        "the cap holds, no more, no less"
-    );
-    let exposition = scrape(&metrics).await?;
-    assert!(
-        value(
-            &exposition,
-            "rete_hub_connections_refused_total{cap=\"max_connections_per_source\",port=\"federation\"}"
-        ) >= (FLOOD - PER_SOURCE) as f64,
-        "{exposition}"
-    );
+    let flood =
+        flood_to_the_cap(&hub.federation, &metrics, "federation", FLOOD, PER_SOURCE).await?;
 
     // While the flood holds its connections: the connected desk syncs, and
     // a desk that connects now gets in.
@@ -302,28 +318,7 @@ async fn a_connection_flood_on_the_dashboard_meets_the_caps_and_a_coordinator_st
     })
     .await?;
 
-    let mut flood = Vec::with_capacity(FLOOD);
-    for _ in 0..FLOOD {
-        flood.push(tokio::net::TcpStream::connect(&addr).await?);
-    }
-    let refused = eventually(Duration::from_secs(10), async || {
-        let n = flood.iter().filter(|s| closed(s)).count();
-        (n >= FLOOD - PER_SOURCE).then_some(n)
-    })
-    .await?;
-    assert_eq!(
-        refused,
-        FLOOD - PER_SOURCE,
-        "the cap holds, no more, no less"
-    );
-    let exposition = scrape(&metrics).await?;
-    assert!(
-        value(
-            &exposition,
-            "rete_hub_connections_refused_total{cap=\"max_connections_per_source\",port=\"dashboard\"}"
-        ) >= (FLOOD - PER_SOURCE) as f64,
-        "{exposition}"
-    );
+    let flood = flood_to_the_cap(&addr, &metrics, "dashboard", FLOOD, PER_SOURCE).await?;
 
     let mut coordinator =
         Web::new(&hub.data, &addr)?.from_source(std::net::IpAddr::from([127, 0, 0, 2]));
