@@ -17,6 +17,8 @@
 //! - [`mod@pseudonym`]: the federation secret and the yearly HMAC pseudonym.
 //! - [`disclosure`]: small-cell protection of published counts (k = 5, UN M49
 //!   merging, secondary suppression).
+//! - [`card`]: procedure cards: checks, euro amounts, law references,
+//!   per-field staleness and review dates.
 //! - [`template`]: answer templates: placeholder checks against the Italian
 //!   reference, escaped right-to-left-aware rendering, word diff, similarity.
 //!
@@ -57,6 +59,11 @@ pub use disclosure::{
 // Answer templates (issue 5): checks before publishing, rendering in the
 // visitor's language and direction, word diff for harmonising translations.
 pub mod template;
+// Procedure cards (issue 15): the whole answer per procedure in structured
+// fields, Italian the reference, translations stale field by field.
+pub mod card;
+pub use card::{Card, Cost as CardCost, Item as CardItem, Problem as CardProblem};
+
 pub use template::{
     check as check_template, diff_text, escape_html, placeholders, render as render_template,
     similarity, word_diff, DiffOp, Direction, Rendered, TemplateError,
