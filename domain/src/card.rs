@@ -124,7 +124,11 @@ impl Card {
 
     /// The per-field versions of a reference card saved as `version` after
     /// `previous`: a field keeps its version while its text is unchanged.
-    pub fn next_field_versions(&self, previous: Option<&Card>, version: u64) -> BTreeMap<String, u64> {
+    pub fn next_field_versions(
+        &self,
+        previous: Option<&Card>,
+        version: u64,
+    ) -> BTreeMap<String, u64> {
         let before = previous.map(Card::fields).unwrap_or_default();
         self.fields()
             .into_iter()
@@ -166,7 +170,11 @@ impl Card {
     /// review-by date has passed, or guidance newer than its verified-on
     /// date names one of its law references. `guidance` is
     /// (date, title, law references) of the guidance in force.
-    pub fn review_due(&self, today: &str, guidance: &[(String, String, Vec<String>)]) -> Option<String> {
+    pub fn review_due(
+        &self,
+        today: &str,
+        guidance: &[(String, String, Vec<String>)],
+    ) -> Option<String> {
         if !self.review_by.is_empty() && self.review_by.as_str() < today {
             return Some(format!(
                 "revisione scaduta il {} / review was due on {}",

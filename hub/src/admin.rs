@@ -103,6 +103,7 @@ pub struct AppliedVersions {
     pub guidance: u64,
     pub template: u64,
     pub catalogue: u64,
+    pub card: u64,
 }
 
 impl From<&PushState> for AppliedVersions {
@@ -111,6 +112,7 @@ impl From<&PushState> for AppliedVersions {
             guidance: s.guidance,
             template: s.template,
             catalogue: s.catalogue,
+            card: s.card,
         }
     }
 }
@@ -121,6 +123,7 @@ impl From<AppliedVersions> for proto::Versions {
             guidance: v.guidance,
             template: v.template,
             catalogue: v.catalogue,
+            card: v.card,
         }
     }
 }
@@ -132,6 +135,7 @@ impl From<Option<proto::Versions>> for AppliedVersions {
             guidance: v.guidance,
             template: v.template,
             catalogue: v.catalogue,
+            card: v.card,
         }
     }
 }
@@ -143,6 +147,7 @@ pub struct Rollout {
     pub guidance_version: u64,
     pub template_version: u64,
     pub catalogue_version: u64,
+    pub card_version: u64,
     pub desks: Vec<RolloutRow>,
 }
 
@@ -153,6 +158,7 @@ pub struct RolloutRow {
     pub guidance_version: u64,
     pub template_version: u64,
     pub catalogue_version: u64,
+    pub card_version: u64,
     pub last_rejection: Option<String>,
 }
 
@@ -162,6 +168,7 @@ impl Rollout {
             guidance: self.guidance_version,
             template: self.template_version,
             catalogue: self.catalogue_version,
+            card: self.card_version,
         }
     }
 }
@@ -172,6 +179,7 @@ impl RolloutRow {
             guidance: self.guidance_version,
             template: self.template_version,
             catalogue: self.catalogue_version,
+            card: self.card_version,
         }
     }
 }
@@ -201,6 +209,7 @@ impl From<proto::RolloutResponse> for Rollout {
             guidance_version: current.guidance,
             template_version: current.template,
             catalogue_version: current.catalogue,
+            card_version: current.card,
             desks: r
                 .desks
                 .into_iter()
@@ -212,6 +221,7 @@ impl From<proto::RolloutResponse> for Rollout {
                         guidance_version: v.guidance,
                         template_version: v.template,
                         catalogue_version: v.catalogue,
+                        card_version: v.card,
                         last_rejection: (!d.last_rejection.is_empty()).then_some(d.last_rejection),
                     }
                 })
@@ -232,6 +242,7 @@ pub fn rollout(
             guidance_version: state.guidance,
             template_version: state.template,
             catalogue_version: state.catalogue,
+            card_version: state.card,
             last_rejection: state.last_rejection,
             desk_id: d.desk_id,
         });
@@ -240,6 +251,7 @@ pub fn rollout(
         guidance_version: store.guidance_version()?,
         template_version: store.template_version()?,
         catalogue_version: store.catalogue_version()?,
+        card_version: store.card_version()?,
         desks,
     })
 }

@@ -10,6 +10,8 @@ use crate::storage::{AuditEntry, StorageError, Store};
 /// bearer token) or a dashboard user's name.
 pub const CLI: &str = "cli";
 pub const TOKEN: &str = "token";
+/// Content the hub writes itself on its first start (the seed cards).
+pub const SEED: &str = "seed";
 
 /// The longest detail kept; details are summaries, never whole bodies.
 const MAX_DETAIL: usize = 300;

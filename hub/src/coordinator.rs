@@ -222,6 +222,62 @@ impl Coordinator for CoordinatorService {
         Ok(Response::new(PutCatalogueResponse { version }))
     }
 
+    async fn put_card(
+        &self,
+        request: Request<PutCardRequest>,
+    ) -> Result<Response<PutCardResponse>, Status> {
+        let who = actor(&request);
+        let card = request
+            .into_inner()
+            .card
+            .ok_or_else(|| Status::invalid_argument("card is missing"))?;
+        let push = self.push.clone();
+        let version = blocking(&self.store, move |store| {
+            Ok::<_, Status>(crate::cards::put(
+                store,
+                Some(&push),
+                domain::Card::from(card),
+                who,
+            )?)
+        })
+        .await?;
+        Ok(Response::new(PutCardResponse { version }))
+    }
+
+    async fn confirm_card(
+        &self,
+        request: Request<ConfirmCardRequest>,
+    ) -> Result<Response<PutCardResponse>, Status> {
+        let who = actor(&request);
+        let code = request.into_inner().code;
+        let push = self.push.clone();
+        let version = blocking(&self.store, move |store| {
+            let today = chrono::Utc::now().date_naive();
+            Ok::<_, Status>(crate::cards::confirm(
+                store,
+                Some(&push),
+                &code,
+                who,
+                today,
+            )?)
+        })
+        .await?;
+        Ok(Response::new(PutCardResponse { version }))
+    }
+
+    async fn list_cards(
+        &self,
+        _: Request<ListCardsRequest>,
+    ) -> Result<Response<ListCardsResponse>, Status> {
+        let listing = blocking(&self.store, |store| {
+            let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+            Ok::<_, Status>(crate::cards::listing(store, &today)?)
+        })
+        .await?;
+        let listing_json = crate::transport::status::json(&listing)?;
+        Ok(Response::new(ListCardsResponse { listing_json }))
+    }
+
     async fn rollout(
         &self,
         _: Request<RolloutRequest>,

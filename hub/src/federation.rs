@@ -156,6 +156,7 @@ impl Federation for FederationService {
                 guidance: self.push.guidance_version(),
                 template: self.push.template_version(),
                 catalogue: self.push.catalogue_version(),
+                card: self.push.card_version(),
             }),
             rejected: to_wire(rejected),
             logs_epoch: self.store.logs_epoch()?,
@@ -171,6 +172,7 @@ impl Federation for FederationService {
         state.guidance = hello.guidance_version;
         state.template = hello.template_version;
         state.catalogue = hello.catalogue_version;
+        state.card = hello.card_version;
         self.store.put_push_state(&cert_id, &state)?;
         let session = Session {
             guidance_held: hello.guidance_version,
@@ -179,6 +181,8 @@ impl Federation for FederationService {
             templates: self.push.watch_templates(),
             catalogue_held: hello.catalogue_version,
             catalogue: self.push.watch_catalogue(),
+            cards_held: hello.card_version,
+            cards: self.push.watch_cards(),
             push: self.push.clone(),
             store: Arc::clone(&self.store),
             desk_id: cert_id,
@@ -203,6 +207,8 @@ struct Session {
     templates: watch::Receiver<u64>,
     catalogue_held: u64,
     catalogue: watch::Receiver<u64>,
+    cards_held: u64,
+    cards: watch::Receiver<u64>,
     push: Push,
     store: Arc<dyn Store>,
     desk_id: String,
@@ -245,6 +251,7 @@ impl Session {
         self.guidance.mark_changed();
         self.templates.mark_changed();
         self.catalogue.mark_changed();
+        self.cards.mark_changed();
         let end: Option<Status> = loop {
             tokio::select! {
                 biased;
@@ -281,6 +288,16 @@ impl Session {
                         continue;
                     }
                     match self.send_catalogue().await {
+                        Ok(true) => {}
+                        Ok(false) => break None,
+                        Err(status) => break Some(status),
+                    }
+                }
+                changed = self.cards.changed() => {
+                    if changed.is_err() {
+                        continue;
+                    }
+                    match self.send_cards().await {
                         Ok(true) => {}
                         Ok(false) => break None,
                         Err(status) => break Some(status),
@@ -351,6 +368,7 @@ impl Session {
                                 s.guidance = applied.guidance_version;
                                 s.template = applied.template_version;
                                 s.catalogue = applied.catalogue_version;
+                                s.card = applied.card_version;
                             });
                         }
                         Ok(Some(DeskMessage { body: Some(desk_message::Body::Rejected(r)) })) => {
@@ -466,6 +484,16 @@ impl Session {
             .into_iter()
             .map(|u| (u.version, hub_message::Body::Catalogue(u)));
         Ok(send_in_order(&self.tx, bodies, &mut self.catalogue_held).await)
+    }
+
+    /// Sends the desk every card entry it lacks; `false` once the desk is
+    /// gone.
+    async fn send_cards(&mut self) -> Result<bool, Status> {
+        let updates = push::card_updates(self.store.as_ref(), self.cards_held)?;
+        let bodies = updates
+            .into_iter()
+            .map(|u| (u.version, hub_message::Body::Cards(u)));
+        Ok(send_in_order(&self.tx, bodies, &mut self.cards_held).await)
     }
 
     /// Stores a desk's proposal and acknowledges it, stored or refused with

@@ -12,6 +12,9 @@ use proto::{GuidanceItem, Severity};
 const MAX_TITLE: usize = 200;
 const MAX_BODY: usize = 8_000;
 const MAX_PROCEDURES: usize = 50;
+/// Law references per item, and characters per reference.
+const MAX_LAWS: usize = 20;
+const MAX_LAW: usize = 200;
 const MAX_ID: usize = 64;
 
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +94,20 @@ pub fn validate(
                 ),
             ));
         }
+    }
+    item.legal_basis = item
+        .legal_basis
+        .iter()
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty())
+        .collect();
+    if item.legal_basis.len() > MAX_LAWS
+        || item.legal_basis.iter().any(|r| r.chars().count() > MAX_LAW)
+    {
+        return Err(invalid(
+            "legal_basis",
+            format!("at most {MAX_LAWS} law references of at most {MAX_LAW} characters each"),
+        ));
     }
     if item.severity == Severity::Unspecified as i32 {
         item.severity = Severity::Info as i32;
@@ -189,6 +206,10 @@ struct GuidanceFile {
     effective_from: String,
     #[serde(default)]
     expires_at: String,
+    /// Law references, e.g. ["art. 5 D.Lgs. 286/1998"]: cards resting on
+    /// them become due for review.
+    #[serde(default)]
+    legal_basis: Vec<String>,
 }
 
 /// Reads a guidance TOML file (`hub guidance publish FILE.toml`).
@@ -216,5 +237,6 @@ pub fn from_toml(text: &str) -> Result<GuidanceItem, GuidanceError> {
         expires_at: file.expires_at,
         version: 0,
         retired: false,
+        legal_basis: file.legal_basis,
     })
 }

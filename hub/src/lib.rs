@@ -6,7 +6,7 @@
 //! - [`group_commit`]: the queue that stores every desk's batches in one durable write.
 //! - [`connections`]: who is connected, and revocation of open streams.
 //! - [`federation`]: the desks' `Sync` stream.
-//! - [`guidance`], [`answer_templates`], [`catalogue`] and [`push`]: the versioned logs pushed to every desk.
+//! - [`guidance`], [`answer_templates`], [`catalogue`], [`cards`] and [`push`]: the versioned logs pushed to every desk.
 //! - [`proposals`] and [`harmonise`]: desks' wording, stale and missing translations, rollout per template.
 //! - [`admin`] and [`coordinator`]: desk administration and the Comune's API;
 //!   [`audit`]: who did what, appended by every action.
@@ -21,6 +21,7 @@ pub mod admin;
 pub mod answer_templates;
 pub mod audit;
 pub mod backup;
+pub mod cards;
 pub mod catalogue;
 pub mod client;
 pub mod config;

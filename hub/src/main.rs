@@ -119,6 +119,18 @@ enum Command {
         #[command(subcommand)]
         command: CatalogueCommand,
     },
+    /// Save a procedure card: the Italian reference or a translation; prints the new version.
+    Card {
+        #[command(subcommand)]
+        command: CardCommand,
+    },
+    /// Procedure cards: owner, review dates, what is due, stale translations with the Italian diff.
+    Cards {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        json: bool,
+    },
     /// Which desks have applied the current guidance, templates and catalogue.
     Rollout {
         #[command(flatten)]
@@ -227,6 +239,24 @@ enum CatalogueCommand {
 }
 
 #[derive(Subcommand)]
+enum CardCommand {
+    /// Save the card of procedure CODE in language LANG from a TOML file; prints the new version.
+    Put {
+        code: String,
+        lang: String,
+        file: PathBuf,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// "Still correct": stamp the Italian card of CODE as verified today; prints the new version.
+    Confirm {
+        code: String,
+        #[command(flatten)]
+        data: DataArg,
+    },
+}
+
+#[derive(Subcommand)]
 enum GuidanceCommand {
     /// Publish a guidance item from a TOML file (the same id amends it); prints the new version.
     Publish {
@@ -293,6 +323,7 @@ impl Command {
             | Desks { data, .. }
             | Proposals { data, .. }
             | Templates { data, .. }
+            | Cards { data, .. }
             | Rollout { data, .. }
             | Stats { data, .. }
             | Verify { data, .. }
@@ -319,6 +350,9 @@ impl Command {
             Catalogue {
                 command: CatalogueCommand::Put { data, .. },
             } => Some(data),
+            Card { command } => match command {
+                CardCommand::Put { data, .. } | CardCommand::Confirm { data, .. } => Some(data),
+            },
         }
     }
 }
@@ -530,6 +564,25 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         } => {
             let changes = parse_file(&file, "catalogue", hub::catalogue::from_toml)?;
             println!("{}", folder()?.way().await?.put_catalogue(changes).await?);
+        }
+        Command::Card {
+            command: CardCommand::Put {
+                code, lang, file, ..
+            },
+        } => {
+            let text = read_file(&file)?;
+            let card = hub::cards::from_toml(&text, &code, &lang)
+                .with_context(|| format!("{} is not a valid card file", file.display()))?;
+            println!("{}", folder()?.way().await?.put_card(card).await?);
+        }
+        Command::Card {
+            command: CardCommand::Confirm { code, .. },
+        } => {
+            println!("{}", folder()?.way().await?.confirm_card(code).await?);
+        }
+        Command::Cards { json, .. } => {
+            let rows = folder()?.way().await?.cards().await?;
+            output(json, &rows[..], print::print_cards)?;
         }
         Command::Stats {
             by,

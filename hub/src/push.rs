@@ -5,7 +5,7 @@
 
 use crate::storage::{StorageError, Store};
 use domain::Catalogue;
-use proto::{CatalogueUpdate, GuidanceUpdate, TemplateUpdate};
+use proto::{CardUpdate, CatalogueUpdate, GuidanceUpdate, TemplateUpdate};
 use std::sync::{Arc, RwLock};
 use tokio::sync::watch;
 
@@ -22,6 +22,7 @@ pub struct Push {
     guidance: watch::Sender<u64>,
     templates: watch::Sender<u64>,
     catalogue: watch::Sender<u64>,
+    cards: watch::Sender<u64>,
     // What records are re-checked against (retired codes included, since a
     // desk may still hold visits recorded before the retirement) and what
     // guidance may name (active codes only).
@@ -49,6 +50,7 @@ impl Push {
             guidance: watch::Sender::new(store.guidance_version()?),
             templates: watch::Sender::new(store.template_version()?),
             catalogue: watch::Sender::new(store.catalogue_version()?),
+            cards: watch::Sender::new(store.card_version()?),
             codes: Arc::new(RwLock::new(Codes {
                 every: Arc::new(every),
                 active: Arc::new(active),
@@ -107,6 +109,18 @@ impl Push {
     pub fn watch_templates(&self) -> watch::Receiver<u64> {
         self.templates.subscribe()
     }
+
+    pub fn card_published(&self, version: u64) {
+        advance(&self.cards, version);
+    }
+
+    pub fn card_version(&self) -> u64 {
+        *self.cards.borrow()
+    }
+
+    pub fn watch_cards(&self) -> watch::Receiver<u64> {
+        self.cards.subscribe()
+    }
 }
 
 /// Splits log entries into updates of at most `MAX_UPDATE_BYTES` of
@@ -156,6 +170,21 @@ pub fn template_updates(store: &dyn Store, held: u64) -> Result<Vec<TemplateUpda
         held,
         |t| t.version,
         |version, templates| TemplateUpdate { version, templates },
+    ))
+}
+
+/// The updates that bring a desk holding card version `held` up to date.
+pub fn card_updates(store: &dyn Store, held: u64) -> Result<Vec<CardUpdate>, StorageError> {
+    let cards = store
+        .cards_since(held)?
+        .into_iter()
+        .map(proto::ProcedureCard::from)
+        .collect();
+    Ok(chunked(
+        cards,
+        held,
+        |c| c.version,
+        |version, cards| CardUpdate { version, cards },
     ))
 }
 

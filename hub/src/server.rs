@@ -52,6 +52,7 @@ pub fn init(data: &Path, config: &HubConfig, extra_hosts: &[String]) -> anyhow::
     config.save(data)?;
     let store = SledStore::open(&dir.store(), 8 << 20)?;
     crate::catalogue::ensure_seeded(&store)?;
+    crate::cards::ensure_seeded(&store)?;
     store.flush()?;
     Ok(())
 }
@@ -160,6 +161,7 @@ pub async fn run(
     );
     let (stop, stopped) = shutdown::channel();
     crate::catalogue::ensure_seeded(store.as_ref())?;
+    crate::cards::ensure_seeded(store.as_ref())?;
     let push = Push::new(store.as_ref())?;
     if let Some(listener) = listeners.metrics {
         let queue = group_commit.clone();

@@ -117,6 +117,8 @@ pub struct PushState {
     pub template: u64,
     pub catalogue: u64,
     #[serde(default)]
+    pub card: u64,
+    #[serde(default)]
     pub last_rejection: Option<String>,
 }
 
@@ -313,6 +315,13 @@ pub trait Logs {
     /// Every catalogue change set after version `after`, oldest first.
     fn catalogue_since(&self, after: u64) -> Result<Vec<proto::CatalogueUpdate>, StorageError>;
     fn catalogue_version(&self) -> Result<u64, StorageError>;
+    /// Appends a procedure card under the next card log version. A
+    /// `reference_version` or a `field_versions` entry of 0 means "this
+    /// version": the store fills it in.
+    fn append_card(&self, card: domain::Card) -> Result<u64, StorageError>;
+    /// Cards written after version `after`, oldest first.
+    fn cards_since(&self, after: u64) -> Result<Vec<domain::Card>, StorageError>;
+    fn card_version(&self) -> Result<u64, StorageError>;
     /// Stores a proposal under its id unless that id is already held.
     fn insert_proposal(&self, proposal: &proto::Proposal) -> Result<ProposalInsert, StorageError>;
     /// Replaces a held proposal (a decision), durably.

@@ -131,6 +131,94 @@ impl From<&v1::Procedure> for domain::Procedure {
     }
 }
 
+fn item_to_wire(i: domain::CardItem) -> v1::CardItem {
+    v1::CardItem {
+        id: i.id,
+        text: i.text,
+        note: i.note,
+    }
+}
+
+fn item_from_wire(i: v1::CardItem) -> domain::CardItem {
+    domain::CardItem {
+        id: i.id,
+        text: i.text,
+        note: i.note,
+    }
+}
+
+impl From<domain::Card> for v1::ProcedureCard {
+    fn from(c: domain::Card) -> Self {
+        Self {
+            code: c.code,
+            language: c.language,
+            summary: c.summary,
+            who_can_apply: c.who_can_apply,
+            steps: c.steps.into_iter().map(item_to_wire).collect(),
+            documents: c.documents.into_iter().map(item_to_wire).collect(),
+            costs: c
+                .costs
+                .into_iter()
+                .map(|c| v1::CardCost {
+                    id: c.id,
+                    cents: c.cents,
+                    what: c.what,
+                })
+                .collect(),
+            office: c.office,
+            hours: c.hours,
+            booking: c.booking,
+            deadlines: c.deadlines,
+            waiting_time: c.waiting_time,
+            legal_basis: c.legal_basis,
+            mistakes: c.mistakes.into_iter().map(item_to_wire).collect(),
+            owner: c.owner,
+            verified_on: c.verified_on,
+            verified_by: c.verified_by,
+            review_by: c.review_by,
+            version: c.version,
+            reference_version: c.reference_version,
+            field_versions: c.field_versions.into_iter().collect(),
+        }
+    }
+}
+
+impl From<v1::ProcedureCard> for domain::Card {
+    fn from(c: v1::ProcedureCard) -> Self {
+        Self {
+            code: c.code,
+            language: c.language,
+            summary: c.summary,
+            who_can_apply: c.who_can_apply,
+            steps: c.steps.into_iter().map(item_from_wire).collect(),
+            documents: c.documents.into_iter().map(item_from_wire).collect(),
+            costs: c
+                .costs
+                .into_iter()
+                .map(|c| domain::CardCost {
+                    id: c.id,
+                    cents: c.cents,
+                    what: c.what,
+                })
+                .collect(),
+            office: c.office,
+            hours: c.hours,
+            booking: c.booking,
+            deadlines: c.deadlines,
+            waiting_time: c.waiting_time,
+            legal_basis: c.legal_basis,
+            mistakes: c.mistakes.into_iter().map(item_from_wire).collect(),
+            owner: c.owner,
+            verified_on: c.verified_on,
+            verified_by: c.verified_by,
+            review_by: c.review_by,
+            version: c.version,
+            reference_version: c.reference_version,
+            field_versions: c.field_versions.into_iter().collect(),
+        }
+    }
+}
+
 /// A record the hub refused, as the stores keep it: its sequence and why.
 impl From<(u64, String)> for v1::RecordRejection {
     fn from((seq, reason): (u64, String)) -> Self {

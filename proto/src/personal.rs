@@ -4,8 +4,10 @@
 //! compile (the messages holding it derive `Debug`).
 
 /// Fully-qualified protobuf names.
-pub(crate) const PERSONAL: [&str; 3] = [
+pub(crate) const PERSONAL: [&str; 5] = [
     ".rete.v1.Visit",
     ".rete.v1.RenderTemplateRequest",
     ".rete.v1.RenderTemplateResponse",
+    ".rete.v1.RenderHandoutRequest",
+    ".rete.v1.RenderHandoutResponse",
 ];

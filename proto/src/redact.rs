@@ -3,7 +3,10 @@
 //! that no `{:?}` anywhere (a log line, a panic, a test failure) can print
 //! a name, a codice fiscale or a phone number.
 
-use crate::{RenderTemplateRequest, RenderTemplateResponse, Visit};
+use crate::{
+    RenderHandoutRequest, RenderHandoutResponse, RenderTemplateRequest, RenderTemplateResponse,
+    Visit,
+};
 use std::fmt;
 
 /// A personal field: whether it was given, never its value.
@@ -67,6 +70,27 @@ impl fmt::Debug for RenderTemplateResponse {
     }
 }
 
+impl fmt::Debug for RenderHandoutRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The operator's additions for this visitor: their labels only.
+        let labels: Vec<&String> = self.additions.keys().collect();
+        f.debug_struct("RenderHandoutRequest")
+            .field("code", &self.code)
+            .field("language", &self.language)
+            .field("additions", &labels)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for RenderHandoutResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The PDF carries the visitor's additions.
+        f.debug_struct("RenderHandoutResponse")
+            .field("pdf_bytes", &self.pdf.len())
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,7 +126,16 @@ mod tests {
             html: "<p>Gentile Amina</p>".into(),
             direction: "ltr".into(),
         };
-        let printed = format!("{visit:?} {request:?} {render:?} {rendered:?} {visit:#?}");
+        let handout = RenderHandoutRequest {
+            code: "permesso.rinnovo.lavoro".into(),
+            language: "ar".into(),
+            additions: [("appuntamento".to_string(), "Amina, 3 aprile".to_string())].into(),
+        };
+        let pdf = RenderHandoutResponse {
+            pdf: b"%PDF Amina Haddad".to_vec(),
+        };
+        let printed =
+            format!("{visit:?} {request:?} {render:?} {rendered:?} {visit:#?} {handout:?} {pdf:?}");
         for value in [
             "Amina",
             "Haddad",

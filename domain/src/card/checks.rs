@@ -51,7 +51,10 @@ impl Problems {
                 field,
                 format!("al massimo {max} caratteri / at most {max} characters"),
             );
-        } else if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        } else if text
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
             self.add(
                 field,
                 "contiene caratteri di controllo / contains control characters",
@@ -101,7 +104,10 @@ impl Problems {
                 }
             }
             if item.text.trim().is_empty() {
-                self.add(format!("{at}.text"), "non può essere vuota / may not be empty");
+                self.add(
+                    format!("{at}.text"),
+                    "non può essere vuota / may not be empty",
+                );
             } else {
                 self.text(format!("{at}.text"), &item.text, MAX_ITEM);
             }
@@ -148,7 +154,12 @@ fn common(p: &mut Problems, card: &Card, reference: Option<&Card>) {
     ] {
         p.text(field, text, MAX_FIELD);
     }
-    p.items("steps", &card.steps, MAX_STEPS, reference.map(|r| r.steps.as_slice()));
+    p.items(
+        "steps",
+        &card.steps,
+        MAX_STEPS,
+        reference.map(|r| r.steps.as_slice()),
+    );
     p.items(
         "documents",
         &card.documents,
@@ -162,14 +173,20 @@ fn common(p: &mut Problems, card: &Card, reference: Option<&Card>) {
         reference.map(|r| r.mistakes.as_slice()),
     );
     if card.costs.len() > MAX_COSTS {
-        p.add("costs", format!("al massimo {MAX_COSTS} voci / at most {MAX_COSTS} entries"));
+        p.add(
+            "costs",
+            format!("al massimo {MAX_COSTS} voci / at most {MAX_COSTS} entries"),
+        );
     }
     let mut seen = HashSet::new();
     for (n, cost) in card.costs.iter().enumerate() {
         let at = format!("costs.{}", n + 1);
         p.id(&at, &cost.id, &mut seen);
         if cost.what.trim().is_empty() {
-            p.add(format!("{at}.what"), "dire a cosa serve l'importo / say what the amount is for");
+            p.add(
+                format!("{at}.what"),
+                "dire a cosa serve l'importo / say what the amount is for",
+            );
         } else {
             p.text(format!("{at}.what"), &cost.what, MAX_ITEM);
         }
@@ -193,14 +210,19 @@ fn common(p: &mut Problems, card: &Card, reference: Option<&Card>) {
 pub fn check_reference(card: &Card) -> Result<(), Vec<Problem>> {
     let mut p = Problems::default();
     if !card.is_reference() {
-        p.add("language", "la scheda di riferimento è in italiano (it) / the reference card is in Italian (it)");
+        p.add(
+            "language",
+            "la scheda di riferimento è in italiano (it) / the reference card is in Italian (it)",
+        );
     }
     p.required("summary", &card.summary, MAX_TEXT);
     common(&mut p, card, None);
     if card.legal_basis.len() > MAX_REFERENCES {
         p.add(
             "legal_basis",
-            format!("al massimo {MAX_REFERENCES} riferimenti / at most {MAX_REFERENCES} references"),
+            format!(
+                "al massimo {MAX_REFERENCES} riferimenti / at most {MAX_REFERENCES} references"
+            ),
         );
     }
     for (n, r) in card.legal_basis.iter().enumerate() {
@@ -227,12 +249,18 @@ pub fn check_reference(card: &Card) -> Result<(), Vec<Problem>> {
 pub fn check_translation(card: &Card, reference: &Card) -> Result<(), Vec<Problem>> {
     let mut p = Problems::default();
     if card.is_reference() {
-        p.add("language", "questa è la scheda italiana / this is the Italian card");
+        p.add(
+            "language",
+            "questa è la scheda italiana / this is the Italian card",
+        );
     }
     p.text("summary", &card.summary, MAX_TEXT);
     common(&mut p, card, Some(reference));
     if card.fields().is_empty() {
-        p.add("summary", "la traduzione è vuota / the translation is empty");
+        p.add(
+            "summary",
+            "la traduzione è vuota / the translation is empty",
+        );
     }
     p.done()
 }

@@ -64,17 +64,44 @@ mod tests {
 
     #[test]
     fn references_name_their_act_however_written() {
-        assert_eq!(law_act("art. 5 D.Lgs. 286/1998").as_deref(), Some("d.lgs. 286/1998"));
-        assert_eq!(law_act("d.lgs 286/1998").as_deref(), Some("d.lgs. 286/1998"));
-        assert_eq!(law_act("Decreto legislativo n. 286/1998").as_deref(), Some("d.lgs. 286/1998"));
-        assert_eq!(law_act("art. 13 DPR 394/1999").as_deref(), Some("d.p.r. 394/1999"));
+        assert_eq!(
+            law_act("art. 5 D.Lgs. 286/1998").as_deref(),
+            Some("d.lgs. 286/1998")
+        );
+        assert_eq!(
+            law_act("d.lgs 286/1998").as_deref(),
+            Some("d.lgs. 286/1998")
+        );
+        assert_eq!(
+            law_act("Decreto legislativo n. 286/1998").as_deref(),
+            Some("d.lgs. 286/1998")
+        );
+        assert_eq!(
+            law_act("art. 13 DPR 394/1999").as_deref(),
+            Some("d.p.r. 394/1999")
+        );
         assert_eq!(law_act("art. 9 L. 91/1992").as_deref(), Some("l. 91/1992"));
         assert_eq!(law_act("DL 20/2023").as_deref(), Some("d.l. 20/2023"));
         assert_eq!(law_act("la questura"), None);
-        assert!(shares_law_reference("art. 5 comma 4 D.Lgs. 286/1998", "art. 5 d.lgs 286/1998"));
-        assert!(shares_law_reference("art. 5 D.Lgs. 286/1998", "D.Lgs. 286/1998"));
-        assert!(!shares_law_reference("art. 5 D.Lgs. 286/1998", "art. 29 D.Lgs. 286/1998"));
-        assert!(!shares_law_reference("art. 9 L. 91/1992", "art. 9 D.Lgs. 286/1998"));
-        assert!(shares_law_reference("art. 29-bis D.Lgs. 286/1998", "art. 29 bis D.Lgs. 286/1998"));
+        assert!(shares_law_reference(
+            "art. 5 comma 4 D.Lgs. 286/1998",
+            "art. 5 d.lgs 286/1998"
+        ));
+        assert!(shares_law_reference(
+            "art. 5 D.Lgs. 286/1998",
+            "D.Lgs. 286/1998"
+        ));
+        assert!(!shares_law_reference(
+            "art. 5 D.Lgs. 286/1998",
+            "art. 29 D.Lgs. 286/1998"
+        ));
+        assert!(!shares_law_reference(
+            "art. 9 L. 91/1992",
+            "art. 9 D.Lgs. 286/1998"
+        ));
+        assert!(shares_law_reference(
+            "art. 29-bis D.Lgs. 286/1998",
+            "art. 29 bis D.Lgs. 286/1998"
+        ));
     }
 }

@@ -32,7 +32,9 @@ pub fn parse_euro(text: &str) -> Result<u64, String> {
     };
     let groups: Vec<&str> = int.split(['.', ',', ' ', '\u{a0}']).collect();
     let grouped = groups.len() > 1;
-    if groups.iter().any(|g| g.is_empty() || !g.bytes().all(|b| b.is_ascii_digit()))
+    if groups
+        .iter()
+        .any(|g| g.is_empty() || !g.bytes().all(|b| b.is_ascii_digit()))
         || (grouped && groups[1..].iter().any(|g| g.len() != 3))
         || (grouped && groups[0].len() > 3)
         || !frac.bytes().all(|b| b.is_ascii_digit())
@@ -89,7 +91,15 @@ mod tests {
         ] {
             assert_eq!(parse_euro(text), Ok(cents), "{text}");
         }
-        for text in ["", "abc", "70,4,6", "12.34.56", "-5", "1.23456,00", "99999999999"] {
+        for text in [
+            "",
+            "abc",
+            "70,4,6",
+            "12.34.56",
+            "-5",
+            "1.23456,00",
+            "99999999999",
+        ] {
             assert!(parse_euro(text).is_err(), "{text}");
         }
         assert_eq!(format_euro(7046), "€ 70,46");

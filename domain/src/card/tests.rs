@@ -14,7 +14,10 @@ pub(super) fn reference() -> Card {
         language: "it".into(),
         summary: "Il permesso per lavoro si rinnova con il kit postale.".into(),
         who_can_apply: "Chi ha un permesso per lavoro in scadenza.".into(),
-        steps: vec![item("kit", "Ritirare il kit"), item("poste", "Spedirlo dalle Poste")],
+        steps: vec![
+            item("kit", "Ritirare il kit"),
+            item("poste", "Spedirlo dalle Poste"),
+        ],
         documents: vec![Item {
             id: "passaporto".into(),
             text: "Passaporto".into(),
@@ -44,12 +47,22 @@ fn a_complete_reference_passes_and_every_problem_is_named() {
     bad.costs[0].what = String::new();
     let problems = check_reference(&bad).expect_err("refused");
     let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
-    for f in ["owner", "verified_on", "review_by", "steps.3.id", "steps.3.text", "costs.1.what"] {
+    for f in [
+        "owner",
+        "verified_on",
+        "review_by",
+        "steps.3.id",
+        "steps.3.text",
+        "costs.1.what",
+    ] {
         assert!(fields.contains(&f), "{f} in {fields:?}");
     }
     let mut early = reference();
     early.review_by = "2026-01-01".into();
-    assert_eq!(check_reference(&early).expect_err("refused")[0].field, "review_by");
+    assert_eq!(
+        check_reference(&early).expect_err("refused")[0].field,
+        "review_by"
+    );
 }
 
 #[test]
@@ -97,8 +110,12 @@ fn an_italian_edit_makes_only_the_changed_fields_stale() {
     assert_eq!(edited.field_versions["summary"], 1);
     assert_eq!(en.stale_fields(&edited), ["steps.poste"]);
     // A field the translation lacks is missing, not stale.
-    assert!(en.missing_fields(&edited).contains(&"documents.passaporto".to_string()));
-    assert!(!en.stale_fields(&edited).contains(&"documents.passaporto".to_string()));
+    assert!(en
+        .missing_fields(&edited)
+        .contains(&"documents.passaporto".to_string()));
+    assert!(!en
+        .stale_fields(&edited)
+        .contains(&"documents.passaporto".to_string()));
 }
 
 #[test]

@@ -146,3 +146,26 @@ pub fn print_templates(listing: &serde_json::Value) {
         }
     }
 }
+
+pub fn print_cards(rows: &[crate::cards::CardRow]) {
+    for r in rows {
+        println!(
+            "{}  v{}  {}  verificata / verified {}  rivedere entro / review by {}",
+            r.code, r.version, r.owner, r.verified_on, r.review_by
+        );
+        if let Some(due) = &r.due {
+            println!("    DA RIVEDERE / DUE: {due}");
+        }
+        for l in &r.languages {
+            let state = if l.stale.is_empty() {
+                "aggiornata / current"
+            } else {
+                "da aggiornare / stale"
+            };
+            println!("    {:<6} v{:<5} {state}", l.language, l.version);
+            for f in &l.stale {
+                println!("           {}: {}", f.field, f.diff);
+            }
+        }
+    }
+}

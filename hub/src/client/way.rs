@@ -343,4 +343,56 @@ impl Way {
             )?),
         }
     }
+
+    pub async fn put_card(self, card: domain::Card) -> anyhow::Result<u64> {
+        match self {
+            Way::Hub(mut c) => Ok(c
+                .put_card(proto::PutCardRequest {
+                    card: Some(card.into()),
+                })
+                .await
+                .map_err(refused)?
+                .into_inner()
+                .version),
+            Way::Store { store, .. } => {
+                Ok(crate::cards::put(&store, None, card, crate::audit::CLI)?)
+            }
+        }
+    }
+
+    pub async fn confirm_card(self, code: String) -> anyhow::Result<u64> {
+        match self {
+            Way::Hub(mut c) => Ok(c
+                .confirm_card(proto::ConfirmCardRequest { code })
+                .await
+                .map_err(refused)?
+                .into_inner()
+                .version),
+            Way::Store { store, .. } => Ok(crate::cards::confirm(
+                &store,
+                None,
+                &code,
+                crate::audit::CLI,
+                chrono::Utc::now().date_naive(),
+            )?),
+        }
+    }
+
+    pub async fn cards(self) -> anyhow::Result<Vec<crate::cards::CardRow>> {
+        match self {
+            Way::Hub(mut c) => {
+                let json = c
+                    .list_cards(proto::ListCardsRequest {})
+                    .await
+                    .map_err(refused)?
+                    .into_inner()
+                    .listing_json;
+                Ok(serde_json::from_str(&json)?)
+            }
+            Way::Store { store, .. } => {
+                let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+                Ok(crate::cards::listing(&store, &today)?)
+            }
+        }
+    }
 }

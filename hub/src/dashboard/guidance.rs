@@ -20,6 +20,7 @@ pub(crate) struct ItemView {
     pub(crate) severity: &'static str,
     pub(crate) severity_class: &'static str,
     pub(crate) procedures: String,
+    pub(crate) legal_basis: String,
     pub(crate) effective_from: String,
     pub(crate) expires_at: String,
     pub(crate) version: u64,
@@ -36,6 +37,8 @@ pub(crate) struct Draft {
     pub(crate) body: String,
     pub(crate) severity: String,
     pub(crate) procedures: Vec<String>,
+    /// One law reference per line.
+    pub(crate) legal_basis: String,
     pub(crate) effective_from: String,
     pub(crate) expires_at: String,
 }
@@ -91,6 +94,7 @@ fn view(app: &Shared, lang: Lang) -> Result<Vec<ItemView>, WebError> {
                 severity: severity_label(i.severity, lang.texts()),
                 severity_class: severity_name(i.severity),
                 procedures: i.procedures.join(", "),
+                legal_basis: i.legal_basis.join("; "),
                 applied: applied.into_iter().map(|(d, _)| d.clone()).collect(),
                 waiting: waiting.into_iter().map(|(d, _)| d.clone()).collect(),
                 id: i.id,
@@ -181,6 +185,7 @@ pub(crate) async fn page(
                 title: item.title,
                 body: item.body,
                 procedures: item.procedures,
+                legal_basis: item.legal_basis.join("\n"),
                 effective_from: item.effective_from,
                 expires_at: item.expires_at,
             };
@@ -201,6 +206,7 @@ fn parse_draft(body: &[u8]) -> Result<Draft, WebError> {
             "body" => d.body = v,
             "severity" => d.severity = v,
             "procedures" if !v.is_empty() => d.procedures.push(v),
+            "legal_basis" => d.legal_basis = v,
             "effective_from" => d.effective_from = v,
             "expires_at" => d.expires_at = v,
             _ => {}
@@ -230,6 +236,7 @@ pub(crate) async fn publish(
         expires_at: draft.expires_at.clone(),
         version: 0,
         retired: false,
+        legal_basis: draft.legal_basis.lines().map(str::to_string).collect(),
     };
     let result = {
         let (app, user) = (app.clone(), who.user.clone());

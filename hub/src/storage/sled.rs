@@ -51,6 +51,7 @@ pub struct SledStore {
     templates: Log,
     push: sled::Tree,
     pub(super) catalogue: Log,
+    pub(super) cards: Log,
     pub(super) proposals: sled::Tree,
     pub(super) minor_edits: sled::Tree,
     /// What group commits keep in memory; its lock makes them one at a time.
@@ -98,6 +99,7 @@ impl SledStore {
         let templates = Log::open(&db, "templates")?;
         let push = db.open_tree("push")?;
         let catalogue = Log::open(&db, "catalogue")?;
+        let cards = Log::open(&db, "cards")?;
         let proposals = db.open_tree("proposals")?;
         let minor_edits = db.open_tree("minor_edits")?;
         let (writer, counts) = append::Writer::load(&ingest)?;
@@ -126,6 +128,7 @@ impl SledStore {
             templates,
             push,
             catalogue,
+            cards,
             proposals,
             minor_edits,
             writer: std::sync::Mutex::new(Box::new(writer)),

@@ -75,6 +75,22 @@ impl From<StatsError> for Status {
     }
 }
 
+impl From<crate::cards::CardsError> for Status {
+    fn from(e: crate::cards::CardsError) -> Self {
+        use crate::cards::CardsError;
+        match &e {
+            CardsError::Problems(_) | CardsError::UnknownCode(_) | CardsError::File(_) => {
+                Status::invalid_argument(e.to_string())
+            }
+            CardsError::NoReference { .. } => Status::failed_precondition(e.to_string()),
+            CardsError::Storage(_) => {
+                tracing::error!(error = %e, "card request failed");
+                Status::internal(e.to_string())
+            }
+        }
+    }
+}
+
 impl From<TemplatesError> for Status {
     fn from(e: TemplatesError) -> Self {
         match &e {

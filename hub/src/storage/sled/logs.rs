@@ -5,6 +5,7 @@
 //! | tree | key | value |
 //! |---|---|---|
 //! | `catalogue` | version (u64 BE) | `CatalogueUpdate`, protobuf |
+//! | `cards` | version (u64 BE) | `ProcedureCard`, protobuf |
 //! | `proposals` | proposal id (UUID v7 text, so oldest first) | `Proposal`, protobuf |
 //! | `minor_edits` | template version (u64 BE) | `MinorEdit`, JSON |
 
@@ -33,6 +34,35 @@ impl Logs for SledStore {
 
     fn catalogue_version(&self) -> Result<u64, StorageError> {
         self.catalogue.version()
+    }
+
+    fn append_card(&self, card: domain::Card) -> Result<u64, StorageError> {
+        self.log_append(&self.cards, |version| {
+            let mut card = proto::ProcedureCard::from(card);
+            card.version = version;
+            if card.reference_version == 0 {
+                card.reference_version = version;
+            }
+            for v in card.field_versions.values_mut() {
+                if *v == 0 {
+                    *v = version;
+                }
+            }
+            card.encode_to_vec()
+        })
+    }
+
+    fn cards_since(&self, after: u64) -> Result<Vec<domain::Card>, StorageError> {
+        Ok(self
+            .cards
+            .since::<proto::ProcedureCard>(after)?
+            .into_iter()
+            .map(domain::Card::from)
+            .collect())
+    }
+
+    fn card_version(&self) -> Result<u64, StorageError> {
+        self.cards.version()
     }
 
     fn insert_proposal(&self, proposal: &proto::Proposal) -> Result<ProposalInsert, StorageError> {
