@@ -8,6 +8,7 @@
 //! | `guidance` | item id | latest `GuidanceItem`, protobuf |
 //! | `templates` | key 0x00 language | latest `Template`, protobuf |
 //! | `catalogue` | procedure code | latest `Procedure`, protobuf |
+//! | `cards` | code 0x00 language | latest `ProcedureCard`, protobuf |
 //! | `proposals` | proposal id | `DeskProposal` waiting for the hub's ack |
 //!
 //! Each pushed tree also holds `\0version`, the log version held (u64 BE);
@@ -16,8 +17,8 @@
 use domain::Catalogue;
 use prost::Message;
 use proto::{
-    CatalogueUpdate, DeskProposal, GuidanceItem, GuidanceUpdate, Procedure, Severity, Template,
-    TemplateUpdate,
+    CardUpdate, CatalogueUpdate, DeskProposal, GuidanceItem, GuidanceUpdate, Procedure,
+    ProcedureCard, Severity, Template, TemplateUpdate,
 };
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
@@ -46,6 +47,8 @@ pub struct LocalCopy {
     /// Key `template key` 0x00 `language` → latest `Template`; `\0version`.
     templates: sled::Tree,
     catalogue: sled::Tree,
+    /// Key `code` 0x00 `language` → latest `ProcedureCard`; `\0version`.
+    cards: sled::Tree,
     proposals: sled::Tree,
     /// The procedures in force: the last pushed catalogue, or the compiled-in
     /// seed before the first push.
@@ -66,6 +69,7 @@ impl LocalCopy {
         let guidance = db.open_tree("guidance")?;
         let templates = db.open_tree("templates")?;
         let catalogue = db.open_tree("catalogue")?;
+        let cards = db.open_tree("cards")?;
         let proposals = db.open_tree("proposals")?;
         let version = read_version(&guidance)?;
         let active = (
@@ -77,6 +81,7 @@ impl LocalCopy {
             guidance,
             templates,
             catalogue,
+            cards,
             proposals,
             active: RwLock::new(active),
             proposal_queued: Notify::new(),
@@ -166,6 +171,7 @@ impl LocalCopy {
             (&self.guidance, hub.guidance),
             (&self.templates, hub.template),
             (&self.catalogue, hub.catalogue),
+            (&self.cards, hub.card),
         ] {
             if read_version(tree)? > hub_version {
                 tree.clear()?;
@@ -197,7 +203,12 @@ impl LocalCopy {
         // guards a copy from before epochs.
         let forget = held.is_some();
         if forget {
-            for tree in [&self.guidance, &self.templates, &self.catalogue] {
+            for tree in [
+                &self.guidance,
+                &self.templates,
+                &self.catalogue,
+                &self.cards,
+            ] {
                 tree.clear()?;
             }
         }
@@ -263,6 +274,56 @@ impl LocalCopy {
         *self.active.write().unwrap_or_else(|e| e.into_inner()) =
             (update.version, Arc::new(active));
         Ok(update.version)
+    }
+
+    pub fn card_version(&self) -> Result<u64, LocalError> {
+        read_version(&self.cards)
+    }
+
+    /// Stores a pushed card update durably, like `apply_templates`.
+    pub fn apply_cards(&self, update: CardUpdate) -> Result<u64, LocalError> {
+        let _one_writer = self.apply_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let held = read_version(&self.cards)?;
+        if update.version <= held {
+            return Ok(held);
+        }
+        let mut batch = sled::Batch::default();
+        for c in &update.cards {
+            if c.code.is_empty() || c.language.is_empty() || c.version > update.version {
+                return Err(LocalError::Refused(format!(
+                    "card entry of version {} is malformed",
+                    c.version
+                )));
+            }
+            batch.insert(template_key(&c.code, &c.language), c.encode_to_vec());
+        }
+        batch.insert(VERSION_KEY, &update.version.to_be_bytes());
+        self.cards.apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(update.version)
+    }
+
+    /// The desk's card of a procedure in one language.
+    pub fn card(&self, code: &str, language: &str) -> Result<Option<domain::Card>, LocalError> {
+        let Some(bytes) = self.cards.get(template_key(code, language))? else {
+            return Ok(None);
+        };
+        ProcedureCard::decode(bytes.as_ref())
+            .map(|c| Some(domain::Card::from(c)))
+            .map_err(|e| LocalError::Refused(format!("stored card does not decode: {e}")))
+    }
+
+    /// The languages the desk holds a card in for a procedure, Italian first.
+    pub fn card_languages(&self, code: &str) -> Result<Vec<String>, LocalError> {
+        let mut prefix = code.as_bytes().to_vec();
+        prefix.push(0);
+        let mut out = Vec::new();
+        for kv in self.cards.scan_prefix(&prefix) {
+            let (k, _) = kv?;
+            out.push(String::from_utf8_lossy(&k[prefix.len()..]).into_owned());
+        }
+        out.sort_by_key(|l| l != REFERENCE_LANGUAGE);
+        Ok(out)
     }
 
     /// Queues a proposal durably until the hub acknowledges it.

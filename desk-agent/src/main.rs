@@ -140,6 +140,31 @@ enum Command {
         #[command(flatten)]
         agent: AgentArg,
     },
+    /// Show the procedure card of CODE in Italian and in LANG from the desk's
+    /// local copy (works offline), with the translated fields that are stale.
+    Card {
+        code: String,
+        lang: String,
+        #[command(flatten)]
+        agent: AgentArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write an A4 PDF handout of the card of CODE, Italian beside LANG, with
+    /// the operator's additions for this visitor (never stored or sent).
+    Handout {
+        code: String,
+        lang: String,
+        #[command(flatten)]
+        agent: AgentArg,
+        /// The PDF file to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// An addition for this visitor, e.g. --var "Appuntamento=12 gennaio, ore 9";
+        /// repeat for each.
+        #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+        vars: Vec<(String, String)>,
+    },
     /// Show the outbox and the link to the hub.
     Status {
         #[command(flatten)]
@@ -375,6 +400,62 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{id}");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Card {
+            code,
+            lang,
+            agent,
+            json,
+        } => {
+            let card = connect(&agent)
+                .await?
+                .get_card(proto::GetCardRequest {
+                    code,
+                    language: lang,
+                })
+                .await
+                .map_err(status_error)?
+                .into_inner();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&card_json(&card))?);
+            } else {
+                print_card(&card);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Handout {
+            code,
+            lang,
+            agent,
+            out,
+            vars,
+        } => {
+            let mut additions = std::collections::HashMap::new();
+            for (name, value) in vars {
+                if additions.insert(name.clone(), value).is_some() {
+                    anyhow::bail!("--var {name} is given twice");
+                }
+            }
+            let pdf = connect(&agent)
+                .await?
+                .render_handout(proto::RenderHandoutRequest {
+                    code,
+                    language: lang,
+                    additions,
+                })
+                .await
+                .map_err(status_error)?
+                .into_inner()
+                .pdf;
+            // It holds the visitor's additions: readable by the operator only.
+            runtime::secret::write_secret(&out, &pdf)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!(
+                "volantino scritto in / handout written to {} ({} bytes)",
+                out.display(),
+                pdf.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Status { agent, json } => {
             let status = connect(&agent)
                 .await?
@@ -441,6 +522,107 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
             Ok((name.trim().to_string(), value.to_string()))
         }
         _ => Err(format!("`{s}` is not NAME=VALUE")),
+    }
+}
+
+/// One card as `desk-agent card --json` prints it: amounts also as text.
+fn one_card_json(c: &proto::ProcedureCard) -> serde_json::Value {
+    let items = |items: &[proto::CardItem]| -> Vec<serde_json::Value> {
+        items
+            .iter()
+            .map(|i| serde_json::json!({"id": i.id, "text": i.text, "note": i.note}))
+            .collect()
+    };
+    let costs: Vec<_> = c
+        .costs
+        .iter()
+        .map(|k| {
+            serde_json::json!({
+                "id": k.id,
+                "cents": k.cents,
+                "amount": domain::card::format_euro(k.cents),
+                "what": k.what,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "code": c.code,
+        "language": c.language,
+        "version": c.version,
+        "reference_version": c.reference_version,
+        "summary": c.summary,
+        "who_can_apply": c.who_can_apply,
+        "steps": items(&c.steps),
+        "documents": items(&c.documents),
+        "costs": costs,
+        "where": {"office": c.office, "hours": c.hours, "booking": c.booking},
+        "deadlines": c.deadlines,
+        "waiting_time": c.waiting_time,
+        "legal_basis": c.legal_basis,
+        "mistakes": items(&c.mistakes),
+        "owner": c.owner,
+        "verified_on": c.verified_on,
+        "verified_by": c.verified_by,
+        "review_by": c.review_by,
+    })
+}
+
+fn card_json(card: &proto::GetCardResponse) -> serde_json::Value {
+    serde_json::json!({
+        "reference": card.reference.as_ref().map(one_card_json),
+        "translation": card.translation.as_ref().map(one_card_json),
+        "stale_fields": card.stale_fields,
+        "missing_fields": card.missing_fields,
+    })
+}
+
+fn print_card(card: &proto::GetCardResponse) {
+    for c in card.reference.iter().chain(card.translation.iter()) {
+        println!("== {} [{}] v{}", c.code, c.language, c.version);
+        println!("{}", c.summary);
+        if !c.who_can_apply.is_empty() {
+            println!("\n{}", c.who_can_apply);
+        }
+        for (n, s) in c.steps.iter().enumerate() {
+            println!("  {}. {}", n + 1, s.text);
+        }
+        for d in &c.documents {
+            if d.note.is_empty() {
+                println!("  - {}", d.text);
+            } else {
+                println!("  - {} ({})", d.text, d.note);
+            }
+        }
+        for k in &c.costs {
+            println!("  {}  {}", domain::card::format_euro(k.cents), k.what);
+        }
+        for (label, text) in [
+            ("dove / where", &c.office),
+            ("orari / hours", &c.hours),
+            ("prenotazione / booking", &c.booking),
+            ("scadenze / deadlines", &c.deadlines),
+            ("attesa / waiting", &c.waiting_time),
+        ] {
+            if !text.is_empty() {
+                println!("{label}: {text}");
+            }
+        }
+        if !c.legal_basis.is_empty() {
+            println!("norme / legal basis: {}", c.legal_basis.join("; "));
+        }
+        if !c.owner.is_empty() {
+            println!(
+                "responsabile / owner: {}; verificata / verified {}; rivedere entro / review by {}",
+                c.owner, c.verified_on, c.review_by
+            );
+        }
+        println!();
+    }
+    if !card.stale_fields.is_empty() {
+        println!(
+            "da aggiornare (l'italiano è cambiato) / stale: {}",
+            card.stale_fields.join(", ")
+        );
     }
 }
 

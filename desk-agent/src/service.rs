@@ -32,6 +32,43 @@ fn procedure_filter(procedure: String) -> Result<String, Status> {
 }
 
 impl DeskService {
+    /// The Italian card of a procedure and, when asked and held, its
+    /// translation with what is stale or missing; NOT_FOUND names the
+    /// languages the desk holds.
+    pub fn find_card(&self, code: &str, language: &str) -> Result<GetCardResponse, Status> {
+        if code.len() > 100 || language.len() > 35 {
+            return Err(Status::invalid_argument(
+                "field `code` or `language`: too long",
+            ));
+        }
+        let code = code.trim();
+        let language = if language.trim().is_empty() {
+            domain::card::REFERENCE_LANGUAGE.to_string()
+        } else {
+            domain::normalise_language_tag(language)
+                .ok_or_else(|| Status::invalid_argument("field `language`: not a language tag"))?
+        };
+        let Some(reference) = self.local.card(code, domain::card::REFERENCE_LANGUAGE)? else {
+            return Err(Status::not_found(format!(
+                "questo sportello non ha la scheda di «{code}» / this desk has no card for `{code}`"
+            )));
+        };
+        let mut response = GetCardResponse::default();
+        if language != domain::card::REFERENCE_LANGUAGE {
+            let Some(t) = self.local.card(code, &language)? else {
+                return Err(Status::not_found(format!(
+                    "la scheda di «{code}» non è disponibile in «{language}»; lingue presenti / the card is not available in `{language}`; held: {}",
+                    self.local.card_languages(code)?.join(", ")
+                )));
+            };
+            response.stale_fields = t.stale_fields(&reference);
+            response.missing_fields = t.missing_fields(&reference);
+            response.translation = Some(t.into());
+        }
+        response.reference = Some(reference.into());
+        Ok(response)
+    }
+
     /// The desk's copy of a template, or a refusal that lists the languages
     /// it does hold for the key.
     fn find_template(&self, key: &str, language: &str) -> Result<Template, Status> {
@@ -209,6 +246,22 @@ impl Desk for DeskService {
         )))
     }
 
+    async fn get_card(
+        &self,
+        req: Request<GetCardRequest>,
+    ) -> Result<Response<GetCardResponse>, Status> {
+        let r = req.into_inner();
+        Ok(Response::new(self.find_card(&r.code, &r.language)?))
+    }
+
+    async fn render_handout(
+        &self,
+        req: Request<RenderHandoutRequest>,
+    ) -> Result<Response<RenderHandoutResponse>, Status> {
+        let _ = req;
+        Err(Status::unimplemented("MERGE-PENDING"))
+    }
+
     async fn get_template(
         &self,
         req: Request<GetTemplateRequest>,
@@ -301,6 +354,7 @@ impl Desk for DeskService {
                 guidance: self.local.guidance_version(),
                 template: self.local.template_version()?,
                 catalogue: self.local.catalogue_version(),
+                card: self.local.card_version()?,
             }),
             last_seq: o.last_seq()?,
             acked_seq: o.acked_seq()?,

@@ -230,6 +230,7 @@ async fn session(
         guidance_version: local.guidance_version(),
         template_version: local.template_version().map_err(|e| e.to_string())?,
         catalogue_version: local.catalogue_version(),
+        card_version: local.card_version().map_err(|e| e.to_string())?,
         outbox_last_seq: incarnation.wire(outbox.last_seq().map_err(|e| e.to_string())?),
         records_lost: incarnation.lost,
     };
@@ -337,6 +338,9 @@ async fn session(
                 }
                 Some(proto::HubMessage { body: Some(hub_message::Body::Catalogue(update)) }) => {
                     outgoing.push_back(send(apply_catalogue(local, update).await));
+                }
+                Some(proto::HubMessage { body: Some(hub_message::Body::Cards(update)) }) => {
+                    outgoing.push_back(send(apply_cards(local, update).await));
                 }
                 Some(proto::HubMessage { body: Some(hub_message::Body::ProposalAck(ack)) }) => {
                     if ack.refused.is_empty() {
@@ -448,6 +452,13 @@ async fn apply_templates(
     reply(local, "template", version, result)
 }
 
+async fn apply_cards(local: &Arc<LocalCopy>, update: proto::CardUpdate) -> desk_message::Body {
+    let version = update.version;
+    let store = Arc::clone(local);
+    let result = tokio::task::spawn_blocking(move || store.apply_cards(update)).await;
+    reply(local, "card", version, result)
+}
+
 async fn apply_catalogue(
     local: &Arc<LocalCopy>,
     update: proto::CatalogueUpdate,
@@ -471,15 +482,17 @@ fn reply(
         .and_then(|_| {
             let template = local.template_version().map_err(|e| e.to_string())?;
             let catalogue = local.catalogue_version();
-            Ok((template, catalogue))
+            let card = local.card_version().map_err(|e| e.to_string())?;
+            Ok((template, catalogue, card))
         });
     match outcome {
-        Ok((template_version, catalogue_version)) => {
+        Ok((template_version, catalogue_version, card_version)) => {
             tracing::info!(kind, version, "push applied");
             desk_message::Body::Applied(proto::Applied {
                 guidance_version: local.guidance_version(),
                 template_version,
                 catalogue_version,
+                card_version,
             })
         }
         Err(reason) => {
