@@ -102,5 +102,6 @@ fn item(round: usize) -> GuidanceItem {
         expires_at: String::new(),
         version: 0,
         retired: false,
+        legal_basis: Vec::new(),
     }
 }

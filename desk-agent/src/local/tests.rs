@@ -11,6 +11,7 @@ fn item(id: &str, version: u64, severity: Severity, procedures: &[&str]) -> Guid
         expires_at: String::new(),
         version,
         retired: false,
+        legal_basis: Vec::new(),
     }
 }
 
