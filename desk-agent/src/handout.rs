@@ -5,7 +5,8 @@
 //! PDF handed back: never stored, sent or logged.
 
 use crate::service::DeskService;
-use domain::card::{format_euro, REFERENCE_LANGUAGE};
+use crate::card_view::{self, CardColumn};
+use domain::card::REFERENCE_LANGUAGE;
 use domain::Card;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -66,10 +67,14 @@ pub async fn render(
     let doc = handout::Handout {
         desk_name: service.desk_id.clone(),
         date: italian_date(chrono::Local::now().date_naive()),
-        reference: column(&reference, &reference, title_for(REFERENCE_LANGUAGE)),
+        reference: typeset(card_view::column(
+            &reference,
+            &reference,
+            title_for(REFERENCE_LANGUAGE),
+        )),
         visitor: translation
             .as_ref()
-            .map(|t| column(t, &reference, title_for(&t.language))),
+            .map(|t| typeset(card_view::column(t, &reference, title_for(&t.language)))),
         additions,
         layout: handout::Layout::Auto,
     };
@@ -91,72 +96,22 @@ pub async fn render(
     Ok(rendered.pdf)
 }
 
-/// One language's column: the card's fields under that language's
-/// headings; amounts, law references and dates come from the reference.
-fn column(card: &Card, reference: &Card, title: String) -> handout::Column {
-    let l = labels(&card.language);
-    let mut sections = Vec::new();
-    let mut section = |heading: &str, paragraphs: Vec<String>, items: Vec<String>, numbered| {
-        let paragraphs: Vec<String> = paragraphs.into_iter().filter(|p| !p.trim().is_empty()).collect();
-        if !paragraphs.is_empty() || !items.is_empty() {
-            sections.push(handout::Section {
-                heading: heading.to_string(),
-                paragraphs,
-                items,
-                numbered,
-            });
-        }
-    };
-    let item = |i: &domain::CardItem| {
-        if i.note.is_empty() {
-            i.text.clone()
-        } else {
-            format!("{} — {}", i.text, i.note)
-        }
-    };
-    section(l.summary, vec![card.summary.clone()], Vec::new(), false);
-    section(l.who, vec![card.who_can_apply.clone()], Vec::new(), false);
-    section(l.steps, Vec::new(), card.steps.iter().map(item).collect(), true);
-    section(
-        l.documents,
-        Vec::new(),
-        card.documents.iter().map(item).collect(),
-        false,
-    );
-    let costs = card
-        .costs
-        .iter()
-        .map(|c| {
-            let cents = reference
-                .costs
-                .iter()
-                .find(|r| r.id == c.id)
-                .map_or(c.cents, |r| r.cents);
-            format!("{} — {}", format_euro(cents), c.what)
-        })
-        .collect();
-    section(l.costs, Vec::new(), costs, false);
-    let mut place = vec![card.office.clone()];
-    if !card.hours.is_empty() {
-        place.push(format!("{}: {}", l.hours, card.hours));
-    }
-    if !card.booking.is_empty() {
-        place.push(format!("{}: {}", l.booking, card.booking));
-    }
-    section(l.place, place, Vec::new(), false);
-    section(l.deadlines, vec![card.deadlines.clone()], Vec::new(), false);
-    section(l.waiting, vec![card.waiting_time.clone()], Vec::new(), false);
-    section(
-        l.mistakes,
-        Vec::new(),
-        card.mistakes.iter().map(item).collect(),
-        false,
-    );
-    section(l.legal, Vec::new(), reference.legal_basis.clone(), false);
+/// The handout crate's column for a laid-out card.
+fn typeset(c: CardColumn) -> handout::Column {
+    let texts = |lines: Vec<card_view::Line>| lines.into_iter().map(|l| l.text).collect();
     handout::Column {
-        lang: card.language.clone(),
-        title,
-        sections,
+        lang: c.language,
+        title: c.title,
+        sections: c
+            .sections
+            .into_iter()
+            .map(|s| handout::Section {
+                heading: s.heading.to_string(),
+                paragraphs: texts(s.paragraphs),
+                items: texts(s.items),
+                numbered: s.numbered,
+            })
+            .collect(),
     }
 }
 
@@ -181,84 +136,3 @@ fn italian_date(d: chrono::NaiveDate) -> String {
     format!("{} {month} {}", d.day(), d.year())
 }
 
-/// The section headings of a handout in one language.
-struct Labels {
-    summary: &'static str,
-    who: &'static str,
-    steps: &'static str,
-    documents: &'static str,
-    costs: &'static str,
-    place: &'static str,
-    hours: &'static str,
-    booking: &'static str,
-    deadlines: &'static str,
-    waiting: &'static str,
-    legal: &'static str,
-    mistakes: &'static str,
-}
-
-/// Headings in the card's language; English for a language without its
-/// own, since the visitor's column is read by someone who asked for it.
-fn labels(language: &str) -> Labels {
-    let primary = language.split('-').next().unwrap_or(language);
-    let [summary, who, steps, documents, costs, place, hours, booking, deadlines, waiting, legal, mistakes] =
-        match primary {
-            "it" => [
-                "In breve", "Chi può chiederlo", "Passi", "Documenti da portare", "Costi", "Dove",
-                "Orari", "Prenotazione", "Scadenze", "Tempi di attesa", "Riferimenti normativi",
-                "Errori frequenti",
-            ],
-            "fr" => [
-                "En bref", "Qui peut en faire la demande", "Étapes", "Documents à apporter",
-                "Coûts", "Où", "Horaires", "Rendez-vous", "Délais", "Temps d'attente",
-                "Base juridique", "Erreurs fréquentes",
-            ],
-            "ar" => [
-                "باختصار", "من يمكنه التقديم", "الخطوات", "المستندات المطلوبة", "التكاليف", "أين",
-                "مواعيد العمل", "الحجز", "المواعيد النهائية", "مدة الانتظار", "الأساس القانوني",
-                "أخطاء شائعة",
-            ],
-            "ur" => [
-                "خلاصہ", "کون درخواست دے سکتا ہے", "مراحل", "ساتھ لانے والی دستاویزات", "اخراجات",
-                "کہاں", "اوقات کار", "وقت لینا", "آخری تاریخیں", "انتظار کا وقت", "قانونی بنیاد",
-                "عام غلطیاں",
-            ],
-            "zh" => [
-                "简介", "谁可以申请", "步骤", "需要携带的文件", "费用", "地点", "办公时间", "预约",
-                "期限", "等待时间", "法律依据", "常见错误",
-            ],
-            "uk" => [
-                "Коротко", "Хто може подати заяву", "Кроки", "Документи, які потрібно принести",
-                "Витрати", "Де", "Години роботи", "Запис", "Терміни", "Час очікування",
-                "Правова основа", "Поширені помилки",
-            ],
-            "bn" => [
-                "সংক্ষেপে", "কে আবেদন করতে পারেন", "ধাপসমূহ", "যে কাগজপত্র আনতে হবে", "খরচ",
-                "কোথায়", "খোলার সময়", "অ্যাপয়েন্টমেন্ট", "সময়সীমা", "অপেক্ষার সময়", "আইনি ভিত্তি",
-                "সাধারণ ভুল",
-            ],
-            "ti" => [
-                "ብሓጺሩ", "መን ክሓትት ይኽእል", "ስጉምትታት", "ክትመጽኡ ዘለኩም ሰነዳት", "ክፍሊት", "ኣበይ",
-                "ሰዓታት ስራሕ", "ቆጸራ", "ናይ መወዳእታ ዕለት", "ግዜ ምጽባይ", "ሕጋዊ መሰረት", "ልሙዳት ጌጋታት",
-            ],
-            _ => [
-                "In short", "Who can apply", "Steps", "Documents to bring", "Costs", "Where",
-                "Opening hours", "Booking", "Deadlines", "Waiting time", "Legal basis",
-                "Common mistakes",
-            ],
-        };
-    Labels {
-        summary,
-        who,
-        steps,
-        documents,
-        costs,
-        place,
-        hours,
-        booking,
-        deadlines,
-        waiting,
-        legal,
-        mistakes,
-    }
-}

@@ -11,6 +11,7 @@
 //! - [`operator`]: the operator page (HTTP on loopback), over the same service.
 //! - [`server`]: `enroll` and `run`.
 
+pub mod card_view;
 pub mod config;
 pub mod intake;
 pub mod local;

@@ -9,6 +9,7 @@
 
 mod answer;
 mod assets;
+mod card;
 mod chrome;
 mod guidance;
 mod language;
@@ -102,6 +103,8 @@ pub fn router(state: Operator) -> Router {
             get(answer::answer_page).post(answer::answer_filled),
         )
         .route("/risposta/proponi", post(answer::propose))
+        .route("/scheda", get(card::card_page))
+        .route("/scheda/volantino", post(card::handout_pdf))
         .route("/stato", get(status::status_page))
         .route("/lingua", get(language::switch_language))
         .route("/assets/{name}", get(assets::asset))
