@@ -120,6 +120,24 @@ const PREREQUISITES: &[Prerequisite] = &[
         install: Install::Debian(&["iproute2"]),
         fast: true,
     },
+    Prerequisite {
+        name: "Poppler's tools",
+        why: "the handout tests read the PDFs back with pdffonts (fonts embedded) and \
+              pdftotext (the card's words in every script), and pdftoppm draws the \
+              screenshots",
+        present: Check::File("/usr/bin/pdftotext"),
+        install: Install::Debian(&["poppler-utils"]),
+        fast: true,
+    },
+    Prerequisite {
+        name: "Noto Sans CJK",
+        // Too large to bundle like the other scripts' fonts: the handout
+        // crate reads it from the system, and its Chinese test needs it.
+        why: "the Chinese handout test sets the card in Noto Sans CJK",
+        present: Check::File("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+        install: Install::Debian(&["fonts-noto-cjk"]),
+        fast: true,
+    },
 ];
 
 /// What `--fast` leaves out.
