@@ -13,6 +13,7 @@
 
 pub mod card_view;
 pub mod config;
+pub mod handout;
 pub mod intake;
 pub mod local;
 pub mod metrics;

@@ -258,8 +258,9 @@ impl Desk for DeskService {
         &self,
         req: Request<RenderHandoutRequest>,
     ) -> Result<Response<RenderHandoutResponse>, Status> {
-        let _ = req;
-        Err(Status::unimplemented("MERGE-PENDING"))
+        let r = req.into_inner();
+        let pdf = crate::handout::render(self, &r.code, &r.language, r.additions).await?;
+        Ok(Response::new(RenderHandoutResponse { pdf }))
     }
 
     async fn get_template(

@@ -53,9 +53,22 @@ pub fn current(store: &dyn Store) -> Result<BTreeMap<(String, String), Card>, St
 pub fn put(
     store: &dyn Store,
     push: Option<&Push>,
-    mut card: Card,
+    card: Card,
     actor: &str,
 ) -> Result<u64, CardsError> {
+    let card = prepare(store, card)?;
+    let (code, language) = (card.code.clone(), card.language.clone());
+    let version = store.append_card(card)?;
+    audit::record(store, actor, "card.put", &code, &format!("{language} v{version}"))?;
+    if let Some(p) = push {
+        p.card_published(version);
+    }
+    Ok(version)
+}
+
+/// Every check `put` makes, and the card as it would be stored: what the
+/// dashboard's editor shows as the coordinator types.
+pub fn prepare(store: &dyn Store, mut card: Card) -> Result<Card, CardsError> {
     card.code = card.code.trim().to_string();
     card.language = domain::normalise_language_tag(&card.language).ok_or_else(|| {
         CardsError::Problems(vec![Problem {
@@ -98,19 +111,7 @@ pub fn put(
         card.verified_by.clear();
         card.review_by.clear();
     }
-    let (code, language) = (card.code.clone(), card.language.clone());
-    let version = store.append_card(card)?;
-    audit::record(
-        store,
-        actor,
-        "card.put",
-        &code,
-        &format!("{language} v{version}"),
-    )?;
-    if let Some(p) = push {
-        p.card_published(version);
-    }
-    Ok(version)
+    Ok(card)
 }
 
 /// "Still correct": stamps the Italian card as verified today by `actor`
@@ -342,6 +343,98 @@ struct CostEntry {
     amount: Option<String>,
     #[serde(default)]
     what: String,
+}
+
+#[derive(serde::Serialize)]
+struct CardOut<'a> {
+    summary: &'a str,
+    who_can_apply: &'a str,
+    deadlines: &'a str,
+    waiting_time: &'a str,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    legal_basis: &'a [String],
+    #[serde(skip_serializing_if = "str::is_empty")]
+    owner: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    verified_on: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    review_by: &'a str,
+    #[serde(rename = "where")]
+    place: PlaceOut<'a>,
+    step: Vec<ItemOut<'a>>,
+    document: Vec<ItemOut<'a>>,
+    cost: Vec<CostOut<'a>>,
+    mistake: Vec<ItemOut<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct PlaceOut<'a> {
+    office: &'a str,
+    hours: &'a str,
+    booking: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct ItemOut<'a> {
+    id: &'a str,
+    text: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    note: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct CostOut<'a> {
+    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amount: Option<String>,
+    what: &'a str,
+}
+
+/// A card in the file format `from_toml` reads (the dashboard's editor
+/// starts from it); a translation's amounts are the reference's, so left out.
+pub fn to_toml(card: &Card) -> String {
+    let items = |items: &'_ [CardItem]| -> Vec<ItemOut<'_>> {
+        items
+            .iter()
+            .map(|i| ItemOut {
+                id: &i.id,
+                text: &i.text,
+                note: &i.note,
+            })
+            .collect()
+    };
+    let out = CardOut {
+        summary: &card.summary,
+        who_can_apply: &card.who_can_apply,
+        deadlines: &card.deadlines,
+        waiting_time: &card.waiting_time,
+        legal_basis: &card.legal_basis,
+        owner: &card.owner,
+        verified_on: &card.verified_on,
+        review_by: &card.review_by,
+        place: PlaceOut {
+            office: &card.office,
+            hours: &card.hours,
+            booking: &card.booking,
+        },
+        step: items(&card.steps),
+        document: items(&card.documents),
+        cost: card
+            .costs
+            .iter()
+            .map(|c| CostOut {
+                id: &c.id,
+                amount: card.is_reference().then(|| {
+                    card::format_euro(c.cents)
+                        .trim_start_matches("€ ")
+                        .to_string()
+                }),
+                what: &c.what,
+            })
+            .collect(),
+        mistake: items(&card.mistakes),
+    };
+    toml::to_string(&out).unwrap_or_default()
 }
 
 /// Reads a card file (`hub card put CODE LANG FILE.toml`). A wrong amount

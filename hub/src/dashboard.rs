@@ -6,6 +6,7 @@
 mod answer_templates;
 mod audit_log;
 mod auth;
+mod cards;
 mod chart;
 mod desks;
 mod guidance;
@@ -92,6 +93,10 @@ fn router(app: Shared) -> Router {
         .route("/templates/check", post(answer_templates::check))
         .route("/proposals/{id}/accept", post(proposals::accept))
         .route("/proposals/{id}/decline", post(proposals::decline))
+        .route("/cards", get(cards::page).post(cards::save))
+        .route("/cards/edit", get(cards::editor))
+        .route("/cards/check", post(cards::check))
+        .route("/cards/{code}/confirm", post(cards::confirm))
         .route("/stats", get(stats::page))
         .route("/stats.csv", get(stats::csv))
         .route("/stats.xlsx", get(stats::xlsx))
@@ -355,15 +360,17 @@ pub(crate) enum Page {
     Desks,
     Guidance,
     Templates,
+    Cards,
     Stats,
     Audit,
 }
 
-const NAV: [(&str, Page); 6] = [
+const NAV: [(&str, Page); 7] = [
     ("/", Page::Overview),
     ("/desks", Page::Desks),
     ("/guidance", Page::Guidance),
     ("/templates", Page::Templates),
+    ("/cards", Page::Cards),
     ("/stats", Page::Stats),
     ("/audit", Page::Audit),
 ];
@@ -403,6 +410,7 @@ impl Chrome {
             Page::Desks => t.nav_desks,
             Page::Guidance => t.nav_guidance,
             Page::Templates => t.nav_templates,
+            Page::Cards => t.nav_cards,
             Page::Stats => t.nav_stats,
             Page::Audit => t.nav_audit,
         }

@@ -213,3 +213,12 @@ fn the_seed_is_complete_and_valid() {
     ensure_seeded(&store).expect("again");
     assert_eq!(store.card_version().expect("version"), held);
 }
+
+#[test]
+fn a_card_written_back_as_toml_reads_the_same() {
+    let it = from_toml(IT, CODE, "it").expect("parses");
+    let again = from_toml(&to_toml(&it), CODE, "it").expect("reads back");
+    assert_eq!(again, it);
+    let en = from_toml(EN, CODE, "en").expect("parses");
+    assert_eq!(from_toml(&to_toml(&en), CODE, "en").expect("reads back"), en);
+}
