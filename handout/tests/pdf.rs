@@ -466,3 +466,74 @@ fn screenshots_of_arabic_and_urdu() -> TestResult {
     }
     Ok(())
 }
+
+/// The PDF's content streams, inflated.
+fn content_streams(pdf: &[u8]) -> Vec<Vec<u8>> {
+    use std::io::Read;
+    let mut streams = Vec::new();
+    let mut rest = pdf;
+    while let Some(at) = find(rest, b"stream\n") {
+        let body = &rest[at + b"stream\n".len()..];
+        let Some(end) = find(body, b"endstream") else {
+            break;
+        };
+        let mut inflated = Vec::new();
+        if flate2::read::ZlibDecoder::new(&body[..end])
+            .read_to_end(&mut inflated)
+            .is_ok()
+        {
+            streams.push(inflated);
+        }
+        rest = &body[end + b"endstream".len()..];
+    }
+    streams
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn count(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack
+        .windows(needle.len())
+        .filter(|w| *w == needle)
+        .count()
+}
+
+/// Where pdftotext falls short (Urdu) or glyphs stand for several
+/// characters (Bengali conjuncts, Arabic lam-alef), the text is still in
+/// the PDF for copy and screen readers: typst-pdf writes a tagged PDF (a
+/// structure tree, each text span marked with its `/Lang`) and wraps such
+/// glyphs in `/ActualText` spans carrying their characters.
+#[test]
+fn tagged_text_for_copy_and_screen_readers() -> TestResult {
+    for (lang, min_actual_text) in [("ur", 50), ("bn", 20), ("ar", 1)] {
+        let pdf = handout::render(&samples::handout(lang))?;
+        assert!(
+            find(&pdf, b"/StructTreeRoot").is_some(),
+            "{lang}: not a tagged PDF"
+        );
+        let streams = content_streams(&pdf);
+        let actual_text: usize = streams.iter().map(|s| count(s, b"/ActualText")).sum();
+        // On the structure elements or on the marked text itself, as
+        // typst-pdf sees fit.
+        let lang_key = format!("/Lang({lang})");
+        let tagged_lang = count(&pdf, lang_key.as_bytes())
+            + streams
+                .iter()
+                .map(|s| count(s, lang_key.as_bytes()))
+                .sum::<usize>();
+        assert!(
+            actual_text >= min_actual_text,
+            "{lang}: {actual_text} /ActualText spans in {} streams, expected at least {min_actual_text}",
+            streams.len()
+        );
+        assert!(tagged_lang > 0, "{lang}: no span tagged /Lang({lang})");
+        // Italian is the document's language, in the catalog.
+        assert!(
+            find(&pdf, b"/Lang(it)").is_some(),
+            "{lang}: the document is not /Lang(it)"
+        );
+    }
+    Ok(())
+}
