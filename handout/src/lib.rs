@@ -49,16 +49,31 @@
 //! it is missing, such a handout fails with [`HandoutError::CjkFontMissing`]
 //! and every other handout still renders.
 //!
+//! # Use
+//!
+//! [`render`] is CPU-bound (10 to 35 ms for a one-page handout, see
+//! `examples/render_bench.rs`): from async code, call it in
+//! `tokio::task::spawn_blocking`. It may run on several threads at once.
+//!
 //! # Known limits
 //!
-//! - Text extraction (pdftotext, copy and paste in viewers that ignore
-//!   `/ActualText`) follows the glyphs' Unicode mappings: Arabic comes back
-//!   in presentation forms (equal after NFKC), and a glyph shared by several
-//!   characters (Nastaliq ligatures, Bengali conjuncts) gives its characters
-//!   once, in the order of the cluster.
-//! - Nothing is cached on disk, but typst memoizes layout in memory; the
-//!   cache is trimmed after every render ([`render`]), so an operator's
-//!   additions do not outlive a few further renders in memory either.
+//! - pdftotext cannot read Urdu back: Nastaliq sets a word's glyphs on a
+//!   descending diagonal and Poppler groups glyphs into words and lines by
+//!   position, so it cuts words apart. The text is in the PDF (every glyph
+//!   maps to its character; glyphs shared by several characters carry
+//!   `/ActualText`; spans are tagged `/Lang(ur)`), for viewers that extract
+//!   in content order and for screen readers; typst offers no way to put
+//!   one `/ActualText` on a whole word or line.
+//! - pdftotext prints a line that mixes right-to-left and left-to-right
+//!   text in the order it is drawn (with embedding marks), not in logical
+//!   order; the tests check that the drawn order is the bidi algorithm's.
+//! - Arabic comes back from pdftotext in presentation forms: equal to the
+//!   card's text after NFKC.
+//! - A character no bundled or CJK font has (an emoji in an addition) is
+//!   printed as a box; [`render_report`] lists such characters.
+//! - Nothing is written to disk, but typst memoizes layout in memory; the
+//!   cache is trimmed after every render, so an operator's additions do not
+//!   stay in memory beyond a few further renders either.
 
 mod fonts;
 mod script;
