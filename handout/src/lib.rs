@@ -131,11 +131,27 @@ pub struct Section {
     pub numbered: bool,
 }
 
-/// One of the operator's additions: a label and its value, one line each.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// One of the operator's additions: a label and its value, one row each.
+/// Its `Debug` leaves the value out: it is about one visitor, and a
+/// `{:?}` of a [`Handout`] in a log must not carry it.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Addition {
+    /// What it is ("Appuntamento in Questura"), printed in bold.
     pub label: String,
+    /// The visitor's own detail ("12 gennaio 2027, ore 9:30").
     pub value: String,
+}
+
+impl std::fmt::Debug for Addition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Addition")
+            .field("label", &self.label)
+            .field(
+                "value",
+                &format_args!("<{} chars>", self.value.chars().count()),
+            )
+            .finish()
+    }
 }
 
 /// How the two languages share the page.
@@ -151,8 +167,9 @@ pub enum Layout {
     Stacked,
 }
 
-/// A rendered handout with what was noticed while setting it.
-#[derive(Debug, Clone)]
+/// A rendered handout with what was noticed while setting it. Its `Debug`
+/// gives the PDF's size, not its bytes (which hold the additions).
+#[derive(Clone)]
 pub struct Rendered {
     /// The PDF.
     pub pdf: Vec<u8>,
@@ -162,6 +179,16 @@ pub struct Rendered {
     /// emoji in an addition would land here. Worth a warning in the log,
     /// not a refusal: the rest of the handout is still right.
     pub missing_glyphs: Vec<char>,
+}
+
+impl std::fmt::Debug for Rendered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rendered")
+            .field("pdf", &format_args!("<{} bytes>", self.pdf.len()))
+            .field("pages", &self.pages)
+            .field("missing_glyphs", &self.missing_glyphs)
+            .finish()
+    }
 }
 
 /// Why a handout could not be made. The messages are for the operator:
@@ -381,4 +408,24 @@ fn any_text(handout: &Handout, test: fn(&str) -> bool) -> bool {
         strings.push(&addition.value);
     }
     strings.into_iter().any(test)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_leaves_the_visitors_details_out() {
+        let handout = Handout {
+            additions: vec![Addition {
+                label: "Documento mancante".into(),
+                value: "passaporto di Amina".into(),
+            }],
+            ..Handout::default()
+        };
+        let printed = format!("{handout:?}");
+        assert!(printed.contains("Documento mancante"), "{printed}");
+        assert!(!printed.contains("Amina"), "{printed}");
+        assert!(printed.contains("<19 chars>"), "{printed}");
+    }
 }
