@@ -71,9 +71,11 @@
 //!   card's text after NFKC.
 //! - A character no bundled or CJK font has (an emoji in an addition) is
 //!   printed as a box; [`render_report`] lists such characters.
-//! - Nothing is written to disk, but typst memoizes layout in memory; the
-//!   cache is trimmed after every render, so an operator's additions do not
-//!   stay in memory beyond a few further renders either.
+//! - Nothing is written to disk. typst memoizes in process-wide caches;
+//!   they are emptied at the end of every render, so an operator's
+//!   additions stay in memory only in the returned PDF (and in the caller's
+//!   [`Handout`]). A render running on another thread at that moment loses
+//!   its cache too, and only takes a little longer.
 
 mod fonts;
 mod script;
@@ -240,10 +242,12 @@ pub fn render_report(handout: &Handout) -> Result<Rendered, HandoutError> {
     let data = document_data(handout)?;
     let json = serde_json::to_vec(&data.json).map_err(|e| HandoutError::Typeset(e.to_string()))?;
     let world = world::HandoutWorld::new(json, data.fonts).map_err(HandoutError::Typeset)?;
+    // typst memoizes layout and PDF export in process-wide caches, whose
+    // entries hold the additions' text: they are emptied when this render
+    // ends, however it ends, so that the visitor's details live only in the
+    // returned PDF. Rendering from scratch costs a few milliseconds more.
+    let _evict = EvictCaches;
     let compiled = typst::compile::<PagedDocument>(&world).output;
-    // Cached layouts hold the additions' text; keep the cache to what recent
-    // renders used instead of letting it grow with every visitor.
-    typst::comemo::evict(10);
     let document = compiled.map_err(|errors| {
         HandoutError::Typeset(
             errors
@@ -271,6 +275,14 @@ pub fn render_report(handout: &Handout) -> Result<Rendered, HandoutError> {
         pages: document.pages().len(),
         missing_glyphs,
     })
+}
+
+struct EvictCaches;
+
+impl Drop for EvictCaches {
+    fn drop(&mut self) {
+        typst::comemo::evict(0);
+    }
 }
 
 /// Glyph 0 is a font's `.notdef`, the empty box typst falls back to when no
