@@ -593,3 +593,25 @@ fn long_cards_and_missing_sections() -> TestResult {
     assert!(text.contains("Documento 6.12: copia di tutte le pagine del passaporto"));
     Ok(())
 }
+
+/// A value typed in a text area keeps its line breaks, and a tab or a
+/// control character does not break the render.
+#[test]
+fn line_breaks_and_control_characters_in_additions() -> TestResult {
+    let mut handout = samples::handout("it");
+    handout.additions = vec![Addition {
+        label: "Da portare".into(),
+        value: "marca da bollo\ncopia del passaporto\r\nfoto\ttessera\u{7}".into(),
+    }];
+    let pdf = write_pdf(&handout)?;
+    let text = poppler("pdftotext", &["-enc", "UTF-8"], &pdf.path)?;
+    let lines: Vec<String> = text.lines().map(normalize).collect();
+    for expected in ["marca da bollo", "copia del passaporto"] {
+        assert!(
+            lines.iter().any(|l| l == expected),
+            "{expected:?} not a line of its own in\n{text}"
+        );
+    }
+    assert!(normalize(&text).contains("foto tessera"), "{text}");
+    Ok(())
+}
