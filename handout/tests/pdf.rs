@@ -35,9 +35,17 @@ fn poppler(tool: &str, args: &[&str], pdf: &Path) -> Result<String, Box<dyn std:
     Ok(String::from_utf8(out.stdout)?)
 }
 
+/// A PDF written for Poppler, removed when dropped. Not `tempfile`: as a
+/// dev-dependency it turns on `std` in `bitflags`, which typst's tree
+/// shares, and the test build would compile typst a second time.
 struct Pdf {
-    _dir: tempfile::TempDir,
     path: PathBuf,
+}
+
+impl Drop for Pdf {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 fn write_pdf(handout: &Handout) -> Result<Pdf, Box<dyn std::error::Error>> {
@@ -47,10 +55,11 @@ fn write_pdf(handout: &Handout) -> Result<Pdf, Box<dyn std::error::Error>> {
         "no font had {:?}",
         rendered.missing_glyphs
     );
-    let dir = tempfile::tempdir()?;
-    let path = dir.path().join("handout.pdf");
+    static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("handout-test-{}-{n}.pdf", std::process::id()));
     std::fs::write(&path, rendered.pdf)?;
-    Ok(Pdf { _dir: dir, path })
+    Ok(Pdf { path })
 }
 
 /// NFKC (Arabic presentation forms back to letters, full-width forms and
