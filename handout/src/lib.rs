@@ -51,8 +51,8 @@
 //!
 //! # Use
 //!
-//! [`render`] is CPU-bound (p50 10 to 25 ms, p99 under 45 ms for a
-//! one-page handout on a shared 2-core machine, see
+//! [`render`] is CPU-bound (p50 10 to 30 ms by language, p99 under 150 ms
+//! for a one-page handout on a busy shared 2-core machine, see
 //! `examples/render_bench.rs`): from async code, call it in
 //! `tokio::task::spawn_blocking`. It may run on several threads at once.
 //!
