@@ -49,16 +49,34 @@
 //! it is missing, such a handout fails with [`HandoutError::CjkFontMissing`]
 //! and every other handout still renders.
 //!
+//! # Use
+//!
+//! [`render`] is CPU-bound (p50 10 to 30 ms by language, p99 under 150 ms
+//! for a one-page handout on a busy shared 2-core machine, see
+//! `examples/render_bench.rs`): from async code, call it in
+//! `tokio::task::spawn_blocking`. It may run on several threads at once.
+//!
 //! # Known limits
 //!
-//! - Text extraction (pdftotext, copy and paste in viewers that ignore
-//!   `/ActualText`) follows the glyphs' Unicode mappings: Arabic comes back
-//!   in presentation forms (equal after NFKC), and a glyph shared by several
-//!   characters (Nastaliq ligatures, Bengali conjuncts) gives its characters
-//!   once, in the order of the cluster.
-//! - Nothing is cached on disk, but typst memoizes layout in memory; the
-//!   cache is trimmed after every render ([`render`]), so an operator's
-//!   additions do not outlive a few further renders in memory either.
+//! - pdftotext cannot read Urdu back: Nastaliq sets a word's glyphs on a
+//!   descending diagonal and Poppler groups glyphs into words and lines by
+//!   position, so it cuts words apart. The text is in the PDF (every glyph
+//!   maps to its character; glyphs shared by several characters carry
+//!   `/ActualText`; spans are tagged `/Lang(ur)`), for viewers that extract
+//!   in content order and for screen readers; typst offers no way to put
+//!   one `/ActualText` on a whole word or line.
+//! - pdftotext prints a line that mixes right-to-left and left-to-right
+//!   text in the order it is drawn (with embedding marks), not in logical
+//!   order; the tests check that the drawn order is the bidi algorithm's.
+//! - Arabic comes back from pdftotext in presentation forms: equal to the
+//!   card's text after NFKC.
+//! - A character no bundled or CJK font has (an emoji in an addition) is
+//!   printed as a box; [`render_report`] lists such characters.
+//! - Nothing is written to disk. typst memoizes in process-wide caches;
+//!   they are emptied at the end of every render, so an operator's
+//!   additions stay in memory only in the returned PDF (and in the caller's
+//!   [`Handout`]). A render running on another thread at that moment loses
+//!   its cache too, and only takes a little longer.
 
 mod fonts;
 mod script;
@@ -116,11 +134,27 @@ pub struct Section {
     pub numbered: bool,
 }
 
-/// One of the operator's additions: a label and its value, one line each.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// One of the operator's additions: a label and its value, one row each.
+/// Its `Debug` leaves the value out: it is about one visitor, and a
+/// `{:?}` of a [`Handout`] in a log must not carry it.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Addition {
+    /// What it is ("Appuntamento in Questura"), printed in bold.
     pub label: String,
+    /// The visitor's own detail ("12 gennaio 2027, ore 9:30").
     pub value: String,
+}
+
+impl std::fmt::Debug for Addition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Addition")
+            .field("label", &self.label)
+            .field(
+                "value",
+                &format_args!("<{} chars>", self.value.chars().count()),
+            )
+            .finish()
+    }
 }
 
 /// How the two languages share the page.
@@ -136,8 +170,9 @@ pub enum Layout {
     Stacked,
 }
 
-/// A rendered handout with what was noticed while setting it.
-#[derive(Debug, Clone)]
+/// A rendered handout with what was noticed while setting it. Its `Debug`
+/// gives the PDF's size, not its bytes (which hold the additions).
+#[derive(Clone)]
 pub struct Rendered {
     /// The PDF.
     pub pdf: Vec<u8>,
@@ -147,6 +182,16 @@ pub struct Rendered {
     /// emoji in an addition would land here. Worth a warning in the log,
     /// not a refusal: the rest of the handout is still right.
     pub missing_glyphs: Vec<char>,
+}
+
+impl std::fmt::Debug for Rendered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rendered")
+            .field("pdf", &format_args!("<{} bytes>", self.pdf.len()))
+            .field("pages", &self.pages)
+            .field("missing_glyphs", &self.missing_glyphs)
+            .finish()
+    }
 }
 
 /// Why a handout could not be made. The messages are for the operator:
@@ -195,13 +240,16 @@ pub fn render(handout: &Handout) -> Result<Vec<u8>, HandoutError> {
 
 /// [`render`], with the page count and the characters no font had.
 pub fn render_report(handout: &Handout) -> Result<Rendered, HandoutError> {
-    let data = document_data(handout)?;
+    let handout = printable(handout);
+    let data = document_data(&handout)?;
     let json = serde_json::to_vec(&data.json).map_err(|e| HandoutError::Typeset(e.to_string()))?;
     let world = world::HandoutWorld::new(json, data.fonts).map_err(HandoutError::Typeset)?;
+    // typst memoizes layout and PDF export in process-wide caches, whose
+    // entries hold the additions' text: they are emptied when this render
+    // ends, however it ends, so that the visitor's details live only in the
+    // returned PDF. Rendering from scratch costs a few milliseconds more.
+    let _evict = EvictCaches;
     let compiled = typst::compile::<PagedDocument>(&world).output;
-    // Cached layouts hold the additions' text; keep the cache to what recent
-    // renders used instead of letting it grow with every visitor.
-    typst::comemo::evict(10);
     let document = compiled.map_err(|errors| {
         HandoutError::Typeset(
             errors
@@ -229,6 +277,14 @@ pub fn render_report(handout: &Handout) -> Result<Rendered, HandoutError> {
         pages: document.pages().len(),
         missing_glyphs,
     })
+}
+
+struct EvictCaches;
+
+impl Drop for EvictCaches {
+    fn drop(&mut self) {
+        typst::comemo::evict(0);
+    }
 }
 
 /// Glyph 0 is a font's `.notdef`, the empty box typst falls back to when no
@@ -349,6 +405,43 @@ fn document_data(handout: &Handout) -> Result<DocumentData<'_>, HandoutError> {
     })
 }
 
+/// A copy with what would print as boxes taken out of every string: text
+/// pasted into a form brings tabs, carriage returns and other control
+/// characters. Line breaks stay (an addition typed on several lines); a tab
+/// becomes a space.
+fn printable(handout: &Handout) -> Handout {
+    fn clean(s: &mut String) {
+        if s.chars().any(|c| c.is_control() && c != '\n') {
+            *s = s
+                .replace("\r\n", "\n")
+                .chars()
+                .filter_map(|c| match c {
+                    '\t' | '\r' => Some(' '),
+                    '\n' => Some('\n'),
+                    c if c.is_control() => None,
+                    c => Some(c),
+                })
+                .collect();
+        }
+    }
+    let mut copy = handout.clone();
+    clean(&mut copy.desk_name);
+    clean(&mut copy.date);
+    for column in std::iter::once(&mut copy.reference).chain(copy.visitor.as_mut()) {
+        clean(&mut column.title);
+        for section in &mut column.sections {
+            clean(&mut section.heading);
+            section.paragraphs.iter_mut().for_each(clean);
+            section.items.iter_mut().for_each(clean);
+        }
+    }
+    for addition in &mut copy.additions {
+        clean(&mut addition.label);
+        clean(&mut addition.value);
+    }
+    copy
+}
+
 /// Whether any printed string of the handout satisfies `test`.
 fn any_text(handout: &Handout, test: fn(&str) -> bool) -> bool {
     let columns = std::iter::once(&handout.reference).chain(handout.visitor.as_ref());
@@ -366,4 +459,24 @@ fn any_text(handout: &Handout, test: fn(&str) -> bool) -> bool {
         strings.push(&addition.value);
     }
     strings.into_iter().any(test)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_leaves_the_visitors_details_out() {
+        let handout = Handout {
+            additions: vec![Addition {
+                label: "Documento mancante".into(),
+                value: "passaporto di Amina".into(),
+            }],
+            ..Handout::default()
+        };
+        let printed = format!("{handout:?}");
+        assert!(printed.contains("Documento mancante"), "{printed}");
+        assert!(!printed.contains("Amina"), "{printed}");
+        assert!(printed.contains("<19 chars>"), "{printed}");
+    }
 }

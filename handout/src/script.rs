@@ -53,8 +53,10 @@ pub(crate) fn profile(tag: &str) -> Result<Profile, HandoutError> {
         needs_width: false,
     };
     let profile = match primary.as_str() {
-        // Arabic script languages written in Naskh.
-        "ar" | "fa" | "ps" | "ckb" | "ku" | "ug" | "sd" => Profile {
+        // Languages written in the Arabic script, set in Naskh (Persian and
+        // Dari too: their print is mostly Naskh). Not `ku`: Kurmanji is
+        // written in Latin letters; Sorani is `ckb`.
+        "ar" | "fa" | "prs" | "ps" | "ckb" | "ug" | "sd" => Profile {
             rtl: true,
             primary: vec![NASKH],
             size_pt: 11.0,
@@ -156,6 +158,7 @@ mod tests {
         assert_eq!(profile("zh_TW")?.cjk, Some(Cjk::TraditionalChinese));
         assert_eq!(profile("AR-eg")?.lang, "ar");
         assert_eq!(profile("de")?.primary, vec![LATIN]);
+        assert!(profile("prs")?.rtl && profile("ckb")?.rtl && !profile("ku")?.rtl);
         Ok(())
     }
 

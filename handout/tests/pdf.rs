@@ -35,9 +35,17 @@ fn poppler(tool: &str, args: &[&str], pdf: &Path) -> Result<String, Box<dyn std:
     Ok(String::from_utf8(out.stdout)?)
 }
 
+/// A PDF written for Poppler, removed when dropped. Not `tempfile`: as a
+/// dev-dependency it turns on `std` in `bitflags`, which typst's tree
+/// shares, and the test build would compile typst a second time.
 struct Pdf {
-    _dir: tempfile::TempDir,
     path: PathBuf,
+}
+
+impl Drop for Pdf {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 fn write_pdf(handout: &Handout) -> Result<Pdf, Box<dyn std::error::Error>> {
@@ -47,10 +55,11 @@ fn write_pdf(handout: &Handout) -> Result<Pdf, Box<dyn std::error::Error>> {
         "no font had {:?}",
         rendered.missing_glyphs
     );
-    let dir = tempfile::tempdir()?;
-    let path = dir.path().join("handout.pdf");
+    static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("handout-test-{}-{n}.pdf", std::process::id()));
     std::fs::write(&path, rendered.pdf)?;
-    Ok(Pdf { _dir: dir, path })
+    Ok(Pdf { path })
 }
 
 /// NFKC (Arabic presentation forms back to letters, full-width forms and
@@ -160,6 +169,7 @@ fn check_language(lang: &str) -> TestResult {
         }
         None => {}
     }
+    assert_kept_together(&drawn_lines(&pdf.path)?, lang);
     let normalized = normalize(&text);
     for addition in &handout.additions {
         assert!(
@@ -176,6 +186,29 @@ fn check_language(lang: &str) -> TestResult {
     assert!(normalized.contains(&normalize(&handout.desk_name)));
     assert!(normalized.contains(&normalize(&handout.date)));
     Ok(())
+}
+
+/// No line break between "€" or "art." and its number: in every drawn
+/// line, such a word has a number beside it (on either side, since a
+/// right-to-left line draws the number first).
+fn assert_kept_together(lines: &[Vec<String>], lang: &str) {
+    let is_number = |w: &str| {
+        w.trim_matches(|c: char| !c.is_ascii_digit())
+            .chars()
+            .any(|c| c.is_ascii_digit())
+    };
+    for line in lines {
+        for (i, word) in line.iter().enumerate() {
+            if word == "€" || word == "art." {
+                let before = i.checked_sub(1).and_then(|j| line.get(j));
+                let after = line.get(i + 1);
+                assert!(
+                    before.is_some_and(|w| is_number(w)) || after.is_some_and(|w| is_number(w)),
+                    "{lang}: {word:?} parted from its number in {line:?}"
+                );
+            }
+        }
+    }
 }
 
 /// Known limit: Nastaliq sets each word's letters on a descending diagonal,
@@ -464,5 +497,130 @@ fn screenshots_of_arabic_and_urdu() -> TestResult {
         assert!(status.success(), "pdftoppm failed for {lang}");
         assert!(Path::new(&format!("{root}.png")).is_file());
     }
+    Ok(())
+}
+
+/// The PDF's content streams, inflated.
+fn content_streams(pdf: &[u8]) -> Vec<Vec<u8>> {
+    use std::io::Read;
+    let mut streams = Vec::new();
+    let mut rest = pdf;
+    while let Some(at) = find(rest, b"stream\n") {
+        let body = &rest[at + b"stream\n".len()..];
+        let Some(end) = find(body, b"endstream") else {
+            break;
+        };
+        let mut inflated = Vec::new();
+        if flate2::read::ZlibDecoder::new(&body[..end])
+            .read_to_end(&mut inflated)
+            .is_ok()
+        {
+            streams.push(inflated);
+        }
+        rest = &body[end + b"endstream".len()..];
+    }
+    streams
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn count(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack
+        .windows(needle.len())
+        .filter(|w| *w == needle)
+        .count()
+}
+
+/// Where pdftotext falls short (Urdu) or glyphs stand for several
+/// characters (Bengali conjuncts), the text is still in
+/// the PDF for copy and screen readers: typst-pdf writes a tagged PDF (a
+/// structure tree, each text span marked with its `/Lang`) and wraps such
+/// glyphs in `/ActualText` spans carrying their characters.
+#[test]
+fn tagged_text_for_copy_and_screen_readers() -> TestResult {
+    // Arabic needs none of its own (lam-alef has a character of its own),
+    // but is tagged.
+    for (lang, min_actual_text) in [("ur", 50), ("bn", 20), ("ar", 0)] {
+        let pdf = handout::render(&samples::handout(lang))?;
+        assert!(
+            find(&pdf, b"/StructTreeRoot").is_some(),
+            "{lang}: not a tagged PDF"
+        );
+        let streams = content_streams(&pdf);
+        let actual_text: usize = streams.iter().map(|s| count(s, b"/ActualText")).sum();
+        // On the structure elements or on the marked text itself, as
+        // typst-pdf sees fit.
+        let lang_key = format!("/Lang({lang})");
+        let tagged_lang = count(&pdf, lang_key.as_bytes())
+            + streams
+                .iter()
+                .map(|s| count(s, lang_key.as_bytes()))
+                .sum::<usize>();
+        assert!(
+            actual_text >= min_actual_text,
+            "{lang}: {actual_text} /ActualText spans in {} streams, expected at least {min_actual_text}",
+            streams.len()
+        );
+        assert!(tagged_lang > 0, "{lang}: no span tagged /Lang({lang})");
+        // Italian is the document's language, in the catalog.
+        assert!(
+            find(&pdf, b"/Lang(it)").is_some(),
+            "{lang}: the document is not /Lang(it)"
+        );
+    }
+    Ok(())
+}
+
+/// A long card breaks across pages, and a translation that lacks sections
+/// (not yet translated) leaves their cells empty instead of shifting the
+/// rest out of line.
+#[test]
+fn long_cards_and_missing_sections() -> TestResult {
+    let mut handout = samples::handout("ar");
+    for n in 1..=6 {
+        let mut section = handout.reference.sections[1].clone();
+        section.heading = format!("Documenti, parte {n}");
+        section.items = (1..=12)
+            .map(|i| format!("Documento {n}.{i}: copia di tutte le pagine del passaporto"))
+            .collect();
+        handout.reference.sections.push(section);
+    }
+    if let Some(visitor) = handout.visitor.as_mut() {
+        visitor.sections.truncate(2);
+    }
+    let rendered = handout::render_report(&handout)?;
+    assert!(
+        rendered.pages >= 2,
+        "{} page(s) for a long card",
+        rendered.pages
+    );
+    assert!(rendered.missing_glyphs.is_empty());
+    let pdf = write_pdf(&handout)?;
+    let text = normalize(&poppler("pdftotext", &["-enc", "UTF-8"], &pdf.path)?);
+    assert!(text.contains("Documento 6.12: copia di tutte le pagine del passaporto"));
+    Ok(())
+}
+
+/// A value typed in a text area keeps its line breaks, and a tab or a
+/// control character does not break the render.
+#[test]
+fn line_breaks_and_control_characters_in_additions() -> TestResult {
+    let mut handout = samples::handout("it");
+    handout.additions = vec![Addition {
+        label: "Da portare".into(),
+        value: "marca da bollo\ncopia del passaporto\r\nfoto\ttessera\u{7}".into(),
+    }];
+    let pdf = write_pdf(&handout)?;
+    let text = poppler("pdftotext", &["-enc", "UTF-8"], &pdf.path)?;
+    let lines: Vec<String> = text.lines().map(normalize).collect();
+    for expected in ["marca da bollo", "copia del passaporto"] {
+        assert!(
+            lines.iter().any(|l| l == expected),
+            "{expected:?} not a line of its own in\n{text}"
+        );
+    }
+    assert!(normalize(&text).contains("foto tessera"), "{text}");
     Ok(())
 }
