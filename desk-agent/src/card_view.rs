@@ -61,10 +61,25 @@ pub fn column(card: &Card, reference: &Card, title: String) -> CardColumn {
             })
             .collect()
     };
-    section(l.summary, vec![line("summary", &card.summary)], Vec::new(), false);
-    section(l.who, vec![line("who_can_apply", &card.who_can_apply)], Vec::new(), false);
+    section(
+        l.summary,
+        vec![line("summary", &card.summary)],
+        Vec::new(),
+        false,
+    );
+    section(
+        l.who,
+        vec![line("who_can_apply", &card.who_can_apply)],
+        Vec::new(),
+        false,
+    );
     section(l.steps, Vec::new(), items("steps", &card.steps), true);
-    section(l.documents, Vec::new(), items("documents", &card.documents), false);
+    section(
+        l.documents,
+        Vec::new(),
+        items("documents", &card.documents),
+        false,
+    );
     let costs = card
         .costs
         .iter()
@@ -89,9 +104,24 @@ pub fn column(card: &Card, reference: &Card, title: String) -> CardColumn {
         place.push(line("booking", &format!("{}: {}", l.booking, card.booking)));
     }
     section(l.place, place, Vec::new(), false);
-    section(l.deadlines, vec![line("deadlines", &card.deadlines)], Vec::new(), false);
-    section(l.waiting, vec![line("waiting_time", &card.waiting_time)], Vec::new(), false);
-    section(l.mistakes, Vec::new(), items("mistakes", &card.mistakes), false);
+    section(
+        l.deadlines,
+        vec![line("deadlines", &card.deadlines)],
+        Vec::new(),
+        false,
+    );
+    section(
+        l.waiting,
+        vec![line("waiting_time", &card.waiting_time)],
+        Vec::new(),
+        false,
+    );
+    section(
+        l.mistakes,
+        Vec::new(),
+        items("mistakes", &card.mistakes),
+        false,
+    );
     let laws = reference
         .legal_basis
         .iter()
@@ -128,46 +158,129 @@ fn labels(language: &str) -> Labels {
     let [summary, who, steps, documents, costs, place, hours, booking, deadlines, waiting, legal, mistakes] =
         match primary {
             "it" => [
-                "In breve", "Chi può chiederlo", "Passi", "Documenti da portare", "Costi", "Dove",
-                "Orari", "Prenotazione", "Scadenze", "Tempi di attesa", "Riferimenti normativi",
+                "In breve",
+                "Chi può chiederlo",
+                "Passi",
+                "Documenti da portare",
+                "Costi",
+                "Dove",
+                "Orari",
+                "Prenotazione",
+                "Scadenze",
+                "Tempi di attesa",
+                "Riferimenti normativi",
                 "Errori frequenti",
             ],
             "fr" => [
-                "En bref", "Qui peut en faire la demande", "Étapes", "Documents à apporter",
-                "Coûts", "Où", "Horaires", "Rendez-vous", "Délais", "Temps d'attente",
-                "Base juridique", "Erreurs fréquentes",
+                "En bref",
+                "Qui peut en faire la demande",
+                "Étapes",
+                "Documents à apporter",
+                "Coûts",
+                "Où",
+                "Horaires",
+                "Rendez-vous",
+                "Délais",
+                "Temps d'attente",
+                "Base juridique",
+                "Erreurs fréquentes",
             ],
             "ar" => [
-                "باختصار", "من يمكنه التقديم", "الخطوات", "المستندات المطلوبة", "التكاليف", "أين",
-                "مواعيد العمل", "الحجز", "المواعيد النهائية", "مدة الانتظار", "الأساس القانوني",
+                "باختصار",
+                "من يمكنه التقديم",
+                "الخطوات",
+                "المستندات المطلوبة",
+                "التكاليف",
+                "أين",
+                "مواعيد العمل",
+                "الحجز",
+                "المواعيد النهائية",
+                "مدة الانتظار",
+                "الأساس القانوني",
                 "أخطاء شائعة",
             ],
             "ur" => [
-                "خلاصہ", "کون درخواست دے سکتا ہے", "مراحل", "ساتھ لانے والی دستاویزات", "اخراجات",
-                "کہاں", "اوقات کار", "وقت لینا", "آخری تاریخیں", "انتظار کا وقت", "قانونی بنیاد",
+                "خلاصہ",
+                "کون درخواست دے سکتا ہے",
+                "مراحل",
+                "ساتھ لانے والی دستاویزات",
+                "اخراجات",
+                "کہاں",
+                "اوقات کار",
+                "وقت لینا",
+                "آخری تاریخیں",
+                "انتظار کا وقت",
+                "قانونی بنیاد",
                 "عام غلطیاں",
             ],
             "zh" => [
-                "简介", "谁可以申请", "步骤", "需要携带的文件", "费用", "地点", "办公时间", "预约",
-                "期限", "等待时间", "法律依据", "常见错误",
+                "简介",
+                "谁可以申请",
+                "步骤",
+                "需要携带的文件",
+                "费用",
+                "地点",
+                "办公时间",
+                "预约",
+                "期限",
+                "等待时间",
+                "法律依据",
+                "常见错误",
             ],
             "uk" => [
-                "Коротко", "Хто може подати заяву", "Кроки", "Документи, які потрібно принести",
-                "Витрати", "Де", "Години роботи", "Запис", "Терміни", "Час очікування",
-                "Правова основа", "Поширені помилки",
+                "Коротко",
+                "Хто може подати заяву",
+                "Кроки",
+                "Документи, які потрібно принести",
+                "Витрати",
+                "Де",
+                "Години роботи",
+                "Запис",
+                "Терміни",
+                "Час очікування",
+                "Правова основа",
+                "Поширені помилки",
             ],
             "bn" => [
-                "সংক্ষেপে", "কে আবেদন করতে পারেন", "ধাপসমূহ", "যে কাগজপত্র আনতে হবে", "খরচ",
-                "কোথায়", "খোলার সময়", "অ্যাপয়েন্টমেন্ট", "সময়সীমা", "অপেক্ষার সময়", "আইনি ভিত্তি",
+                "সংক্ষেপে",
+                "কে আবেদন করতে পারেন",
+                "ধাপসমূহ",
+                "যে কাগজপত্র আনতে হবে",
+                "খরচ",
+                "কোথায়",
+                "খোলার সময়",
+                "অ্যাপয়েন্টমেন্ট",
+                "সময়সীমা",
+                "অপেক্ষার সময়",
+                "আইনি ভিত্তি",
                 "সাধারণ ভুল",
             ],
             "ti" => [
-                "ብሓጺሩ", "መን ክሓትት ይኽእል", "ስጉምትታት", "ክትመጽኡ ዘለኩም ሰነዳት", "ክፍሊት", "ኣበይ",
-                "ሰዓታት ስራሕ", "ቆጸራ", "ናይ መወዳእታ ዕለት", "ግዜ ምጽባይ", "ሕጋዊ መሰረት", "ልሙዳት ጌጋታት",
+                "ብሓጺሩ",
+                "መን ክሓትት ይኽእል",
+                "ስጉምትታት",
+                "ክትመጽኡ ዘለኩም ሰነዳት",
+                "ክፍሊት",
+                "ኣበይ",
+                "ሰዓታት ስራሕ",
+                "ቆጸራ",
+                "ናይ መወዳእታ ዕለት",
+                "ግዜ ምጽባይ",
+                "ሕጋዊ መሰረት",
+                "ልሙዳት ጌጋታት",
             ],
             _ => [
-                "In short", "Who can apply", "Steps", "Documents to bring", "Costs", "Where",
-                "Opening hours", "Booking", "Deadlines", "Waiting time", "Legal basis",
+                "In short",
+                "Who can apply",
+                "Steps",
+                "Documents to bring",
+                "Costs",
+                "Where",
+                "Opening hours",
+                "Booking",
+                "Deadlines",
+                "Waiting time",
+                "Legal basis",
                 "Common mistakes",
             ],
         };

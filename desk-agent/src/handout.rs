@@ -4,8 +4,8 @@
 //! a document still missing) live only in this request's memory and in the
 //! PDF handed back: never stored, sent or logged.
 
-use crate::service::DeskService;
 use crate::card_view::{self, CardColumn};
+use crate::service::DeskService;
 use domain::card::REFERENCE_LANGUAGE;
 use domain::Card;
 use std::collections::HashMap;
@@ -22,9 +22,8 @@ const MAX_VALUE: usize = 500;
 /// at once, the others wait their turn.
 fn renders() -> &'static Semaphore {
     static RENDERS: OnceLock<Semaphore> = OnceLock::new();
-    RENDERS.get_or_init(|| {
-        Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get()))
-    })
+    RENDERS
+        .get_or_init(|| Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get())))
 }
 
 /// Renders the handout of `code` in `language` (Italian alone when it is
@@ -135,4 +134,3 @@ fn italian_date(d: chrono::NaiveDate) -> String {
     let month = MONTHS[d.month0() as usize % 12];
     format!("{} {month} {}", d.day(), d.year())
 }
-

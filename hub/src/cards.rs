@@ -59,7 +59,13 @@ pub fn put(
     let card = prepare(store, card)?;
     let (code, language) = (card.code.clone(), card.language.clone());
     let version = store.append_card(card)?;
-    audit::record(store, actor, "card.put", &code, &format!("{language} v{version}"))?;
+    audit::record(
+        store,
+        actor,
+        "card.put",
+        &code,
+        &format!("{language} v{version}"),
+    )?;
     if let Some(p) = push {
         p.card_published(version);
     }
@@ -393,7 +399,7 @@ struct CostOut<'a> {
 /// A card in the file format `from_toml` reads (the dashboard's editor
 /// starts from it); a translation's amounts are the reference's, so left out.
 pub fn to_toml(card: &Card) -> String {
-    let items = |items: &'_ [CardItem]| -> Vec<ItemOut<'_>> {
+    fn items(items: &[CardItem]) -> Vec<ItemOut<'_>> {
         items
             .iter()
             .map(|i| ItemOut {
@@ -402,7 +408,7 @@ pub fn to_toml(card: &Card) -> String {
                 note: &i.note,
             })
             .collect()
-    };
+    }
     let out = CardOut {
         summary: &card.summary,
         who_can_apply: &card.who_can_apply,

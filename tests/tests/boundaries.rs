@@ -15,7 +15,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("runtime", &["proto"]),
     ("synthetic", &["proto"]),
     ("hub", &["proto", "domain", "runtime"]),
-    ("desk-agent", &["proto", "domain", "runtime", "synthetic", "handout"]),
+    (
+        "desk-agent",
+        &["proto", "domain", "runtime", "synthetic", "handout"],
+    ),
     // The typesetter takes a neutral document: no crate of ours.
     ("handout", &[]),
 ];

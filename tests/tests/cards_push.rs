@@ -255,7 +255,9 @@ async fn cards_round_trip_go_stale_field_by_field_and_come_due() -> anyhow::Resu
         .is_empty());
     run_ok("hub", &["card", "confirm", CODE, "--data", path(&hub.data)]);
     let listed = hub_cards(&hub);
-    let stamped = row(&listed, CODE)["verified_on"].as_str().unwrap_or_default();
+    let stamped = row(&listed, CODE)["verified_on"]
+        .as_str()
+        .unwrap_or_default();
     assert!(stamped > "2026-12-05" && stamped.len() == 10, "{listed}");
     assert_eq!(row(&listed, CODE)["verified_by"], "cli");
     assert!(row(&listed, CODE)["due"].is_null(), "{listed}");

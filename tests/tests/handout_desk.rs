@@ -30,7 +30,10 @@ async fn desk_with_cards(root: &Path) -> anyhow::Result<(Hub, Agent)> {
     agent.start().await?;
     // The seed cards reach the desk.
     eventually(Duration::from_secs(20), async || {
-        let out = run("desk-agent", &["card", CODE, "ar", "--agent", &agent.url, "--json"]);
+        let out = run(
+            "desk-agent",
+            &["card", CODE, "ar", "--agent", &agent.url, "--json"],
+        );
         out.status.success().then_some(())
     })
     .await?;
@@ -60,9 +63,19 @@ async fn a_handout_carries_the_visitors_additions_and_the_desk_keeps_none() -> a
             &format!("Documento mancante={MISSING}"),
         ],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = pdftotext(&pdf);
-    for words in [APPOINTMENT, MISSING, "sportello-centro", "marca da bollo", "D.Lgs. 286/1998"] {
+    for words in [
+        APPOINTMENT,
+        MISSING,
+        "sportello-centro",
+        "marca da bollo",
+        "D.Lgs. 286/1998",
+    ] {
         assert!(text.contains(words), "{words} in the PDF:\n{text}");
     }
     assert!(
@@ -73,7 +86,15 @@ async fn a_handout_carries_the_visitors_additions_and_the_desk_keeps_none() -> a
     // A language the desk has no card in: refused, naming what it holds.
     let out = run(
         "desk-agent",
-        &["handout", CODE, "sw", "--agent", &agent.url, "--out", "/dev/null"],
+        &[
+            "handout",
+            CODE,
+            "sw",
+            "--agent",
+            &agent.url,
+            "--out",
+            "/dev/null",
+        ],
     );
     assert_eq!(out.status.code(), Some(2));
     let said = String::from_utf8_lossy(&out.stderr);
@@ -81,10 +102,16 @@ async fn a_handout_carries_the_visitors_additions_and_the_desk_keeps_none() -> a
 
     // From the operator page: the card side by side, then the handout as a
     // POST whose additions never reach a URL.
-    let page = e2e::http::get(&agent.http, &format!("/scheda?procedure={CODE}&language=ar"))?;
+    let page = e2e::http::get(
+        &agent.http,
+        &format!("/scheda?procedure={CODE}&language=ar"),
+    )?;
     assert_eq!(page.status, 200, "{}", page.body);
     let html = &page.body;
-    assert!(html.contains("dir=\"rtl\"") && html.contains("lang=\"ar\""), "{html}");
+    assert!(
+        html.contains("dir=\"rtl\"") && html.contains("lang=\"ar\""),
+        "{html}"
+    );
     assert!(html.contains("action=\"/scheda/volantino\"") && html.contains("method=\"post\""));
     let reply = e2e::http::post_form(
         &agent.http,

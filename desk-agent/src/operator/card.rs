@@ -94,7 +94,11 @@ async fn card_view_page(
     let mut procedures = Vec::new();
     for p in catalogue.iter() {
         if local.card(&p.code, REFERENCE_LANGUAGE)?.is_some() {
-            let name = if lang == Lang::En { &p.name_en } else { &p.name_it };
+            let name = if lang == Lang::En {
+                &p.name_en
+            } else {
+                &p.name_it
+            };
             procedures.push((p.code.clone(), name.clone()));
         }
     }
@@ -102,7 +106,10 @@ async fn card_view_page(
     let procedure = if procedures.iter().any(|(c, _)| *c == asked) {
         asked
     } else {
-        procedures.first().map(|(c, _)| c.clone()).unwrap_or_default()
+        procedures
+            .first()
+            .map(|(c, _)| c.clone())
+            .unwrap_or_default()
     };
     let held = if procedure.is_empty() {
         Vec::new()
@@ -119,7 +126,14 @@ async fn card_view_page(
             .append_pair("language", &language)
             .finish()
     );
-    let panel = panel_html(op, &procedure, &language, lang, &procedure_url("/scheda", &procedure)).await?;
+    let panel = panel_html(
+        op,
+        &procedure,
+        &language,
+        lang,
+        &procedure_url("/scheda", &procedure),
+    )
+    .await?;
     let mut page = CardPage {
         t,
         c: Chrome::new(op, lang, t.title_card, "card", here),
@@ -158,8 +172,11 @@ async fn card_view_page(
     let title_it = catalogue
         .get(&procedure)
         .map_or(procedure.clone(), |p| p.name_it.clone());
-    page.columns
-        .push(view(card_view::column(&reference, &reference, title_it.clone()), &[], lang));
+    page.columns.push(view(
+        card_view::column(&reference, &reference, title_it.clone()),
+        &[],
+        lang,
+    ));
     if let Some(t) = found.translation.map(Card::from) {
         let title = match (catalogue.get(&procedure), t.language.as_str()) {
             (Some(p), "en") => p.name_en.clone(),
@@ -207,7 +224,11 @@ pub(super) async fn handout_pdf(
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let t = lang_of(&headers).texts();
-    let field = |name: &str| form.get(name).map(|v| v.trim().to_string()).unwrap_or_default();
+    let field = |name: &str| {
+        form.get(name)
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
     let (code, language) = (field("procedure"), field("language"));
     let mut additions = HashMap::new();
     for (name, label) in [
@@ -224,7 +245,10 @@ pub(super) async fn handout_pdf(
         Ok(pdf) => {
             let name = format!(
                 "inline; filename=\"scheda-{}-{}.pdf\"",
-                code.replace(|c: char| !c.is_ascii_alphanumeric() && c != '.' && c != '_', ""),
+                code.replace(
+                    |c: char| !c.is_ascii_alphanumeric() && c != '.' && c != '_',
+                    ""
+                ),
                 language.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "")
             );
             (

@@ -220,5 +220,8 @@ fn a_card_written_back_as_toml_reads_the_same() {
     let again = from_toml(&to_toml(&it), CODE, "it").expect("reads back");
     assert_eq!(again, it);
     let en = from_toml(EN, CODE, "en").expect("parses");
-    assert_eq!(from_toml(&to_toml(&en), CODE, "en").expect("reads back"), en);
+    assert_eq!(
+        from_toml(&to_toml(&en), CODE, "en").expect("reads back"),
+        en
+    );
 }

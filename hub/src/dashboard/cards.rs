@@ -35,10 +35,8 @@ pub(crate) async fn page(
     Query(q): Query<Done>,
 ) -> Result<Response, WebError> {
     let catalogue = app.deps.push.active_catalogue();
-    let rows = crate::storage::blocking(&app.deps.store, |store| {
-        cards::listing(store, &today())
-    })
-    .await?;
+    let rows =
+        crate::storage::blocking(&app.deps.store, |store| cards::listing(store, &today())).await?;
     let due = rows.iter().filter(|r| r.due.is_some()).cloned().collect();
     let without = catalogue
         .iter()
@@ -71,7 +69,13 @@ pub(crate) async fn confirm(
 ) -> Result<Response, WebError> {
     let (push, user) = (app.deps.push.clone(), who.user.clone());
     let done = crate::storage::blocking(&app.deps.store, move |store| {
-        cards::confirm(store, Some(&push), &code, &user, chrono::Utc::now().date_naive())
+        cards::confirm(
+            store,
+            Some(&push),
+            &code,
+            &user,
+            chrono::Utc::now().date_naive(),
+        )
     })
     .await;
     match done {
@@ -138,9 +142,10 @@ async fn problems(app: &Shared, f: &CardForm) -> Result<Vec<String>, WebError> {
         Ok(card) => card,
         Err(e) => return Ok(split(&e)),
     };
-    let checked =
-        crate::storage::blocking(&app.deps.store, move |store| Ok::<_, CardsError>(cards::prepare(store, card)))
-            .await;
+    let checked = crate::storage::blocking(&app.deps.store, move |store| {
+        Ok::<_, CardsError>(cards::prepare(store, card))
+    })
+    .await;
     match checked {
         Ok(Ok(_)) => Ok(Vec::new()),
         Ok(Err(e)) | Err(e) => match e {
