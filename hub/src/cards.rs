@@ -212,12 +212,11 @@ pub fn listing(store: &dyn Store, today: &str) -> Result<Vec<CardRow>, StorageEr
                 // The Italian as it was when the translation was made.
                 let then = history
                     .iter()
-                    .filter(|h| {
+                    .rfind(|h| {
                         h.code == *code
                             && h.language == REFERENCE_LANGUAGE
                             && h.version <= t.reference_version
                     })
-                    .next_back()
                     .map(Card::fields)
                     .unwrap_or_default();
                 let stale = t
