@@ -153,6 +153,11 @@ async fn coordinator_uses_the_dashboard_in_a_browser() -> anyhow::Result<()> {
         ("/templates", "dashboard-templates"),
         ("/stats?by=nationality&by2=outcome", "dashboard-stats"),
         ("/audit", "dashboard-audit"),
+        ("/cards", "dashboard-cards"),
+        (
+            "/cards/edit?code=permesso.rinnovo.lavoro&language=it",
+            "dashboard-card-editor",
+        ),
         ("/desks?lang=en", "dashboard-desks-en"),
     ] {
         b.goto(&format!("{base}{page}")).await?;

@@ -265,5 +265,13 @@ async fn live_guidance_arabic_answer_and_status() -> anyhow::Result<()> {
     b.wait_for_text("Collegato", WAIT).await?;
     b.axe("the status page").await?;
     b.screenshots("operator-status").await?;
+
+    // The procedure card, Italian beside Arabic (right to left), with the
+    // guidance beside it and the handout form.
+    b.goto(&agent.page("/scheda?procedure=permesso.rinnovo.lavoro&language=ar"))
+        .await?;
+    b.wait_for_text("marca da bollo", WAIT).await?;
+    b.axe("the Arabic procedure card").await?;
+    b.screenshots("operator-card-ar").await?;
     Ok(())
 }
