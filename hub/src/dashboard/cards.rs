@@ -17,8 +17,9 @@ use serde::Deserialize;
 #[template(path = "cards.html")]
 struct CardsPage {
     c: Chrome,
-    rows: Vec<CardRow>,
-    due: Vec<CardRow>,
+    /// Each card with its procedure's name in the page's language.
+    rows: Vec<(String, CardRow)>,
+    due: Vec<(String, CardRow)>,
     without: Vec<(String, String)>,
     notice: Option<&'static str>,
 }
@@ -37,7 +38,24 @@ pub(crate) async fn page(
     let catalogue = app.deps.push.active_catalogue();
     let rows =
         crate::storage::blocking(&app.deps.store, |store| cards::listing(store, &today())).await?;
-    let due = rows.iter().filter(|r| r.due.is_some()).cloned().collect();
+    let named: Vec<(String, CardRow)> = rows
+        .iter()
+        .map(|r| {
+            let name = catalogue.get(&r.code).map_or_else(
+                || r.code.clone(),
+                |p| match who.lang {
+                    super::i18n::Lang::En => p.name_en.clone(),
+                    _ => p.name_it.clone(),
+                },
+            );
+            (name, r.clone())
+        })
+        .collect();
+    let due = named
+        .iter()
+        .filter(|(_, r)| r.due.is_some())
+        .cloned()
+        .collect();
     let without = catalogue
         .iter()
         .filter(|p| !rows.iter().any(|r| r.code == p.code))
@@ -46,7 +64,7 @@ pub(crate) async fn page(
     let t = who.lang.texts();
     render(&CardsPage {
         c: who.chrome(Page::Cards),
-        rows,
+        rows: named,
         due,
         without,
         notice: match q.done.as_str() {
