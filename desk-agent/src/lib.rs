@@ -4,10 +4,13 @@
 //! - [`intake`]: visit → anonymised record, one path for the API and the CLI.
 //! - [`outbox`]: anonymised records waiting for the hub, and the quarantine.
 //! - [`local`]: the local copy of what the hub pushes (guidance, templates,
-//!   catalogue) and the queue of the desk's template proposals.
+//!   catalogue, procedure cards) and the queue of the desk's template proposals.
 //! - [`service`]: the local Desk gRPC API; intake goes through `domain::anonymise`.
 //! - [`status`]: the one mapping from the desk's errors to gRPC and HTTP status.
 //! - [`sync`]: the mutual-TLS stream to the hub.
+//! - [`card_view`] and [`handout`]: a procedure card laid out in sections in
+//!   its own language, shown on the operator page and typeset into the
+//!   printable handout.
 //! - [`operator`]: the operator page (HTTP on loopback), over the same service.
 //! - [`server`]: `enroll` and `run`.
 
