@@ -84,7 +84,7 @@ pub async fn render(
     let rendered = tokio::task::spawn_blocking(move || handout::render_report(&doc))
         .await
         .map_err(|_| Status::internal("the handout renderer stopped"))?
-        .map_err(|e| Status::failed_precondition(e.to_string()))?;
+        .map_err(refusal)?;
     if !rendered.missing_glyphs.is_empty() {
         // Count only: the characters may come from the visitor's additions.
         tracing::warn!(
@@ -93,6 +93,23 @@ pub async fn render(
         );
     }
     Ok(rendered.pdf)
+}
+
+/// The status of a handout that could not be made: a missing font is the
+/// desk's to fix, anything else a fault of the renderer.
+fn refusal(e: handout::HandoutError) -> Status {
+    use handout::HandoutError::*;
+    match e {
+        CjkFontMissing { .. } | CjkFontUnreadable { .. } => {
+            Status::failed_precondition(e.to_string())
+        }
+        Language { .. } => Status::invalid_argument(e.to_string()),
+        Typeset(_) | Pdf(_) => {
+            // Not the message: it may quote the visitor's additions.
+            tracing::error!("the handout could not be typeset");
+            Status::internal(e.to_string())
+        }
+    }
 }
 
 /// The handout crate's column for a laid-out card.

@@ -147,6 +147,9 @@ pub struct Rollout {
     pub guidance_version: u64,
     pub template_version: u64,
     pub catalogue_version: u64,
+    /// Not in `hub rollout --json`, whose keys are a contract; the cards'
+    /// rollout is in `hub cards --json` and on the dashboard.
+    #[serde(skip)]
     pub card_version: u64,
     pub desks: Vec<RolloutRow>,
 }
@@ -158,6 +161,7 @@ pub struct RolloutRow {
     pub guidance_version: u64,
     pub template_version: u64,
     pub catalogue_version: u64,
+    #[serde(skip)]
     pub card_version: u64,
     pub last_rejection: Option<String>,
 }

@@ -170,6 +170,14 @@ pub struct CardRow {
     /// Why it is due for review, when it is.
     pub due: Option<String>,
     pub languages: Vec<LanguageRow>,
+    /// Which desks have applied this card's latest save (in any language).
+    pub rollout: CardRollout,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct CardRollout {
+    pub current: Vec<String>,
+    pub behind: Vec<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -199,6 +207,11 @@ pub fn listing(store: &dyn Store, today: &str) -> Result<Vec<CardRow>, StorageEr
         latest.insert((c.code.clone(), c.language.clone()), c);
     }
     let guidance = guidance_laws(store)?;
+    let mut applied = Vec::new();
+    for d in store.desks()?.into_iter().filter(|d| !d.revoked) {
+        let held = store.push_state(&d.desk_id)?.card;
+        applied.push((d.desk_id, held));
+    }
     let mut rows: Vec<CardRow> = Vec::new();
     for ((code, language), reference) in &latest {
         if language != REFERENCE_LANGUAGE {
@@ -238,7 +251,19 @@ pub fn listing(store: &dyn Store, today: &str) -> Result<Vec<CardRow>, StorageEr
                 }
             })
             .collect();
+        let latest = latest
+            .iter()
+            .filter(|((c, _), _)| c == code)
+            .map(|(_, c)| c.version)
+            .max()
+            .unwrap_or(reference.version);
+        let (current, behind): (Vec<_>, Vec<_>) =
+            applied.iter().partition(|(_, held)| *held >= latest);
         rows.push(CardRow {
+            rollout: CardRollout {
+                current: current.into_iter().map(|(d, _)| d.clone()).collect(),
+                behind: behind.into_iter().map(|(d, _)| d.clone()).collect(),
+            },
             code: code.clone(),
             owner: reference.owner.clone(),
             verified_on: reference.verified_on.clone(),

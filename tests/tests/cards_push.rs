@@ -114,6 +114,14 @@ async fn cards_round_trip_go_stale_field_by_field_and_come_due() -> anyhow::Resu
     }
     let status = agent.status();
     assert_eq!(status["connected"], true);
+    // The hub knows the desk applied them.
+    eventually(Duration::from_secs(20), async || {
+        let listed = hub_cards(&hub);
+        let rollout = &row(&listed, CODE)["rollout"];
+        (rollout["current"][0] == "desk-a" && rollout["behind"].as_array()?.is_empty())
+            .then_some(())
+    })
+    .await?;
 
     // Amounts reach the desk as euro, from the Italian, in every language.
     let ar = desk_card(&agent, CODE, "ar").expect("Arabic card");

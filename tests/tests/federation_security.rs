@@ -47,7 +47,7 @@ async fn open(
 }
 
 /// The next message that is not a pushed update (the hub sends the
-/// catalogue, guidance and templates a desk lacks as soon as it connects).
+/// catalogue, cards, guidance and templates a desk lacks as soon as it connects).
 async fn next_not_pushed(
     inbound: &mut Streaming<HubMessage>,
 ) -> anyhow::Result<Option<HubMessage>> {
@@ -58,6 +58,7 @@ async fn next_not_pushed(
                 body:
                     Some(
                         hub_message::Body::Catalogue(_)
+                        | hub_message::Body::Cards(_)
                         | hub_message::Body::Guidance(_)
                         | hub_message::Body::Templates(_),
                     ),
