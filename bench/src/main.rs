@@ -24,6 +24,7 @@ enum Scenario {
     Connections,
     Catchup,
     Intake,
+    Handout,
     SigninFlood,
     Dashboard,
     DeskFlood,
@@ -76,6 +77,8 @@ pub(crate) struct Sizes {
     /// Records the history scenario fills the store with.
     pub history_records: u64,
     pub intake_rate: u32,
+    /// Handouts rendered per language in the handout scenario.
+    pub handouts: usize,
     pub intake_secs: u64,
     /// Length of each measured phase of the overload scenarios.
     pub phase: std::time::Duration,
@@ -96,6 +99,7 @@ impl Sizes {
                 history_records: 20_000,
                 intake_rate: 200,
                 intake_secs: 3,
+                handouts: 3,
                 phase: std::time::Duration::from_secs(2),
                 flood_clients: 100,
                 page_views_per_s: 20,
@@ -111,6 +115,7 @@ impl Sizes {
                 history_records: 1_000_000,
                 intake_rate: 200,
                 intake_secs: 30,
+                handouts: 50,
                 phase: std::time::Duration::from_secs(10),
                 flood_clients: 1_000,
                 page_views_per_s: 20,
@@ -198,6 +203,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Scenario::Connections,
             Scenario::Catchup,
             Scenario::Intake,
+            Scenario::Handout,
             Scenario::SigninFlood,
             Scenario::Dashboard,
             Scenario::DeskFlood,
@@ -230,6 +236,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Scenario::Intake => {
                 results.intake = Some(scenarios::intake::run(&bins, &dir, &sizes).await?);
+            }
+            Scenario::Handout => {
+                results.handout = Some(scenarios::handout::run(&bins, &dir, &sizes).await?);
             }
             Scenario::SigninFlood => {
                 results.signin_flood =

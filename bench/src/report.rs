@@ -39,6 +39,19 @@ pub(crate) struct Intake {
     pub max_ms: f64,
 }
 
+/// Handout render latency at the desk, per language.
+pub(crate) struct Handout {
+    pub renders: usize,
+    pub languages: Vec<HandoutLanguage>,
+}
+
+pub(crate) struct HandoutLanguage {
+    pub language: &'static str,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub pdf_kib: f64,
+}
+
 pub(crate) struct SigninFlood {
     pub clients: usize,
     pub before_records_per_s: f64,
@@ -112,6 +125,7 @@ pub(crate) struct Results {
     pub connections: Option<Connections>,
     pub catchup: Option<Catchup>,
     pub intake: Option<Intake>,
+    pub handout: Option<Handout>,
     pub signin_flood: Option<SigninFlood>,
     pub dashboard: Option<DashboardLoad>,
     pub desk_flood: Option<DeskFlood>,
@@ -178,6 +192,26 @@ impl Results {
                     "p99_ms": round(r.p99_ms, 2),
                     "max_ms": round(r.max_ms, 2),
                 }),
+            );
+        }
+        if let Some(r) = &self.handout {
+            let per: serde_json::Map<String, serde_json::Value> = r
+                .languages
+                .iter()
+                .map(|l| {
+                    (
+                        l.language.to_string(),
+                        json!({
+                            "p50_ms": round(l.p50_ms, 2),
+                            "p99_ms": round(l.p99_ms, 2),
+                            "pdf_kib": round(l.pdf_kib, 1),
+                        }),
+                    )
+                })
+                .collect();
+            o.insert(
+                "handout".into(),
+                json!({"renders": r.renders, "languages": per}),
             );
         }
         if let Some(r) = &self.signin_flood {
@@ -311,6 +345,17 @@ impl Results {
                     r.p50_ms, r.p99_ms, r.max_ms
                 ),
             );
+        }
+        if let Some(r) = &self.handout {
+            for l in &r.languages {
+                row(
+                    "handout",
+                    format!(
+                        "{}: p50 {:.1} ms, p99 {:.1} ms, {:.0} KiB ({} renders)",
+                        l.language, l.p50_ms, l.p99_ms, l.pdf_kib, r.renders
+                    ),
+                );
+            }
         }
         if let Some(r) = &self.signin_flood {
             let recovery = r

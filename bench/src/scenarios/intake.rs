@@ -3,74 +3,18 @@
 //! clock, whether or not earlier ones have answered), so that a slow answer
 //! delays no later request and shows up in the figures.
 
-use crate::hub_proc::{free_addr, path_str, Binaries, Hub};
+use super::agent::{connect, linked_agent};
+use crate::hub_proc::Binaries;
 use crate::report::Intake;
 use crate::stats::Latencies;
 use crate::Sizes;
-use anyhow::{bail, Context};
 use proto::desk_client::DeskClient;
 use proto::RecordVisitRequest;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Kills the agent when the scenario ends, however it ends.
-struct Agent(Child);
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 pub(crate) async fn run(bins: &Binaries, dir: &Path, sizes: &Sizes) -> anyhow::Result<Intake> {
-    let mut hub = Hub::init(bins, dir)?;
-    let bundles = hub.enrol("intake", 1)?;
-    let Some(bundle) = bundles.first() else {
-        bail!("no desk was enrolled");
-    };
-    let bundle_path = dir.join("intake.bundle");
-    bundle.write(&bundle_path)?;
-    hub.start().await?;
-
-    let data = dir.join("agent");
-    let out = Command::new(&bins.desk_agent)
-        .args([
-            "enroll",
-            path_str(&bundle_path)?,
-            "--data",
-            path_str(&data)?,
-        ])
-        .env("RUST_LOG", "warn")
-        .output()
-        .context("cannot run desk-agent enroll")?;
-    if !out.status.success() {
-        bail!(
-            "desk-agent enroll failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let listen = free_addr()?;
-    let log = std::fs::File::create(dir.join("agent.log"))?;
-    let _agent = Agent(
-        Command::new(&bins.desk_agent)
-            .args([
-                "serve",
-                "--data",
-                path_str(&data)?,
-                "--listen",
-                &listen,
-                "--http-addr",
-                "127.0.0.1:0",
-            ])
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .context("cannot start desk-agent serve")?,
-    );
+    let (mut hub, _agent, listen) = linked_agent(bins, dir, "intake").await?;
     let client = connect(&listen).await?;
 
     // A few answers first, so that connection set-up is not in the figures.
@@ -106,19 +50,6 @@ pub(crate) async fn run(bins: &Binaries, dir: &Path, sizes: &Sizes) -> anyhow::R
         p99_ms: lat.percentile_ms(99.0),
         max_ms: lat.max_ms(),
     })
-}
-
-async fn connect(listen: &str) -> anyhow::Result<DeskClient<tonic::transport::Channel>> {
-    let start = Instant::now();
-    loop {
-        match DeskClient::connect(format!("http://{listen}")).await {
-            Ok(c) => return Ok(c),
-            Err(e) if start.elapsed() > Duration::from_secs(30) => {
-                bail!("the desk agent did not listen within 30 s: {e}")
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-        }
-    }
 }
 
 /// One RecordVisit; its latency in microseconds.

@@ -2,11 +2,13 @@
 //! needs one, a fresh hub, so that one scenario's state never flatters or
 //! burdens the next.
 
+mod agent;
 pub(crate) mod catchup;
 pub(crate) mod connections;
 pub(crate) mod dashboard;
 pub(crate) mod desk_flood;
 pub(crate) mod fanout;
+pub(crate) mod handout;
 pub(crate) mod history;
 pub(crate) mod ingest;
 pub(crate) mod intake;
