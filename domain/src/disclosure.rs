@@ -168,10 +168,14 @@
 //! - Three- and more-way tables are refused: their equations are no longer a
 //!   graph and the cycle check would be unsound.
 
+pub mod calendar;
 mod generalise;
 mod grid;
+pub mod labels;
 mod m49;
+mod recode;
 mod register;
+mod release;
 
 #[cfg(test)]
 mod tests;
@@ -181,9 +185,12 @@ use std::collections::BTreeMap;
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
+pub use calendar::{CalendarPeriod, PeriodError};
 pub use grid::Place;
 pub use m49::{m49_groups, M49Groups};
+pub use recode::{recodable, Detail};
 pub use register::{protect_linked, Linked, Publication, PublishedFigure, Shown};
+pub use release::{release, Loss, Release, ReleaseInput, RECODE_ABOVE};
 
 use grid::Grid;
 
@@ -374,12 +381,16 @@ impl CountTable {
 pub struct Options {
     /// Merge countries below K up the M49 tree before suppressing.
     pub merge_nationality: bool,
+    /// How far values are recoded before suppressing (`recode`); the
+    /// calendar release decides it, other callers keep `Asked`.
+    pub detail: Detail,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Self {
             merge_nationality: true,
+            detail: Detail::Asked,
         }
     }
 }

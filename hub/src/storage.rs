@@ -329,10 +329,12 @@ pub trait Logs {
 /// (`domain::disclosure::protect_linked`). Apart from `Store` so that its
 /// implementation lives in its own file.
 pub trait PublicationRegister {
-    /// Every table published over `dims`, oldest first.
+    /// Every table published over `dims` for calendar `period` (its name,
+    /// `2026-11`), or from before the calendar when `None`, oldest first.
     fn publications(
         &self,
         dims: &[String],
+        period: Option<&str>,
     ) -> Result<Vec<domain::disclosure::Publication>, StorageError>;
     /// Adds a published table to the register and returns once it is on
     /// disk: a table is shown only after it is registered.

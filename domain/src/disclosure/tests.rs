@@ -18,6 +18,7 @@ fn table(dims: &[&str], cells: &[(&[&str], u64)]) -> CountTable {
 
 const NO_MERGE: Options = Options {
     merge_nationality: false,
+    detail: super::Detail::Asked,
 };
 
 // ---------------------------------------------------------------------------

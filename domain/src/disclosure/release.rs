@@ -1,0 +1,459 @@
+//! Tables released on the calendar: the pattern of every period's table is
+//! a function of the data and the calendar, never of which tables were
+//! asked before, so the same figures come out in any order of questions.
+//!
+//! # How
+//!
+//! 1. **One grid per ISO year and dimensions.** Recoding ([`Detail`]) and
+//!    the M49 groups are decided on the year (the recoding level on its
+//!    months, see [`decide_detail`]), so every table of the year has the
+//!    same labels and each is a part of the year's table, figure by figure.
+//! 2. **From the year down.** The year's table is protected alone. Then,
+//!    level by level down the chain to the period asked (year → quarter →
+//!    month → week), every child of the period above is protected as a
+//!    part of each of its ancestors (rule 5 of `disclosure`: what an
+//!    ancestor hides stays hidden, a figure whose rest is in `1..K` is
+//!    hidden, complements until every small figure of the child, of the
+//!    ancestor and of their difference can move), and the **siblings share
+//!    one pattern**: the union of what each needs, protected again until
+//!    nothing changes. A shared pattern is what keeps the sum of siblings
+//!    safe: any move of a child along one of its cycles can be undone in a
+//!    sibling (same hidden places) with the parent unchanged, and any move
+//!    of the parent can be taken by a child, since a child hides all the
+//!    parent hides. Pairs alone would not: four weeks published next to
+//!    their month would print a cell hidden in one week as the month's cell
+//!    minus the other three.
+//! 3. **The register constrains, it does not drive.** Each period's earlier
+//!    register entries are read (only that period's: the register is keyed
+//!    by dimensions and period). An entry with the figures the period has
+//!    now keeps its pattern: what it hid stays hidden. An entry with other
+//!    figures (released while the period was open, or before late records)
+//!    is protected against as a nested pair, as are entries from before the
+//!    calendar (no period), which keep constraining every table they are
+//!    nested with. At one state of the data, every entry the hub adds has
+//!    the figures and pattern this computation gives, so asking in another
+//!    order adds nothing another order would not.
+//!
+//! Every hidden figure below the year is marked `"x"`: a `"<5"` in nested
+//! tables would bound their difference. The year's table, protected alone,
+//! keeps `"<5"` for its small figures.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::calendar::CalendarPeriod;
+use super::generalise::{self, Prepared};
+use super::grid::{Grid, Place};
+use super::recode::{recodable, Detail};
+use super::register::{embed, Key, Publication, PublishedFigure, Shown};
+use super::{Cell, CountTable, DisclosureError, Options, ProtectedTable, K};
+
+/// Recoding goes one level coarser while more than this share of the
+/// year's monthly cells would be below K.
+pub const RECODE_ABOVE: f64 = 0.20;
+
+/// What a release needs: the counts of its ISO year and the register
+/// entries of the periods it is computed from.
+pub struct ReleaseInput<'a> {
+    /// The table's dimensions (not `week`), in their canonical order.
+    pub dims: &'a [String],
+    /// Count cells: the ISO week first, then one value per dimension.
+    /// Cells outside the period's ISO year are ignored.
+    pub cells: &'a [(Vec<String>, u64)],
+    pub period: CalendarPeriod,
+    /// Earlier register entries over `dims`, by period name; only the
+    /// periods of the chain and their siblings are read.
+    pub earlier: &'a BTreeMap<String, Vec<Publication>>,
+    /// Register entries from before the calendar (no period) over `dims`.
+    pub legacy: &'a [Publication],
+    /// Whether the period is still open (its entry is marked provisional).
+    pub open: bool,
+    pub options: Options,
+}
+
+/// The information a table loses to protection, as published beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Loss {
+    /// Inner cells hidden, of all inner cells of the table.
+    pub hidden_cells: usize,
+    pub cells: usize,
+    /// Visits in hidden cells, and their share of all visits: only when the
+    /// total is published (otherwise they would print it).
+    pub hidden_visits: Option<u64>,
+    pub hidden_share: Option<f64>,
+}
+
+/// A released table, the register entry to add (`None` when an entry with
+/// the same figures and pattern is already there), the recoding applied
+/// and the information loss.
+#[derive(Debug, Clone)]
+pub struct Release {
+    pub table: ProtectedTable,
+    pub entry: Option<Publication>,
+    pub detail: Detail,
+    pub loss: Loss,
+}
+
+/// The year's table and the grid every table of the year is laid on.
+struct YearGrid {
+    dims: Vec<(String, bool)>,
+    universe: BTreeMap<Vec<String>, u64>,
+    merged: Vec<super::MergedLabel>,
+    year: CountTable,
+    options: Options,
+}
+
+impl YearGrid {
+    fn prepared(&self, table: &CountTable) -> Result<Prepared, DisclosureError> {
+        Ok(generalise::apply(table, &self.year, self.options)?.0)
+    }
+
+    fn grid(&self, table: &BTreeMap<Vec<String>, u64>, other: &BTreeMap<Vec<String>, u64>) -> Grid {
+        Grid::build_over(&self.dims, &self.universe, table, other)
+    }
+}
+
+/// The table of `period` over `dims` from the count cells (week first).
+fn table_of(
+    dims: &[String],
+    cells: &[(Vec<String>, u64)],
+    period: CalendarPeriod,
+) -> Result<CountTable, DisclosureError> {
+    let mut table = CountTable::new(dims.iter().cloned())?;
+    for (values, n) in cells {
+        let Some((week, rest)) = values.split_first() else {
+            continue;
+        };
+        if period.contains_week(week) {
+            table.add(rest.to_vec(), *n)?;
+        }
+    }
+    Ok(table)
+}
+
+/// The recoding level of a year: the most detailed one at which at most
+/// [`RECODE_ABOVE`] of the non-zero cells of the year's monthly tables are
+/// below K (the coarsest when none is). Decided on the months, the usual
+/// release, so that one level serves the whole year's grid.
+fn decide_detail(
+    dims: &[String],
+    cells: &[(Vec<String>, u64)],
+    year: CalendarPeriod,
+    year_table: &CountTable,
+    options: Options,
+) -> Result<Detail, DisclosureError> {
+    if !year_table.is_sensitive() || !recodable(dims) {
+        return Ok(Detail::Asked);
+    }
+    let months: Vec<CountTable> = year
+        .children()
+        .into_iter()
+        .flat_map(CalendarPeriod::children)
+        .map(|m| table_of(dims, cells, m))
+        .collect::<Result<_, _>>()?;
+    for detail in Detail::ALL {
+        let options = Options { detail, ..options };
+        let (mut nonzero, mut small) = (0usize, 0usize);
+        for month in &months {
+            let (prepared, _) = generalise::apply(month, year_table, options)?;
+            for &n in prepared.cells.values() {
+                nonzero += 1;
+                if n < K {
+                    small += 1;
+                }
+            }
+        }
+        if nonzero == 0 || (small as f64) <= RECODE_ABOVE * nonzero as f64 {
+            return Ok(detail);
+        }
+    }
+    Ok(Detail::Region)
+}
+
+/// A table the one being protected must stay safe beside.
+struct Partner {
+    cells: BTreeMap<Vec<String>, u64>,
+    hidden: Vec<bool>,
+    /// The protected table contains the partner (rather than lying in it).
+    whole: bool,
+}
+
+/// The cells of a register entry laid on the grid, as a partner table.
+fn entry_cells(
+    counts: &[u64],
+    places: &[(Place, Option<String>, Option<String>)],
+) -> BTreeMap<Vec<String>, u64> {
+    places
+        .iter()
+        .zip(counts)
+        .filter(|((place, ..), &n)| *place == Place::Cell && n > 0)
+        .map(|((_, row, col), &n)| (row.iter().chain(col.iter()).cloned().collect(), n))
+        .collect()
+}
+
+/// Hides more of `hidden` (the figures of `cells` on the year's grid) until
+/// every partner pair is protected; hiding only adds, so earlier pairs stay
+/// protected and the loop ends.
+fn protect_against(
+    year: &YearGrid,
+    cells: &BTreeMap<Vec<String>, u64>,
+    mut hidden: Vec<bool>,
+    partners: &[Partner],
+) -> Vec<bool> {
+    for p in partners {
+        for (h, &ph) in hidden.iter_mut().zip(&p.hidden) {
+            *h |= ph;
+        }
+    }
+    loop {
+        let before = hidden.clone();
+        for p in partners {
+            let grid = year.grid(cells, &p.cells).containing(p.whole);
+            hidden = grid.suppress_from(&hidden, Some(&p.hidden));
+        }
+        if hidden == before {
+            return hidden;
+        }
+    }
+}
+
+/// What the register says about one period: partners to protect against,
+/// and the figures earlier entries with the same counts hid.
+fn register_constraints(
+    entries: &[&Publication],
+    counts: &[u64],
+    places: &[(Place, Option<String>, Option<String>)],
+) -> (Vec<Partner>, Vec<bool>) {
+    let index: BTreeMap<Key<'_>, usize> = places
+        .iter()
+        .enumerate()
+        .map(|(q, (p, row, col))| ((*p, row.as_ref(), col.as_ref()), q))
+        .collect();
+    let n = counts.len();
+    let mut partners = Vec::new();
+    let mut kept = vec![false; n];
+    for entry in entries {
+        // An entry whose labels the year's grid lacks (other M49 groups or
+        // recoding) cannot be laid on it: see "Limits" in `disclosure`.
+        let Some((theirs, shown)) = embed(entry, &index, n) else {
+            continue;
+        };
+        let hidden: Vec<bool> = shown.iter().map(|c| c.is_hidden()).collect();
+        if theirs == counts {
+            for (k, h) in kept.iter_mut().zip(&hidden) {
+                *k |= h;
+            }
+            continue;
+        }
+        let lies_in = counts.iter().zip(&theirs).all(|(a, b)| a <= b);
+        let contains = counts.iter().zip(&theirs).all(|(a, b)| a >= b);
+        if lies_in || contains {
+            partners.push(Partner {
+                cells: entry_cells(&theirs, places),
+                hidden,
+                whole: !lies_in,
+            });
+        }
+    }
+    (partners, kept)
+}
+
+/// Releases the table of `input.period` over `input.dims`.
+pub fn release(input: &ReleaseInput<'_>) -> Result<Release, DisclosureError> {
+    let period = input.period.canonical();
+    let year_period = CalendarPeriod::Year(period.year());
+    let year_table = table_of(input.dims, input.cells, year_period)?;
+    let detail = decide_detail(
+        input.dims,
+        input.cells,
+        year_period,
+        &year_table,
+        input.options,
+    )?;
+    let options = Options {
+        detail,
+        ..input.options
+    };
+    let (r, merged) = generalise::apply(&year_table, &year_table, options)?;
+    let year = YearGrid {
+        dims: r.dims,
+        universe: r.cells,
+        merged,
+        year: year_table,
+        options,
+    };
+    let shape = year.grid(&year.universe, &year.universe);
+    let places: Vec<(Place, Option<String>, Option<String>)> = shape
+        .places()
+        .map(|(p, row, col)| (p, row.cloned(), col.cloned()))
+        .collect();
+    let sensitive = year.dims.iter().any(|d| d.1);
+    let entries_of = |p: CalendarPeriod| -> Vec<&Publication> {
+        let own = input.earlier.get(&p.to_string()).into_iter().flatten();
+        own.chain(input.legacy.iter()).collect()
+    };
+
+    // The year, alone, then against its own earlier entries.
+    let year_counts = shape.counts();
+    let mut hidden = shape.suppress(None);
+    let mut year_marks_small = true;
+    if sensitive {
+        let (partners, kept) =
+            register_constraints(&entries_of(year_period), &year_counts, &places);
+        if !partners.is_empty() || kept.contains(&true) {
+            year_marks_small = false;
+            for (h, k) in hidden.iter_mut().zip(&kept) {
+                *h |= k;
+            }
+            hidden = protect_against(&year, &year.universe, hidden, &partners);
+        }
+    }
+    let mut ancestors = vec![Partner {
+        cells: year.universe.clone(),
+        hidden: hidden.clone(),
+        whole: false,
+    }];
+    let mut cells = year.universe.clone();
+    let mut counts = year_counts;
+
+    for level in period.chain().into_iter().skip(1) {
+        let Some(parent) = level.parent() else { break };
+        let siblings: Vec<(CalendarPeriod, BTreeMap<Vec<String>, u64>)> = parent
+            .children()
+            .into_iter()
+            .map(|s| {
+                let table = table_of(input.dims, input.cells, s)?;
+                Ok((s, year.prepared(&table)?.cells))
+            })
+            .collect::<Result<_, DisclosureError>>()?;
+        let mut shared = ancestors
+            .last()
+            .map(|a| a.hidden.clone())
+            .unwrap_or_default();
+        if sensitive {
+            let mut constraints = Vec::new();
+            for (s, s_cells) in &siblings {
+                let s_counts = year.grid(s_cells, s_cells).counts();
+                let (partners, kept) = register_constraints(&entries_of(*s), &s_counts, &places);
+                for (h, k) in shared.iter_mut().zip(&kept) {
+                    *h |= k;
+                }
+                constraints.push(partners);
+            }
+            // Each sibling against its ancestors and its own register
+            // entries, all from the shared pattern, until it holds for all.
+            loop {
+                let before = shared.clone();
+                for ((_, s_cells), own) in siblings.iter().zip(&constraints) {
+                    let partners: Vec<&Partner> = ancestors.iter().chain(own.iter()).collect();
+                    for p in partners {
+                        let grid = year.grid(s_cells, &p.cells).containing(p.whole);
+                        shared = grid.suppress_from(&shared, Some(&p.hidden));
+                    }
+                }
+                if shared == before {
+                    break;
+                }
+            }
+        }
+        let own = siblings
+            .iter()
+            .find(|(s, _)| *s == level)
+            .map(|(_, c)| c.clone())
+            .unwrap_or_default();
+        counts = year.grid(&own, &own).counts();
+        cells = own;
+        ancestors.push(Partner {
+            cells: cells.clone(),
+            hidden: shared.clone(),
+            whole: false,
+        });
+        hidden = shared;
+    }
+
+    let shown: Vec<Cell> = counts
+        .iter()
+        .zip(&hidden)
+        .map(|(&n, &h)| match (h, n) {
+            (false, n) => Cell::Published(n),
+            (true, n) if period == year_period && year_marks_small && n > 0 && n < K => {
+                Cell::Suppressed
+            }
+            (true, _) => Cell::Withheld,
+        })
+        .collect();
+    let table = year
+        .grid(&cells, &cells)
+        .publish_cells(&shown, year.merged.clone());
+    let loss = loss(&places, &counts, &shown);
+    let figures: Vec<PublishedFigure> = places
+        .iter()
+        .zip(&counts)
+        .zip(&shown)
+        .map(|(((place, row, col), &count), &cell)| PublishedFigure {
+            place: *place,
+            row: row.clone(),
+            col: col.clone(),
+            count,
+            shown: Shown::of(cell),
+        })
+        .collect();
+    let label = period.to_string();
+    let known = input
+        .earlier
+        .get(&label)
+        .into_iter()
+        .flatten()
+        .any(|e| e.figures == figures && e.provisional == input.open);
+    let entry = (!known).then(|| Publication {
+        dims: input.dims.to_vec(),
+        figures,
+        period: Some(label),
+        provisional: input.open,
+    });
+    Ok(Release {
+        table,
+        entry,
+        detail,
+        loss,
+    })
+}
+
+fn loss(
+    places: &[(Place, Option<String>, Option<String>)],
+    counts: &[u64],
+    shown: &[Cell],
+) -> Loss {
+    let (mut cells, mut hidden_cells, mut hidden_visits) = (0usize, 0usize, 0u64);
+    let mut total = None;
+    for ((place, ..), (&n, cell)) in places.iter().zip(counts.iter().zip(shown)) {
+        match place {
+            Place::Cell => {
+                cells += 1;
+                if cell.is_hidden() {
+                    hidden_cells += 1;
+                    hidden_visits = hidden_visits.saturating_add(n);
+                }
+            }
+            Place::Grand => total = cell.published(),
+            Place::RowMargin | Place::ColMargin => {}
+        }
+    }
+    // With the total published, the hidden visits are the total minus the
+    // published cells anyway; without it they would print the total.
+    let hidden_visits = total.map(|_| hidden_visits);
+    let hidden_share = total.zip(hidden_visits).map(|(t, h)| {
+        if t == 0 {
+            0.0
+        } else {
+            (h as f64 / t as f64 * 1000.0).round() / 1000.0
+        }
+    });
+    Loss {
+        hidden_cells,
+        cells,
+        hidden_visits,
+        hidden_share,
+    }
+}
