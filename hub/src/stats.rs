@@ -308,6 +308,7 @@ pub fn query_on(
         earlier: &earlier,
         legacy: &legacy,
         open,
+        recode: true,
         options: Options::default(),
     })?;
     if let Some(entry) = &released.entry {

@@ -69,6 +69,9 @@ pub struct ReleaseInput<'a> {
     pub legacy: &'a [Publication],
     /// Whether the period is still open (its entry is marked provisional).
     pub open: bool,
+    /// Recode before suppressing (the hub always does; off only to measure
+    /// what recoding saves).
+    pub recode: bool,
     pub options: Options,
 }
 
@@ -264,13 +267,17 @@ pub fn release(input: &ReleaseInput<'_>) -> Result<Release, DisclosureError> {
     let period = input.period.canonical();
     let year_period = CalendarPeriod::Year(period.year());
     let year_table = table_of(input.dims, input.cells, year_period)?;
-    let detail = decide_detail(
-        input.dims,
-        input.cells,
-        year_period,
-        &year_table,
-        input.options,
-    )?;
+    let detail = if input.recode {
+        decide_detail(
+            input.dims,
+            input.cells,
+            year_period,
+            &year_table,
+            input.options,
+        )?
+    } else {
+        Detail::Asked
+    };
     let options = Options {
         detail,
         ..input.options

@@ -5,6 +5,7 @@ use proptest::prelude::*;
 use super::*;
 
 mod linked;
+mod release;
 
 fn table(dims: &[&str], cells: &[(&[&str], u64)]) -> CountTable {
     CountTable::from_cells(
