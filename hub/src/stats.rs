@@ -123,7 +123,9 @@ pub struct Published {
     pub table: ProtectedTable,
     /// The period's name (`2026-11`), `None` for a run of weeks.
     pub period: Option<String>,
-    /// The first and last ISO week counted.
+    /// The first and last ISO week counted: an open period counts only
+    /// the weeks (for a month) or months (for a quarter or year) that are
+    /// over; `None` when none is.
     pub weeks: Option<(String, String)>,
     /// The period is still open: later records can change the figures.
     pub provisional: bool,
@@ -301,20 +303,20 @@ pub fn query_on(
     }
     let legacy = store.publications(&register_dims, None)?;
     let open = calendar.is_open(today);
+    let current_week = domain::iso_week(today);
     let released = disclosure::release(&ReleaseInput {
         dims: &register_dims,
         cells: &cells,
         period: calendar,
         earlier: &earlier,
         legacy: &legacy,
-        open,
+        current_week: &current_week,
         recode: true,
         options: Options::default(),
     })?;
     if let Some(entry) = &released.entry {
         store.add_publication(entry)?;
     }
-    let weeks = calendar.weeks();
     Ok(Published {
         table: if swapped {
             released.table.transposed()
@@ -322,7 +324,7 @@ pub fn query_on(
             released.table
         },
         period: Some(calendar.to_string()),
-        weeks: weeks.first().cloned().zip(weeks.last().cloned()),
+        weeks: released.counted,
         provisional: open,
         detail: released.detail,
         loss: released.loss,

@@ -34,6 +34,23 @@
 //!    the figures and pattern this computation gives, so asking in another
 //!    order adds nothing another order would not.
 //!
+//! # Open periods
+//!
+//! A table counts only weeks that are over: the current week is in no
+//! table until it ends. An open month counts its closed weeks and is in no
+//! larger table (it is the root of its own chain, protected alone and then
+//! its weeks); an open quarter or year counts the months that are over. So
+//! a family of siblings is always closed periods that add up exactly to
+//! their parent, and a small, young period never drags its closed siblings
+//! into its pattern. Such tables are marked provisional and registered as
+//! such; when the period grows (a week or month ends, a late record
+//! arrives) the next release has other figures and is protected against
+//! every earlier one of the same period as a nested pair (step 3), so the
+//! provisional and the final releases are safe together as nested pairs
+//! are. A closed period's pattern can still grow while its year goes on
+//! (its family's or the year's pattern grows); what an earlier release of
+//! the same figures hid stays hidden.
+//!
 //! Every hidden figure below the year is marked `"x"`: a `"<5"` in nested
 //! tables would bound their difference. The year's table, protected alone,
 //! keeps `"<5"` for its small figures.
@@ -67,8 +84,8 @@ pub struct ReleaseInput<'a> {
     pub earlier: &'a BTreeMap<String, Vec<Publication>>,
     /// Register entries from before the calendar (no period) over `dims`.
     pub legacy: &'a [Publication],
-    /// Whether the period is still open (its entry is marked provisional).
-    pub open: bool,
+    /// This ISO week: it decides which periods are over (see `Clock`).
+    pub current_week: &'a str,
     /// Recode before suppressing (the hub always does; off only to measure
     /// what recoding saves).
     pub recode: bool,
@@ -96,6 +113,9 @@ pub struct Release {
     pub entry: Option<Publication>,
     pub detail: Detail,
     pub loss: Loss,
+    /// The first and last week the table counts (an open period counts
+    /// only weeks, or months, that are over); `None` when it counts none.
+    pub counted: Option<(String, String)>,
 }
 
 /// The year's table and the grid every table of the year is laid on.
@@ -136,25 +156,38 @@ fn table_of(
 }
 
 /// The recoding level of a year: the most detailed one at which at most
-/// [`RECODE_ABOVE`] of the non-zero cells of the year's monthly tables are
-/// below K (the coarsest when none is). Decided on the months, the usual
-/// release, so that one level serves the whole year's grid.
+/// [`RECODE_ABOVE`] of the non-zero cells of the year's closed monthly
+/// tables are below K (the coarsest when none is). Decided on the months,
+/// the usual release, so that one level serves the whole year's grid; a
+/// month still open is left out while a closed one has records, since its
+/// first days would always look small.
 fn decide_detail(
-    dims: &[String],
-    cells: &[(Vec<String>, u64)],
+    input: &ReleaseInput<'_>,
     year: CalendarPeriod,
     year_table: &CountTable,
-    options: Options,
 ) -> Result<Detail, DisclosureError> {
+    let (dims, cells, options) = (input.dims, input.cells, input.options);
     if !year_table.is_sensitive() || !recodable(dims) {
         return Ok(Detail::Asked);
     }
-    let months: Vec<CountTable> = year
+    let all: Vec<(bool, CountTable)> = year
         .children()
         .into_iter()
         .flat_map(CalendarPeriod::children)
-        .map(|m| table_of(dims, cells, m))
-        .collect::<Result<_, _>>()?;
+        .map(|m| {
+            let closed = m
+                .weeks()
+                .last()
+                .is_some_and(|w| w.as_str() < input.current_week);
+            Ok((closed, table_of(dims, cells, m)?))
+        })
+        .collect::<Result<_, DisclosureError>>()?;
+    let any_closed = all.iter().any(|(c, t)| *c && !t.cells().is_empty());
+    let months: Vec<CountTable> = all
+        .into_iter()
+        .filter(|(closed, _)| *closed || !any_closed)
+        .map(|(_, t)| t)
+        .collect();
     for detail in Detail::ALL {
         let options = Options { detail, ..options };
         let (mut nonzero, mut small) = (0usize, 0usize);
@@ -262,19 +295,109 @@ fn register_constraints(
     (partners, kept)
 }
 
+/// What the calendar counts at `current_week`: which periods are over, and
+/// the weeks a period's table holds.
+struct Clock<'a> {
+    current_week: &'a str,
+}
+
+impl Clock<'_> {
+    fn closed(&self, p: CalendarPeriod) -> bool {
+        p.weeks()
+            .last()
+            .is_some_and(|w| w.as_str() < self.current_week)
+    }
+
+    /// The weeks a period's table counts: all of them once it is over.
+    /// Before that, a month counts its weeks that are over, and a quarter
+    /// or a year its months that are over; the current week is counted by
+    /// no table until it ends. So an open month is the sum of its closed
+    /// weeks and is in no larger table, and an open quarter or year is the
+    /// sum of closed months: no small open period is ever added into a
+    /// family of closed ones (see "Open periods" above).
+    fn counted(&self, p: CalendarPeriod) -> Vec<String> {
+        if self.closed(p) {
+            return p.weeks();
+        }
+        match p.canonical() {
+            CalendarPeriod::Week { .. } => Vec::new(),
+            CalendarPeriod::Month { .. } => p
+                .weeks()
+                .into_iter()
+                .filter(|w| w.as_str() < self.current_week)
+                .collect(),
+            other => other
+                .children()
+                .into_iter()
+                .flat_map(|c| match c {
+                    CalendarPeriod::Month { .. } => vec![c],
+                    quarter => quarter.children(),
+                })
+                .filter(|m| self.closed(*m))
+                .flat_map(CalendarPeriod::weeks)
+                .collect(),
+        }
+    }
+
+    /// The chain the period is protected down: from the ISO year, or from
+    /// its month while that month is open (an open month is in no larger
+    /// table, so it is a root of its own).
+    fn chain(&self, p: CalendarPeriod) -> Vec<CalendarPeriod> {
+        let chain = p.canonical().chain();
+        match chain
+            .iter()
+            .position(|c| matches!(c, CalendarPeriod::Month { .. }) && !self.closed(*c))
+        {
+            Some(i) => chain.get(i..).map(<[_]>::to_vec).unwrap_or_default(),
+            None => chain,
+        }
+    }
+
+    /// The children of `parent` whose tables add up to the parent's.
+    fn family(&self, parent: CalendarPeriod) -> Vec<CalendarPeriod> {
+        parent
+            .children()
+            .into_iter()
+            .filter(|c| match c {
+                // An open month is no part of its quarter's table.
+                CalendarPeriod::Month { .. } => self.closed(*c),
+                CalendarPeriod::Week { .. } => self.closed(*c),
+                _ => true,
+            })
+            .collect()
+    }
+}
+
+/// The table over `dims` of the count cells whose week is in `weeks`.
+fn table_of_weeks(
+    dims: &[String],
+    cells: &[(Vec<String>, u64)],
+    weeks: &[String],
+) -> Result<CountTable, DisclosureError> {
+    let mut table = CountTable::new(dims.iter().cloned())?;
+    for (values, n) in cells {
+        let Some((week, rest)) = values.split_first() else {
+            continue;
+        };
+        if weeks.binary_search(week).is_ok() {
+            table.add(rest.to_vec(), *n)?;
+        }
+    }
+    Ok(table)
+}
+
 /// Releases the table of `input.period` over `input.dims`.
 pub fn release(input: &ReleaseInput<'_>) -> Result<Release, DisclosureError> {
     let period = input.period.canonical();
+    let clock = Clock {
+        current_week: input.current_week,
+    };
     let year_period = CalendarPeriod::Year(period.year());
+    // Labels, groups and recoding come from every record of the year, so
+    // every table of the year lies on one grid.
     let year_table = table_of(input.dims, input.cells, year_period)?;
     let detail = if input.recode {
-        decide_detail(
-            input.dims,
-            input.cells,
-            year_period,
-            &year_table,
-            input.options,
-        )?
+        decide_detail(input, year_period, &year_table)?
     } else {
         Detail::Asked
     };
@@ -300,44 +423,49 @@ pub fn release(input: &ReleaseInput<'_>) -> Result<Release, DisclosureError> {
         let own = input.earlier.get(&p.to_string()).into_iter().flatten();
         own.chain(input.legacy.iter()).collect()
     };
+    let cells_of = |p: CalendarPeriod| -> Result<BTreeMap<Vec<String>, u64>, DisclosureError> {
+        let mut weeks = clock.counted(p);
+        weeks.sort();
+        let table = table_of_weeks(input.dims, input.cells, &weeks)?;
+        Ok(year.prepared(&table)?.cells)
+    };
 
-    // The year, alone, then against its own earlier entries.
-    let year_counts = shape.counts();
-    let mut hidden = shape.suppress(None);
-    let mut year_marks_small = true;
+    // The root (the year, or an open month), alone, then against its own
+    // earlier entries.
+    let chain = clock.chain(period);
+    let root = chain.first().copied().unwrap_or(year_period);
+    let mut cells = cells_of(root)?;
+    let root_grid = year.grid(&cells, &cells);
+    let mut counts = root_grid.counts();
+    let mut hidden = root_grid.suppress(None);
+    let mut root_marks_small = true;
     if sensitive {
-        let (partners, kept) =
-            register_constraints(&entries_of(year_period), &year_counts, &places);
+        let (partners, kept) = register_constraints(&entries_of(root), &counts, &places);
         if !partners.is_empty() || kept.contains(&true) {
-            year_marks_small = false;
+            root_marks_small = false;
             for (h, k) in hidden.iter_mut().zip(&kept) {
                 *h |= k;
             }
-            hidden = protect_against(&year, &year.universe, hidden, &partners);
+            hidden = protect_against(&year, &cells, hidden, &partners);
         }
     }
     let mut ancestors = vec![Partner {
-        cells: year.universe.clone(),
+        cells: cells.clone(),
         hidden: hidden.clone(),
         whole: false,
     }];
-    let mut cells = year.universe.clone();
-    let mut counts = year_counts;
 
-    for level in period.chain().into_iter().skip(1) {
+    for level in chain.iter().copied().skip(1) {
         let Some(parent) = level.parent() else { break };
-        let siblings: Vec<(CalendarPeriod, BTreeMap<Vec<String>, u64>)> = parent
-            .children()
+        let mut family = clock.family(parent);
+        if !family.contains(&level) {
+            family.push(level);
+        }
+        let siblings: Vec<(CalendarPeriod, BTreeMap<Vec<String>, u64>)> = family
             .into_iter()
-            .map(|s| {
-                let table = table_of(input.dims, input.cells, s)?;
-                Ok((s, year.prepared(&table)?.cells))
-            })
+            .map(|s| Ok((s, cells_of(s)?)))
             .collect::<Result<_, DisclosureError>>()?;
-        let mut shared = ancestors
-            .last()
-            .map(|a| a.hidden.clone())
-            .unwrap_or_default();
+        let mut shared = hidden.clone();
         if sensitive {
             let mut constraints = Vec::new();
             for (s, s_cells) in &siblings {
@@ -353,8 +481,7 @@ pub fn release(input: &ReleaseInput<'_>) -> Result<Release, DisclosureError> {
             loop {
                 let before = shared.clone();
                 for ((_, s_cells), own) in siblings.iter().zip(&constraints) {
-                    let partners: Vec<&Partner> = ancestors.iter().chain(own.iter()).collect();
-                    for p in partners {
+                    for p in ancestors.iter().chain(own.iter()) {
                         let grid = year.grid(s_cells, &p.cells).containing(p.whole);
                         shared = grid.suppress_from(&shared, Some(&p.hidden));
                     }
@@ -364,13 +491,12 @@ pub fn release(input: &ReleaseInput<'_>) -> Result<Release, DisclosureError> {
                 }
             }
         }
-        let own = siblings
+        cells = siblings
             .iter()
             .find(|(s, _)| *s == level)
             .map(|(_, c)| c.clone())
             .unwrap_or_default();
-        counts = year.grid(&own, &own).counts();
-        cells = own;
+        counts = year.grid(&cells, &cells).counts();
         ancestors.push(Partner {
             cells: cells.clone(),
             hidden: shared.clone(),
@@ -384,9 +510,7 @@ pub fn release(input: &ReleaseInput<'_>) -> Result<Release, DisclosureError> {
         .zip(&hidden)
         .map(|(&n, &h)| match (h, n) {
             (false, n) => Cell::Published(n),
-            (true, n) if period == year_period && year_marks_small && n > 0 && n < K => {
-                Cell::Suppressed
-            }
+            (true, n) if chain.len() == 1 && root_marks_small && n > 0 && n < K => Cell::Suppressed,
             (true, _) => Cell::Withheld,
         })
         .collect();
@@ -407,23 +531,27 @@ pub fn release(input: &ReleaseInput<'_>) -> Result<Release, DisclosureError> {
         })
         .collect();
     let label = period.to_string();
+    let open = !clock.closed(period);
     let known = input
         .earlier
         .get(&label)
         .into_iter()
         .flatten()
-        .any(|e| e.figures == figures && e.provisional == input.open);
+        .any(|e| e.figures == figures && e.provisional == open);
     let entry = (!known).then(|| Publication {
         dims: input.dims.to_vec(),
         figures,
         period: Some(label),
-        provisional: input.open,
+        provisional: open,
     });
+    let mut weeks = clock.counted(period);
+    weeks.sort();
     Ok(Release {
         table,
         entry,
         detail,
         loss,
+        counted: weeks.first().cloned().zip(weeks.last().cloned()),
     })
 }
 

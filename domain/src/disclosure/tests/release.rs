@@ -129,6 +129,19 @@ fn release_in_order(
     cells: &[(Vec<String>, u64)],
     asked: &[&str],
 ) -> BTreeMap<String, ProtectedTable> {
+    release_at(cells, asked, "2027-W01")
+        .into_iter()
+        .map(|(k, (t, _))| (k, t))
+        .collect()
+}
+
+/// The same, with `current_week` as this week; each table with the weeks
+/// it counts.
+fn release_at(
+    cells: &[(Vec<String>, u64)],
+    asked: &[&str],
+    current_week: &str,
+) -> BTreeMap<String, (ProtectedTable, Option<(String, String)>)> {
     let dims = vec!["nationality".to_owned(), "outcome".to_owned()];
     let mut register: BTreeMap<String, Vec<Publication>> = BTreeMap::new();
     let mut out = BTreeMap::new();
@@ -139,7 +152,7 @@ fn release_in_order(
             period: period(name),
             earlier: &register,
             legacy: &[],
-            open: false,
+            current_week,
             recode: true,
             options: Options::default(),
         })
@@ -147,7 +160,7 @@ fn release_in_order(
         if let Some(entry) = released.entry {
             register.entry((*name).to_owned()).or_default().push(entry);
         }
-        out.insert((*name).to_owned(), released.table);
+        out.insert((*name).to_owned(), (released.table, released.counted));
     }
     out
 }
@@ -233,7 +246,7 @@ fn recoding_hides_fewer_visits_than_suppressing_alone() {
             period: period("2026-03"),
             earlier: &BTreeMap::new(),
             legacy: &[],
-            open: false,
+            current_week: "2027-W01",
             recode,
             options: Options::default(),
         })
@@ -253,4 +266,28 @@ fn recoding_hides_fewer_visits_than_suppressing_alone() {
         "{:?}",
         table.merged()
     );
+}
+
+#[test]
+fn open_periods_count_only_what_is_over_and_keep_out_of_closed_families() {
+    let cells = quarter_cells(5);
+    let asked = ["2026-W49", "2026-12", "2026-11", "2026-Q4", "2026"];
+    // This week is W50: December is open with one closed week.
+    let out = release_at(&cells, &asked, "2026-W50");
+    let weeks = |name: &str| out[name].1.clone();
+    let w = |a: &str, b: &str| Some((a.to_owned(), b.to_owned()));
+    assert_eq!(weeks("2026-W49"), w("2026-W49", "2026-W49"));
+    assert_eq!(weeks("2026-12"), w("2026-W49", "2026-W49"));
+    assert_eq!(weeks("2026-11"), w("2026-W45", "2026-W48"));
+    assert_eq!(weeks("2026-Q4"), w("2026-W40", "2026-W48"));
+    assert_eq!(weeks("2026"), w("2026-W01", "2026-W48"));
+    // November is the same table whether December has begun or not: an
+    // open month is in no family of closed ones.
+    let before = release_at(&cells, &["2026-11"], "2026-W49");
+    assert_eq!(before["2026-11"].0, out["2026-11"].0);
+    // The same in every order, with December open.
+    for order in permutations(&asked) {
+        let again = release_at(&cells, &order, "2026-W50");
+        assert_eq!(again, out, "order {order:?}");
+    }
 }
