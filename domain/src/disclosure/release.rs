@@ -36,8 +36,9 @@
 //!
 //! # Open periods
 //!
-//! A table counts only weeks that are over: the current week is in no
-//! table until it ends. An open month counts its closed weeks and is in no
+//! A table with nationality or age band counts only weeks that are over:
+//! the current week is in no such table until it ends (tables without them
+//! are published unchanged and count every week). An open month counts its closed weeks and is in no
 //! larger table (it is the root of its own chain, protected alone and then
 //! its weeks); an open quarter or year counts the months that are over. So
 //! a family of siblings is always closed periods that add up exactly to
@@ -157,7 +158,8 @@ fn table_of(
 
 /// The recoding level of a year: the most detailed one at which at most
 /// [`RECODE_ABOVE`] of the non-zero cells of the year's closed monthly
-/// tables are below K (the coarsest when none is). Decided on the months,
+/// tables are below K (when none is, the one with the fewest small cells,
+/// the most detailed among equals). Decided on the months,
 /// the usual release, so that one level serves the whole year's grid; a
 /// month still open is left out while a closed one has records, since its
 /// first days would always look small.
@@ -188,6 +190,7 @@ fn decide_detail(
         .filter(|(closed, _)| *closed || !any_closed)
         .map(|(_, t)| t)
         .collect();
+    let mut best: Option<(f64, Detail)> = None;
     for detail in Detail::ALL {
         let options = Options { detail, ..options };
         let (mut nonzero, mut small) = (0usize, 0usize);
@@ -200,11 +203,21 @@ fn decide_detail(
                 }
             }
         }
-        if nonzero == 0 || (small as f64) <= RECODE_ABOVE * nonzero as f64 {
+        let share = if nonzero == 0 {
+            0.0
+        } else {
+            small as f64 / nonzero as f64
+        };
+        if share <= RECODE_ABOVE {
             return Ok(detail);
         }
+        // Coarser only where it helps: a level that leaves as many small
+        // cells loses detail for nothing.
+        if best.is_none_or(|(b, _)| share < b) {
+            best = Some((share, detail));
+        }
     }
-    Ok(Detail::Region)
+    Ok(best.map_or(Detail::Asked, |(_, d)| d))
 }
 
 /// A table the one being protected must stay safe beside.
@@ -389,13 +402,22 @@ fn table_of_weeks(
 /// Releases the table of `input.period` over `input.dims`.
 pub fn release(input: &ReleaseInput<'_>) -> Result<Release, DisclosureError> {
     let period = input.period.canonical();
-    let clock = Clock {
-        current_week: input.current_week,
-    };
     let year_period = CalendarPeriod::Year(period.year());
     // Labels, groups and recoding come from every record of the year, so
     // every table of the year lies on one grid.
     let year_table = table_of(input.dims, input.cells, year_period)?;
+    let now = Clock {
+        current_week: input.current_week,
+    };
+    // A table without nationality or age band is published unchanged, so
+    // it counts every week, the current one too.
+    let clock = Clock {
+        current_week: if year_table.is_sensitive() {
+            input.current_week
+        } else {
+            "9999-W99"
+        },
+    };
     let detail = if input.recode {
         decide_detail(input, year_period, &year_table)?
     } else {
@@ -531,7 +553,7 @@ pub fn release(input: &ReleaseInput<'_>) -> Result<Release, DisclosureError> {
         })
         .collect();
     let label = period.to_string();
-    let open = !clock.closed(period);
+    let open = !now.closed(period);
     let known = input
         .earlier
         .get(&label)
