@@ -11,11 +11,14 @@
 
 const EPS: f64 = 1e-9;
 
+/// One constraint: coefficients by variable, relation, right-hand side.
+type Row = (Vec<(usize, f64)>, Rel, f64);
+
 /// `sum(coef * x) (=, <=, >=) rhs` over `n` variables, all `>= 0`.
 #[derive(Debug, Default, Clone)]
 pub struct Lp {
     n: usize,
-    rows: Vec<(Vec<(usize, f64)>, Rel, f64)>,
+    rows: Vec<Row>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
