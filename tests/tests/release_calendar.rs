@@ -150,6 +150,10 @@ fn figures_of(t: &serde_json::Value) -> Vec<(Figure, serde_json::Value, bool)> {
     out
 }
 
+/// A figure the attacker bounds: its name, its expression over the
+/// unknowns, its true value.
+type Target = (String, Vec<(usize, f64)>, u64);
+
 fn var(atom: usize, (n, o): (usize, usize)) -> usize {
     (atom * COUNTRIES.len() + n) * OUTCOMES.len() + o
 }
@@ -258,7 +262,7 @@ async fn every_order_gives_the_same_figures_and_linear_programming_recovers_no_s
     // equations over the four populations, "<5" as two inequalities,
     // every count at least 0.
     let mut lp = Lp::new(ATOMS.len() * COUNTRIES.len() * OUTCOMES.len());
-    let mut targets: Vec<(String, Vec<(usize, f64)>, u64)> = Vec::new();
+    let mut targets: Vec<Target> = Vec::new();
     for (period, t) in &published {
         assert_eq!(t["recoded"], "asked", "{t}");
         assert_eq!(t["merged"], serde_json::json!([]), "{t}");
