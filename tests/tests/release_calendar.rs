@@ -26,13 +26,13 @@ const WEDNESDAYS: [(u32, &str); 10] = [
 const COUNTRIES: [&str; 6] = ["MA", "AL", "RO", "UA", "IN", "PE"];
 const OUTCOMES: [&str; 3] = ["answered", "referred", "out_of_scope"];
 
-/// Visits in week `w` of `country` with `outcome`: 1–4 for five large
-/// countries (so months are rarely small and nothing is recoded), 0–1 for
-/// Peru; weeks alone are full of small cells.
+/// Visits in week `w` of `country` with `outcome`: 1–4, and 2–3 for
+/// Peru, so months are rarely small and nothing is recoded, while weeks
+/// alone are full of small cells.
 fn visits(w: u32, country: usize, outcome: usize) -> u64 {
     let h = (w as u64 * 31 + country as u64 * 7 + outcome as u64 * 3) % 11;
     if country == 5 {
-        h % 2
+        2 + h % 2
     } else {
         1 + h % 4
     }

@@ -68,8 +68,12 @@ use super::register::{embed, Key, Publication, PublishedFigure, Shown};
 use super::{Cell, CountTable, DisclosureError, Options, ProtectedTable, K};
 
 /// Recoding goes one level coarser while more than this share of the
-/// year's monthly cells would be below K.
-pub const RECODE_ABOVE: f64 = 0.20;
+/// year's monthly cells are below K. Each small cell costs about one more
+/// hidden as its complement, and siblings share their pattern, so 10% of
+/// small cells is about the 20% of hidden cells the issue sets as the
+/// bar; deciding on small cells rather than on the protected tables keeps
+/// the decision cheap.
+pub const RECODE_ABOVE: f64 = 0.10;
 
 /// What a release needs: the counts of its ISO year and the register
 /// entries of the periods it is computed from.
