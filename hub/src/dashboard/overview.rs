@@ -101,6 +101,16 @@ fn section(
     series.sort_by_key(|(_, cells)| {
         std::cmp::Reverse(cells.iter().filter_map(|c| c.published()).sum::<u64>())
     });
+    // Names for people (in the page's language) in place of the codes.
+    let name = |v: &str| domain::disclosure::labels::name(dim, v, c.lang.code());
+    let week_cells: Vec<(String, Cell)> = week_cells
+        .into_iter()
+        .map(|(l, cell)| (name(&l), cell))
+        .collect();
+    let series: Vec<(String, Vec<Cell>)> = series
+        .into_iter()
+        .map(|(l, cells)| (name(&l), cells))
+        .collect();
     let title = c.dim(dim);
     Ok(Section {
         dim,
