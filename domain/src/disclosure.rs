@@ -67,6 +67,23 @@
 //!    same pattern as `protect_within(D, R)`: the three tables of a split in
 //!    two can be published together.
 //!
+//! # Tables on the release calendar ([`release`])
+//!
+//! What the hub publishes goes through [`release`] (module `release`,
+//! which states how): periods of the release calendar ([`calendar`]: ISO
+//! week, month of ISO weeks by their Thursday, quarter, ISO year,
+//! year-to-date), each table's pattern decided from its ISO year down the
+//! chain year → quarter → month → week with siblings sharing one pattern,
+//! recoding ([`Detail`]) decided once per year and dimensions, so that the
+//! published figures are a function of the data and the calendar, not of
+//! the order of questions. The register ([`Publication`], keyed by
+//! dimensions and period) is the proof of what was released; its entries
+//! constrain a release only when they hold other figures for the same
+//! period (an open period that grew, late records) or come from before the
+//! calendar. `protect_linked` below is how entries from before the
+//! calendar were protected, and its pairwise rules are what a release
+//! applies to each ancestor and register entry.
+//!
 //! # Linked tables ([`protect_linked`])
 //!
 //! Everything the hub publishes goes through [`protect_linked`] with the
@@ -123,6 +140,27 @@
 //! parts are under rule 5 (unless another pair makes it hide more).
 //!
 //! # Limits
+//!
+//! Of the calendar release (see `release` for the rest):
+//!
+//! - **Shared patterns cost detail.** Siblings (the weeks of a month, the
+//!   months of a quarter, the quarters of a year) hide the union of what
+//!   each needs, which is what keeps their sum safe; a sparse sibling makes
+//!   the others hide more. Recoding is the remedy: [`release::RECODE_ABOVE`].
+//! - **A closed period can still hide more** while its year goes on (the
+//!   year's or its family's pattern grows as months close); figures shown
+//!   once are never shown differently for the same counts, what an earlier
+//!   release of the same counts hid stays hidden.
+//! - **One grid per year.** Recoding and M49 groups are decided on the
+//!   year's records, and change while the year goes on; a register entry
+//!   whose labels the new grid lacks is not compared (as below).
+//! - **Markings "x" read as "not negative"** by the LP attacker of the
+//!   tests (`tests/tests/release_calendar.rs`), which is weaker than the
+//!   true "0 or at least 5"; it bounds each hidden figure by linear
+//!   programming over every released table of the test, not by integer
+//!   search.
+//!
+//! Of the pairwise rules:
 //!
 //! - **Pairs, not every combination.** The audit covers every pair of
 //!   published tables (and each with the whole population). An attacker

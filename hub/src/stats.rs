@@ -131,7 +131,13 @@ pub struct Published {
     pub provisional: bool,
     pub detail: Detail,
     pub loss: Loss,
+    /// The period above, offered when this table hides more than a fifth
+    /// of its cells (week → month → quarter → year).
+    pub coarser: Option<String>,
 }
+
+/// Above this share of hidden cells a table offers the period above it.
+const OFFER_COARSER_ABOVE: f64 = 0.20;
 
 impl Published {
     /// The JSON `hub stats --json` prints: the protected table's document
@@ -160,6 +166,7 @@ impl Published {
                 "hidden_share".into(),
                 serde_json::json!(self.loss.hidden_share),
             );
+            map.insert("coarser_period".into(), serde_json::json!(self.coarser));
             map.insert("labels".into(), labels(&self.table));
         }
         doc
@@ -280,6 +287,7 @@ pub fn query_on(
             provisional: to.as_str() >= domain::iso_week(today).as_str(),
             detail: Detail::Asked,
             loss,
+            coarser: None,
         });
     };
 
@@ -327,6 +335,10 @@ pub fn query_on(
         weeks: released.counted,
         provisional: open,
         detail: released.detail,
+        coarser: (released.loss.hidden_cells as f64
+            > OFFER_COARSER_ABOVE * released.loss.cells as f64)
+            .then(|| calendar.canonical().parent().map(|p| p.to_string()))
+            .flatten(),
         loss: released.loss,
     })
 }

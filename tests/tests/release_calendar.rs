@@ -240,6 +240,12 @@ async fn every_order_gives_the_same_figures_and_linear_programming_recovers_no_s
         &["--from-week", "2026-W45", "--to-week", "2026-W48"],
     )?;
     assert_eq!(month_by_weeks, published["2026-11"]);
+    // A week that hides most of its cells offers its month.
+    assert_eq!(published["2026-W46"]["coarser_period"], "2026-11");
+    assert_eq!(
+        published["2026-11"]["coarser_period"],
+        serde_json::Value::Null
+    );
     let quarter_last: u32 = published["2026-Q4"]["weeks"][1]
         .as_str()
         .and_then(|w| w.get(6..8))

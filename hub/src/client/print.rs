@@ -113,6 +113,12 @@ pub fn print_stats(table: &serde_json::Value) {
         table["cells"],
         table["recoded"].as_str().unwrap_or("asked")
     );
+    if let Some(coarser) = table["coarser_period"].as_str() {
+        println!(
+            "più di un quinto delle celle è nascosto: provare --period {coarser} / \
+             more than a fifth of the cells are hidden: try --period {coarser}"
+        );
+    }
     for m in table["merged"].as_array().into_iter().flatten() {
         println!(
             "unito / merged\t{}\t{} ({})",

@@ -186,6 +186,9 @@ fn notes(p: &Published, t: &Texts) -> Vec<(String, String)> {
     if let Some(r) = recoded {
         out.push((t.stats_recoded.to_owned(), r.to_owned()));
     }
+    if let Some(coarser) = &p.coarser {
+        out.push((t.stats_coarser.to_owned(), coarser.clone()));
+    }
     for m in p.table.merged() {
         out.push((
             t.stats_merged.to_owned(),
