@@ -291,3 +291,51 @@ fn open_periods_count_only_what_is_over_and_keep_out_of_closed_families() {
         assert_eq!(again, out, "order {order:?}");
     }
 }
+
+#[test]
+fn entries_from_before_the_calendar_keep_constraining() {
+    // Weeks 45–47 were published under the old rules (any run of weeks);
+    // November adds week 48, where Morocco has 2 visits.
+    let week = |w: u32, n: &str, count: u64| (vec![format!("2026-W{w}"), n.to_owned()], count);
+    let mut cells = Vec::new();
+    for w in 45..=47 {
+        cells.extend([week(w, "MA", 7), week(w, "AL", 10), week(w, "UA", 9)]);
+    }
+    cells.extend([week(48, "MA", 2), week(48, "AL", 10), week(48, "UA", 8)]);
+    let dims = vec!["nationality".to_owned()];
+    let old = CountTable::from_cells(
+        ["nationality"],
+        [("MA", 21), ("AL", 30), ("UA", 27)].map(|(n, c)| (vec![n.to_owned()], c)),
+    )
+    .expect("table");
+    // Published when the hub held only those weeks: the whole, then.
+    let legacy = protect_linked(&old, &old, &[], Options::default())
+        .expect("protected")
+        .entry
+        .expect("an entry");
+    assert_eq!(legacy.period, None);
+    let november = |legacy: &[Publication]| {
+        release(&ReleaseInput {
+            dims: &dims,
+            cells: &cells,
+            period: period("2026-11"),
+            earlier: &BTreeMap::new(),
+            legacy,
+            current_week: "2027-W01",
+            recode: true,
+            options: Options::default(),
+        })
+        .expect("released")
+        .table
+    };
+    // Alone, November prints Morocco's 23; beside the old 21 that would
+    // print week 48's 2.
+    assert_eq!(november(&[]).cell(&["MA"]), Some(Cell::Published(23)));
+    assert!(
+        november(&[legacy.clone()])
+            .cell(&["MA"])
+            .is_some_and(Cell::is_hidden),
+        "{:?}",
+        november(&[legacy])
+    );
+}
