@@ -332,7 +332,7 @@ fn entries_from_before_the_calendar_keep_constraining() {
     // print week 48's 2.
     assert_eq!(november(&[]).cell(&["MA"]), Some(Cell::Published(23)));
     assert!(
-        november(&[legacy.clone()])
+        november(std::slice::from_ref(&legacy))
             .cell(&["MA"])
             .is_some_and(Cell::is_hidden),
         "{:?}",
