@@ -26,13 +26,13 @@ const WEDNESDAYS: [(u32, &str); 10] = [
 const COUNTRIES: [&str; 6] = ["MA", "AL", "RO", "UA", "IN", "PE"];
 const OUTCOMES: [&str; 3] = ["answered", "referred", "out_of_scope"];
 
-/// Visits in week `w` of `country` with `outcome`: 1–4, and 2–3 for
-/// Peru, so months are rarely small and nothing is recoded, while weeks
-/// alone are full of small cells.
+/// Visits in week `w` of `country` with `outcome`: 1–4, and 0–1 for
+/// Peru, so weeks are full of small cells and months have some (Peru's),
+/// which recoding to M49 groups would not remove: nothing is recoded.
 fn visits(w: u32, country: usize, outcome: usize) -> u64 {
     let h = (w as u64 * 31 + country as u64 * 7 + outcome as u64 * 3) % 11;
     if country == 5 {
-        2 + h % 2
+        h % 2
     } else {
         1 + h % 4
     }
@@ -242,9 +242,10 @@ async fn every_order_gives_the_same_figures_and_linear_programming_recovers_no_s
     assert_eq!(month_by_weeks, published["2026-11"]);
     // A week that hides most of its cells offers its month.
     assert_eq!(published["2026-W46"]["coarser_period"], "2026-11");
-    assert_eq!(
-        published["2026-11"]["coarser_period"],
-        serde_json::Value::Null
+    let month_offers = &published["2026-11"]["coarser_period"];
+    assert!(
+        month_offers.is_null() || month_offers == "2026-Q4",
+        "{month_offers}"
     );
     let quarter_last: u32 = published["2026-Q4"]["weeks"][1]
         .as_str()
@@ -268,6 +269,8 @@ async fn every_order_gives_the_same_figures_and_linear_programming_recovers_no_s
     // equations over the four populations, "<5" as two inequalities,
     // every count at least 0.
     let mut lp = Lp::new(ATOMS.len() * COUNTRIES.len() * OUTCOMES.len());
+    // Hidden sensitive figures of the released tables, then the cells of
+    // the populations nobody published (differences of released tables).
     let mut targets: Vec<Target> = Vec::new();
     for (period, t) in &published {
         assert_eq!(t["recoded"], "asked", "{t}");
@@ -309,6 +312,7 @@ async fn every_order_gives_the_same_figures_and_linear_programming_recovers_no_s
     }
     // The populations nobody published are differences of published
     // tables: their small cells must not be pinned either.
+    let hidden_figures = targets.len();
     for (a, atom) in ATOMS.iter().enumerate().skip(2) {
         for (&c, &v) in &truth[a] {
             targets.push((format!("{atom} {c:?}"), vec![(var(a, c), 1.0)], v));
@@ -320,26 +324,34 @@ async fn every_order_gives_the_same_figures_and_linear_programming_recovers_no_s
         .ok_or_else(|| anyhow::anyhow!("the published figures admit no solution"))?;
     let mut pinned_large = 0;
     let mut small = 0;
-    for ((name, _, truth), (min, max)) in targets.iter().zip(&bounds) {
+    for (i, ((name, _, truth), (min, max))) in targets.iter().zip(&bounds).enumerate() {
         assert!(
             *min <= *truth as f64 + 1e-6 && *truth as f64 <= max + 1e-6,
             "{name}: the truth {truth} lies outside [{min}, {max}]"
         );
+        let pinned = max - min < 1.0 - 1e-6;
         if (1..5).contains(truth) {
             small += 1;
+        }
+        // No hidden figure of a released table is recovered exactly,
+        // whatever its value; a difference of released tables may be
+        // (it is printed by them), but never when it is small.
+        if i < hidden_figures || (1..5).contains(truth) {
             assert!(
-                max - min >= 1.0 - 1e-6,
+                !pinned,
                 "{name} (truly {truth}) is pinned to [{min}, {max}]"
             );
-        } else if max - min < 1.0 - 1e-6 {
+        } else if pinned {
             pinned_large += 1;
         }
     }
     assert!(small > 0, "the attack must have small figures to aim at");
     println!(
-        "LP attacker: {} hidden sensitive figures and unpublished differences bounded, \
-         {small} truly in 1..4, none pinned; {pinned_large} of 0 or at least 5 pinned",
-        targets.len()
+        "LP attacker: {hidden_figures} hidden sensitive figures of the released tables, none \
+         recovered exactly; {} cells of unpublished differences, {small} figures truly in 1..4 \
+         in all, none pinned; {pinned_large} differences of 0 or at least 5 pinned (printed by \
+         the published tables)",
+        targets.len() - hidden_figures
     );
     Ok(())
 }
