@@ -151,9 +151,14 @@
 //!   year's or its family's pattern grows as months close); figures shown
 //!   once are never shown differently for the same counts, what an earlier
 //!   release of the same counts hid stays hidden.
-//! - **One grid per year.** Recoding and M49 groups are decided on the
-//!   year's records, and change while the year goes on; a register entry
-//!   whose labels the new grid lacks is not compared (as below).
+//! - **One grid per year.** The recoding level is fixed by the year's first
+//!   release (the hub keeps it), but the M49 groups of countries below K
+//!   are decided on the year's records and can change while it goes on; a
+//!   register entry whose labels the new grid lacks is not compared (as
+//!   below), and neither is an entry from before the calendar that was
+//!   grouped on the whole population.
+//! - **Same dimensions only** holds here too: a one-way table is not laid
+//!   on the margins of a two-way one.
 //! - **Markings "x" read as "not negative"** by the LP attacker of the
 //!   tests (`tests/tests/release_calendar.rs`), which is weaker than the
 //!   true "0 or at least 5"; it bounds each hidden figure by linear

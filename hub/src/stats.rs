@@ -310,6 +310,11 @@ pub fn query_on(
         }
     }
     let legacy = store.publications(&register_dims, None)?;
+    // The year's first release fixes its recoding, so that every later
+    // table of the year lies on the same grid as the earlier ones.
+    let fixed = store
+        .release_detail(&register_dims, calendar.year())?
+        .and_then(|d| Detail::from_name(&d));
     let open = calendar.is_open(today);
     let current_week = domain::iso_week(today);
     let released = disclosure::release(&ReleaseInput {
@@ -320,8 +325,12 @@ pub fn query_on(
         legacy: &legacy,
         current_week: &current_week,
         recode: true,
+        detail: fixed,
         options: Options::default(),
     })?;
+    if fixed.is_none() {
+        store.set_release_detail(&register_dims, calendar.year(), released.detail.name())?;
+    }
     if let Some(entry) = &released.entry {
         store.add_publication(entry)?;
     }

@@ -336,6 +336,15 @@ pub trait PublicationRegister {
         dims: &[String],
         period: Option<&str>,
     ) -> Result<Vec<domain::disclosure::Publication>, StorageError>;
+    /// The recoding level the first release of `year` over `dims` fixed.
+    fn release_detail(&self, dims: &[String], year: i32) -> Result<Option<String>, StorageError>;
+    /// Fixes it; on disk with the next `add_publication`.
+    fn set_release_detail(
+        &self,
+        dims: &[String],
+        year: i32,
+        detail: &str,
+    ) -> Result<(), StorageError>;
     /// Adds a published table to the register and returns once it is on
     /// disk: a table is shown only after it is registered.
     fn add_publication(

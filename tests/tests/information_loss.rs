@@ -258,6 +258,7 @@ async fn recoding_hides_fewer_visits_on_a_realistic_year_and_discloses_nothing(
                 legacy: &[],
                 current_week: "2027-W01",
                 recode: false,
+                detail: None,
                 options: Options::default(),
             })?;
             let before = total

@@ -41,6 +41,11 @@ impl Detail {
         }
     }
 
+    /// The level named `name` (see [`Detail::name`]).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.name() == name)
+    }
+
     /// The M49 level nationality starts from (see `generalise::chain_ranked`).
     pub(super) fn nationality_rank(self) -> usize {
         match self {

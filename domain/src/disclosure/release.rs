@@ -94,6 +94,10 @@ pub struct ReleaseInput<'a> {
     /// Recode before suppressing (the hub always does; off only to measure
     /// what recoding saves).
     pub recode: bool,
+    /// The recoding level the year's first release fixed (the hub keeps
+    /// it), so that every table of the year stays on one grid and each can
+    /// be laid on the others; `None` decides it from the data.
+    pub detail: Option<Detail>,
     pub options: Options,
 }
 
@@ -422,10 +426,10 @@ pub fn release(input: &ReleaseInput<'_>) -> Result<Release, DisclosureError> {
             "9999-W99"
         },
     };
-    let detail = if input.recode {
-        decide_detail(input, year_period, &year_table)?
-    } else {
-        Detail::Asked
+    let detail = match (input.recode, input.detail) {
+        (false, _) => Detail::Asked,
+        (true, Some(fixed)) => fixed,
+        (true, None) => decide_detail(input, year_period, &year_table)?,
     };
     let options = Options {
         detail,

@@ -11,6 +11,9 @@ use crate::storage::{PublicationRegister, StorageError};
 use domain::disclosure::Publication;
 
 const TREE: &str = "publications";
+/// The recoding level fixed per dimensions and ISO year, keyed as the
+/// register is, with the year as the period.
+const DETAILS: &str = "release_details";
 const DIM_SEP: u8 = 0x1f;
 const END: u8 = 0x1e;
 const PERIOD_SEP: u8 = 0x1d;
@@ -45,6 +48,25 @@ impl PublicationRegister for SledStore {
                     .map_err(|e| StorageError::Corrupt(format!("publication register entry: {e}")))
             })
             .collect()
+    }
+
+    fn release_detail(&self, dims: &[String], year: i32) -> Result<Option<String>, StorageError> {
+        let tree = self.db().open_tree(DETAILS)?;
+        Ok(tree
+            .get(prefix(dims, Some(&year.to_string())))?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    fn set_release_detail(
+        &self,
+        dims: &[String],
+        year: i32,
+        detail: &str,
+    ) -> Result<(), StorageError> {
+        let tree = self.db().open_tree(DETAILS)?;
+        let _w = self.writing();
+        tree.insert(prefix(dims, Some(&year.to_string())), detail.as_bytes())?;
+        Ok(())
     }
 
     fn add_publication(&self, publication: &Publication) -> Result<(), StorageError> {
