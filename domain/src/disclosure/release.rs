@@ -60,11 +60,17 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+mod clock;
+mod partners;
+
+use clock::{table_of_weeks, Clock};
+use partners::{protect_against, register_constraints, Partner};
+
 use super::calendar::CalendarPeriod;
 use super::generalise::{self, Prepared};
 use super::grid::{Grid, Place};
 use super::recode::{recodable, Detail};
-use super::register::{embed, Key, Publication, PublishedFigure, Shown};
+use super::register::{Publication, PublishedFigure, Shown};
 use super::{Cell, CountTable, DisclosureError, Options, ProtectedTable, K};
 
 /// Recoding goes one level coarser while more than this share of the
@@ -226,185 +232,6 @@ fn decide_detail(
         }
     }
     Ok(best.map_or(Detail::Asked, |(_, d)| d))
-}
-
-/// A table the one being protected must stay safe beside.
-struct Partner {
-    cells: BTreeMap<Vec<String>, u64>,
-    hidden: Vec<bool>,
-    /// The protected table contains the partner (rather than lying in it).
-    whole: bool,
-}
-
-/// The cells of a register entry laid on the grid, as a partner table.
-fn entry_cells(
-    counts: &[u64],
-    places: &[(Place, Option<String>, Option<String>)],
-) -> BTreeMap<Vec<String>, u64> {
-    places
-        .iter()
-        .zip(counts)
-        .filter(|((place, ..), &n)| *place == Place::Cell && n > 0)
-        .map(|((_, row, col), &n)| (row.iter().chain(col.iter()).cloned().collect(), n))
-        .collect()
-}
-
-/// Hides more of `hidden` (the figures of `cells` on the year's grid) until
-/// every partner pair is protected; hiding only adds, so earlier pairs stay
-/// protected and the loop ends.
-fn protect_against(
-    year: &YearGrid,
-    cells: &BTreeMap<Vec<String>, u64>,
-    mut hidden: Vec<bool>,
-    partners: &[Partner],
-) -> Vec<bool> {
-    for p in partners {
-        for (h, &ph) in hidden.iter_mut().zip(&p.hidden) {
-            *h |= ph;
-        }
-    }
-    loop {
-        let before = hidden.clone();
-        for p in partners {
-            let grid = year.grid(cells, &p.cells).containing(p.whole);
-            hidden = grid.suppress_from(&hidden, Some(&p.hidden));
-        }
-        if hidden == before {
-            return hidden;
-        }
-    }
-}
-
-/// What the register says about one period: partners to protect against,
-/// and the figures earlier entries with the same counts hid.
-fn register_constraints(
-    entries: &[&Publication],
-    counts: &[u64],
-    places: &[(Place, Option<String>, Option<String>)],
-) -> (Vec<Partner>, Vec<bool>) {
-    let index: BTreeMap<Key<'_>, usize> = places
-        .iter()
-        .enumerate()
-        .map(|(q, (p, row, col))| ((*p, row.as_ref(), col.as_ref()), q))
-        .collect();
-    let n = counts.len();
-    let mut partners = Vec::new();
-    let mut kept = vec![false; n];
-    for entry in entries {
-        // An entry whose labels the year's grid lacks (other M49 groups or
-        // recoding) cannot be laid on it: see "Limits" in `disclosure`.
-        let Some((theirs, shown)) = embed(entry, &index, n) else {
-            continue;
-        };
-        let hidden: Vec<bool> = shown.iter().map(|c| c.is_hidden()).collect();
-        if theirs == counts {
-            for (k, h) in kept.iter_mut().zip(&hidden) {
-                *k |= h;
-            }
-            continue;
-        }
-        let lies_in = counts.iter().zip(&theirs).all(|(a, b)| a <= b);
-        let contains = counts.iter().zip(&theirs).all(|(a, b)| a >= b);
-        if lies_in || contains {
-            partners.push(Partner {
-                cells: entry_cells(&theirs, places),
-                hidden,
-                whole: !lies_in,
-            });
-        }
-    }
-    (partners, kept)
-}
-
-/// What the calendar counts at `current_week`: which periods are over, and
-/// the weeks a period's table holds.
-struct Clock<'a> {
-    current_week: &'a str,
-}
-
-impl Clock<'_> {
-    fn closed(&self, p: CalendarPeriod) -> bool {
-        p.weeks()
-            .last()
-            .is_some_and(|w| w.as_str() < self.current_week)
-    }
-
-    /// The weeks a period's table counts: all of them once it is over.
-    /// Before that, a month counts its weeks that are over, and a quarter
-    /// or a year its months that are over; the current week is counted by
-    /// no table until it ends. So an open month is the sum of its closed
-    /// weeks and is in no larger table, and an open quarter or year is the
-    /// sum of closed months: no small open period is ever added into a
-    /// family of closed ones (see "Open periods" above).
-    fn counted(&self, p: CalendarPeriod) -> Vec<String> {
-        if self.closed(p) {
-            return p.weeks();
-        }
-        match p.canonical() {
-            CalendarPeriod::Week { .. } => Vec::new(),
-            CalendarPeriod::Month { .. } => p
-                .weeks()
-                .into_iter()
-                .filter(|w| w.as_str() < self.current_week)
-                .collect(),
-            other => other
-                .children()
-                .into_iter()
-                .flat_map(|c| match c {
-                    CalendarPeriod::Month { .. } => vec![c],
-                    quarter => quarter.children(),
-                })
-                .filter(|m| self.closed(*m))
-                .flat_map(CalendarPeriod::weeks)
-                .collect(),
-        }
-    }
-
-    /// The chain the period is protected down: from the ISO year, or from
-    /// its month while that month is open (an open month is in no larger
-    /// table, so it is a root of its own).
-    fn chain(&self, p: CalendarPeriod) -> Vec<CalendarPeriod> {
-        let chain = p.canonical().chain();
-        match chain
-            .iter()
-            .position(|c| matches!(c, CalendarPeriod::Month { .. }) && !self.closed(*c))
-        {
-            Some(i) => chain.get(i..).map(<[_]>::to_vec).unwrap_or_default(),
-            None => chain,
-        }
-    }
-
-    /// The children of `parent` whose tables add up to the parent's.
-    fn family(&self, parent: CalendarPeriod) -> Vec<CalendarPeriod> {
-        parent
-            .children()
-            .into_iter()
-            .filter(|c| match c {
-                // An open month is no part of its quarter's table.
-                CalendarPeriod::Month { .. } => self.closed(*c),
-                CalendarPeriod::Week { .. } => self.closed(*c),
-                _ => true,
-            })
-            .collect()
-    }
-}
-
-/// The table over `dims` of the count cells whose week is in `weeks`.
-fn table_of_weeks(
-    dims: &[String],
-    cells: &[(Vec<String>, u64)],
-    weeks: &[String],
-) -> Result<CountTable, DisclosureError> {
-    let mut table = CountTable::new(dims.iter().cloned())?;
-    for (values, n) in cells {
-        let Some((week, rest)) = values.split_first() else {
-            continue;
-        };
-        if weeks.binary_search(week).is_ok() {
-            table.add(rest.to_vec(), *n)?;
-        }
-    }
-    Ok(table)
 }
 
 /// Releases the table of `input.period` over `input.dims`.
