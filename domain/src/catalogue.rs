@@ -59,7 +59,7 @@ pub struct Catalogue {
 
 /// (code, Italian name, English name, office) — the rows of CATALOGUE.md.
 #[rustfmt::skip]
-const SEED: &[(&str, &str, &str, &str)] = &[
+pub(crate) const SEED: &[(&str, &str, &str, &str)] = &[
     ("permesso.rilascio.lavoro_subordinato", "Permesso per lavoro subordinato", "Employment permit", "Poste (kit) → Questura"),
     ("permesso.rilascio.lavoro_autonomo", "Permesso per lavoro autonomo", "Self-employment permit", "Poste (kit) → Questura"),
     ("permesso.rilascio.famiglia", "Permesso per motivi familiari", "Family permit", "Poste (kit) → Questura"),

@@ -67,6 +67,23 @@
 //!    same pattern as `protect_within(D, R)`: the three tables of a split in
 //!    two can be published together.
 //!
+//! # Tables on the release calendar ([`release`])
+//!
+//! What the hub publishes goes through [`release`] (module `release`,
+//! which states how): periods of the release calendar ([`calendar`]: ISO
+//! week, month of ISO weeks by their Thursday, quarter, ISO year,
+//! year-to-date), each table's pattern decided from its ISO year down the
+//! chain year → quarter → month → week with siblings sharing one pattern,
+//! recoding ([`Detail`]) decided once per year and dimensions, so that the
+//! published figures are a function of the data and the calendar, not of
+//! the order of questions. The register ([`Publication`], keyed by
+//! dimensions and period) is the proof of what was released; its entries
+//! constrain a release only when they hold other figures for the same
+//! period (an open period that grew, late records) or come from before the
+//! calendar. `protect_linked` below is how entries from before the
+//! calendar were protected, and its pairwise rules are what a release
+//! applies to each ancestor and register entry.
+//!
 //! # Linked tables ([`protect_linked`])
 //!
 //! Everything the hub publishes goes through [`protect_linked`] with the
@@ -124,6 +141,32 @@
 //!
 //! # Limits
 //!
+//! Of the calendar release (see `release` for the rest):
+//!
+//! - **Shared patterns cost detail.** Siblings (the weeks of a month, the
+//!   months of a quarter, the quarters of a year) hide the union of what
+//!   each needs, which is what keeps their sum safe; a sparse sibling makes
+//!   the others hide more. Recoding is the remedy: [`release::RECODE_ABOVE`].
+//! - **A closed period can still hide more** while its year goes on (the
+//!   year's or its family's pattern grows as months close); figures shown
+//!   once are never shown differently for the same counts, what an earlier
+//!   release of the same counts hid stays hidden.
+//! - **One grid per year.** The recoding level is fixed by the year's first
+//!   release (the hub keeps it), but the M49 groups of countries below K
+//!   are decided on the year's records and can change while it goes on; a
+//!   register entry whose labels the new grid lacks is not compared (as
+//!   below), and neither is an entry from before the calendar that was
+//!   grouped on the whole population.
+//! - **Same dimensions only** holds here too: a one-way table is not laid
+//!   on the margins of a two-way one.
+//! - **Markings "x" read as "not negative"** by the LP attacker of the
+//!   tests (`tests/tests/release_calendar.rs`), which is weaker than the
+//!   true "0 or at least 5"; it bounds each hidden figure by linear
+//!   programming over every released table of the test, not by integer
+//!   search.
+//!
+//! Of the pairwise rules:
+//!
 //! - **Pairs, not every combination.** The audit covers every pair of
 //!   published tables (and each with the whole population). An attacker
 //!   who combines three or more of them (weeks 1–10, 11–12 and 1–12, when
@@ -168,10 +211,14 @@
 //! - Three- and more-way tables are refused: their equations are no longer a
 //!   graph and the cycle check would be unsound.
 
+pub mod calendar;
 mod generalise;
 mod grid;
+pub mod labels;
 mod m49;
+mod recode;
 mod register;
+mod release;
 
 #[cfg(test)]
 mod tests;
@@ -181,9 +228,12 @@ use std::collections::BTreeMap;
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
+pub use calendar::{CalendarPeriod, PeriodError};
 pub use grid::Place;
 pub use m49::{m49_groups, M49Groups};
+pub use recode::{recodable, Detail};
 pub use register::{protect_linked, Linked, Publication, PublishedFigure, Shown};
+pub use release::{release, Loss, Release, ReleaseInput, RECODE_ABOVE};
 
 use grid::Grid;
 
@@ -374,12 +424,16 @@ impl CountTable {
 pub struct Options {
     /// Merge countries below K up the M49 tree before suppressing.
     pub merge_nationality: bool,
+    /// How far values are recoded before suppressing (`recode`); the
+    /// calendar release decides it, other callers keep `Asked`.
+    pub detail: Detail,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Self {
             merge_nationality: true,
+            detail: Detail::Asked,
         }
     }
 }

@@ -5,7 +5,7 @@
 pub mod print;
 mod way;
 
-pub use way::Way;
+pub use way::{StatsPeriod, Way};
 
 use crate::config::{DataDir, HubConfig};
 use crate::pki::HUB_SERVER_NAME;

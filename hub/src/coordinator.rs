@@ -295,17 +295,16 @@ impl Coordinator for CoordinatorService {
         request: Request<QueryStatsRequest>,
     ) -> Result<Response<QueryStatsResponse>, Status> {
         let r = request.into_inner();
-        let period = crate::stats::Period {
-            from_week: (!r.from_week.is_empty()).then_some(r.from_week),
-            to_week: (!r.to_week.is_empty()).then_some(r.to_week),
-        };
+        let period =
+            crate::stats::Period::from_args(Some(&r.period), Some(&r.from_week), Some(&r.to_week))?;
         let by_names = r.by;
-        let table = blocking(&self.store, move |store| {
+        let published = blocking(&self.store, move |store| {
             let by: Vec<&str> = by_names.iter().map(String::as_str).collect();
             Ok::<_, Status>(crate::stats::query(store, &by, &period)?)
         })
         .await?;
-        let cells = table
+        let cells = published
+            .table
             .rows()
             .iter()
             .map(|(keys, cell)| StatsCell {
@@ -313,8 +312,17 @@ impl Coordinator for CoordinatorService {
                 count: crate::stats::figure(*cell),
             })
             .collect();
-        let table_json = crate::transport::status::json(&table)?;
-        Ok(Response::new(QueryStatsResponse { cells, table_json }))
+        let table_json = crate::transport::status::json(&published.to_json())?;
+        Ok(Response::new(QueryStatsResponse {
+            cells,
+            table_json,
+            period: published.period.clone().unwrap_or_default(),
+            provisional: published.provisional,
+            hidden_cells: u32::try_from(published.loss.hidden_cells).unwrap_or(u32::MAX),
+            table_cells: u32::try_from(published.loss.cells).unwrap_or(u32::MAX),
+            hidden_share: published.loss.hidden_share,
+            recoded: published.detail.name().to_owned(),
+        }))
     }
 
     type BackupStream = Pin<Box<dyn futures::Stream<Item = Result<BackupChunk, Status>> + Send>>;

@@ -145,10 +145,16 @@ enum Command {
         /// One or two dimensions, comma-separated (e.g. nationality,outcome).
         #[arg(long, value_delimiter = ',', required = true)]
         by: Vec<String>,
-        /// First ISO week to count, e.g. 2026-W01.
+        /// Release period: 2026-W47 (week), 2026-11 (month: the ISO weeks
+        /// whose Thursday falls in it), 2026-Q4, 2026 (ISO year) or 2026-YTD;
+        /// without it, the current year so far.
+        #[arg(long)]
+        period: Option<String>,
+        /// First ISO week, e.g. 2026-W45: with --to-week, only when the two
+        /// are exactly one release period.
         #[arg(long)]
         from_week: Option<String>,
-        /// Last ISO week to count, e.g. 2026-W52.
+        /// Last ISO week, e.g. 2026-W48.
         #[arg(long)]
         to_week: Option<String>,
         #[arg(long)]
@@ -586,13 +592,25 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Stats {
             by,
+            period,
             from_week,
             to_week,
             json,
             ..
         } => {
-            let period = hub::stats::Period { from_week, to_week };
-            let table = folder()?.way().await?.stats(by, period).await?;
+            // Checked here too, so that a wrong period is refused in plain
+            // words whether or not the hub runs.
+            hub::stats::Period::from_args(
+                period.as_deref(),
+                from_week.as_deref(),
+                to_week.as_deref(),
+            )?;
+            let asked = hub::client::StatsPeriod {
+                period: period.unwrap_or_default(),
+                from_week: from_week.unwrap_or_default(),
+                to_week: to_week.unwrap_or_default(),
+            };
+            let table = folder()?.way().await?.stats(by, asked).await?;
             output(json, &table, print::print_stats)?;
         }
         Command::Backup { out, .. } => {

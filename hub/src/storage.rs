@@ -338,11 +338,22 @@ pub trait Logs {
 /// (`domain::disclosure::protect_linked`). Apart from `Store` so that its
 /// implementation lives in its own file.
 pub trait PublicationRegister {
-    /// Every table published over `dims`, oldest first.
+    /// Every table published over `dims` for calendar `period` (its name,
+    /// `2026-11`), or from before the calendar when `None`, oldest first.
     fn publications(
         &self,
         dims: &[String],
+        period: Option<&str>,
     ) -> Result<Vec<domain::disclosure::Publication>, StorageError>;
+    /// The recoding level the first release of `year` over `dims` fixed.
+    fn release_detail(&self, dims: &[String], year: i32) -> Result<Option<String>, StorageError>;
+    /// Fixes it; on disk with the next `add_publication`.
+    fn set_release_detail(
+        &self,
+        dims: &[String],
+        year: i32,
+        detail: &str,
+    ) -> Result<(), StorageError>;
     /// Adds a published table to the register and returns once it is on
     /// disk: a table is shown only after it is registered.
     fn add_publication(

@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod http;
+pub mod lp;
 pub mod tap;
 pub mod tmpfs;
 pub mod web;

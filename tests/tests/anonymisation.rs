@@ -27,6 +27,9 @@ fn visit_line(i: usize) -> String {
         "outcome": if i.is_multiple_of(2) { "answered" } else { "referred" },
         "referral": if i.is_multiple_of(2) { "" } else { "questura" },
         "minutes": 20, "notes": NOTE,
+        // A closed week: a table with nationality counts only weeks that
+        // are over.
+        "visited_at": "2026-11-18T10:30:00+01:00",
     })
     .to_string()
 }
@@ -158,6 +161,8 @@ async fn scrubbed_notes_and_pseudonyms_reach_the_hub_and_the_secret_never_does(
             path(&hub.data),
             "--by",
             "nationality,outcome",
+            "--period",
+            "2026-11",
             "--json",
         ],
     );

@@ -459,6 +459,15 @@ fn visit(nationality: &str, outcome: &str) -> String {
     .to_string()
 }
 
+/// A visit in week 47 of 2026, a closed week: tables with nationality
+/// count only weeks that are over.
+fn visit_in_november(nationality: &str, outcome: &str) -> String {
+    let mut v: serde_json::Value =
+        serde_json::from_str(&visit(nationality, outcome)).unwrap_or_default();
+    v["visited_at"] = "2026-11-18T10:15:00+01:00".into();
+    v.to_string()
+}
+
 /// Every figure of a published table: a number that is 0 or at least 5, or a hidden mark.
 fn assert_protected(figure: &str, context: &str) {
     match figure.parse::<u64>() {
@@ -477,9 +486,15 @@ async fn statistics_page_and_downloads_hide_small_cells() -> anyhow::Result<()> 
     let bundle = hub.add_desk("desk-a");
     let mut agent = Agent::enroll(root.path(), "desk-a", &bundle);
     agent.start().await?;
+    // This week's visits for the overview; November's for the statistics.
     let mut lines: Vec<String> = (0..7).map(|_| visit("MA", "answered")).collect();
     lines.extend((0..2).map(|_| visit("SN", "referred")));
     lines.push(visit("PE", "answered"));
+    lines.extend((0..7).map(|_| visit_in_november("MA", "answered")));
+    lines.extend((0..6).map(|_| visit_in_november("MA", "referred")));
+    lines.extend((0..5).map(|_| visit_in_november("SN", "answered")));
+    lines.extend((0..5).map(|_| visit_in_november("SN", "referred")));
+    lines.push(visit_in_november("PE", "answered"));
     let file = root.path().join("visits.jsonl");
     std::fs::write(&file, lines.join("\n") + "\n")?;
     run_ok(
@@ -487,7 +502,7 @@ async fn statistics_page_and_downloads_hide_small_cells() -> anyhow::Result<()> 
         &["record", "--agent", &agent.url, "--file", path(&file)],
     );
     eventually(Duration::from_secs(30), async || {
-        (hub.records_of("desk-a") == Some(10)).then_some(())
+        (hub.records_of("desk-a") == Some(34)).then_some(())
     })
     .await?;
 
@@ -500,47 +515,86 @@ async fn statistics_page_and_downloads_hide_small_cells() -> anyhow::Result<()> 
     );
     assert!(overview.contains("<svg"), "charts are inline SVG");
 
-    let page = web.get("/stats?by=nationality&by2=outcome").await?;
+    let query = "by=nationality&by2=outcome&period=2026-11";
+    let page = web.get(&format!("/stats?{query}")).await?;
     assert_eq!(page.status, 200);
     let page_text = entities(&page.text());
-    let csv = web.get("/stats.csv?by=nationality&by2=outcome").await?;
+    let csv = web.get(&format!("/stats.csv?{query}")).await?;
     assert_eq!(csv.status, 200);
     assert!(csv
         .header("content-type")
         .is_some_and(|t| t.starts_with("text/csv")));
     let text = csv.text();
     let mut rows = text.lines();
-    assert_eq!(rows.next(), Some("nationality,outcome,count"));
+    // Names for people first, the count, then the codes for machines.
+    assert_eq!(
+        rows.next(),
+        Some("Cittadinanza,Esito,Numero,nationality,outcome")
+    );
     let mut cells = 0;
+    // The cross-tab's rows, from the CSV: per country code, its name and
+    // its figures in column order.
+    let mut crosstab: Vec<(String, String, Vec<String>)> = Vec::new();
+    let mut notes = Vec::new();
     for row in rows {
-        let figure = row.rsplit(',').next().unwrap_or_default();
-        assert_protected(figure, &text);
-        // The page shows the same figure for the same cell.
         let cols: Vec<&str> = row.split(',').collect();
-        if cols[0] != "total" {
-            let html = format!(
-                "<th scope=\"row\">{}</th><td>{}</td><td class=\"num\">{}</td>",
-                cols[0],
-                cols[1],
-                figure.replace('<', "&lt;")
-            );
-            assert!(page_text.contains(&html), "{html} not on the page");
+        if cols[0] == "nota" {
+            notes.push(row.to_string());
+            continue;
+        }
+        let figure = cols[2];
+        assert_protected(figure, &text);
+        if cols[0] != "Totale" {
+            match crosstab.last_mut() {
+                Some((code, _, figures)) if code == cols[3] => figures.push(figure.to_string()),
+                _ => crosstab.push((cols[3].into(), cols[0].into(), vec![figure.to_string()])),
+            }
         }
         cells += 1;
     }
     assert!(cells > 2, "{text}");
-    assert!(text.contains("MA,answered,7"), "{text}");
-    // The total is published or withheld as the protection decides (here
-    // 10 - 7 would reveal the small cells), never computed by the page.
+    for (code, name, figures) in &crosstab {
+        let mut html = format!("<tr><th scope=\"row\" title=\"{code}\">{name}</th>");
+        for f in figures {
+            html.push_str(&format!(
+                "<td class=\"num\">{}</td>",
+                f.replace('<', "&lt;")
+            ));
+        }
+        assert!(
+            page_text.contains(&html),
+            "{html} not on the page:\n{page_text}"
+        );
+    }
     assert!(
-        text.lines()
-            .last()
-            .is_some_and(|l| l.starts_with("total,,")),
+        text.contains("Marocco,Inviato a un ufficio,6,MA,referred"),
         "{text}"
     );
-    assert!(!text.contains(",2\n") && !text.contains(",1\n"), "{text}");
+    // A country below 5 in the whole year is merged up the M49 tree, and
+    // the page and the CSV say so, with the information loss.
+    assert!(text.contains("altre nazionalità"), "{text}");
+    assert!(
+        notes.iter().any(|n| n.contains("Celle nascoste")),
+        "{notes:?}"
+    );
+    assert!(page_text.contains("Perdita di informazione"), "{page_text}");
+    assert!(
+        page_text.contains("2026-11 (2026-W45–2026-W48)"),
+        "{page_text}"
+    );
+    // The total is published or withheld as the protection decides, never
+    // computed by the page.
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("Totale,,") && l.ends_with(",total,")),
+        "{text}"
+    );
+    for row in text.lines().skip(1).filter(|l| !l.starts_with("nota")) {
+        let figure = row.split(',').nth(2).unwrap_or_default();
+        assert!(!["1", "2", "3", "4"].contains(&figure), "{row}");
+    }
 
-    let xlsx = web.get("/stats.xlsx?by=nationality").await?;
+    let xlsx = web.get("/stats.xlsx?by=nationality&period=2026-11").await?;
     assert_eq!(xlsx.status, 200);
     assert!(xlsx.body.starts_with(b"PK"), "an XLSX is a zip file");
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(xlsx.body.clone()))?;
@@ -562,12 +616,19 @@ async fn statistics_page_and_downloads_hide_small_cells() -> anyhow::Result<()> 
         }
     }
     // The spreadsheet holds the figures the CSV of the same table holds:
-    // one protection, two formats.
-    let same = web.get("/stats.csv?by=nationality").await?.text();
-    let mut published: Vec<String> = same
+    // one protection, two formats; its notes are on a sheet of their own.
+    let same = web
+        .get("/stats.csv?by=nationality&period=2026-11")
+        .await?
+        .text();
+    let table_lines: Vec<&str> = same
         .lines()
         .skip(1)
-        .filter_map(|row| row.rsplit(',').next())
+        .filter(|l| !l.starts_with("nota"))
+        .collect();
+    let mut published: Vec<String> = table_lines
+        .iter()
+        .filter_map(|row| row.split(',').nth(1))
         .filter(|f| f.parse::<u64>().is_ok())
         .map(String::from)
         .collect();
@@ -576,17 +637,23 @@ async fn statistics_page_and_downloads_hide_small_cells() -> anyhow::Result<()> 
     assert_eq!(numbers, published, "XLSX against CSV:\n{same}");
     assert_eq!(
         sheet.matches("<row ").count(),
-        same.lines().count(),
-        "one spreadsheet row per CSV line:\n{same}"
+        table_lines.len() + 1,
+        "one spreadsheet row per CSV line of the table:\n{same}"
     );
+    let mut notes_sheet = String::new();
+    archive
+        .by_name("xl/worksheets/sheet2.xml")?
+        .read_to_string(&mut notes_sheet)?;
+    assert!(notes_sheet.contains("<row "), "{notes_sheet}");
     let mut strings = String::new();
     archive
         .by_name("xl/sharedStrings.xml")?
         .read_to_string(&mut strings)?;
     assert!(
-        strings.contains("nationality") && strings.contains("MA"),
+        strings.contains("nationality") && strings.contains("MA") && strings.contains("Marocco"),
         "{strings}"
     );
+    assert!(strings.contains("Celle nascoste"), "{strings}");
 
     let bad = web.get("/stats.csv?by=name").await?;
     assert_eq!(bad.status, 400);

@@ -13,8 +13,15 @@ const USER: &str = "coordinatore";
 const PASSWORD: &str = "una password lunga e sicura";
 const SCRIPT_TITLE: &str = "<script>alert('x')</script> Questura: nuovi orari";
 
+/// Visits of this week (the overview) and, from the 30th on, of November
+/// 2026, a closed month (tables with nationality count closed weeks only).
 fn visit(i: usize) -> String {
     let nationality = ["MA", "AL", "UA", "PE", "SN"][i % 5];
+    let visited_at = if i >= 30 {
+        serde_json::json!(format!("2026-11-{:02}T10:00:00+01:00", 2 + i % 27))
+    } else {
+        serde_json::Value::Null
+    };
     let outcome = ["answered", "referred", "appointment_booked"][i % 3];
     let channel = ["walk_in", "phone", "email"][i % 3];
     let language = ["it", "ar", "en"][i % 3];
@@ -23,6 +30,7 @@ fn visit(i: usize) -> String {
         "nationality": nationality, "procedure": "permesso.rinnovo.lavoro", "channel": channel,
         "language": language, "outcome": outcome, "minutes": 18,
         "referral": if outcome == "referred" { "questura" } else { "" },
+        "visited_at": visited_at,
     })
     .to_string()
 }
@@ -69,7 +77,7 @@ async fn coordinator_uses_the_dashboard_in_a_browser() -> anyhow::Result<()> {
     let mut agent = Agent::enroll(root.path(), "sportello-centro", &bundle);
     agent.start().await?;
     hub.add_desk("sportello-nord");
-    let visits: String = (0..30).map(|i| visit(i) + "\n").collect();
+    let visits: String = (0..150).map(|i| visit(i) + "\n").collect();
     let file = root.path().join("visits.jsonl");
     std::fs::write(&file, visits)?;
     run_ok(
@@ -77,7 +85,7 @@ async fn coordinator_uses_the_dashboard_in_a_browser() -> anyhow::Result<()> {
         &["record", "--agent", &agent.url, "--file", path(&file)],
     );
     eventually(Duration::from_secs(30), async || {
-        (hub.records_of("sportello-centro") == Some(30)).then_some(())
+        (hub.records_of("sportello-centro") == Some(150)).then_some(())
     })
     .await?;
 
@@ -151,7 +159,10 @@ async fn coordinator_uses_the_dashboard_in_a_browser() -> anyhow::Result<()> {
         ("/desks", "dashboard-desks"),
         ("/guidance", "dashboard-guidance"),
         ("/templates", "dashboard-templates"),
-        ("/stats?by=nationality&by2=outcome", "dashboard-stats"),
+        (
+            "/stats?by=nationality&by2=outcome&period=2026-11",
+            "dashboard-stats",
+        ),
         ("/audit", "dashboard-audit"),
         ("/cards", "dashboard-cards"),
         (

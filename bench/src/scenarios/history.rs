@@ -120,8 +120,7 @@ async fn query_stats(hub: &Hub) -> anyhow::Result<Latencies> {
         client
             .query_stats(proto::QueryStatsRequest {
                 by: vec!["nationality".into(), "outcome".into()],
-                from_week: String::new(),
-                to_week: String::new(),
+                ..Default::default()
             })
             .await
             .map_err(|s| anyhow::anyhow!("stats query refused: {}", s.message()))?;

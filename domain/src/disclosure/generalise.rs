@@ -19,7 +19,17 @@ const LEVELS: [&str; 4] = ["area", "sub-region", "region", "all"];
 /// level each one names. Repeated names (a sub-region with no intermediate
 /// region) are kept once so that a climb always changes the group.
 fn chain(code: &str) -> Vec<(String, &'static str)> {
-    let mut chain = vec![(code.to_owned(), "country")];
+    chain_ranked(code)
+        .into_iter()
+        .map(|(n, l, _)| (n, l))
+        .collect()
+}
+
+/// [`chain`] with, for each group, the highest level (0 country, 1 area,
+/// 2 sub-region, 3 region, 4 all) it stands for: a sub-region without
+/// intermediate regions is both an area and a sub-region.
+fn chain_ranked(code: &str) -> Vec<(String, &'static str, usize)> {
+    let mut chain = vec![(code.to_owned(), "country", 0)];
     if code.is_empty() {
         // Nationality not stated is no country: it is never merged into one.
         return chain;
@@ -33,9 +43,10 @@ fn chain(code: &str) -> Vec<(String, &'static str)> {
             OTHER_NATIONALITIES,
         ],
     };
-    for (name, level) in upper.into_iter().zip(LEVELS) {
-        if chain.last().is_none_or(|(last, _)| last != name) {
-            chain.push((name.to_owned(), level));
+    for (rank, (name, level)) in upper.into_iter().zip(LEVELS).enumerate() {
+        match chain.last_mut() {
+            Some((last, _, top)) if last == name => *top = rank + 1,
+            _ => chain.push((name.to_owned(), level, rank + 1)),
         }
     }
     chain
@@ -44,10 +55,23 @@ fn chain(code: &str) -> Vec<(String, &'static str)> {
 /// The label of every country present in `totals`, and the merged labels.
 fn nationality_groups(
     totals: &BTreeMap<String, u64>,
+    start: usize,
 ) -> (BTreeMap<String, String>, Vec<MergedLabel>) {
     let chains: BTreeMap<&String, Vec<(String, &'static str)>> =
         totals.keys().map(|c| (c, chain(c))).collect();
-    let mut at: BTreeMap<&String, usize> = totals.keys().map(|c| (c, 0)).collect();
+    // Recoding starts every country at the group of level `start` (see
+    // `recode`); the climb below goes on from there.
+    let mut at: BTreeMap<&String, usize> = totals
+        .keys()
+        .map(|c| {
+            let ranked = chain_ranked(c);
+            let i = ranked
+                .iter()
+                .position(|(_, _, top)| *top >= start)
+                .unwrap_or(ranked.len().saturating_sub(1));
+            (c, i)
+        })
+        .collect();
     // All small groups climb together, round by round, so the outcome does
     // not depend on the order countries are visited in.
     loop {
@@ -138,13 +162,16 @@ pub(super) fn apply(
                     *slot = slot.checked_add(n).ok_or(DisclosureError::Overflow)?;
                 }
             }
-            nationality_groups(&totals)
+            nationality_groups(&totals, options.detail.nationality_rank())
         }
         _ => (BTreeMap::new(), Vec::new()),
     };
+    let mut merged = merged;
+    merged.extend(super::recode::merged_labels(table, options.detail));
     let mut cells: BTreeMap<Vec<String>, u64> = BTreeMap::new();
     for (values, &n) in &table.cells {
         let mut key = values.clone();
+        super::recode::apply(&table.dims, &mut key, options.detail);
         if let Some(slot) = nat.and_then(|i| key.get_mut(i)) {
             if let Some(label) = labels.get(slot.as_str()) {
                 slot.clone_from(label);

@@ -31,7 +31,7 @@ impl Shown {
         }
     }
 
-    fn of(cell: Cell) -> Self {
+    pub(super) fn of(cell: Cell) -> Self {
         match cell {
             Cell::Published(_) => Shown::Published,
             Cell::Suppressed => Shown::BelowK,
@@ -58,6 +58,14 @@ pub struct PublishedFigure {
 pub struct Publication {
     pub dims: Vec<String>,
     pub figures: Vec<PublishedFigure>,
+    /// The calendar period (`2026-11`), for tables released on the
+    /// calendar; `None` for entries from before it (any weeks, or the whole),
+    /// which keep constraining every table they are nested with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<String>,
+    /// Released while its period was open (superseded, still constraining).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub provisional: bool,
 }
 
 /// A table protected against the register, and the entry to add to it;
@@ -69,12 +77,12 @@ pub struct Linked {
     pub entry: Option<Publication>,
 }
 
-type Key<'a> = (Place, Option<&'a String>, Option<&'a String>);
+pub(super) type Key<'a> = (Place, Option<&'a String>, Option<&'a String>);
 
 /// An earlier table laid on the current grid: counts and markings in
 /// figure order. Figures the grid has and the entry lacks (values that
 /// appeared since) counted nobody then, which is what the entry told.
-fn embed(
+pub(super) fn embed(
     entry: &Publication,
     index: &BTreeMap<Key<'_>, usize>,
     n: usize,
@@ -243,6 +251,8 @@ pub fn protect_linked(
             .collect()
     };
     let entry = Publication {
+        period: None,
+        provisional: false,
         dims: table.dims.clone(),
         figures: places
             .iter()

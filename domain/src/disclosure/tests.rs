@@ -5,6 +5,7 @@ use proptest::prelude::*;
 use super::*;
 
 mod linked;
+mod release;
 
 fn table(dims: &[&str], cells: &[(&[&str], u64)]) -> CountTable {
     CountTable::from_cells(
@@ -18,6 +19,7 @@ fn table(dims: &[&str], cells: &[(&[&str], u64)]) -> CountTable {
 
 const NO_MERGE: Options = Options {
     merge_nationality: false,
+    detail: super::Detail::Asked,
 };
 
 // ---------------------------------------------------------------------------

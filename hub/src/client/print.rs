@@ -97,6 +97,36 @@ pub fn print_stats(table: &serde_json::Value) {
         println!("{}\t{}", keys.join("\t"), row["count"]);
     }
     println!("total\t{}", table["totals"]["all"]);
+    let period = table["period"].as_str().unwrap_or("");
+    let provisional = if table["provisional"] == true {
+        " (provvisorio / provisional)"
+    } else {
+        ""
+    };
+    let share = table["hidden_share"]
+        .as_f64()
+        .map_or("x".to_owned(), |s| format!("{:.1}%", s * 100.0));
+    println!(
+        "periodo / period {period}{provisional}; celle nascoste / hidden cells {} of {}; \
+         visite nascoste / hidden visits {share}; ricodifica / recoded: {}",
+        table["hidden_cells"],
+        table["cells"],
+        table["recoded"].as_str().unwrap_or("asked")
+    );
+    if let Some(coarser) = table["coarser_period"].as_str() {
+        println!(
+            "più di un quinto delle celle è nascosto: provare --period {coarser} / \
+             more than a fifth of the cells are hidden: try --period {coarser}"
+        );
+    }
+    for m in table["merged"].as_array().into_iter().flatten() {
+        println!(
+            "unito / merged\t{}\t{} ({})",
+            m["dim"].as_str().unwrap_or(""),
+            m["label"].as_str().unwrap_or(""),
+            m["level"].as_str().unwrap_or("")
+        );
+    }
 }
 
 pub fn print_proposals(rows: &[ProposalRow]) {

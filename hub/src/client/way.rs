@@ -10,6 +10,14 @@ use crate::server;
 use crate::storage::SledStore;
 use runtime::bundle::Bundle;
 
+/// The period a `hub stats` asks for, as given (checked by the hub).
+#[derive(Debug, Clone, Default)]
+pub struct StatsPeriod {
+    pub period: String,
+    pub from_week: String,
+    pub to_week: String,
+}
+
 /// How this command reaches the hub's state, chosen once per command.
 pub enum Way {
     Hub(super::Client),
@@ -199,15 +207,16 @@ impl Way {
     pub async fn stats(
         self,
         by: Vec<String>,
-        period: crate::stats::Period,
+        asked: StatsPeriod,
     ) -> anyhow::Result<serde_json::Value> {
         match self {
             Way::Hub(mut c) => {
                 let json = c
                     .query_stats(proto::QueryStatsRequest {
                         by,
-                        from_week: period.from_week.unwrap_or_default(),
-                        to_week: period.to_week.unwrap_or_default(),
+                        from_week: asked.from_week,
+                        to_week: asked.to_week,
+                        period: asked.period,
                     })
                     .await
                     .map_err(refused)?
@@ -217,8 +226,12 @@ impl Way {
             }
             Way::Store { store, .. } => {
                 let by: Vec<&str> = by.iter().map(String::as_str).collect();
-                let table = crate::stats::query(&store, &by, &period)?;
-                Ok(serde_json::to_value(&table)?)
+                let period = crate::stats::Period::from_args(
+                    Some(&asked.period),
+                    Some(&asked.from_week),
+                    Some(&asked.to_week),
+                )?;
+                Ok(crate::stats::query(&store, &by, &period)?.to_json())
             }
         }
     }

@@ -35,6 +35,13 @@ struct OverviewPage {
     sections: Vec<Section>,
 }
 
+/// This week as a release period (the current year when the week is
+/// somehow not one).
+fn this_week(week: Option<&str>) -> Period {
+    week.and_then(domain::disclosure::CalendarPeriod::of_week)
+        .map_or(Period::Current, Period::Calendar)
+}
+
 pub(crate) fn last_weeks(today: chrono::NaiveDate, n: i64) -> Vec<String> {
     (0..n)
         .rev()
@@ -50,28 +57,24 @@ fn section(
 ) -> Result<Section, WebError> {
     let store = app.deps.store.as_ref();
     let this = weeks.last().cloned();
-    let week = stats::query(
-        store,
-        &[dim],
-        &Period {
-            from_week: this.clone(),
-            to_week: this,
-        },
-    )?;
+    let week = stats::query(store, &[dim], &this_week(this.as_deref()))?.table;
     let week_cells: Vec<(String, Cell)> = week
         .rows()
         .iter()
         .map(|(k, cell)| (k.first().cloned().unwrap_or_default(), *cell))
         .filter(|(_, cell)| *cell != Cell::Published(0))
         .collect();
+    // Twelve weeks are no release period; the overview's dimensions have
+    // neither nationality nor age band, so a run of weeks is allowed.
     let trend = stats::query(
         store,
         &["week", dim],
-        &Period {
-            from_week: weeks.first().cloned(),
-            to_week: weeks.last().cloned(),
+        &Period::Weeks {
+            from: weeks.first().cloned().unwrap_or_default(),
+            to: weeks.last().cloned().unwrap_or_default(),
         },
-    )?;
+    )?
+    .table;
     let mut labels: Vec<String> = Vec::new();
     for (k, _) in trend.rows() {
         if let Some(v) = k.get(1) {
@@ -98,6 +101,16 @@ fn section(
     series.sort_by_key(|(_, cells)| {
         std::cmp::Reverse(cells.iter().filter_map(|c| c.published()).sum::<u64>())
     });
+    // Names for people (in the page's language) in place of the codes.
+    let name = |v: &str| domain::disclosure::labels::name(dim, v, c.lang.code());
+    let week_cells: Vec<(String, Cell)> = week_cells
+        .into_iter()
+        .map(|(l, cell)| (name(&l), cell))
+        .collect();
+    let series: Vec<(String, Vec<Cell>)> = series
+        .into_iter()
+        .map(|(l, cells)| (name(&l), cells))
+        .collect();
     let title = c.dim(dim);
     Ok(Section {
         dim,
@@ -128,15 +141,9 @@ pub(crate) async fn page(State(app): State<Shared>, who: Signed) -> Result<Respo
         let this = this.clone();
         crate::storage::blocking(&store, move |store| {
             let c = who.chrome(Page::Overview);
-            let total = stats::query(
-                store,
-                &["week"],
-                &Period {
-                    from_week: this.clone(),
-                    to_week: this,
-                },
-            )?
-            .total();
+            let total = stats::query(store, &["week"], &this_week(this.as_deref()))?
+                .table
+                .total();
             let mut sections = Vec::new();
             for dim in DIMENSIONS {
                 sections.push(section(&app, &c, dim, &weeks)?);

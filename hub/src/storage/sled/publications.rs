@@ -1,17 +1,24 @@
 //! The publication register in sled: one tree, `publications`, keyed by
-//! the dimensions joined by 0x1f, a 0x1e separator and a sequence number
-//! (u64 BE), so that a table's earlier entries are one prefix scan, oldest
-//! first. Values are the entries as JSON.
+//! the dimensions joined by 0x1f, then (for tables released on the
+//! calendar) 0x1d and the period's name, then a 0x1e separator and a
+//! sequence number (u64 BE), so that the earlier entries of one table and
+//! period are one prefix scan, oldest first, and a query reads only the
+//! periods it is computed from. Entries from before the calendar have no
+//! period part and are their own prefix. Values are the entries as JSON.
 
 use super::SledStore;
 use crate::storage::{PublicationRegister, StorageError};
 use domain::disclosure::Publication;
 
 const TREE: &str = "publications";
+/// The recoding level fixed per dimensions and ISO year, keyed as the
+/// register is, with the year as the period.
+const DETAILS: &str = "release_details";
 const DIM_SEP: u8 = 0x1f;
 const END: u8 = 0x1e;
+const PERIOD_SEP: u8 = 0x1d;
 
-fn prefix(dims: &[String]) -> Vec<u8> {
+fn prefix(dims: &[String], period: Option<&str>) -> Vec<u8> {
     let mut key = Vec::new();
     for (i, d) in dims.iter().enumerate() {
         if i > 0 {
@@ -19,14 +26,22 @@ fn prefix(dims: &[String]) -> Vec<u8> {
         }
         key.extend_from_slice(d.as_bytes());
     }
+    if let Some(period) = period {
+        key.push(PERIOD_SEP);
+        key.extend_from_slice(period.as_bytes());
+    }
     key.push(END);
     key
 }
 
 impl PublicationRegister for SledStore {
-    fn publications(&self, dims: &[String]) -> Result<Vec<Publication>, StorageError> {
+    fn publications(
+        &self,
+        dims: &[String],
+        period: Option<&str>,
+    ) -> Result<Vec<Publication>, StorageError> {
         let tree = self.db().open_tree(TREE)?;
-        tree.scan_prefix(prefix(dims))
+        tree.scan_prefix(prefix(dims, period))
             .map(|item| {
                 let (_, value) = item?;
                 serde_json::from_slice(&value)
@@ -35,11 +50,30 @@ impl PublicationRegister for SledStore {
             .collect()
     }
 
+    fn release_detail(&self, dims: &[String], year: i32) -> Result<Option<String>, StorageError> {
+        let tree = self.db().open_tree(DETAILS)?;
+        Ok(tree
+            .get(prefix(dims, Some(&year.to_string())))?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    fn set_release_detail(
+        &self,
+        dims: &[String],
+        year: i32,
+        detail: &str,
+    ) -> Result<(), StorageError> {
+        let tree = self.db().open_tree(DETAILS)?;
+        let _w = self.writing();
+        tree.insert(prefix(dims, Some(&year.to_string())), detail.as_bytes())?;
+        Ok(())
+    }
+
     fn add_publication(&self, publication: &Publication) -> Result<(), StorageError> {
         let tree = self.db().open_tree(TREE)?;
         let value = serde_json::to_vec(publication)
             .map_err(|e| StorageError::Corrupt(format!("publication register entry: {e}")))?;
-        let mut key = prefix(&publication.dims);
+        let mut key = prefix(&publication.dims, publication.period.as_deref());
         // Sequence numbers are per table shape; callers serialise
         // publishing (`hub::stats`), so the last key plus one is free.
         let next = match tree.scan_prefix(&key).keys().next_back() {
@@ -86,24 +120,42 @@ mod tests {
         let first = entry(&["nationality"], &[("MA", 12), ("AL", 3)]);
         let second = entry(&["nationality"], &[("MA", 14), ("AL", 3)]);
         let other = entry(&["outcome"], &[("answered", 9)]);
+        let mut november = entry(&["nationality"], &[("MA", 9)]);
+        november.period = Some("2026-11".to_owned());
         {
             let store = SledStore::open(dir.path(), 8 << 20).expect("open");
-            for p in [&first, &other, &second] {
+            for p in [&first, &november, &other, &second] {
                 store.add_publication(p).expect("add");
             }
         }
         let store = SledStore::open(dir.path(), 8 << 20).expect("reopen");
         let nationality = vec!["nationality".to_owned()];
         assert_eq!(
-            store.publications(&nationality).expect("read"),
+            store.publications(&nationality, None).expect("read"),
             vec![first, second]
         );
         assert_eq!(
-            store.publications(&["outcome".to_owned()]).expect("read"),
+            store
+                .publications(&["outcome".to_owned()], None)
+                .expect("read"),
             vec![other]
         );
         assert_eq!(
-            store.publications(&["sex".to_owned()]).expect("read"),
+            store.publications(&["sex".to_owned()], None).expect("read"),
+            vec![]
+        );
+        // A calendar period is its own prefix, apart from the entries from
+        // before the calendar and from periods whose name starts the same.
+        assert_eq!(
+            store
+                .publications(&nationality, Some("2026-11"))
+                .expect("read"),
+            vec![november]
+        );
+        assert_eq!(
+            store
+                .publications(&nationality, Some("2026-1"))
+                .expect("read"),
             vec![]
         );
     }
