@@ -26,8 +26,20 @@ pub struct CardColumn {
     pub sections: Vec<CardSection>,
 }
 
-/// The column of `card` (the reference or a translation of it).
-pub fn column(card: &Card, reference: &Card, title: String) -> CardColumn {
+/// The column of `card` (the reference or a translation of it), headed by
+/// the procedure's name: English for English, else the Italian name, which
+/// is also the name the visitor meets at the offices.
+pub fn column(card: &Card, reference: &Card, catalogue: &domain::Catalogue) -> CardColumn {
+    let title = catalogue.get(&card.code).map_or_else(
+        || card.code.clone(),
+        |p| {
+            if card.language == "en" {
+                p.name_en.clone()
+            } else {
+                p.name_it.clone()
+            }
+        },
+    );
     let l = labels(&card.language);
     let mut sections = Vec::new();
     let mut section = |heading: &'static str, paragraphs: Vec<Line>, items: Vec<Line>, numbered| {

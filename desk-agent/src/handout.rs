@@ -6,7 +6,6 @@
 
 use crate::card_view::{self, CardColumn};
 use crate::service::DeskService;
-use domain::card::REFERENCE_LANGUAGE;
 use domain::Card;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -49,14 +48,7 @@ pub async fn render(
         .map(Card::from)
         .ok_or_else(|| Status::internal("the card has no reference"))?;
     let translation = found.translation.map(Card::from);
-    let procedure = service.local.catalogue().get(&reference.code).cloned();
-    let name_it = procedure
-        .as_ref()
-        .map_or(reference.code.clone(), |p| p.name_it.clone());
-    let title_for = |lang: &str| match (&procedure, lang) {
-        (Some(p), "en") => p.name_en.clone(),
-        _ => name_it.clone(),
-    };
+    let catalogue = service.local.catalogue();
     let mut additions: Vec<handout::Addition> = additions
         .into_iter()
         .filter(|(k, v)| !k.trim().is_empty() && !v.trim().is_empty())
@@ -66,14 +58,10 @@ pub async fn render(
     let doc = handout::Handout {
         desk_name: service.desk_id.clone(),
         date: italian_date(chrono::Local::now().date_naive()),
-        reference: typeset(card_view::column(
-            &reference,
-            &reference,
-            title_for(REFERENCE_LANGUAGE),
-        )),
+        reference: typeset(card_view::column(&reference, &reference, &catalogue)),
         visitor: translation
             .as_ref()
-            .map(|t| typeset(card_view::column(t, &reference, title_for(&t.language)))),
+            .map(|t| typeset(card_view::column(t, &reference, &catalogue))),
         additions,
         layout: handout::Layout::Auto,
     };

@@ -169,21 +169,17 @@ async fn card_view_page(
     page.stale = !stale.is_empty();
     page.owner = reference.owner.clone();
     page.verified_on = reference.verified_on.clone();
-    let title_it = catalogue
-        .get(&procedure)
-        .map_or(procedure.clone(), |p| p.name_it.clone());
     page.columns.push(view(
-        card_view::column(&reference, &reference, title_it.clone()),
+        card_view::column(&reference, &reference, &catalogue),
         &[],
         lang,
     ));
     if let Some(t) = found.translation.map(Card::from) {
-        let title = match (catalogue.get(&procedure), t.language.as_str()) {
-            (Some(p), "en") => p.name_en.clone(),
-            _ => title_it,
-        };
-        page.columns
-            .push(view(card_view::column(&t, &reference, title), &stale, lang));
+        page.columns.push(view(
+            card_view::column(&t, &reference, &catalogue),
+            &stale,
+            lang,
+        ));
     }
     Ok(page)
 }
