@@ -271,6 +271,13 @@ async fn not_found() -> Response {
         .into_response()
 }
 
+/// `?done=...`: the action a page was redirected from, for its notice.
+#[derive(serde::Deserialize, Default)]
+pub(crate) struct Done {
+    #[serde(default)]
+    pub(crate) done: String,
+}
+
 /// Why a page could not be shown, as the operator reads it.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum WebError {

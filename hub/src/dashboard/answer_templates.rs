@@ -5,7 +5,7 @@
 
 use super::auth::Signed;
 use super::proposals::{self, ProposalView};
-use super::{render, Chrome, Page, Shared, WebError};
+use super::{render, Chrome, Done, Page, Shared, WebError};
 use crate::answer_templates::{self as tpl, TemplatesError, REFERENCE_LANGUAGE};
 use crate::harmonise;
 use askama::Template;
@@ -87,12 +87,6 @@ type Current = BTreeMap<(String, String), Body>;
 
 fn reference_of<'a>(current: &'a Current, key: &str) -> Option<&'a Body> {
     current.get(&(key.to_string(), REFERENCE_LANGUAGE.to_string()))
-}
-
-#[derive(serde::Deserialize, Default)]
-pub(crate) struct Done {
-    #[serde(default)]
-    done: String,
 }
 
 pub(crate) async fn page(

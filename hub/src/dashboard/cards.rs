@@ -4,7 +4,7 @@
 //! the same checks as `hub card put`.
 
 use super::auth::Signed;
-use super::{render, Chrome, Page, Shared, WebError};
+use super::{render, Chrome, Done, Page, Shared, WebError};
 use crate::cards::{self, CardRow, CardsError};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -22,12 +22,6 @@ struct CardsPage {
     due: Vec<(String, CardRow)>,
     without: Vec<(String, String)>,
     notice: Option<&'static str>,
-}
-
-#[derive(Deserialize, Default)]
-pub(crate) struct Done {
-    #[serde(default)]
-    done: String,
 }
 
 pub(crate) async fn page(

@@ -3,7 +3,7 @@
 
 use super::auth::Signed;
 use super::i18n::Lang;
-use super::{render, Chrome, Page, Shared, WebError};
+use super::{render, Chrome, Done, Page, Shared, WebError};
 use crate::admin::{self, AdminError, AppliedVersions, DeskRow};
 use crate::connections::DeskSide;
 use crate::storage::StorageError;
@@ -150,12 +150,6 @@ struct DesksPage {
     notice: Option<&'static str>,
     new_id: String,
     hub_address: String,
-}
-
-#[derive(serde::Deserialize, Default)]
-pub(crate) struct Done {
-    #[serde(default)]
-    done: String,
 }
 
 fn page_for(
