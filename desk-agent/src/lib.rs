@@ -5,6 +5,8 @@
 //! - [`outbox`]: anonymised records waiting for the hub, and the quarantine.
 //! - [`local`]: the local copy of what the hub pushes (guidance, templates,
 //!   catalogue) and the queue of the desk's template proposals.
+//! - [`search`]: offline search over procedures, cards, guidance and
+//!   templates (`fst` with Levenshtein automata), rebuilt after each push.
 //! - [`service`]: the local Desk gRPC API; intake goes through `domain::anonymise`.
 //! - [`status`]: the one mapping from the desk's errors to gRPC and HTTP status.
 //! - [`sync`]: the mutual-TLS stream to the hub.
@@ -19,6 +21,7 @@ pub mod local;
 pub mod metrics;
 pub mod operator;
 pub mod outbox;
+pub mod search;
 pub mod server;
 pub mod service;
 pub mod status;
