@@ -116,6 +116,13 @@ const PER_EDIT: f32 = 0.25;
 const SYNONYM: f32 = 0.8;
 /// The item in the asked language first, when two tie.
 const SAME_LANGUAGE: f64 = 1.1;
+/// How much a document that answers only part of the query keeps: rare
+/// words found count more than common words missed, but a document that
+/// answers every word of the query comes first among equals.
+const COVERAGE_FLOOR: f64 = 0.3;
+/// A word of seven letters or more also finds the words that share its
+/// first three quarters ("compilare" → "compilazione"), for this much.
+const SHARED_ROOT: f32 = 0.6;
 /// Bounds on how many index terms one query word may expand to.
 const MAX_PREFIX_TERMS: usize = 30;
 const MAX_FUZZY_TERMS: usize = 50;
@@ -124,6 +131,8 @@ const MAX_FUZZY_TERMS: usize = 50;
 /// appears in the query (any of its terms then answers it).
 struct Concept {
     alternatives: Vec<(f32, Vec<String>)>,
+    /// How many query words it stands for.
+    span: usize,
 }
 
 impl Index {
@@ -232,6 +241,21 @@ impl Index {
                 }
             }
         }
+        if chars >= 7 {
+            let root: String = key.chars().take((chars * 3 / 4).max(6)).collect();
+            let mut stream = self
+                .terms
+                .search(Str::new(&root).starts_with())
+                .into_stream();
+            let mut n = 0;
+            while let Some((_, t)) = stream.next() {
+                put(t as usize, SHARED_ROOT);
+                n += 1;
+                if n >= MAX_PREFIX_TERMS {
+                    break;
+                }
+            }
+        }
         let edits = normalise::allowed_edits(chars);
         if edits > 0 {
             if let Ok(lev) = Levenshtein::new(key, edits) {
@@ -273,7 +297,9 @@ impl Index {
 
     /// The query's concepts: glossary groups found in it (a term matched
     /// word by word, each word forgiving the same typos as the index), and
-    /// every other word on its own.
+    /// every other word on its own. Where two groups' terms overlap, the
+    /// longer one wins ("assegni familiari" is the allowance, not the
+    /// family).
     fn concepts(&self, keys: &[String]) -> Vec<Concept> {
         let same = |a: &str, b: &str| {
             a == b || {
@@ -281,9 +307,9 @@ impl Index {
                 edits > 0 && normalise::distance(a, b) <= edits as usize
             }
         };
-        let mut covered = vec![false; keys.len()];
-        let mut concepts = Vec::new();
-        for group in &self.glossary.groups {
+        // (group, start, len) of every group's longest match.
+        let mut matches: Vec<(usize, usize, usize)> = Vec::new();
+        for (g, group) in self.glossary.groups.iter().enumerate() {
             let mut matched: Option<(usize, usize)> = None;
             for term in group {
                 if term.len() > keys.len() {
@@ -297,24 +323,51 @@ impl Index {
                 }
             }
             if let Some((start, len)) = matched {
-                covered[start..start + len]
-                    .iter_mut()
-                    .for_each(|c| *c = true);
+                matches.push((g, start, len));
+            }
+        }
+        matches.sort_by(|a, b| b.2.cmp(&a.2).then(a.1.cmp(&b.1)).then(a.0.cmp(&b.0)));
+        let mut covered = vec![false; keys.len()];
+        let mut concepts: Vec<Concept> = Vec::new();
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        for (g, start, len) in matches {
+            // A word in two groups ("spouse": of an EU citizen, by
+            // marriage) is answered by either.
+            if let Some(i) = spans.iter().position(|s| *s == (start, len)) {
                 let typed = keys[start..start + len].to_vec();
-                let mut alternatives = vec![(1.0, typed.clone())];
-                alternatives.extend(
-                    group
+                concepts[i].alternatives.extend(
+                    self.glossary.groups[g]
                         .iter()
                         .filter(|t| **t != typed)
                         .map(|t| (SYNONYM, t.clone())),
                 );
-                concepts.push(Concept { alternatives });
+                continue;
             }
+            if covered[start..start + len].iter().any(|c| *c) {
+                continue;
+            }
+            spans.push((start, len));
+            covered[start..start + len]
+                .iter_mut()
+                .for_each(|c| *c = true);
+            let typed = keys[start..start + len].to_vec();
+            let mut alternatives = vec![(1.0, typed.clone())];
+            alternatives.extend(
+                self.glossary.groups[g]
+                    .iter()
+                    .filter(|t| **t != typed)
+                    .map(|t| (SYNONYM, t.clone())),
+            );
+            concepts.push(Concept {
+                alternatives,
+                span: len,
+            });
         }
         for (key, covered) in keys.iter().zip(covered) {
             if !covered {
                 concepts.push(Concept {
                     alternatives: vec![(1.0, vec![key.clone()])],
+                    span: 1,
                 });
             }
         }
@@ -329,34 +382,41 @@ impl Index {
         let keys: Vec<String> = tokens.iter().map(|t| t.key.clone()).collect();
         let concepts = self.concepts(&keys);
         let mut cache = HashMap::new();
-        // Per document: summed concept scores and how many concepts matched.
-        let mut totals: HashMap<u32, (f32, usize)> = HashMap::new();
+        // Per document: summed concept scores and the share of the query's
+        // words it answers.
+        let words: usize = concepts.iter().map(|c| c.span).sum();
+        let mut totals: HashMap<u32, (f32, f32)> = HashMap::new();
         for concept in &concepts {
-            let mut best: HashMap<u32, f32> = HashMap::new();
+            let mut best: HashMap<u32, (f32, f32)> = HashMap::new();
             for (weight, words) in &concept.alternatives {
-                let mut sum: HashMap<u32, f32> = HashMap::new();
+                let mut sum: HashMap<u32, (f32, usize)> = HashMap::new();
                 for w in words {
                     for (doc, s) in self.key_scores(w, &mut cache) {
-                        *sum.entry(doc).or_insert(0.0) += s;
+                        let e = sum.entry(doc).or_insert((0.0, 0));
+                        e.0 += s;
+                        e.1 += 1;
                     }
                 }
-                for (doc, s) in sum {
-                    let s = weight * s / words.len() as f32;
-                    let b = best.entry(doc).or_insert(0.0);
-                    *b = b.max(s);
+                let n = words.len() as f32;
+                for (doc, (s, found)) in sum {
+                    let s = weight * s / n;
+                    let b = best.entry(doc).or_insert((0.0, 0.0));
+                    if s > b.0 {
+                        *b = (s, found as f32 / n);
+                    }
                 }
             }
-            for (doc, s) in best {
-                let t = totals.entry(doc).or_insert((0.0, 0));
+            for (doc, (s, share)) in best {
+                let t = totals.entry(doc).or_insert((0.0, 0.0));
                 t.0 += s;
-                t.1 += 1;
+                t.1 += share * concept.span as f32;
             }
         }
         let mut best: HashMap<(Kind, &str, &str), Hit> = HashMap::new();
-        for (doc, (sum, matched)) in totals {
+        for (doc, (sum, answered)) in totals {
             let meta = &self.docs[doc as usize];
-            let coverage = matched as f64 / concepts.len() as f64;
-            let mut score = f64::from(sum) * coverage * coverage;
+            let coverage = f64::from(answered) / words as f64;
+            let mut score = f64::from(sum) * (COVERAGE_FLOOR + (1.0 - COVERAGE_FLOOR) * coverage);
             let doc_language = meta.language.as_deref();
             if doc_language.is_none_or(|l| l == language) {
                 score *= SAME_LANGUAGE;
