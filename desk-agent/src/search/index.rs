@@ -438,12 +438,17 @@ impl Index {
                 score: (score * 1000.0).round() / 1000.0,
             };
             // One hit per item: a card or template held in several
-            // languages shows once, in the best-scoring (asked) language.
+            // languages shows once, in the asked language when it matched,
+            // else in Italian, ranked by its best language's score.
+            let preference =
+                |h: &Hit| u8::from(h.language == language) * 2 + u8::from(h.language == "it");
             let slot = best.entry((meta.kind, &meta.code, &meta.id));
             slot.and_modify(|h| {
-                if hit.score > h.score {
+                let top = h.score.max(hit.score);
+                if (preference(&hit), hit.score) > (preference(h), h.score) {
                     *h = hit.clone();
                 }
+                h.score = top;
             })
             .or_insert(hit);
         }

@@ -86,7 +86,7 @@ fn card(path: &Path) -> Card {
     }
 }
 
-pub fn seed_content() -> Content {
+pub(crate) fn seed_content() -> Content {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(root().join("hub/seed/cards"))
         .expect("hub/seed/cards")
         .map(|e| e.expect("dir entry").path())
@@ -101,16 +101,18 @@ pub fn seed_content() -> Content {
     }
 }
 
+// The bench reads only the query and its language; the recall test reads all.
+#[allow(dead_code)]
 #[derive(Debug, serde::Deserialize)]
-pub struct Labelled {
-    pub query: String,
-    pub code: String,
-    pub lang: String,
-    pub kind: String,
-    pub held_out: bool,
+pub(crate) struct Labelled {
+    pub(crate) query: String,
+    pub(crate) code: String,
+    pub(crate) lang: String,
+    pub(crate) kind: String,
+    pub(crate) held_out: bool,
 }
 
-pub fn labelled_queries() -> Vec<Labelled> {
+pub(crate) fn labelled_queries() -> Vec<Labelled> {
     let raw = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/search_queries.jsonl"),
     )
