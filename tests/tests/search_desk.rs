@@ -3,7 +3,8 @@
 //! people type ("pds rinnovo"), `--json` prints exactly the hit array, a
 //! query that matches nothing suggests the desk's own words on stderr, an
 //! over-long query is refused, a guidance push is found by the next search
-//! (the index rebuilt), and a query holding personal data is in no log.
+//! (the index rebuilt), the operator page searches as one types, and a
+//! query holding personal data is in no log.
 
 use e2e::{eventually, files_containing, path, run, run_ok, Agent, Hub};
 use std::path::Path;
@@ -126,9 +127,34 @@ async fn the_desk_finds_what_people_type_offline_and_logs_no_query() -> anyhow::
     assert_eq!(found["id"], "sciopero-poste");
     assert_eq!(found["code"], "");
 
+    // The operator page: the box sends as one types, the results link to
+    // the card; without script the form posts the same search.
+    let page = e2e::http::get(&agent.http, "/cerca")?;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("hx-post=\"/cerca/risultati\""),
+        "{}",
+        page.body
+    );
+    let reply = e2e::http::post_form(&agent.http, "/cerca/risultati", &[("q", "rinovo pds")])?;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(
+        reply.body.contains(&format!("/scheda?procedure={CODE}")),
+        "{}",
+        reply.body
+    );
+    let reply = e2e::http::post_form(&agent.http, "/cerca", &[("q", "pemrseso")])?;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(
+        reply.body.contains("Forse cercavi") && reply.body.contains("permess"),
+        "{}",
+        reply.body
+    );
+
     // A name and a phone number typed into the search box by mistake.
     let personal = "Adebayo Okonkwo 3471234567 rinnovo";
     search(&agent, personal, "it");
+    e2e::http::post_form(&agent.http, "/cerca/risultati", &[("q", personal)])?;
     agent.terminate()?;
     hub.terminate()?;
     for needle in ["Okonkwo", "3471234567"] {
