@@ -99,6 +99,10 @@ impl PreparedGlossary {
     }
 }
 
+/// While building: a term's postings (document → best field weight) and
+/// how often each written form of it occurs.
+type TermEntry = (BTreeMap<u32, f32>, BTreeMap<String, u32>);
+
 pub struct Index {
     docs: Vec<Meta>,
     terms: Map<Vec<u8>>,
@@ -137,8 +141,7 @@ struct Concept {
 
 impl Index {
     pub fn build(documents: Vec<Document>, glossary: &Glossary) -> Self {
-        let mut by_term: BTreeMap<String, (BTreeMap<u32, f32>, BTreeMap<String, u32>)> =
-            BTreeMap::new();
+        let mut by_term: BTreeMap<String, TermEntry> = BTreeMap::new();
         let mut docs = Vec::with_capacity(documents.len());
         for (n, d) in documents.into_iter().enumerate() {
             let n = u32::try_from(n).unwrap_or(u32::MAX);

@@ -330,7 +330,7 @@ pub fn tokens(text: &str) -> Vec<Token> {
         .into_iter()
         .filter_map(|w| {
             let folded = fold(&w);
-            let short = folded.chars().count() < 2 && folded.chars().all(|c| c.is_ascii());
+            let short = folded.chars().count() < 2 && folded.is_ascii();
             if short || is_stopword(&folded) {
                 return None;
             }

@@ -154,7 +154,7 @@ fn the_title_follows_the_asked_language() {
 #[test]
 fn requests_past_the_bounds_are_refused_without_echoing_the_query() {
     let long = "x".repeat(MAX_QUERY_CHARS + 1);
-    let e = check_request(&long, 5).unwrap_err();
+    let e = check_request(&long, 5).expect_err("too long");
     assert!(!e.contains("xxx"));
     assert!(check_request("pds", MAX_LIMIT + 1).is_err());
     assert_eq!(check_request("pds", 0), Ok(DEFAULT_LIMIT as usize));
