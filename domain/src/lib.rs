@@ -19,6 +19,7 @@
 //!   merging, secondary suppression).
 //! - [`card`]: procedure cards: checks, euro amounts, law references,
 //!   per-field staleness and review dates.
+//! - [`glossary`]: the search glossary (synonym groups as TOML data).
 //! - [`template`]: answer templates: placeholder checks against the Italian
 //!   reference, escaped right-to-left-aware rendering, word diff, similarity.
 //!

@@ -223,7 +223,9 @@ impl Index {
     }
 
     /// Index terms within reach of one query key, with how much each counts.
-    fn expand(&self, key: &str) -> Vec<(usize, f32)> {
+    /// `typed` is false for a glossary synonym: it is spelled right, so it
+    /// is looked up exactly and by prefix, without the (costlier) automata.
+    fn expand(&self, key: &str, typed: bool) -> Vec<(usize, f32)> {
         let mut found: HashMap<usize, f32> = HashMap::new();
         let mut put = |term: usize, weight: f32| {
             let w = found.entry(term).or_insert(0.0);
@@ -243,6 +245,9 @@ impl Index {
                     break;
                 }
             }
+        }
+        if !typed {
+            return found.into_iter().collect();
         }
         if chars >= 7 {
             let root: String = key.chars().take((chars * 3 / 4).max(6)).collect();
@@ -281,20 +286,21 @@ impl Index {
     fn key_scores(
         &self,
         key: &str,
-        cache: &mut HashMap<String, HashMap<u32, f32>>,
+        typed: bool,
+        cache: &mut HashMap<(String, bool), HashMap<u32, f32>>,
     ) -> HashMap<u32, f32> {
-        if let Some(s) = cache.get(key) {
+        if let Some(s) = cache.get(&(key.to_string(), typed)) {
             return s.clone();
         }
         let mut scores: HashMap<u32, f32> = HashMap::new();
-        for (term, weight) in self.expand(key) {
+        for (term, weight) in self.expand(key, typed) {
             let idf = self.idf[term];
             for &(doc, field) in &self.postings[term] {
                 let s = scores.entry(doc).or_insert(0.0);
                 *s = s.max(field * idf * weight);
             }
         }
-        cache.insert(key.to_string(), scores.clone());
+        cache.insert((key.to_string(), typed), scores.clone());
         scores
     }
 
@@ -393,8 +399,9 @@ impl Index {
             let mut best: HashMap<u32, (f32, f32)> = HashMap::new();
             for (weight, words) in &concept.alternatives {
                 let mut sum: HashMap<u32, (f32, usize)> = HashMap::new();
+                let typed = *weight >= 1.0;
                 for w in words {
-                    for (doc, s) in self.key_scores(w, &mut cache) {
+                    for (doc, s) in self.key_scores(w, typed, &mut cache) {
                         let e = sum.entry(doc).or_insert((0.0, 0));
                         e.0 += s;
                         e.1 += 1;
