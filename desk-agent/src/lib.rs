@@ -5,12 +5,12 @@
 //! - [`outbox`]: anonymised records waiting for the hub, and the quarantine.
 //! - [`local`]: the local copy of what the hub pushes (guidance, templates,
 //!   catalogue) and the queue of the desk's template proposals.
-//! - [`search`]: offline search over procedures, cards, guidance and
-//!   templates (`fst` with Levenshtein automata), rebuilt after each push.
 //! - [`service`]: the local Desk gRPC API; intake goes through `domain::anonymise`.
 //! - [`status`]: the one mapping from the desk's errors to gRPC and HTTP status.
 //! - [`sync`]: the mutual-TLS stream to the hub.
 //! - [`operator`]: the operator page (HTTP on loopback), over the same service.
+//! - [`search`]: offline search over procedures, cards, guidance and
+//!   templates (`fst` with Levenshtein automata), rebuilt after each push.
 //! - [`server`]: `enroll` and `run`.
 
 pub mod card_view;
