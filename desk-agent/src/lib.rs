@@ -12,6 +12,8 @@
 //!   its own language, shown on the operator page and typeset into the
 //!   printable handout.
 //! - [`operator`]: the operator page (HTTP on loopback), over the same service.
+//! - [`search`]: offline search over procedures, cards, guidance and
+//!   templates (`fst` with Levenshtein automata), rebuilt after each push.
 //! - [`server`]: `enroll` and `run`.
 
 pub mod card_view;
@@ -22,6 +24,7 @@ pub mod local;
 pub mod metrics;
 pub mod operator;
 pub mod outbox;
+pub mod search;
 pub mod server;
 pub mod service;
 pub mod status;

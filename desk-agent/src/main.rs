@@ -150,6 +150,22 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Search what the desk holds (procedures, cards, guidance, answer
+    /// templates), offline, forgiving typos and abbreviations: best first.
+    Search {
+        query: String,
+        #[command(flatten)]
+        agent: AgentArg,
+        /// The page's language: titles in it and its items first.
+        #[arg(long, default_value = "it")]
+        lang: String,
+        /// At most this many hits (1 to 50).
+        #[arg(long, default_value_t = 10)]
+        limit: u32,
+        /// Print `[{"kind", "code", "id", "title", "language", "score"}]`.
+        #[arg(long)]
+        json: bool,
+    },
     /// Write an A4 PDF handout of the card of CODE, Italian beside LANG, with
     /// the operator's additions for this visitor (never stored or sent).
     Handout {
@@ -400,6 +416,26 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{id}");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Search {
+            query,
+            agent,
+            lang,
+            limit,
+            json,
+        } => {
+            let found = connect(&agent)
+                .await?
+                .search(proto::SearchRequest {
+                    query,
+                    language: lang,
+                    limit,
+                })
+                .await
+                .map_err(status_error)?
+                .into_inner();
+            print_search(&found, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Card {
             code,
             lang,
@@ -523,6 +559,56 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
         }
         _ => Err(format!("`{s}` is not NAME=VALUE")),
     }
+}
+
+/// `desk-agent search`: with `--json`, exactly the array of hits on stdout
+/// (an empty array when nothing matches); "did you mean" goes to stderr, so
+/// that the JSON contract stays the array.
+fn print_search(found: &proto::SearchResponse, json: bool) -> anyhow::Result<()> {
+    if json {
+        let hits: Vec<serde_json::Value> = found
+            .hits
+            .iter()
+            .map(|h| {
+                serde_json::json!({
+                    "kind": h.kind,
+                    "code": h.code,
+                    "id": h.id,
+                    "title": h.title,
+                    "language": h.language,
+                    "score": h.score,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&hits)?);
+    } else if found.hits.is_empty() {
+        println!("nessun risultato / no results");
+    } else {
+        for (n, h) in found.hits.iter().enumerate() {
+            let code = if h.code.is_empty() || h.code == h.id {
+                String::new()
+            } else {
+                format!(" ({})", h.code)
+            };
+            println!(
+                "{:>2}. [{}] {} — {}{} [{}] {:.2}",
+                n + 1,
+                h.kind,
+                h.id,
+                h.title,
+                code,
+                h.language,
+                h.score
+            );
+        }
+    }
+    if !found.did_you_mean.is_empty() {
+        eprintln!(
+            "forse cercavi / did you mean: {}",
+            found.did_you_mean.join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// One card as `desk-agent card --json` prints it: amounts also as text.

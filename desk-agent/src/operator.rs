@@ -17,6 +17,7 @@ mod live;
 mod panel;
 mod record;
 mod respond;
+mod search;
 mod status;
 pub mod texts;
 pub mod visit_form;
@@ -105,6 +106,8 @@ pub fn router(state: Operator) -> Router {
         .route("/risposta/proponi", post(answer::propose))
         .route("/scheda", get(card::card_page))
         .route("/scheda/volantino", post(card::handout_pdf))
+        .route("/cerca", get(search::search_page).post(search::search_sent))
+        .route("/cerca/risultati", post(search::search_results))
         .route("/stato", get(status::status_page))
         .route("/lingua", get(language::switch_language))
         .route("/assets/{name}", get(assets::asset))

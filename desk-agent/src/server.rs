@@ -127,9 +127,11 @@ pub async fn run_with_page(
         stopped.clone(),
     ));
 
+    let search = desk_search(&local);
     let service = Arc::new(DeskService {
         desk_id: config.desk_id.clone(),
         outbox: Arc::clone(&outbox),
+        search,
         local,
         intake: Intake::for_desk(data, config.scrub_notes)?,
         link,
@@ -213,4 +215,17 @@ fn api_token(data: &Path) -> anyhow::Result<String> {
     write_secret(&path, token.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(token)
+}
+
+/// The desk's search, its index built once in the background at start so
+/// that the first search does not wait; later pushes rebuild it lazily.
+fn desk_search(local: &Arc<LocalCopy>) -> Arc<crate::search::Search> {
+    let search = Arc::new(crate::search::Search::new(Arc::clone(local)));
+    let warm = Arc::clone(&search);
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = warm.index() {
+            tracing::warn!(error = %e, "search index not built at start; built at the first search");
+        }
+    });
+    search
 }

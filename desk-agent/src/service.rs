@@ -20,6 +20,7 @@ pub struct DeskService {
     pub intake: Intake,
     pub link: Arc<LinkStatus>,
     pub metrics: Arc<crate::metrics::DeskMetrics>,
+    pub search: Arc<crate::search::Search>,
 }
 
 fn procedure_filter(procedure: String) -> Result<String, Status> {
@@ -67,6 +68,39 @@ impl DeskService {
         }
         response.reference = Some(reference.into());
         Ok(response)
+    }
+
+    /// One search over what the desk holds. Never logs the query.
+    pub fn run_search(
+        &self,
+        query: &str,
+        language: &str,
+        limit: u32,
+    ) -> Result<SearchResponse, Status> {
+        let limit = crate::search::check_request(query, limit).map_err(Status::invalid_argument)?;
+        let language = if language.trim().is_empty() {
+            domain::card::REFERENCE_LANGUAGE.to_string()
+        } else {
+            domain::normalise_language_tag(language)
+                .ok_or_else(|| Status::invalid_argument("field `language`: not a language tag"))?
+        };
+        let index = self.search.index()?;
+        let outcome = index.search(query, &language, limit);
+        Ok(SearchResponse {
+            hits: outcome
+                .hits
+                .into_iter()
+                .map(|h| SearchHit {
+                    kind: h.kind.as_str().to_string(),
+                    code: h.code,
+                    id: h.id,
+                    title: h.title,
+                    language: h.language,
+                    score: h.score,
+                })
+                .collect(),
+            did_you_mean: outcome.did_you_mean,
+        })
     }
 
     /// The desk's copy of a template, or a refusal that lists the languages
@@ -244,6 +278,18 @@ impl Desk for DeskService {
         Ok(Response::new(Box::pin(
             tokio_stream::wrappers::ReceiverStream::new(rx),
         )))
+    }
+
+    async fn search(
+        &self,
+        req: Request<SearchRequest>,
+    ) -> Result<Response<SearchResponse>, Status> {
+        let r = req.into_inner();
+        Ok(Response::new(self.run_search(
+            &r.query,
+            &r.language,
+            r.limit,
+        )?))
     }
 
     async fn get_card(

@@ -19,6 +19,7 @@
 //!   merging, secondary suppression).
 //! - [`card`]: procedure cards: checks, euro amounts, law references,
 //!   per-field staleness and review dates.
+//! - [`glossary`]: the search glossary (synonym groups as TOML data).
 //! - [`template`]: answer templates: placeholder checks against the Italian
 //!   reference, escaped right-to-left-aware rendering, word diff, similarity.
 //!
@@ -68,3 +69,9 @@ pub use template::{
     check as check_template, diff_text, escape_html, placeholders, render as render_template,
     similarity, word_diff, DiffOp, Direction, Rendered, TemplateError,
 };
+
+// The search glossary (issue 16): groups of terms that mean the same thing
+// at a desk, as data, so that a version pushed by the hub can replace the
+// compiled default.
+pub mod glossary;
+pub use glossary::{Glossary, GlossaryError};
