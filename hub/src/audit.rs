@@ -33,6 +33,12 @@ pub fn record(
         detail: detail.chars().take(MAX_DETAIL).collect(),
     };
     let seq = store.append_audit(entry)?;
-    tracing::info!(actor, action, target, "audited");
+    if actor == SEED {
+        // The hub's own first-start content: one summary line says it
+        // (`cards::ensure_seeded`), not one line per card.
+        tracing::debug!(actor, action, target, "audited");
+    } else {
+        tracing::info!(actor, action, target, "audited");
+    }
     Ok(seq)
 }
