@@ -379,6 +379,33 @@ pub fn wire_record(desk: &str) -> proto::AnonymisedRecord {
     }
 }
 
+/// A running hub and one enrolled desk, `sportello-centro`, holding the
+/// seed procedure cards (waits until the Arabic card of
+/// `permesso.rinnovo.lavoro` has reached it).
+pub async fn desk_with_cards(root: &Path) -> anyhow::Result<(Hub, Agent)> {
+    let mut hub = Hub::init(root);
+    hub.start().await?;
+    let bundle = hub.add_desk("sportello-centro");
+    let mut agent = Agent::enroll(root, "sportello-centro", &bundle);
+    agent.start().await?;
+    eventually(Duration::from_secs(20), async || {
+        let out = run(
+            "desk-agent",
+            &[
+                "card",
+                "permesso.rinnovo.lavoro",
+                "ar",
+                "--agent",
+                &agent.url,
+                "--json",
+            ],
+        );
+        out.status.success().then_some(())
+    })
+    .await?;
+    Ok((hub, agent))
+}
+
 /// A running hub under `root` with one running desk per id, enrolled
 /// through the CLI: how most end-to-end tests begin.
 pub async fn network(root: &Path, desk_ids: &[&str]) -> anyhow::Result<(Hub, Vec<Agent>)> {

@@ -4,10 +4,9 @@
 //! desk's disk or in its log; the card page shows both languages, Arabic
 //! right to left.
 
-use e2e::{eventually, files_containing, run, Agent, Hub};
+use e2e::{files_containing, run};
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
 const CODE: &str = "permesso.rinnovo.lavoro";
 const APPOINTMENT: &str = "Questura 14 gennaio 2031 ore 9:40";
@@ -22,28 +21,10 @@ fn pdftotext(pdf: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-async fn desk_with_cards(root: &Path) -> anyhow::Result<(Hub, Agent)> {
-    let mut hub = Hub::init(root);
-    hub.start().await?;
-    let bundle = hub.add_desk("sportello-centro");
-    let mut agent = Agent::enroll(root, "sportello-centro", &bundle);
-    agent.start().await?;
-    // The seed cards reach the desk.
-    eventually(Duration::from_secs(20), async || {
-        let out = run(
-            "desk-agent",
-            &["card", CODE, "ar", "--agent", &agent.url, "--json"],
-        );
-        out.status.success().then_some(())
-    })
-    .await?;
-    Ok((hub, agent))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_handout_carries_the_visitors_additions_and_the_desk_keeps_none() -> anyhow::Result<()> {
     let root = tempfile::tempdir()?;
-    let (mut hub, mut agent) = desk_with_cards(root.path()).await?;
+    let (mut hub, mut agent) = e2e::desk_with_cards(root.path()).await?;
 
     // From the CLI.
     let pdf = root.path().join("handout-ar.pdf");

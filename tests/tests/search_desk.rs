@@ -6,8 +6,7 @@
 //! (the index rebuilt), the operator page searches as one types, and a
 //! query holding personal data is in no log.
 
-use e2e::{eventually, files_containing, path, run, run_ok, Agent, Hub};
-use std::path::Path;
+use e2e::{eventually, files_containing, path, run, run_ok, Agent};
 use std::time::Duration;
 
 const CODE: &str = "permesso.rinnovo.lavoro";
@@ -22,27 +21,10 @@ fn search(agent: &Agent, query: &str, lang: &str) -> Vec<serde_json::Value> {
     serde_json::from_str::<Vec<serde_json::Value>>(&out).expect("search --json prints an array")
 }
 
-async fn desk_with_cards(root: &Path) -> anyhow::Result<(Hub, Agent)> {
-    let mut hub = Hub::init(root);
-    hub.start().await?;
-    let bundle = hub.add_desk("sportello-centro");
-    let mut agent = Agent::enroll(root, "sportello-centro", &bundle);
-    agent.start().await?;
-    eventually(Duration::from_secs(20), async || {
-        let out = run(
-            "desk-agent",
-            &["card", CODE, "ar", "--agent", &agent.url, "--json"],
-        );
-        out.status.success().then_some(())
-    })
-    .await?;
-    Ok((hub, agent))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_desk_finds_what_people_type_offline_and_logs_no_query() -> anyhow::Result<()> {
     let root = tempfile::tempdir()?;
-    let (mut hub, mut agent) = desk_with_cards(root.path()).await?;
+    let (mut hub, mut agent) = e2e::desk_with_cards(root.path()).await?;
 
     // The words a desk uses, a typo, and English while the page is Italian.
     for (query, lang) in [
