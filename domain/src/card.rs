@@ -16,10 +16,12 @@
 use std::collections::BTreeMap;
 
 mod checks;
+mod file;
 mod law;
 mod money;
 
 pub use checks::{check_reference, check_translation, Problem};
+pub use file::{from_toml, to_toml, FileError};
 pub use law::{law_act, shares_law_reference};
 pub use money::{format_euro, parse_euro};
 
