@@ -292,6 +292,20 @@ impl Desk for DeskService {
         )?))
     }
 
+    async fn report_item(
+        &self,
+        _req: Request<proto::ReportItemRequest>,
+    ) -> Result<Response<proto::ReportItemResponse>, Status> {
+        Err(Status::unimplemented("reports: not built yet"))
+    }
+
+    async fn list_reports(
+        &self,
+        _req: Request<proto::ListReportsRequest>,
+    ) -> Result<Response<proto::ListReportsResponse>, Status> {
+        Err(Status::unimplemented("reports: not built yet"))
+    }
+
     async fn get_card(
         &self,
         req: Request<GetCardRequest>,

@@ -244,6 +244,27 @@ impl Coordinator for CoordinatorService {
         Ok(Response::new(PutCardResponse { version }))
     }
 
+    async fn list_reports(
+        &self,
+        _request: Request<proto::ListHubReportsRequest>,
+    ) -> Result<Response<proto::ListHubReportsResponse>, Status> {
+        Err(Status::unimplemented("reports: not built yet"))
+    }
+
+    async fn decide_report(
+        &self,
+        _request: Request<proto::DecideReportRequest>,
+    ) -> Result<Response<proto::DecideReportResponse>, Status> {
+        Err(Status::unimplemented("reports: not built yet"))
+    }
+
+    async fn put_glossary(
+        &self,
+        _request: Request<proto::PutGlossaryRequest>,
+    ) -> Result<Response<proto::PutCatalogueResponse>, Status> {
+        Err(Status::unimplemented("glossary: not built yet"))
+    }
+
     async fn confirm_card(
         &self,
         request: Request<ConfirmCardRequest>,

@@ -377,6 +377,9 @@ impl Session {
                             let text = format!("{kind} v{}: {reason}", r.version);
                             self.note_push(|s| s.last_rejection = Some(text));
                         }
+                        Ok(Some(DeskMessage { body: Some(desk_message::Body::Report(_) | desk_message::Body::SearchMisses(_)) })) => {
+                            // Not built yet: the desk resends until acknowledged.
+                        }
                         Ok(Some(DeskMessage { body: Some(desk_message::Body::Proposal(p)) })) => {
                             if !self.receive_proposal(p).await {
                                 break None;

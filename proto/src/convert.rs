@@ -21,6 +21,7 @@ impl From<RawRecord> for v1::AnonymisedRecord {
             nationality: r.nationality,
             pseudonym: r.pseudonym,
             notes: r.notes,
+            mediator: String::new(),
         }
     }
 }
@@ -99,6 +100,7 @@ impl From<domain::Visit> for v1::Visit {
             minutes: v.minutes.unwrap_or_default(),
             notes: v.notes.unwrap_or_default(),
             visited_at: v.visited_at.unwrap_or_default(),
+            mediator: String::new(),
         }
     }
 }

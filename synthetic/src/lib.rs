@@ -123,5 +123,6 @@ pub fn visit(rng: &mut impl Rng) -> Visit {
         minutes: rng.random_range(3..90),
         notes: String::new(),
         visited_at: String::new(),
+        mediator: String::new(),
     }
 }

@@ -116,16 +116,19 @@ fn the_seed_serves_until_a_pushed_catalogue_replaces_it_durably() {
                 procedure("permesso.rinnovo.lavoro", false),
                 procedure("casa.servizi_abitativi", false),
             ],
+            glossary: String::new(),
         };
         assert_eq!(local.apply_catalogue(update).expect("apply"), 1);
         let retire = CatalogueUpdate {
             version: 2,
             procedures: vec![procedure("casa.servizi_abitativi", true)],
+            glossary: String::new(),
         };
         local.apply_catalogue(retire).expect("retire");
         let bad = CatalogueUpdate {
             version: 3,
             procedures: vec![procedure("Not A Code", false)],
+            glossary: String::new(),
         };
         assert!(matches!(
             local.apply_catalogue(bad),

@@ -23,6 +23,7 @@ impl Logs for SledStore {
             proto::CatalogueUpdate {
                 version,
                 procedures,
+                glossary: String::new(),
             }
             .encode_to_vec()
         })
