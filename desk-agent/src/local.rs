@@ -12,9 +12,11 @@
 //! | `proposals` | proposal id | `DeskProposal` waiting for the hub's ack |
 //!
 //! Each pushed tree also holds `\0version`, the log version held (u64 BE);
-//! the default tree holds `logs_epoch`, the hub's epoch they belong to.
+//! `catalogue` also holds `\0glossary`, the search glossary last pushed with
+//! it (TOML); the default tree holds `logs_epoch`, the hub's epoch they
+//! belong to.
 
-use domain::Catalogue;
+use domain::{Catalogue, Glossary};
 use prost::Message;
 use proto::{
     CardUpdate, CatalogueUpdate, DeskProposal, GuidanceItem, GuidanceUpdate, Procedure,
@@ -29,6 +31,7 @@ use tokio::sync::{watch, Notify};
 pub const MAX_QUEUED_PROPOSALS: usize = 100;
 
 const VERSION_KEY: &[u8] = b"\0version";
+const GLOSSARY_KEY: &[u8] = b"\0glossary";
 const EPOCH_KEY: &[u8] = b"logs_epoch";
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +58,8 @@ pub struct LocalCopy {
     /// The catalogue in force with its version, swapped together once both
     /// are durable, so that no reader sees a new version with old codes.
     active: RwLock<(u64, Arc<Catalogue>)>,
+    /// The search glossary pushed with the catalogue, or the compiled one.
+    glossary: RwLock<Arc<Glossary>>,
     /// Woken when a proposal is queued, so the sync loop sends it at once.
     pub proposal_queued: Notify,
     // Applying is read-then-write; the sync task is the only writer, the lock
@@ -76,6 +81,7 @@ impl LocalCopy {
             read_version(&catalogue)?,
             Arc::new(active_catalogue(&catalogue)?),
         );
+        let glossary = stored_glossary(&catalogue)?;
         Ok(Self {
             db,
             guidance,
@@ -84,6 +90,7 @@ impl LocalCopy {
             cards,
             proposals,
             active: RwLock::new(active),
+            glossary: RwLock::new(Arc::new(glossary)),
             proposal_queued: Notify::new(),
             apply_lock: Mutex::new(()),
             guidance_version: watch::Sender::new(version),
@@ -228,6 +235,8 @@ impl LocalCopy {
             read_version(&self.catalogue)?,
             Arc::new(active_catalogue(&self.catalogue)?),
         );
+        *self.glossary.write().unwrap_or_else(|e| e.into_inner()) =
+            Arc::new(stored_glossary(&self.catalogue)?);
         Ok(())
     }
 
@@ -268,12 +277,31 @@ impl LocalCopy {
         let active = to_catalogue(&merged).map_err(|e| {
             LocalError::Refused(format!("catalogue version {}: {e}", update.version))
         })?;
+        let glossary = if update.glossary.is_empty() {
+            None
+        } else {
+            let mut g = Glossary::from_toml(&update.glossary).map_err(|e| {
+                LocalError::Refused(format!("catalogue version {}: {e}", update.version))
+            })?;
+            g.version = update.version;
+            batch.insert(GLOSSARY_KEY, update.glossary.as_bytes());
+            Some(g)
+        };
         batch.insert(VERSION_KEY, &update.version.to_be_bytes());
         self.catalogue.apply_batch(batch)?;
         self.db.flush()?;
         *self.active.write().unwrap_or_else(|e| e.into_inner()) =
             (update.version, Arc::new(active));
+        if let Some(g) = glossary {
+            *self.glossary.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(g);
+        }
         Ok(update.version)
+    }
+
+    /// The search glossary in force: the last one pushed, else the
+    /// compiled default.
+    pub fn glossary(&self) -> Arc<Glossary> {
+        Arc::clone(&self.glossary.read().unwrap_or_else(|e| e.into_inner()))
     }
 
     pub fn card_version(&self) -> Result<u64, LocalError> {
@@ -485,7 +513,8 @@ fn stored_procedures(tree: &sled::Tree) -> Result<Vec<Procedure>, LocalError> {
     let mut out = Vec::new();
     for kv in tree.iter() {
         let (k, v) = kv?;
-        if k.as_ref() == VERSION_KEY {
+        // `\0version`, `\0glossary`: codes never start with a NUL.
+        if k.starts_with(b"\0") {
             continue;
         }
         let p = Procedure::decode(v.as_ref())
@@ -513,6 +542,22 @@ fn active_catalogue(tree: &sled::Tree) -> Result<Catalogue, LocalError> {
     }
     to_catalogue(&stored_procedures(tree)?)
         .map_err(|e| LocalError::Refused(format!("stored catalogue: {e}")))
+}
+
+/// The glossary stored with the catalogue. It was checked when pushed, so
+/// one that no longer parses (a newer format read by an older agent) falls
+/// back to the compiled default rather than stopping the desk.
+fn stored_glossary(tree: &sled::Tree) -> Result<Glossary, LocalError> {
+    let Some(text) = tree.get(GLOSSARY_KEY)? else {
+        return Ok(Glossary::compiled());
+    };
+    let parsed = std::str::from_utf8(&text)
+        .ok()
+        .and_then(|t| Glossary::from_toml(t).ok());
+    Ok(parsed.unwrap_or_else(|| {
+        tracing::warn!("the stored search glossary does not parse; the compiled one is used");
+        Glossary::compiled()
+    }))
 }
 
 fn read_version(tree: &sled::Tree) -> Result<u64, LocalError> {

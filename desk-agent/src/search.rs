@@ -21,7 +21,7 @@ pub use index::{Document, Hit, Index, Kind, Outcome};
 use crate::local::{LocalCopy, LocalError, REFERENCE_LANGUAGE};
 use domain::{Card, Glossary, Procedure};
 use proto::{GuidanceItem, Template};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Longest query accepted, in characters.
@@ -183,7 +183,6 @@ struct Stamp {
 /// The desk's search: the index over its local copy, rebuilt after a push.
 pub struct Search {
     local: Arc<LocalCopy>,
-    glossary: RwLock<Arc<Glossary>>,
     built: Mutex<Option<(Stamp, Arc<Index>)>>,
 }
 
@@ -191,18 +190,7 @@ impl Search {
     pub fn new(local: Arc<LocalCopy>) -> Self {
         Self {
             local,
-            glossary: RwLock::new(Arc::new(Glossary::compiled())),
             built: Mutex::new(None),
-        }
-    }
-
-    /// Replaces the glossary (a pushed version); the next search rebuilds.
-    pub fn set_glossary(&self, glossary: Glossary) {
-        if let Ok(mut g) = self.glossary.write() {
-            *g = Arc::new(glossary);
-        }
-        if let Ok(mut b) = self.built.lock() {
-            *b = None;
         }
     }
 
@@ -220,11 +208,7 @@ impl Search {
     /// The index for what the desk holds now, rebuilt first when a push
     /// changed it.
     pub fn index(&self) -> Result<Arc<Index>, LocalError> {
-        let glossary = self
-            .glossary
-            .read()
-            .map(|g| Arc::clone(&g))
-            .unwrap_or_else(|e| Arc::clone(&e.into_inner()));
+        let glossary = self.local.glossary();
         let stamp = self.stamp(&glossary)?;
         let mut built = self.built.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((s, index)) = built.as_ref() {

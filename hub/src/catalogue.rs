@@ -41,7 +41,7 @@ pub fn ensure_seeded(store: &dyn Store) -> Result<u64, StorageError> {
         return Ok(held);
     }
     let seed: Vec<Procedure> = Catalogue::seed().iter().map(Procedure::from).collect();
-    let version = store.append_catalogue(seed)?;
+    let version = store.append_catalogue(seed, String::new())?;
     tracing::info!(version, "procedure catalogue seeded");
     Ok(version)
 }
@@ -154,7 +154,7 @@ pub fn put(
     )?;
     let codes: Vec<&str> = checked.iter().map(|p| p.code.as_str()).collect();
     let detail = codes.join(", ");
-    let version = store.append_catalogue(checked)?;
+    let version = store.append_catalogue(checked, String::new())?;
     crate::audit::record(
         store,
         actor,
@@ -163,6 +163,66 @@ pub fn put(
         &detail,
     )?;
     if let Some(p) = push {
+        p.catalogue_published(version, every, active);
+    }
+    Ok(version)
+}
+
+/// Most bytes of a glossary file: far above the default (about 4 KiB), far
+/// below what would slow a desk's index rebuild or a push.
+pub const MAX_GLOSSARY_BYTES: usize = 64 * 1024;
+
+/// The search glossary in force (TOML): the last one put, else the default
+/// compiled into every desk.
+pub fn glossary(store: &dyn Store) -> Result<String, StorageError> {
+    let latest = store
+        .catalogue_since(0)?
+        .into_iter()
+        .rev()
+        .find(|u| !u.glossary.is_empty())
+        .map(|u| u.glossary);
+    Ok(latest.unwrap_or_else(|| domain::glossary::DEFAULT_GLOSSARY.to_string()))
+}
+
+/// Replaces the search glossary: a new catalogue version with no procedure
+/// changes, pushed with the catalogue so that every desk rebuilds its search
+/// index from the same synonyms.
+pub fn put_glossary(
+    store: &dyn Store,
+    push: Option<&Push>,
+    toml: String,
+    actor: &str,
+) -> Result<u64, CatalogueLogError> {
+    if toml.len() > MAX_GLOSSARY_BYTES {
+        return Err(invalid(
+            "glossary",
+            format!(
+                "il glossario supera {} KiB / the glossary is larger than {} KiB",
+                MAX_GLOSSARY_BYTES / 1024,
+                MAX_GLOSSARY_BYTES / 1024
+            ),
+        ));
+    }
+    let parsed =
+        domain::Glossary::from_toml(&toml).map_err(|e| invalid("glossary", e.to_string()))?;
+    if parsed.groups.is_empty() {
+        // An empty text would read as "unchanged" on the wire.
+        return Err(invalid(
+            "glossary",
+            "il glossario non ha gruppi / the glossary has no groups",
+        ));
+    }
+    ensure_seeded(store)?;
+    let version = store.append_catalogue(Vec::new(), toml)?;
+    crate::audit::record(
+        store,
+        actor,
+        "glossary.put",
+        &format!("v{version}"),
+        &format!("{} groups", parsed.groups.len()),
+    )?;
+    if let Some(p) = push {
+        let (every, active) = catalogues(store)?;
         p.catalogue_published(version, every, active);
     }
     Ok(version)

@@ -260,9 +260,22 @@ impl Coordinator for CoordinatorService {
 
     async fn put_glossary(
         &self,
-        _request: Request<proto::PutGlossaryRequest>,
-    ) -> Result<Response<proto::PutCatalogueResponse>, Status> {
-        Err(Status::unimplemented("glossary: not built yet"))
+        request: Request<proto::PutGlossaryRequest>,
+    ) -> Result<Response<PutCatalogueResponse>, Status> {
+        let who = actor(&request);
+        let toml = request.into_inner().toml;
+        let push = self.push.clone();
+        let version = blocking(&self.store, move |store| {
+            Ok::<_, Status>(crate::catalogue::put_glossary(
+                store,
+                Some(&push),
+                toml,
+                who,
+            )?)
+        })
+        .await?;
+        tracing::info!(version, "search glossary changed");
+        Ok(Response::new(PutCatalogueResponse { version }))
     }
 
     async fn confirm_card(

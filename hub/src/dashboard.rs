@@ -9,6 +9,7 @@ mod auth;
 mod cards;
 mod chart;
 mod desks;
+mod glossary;
 mod guidance;
 mod i18n;
 mod login_token;
@@ -97,6 +98,7 @@ fn router(app: Shared) -> Router {
         .route("/cards/edit", get(cards::editor))
         .route("/cards/check", post(cards::check))
         .route("/cards/{code}/confirm", post(cards::confirm))
+        .route("/glossary", get(glossary::page).post(glossary::save))
         .route("/stats", get(stats::page))
         .route("/stats.csv", get(stats::csv))
         .route("/stats.xlsx", get(stats::xlsx))

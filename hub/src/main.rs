@@ -119,6 +119,11 @@ enum Command {
         #[command(subcommand)]
         command: CatalogueCommand,
     },
+    /// The desks' search glossary (synonym groups), pushed with the catalogue.
+    Glossary {
+        #[command(subcommand)]
+        command: GlossaryCommand,
+    },
     /// Save a procedure card: the Italian reference or a translation; prints the new version.
     Card {
         #[command(subcommand)]
@@ -245,6 +250,16 @@ enum CatalogueCommand {
 }
 
 #[derive(Subcommand)]
+enum GlossaryCommand {
+    /// Replace the glossary with a TOML file of `[[group]]` tables (`terms = [...]`); prints the new catalogue version.
+    Put {
+        file: PathBuf,
+        #[command(flatten)]
+        data: DataArg,
+    },
+}
+
+#[derive(Subcommand)]
 enum CardCommand {
     /// Save the card of procedure CODE in language LANG from a TOML file; prints the new version.
     Put {
@@ -355,6 +370,9 @@ impl Command {
             },
             Catalogue {
                 command: CatalogueCommand::Put { data, .. },
+            } => Some(data),
+            Glossary {
+                command: GlossaryCommand::Put { data, .. },
             } => Some(data),
             Card { command } => match command {
                 CardCommand::Put { data, .. } | CardCommand::Confirm { data, .. } => Some(data),
@@ -570,6 +588,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         } => {
             let changes = parse_file(&file, "catalogue", hub::catalogue::from_toml)?;
             println!("{}", folder()?.way().await?.put_catalogue(changes).await?);
+        }
+        Command::Glossary {
+            command: GlossaryCommand::Put { file, .. },
+        } => {
+            let text = read_file(&file)?;
+            println!("{}", folder()?.way().await?.put_glossary(text).await?);
         }
         Command::Card {
             command: CardCommand::Put {

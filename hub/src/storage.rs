@@ -310,8 +310,13 @@ pub enum ProposalInsert {
 /// coordination logs that sit beside the write path (`storage/sled/logs.rs`).
 pub trait Logs {
     /// Appends one catalogue change set (added, amended or retired
-    /// procedures) under the next version, durably.
-    fn append_catalogue(&self, procedures: Vec<proto::Procedure>) -> Result<u64, StorageError>;
+    /// procedures) under the next version, durably; a non-empty `glossary`
+    /// (TOML) replaces the search glossary from that version on.
+    fn append_catalogue(
+        &self,
+        procedures: Vec<proto::Procedure>,
+        glossary: String,
+    ) -> Result<u64, StorageError>;
     /// Every catalogue change set after version `after`, oldest first.
     fn catalogue_since(&self, after: u64) -> Result<Vec<proto::CatalogueUpdate>, StorageError>;
     fn catalogue_version(&self) -> Result<u64, StorageError>;

@@ -120,6 +120,39 @@ async fn a_due_card_is_listed_with_its_owner_and_confirmed_in_one_action() -> an
     let page = web.get("/cards").await?.text();
     let due = page.split("id=\"all-h\"").next().unwrap_or_default();
     assert!(!due.contains("Ufficio Fisco Sportello Nord"), "{due}");
+
+    // The search glossary, linked from the cards: the file in force in an
+    // editor; a bad group is named and the text kept, a good one saved.
+    assert!(page.contains("href=\"/glossary\""), "{page}");
+    let glossary = web.get("/glossary").await?;
+    assert_eq!(glossary.status, 200);
+    let html = glossary.text();
+    assert!(html.contains("permesso di soggiorno"), "{html}");
+    let token = glossary.csrf().expect("the form carries the token");
+    let bad = "[[group]]\nterms = [\"numer podatkowy\"]\n";
+    let refused = web
+        .post_form("/glossary", &[("body", bad), ("csrf_token", &token)])
+        .await?;
+    assert_eq!(refused.status, 200);
+    let said = refused.text();
+    assert!(
+        said.contains("gruppo 1") && said.contains("numer podatkowy"),
+        "{said}"
+    );
+    let good = format!(
+        "{}\n[[group]]\nterms = [\"numer podatkowy\", \"codice fiscale\"]\n",
+        domain::glossary::DEFAULT_GLOSSARY
+    );
+    let saved = web
+        .post_form("/glossary", &[("body", &good), ("csrf_token", &token)])
+        .await?;
+    assert_eq!(saved.status, 303, "{}", saved.text());
+    assert!(web
+        .get("/glossary")
+        .await?
+        .text()
+        .contains("numer podatkowy"));
+    assert!(web.get("/audit").await?.text().contains("glossary.put"));
     hub.terminate()?;
     Ok(())
 }

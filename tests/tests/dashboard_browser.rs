@@ -169,6 +169,7 @@ async fn coordinator_uses_the_dashboard_in_a_browser() -> anyhow::Result<()> {
             "/cards/edit?code=permesso.rinnovo.lavoro&language=it",
             "dashboard-card-editor",
         ),
+        ("/glossary", "dashboard-glossary"),
         ("/desks?lang=en", "dashboard-desks-en"),
     ] {
         b.goto(&format!("{base}{page}")).await?;

@@ -148,3 +148,62 @@ async fn the_desk_finds_what_people_type_offline_and_logs_no_query() -> anyhow::
     }
     Ok(())
 }
+
+/// The coordinator adds a synonym: `hub glossary put` checks the file,
+/// pushes it with the catalogue, and the desk's next search knows it, also
+/// after a restart (the glossary is kept with the local copy).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_glossary_put_at_the_hub_reaches_the_desks_search() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let (mut hub, mut agent) = e2e::desk_with_cards(root.path()).await?;
+    let finds = |agent: &Agent| {
+        search(agent, "numer podatkowy", "it")
+            .iter()
+            .take(3)
+            .any(|h| h["code"] == "fisco.codice_fiscale")
+    };
+    assert!(
+        !finds(&agent),
+        "not a known word before the glossary says so"
+    );
+
+    // A group of one term is refused, naming the group; nothing is pushed.
+    let bad = root.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[[group]]\nterms = [\"pds\", \"permesso di soggiorno\"]\n\n[[group]]\nterms = [\"solo\"]\n",
+    )?;
+    let out = run(
+        "hub",
+        &["glossary", "put", path(&bad), "--data", path(&hub.data)],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("gruppo 2"), "{stderr}");
+
+    let mut text = domain::glossary::DEFAULT_GLOSSARY.to_string();
+    text.push_str(
+        "\n[[group]]\nterms = [\"numer podatkowy\", \"codice fiscale\"]\nnote = \"Polish\"\n",
+    );
+    let file = root.path().join("glossary.toml");
+    std::fs::write(&file, &text)?;
+    let version = run_ok(
+        "hub",
+        &["glossary", "put", path(&file), "--data", path(&hub.data)],
+    );
+    assert!(version.trim().parse::<u64>()? > 1, "{version}");
+    eventually(Duration::from_secs(20), async || {
+        finds(&agent).then_some(())
+    })
+    .await?;
+
+    agent.terminate()?;
+    agent.start().await?;
+    assert!(
+        finds(&agent),
+        "the pushed glossary is kept across a restart"
+    );
+    agent.terminate()?;
+    hub.terminate()?;
+    Ok(())
+}

@@ -190,3 +190,48 @@ fn a_new_logs_epoch_forgets_every_pushed_log_and_the_same_one_nothing() {
         "kept on disk"
     );
 }
+
+#[test]
+fn a_glossary_pushed_with_the_catalogue_replaces_the_compiled_one_durably() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("local");
+    let toml = "[[group]]\nterms = [\"numer podatkowy\", \"codice fiscale\"]\n";
+    {
+        let local = LocalCopy::open(&path).expect("open");
+        assert!(!local.glossary().groups.is_empty(), "the compiled default");
+        let bad = CatalogueUpdate {
+            version: 1,
+            procedures: Vec::new(),
+            glossary: "[[group]]\nterms = [\"solo\"]\n".into(),
+        };
+        assert!(matches!(
+            local.apply_catalogue(bad),
+            Err(LocalError::Refused(_))
+        ));
+        assert_eq!(
+            local.catalogue_version(),
+            0,
+            "a bad glossary changes nothing"
+        );
+        let update = CatalogueUpdate {
+            version: 1,
+            procedures: Vec::new(),
+            glossary: toml.into(),
+        };
+        assert_eq!(local.apply_catalogue(update).expect("apply"), 1);
+        assert_eq!(local.glossary().groups.len(), 1);
+        // A later change without a glossary keeps it.
+        let later = CatalogueUpdate {
+            version: 2,
+            procedures: vec![procedure("permesso.rinnovo.lavoro", false)],
+            glossary: String::new(),
+        };
+        local.apply_catalogue(later).expect("apply");
+        assert_eq!(local.glossary().version, 1);
+    }
+    let local = LocalCopy::open(&path).expect("reopen");
+    let g = local.glossary();
+    assert_eq!(g.groups.len(), 1);
+    assert_eq!(g.groups[0].terms[0], "numer podatkowy");
+    assert!(local.catalogue().contains("permesso.rinnovo.lavoro"));
+}

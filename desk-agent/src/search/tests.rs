@@ -159,3 +159,26 @@ fn requests_past_the_bounds_are_refused_without_echoing_the_query() {
     assert!(check_request("pds", MAX_LIMIT + 1).is_err());
     assert_eq!(check_request("pds", 0), Ok(DEFAULT_LIMIT as usize));
 }
+
+#[test]
+fn a_group_added_to_the_glossary_finds_its_procedure() {
+    let mut text = domain::glossary::DEFAULT_GLOSSARY.to_string();
+    text.push_str("\n[[group]]\nterms = [\"numer podatkowy\", \"codice fiscale\"]\n");
+    let glossary = Glossary::from_toml(&text).expect("glossary");
+    let content = Content {
+        procedures: domain::Catalogue::seed().iter().cloned().collect(),
+        cards: Vec::new(),
+        guidance: Vec::new(),
+        templates: Vec::new(),
+    };
+    let before = Index::build(documents(&content), &Glossary::compiled());
+    let after = Index::build(documents(&content), &glossary);
+    assert!(before.search("numer podatkowy", "it", 3).hits.is_empty());
+    let out = after.search("numer podatkowy", "it", 3);
+    assert!(
+        out.hits.iter().any(|h| h.code == "fisco.codice_fiscale"),
+        "{:?} / before {:?}",
+        out.hits,
+        before.search("numer podatkowy", "it", 3).hits
+    );
+}

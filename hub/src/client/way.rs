@@ -357,6 +357,23 @@ impl Way {
         }
     }
 
+    pub async fn put_glossary(self, toml: String) -> anyhow::Result<u64> {
+        match self {
+            Way::Hub(mut c) => Ok(c
+                .put_glossary(proto::PutGlossaryRequest { toml })
+                .await
+                .map_err(refused)?
+                .into_inner()
+                .version),
+            Way::Store { store, .. } => Ok(crate::catalogue::put_glossary(
+                &store,
+                None,
+                toml,
+                crate::audit::CLI,
+            )?),
+        }
+    }
+
     pub async fn put_card(self, card: domain::Card) -> anyhow::Result<u64> {
         match self {
             Way::Hub(mut c) => Ok(c

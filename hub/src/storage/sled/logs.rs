@@ -18,12 +18,16 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StorageError {
 }
 
 impl Logs for SledStore {
-    fn append_catalogue(&self, procedures: Vec<proto::Procedure>) -> Result<u64, StorageError> {
+    fn append_catalogue(
+        &self,
+        procedures: Vec<proto::Procedure>,
+        glossary: String,
+    ) -> Result<u64, StorageError> {
         self.log_append(&self.catalogue, |version| {
             proto::CatalogueUpdate {
                 version,
                 procedures,
-                glossary: String::new(),
+                glossary,
             }
             .encode_to_vec()
         })
