@@ -25,6 +25,7 @@ enum Scenario {
     Catchup,
     Intake,
     Handout,
+    Search,
     SigninFlood,
     Dashboard,
     DeskFlood,
@@ -79,6 +80,8 @@ pub(crate) struct Sizes {
     pub intake_rate: u32,
     /// Handouts rendered per language in the handout scenario.
     pub handouts: usize,
+    /// Passes over the labelled query set in the search scenario.
+    pub search_rounds: usize,
     pub intake_secs: u64,
     /// Length of each measured phase of the overload scenarios.
     pub phase: std::time::Duration,
@@ -100,6 +103,7 @@ impl Sizes {
                 intake_rate: 200,
                 intake_secs: 3,
                 handouts: 3,
+                search_rounds: 1,
                 phase: std::time::Duration::from_secs(2),
                 flood_clients: 100,
                 page_views_per_s: 20,
@@ -116,6 +120,7 @@ impl Sizes {
                 intake_rate: 200,
                 intake_secs: 30,
                 handouts: 50,
+                search_rounds: 10,
                 phase: std::time::Duration::from_secs(10),
                 flood_clients: 1_000,
                 page_views_per_s: 20,
@@ -204,6 +209,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Scenario::Catchup,
             Scenario::Intake,
             Scenario::Handout,
+            Scenario::Search,
             Scenario::SigninFlood,
             Scenario::Dashboard,
             Scenario::DeskFlood,
@@ -239,6 +245,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Scenario::Handout => {
                 results.handout = Some(scenarios::handout::run(&bins, &dir, &sizes).await?);
+            }
+            Scenario::Search => {
+                results.search = Some(scenarios::search::run(&bins, &dir, &sizes).await?);
             }
             Scenario::SigninFlood => {
                 results.signin_flood =

@@ -52,6 +52,19 @@ pub(crate) struct HandoutLanguage {
     pub pdf_kib: f64,
 }
 
+/// `Desk.Search` at a desk holding the seed content.
+pub(crate) struct Search {
+    pub queries: usize,
+    pub rounds: usize,
+    /// The first search after the cards arrived: the index rebuild included.
+    pub first_ms: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    pub recall_at_1: f64,
+    pub recall_at_3: f64,
+}
+
 pub(crate) struct SigninFlood {
     pub clients: usize,
     pub before_records_per_s: f64,
@@ -126,6 +139,7 @@ pub(crate) struct Results {
     pub catchup: Option<Catchup>,
     pub intake: Option<Intake>,
     pub handout: Option<Handout>,
+    pub search: Option<Search>,
     pub signin_flood: Option<SigninFlood>,
     pub dashboard: Option<DashboardLoad>,
     pub desk_flood: Option<DeskFlood>,
@@ -212,6 +226,21 @@ impl Results {
             o.insert(
                 "handout".into(),
                 json!({"renders": r.renders, "languages": per}),
+            );
+        }
+        if let Some(r) = &self.search {
+            o.insert(
+                "search".into(),
+                json!({
+                    "queries": r.queries,
+                    "rounds": r.rounds,
+                    "first_ms": round(r.first_ms, 2),
+                    "p50_ms": round(r.p50_ms, 2),
+                    "p99_ms": round(r.p99_ms, 2),
+                    "max_ms": round(r.max_ms, 2),
+                    "recall_at_1": round(r.recall_at_1, 3),
+                    "recall_at_3": round(r.recall_at_3, 3),
+                }),
             );
         }
         if let Some(r) = &self.signin_flood {
@@ -356,6 +385,15 @@ impl Results {
                     ),
                 );
             }
+        }
+        if let Some(r) = &self.search {
+            row(
+                "search",
+                format!(
+                    "{} queries x {}: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; first (index rebuilt) {:.1} ms; recall@1 {:.3}, @3 {:.3}",
+                    r.queries, r.rounds, r.p50_ms, r.p99_ms, r.max_ms, r.first_ms, r.recall_at_1, r.recall_at_3
+                ),
+            );
         }
         if let Some(r) = &self.signin_flood {
             let recovery = r

@@ -74,6 +74,29 @@ pub(crate) async fn linked_agent(
     Ok((hub, agent, listen))
 }
 
+/// Waits until the seed cards, pushed with the desk's first connection,
+/// are held (the Urdu card of `permesso.rinnovo.lavoro` is among the last).
+pub(crate) async fn wait_for_seed_cards(
+    client: &mut DeskClient<tonic::transport::Channel>,
+) -> anyhow::Result<()> {
+    let began = Instant::now();
+    while client
+        .get_card(proto::GetCardRequest {
+            code: "permesso.rinnovo.lavoro".into(),
+            language: "ur".into(),
+        })
+        .await
+        .is_err()
+    {
+        anyhow::ensure!(
+            began.elapsed() < Duration::from_secs(30),
+            "the seed cards did not reach the desk within 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
+
 pub(crate) async fn connect(listen: &str) -> anyhow::Result<DeskClient<tonic::transport::Channel>> {
     let start = Instant::now();
     loop {

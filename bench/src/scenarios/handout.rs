@@ -4,14 +4,14 @@
 //! `permesso.rinnovo.lavoro` into. Latency per language, from the request
 //! to the whole PDF received.
 
-use super::agent::{connect, linked_agent};
+use super::agent::{connect, linked_agent, wait_for_seed_cards};
 use crate::hub_proc::Binaries;
 use crate::report::{Handout, HandoutLanguage};
 use crate::stats::Latencies;
 use crate::Sizes;
 use proto::RenderHandoutRequest;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const CODE: &str = "permesso.rinnovo.lavoro";
 const LANGUAGES: [&str; 7] = ["it", "ar", "ur", "zh", "ti", "bn", "uk"];
@@ -19,22 +19,7 @@ const LANGUAGES: [&str; 7] = ["it", "ar", "ur", "zh", "ti", "bn", "uk"];
 pub(crate) async fn run(bins: &Binaries, dir: &Path, sizes: &Sizes) -> anyhow::Result<Handout> {
     let (mut hub, _agent, listen) = linked_agent(bins, dir, "handout").await?;
     let mut client = connect(&listen).await?;
-    // The seed cards reach the desk with its first connection.
-    let began = Instant::now();
-    while client
-        .get_card(proto::GetCardRequest {
-            code: CODE.into(),
-            language: "ur".into(),
-        })
-        .await
-        .is_err()
-    {
-        anyhow::ensure!(
-            began.elapsed() < Duration::from_secs(30),
-            "the seed cards did not reach the desk within 30 s"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_seed_cards(&mut client).await?;
     let additions = [(
         "Appuntamento".to_string(),
         "14 gennaio, ore 9:40".to_string(),

@@ -14,5 +14,6 @@ pub(crate) mod ingest;
 pub(crate) mod intake;
 mod overload;
 pub(crate) mod raw_sled;
+pub(crate) mod search;
 pub(crate) mod signin_flood;
 mod steady;
