@@ -1,8 +1,9 @@
 //! Street addresses: a street word (via, viale, piazza, corso, …) or one of
 //! its abbreviations (`v.`, `v.le`, `vle`, `p.za`, `p.zza`, `p.le`, `c.so`,
 //! `l.go`, `vic.`, `loc.`, …, any case, with or without a blank after the
-//! dot), the street's name, a civic number (bare or after `n.`, `nr.`,
-//! `n°`, `civ.`), then optionally the CAP, the city and the province. The
+//! dot, or glued to a capitalised name as in `c.soTrento`), the street's
+//! name, a civic number (bare or after `n.`, `nr.`, `n°`, `civ.`), then
+//! optionally the CAP, the city and the province. The
 //! civic number is required: "via e-mail", "in via di definizione" and
 //! "corso di italiano" are not addresses, and neither is a number that
 //! goes on as a date, a time or an amount ("via Roma 12/12/2026",
@@ -35,8 +36,14 @@ pub(super) static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
     // Abbreviations that are nothing without their dot ("v. Milano",
     // "vic.Lungo"); a blank after it is optional.
     let dotted = r"v|vic|loc|fraz|trav|str|ctr";
+    // Dotted abbreviations that end in a letter, typed with no blank before
+    // the name ("c.soTrento", "v.leDei Mille"): only in lowercase after the
+    // dot, so that the capital letter of the name shows where it starts
+    // ("C.SOTRENTO" could be cut anywhere). This alternative comes before
+    // `dotted`, or "v.lePiave" would be read as "v." and "lePiave".
+    let glued = r"[vV]\.le|[pP]\.zz?a|[pP]\.le|[pP]\.zzale|[pP]\.tta|[vV]\.lo|[cC]\.da|[cC]\.so|[sS]\.da|[lL]\.go|[bB]\.go|[cC]\.te";
     let street = format!(
-        r"(?i:(?:{street})\s+|({common_noun})\s+|((?:{abbreviation})(?:\.\s*|\s+)|(?:{dotted})\.\s*))"
+        r"(?:(?i:(?:{street})\s+|({common_noun})\s+|((?:{abbreviation})(?:\.\s*|\s+)))|({glued})|(?i:((?:{dotted})\.\s*)))"
     );
     // A word, or an abbreviation with its dot ("S. Faustino", "F.lli
     // Ugoni"); a dot anywhere else ends the sentence, not the street name.
@@ -53,9 +60,11 @@ pub(super) static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
 /// Capture groups of `ADDRESS`.
 const COMMON_NOUN: usize = 1;
 const ABBREVIATION: usize = 2;
-const NAME: usize = 3;
-const CIVIC: usize = 4;
-const CIVIC_DIGITS: usize = 5;
+const GLUED: usize = 3;
+const DOTTED: usize = 4;
+const NAME: usize = 5;
+const CIVIC: usize = 6;
+const CIVIC_DIGITS: usize = 7;
 
 /// Words after "via" that make it a preposition, not a street.
 const NOT_A_STREET: [&str; 14] = [
@@ -134,10 +143,20 @@ pub(super) fn find(text: &str, out: &mut Vec<Finding>) {
             let civic = caps.get(CIVIC)?;
             let first = name.split_whitespace().next().unwrap_or_default();
             let folded = first.to_lowercase();
-            let street_ok = if let Some(abbreviation) = caps.get(ABBREVIATION) {
+            let glued = caps.get(GLUED);
+            let abbreviation = caps
+                .get(ABBREVIATION)
+                .or(glued)
+                .or_else(|| caps.get(DOTTED));
+            let street_ok = if let Some(abbreviation) = abbreviation {
                 // "p.v. Aa 3": the letter ends another abbreviation.
                 let inside_another = text.get(..whole.start()).is_some_and(|b| b.ends_with('.'));
+                // Glued, the name's capital is the only sign of a word
+                // boundary.
+                let starts_name =
+                    glued.is_none() || first.chars().next().is_some_and(char::is_uppercase);
                 !inside_another
+                    && starts_name
                     && !is_numbered_noun(first)
                     && reads_as_street_name(abbreviation.as_str(), name)
                     && caps.get(CIVIC_DIGITS).is_some_and(|d| d.len() <= 3)

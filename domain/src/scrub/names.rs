@@ -7,6 +7,15 @@
 use super::fold::fold;
 use super::{is_unspaced_script, is_word_char, Finding, Kind};
 
+/// Parts of multi-word names that are also ordinary words in the notes'
+/// languages: "Da Silva", "Al-Hassan", "El Amrani", "Ben Ali", "Van Dijk".
+/// Alone they are the preposition of "da 10 anni" or "al Comune", not the
+/// visitor; they are replaced only as part of the whole name.
+const PARTICLES: [&str; 24] = [
+    "al", "el", "ad", "ben", "da", "de", "di", "del", "della", "dello", "dei", "degli", "delle",
+    "dal", "dos", "das", "do", "du", "des", "la", "le", "lo", "van", "von",
+];
+
 /// Names beyond this many words are ignored; a visitor has a few names,
 /// and the bound keeps the matching linear in the note.
 const MAX_NAME_WORDS: usize = 16;
@@ -40,7 +49,9 @@ pub(super) fn find(text: &str, visitor_names: &[&str], out: &mut Vec<Finding>) {
             // The whole name, word after word (this is what catches one-letter
             // parts such as the D of D'Amico), or any part of two letters or more.
             let whole = folded.get(i..i + name.len()) == Some(&name[..]);
-            let part = folded[i].chars().count() >= 2 && name.contains(&folded[i]);
+            let part = folded[i].chars().count() >= 2
+                && name.contains(&folded[i])
+                && (name.len() == 1 || !PARTICLES.contains(&folded[i].as_str()));
             if whole {
                 let (last_start, last) = text_words[i + name.len() - 1];
                 out.push(Finding {

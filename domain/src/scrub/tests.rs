@@ -172,6 +172,23 @@ fn emails() {
     assert_eq!(s("scrive a mario.rossi@gmail.com."), "scrive a [EMAIL].");
     assert_eq!(s("mail: a_b+c@uni-bs.edu.it"), "mail: [EMAIL]");
     assert_eq!(s("mario (at) libero.it"), "[EMAIL]");
+    for (text, scrubbed) in [
+        ("mail: mario.rossi at gmail dot com.", "mail: [EMAIL]."),
+        ("mario.rossi AT virgilio DOT it", "[EMAIL]"),
+        ("ayesha45 at virgilio.it, grazie", "[EMAIL], grazie"),
+        ("o.k [at] ukr [dot] net", "[EMAIL]"),
+        ("jallow19 chiocciola gmail punto com", "[EMAIL]"),
+    ] {
+        assert_eq!(s(text), scrubbed, "{text}");
+    }
+    // "at" is an ordinary English word.
+    for text in [
+        "paid 40 euro at the post office.",
+        "met at school, then at home.",
+        "at 10.30 at the Questura",
+    ] {
+        assert_eq!(s(text), text);
+    }
 }
 
 #[test]
@@ -249,6 +266,14 @@ fn addresses_with_abbreviated_street_types() {
         ),
         ("v. XX Settembre n° 15", "v. XX Settembre n° 15"),
         ("C.so Magenta civ. 7", "C.so Magenta civ. 7"),
+        // Glued to the name: its capital shows where it starts.
+        ("abita in c.soTrento 44.", "c.soTrento 44"),
+        ("v.leDei Mille 3", "v.leDei Mille 3"),
+        ("C.soCavour 150/B", "C.soCavour 150/B"),
+        ("p.zzaVittoria, 156", "p.zzaVittoria, 156"),
+        ("L.goFormentone n° 117", "L.goFormentone n° 117"),
+        ("P.leCesare Battisti 97", "P.leCesare Battisti 97"),
+        ("v.Leonardo da Vinci 3", "v.Leonardo da Vinci 3"),
     ] {
         assert_eq!(kinds(text), vec![(Kind::Indirizzo, address)], "{text}");
     }
@@ -270,6 +295,10 @@ fn addresses_with_abbreviated_street_types() {
         "rinvio al 12 p.v. Ufficio 2",
         "BTJ VICO classe 2A",
         "viA 2 figli di 3 e 5 anni",
+        "v.lettera 3",
+        "c.sottoscritta 12",
+        "p.zzaLoggia 40 euro",
+        "c.soDi 3",
     ] {
         assert_eq!(kinds(text), vec![], "{text}");
     }
@@ -389,6 +418,23 @@ fn names_any_case_with_or_without_accents_and_alone() {
     );
     // Decomposed accents are folded too.
     assert_eq!(scrub("Jose\u{301} arrived", &["José"]), "[NOME] arrived");
+    // A particle of a surname is the name only with the rest of it.
+    assert_eq!(
+        scrub(
+            "João DA SILVA è qui da 10 anni; Silva va al Comune",
+            &["João", "Da Silva"]
+        ),
+        "[NOME] è qui da 10 anni; [NOME] va al Comune"
+    );
+    assert_eq!(
+        scrub("Omar Al-Hassan al Comune", &["Omar", "Al-Hassan"]),
+        "[NOME] al Comune"
+    );
+    // A one-word name is the visitor's whatever it is.
+    assert_eq!(
+        scrub("Ben ha chiamato", &["Ben", "Okafor"]),
+        "[NOME] ha chiamato"
+    );
 }
 
 #[test]
