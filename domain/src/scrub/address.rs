@@ -26,7 +26,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::words::{casing, is_numbered_noun, letters, noun_before, quantity_follows, Casing};
-use super::{each_match, regex, Finding, Kind};
+use super::{each_match, regex, work, Finding, Kind};
 
 pub(super) static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
     let street = r"via|viale|piazza|piazzale|piazzetta|vicolo|contrada|localit[aà]|frazione|traversa|vico|salita|lungolago|lungomare|galleria|circonvallazione";
@@ -115,6 +115,7 @@ fn numbers_something_else(text: &str, name: std::ops::Range<usize>, civic: usize
     let Some(name_text) = text.get(name.clone()) else {
         return false;
     };
+    work::add(name_text.len());
     let quantity_inside = name_text
         .match_indices(|c: char| c.is_ascii_digit())
         .any(|(at, _)| quantity_follows(text, name.start + at + 1));

@@ -16,7 +16,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::words::{is_numbered_noun, noun_before};
-use super::{each_match, regex, Finding, Kind};
+use super::{each_match, regex, work, Finding, Kind};
 
 const MONTHS: &str = "gennaio|febbraio|marzo|aprile|maggio|giugno|luglio|agosto|settembre|ottobre|novembre|dicembre|gen|feb|mar|apr|mag|giu|lug|ago|set|sett|ott|nov|dic|january|february|march|april|may|june|july|august|september|october|november|december|jan|jun|jul|aug|sep|sept|oct|dec";
 
@@ -54,6 +54,10 @@ const OTHER_EVENT: [&str; 12] = [
     "rilasc", "issued",
 ];
 
+/// Bytes in the longest date `date()` matches ("30th of September, 1990"
+/// and its kin), for counting the work of an anchored search.
+const LONGEST_DATE: usize = 32;
+
 /// What may stand between a name and its date of birth: "Rossi Mario,
 /// 3.4.90", "Mario Rossi (03/04/1990)", "Rossi – 3 marzo 1990".
 const NAME_GAP: usize = 4;
@@ -69,6 +73,7 @@ pub(super) fn find(text: &str, out: &mut Vec<Finding>) {
             let whole = caps.get(0)?;
             let date = caps.get(1)?;
             let between = text.get(whole.start()..date.start())?.to_lowercase();
+            work::add(between.len());
             let other_event = OTHER_EVENT.iter().any(|w| between.contains(w));
             (!other_event && plausible(text, date.range())).then(|| date.range())
         },
@@ -109,7 +114,10 @@ pub(super) fn find_after_names(text: &str, names: &[Range<usize>], out: &mut Vec
             .map(char::len_utf8)
             .sum();
         let start = name.end + gap;
-        let Some(m) = text.get(start..).and_then(|r| DATE_FIRST.find(r)) else {
+        let found = text.get(start..).and_then(|r| DATE_FIRST.find(r));
+        // An anchored search reads no further than the longest date.
+        work::add(gap + found.map_or(LONGEST_DATE, |m| m.end()));
+        let Some(m) = found else {
             continue;
         };
         let span = start..start + m.end();

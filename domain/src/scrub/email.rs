@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{regex, Finding, Kind};
+use super::{regex, work, Finding, Kind};
 
 /// Top-level domains taken after a bare "at" or "chiocciola": the word "at"
 /// is ordinary English, and "was at school.It" must not read as an address,
@@ -32,13 +32,16 @@ pub(super) static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 pub(super) fn find(text: &str, out: &mut Vec<Finding>) {
+    work::add(text.len());
     let spelled = || {
+        work::add(text.len());
         let lower = text.to_ascii_lowercase();
         lower.contains(" at ") || lower.contains("chiocciola")
     };
     if !text.contains(['@', '(', '[', '{']) && !spelled() {
         return;
     }
+    work::add(text.len());
     out.extend(EMAIL.find_iter(text).map(|m| Finding {
         kind: Kind::Email,
         span: m.range(),

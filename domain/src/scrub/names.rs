@@ -5,7 +5,7 @@
 //! inside the sentence.
 
 use super::fold::fold;
-use super::{is_unspaced_script, is_word_char, Finding, Kind};
+use super::{is_unspaced_script, is_word_char, work, Finding, Kind};
 
 /// Parts of multi-word names that are also ordinary words in the notes'
 /// languages: "Da Silva", "Al-Hassan", "El Amrani", "Ben Ali", "Van Dijk".
@@ -45,7 +45,9 @@ pub(super) fn find(text: &str, visitor_names: &[&str], out: &mut Vec<Finding>) {
     let text_words: Vec<(usize, &str)> = words(text).collect();
     let folded: Vec<String> = text_words.iter().map(|(_, w)| fold(w)).collect();
     for (i, (start, word)) in text_words.iter().enumerate() {
+        work::add(word.len());
         for name in &spaced {
+            work::add(name.len());
             // The whole name, word after word (this is what catches one-letter
             // parts such as the D of D'Amico), or any part of two letters or more.
             let whole = folded.get(i..i + name.len()) == Some(&name[..]);
@@ -67,6 +69,7 @@ pub(super) fn find(text: &str, visitor_names: &[&str], out: &mut Vec<Finding>) {
         }
     }
     for name in &unspaced {
+        work::add(text.len());
         out.extend(text.match_indices(name.as_str()).map(|(at, m)| Finding {
             kind: Kind::Nome,
             span: at..at + m.len(),

@@ -11,7 +11,7 @@
 
 use std::ops::Range;
 
-use super::{is_word_char, Finding, Kind};
+use super::{is_word_char, work, Finding, Kind};
 
 /// At most this many separator characters between two digit groups, as in
 /// `333 - 1234567` or `+39 (0)30`.
@@ -32,6 +32,7 @@ pub(super) fn find(text: &str, out: &mut Vec<Finding>) {
     let b = text.as_bytes();
     let mut i = 0;
     while i < b.len() {
+        work::add(1);
         // A number glued to letters ("cell3331234567") still counts: the
         // finding is then widened to the whole word.
         let starts = matches!(b[i], b'0'..=b'9' | b'+' | b'(')
@@ -73,6 +74,7 @@ fn read_run(b: &[u8], start: usize) -> Option<NumberRun> {
             j += 1;
         }
         run.groups.push(g..j);
+        work::add(j - g + 1);
         let s = j;
         while j - s < MAX_SEP && b.get(j).is_some_and(|c| b" .-/()".contains(c)) {
             j += 1;
@@ -99,6 +101,7 @@ fn take_numbers(text: &str, run: &NumberRun, out: &mut Vec<Finding>) {
         if natural_start {
             let mut digits = 0;
             for z in a..run.groups.len() {
+                work::add(1);
                 digits += run.groups[z].len();
                 if digits > MAX_DIGITS + 2 {
                     break;
@@ -137,6 +140,7 @@ fn is_number(text: &str, run: &NumberRun, a: usize, z: usize) -> bool {
     let groups = &run.groups[a..=z];
     let seps = &run.seps[a..z];
     let digits: Vec<u8> = groups.iter().flat_map(|g| b[g.clone()].to_vec()).collect();
+    work::add(digits.len());
     if looks_like_date_or_time(b, groups, seps) {
         return false;
     }

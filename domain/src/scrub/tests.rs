@@ -727,3 +727,83 @@ fn cued_codes_are_taken_even_with_a_wrong_check() {
         "conto IT61X0542811101000000123456"
     );
 }
+
+/// Inputs of about `n` bytes that push on each detector: long runs of what
+/// they look for, and near-matches that each one weighs and refuses.
+fn adversarial(n: usize) -> Vec<(&'static str, String)> {
+    let fill = |unit: &str| unit.repeat(n / unit.len());
+    vec![
+        ("digits", fill("3")),
+        ("digits and blanks", fill("3 ")),
+        ("digits and dots", fill("3.")),
+        ("dots", fill(".")),
+        ("separators", fill("- / . ( ) + ")),
+        ("phone-like groups", fill("+39 (0)30 12 ")),
+        ("capitalised words", fill("Milano ")),
+        ("streets without a number", fill("via Milano ")),
+        ("refused streets", fill("via Milano 3 euro ")),
+        ("glued abbreviations", fill("c.soTrento v.leDei ")),
+        ("abbreviations", fill("v. p.za c.so V.le ")),
+        ("birth cues", fill("nato il ")),
+        ("refused dates", fill("nato il 39/19/99 ")),
+        ("dates after names", fill("[NOME] 3/4/90 ")),
+        ("document words", fill("passaporto n. ")),
+        (
+            "a long document number",
+            format!("passaporto {}", fill("1")),
+        ),
+        ("at signs", fill("a@")),
+        ("spelled e-mails", fill("a at b dot ")),
+        ("codes glued in one word", fill("xRSSMRA85T10A562S")),
+        ("code near-misses", fill("RSS MRA 85T10 A562 ")),
+        ("IBAN near-misses", fill("IT60 X054 ")),
+        (
+            "IBANs glued in one word",
+            fill("IT60X0542811101000000123456"),
+        ),
+        ("tokens and phones", fill("[NOME] 3331234567 ")),
+        ("names", fill("Mario Rossi ")),
+        ("unspaced names", fill("王伟来了")),
+        ("mixed", fill("A1 b2.C3-d4 ")),
+        ("phones glued to words", fill("tel3331234567")),
+        (
+            "document words before a long code",
+            format!("{}{}", "doc ".repeat(n / 8), "1".repeat(n / 2)),
+        ),
+        ("near-miss names", fill("Mari Ross Mario Ros ")),
+        ("spelled e-mail near-misses", fill("mario at casa punto ")),
+    ]
+}
+
+/// Linear time without a clock: the work counted at twice the input size
+/// is about twice the work (a rescan per candidate would make it four
+/// times).
+#[test]
+fn scrubbing_is_linear_in_the_input() {
+    const N: usize = 6_000;
+    const MAX_RATIO: f64 = 2.2;
+    let names = ["Mario", "Rossi", "王伟"];
+    let mut worst = (0.0, "");
+    let mut superlinear = Vec::new();
+    for ((label, small), (_, large)) in adversarial(N).into_iter().zip(adversarial(2 * N)) {
+        work::take();
+        let _ = scrub(&small, &names);
+        let small_work = work::take();
+        let _ = scrub(&large, &names);
+        let large_work = work::take();
+        let ratio = large_work as f64 / small_work.max(1) as f64;
+        println!(
+            "{label}: {small_work} steps for {} bytes, {large_work} for {} (ratio {ratio:.3})",
+            small.len(),
+            large.len()
+        );
+        if ratio > MAX_RATIO {
+            superlinear.push(format!("{label}: ratio {ratio:.2}"));
+        }
+        if ratio > worst.0 {
+            worst = (ratio, label);
+        }
+    }
+    println!("worst ratio: {:.3} ({})", worst.0, worst.1);
+    assert!(superlinear.is_empty(), "{}", superlinear.join("\n"));
+}
