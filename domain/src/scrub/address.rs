@@ -25,7 +25,9 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::words::{casing, is_numbered_noun, letters, noun_before, quantity_follows, Casing};
+use super::words::{
+    casing, is_numbered_noun, is_particle, letters, noun_before, quantity_follows, Casing,
+};
 use super::{each_match, regex, work, Finding, Kind};
 
 pub(super) static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
@@ -107,6 +109,41 @@ fn reads_as_street_name(abbreviation: &str, name: &str) -> bool {
     (title != capitals) && last != Casing::Particle
 }
 
+/// Abbreviations that stand for nothing but a street type, after which a
+/// name typed all in lowercase ("v.le venezia 12", "p.za loggia 3") is
+/// still a street's. `v.` (vedi) and the undotted forms are too often
+/// something else.
+const LOWERCASE_NAME_AFTER: [&str; 7] =
+    ["v.le", "p.za", "p.zza", "p.zzale", "p.le", "l.go", "c.so"];
+
+/// After one of `LOWERCASE_NAME_AFTER`, a name in lowercase: at least one
+/// word of two letters or more besides particles, not ending on a
+/// particle. After `c.so` the name must not start with one either, since
+/// "c.so di italiano" is a course.
+fn reads_as_lowercase_street_name(abbreviation: &str, name: &str) -> bool {
+    let abbreviation = abbreviation.trim_end().trim_end_matches('.').to_lowercase();
+    if !LOWERCASE_NAME_AFTER.contains(&abbreviation.as_str()) {
+        return false;
+    }
+    let lowercase = |w: &str| {
+        w.chars()
+            .all(|c| c.is_lowercase() || matches!(c, '\'' | '’' | '-'))
+    };
+    let words: Vec<&str> = name.split_whitespace().collect();
+    let (Some(first), Some(last)) = (words.first(), words.last()) else {
+        return false;
+    };
+    let course = abbreviation == "c.so" && is_particle(first);
+    !course
+        && !is_particle(last)
+        && words
+            .iter()
+            .all(|w| lowercase(w) || casing(w) == Casing::Number)
+        && words
+            .iter()
+            .any(|w| lowercase(w) && !is_particle(w) && letters(w) >= 2)
+}
+
 /// Whether a number in the candidate belongs to something other than the
 /// street: a quantity inside the name ("via 2 figli di 3"), or a civic
 /// number that a lowercase noun of its own claims ("vico classe 2A", "via
@@ -159,7 +196,9 @@ pub(super) fn find(text: &str, out: &mut Vec<Finding>) {
                 !inside_another
                     && starts_name
                     && !is_numbered_noun(first)
-                    && reads_as_street_name(abbreviation.as_str(), name)
+                    && (reads_as_street_name(abbreviation.as_str(), name)
+                        || (glued.is_none()
+                            && reads_as_lowercase_street_name(abbreviation.as_str(), name)))
                     && caps.get(CIVIC_DIGITS).is_some_and(|d| d.len() <= 3)
             } else if caps.get(COMMON_NOUN).is_some() {
                 first

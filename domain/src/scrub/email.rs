@@ -21,7 +21,7 @@ pub(super) static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
     let user = r"[\p{L}\p{N}._%+\-]+";
     let label = r"[\p{L}\p{N}\-]+";
     let symbols = format!(
-        r"(?i){user}(?:@|\s@\s|\s?(?:\(at\)|\[at\]|\{{at\}})\s?){label}(?:\.{label})*(?:\.|\s?(?:\(dot\)|\[dot\])\s?)\p{{L}}{{2,}}(?-u:\b)"
+        r"(?i){user}(?:\s?@\s?|\s?(?:\(at\)|\[at\]|\{{at\}})\s?){label}(?:\.{label})*(?:\.|\s?(?:\(dot\)|\[dot\])\s?)\p{{L}}{{2,}}(?-u:\b)"
     );
     let dot = r"(?:\.|\s+(?:dot|punto)\s+|\s?(?:\(dot\)|\[dot\]|\(punto\)|\[punto\])\s?)";
     let upper = WORD_FORM_TLDS.to_uppercase();

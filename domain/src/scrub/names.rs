@@ -3,6 +3,14 @@
 //! are matched ("Ali" is not found in "Alice"), except in scripts written
 //! without spaces (Chinese, Japanese, Korean, Thai), where a name is found
 //! inside the sentence.
+//!
+//! A name is also found when a note writes it glued or apart where the
+//! permesso does the other ("Ndiaye" for "N'Diaye", "El Amrani" for
+//! "Elamrani"), and in Cyrillic when the permesso has the Latin spelling:
+//! Ukrainian passports spell names by the national transliteration, which
+//! `latin` applies, so "Олена Коваленко" is "Olena Kovalenko". Arabic and
+//! Chinese spellings cannot be derived from a Latin one (short vowels are not
+//! written; a syllable has many characters): the desk must be given them.
 
 use super::fold::fold;
 use super::{is_unspaced_script, is_word_char, work, Finding, Kind};
@@ -25,10 +33,15 @@ pub(super) fn find(text: &str, visitor_names: &[&str], out: &mut Vec<Finding>) {
     let mut unspaced: Vec<String> = Vec::new();
     let mut count = 0;
     for name in visitor_names {
-        let words: Vec<String> = words(name).map(|(_, w)| fold(w)).collect();
+        let words: Vec<String> = words(name).map(|(_, w)| latin(&fold(w))).collect();
         count += words.len();
         if count > MAX_NAME_WORDS {
             break;
+        }
+        // "N'Diaye", "El Amrani", "Al-Hassan" are also written in one word.
+        let joined = words.concat();
+        if words.len() > 1 && joined.chars().count() >= 4 {
+            spaced.push(vec![joined]);
         }
         if !words.is_empty() {
             spaced.push(words);
@@ -43,9 +56,25 @@ pub(super) fn find(text: &str, visitor_names: &[&str], out: &mut Vec<Finding>) {
         return;
     }
     let text_words: Vec<(usize, &str)> = words(text).collect();
-    let folded: Vec<String> = text_words.iter().map(|(_, w)| fold(w)).collect();
+    let folded: Vec<String> = text_words.iter().map(|(_, w)| latin(&fold(w))).collect();
     for (i, (start, word)) in text_words.iter().enumerate() {
         work::add(word.len());
+        // "N'Diaye" or "El Amrani" in the note for "Ndiaye" or "Elamrani":
+        // two words with one apostrophe, hyphen or blank between them.
+        if let (Some(next), Some((next_start, next_word))) =
+            (folded.get(i + 1), text_words.get(i + 1))
+        {
+            let one_gap = text
+                .get(start + word.len()..*next_start)
+                .is_some_and(|gap| matches!(gap, " " | "'" | "’" | "-"));
+            let pair = [folded[i].as_str(), next.as_str()].concat();
+            if one_gap && spaced.iter().any(|name| name.len() == 1 && name[0] == pair) {
+                out.push(Finding {
+                    kind: Kind::Nome,
+                    span: *start..next_start + next_word.len(),
+                });
+            }
+        }
         for name in &spaced {
             work::add(name.len());
             // The whole name, word after word (this is what catches one-letter
@@ -75,6 +104,64 @@ pub(super) fn find(text: &str, visitor_names: &[&str], out: &mut Vec<Finding>) {
             span: at..at + m.len(),
         }));
     }
+}
+
+/// A folded word in Cyrillic letters spelled in Latin ones by the Ukrainian
+/// national transliteration (KMU 2010, the one in Ukrainian passports),
+/// with the Russian letters it lacks; any other word unchanged.
+fn latin(word: &str) -> String {
+    if !word.chars().any(|c| matches!(c, '\u{0400}'..='\u{04FF}')) {
+        return word.to_owned();
+    }
+    let mut out = String::with_capacity(word.len());
+    for (i, c) in word.chars().enumerate() {
+        let first = i == 0;
+        out.push_str(match c {
+            'а' => "a",
+            'б' => "b",
+            'в' => "v",
+            'г' => "h",
+            'ґ' => "g",
+            'д' => "d",
+            'е' | 'э' | 'ё' => "e",
+            'є' if first => "ye",
+            'є' => "ie",
+            'ж' => "zh",
+            'з' => "z",
+            'и' | 'ы' => "y",
+            'і' => "i",
+            'ї' if first => "yi",
+            'ї' => "i",
+            'й' if first => "y",
+            'й' => "i",
+            'к' => "k",
+            'л' => "l",
+            'м' => "m",
+            'н' => "n",
+            'о' => "o",
+            'п' => "p",
+            'р' => "r",
+            'с' => "s",
+            'т' => "t",
+            'у' => "u",
+            'ф' => "f",
+            'х' => "kh",
+            'ц' => "ts",
+            'ч' => "ch",
+            'ш' => "sh",
+            'щ' => "shch",
+            'ь' | 'ъ' => "",
+            'ю' if first => "yu",
+            'ю' => "iu",
+            'я' if first => "ya",
+            'я' => "ia",
+            _ => {
+                out.push(c);
+                continue;
+            }
+        });
+    }
+    out
 }
 
 /// The words of `text` with their byte offsets.

@@ -178,6 +178,8 @@ fn emails() {
         ("ayesha45 at virgilio.it, grazie", "[EMAIL], grazie"),
         ("o.k [at] ukr [dot] net", "[EMAIL]"),
         ("jallow19 chiocciola gmail punto com", "[EMAIL]"),
+        ("scrive a anil53@ ukr.net oggi", "scrive a [EMAIL] oggi"),
+        ("scrive a anil53 @ukr.net oggi", "scrive a [EMAIL] oggi"),
     ] {
         assert_eq!(s(text), scrubbed, "{text}");
     }
@@ -274,6 +276,11 @@ fn addresses_with_abbreviated_street_types() {
         ("L.goFormentone n° 117", "L.goFormentone n° 117"),
         ("P.leCesare Battisti 97", "P.leCesare Battisti 97"),
         ("v.Leonardo da Vinci 3", "v.Leonardo da Vinci 3"),
+        // Typed in lowercase after an abbreviation that is only a street.
+        ("in v.le venezia 12.", "v.le venezia 12"),
+        ("p.zza tebaldo brusato 196", "p.zza tebaldo brusato 196"),
+        ("c.so trento n. 37", "c.so trento n. 37"),
+        ("l.go torrelunga 126", "l.go torrelunga 126"),
     ] {
         assert_eq!(kinds(text), vec![(Kind::Indirizzo, address)], "{text}");
     }
@@ -299,6 +306,10 @@ fn addresses_with_abbreviated_street_types() {
         "c.sottoscritta 12",
         "p.zzaLoggia 40 euro",
         "c.soDi 3",
+        "c.so di italiano 2",
+        "c.so base 2 volte",
+        "v. sopra 3",
+        "p.za di 3",
     ] {
         assert_eq!(kinds(text), vec![], "{text}");
     }
@@ -429,6 +440,28 @@ fn names_any_case_with_or_without_accents_and_alone() {
     assert_eq!(
         scrub("Omar Al-Hassan al Comune", &["Omar", "Al-Hassan"]),
         "[NOME] al Comune"
+    );
+    // Glued or apart where the permesso does the other.
+    assert_eq!(
+        scrub("Ndiaye e N’DIAYE", &["Mamadou", "N'Diaye"]),
+        "[NOME] e [NOME]"
+    );
+    assert_eq!(
+        scrub("pratica N'Diaye, El Amrani", &["Ndiaye", "Elamrani"]),
+        "pratica [NOME], [NOME]"
+    );
+    // Cyrillic, by the transliteration of Ukrainian passports.
+    assert_eq!(
+        scrub(
+            "Клієнтка Тетяна Григоренко, ЮЛІЯ Ткачук, Сергій Євтушенко",
+            &[
+                "Tetiana",
+                "Hryhorenko",
+                "Yuliia Tkachuk",
+                "Serhii Yevtushenko"
+            ]
+        ),
+        "Клієнтка [NOME], [NOME], [NOME]"
     );
     // A one-word name is the visitor's whatever it is.
     assert_eq!(
