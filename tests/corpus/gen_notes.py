@@ -536,6 +536,9 @@ def abbreviated_address():
         if glued:
             name = name[0].upper() + name[1:]
         sep = "" if glued else " "
+    if r > .85 and abbr.lower() in ("v.le", "p.za", "p.zza", "p.le", "l.go", "c.so") and sep == " ":
+        # Typed in a hurry: the name in lowercase too.
+        name = name.lower()
     civic = str(F.randint(1, 199))
     civic = F.choice([civic, civic, f"n. {civic}", f"n.{civic}", f"nr. {civic}", f"n° {civic}",
                       f"{civic}/B", f"{civic}a", f", {civic}"])
@@ -614,7 +617,7 @@ def obfuscated_email(first, last):
     return F.choice([
         f"{user} at {domain} dot {tld}", f"{user} AT {domain} DOT {tld}", f"{user}[at]{domain}.{tld}",
         f"{user} [at] {domain} [dot] {tld}", f"{user}(at){domain}(dot){tld}", f"{user} (at) {domain}.{tld}",
-        f"{user} @ {domain}.{tld}", f"{user}@{domain}.{tld}", f"{user} chiocciola {domain} punto {tld}",
+        f"{user} @ {domain}.{tld}", f"{user}@{domain}.{tld}", f"{user} @{domain}.{tld}", f"{user}@ {domain}.{tld}", f"{user} chiocciola {domain} punto {tld}",
         f"{user.capitalize()}@{domain.capitalize()}.{tld}", f"{user} at {domain}.{tld}",
     ])
 
@@ -645,6 +648,10 @@ NATIVE_NAMES = [
     (("Olena", "Kovalenko"), ("Олена", "Коваленко")),
     (("Dmytro", "Shevchenko"), ("Дмитро", "Шевченко")),
     (("Iryna", "Bondarenko"), ("Ірина", "Бондаренко")),
+    (("Tetiana", "Hryhorenko"), ("Тетяна", "Григоренко")),
+    (("Serhii", "Yevtushenko"), ("Сергій", "Євтушенко")),
+    (("Yuliia", "Tkachuk"), ("Юлія", "Ткачук")),
+    (("Oleksandr", "Zhuk"), ("Олександр", "Жук")),
     (("Wei", "Wang"), ("伟", "王")),
     (("Na", "Li"), ("娜", "李")),
     (("Xiaoling", "Zhang"), ("晓玲", "张")),
@@ -655,13 +662,37 @@ PARTICLE_NAMES = [("João", "Da Silva"), ("Maria", "De Souza"), ("Ana", "Dos San
                   ("Ahmed", "El Amrani"), ("Lamine", "Ben Ali"), ("Sidi", "Ould Ahmed"), ("Abdou", "Abu Bakr")]
 
 
+def desk_names(first, last, native, chinese):
+    """What the desk knows of the visitor: the name as on the permesso, in
+    Latin letters. A Ukrainian passport spells it by the national
+    transliteration, so the Cyrillic spelling in a note can be matched to
+    it; Arabic and Chinese spellings cannot be derived from the Latin one
+    (vowels are not written, characters have many readings), so for those
+    the desk must have been given the native spelling too."""
+    if "\u0400" <= native[0][0] <= "\u04ff":
+        return [first, last]
+    return [first, last] + ([native[1] + native[0]] if chinese else list(native))
+
+
 def native_full(native, chinese):
     first, last = native
     return last + first if chinese else F.choice([first + " " + last, last + " " + first])
 
 
+# (given name, surname on the permesso, how notes write the surname).
+SPELLED_APART = [("Mamadou", "N'Diaye", ["Ndiaye", "NDIAYE", "N'DIAYE"]), ("Moussa", "Ndiaye", ["N'Diaye", "N’Diaye"]),
+                 ("Ahmed", "El Amrani", ["Elamrani", "ELAMRANI", "El-Amrani"]), ("Rachid", "Elamrani", ["El Amrani"]),
+                 ("Omar", "Al-Hassan", ["Alhassan", "Al Hassan"]), ("Sofia", "D'Souza", ["Dsouza", "D Souza"])]
+
+
 def family_names():
     notes = []
+    for _ in range(12):
+        first, last, spellings = F.choice(SPELLED_APART)
+        template = F.choice(["Sig. {SPELT} ({NAME}) chiede {PROC}.", "{NAME} {SPELT}: {LAW}; {APPT}.",
+                             "Pratica {SPELT}, {YEARS}: manca il contratto."])
+        notes.append(Builder([first, last]).fill(template, {
+            "SPELT": lambda: (F.choice(spellings), "NOME"), "NAME": lambda: (first, "NOME"), **KEEP_FILL}).note())
     latin_templates = [
         "{FULL} chiede {PROC}; {APPT}.",
         "Sig.ra {SURNAME}, {NAME} (così sul passaporto), {LAW}.",
@@ -672,7 +703,7 @@ def family_names():
     for _ in range(24):
         (first, last), native = F.choice(NATIVE_NAMES)
         chinese = first in ("Wei", "Na", "Xiaoling")
-        names = [first, last] + ([native[1] + native[0]] if chinese else list(native))
+        names = desk_names(first, last, native, chinese)
         template = F.choice(latin_templates + [
             "Utente {FULL}, in caratteri originali {NATIVE}, chiede {PROC}.",
             "{NATIVE} ({FULL}) ha portato la traduzione dell'atto di nascita; {LAW}.",
@@ -688,16 +719,16 @@ def family_names():
             **KEEP_FILL}).note())
     native_templates = [
         ("客户{NATIVE}来咨询居留许可续签，{APPT}。", True),
-        ("السيد {NATIVE} يسأل عن {PROC}، {LAW}.", False),
-        ("Пані {NATIVE} просить допомогти з {PROC}; {HOURS}.", False),
+        ("المراجع {NATIVE} يسأل عن {PROC}، {LAW}.", False),
+        ("Клієнт {NATIVE} просить допомогти з {PROC}; {HOURS}.", False),
     ]
     for _ in range(12):
         template, chinese = F.choice(native_templates)
         pool = [p for p in NATIVE_NAMES if (p[0][0] in ("Wei", "Na", "Xiaoling")) == chinese
-                and (not template.startswith("السيد") or "\u0600" <= p[1][0][0] <= "\u06ff")
-                and (not template.startswith("Пані") or "\u0400" <= p[1][0][0] <= "\u04ff")]
+                and (not template.startswith("المراجع") or "\u0600" <= p[1][0][0] <= "\u06ff")
+                and (not template.startswith("Клієнт") or "\u0400" <= p[1][0][0] <= "\u04ff")]
         (first, last), native = F.choice(pool)
-        names = [first, last] + ([native[1] + native[0]] if chinese else list(native))
+        names = desk_names(first, last, native, chinese)
         notes.append(Builder(names).fill(template, {
             "NATIVE": lambda: (native_full(native, chinese), "NOME"), **KEEP_FILL}).note())
     particle_templates = [
