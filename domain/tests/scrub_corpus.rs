@@ -28,7 +28,7 @@ struct Span {
 }
 
 const MIN_PRECISION: f64 = 0.97;
-const MIN_NOTES: usize = 300;
+const MIN_NOTES: usize = 700;
 
 fn corpus() -> Vec<Note> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/corpus/notes.jsonl");

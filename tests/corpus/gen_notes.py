@@ -756,7 +756,8 @@ def dob_forms(english):
         forms += [f"{d} {MONTHS_EN[m - 1]} {y}", f"{MONTHS_EN[m - 1]} {d}, {y}", f"{d} {MONTHS_EN[m - 1][:3]} {y}",
                   f"{MONTHS_EN[m - 1][:3]} {d}, {y}", f"{d:02d}-{MONTHS_EN[m - 1][:3].upper()}-{y}"]
     else:
-        forms += [f"{d} {MONTHS_IT[m - 1]} {y}", f"{d} {MONTHS_IT[m - 1][:3]}. {y}", f"{d} {MONTHS_IT[m - 1]} '{y % 100:02d}"]
+        forms += [f"{d} {MONTHS_IT[m - 1]} {y}", f"{d} {MONTHS_IT[m - 1][:3]}. {y}", f"{d} {MONTHS_IT[m - 1]} '{y % 100:02d}",
+                  f"{d} {MONTHS_IT[m - 1]} del {y}"]
     return F.choice(forms)
 
 
@@ -772,6 +773,8 @@ def family_birth_dates():
         "data di nascita: {DOB}; {APPT}.",
         "Figlia nata il {DOB}, iscrizione {PROC}.",
         "{FULL} – {DOB} – chiede info, orari {HOURS}.",
+        "Documenti del figlio: {DOB} (data di nascita), {PROC}.",
+        "Sul modulo: {DOB} data di nascita, {LAW}.",
     ]
     en = [
         "b. {DOB}, needs {PROC}.",

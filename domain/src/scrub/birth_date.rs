@@ -1,7 +1,9 @@
 //! Dates of birth, as people write them after a cue: "nato il 3/4/1990",
 //! "nata a Dakar il 03.04.1990", "born 3 April 1990", "DOB 1990-04-03",
-//! "data di nascita 3 aprile 1990", "d.n. 03/04/1990", or right after the
-//! short cues `b.` and `n.` ("b. 3 mar. 90", "n. 03-04-1990"). A date that
+//! "data di nascita 3 aprile 1990", "nato il 3 aprile del 1990", "d.n.
+//! 03/04/1990", or right after the short cues `b.` and `n.` ("b. 3 mar.
+//! 90", "n. 03-04-1990"), or with the cue after it in brackets or after a
+//! blank ("03/04/1990 (data di nascita)"). A date that
 //! stands right after the visitor's name ("Rossi Mario 03/04/1990",
 //! "Mario Rossi (3.4.90)") is one too: notes list people that way. Only the
 //! date is replaced; the cue stays so the note still reads.
@@ -22,13 +24,15 @@ const MONTHS: &str = "gennaio|febbraio|marzo|aprile|maggio|giugno|luglio|agosto|
 
 /// A date in any of the shapes notes use, with no capture group:
 /// `3/4/90`, `03-04-1990`, `03.04.1990`, `1990-04-03`, `3 marzo 1990`,
-/// `3 mar. 90`, `3rd of March 1990`, `April 3, 1990`, `03-MAR-1990`.
+/// `3 mar. 90`, `3 marzo del 1990`, `3rd of March 1990`, `April 3, 1990`,
+/// `03-MAR-1990`.
 fn date() -> String {
     let numeric = r"\d{1,2}\s?[./\-]\s?\d{1,2}\s?[./\-]\s?(?:\d{4}|\d{2})(?-u:\b)|\d{4}[\-/.]\d{1,2}[\-/.]\d{1,2}(?-u:\b)";
     let year = r"(?:['’]\s?)?(?:\d{4}|\d{2})(?-u:\b)";
     let gap = r"(?:\s+|\s?-\s?)";
-    let day_first =
-        format!(r"\d{{1,2}}(?:st|nd|rd|th|°|º)?{gap}(?:of\s+)?(?:{MONTHS})\.?,?{gap}{year}");
+    let day_first = format!(
+        r"\d{{1,2}}(?:st|nd|rd|th|°|º)?{gap}(?:of\s+)?(?:{MONTHS})\.?,?{gap}(?:del\s+)?{year}"
+    );
     let month_first = format!(r"(?:{MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+{year}");
     format!(r"(?i:{numeric}|{day_first}|{month_first})")
 }
@@ -42,6 +46,16 @@ pub(super) static BIRTH_DATE: LazyLock<Regex> = LazyLock::new(|| {
 /// the date: "n." is also "numero", so it only counts right before a date.
 pub(super) static SHORT_CUE: LazyLock<Regex> =
     LazyLock::new(|| regex(&format!(r"(?i)(?-u:\b)[bn]\.\s*:?\s*({})", date())));
+
+/// A date with its cue after it, in brackets or after a blank only: after a
+/// comma the cue may start another sentence ("scade il 03/04/2027, data di
+/// nascita sbagliata sul passaporto").
+pub(super) static CUE_AFTER: LazyLock<Regex> = LazyLock::new(|| {
+    regex(&format!(
+        r"(?i)(?-u:\b)({})(?:\s*[(\[]\s*|\s+)(?:data\s+(?:di\s+)?nascita|d\.\s?n\.|dob|d\.o\.b|date\s+of\s+birth)(?-u:\b)",
+        date()
+    ))
+});
 
 /// A date at the very start of the text it is matched against.
 pub(super) static DATE_FIRST: LazyLock<Regex> =
@@ -76,6 +90,16 @@ pub(super) fn find(text: &str, out: &mut Vec<Finding>) {
             work::add(between.len());
             let other_event = OTHER_EVENT.iter().any(|w| between.contains(w));
             (!other_event && plausible(text, date.range())).then(|| date.range())
+        },
+        Kind::DataNascita,
+        out,
+    );
+    each_match(
+        &CUE_AFTER,
+        text,
+        |caps| {
+            let date = caps.get(1)?;
+            plausible(text, date.range()).then(|| date.range())
         },
         Kind::DataNascita,
         out,

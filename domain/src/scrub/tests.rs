@@ -24,6 +24,7 @@ fn every_pattern_compiles() {
     LazyLock::force(&birth_date::BIRTH_DATE);
     LazyLock::force(&birth_date::SHORT_CUE);
     LazyLock::force(&birth_date::DATE_FIRST);
+    LazyLock::force(&birth_date::CUE_AFTER);
     LazyLock::force(&document::SHAPED);
     LazyLock::force(&document::AFTER_KEYWORD);
     LazyLock::force(&email::EMAIL);
@@ -344,11 +345,19 @@ fn birth_dates_after_a_cue() {
         ("nata a Casablanca (Marocco) il 12-11-1987", "12-11-1987"),
         ("born on April 3, 1990", "April 3, 1990"),
         ("d.n. 03/04/1990", "03/04/1990"),
+        ("nato il 3 aprile del 1990 a Dakar", "3 aprile del 1990"),
+        ("03/04/1990 (data di nascita)", "03/04/1990"),
+        ("3 apr 1990 DOB", "3 apr 1990"),
     ] {
         assert_eq!(kinds(text), vec![(Kind::DataNascita, date)], "{text}");
     }
     assert_eq!(s("nato il 3/4/1990."), "nato il [DATA_NASCITA].");
     assert_eq!(kinds("nata in Senegal, arrivata il 3/4/2015"), vec![]);
+    // After a comma the cue starts another sentence.
+    assert_eq!(
+        kinds("permesso scade il 03/04/2027, data di nascita sbagliata"),
+        vec![]
+    );
 }
 
 #[test]
