@@ -860,7 +860,30 @@ NEAR_MISSES = [
     "Pagati {AMOUNT} at the post office on 12/11/2026; receipt kept by the client.",
     "Ha {KIDS}; al Comune serve lo stato di famiglia. {PROC}.",
     "Orari: lun-ven {HOURS}, sab 9.00-12.00; tel. centralino non disponibile.",
+    "Told the client to look at www.comune.brescia.it for the forms; {APPT}.",
+    "Iscritta al c.so base 2 giorni a settimana, {LEVEL}.",
+    "Permesso scade il 12/12/2026 (data di nascita sul permesso da correggere), {LAW}.",
 ]
+
+
+# Short names that are everyday words in Italian or English ("ma", "li",
+# "su", "he"): in lowercase on their own they are not the visitor.
+SHORT_NAMES = [("Lin", "Ma"), ("Na", "Li"), ("Wei", "He"), ("Mei", "Su"), ("Jun", "Ma")]
+
+
+def family_short_names():
+    templates = [
+        "{FULL} ha chiamato ma non era in ufficio; li richiamo domani su WhatsApp. {APPT}.",
+        "Sig. {SURNAME}: la moglie è arrivata ma il figlio no; li accompagna il mediatore. {PROC}.",
+        "{FULL} asked if he can renew; he has {KIDS}. {LAW}.",
+    ]
+    notes = []
+    for _ in range(10):
+        first, last = F.choice(SHORT_NAMES)
+        notes.append(Builder([first, last]).fill(F.choice(templates), {
+            "FULL": lambda: (F.choice([first + " " + last, last + " " + first, last.upper() + " " + first]), "NOME"),
+            "SURNAME": lambda: (last, "NOME"), **KEEP_FILL}).note())
+    return notes
 
 
 def family_near_misses():
@@ -875,7 +898,7 @@ def family_near_misses():
 
 def families():
     return (family_codice_fiscale() + family_addresses() + family_phones() + family_emails() + family_names()
-            + family_birth_dates() + family_ibans() + family_near_misses())
+            + family_birth_dates() + family_ibans() + family_near_misses() + family_short_names())
 
 
 def main():

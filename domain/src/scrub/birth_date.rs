@@ -72,6 +72,10 @@ const OTHER_EVENT: [&str; 12] = [
 /// and its kin), for counting the work of an anchored search.
 const LONGEST_DATE: usize = 32;
 
+/// Bytes before a date whose cue comes after it that are searched for
+/// another event.
+const LOOK_BEHIND: usize = 40;
+
 /// What may stand between a name and its date of birth: "Rossi Mario,
 /// 3.4.90", "Mario Rossi (03/04/1990)", "Rossi – 3 marzo 1990".
 const NAME_GAP: usize = 4;
@@ -99,7 +103,16 @@ pub(super) fn find(text: &str, out: &mut Vec<Finding>) {
         text,
         |caps| {
             let date = caps.get(1)?;
-            plausible(text, date.range()).then(|| date.range())
+            // "scade il 12/12/2026 (data di nascita da correggere)": the
+            // words before the date say what it is.
+            let mut from = date.start().saturating_sub(LOOK_BEHIND);
+            while !text.is_char_boundary(from) {
+                from += 1;
+            }
+            let before = text.get(from..date.start())?.to_lowercase();
+            work::add(before.len());
+            let other_event = OTHER_EVENT.iter().any(|w| before.contains(w));
+            (!other_event && plausible(text, date.range())).then(|| date.range())
         },
         Kind::DataNascita,
         out,

@@ -24,6 +24,15 @@ const PARTICLES: [&str; 24] = [
     "dal", "dos", "das", "do", "du", "des", "la", "le", "lo", "van", "von",
 ];
 
+/// Short names that are also everyday words of the notes' languages: Li,
+/// Ma, He, Su, Le, Ha, Ho, Mai. Written in lowercase on their own they are
+/// the "li", "ma" or "su" of an Italian sentence, and replacing every one
+/// would garble the note; capitalised, or with the rest of the name, they
+/// are the visitor.
+const EVERYDAY_WORDS: [&str; 13] = [
+    "li", "ma", "he", "su", "an", "le", "do", "ha", "ho", "mai", "in", "no", "se",
+];
+
 /// Names beyond this many words are ignored; a visitor has a few names,
 /// and the bound keeps the matching linear in the note.
 const MAX_NAME_WORDS: usize = 16;
@@ -75,12 +84,16 @@ pub(super) fn find(text: &str, visitor_names: &[&str], out: &mut Vec<Finding>) {
                 });
             }
         }
+        let everyday =
+            EVERYDAY_WORDS.contains(&folded[i].as_str()) && !word.chars().any(char::is_uppercase);
         for name in &spaced {
             work::add(name.len());
             // The whole name, word after word (this is what catches one-letter
             // parts such as the D of D'Amico), or any part of two letters or more.
-            let whole = folded.get(i..i + name.len()) == Some(&name[..]);
-            let part = folded[i].chars().count() >= 2
+            let whole =
+                folded.get(i..i + name.len()) == Some(&name[..]) && !(everyday && name.len() == 1);
+            let part = !everyday
+                && folded[i].chars().count() >= 2
                 && name.contains(&folded[i])
                 && (name.len() == 1 || !PARTICLES.contains(&folded[i].as_str()));
             if whole {

@@ -28,6 +28,7 @@ fn every_pattern_compiles() {
     LazyLock::force(&document::SHAPED);
     LazyLock::force(&document::AFTER_KEYWORD);
     LazyLock::force(&email::EMAIL);
+    LazyLock::force(&email::SPELLED);
 }
 
 #[test]
@@ -189,6 +190,9 @@ fn emails() {
         "paid 40 euro at the post office.",
         "met at school, then at home.",
         "at 10.30 at the Questura",
+        "look at www.comune.brescia.it for the forms",
+        "look at comune.brescia.it for the forms",
+        "paid at post office.it was fine",
     ] {
         assert_eq!(s(text), text);
     }
@@ -353,6 +357,10 @@ fn birth_dates_after_a_cue() {
     }
     assert_eq!(s("nato il 3/4/1990."), "nato il [DATA_NASCITA].");
     assert_eq!(kinds("nata in Senegal, arrivata il 3/4/2015"), vec![]);
+    assert_eq!(
+        kinds("appuntamento 12/12/2026 (data di nascita del figlio da verificare)"),
+        vec![]
+    );
     // After a comma the cue starts another sentence.
     assert_eq!(
         kinds("permesso scade il 03/04/2027, data di nascita sbagliata"),
@@ -471,6 +479,18 @@ fn names_any_case_with_or_without_accents_and_alone() {
             ]
         ),
         "Клієнтка [NOME], [NOME], [NOME]"
+    );
+    // Short names that are everyday words: capitalised or whole only.
+    assert_eq!(
+        scrub(
+            "Ma Lin ha chiamato ma non c'era; Ma tornerà, li ho visti",
+            &["Lin", "Ma"]
+        ),
+        "[NOME] ha chiamato ma non c'era; [NOME] tornerà, li ho visti"
+    );
+    assert_eq!(
+        scrub("li na è venuta; Li ha 2 figli", &["Li Na"]),
+        "[NOME] è venuta; [NOME] ha 2 figli"
     );
     // A one-word name is the visitor's whatever it is.
     assert_eq!(
