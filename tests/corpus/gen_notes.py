@@ -586,6 +586,9 @@ def odd_phone():
         f"+234 80{f_digits(1)} {f_digits(3)} {f_digits(4)}", f"+20 10 {f_digits(4)} {f_digits(4)}",
         f"+40 (7{f_digits(2)}) {f_digits(3)} {f_digits(3)}", f"+221 77 {f_digits(3)} {f_digits(2)} {f_digits(2)}",
         f"00 39 {mob} {r7}", f"+49 15{f_digits(1)} {f_digits(8)}",
+        # Pasted from a phone or WhatsApp: no-break and narrow no-break spaces.
+        f"+39\u00a0{mob}\u00a0{r7[:3]}\u00a0{r7[3:]}", f"{mob}\u202f{r7[:3]}\u202f{r7[3:]}",
+        f"+380\u00a0{F.choice(['50', '67'])}\u00a0{f_digits(3)}\u00a0{f_digits(4)}",
     ]
     return F.choice(forms)
 

@@ -149,6 +149,18 @@ fn ibans_with_and_without_spaces() {
 }
 
 #[test]
+fn phones_pasted_with_no_break_spaces() {
+    for text in [
+        "tel +39\u{a0}333\u{a0}1234567 ok",
+        "tel 333\u{202f}123\u{202f}4567 ok",
+        "tel +380\u{a0}67\u{a0}123\u{a0}4567 ok",
+        "tel 333\u{2011}1234567 ok",
+    ] {
+        assert_eq!(s(text), "tel [TELEFONO] ok", "{text}");
+    }
+}
+
+#[test]
 fn phones_in_many_forms() {
     for (text, number) in [
         ("chiamare il 333 1234567 domani", "333 1234567"),
@@ -800,6 +812,7 @@ fn adversarial(n: usize) -> Vec<(&'static str, String)> {
         ("digits and dots", fill("3.")),
         ("dots", fill(".")),
         ("separators", fill("- / . ( ) + ")),
+        ("no-break separators", fill("3\u{a0}\u{202f}-")),
         ("phone-like groups", fill("+39 (0)30 12 ")),
         ("capitalised words", fill("Milano ")),
         ("streets without a number", fill("via Milano ")),
