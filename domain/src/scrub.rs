@@ -243,7 +243,7 @@ fn merge(text: &str, mut found: Vec<Finding>) -> Vec<Finding> {
     widen_to_words(text, &mut found);
     found.retain(|f| !f.span.is_empty());
     found.sort_by_key(|f| (f.span.start, std::cmp::Reverse(f.span.end)));
-    // Tokens are sorted and disjoint, and so are the findings' starts: the
+    // Tokens are sorted and disjoint, and findings are sorted by start: the
     // one token that can hold a finding is the first that ends after the
     // finding's start, and it only moves forward. Checking every token for
     // every finding would be quadratic in a note full of both.

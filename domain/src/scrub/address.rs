@@ -3,11 +3,10 @@
 //! `l.go`, `vic.`, `loc.`, …, any case, with or without a blank after the
 //! dot, or glued to a capitalised name as in `c.soTrento`), the street's
 //! name, a civic number (bare or after `n.`, `nr.`, `n°`, `civ.`), then
-//! optionally the CAP, the city and the province. The
-//! civic number is required: "via e-mail", "in via di definizione" and
-//! "corso di italiano" are not addresses, and neither is a number that
-//! goes on as a date, a time or an amount ("via Roma 12/12/2026",
-//! "… 40 euro").
+//! optionally the CAP, the city and the province. The civic number is
+//! required: "via e-mail", "in via di definizione" and "corso di italiano"
+//! are not addresses, and neither is a number that goes on as a date, a
+//! time or an amount ("via Roma 12/12/2026", "… 40 euro").
 //!
 //! Words that are also common nouns (corso, strada, largo, borgo, corte)
 //! count only when the name after them is capitalised ("Corso Zanardelli
@@ -16,7 +15,9 @@
 //!
 //! An abbreviation is weaker evidence: `v.` is also "vedi", and a letter
 //! and a dot turn up anywhere. After one, the name must read as a street's
-//! name (see `reads_as_street_name`), must not be a reference ("v.
+//! name (see `reads_as_street_name`; all in lowercase only after the
+//! abbreviations that can be nothing but a street, see
+//! `reads_as_lowercase_street_name`), must not be a reference ("v.
 //! Allegato 3"), and the civic number has at most three digits, since a
 //! four-digit number after a capitalised word is a year far more often
 //! ("CAS 2026", "ISEE 2025").

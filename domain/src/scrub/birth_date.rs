@@ -25,15 +25,17 @@ const MONTHS: &str = "gennaio|febbraio|marzo|aprile|maggio|giugno|luglio|agosto|
 /// A date in any of the shapes notes use, with no capture group:
 /// `3/4/90`, `03-04-1990`, `03.04.1990`, `1990-04-03`, `3 marzo 1990`,
 /// `3 mar. 90`, `3 marzo del 1990`, `3rd of March 1990`, `April 3, 1990`,
-/// `03-MAR-1990`.
+/// `03-MAR-1990`. Blanks inside are bounded, so that the longest date is
+/// `LONGEST_DATE` bytes and an anchored search reads no further.
 fn date() -> String {
     let numeric = r"\d{1,2}\s?[./\-]\s?\d{1,2}\s?[./\-]\s?(?:\d{4}|\d{2})(?-u:\b)|\d{4}[\-/.]\d{1,2}[\-/.]\d{1,2}(?-u:\b)";
     let year = r"(?:['’]\s?)?(?:\d{4}|\d{2})(?-u:\b)";
-    let gap = r"(?:\s+|\s?-\s?)";
+    let gap = r"(?:\s{1,3}|\s?-\s?)";
     let day_first = format!(
-        r"\d{{1,2}}(?:st|nd|rd|th|°|º)?{gap}(?:of\s+)?(?:{MONTHS})\.?,?{gap}(?:del\s+)?{year}"
+        r"\d{{1,2}}(?:st|nd|rd|th|°|º)?{gap}(?:of\s{{1,3}})?(?:{MONTHS})\.?,?{gap}(?:del\s{{1,3}})?{year}"
     );
-    let month_first = format!(r"(?:{MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+{year}");
+    let month_first =
+        format!(r"(?:{MONTHS})\.?\s{{1,3}}\d{{1,2}}(?:st|nd|rd|th)?,?\s{{1,3}}{year}");
     format!(r"(?i:{numeric}|{day_first}|{month_first})")
 }
 
@@ -68,9 +70,10 @@ const OTHER_EVENT: [&str; 12] = [
     "rilasc", "issued",
 ];
 
-/// Bytes in the longest date `date()` matches ("30th of September, 1990"
-/// and its kin), for counting the work of an anchored search.
-const LONGEST_DATE: usize = 32;
+/// More bytes than the longest date `date()` matches ("30th   of
+/// September.,   del ’ 1990" with its blanks all three bytes long), for
+/// counting the work of an anchored search.
+const LONGEST_DATE: usize = 80;
 
 /// Bytes before a date whose cue comes after it that are searched for
 /// another event.

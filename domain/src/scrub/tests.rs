@@ -822,6 +822,14 @@ fn adversarial(n: usize) -> Vec<(&'static str, String)> {
         ("birth cues", fill("nato il ")),
         ("refused dates", fill("nato il 39/19/99 ")),
         ("dates after names", fill("[NOME] 3/4/90 ")),
+        (
+            "blanks after names and dates",
+            fill("[NOME] 3 marzo                                  "),
+        ),
+        (
+            "a date, long blanks, its cue",
+            format!("3/4/1990{}(data di nascita)", " ".repeat(n)),
+        ),
         ("document words", fill("passaporto n. ")),
         (
             "a long document number",
