@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{each_match, regex, work, Finding, Kind};
+use super::{regex, work, Finding, Kind};
 
 /// Top-level domains taken after a bare "at" or "chiocciola": the word "at"
 /// is ordinary English, and "was at school.It" must not read as an address,
@@ -80,10 +80,13 @@ pub(super) fn find(text: &str, out: &mut Vec<Finding>) {
     if !lower.contains(" at ") && !lower.contains("chiocciola") {
         return;
     }
-    each_match(
-        &SPELLED,
-        text,
-        |caps| {
+    // Matches are taken one after the other, not retried inside a refused
+    // one: what refuses a match (its domain, its dots, no digit or dot in
+    // its user) refuses every later start inside its user too, and
+    // retrying each would be quadratic in a long user part.
+    work::add(text.len());
+    for caps in SPELLED.captures_iter(text) {
+        let accept = || {
             let whole = caps.get(0)?;
             let user = caps.get(1)?.as_str();
             let at = caps.get(2)?.as_str();
@@ -99,8 +102,12 @@ pub(super) fn find(text: &str, out: &mut Vec<Finding>) {
                     || address_like_user
                     || PROVIDERS.contains(&domain.as_str()));
             accepted.then(|| whole.range())
-        },
-        Kind::Email,
-        out,
-    );
+        };
+        if let Some(span) = accept() {
+            out.push(Finding {
+                kind: Kind::Email,
+                span,
+            });
+        }
+    }
 }

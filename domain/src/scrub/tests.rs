@@ -855,6 +855,14 @@ fn adversarial(n: usize) -> Vec<(&'static str, String)> {
         ),
         ("near-miss names", fill("Mari Ross Mario Ros ")),
         ("spelled e-mail near-misses", fill("mario at casa punto ")),
+        (
+            "a long refused user before a spelled at",
+            format!("{} at casa.com", "-a".repeat(n / 2)),
+        ),
+        (
+            "a long street name before a refused number",
+            format!("via via via via via {} 3 euro", "A".repeat(n)),
+        ),
     ]
 }
 
