@@ -738,7 +738,7 @@ def family_names():
         "{FULL} è in Italia {KEEPDA}; chiede {PROC} al Comune.",
         "Il sig. {FULL} chiede il rinnovo: residente {KEEPDA}, va al Comune il {KEEPDATE}.",
         "{SURNAME} ha chiesto al mediatore di accompagnarlo al Comune; {LAW}.",
-        "Ms {FULL} came with her {KIDS}; {APPT}.",
+        "{FULL} came with the family ({KIDS}); {APPT}.",
     ]
     for _ in range(16):
         first, last = F.choice(PARTICLE_NAMES)
