@@ -5,6 +5,15 @@ the text that must survive scrubbing listed under "keep".
 
 The personal data is synthetic: codici fiscali and IBANs are made up with
 correct check characters, phone numbers and e-mails are random.
+
+After the templated and handwritten notes come families of hard cases
+(`families()`), drawn from their own fixed seed so that the notes before
+them never move: codici fiscali in odd groupings and with omocodia,
+abbreviated street types (glued, in capitals, in lowercase), phone numbers
+in international and pasted spacing, spelled e-mails, names in Cyrillic,
+Arabic and Chinese and spelled glued or apart, dates of birth in several
+forms, spaced IBANs, short names that are everyday words, and near misses
+that must be kept.
 Run: python3 tests/corpus/gen_notes.py > tests/corpus/notes.jsonl
 """
 import json
