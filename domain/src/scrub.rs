@@ -4,9 +4,12 @@
 //! receives.
 //!
 //! Every detector is either a `regex` (linear time by construction) or a
-//! single pass over the text with a bounded look-ahead, so scrubbing is
-//! linear in the note's length whatever it contains. Each detector lives in
-//! its own module; this one merges their findings and writes the tokens.
+//! single pass over the text with a bounded look-ahead, and merging the
+//! findings walks the text's words and tokens once, so scrubbing is linear
+//! in the note's length whatever it contains. The `work` counter below lets
+//! a test show it on adversarial input without timing anything. Each
+//! detector lives in its own module; this one merges their findings and
+//! writes the tokens.
 //!
 //! Findings always cover whole words: a token never leaves half a word
 //! behind, which would both leak a fragment and garble the note.
@@ -33,6 +36,33 @@ mod tests;
 
 pub use codice_fiscale::is_valid_codice_fiscale;
 pub use iban::is_valid_iban;
+
+/// Counts the scrubber's work in units that grow with the input: bytes a
+/// regex search is handed, characters a hand-written loop steps over,
+/// candidates it weighs. A test compares the counts at two input sizes to
+/// show that scrubbing stays linear whatever the input, which timing cannot
+/// show reliably on a shared machine. Outside tests it compiles to nothing.
+pub(crate) mod work {
+    #[cfg(test)]
+    thread_local! {
+        static STEPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    }
+
+    #[cfg(test)]
+    pub(crate) fn add(steps: usize) {
+        STEPS.with(|s| s.set(s.get() + steps as u64));
+    }
+
+    #[cfg(not(test))]
+    #[inline(always)]
+    pub(crate) fn add(_: usize) {}
+
+    /// The work counted on this thread since the last call.
+    #[cfg(test)]
+    pub(crate) fn take() -> u64 {
+        STEPS.with(|s| s.replace(0))
+    }
+}
 
 /// What a finding is; each kind has its own token in the scrubbed text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -166,6 +196,7 @@ fn detect(text: &str, visitor_names: &[&str]) -> Vec<Finding> {
                 .map(|(at, t)| at..at + t.len()),
         )
         .collect();
+    work::add(text.len());
     birth_date::find_after_names(text, &names, &mut found);
     merge(text, found)
 }
@@ -203,21 +234,33 @@ pub(crate) fn is_unspaced_script(c: char) -> bool {
         | '\u{20000}'..='\u{2FA1F}')
 }
 
-/// Widens a span to whole words, sorts, drops findings inside existing
+/// Widens findings to whole words, sorts, drops findings inside existing
 /// tokens and merges overlaps (and names separated only by spaces, so that
 /// "Giuseppina Verdastri" becomes one `[NOME]`).
 fn merge(text: &str, mut found: Vec<Finding>) -> Vec<Finding> {
     let tokens: Vec<Range<usize>> = TOKEN.find_iter(text).map(|m| m.range()).collect();
-    for f in &mut found {
-        f.span = widen_to_words(text, f.span.clone());
-    }
-    found.retain(|f| {
-        !f.span.is_empty()
-            && !tokens
-                .iter()
-                .any(|t| t.start <= f.span.start && f.span.end <= t.end)
-    });
+    work::add(text.len());
+    widen_to_words(text, &mut found);
+    found.retain(|f| !f.span.is_empty());
     found.sort_by_key(|f| (f.span.start, std::cmp::Reverse(f.span.end)));
+    // Tokens are sorted and disjoint, and findings are sorted by start: the
+    // one token that can hold a finding is the first that ends after the
+    // finding's start, and it only moves forward. Checking every token for
+    // every finding would be quadratic in a note full of both.
+    let mut next_token = 0;
+    found.retain(|f| {
+        while tokens
+            .get(next_token)
+            .is_some_and(|t| t.end <= f.span.start)
+        {
+            work::add(1);
+            next_token += 1;
+        }
+        work::add(1);
+        !tokens
+            .get(next_token)
+            .is_some_and(|t| t.start <= f.span.start && f.span.end <= t.end)
+    });
     let mut merged: Vec<Finding> = Vec::with_capacity(found.len());
     for f in found {
         if let Some(last) = merged.last_mut() {
@@ -241,24 +284,64 @@ fn merge(text: &str, mut found: Vec<Finding>) -> Vec<Finding> {
     merged
 }
 
-fn widen_to_words(text: &str, span: Range<usize>) -> Range<usize> {
-    let (Some(before), Some(after)) = (text.get(..span.start), text.get(span.end..)) else {
-        return span;
-    };
-    let start = span.start
-        - before
-            .chars()
-            .rev()
-            .take_while(|c| is_word_char(*c))
-            .map(char::len_utf8)
-            .sum::<usize>();
-    let end = span.end
-        + after
-            .chars()
-            .take_while(|c| is_word_char(*c))
-            .map(char::len_utf8)
-            .sum::<usize>();
-    start..end
+/// Widens every finding to the words it touches. One long word can hold
+/// many findings ("xRSSMRA85T10A562SxRSSMRA85T10A562S…"), so the text's
+/// words are found in one pass and each finding's edges are looked up in
+/// order of position, rather than each finding walking the whole word.
+fn widen_to_words(text: &str, found: &mut [Finding]) {
+    if found.is_empty() {
+        return;
+    }
+    let words = word_runs(text);
+    let mut by_start: Vec<usize> = (0..found.len()).collect();
+    by_start.sort_by_key(|&i| found[i].span.start);
+    let mut k = 0;
+    for i in by_start {
+        let at = found[i].span.start;
+        while words.get(k).is_some_and(|w| w.end < at) {
+            k += 1;
+        }
+        work::add(1);
+        // A word char just before the start: the word began earlier.
+        if let Some(w) = words.get(k).filter(|w| w.start < at) {
+            found[i].span.start = w.start;
+        }
+    }
+    let mut by_end: Vec<usize> = (0..found.len()).collect();
+    by_end.sort_by_key(|&i| found[i].span.end);
+    let mut k = 0;
+    for i in by_end {
+        let at = found[i].span.end;
+        while words.get(k).is_some_and(|w| w.end <= at) {
+            k += 1;
+        }
+        work::add(1);
+        // A word char at the end: the word goes on.
+        if let Some(w) = words.get(k).filter(|w| w.start <= at) {
+            found[i].span.end = w.end;
+        }
+    }
+}
+
+/// The maximal runs of word characters in `text`, in order.
+fn word_runs(text: &str) -> Vec<Range<usize>> {
+    let mut runs = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        work::add(1);
+        match (is_word_char(c), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                runs.push(s..i);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        runs.push(s..text.len());
+    }
+    runs
 }
 
 fn replace(text: &str, findings: &[Finding]) -> String {
@@ -287,9 +370,11 @@ pub(crate) fn each_match(
     let mut at = 0;
     while at <= text.len() {
         let Some(caps) = re.captures_at(text, at) else {
+            work::add(text.len() - at);
             break;
         };
         let Some(whole) = caps.get(0) else { break };
+        work::add(whole.end() - at + 1);
         match accept(&caps) {
             Some(span) => {
                 out.push(Finding { kind, span });

@@ -1,12 +1,12 @@
 //! Street addresses: a street word (via, viale, piazza, corso, …) or one of
 //! its abbreviations (`v.`, `v.le`, `vle`, `p.za`, `p.zza`, `p.le`, `c.so`,
 //! `l.go`, `vic.`, `loc.`, …, any case, with or without a blank after the
-//! dot), the street's name, a civic number (bare or after `n.`, `nr.`,
-//! `n°`, `civ.`), then optionally the CAP, the city and the province. The
-//! civic number is required: "via e-mail", "in via di definizione" and
-//! "corso di italiano" are not addresses, and neither is a number that
-//! goes on as a date, a time or an amount ("via Roma 12/12/2026",
-//! "… 40 euro").
+//! dot, or glued to a capitalised name as in `c.soTrento`), the street's
+//! name, a civic number (bare or after `n.`, `nr.`, `n°`, `civ.`), then
+//! optionally the CAP, the city and the province. The civic number is
+//! required: "via e-mail", "in via di definizione" and "corso di italiano"
+//! are not addresses, and neither is a number that goes on as a date, a
+//! time or an amount ("via Roma 12/12/2026", "… 40 euro").
 //!
 //! Words that are also common nouns (corso, strada, largo, borgo, corte)
 //! count only when the name after them is capitalised ("Corso Zanardelli
@@ -15,7 +15,9 @@
 //!
 //! An abbreviation is weaker evidence: `v.` is also "vedi", and a letter
 //! and a dot turn up anywhere. After one, the name must read as a street's
-//! name (see `reads_as_street_name`), must not be a reference ("v.
+//! name (see `reads_as_street_name`; all in lowercase only after the
+//! abbreviations that can be nothing but a street, see
+//! `reads_as_lowercase_street_name`), must not be a reference ("v.
 //! Allegato 3"), and the civic number has at most three digits, since a
 //! four-digit number after a capitalised word is a year far more often
 //! ("CAS 2026", "ISEE 2025").
@@ -24,8 +26,10 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::words::{casing, is_numbered_noun, letters, noun_before, quantity_follows, Casing};
-use super::{each_match, regex, Finding, Kind};
+use super::words::{
+    casing, is_numbered_noun, is_particle, letters, noun_before, quantity_follows, Casing,
+};
+use super::{each_match, regex, work, Finding, Kind};
 
 pub(super) static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
     let street = r"via|viale|piazza|piazzale|piazzetta|vicolo|contrada|localit[aà]|frazione|traversa|vico|salita|lungolago|lungomare|galleria|circonvallazione";
@@ -35,8 +39,14 @@ pub(super) static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
     // Abbreviations that are nothing without their dot ("v. Milano",
     // "vic.Lungo"); a blank after it is optional.
     let dotted = r"v|vic|loc|fraz|trav|str|ctr";
+    // Dotted abbreviations that end in a letter, typed with no blank before
+    // the name ("c.soTrento", "v.leDei Mille"): only in lowercase after the
+    // dot, so that the capital letter of the name shows where it starts
+    // ("C.SOTRENTO" could be cut anywhere). This alternative comes before
+    // `dotted`, or "v.lePiave" would be read as "v." and "lePiave".
+    let glued = r"[vV]\.le|[pP]\.zz?a|[pP]\.le|[pP]\.zzale|[pP]\.tta|[vV]\.lo|[cC]\.da|[cC]\.so|[sS]\.da|[lL]\.go|[bB]\.go|[cC]\.te";
     let street = format!(
-        r"(?i:(?:{street})\s+|({common_noun})\s+|((?:{abbreviation})(?:\.\s*|\s+)|(?:{dotted})\.\s*))"
+        r"(?:(?i:(?:{street})\s+|({common_noun})\s+|((?:{abbreviation})(?:\.\s*|\s+)))|({glued})|(?i:((?:{dotted})\.\s*)))"
     );
     // A word, or an abbreviation with its dot ("S. Faustino", "F.lli
     // Ugoni"); a dot anywhere else ends the sentence, not the street name.
@@ -53,9 +63,11 @@ pub(super) static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
 /// Capture groups of `ADDRESS`.
 const COMMON_NOUN: usize = 1;
 const ABBREVIATION: usize = 2;
-const NAME: usize = 3;
-const CIVIC: usize = 4;
-const CIVIC_DIGITS: usize = 5;
+const GLUED: usize = 3;
+const DOTTED: usize = 4;
+const NAME: usize = 5;
+const CIVIC: usize = 6;
+const CIVIC_DIGITS: usize = 7;
 
 /// Words after "via" that make it a preposition, not a street.
 const NOT_A_STREET: [&str; 14] = [
@@ -98,6 +110,41 @@ fn reads_as_street_name(abbreviation: &str, name: &str) -> bool {
     (title != capitals) && last != Casing::Particle
 }
 
+/// Abbreviations that stand for nothing but a street type, after which a
+/// name typed all in lowercase ("v.le venezia 12", "p.za loggia 3") is
+/// still a street's. `v.` (vedi) and the undotted forms are too often
+/// something else.
+const LOWERCASE_NAME_AFTER: [&str; 7] =
+    ["v.le", "p.za", "p.zza", "p.zzale", "p.le", "l.go", "c.so"];
+
+/// After one of `LOWERCASE_NAME_AFTER`, a name in lowercase: at least one
+/// word of two letters or more besides particles, not ending on a
+/// particle. After `c.so` the name must not start with one either, since
+/// "c.so di italiano" is a course.
+fn reads_as_lowercase_street_name(abbreviation: &str, name: &str) -> bool {
+    let abbreviation = abbreviation.trim_end().trim_end_matches('.').to_lowercase();
+    if !LOWERCASE_NAME_AFTER.contains(&abbreviation.as_str()) {
+        return false;
+    }
+    let lowercase = |w: &str| {
+        w.chars()
+            .all(|c| c.is_lowercase() || matches!(c, '\'' | '’' | '-'))
+    };
+    let words: Vec<&str> = name.split_whitespace().collect();
+    let (Some(first), Some(last)) = (words.first(), words.last()) else {
+        return false;
+    };
+    let course = abbreviation == "c.so" && is_particle(first);
+    !course
+        && !is_particle(last)
+        && words
+            .iter()
+            .all(|w| lowercase(w) || casing(w) == Casing::Number)
+        && words
+            .iter()
+            .any(|w| lowercase(w) && !is_particle(w) && letters(w) >= 2)
+}
+
 /// Whether a number in the candidate belongs to something other than the
 /// street: a quantity inside the name ("via 2 figli di 3"), or a civic
 /// number that a lowercase noun of its own claims ("vico classe 2A", "via
@@ -106,6 +153,7 @@ fn numbers_something_else(text: &str, name: std::ops::Range<usize>, civic: usize
     let Some(name_text) = text.get(name.clone()) else {
         return false;
     };
+    work::add(name_text.len());
     let quantity_inside = name_text
         .match_indices(|c: char| c.is_ascii_digit())
         .any(|(at, _)| quantity_follows(text, name.start + at + 1));
@@ -134,12 +182,24 @@ pub(super) fn find(text: &str, out: &mut Vec<Finding>) {
             let civic = caps.get(CIVIC)?;
             let first = name.split_whitespace().next().unwrap_or_default();
             let folded = first.to_lowercase();
-            let street_ok = if let Some(abbreviation) = caps.get(ABBREVIATION) {
+            let glued = caps.get(GLUED);
+            let abbreviation = caps
+                .get(ABBREVIATION)
+                .or(glued)
+                .or_else(|| caps.get(DOTTED));
+            let street_ok = if let Some(abbreviation) = abbreviation {
                 // "p.v. Aa 3": the letter ends another abbreviation.
                 let inside_another = text.get(..whole.start()).is_some_and(|b| b.ends_with('.'));
+                // Glued, the name's capital is the only sign of a word
+                // boundary.
+                let starts_name =
+                    glued.is_none() || first.chars().next().is_some_and(char::is_uppercase);
                 !inside_another
+                    && starts_name
                     && !is_numbered_noun(first)
-                    && reads_as_street_name(abbreviation.as_str(), name)
+                    && (reads_as_street_name(abbreviation.as_str(), name)
+                        || (glued.is_none()
+                            && reads_as_lowercase_street_name(abbreviation.as_str(), name)))
                     && caps.get(CIVIC_DIGITS).is_some_and(|d| d.len() <= 3)
             } else if caps.get(COMMON_NOUN).is_some() {
                 first

@@ -21,7 +21,7 @@
 //! and either case is the same code.
 
 use super::compact::{cued, Run};
-use super::{Finding, Kind};
+use super::{work, Finding, Kind};
 
 const LEN: usize = 16;
 /// Positions that hold digits, or omocodia letters.
@@ -44,6 +44,7 @@ pub(super) fn find(text: &str, runs: &[Run], out: &mut Vec<Finding>) {
         let mut i = 0;
         while i + LEN <= run.chars.len() {
             let end = i + LEN;
+            work::add(LEN);
             let chars = &run.chars[i..end];
             // Written in groups, a code must start and end with words; in one
             // piece it may be glued to other letters, but then it must hold a

@@ -9,7 +9,7 @@
 //! with them, and a dot bridged would join the words of two sentences, or
 //! the numbers of "09.00-12.30", into a candidate.
 
-use super::is_word_char;
+use super::{is_word_char, work};
 
 /// The longest gap skipped between two groups, as in "85T10 - A562S" or a
 /// double space; longer gaps separate two things.
@@ -62,6 +62,7 @@ pub(super) fn cued(text: &str, at: usize, cues: &[&str]) -> bool {
     while !text.is_char_boundary(from) {
         from += 1;
     }
+    work::add(WINDOW);
     let before = text.get(from..at).unwrap_or_default().to_ascii_lowercase();
     cues.iter().any(|c| before.contains(c))
 }
@@ -77,6 +78,7 @@ pub(super) fn runs(text: &str) -> Vec<Run> {
     let mut pending_sep = false;
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
+        work::add(1);
         if c.is_ascii_alphanumeric() {
             if pending_sep {
                 if let Some(last) = run.word_end.last_mut() {
@@ -137,6 +139,7 @@ fn gap_after(first: char, mut rest: impl Iterator<Item = (usize, char)>) -> Opti
     let mut len = 1;
     let mut marks = usize::from(is_gap_mark(first));
     loop {
+        work::add(1);
         let (_, c) = rest.next()?;
         if c.is_ascii_alphanumeric() {
             return Some(len - 1);

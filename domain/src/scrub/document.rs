@@ -27,7 +27,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::words::{is_numbered_noun, noun_before, quantity_follows};
-use super::{each_match, regex, Finding, Kind};
+use super::{each_match, regex, work, Finding, Kind};
 
 pub(super) static SHAPED: LazyLock<Regex> = LazyLock::new(|| {
     // Written as one word in any case; with a space after the letters only
@@ -47,6 +47,7 @@ pub(super) fn find(text: &str, out: &mut Vec<Finding>) {
     if !text.bytes().any(|b| b.is_ascii_digit()) {
         return;
     }
+    work::add(text.len());
     out.extend(SHAPED.find_iter(text).map(|m| Finding {
         kind: Kind::Documento,
         span: m.range(),

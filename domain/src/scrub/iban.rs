@@ -9,7 +9,7 @@
 //! all digits.
 
 use super::compact::{cued, Run};
-use super::{Finding, Kind};
+use super::{work, Finding, Kind};
 
 const MIN_LEN: usize = 15;
 const MAX_LEN: usize = 34;
@@ -82,7 +82,10 @@ fn match_at(run: &Run, i: usize, cued: bool) -> Option<usize> {
             *len <= c.len()
                 && ((run.word_start[i] && run.word_end[i + len - 1]) || run.contiguous(i, i + len))
         })
-        .find(|len| is_shaped(&c[..*len]) && (cued || is_valid(&c[..*len])))
+        .find(|len| {
+            work::add(2 * len);
+            is_shaped(&c[..*len]) && (cued || is_valid(&c[..*len]))
+        })
 }
 
 /// An IBAN with a correct check, in any case, with or without spaces.

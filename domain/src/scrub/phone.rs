@@ -11,7 +11,7 @@
 
 use std::ops::Range;
 
-use super::{is_word_char, Finding, Kind};
+use super::{is_word_char, work, Finding, Kind};
 
 /// At most this many separator characters between two digit groups, as in
 /// `333 - 1234567` or `+39 (0)30`.
@@ -32,6 +32,7 @@ pub(super) fn find(text: &str, out: &mut Vec<Finding>) {
     let b = text.as_bytes();
     let mut i = 0;
     while i < b.len() {
+        work::add(1);
         // A number glued to letters ("cell3331234567") still counts: the
         // finding is then widened to the whole word.
         let starts = matches!(b[i], b'0'..=b'9' | b'+' | b'(')
@@ -73,9 +74,16 @@ fn read_run(b: &[u8], start: usize) -> Option<NumberRun> {
             j += 1;
         }
         run.groups.push(g..j);
+        work::add(j - g + 1);
         let s = j;
-        while j - s < MAX_SEP && b.get(j).is_some_and(|c| b" .-/()".contains(c)) {
-            j += 1;
+        let mut count = 0;
+        while count < MAX_SEP {
+            let len = separator_at(b, j);
+            if len == 0 {
+                break;
+            }
+            j += len;
+            count += 1;
         }
         if j > s && b.get(j).is_some_and(u8::is_ascii_digit) {
             run.seps.push(s..j);
@@ -85,20 +93,35 @@ fn read_run(b: &[u8], start: usize) -> Option<NumberRun> {
     }
 }
 
+/// The length in bytes of the separator character at `j`, or 0: an ASCII
+/// blank, dot, hyphen, slash or bracket, or the no-break and thin spaces and
+/// no-break hyphens that phones, WhatsApp and web pages put into numbers
+/// copied from them ("+39\u{a0}333\u{a0}1234567").
+fn separator_at(b: &[u8], j: usize) -> usize {
+    match b.get(j..) {
+        Some([c, ..]) if b" .-/()".contains(c) => 1,
+        Some([0xC2, 0xA0, ..]) => 2,
+        // U+2007 figure space, U+2009 thin space, U+2011 no-break hyphen,
+        // U+2013 en dash, U+202F narrow no-break space.
+        Some([0xE2, 0x80, 0x87 | 0x89 | 0x91 | 0x93 | 0xAF, ..]) => 3,
+        _ => 0,
+    }
+}
+
 /// Greedy from the left: at each group that can start a number, the longest
 /// valid number starting there.
 fn take_numbers(text: &str, run: &NumberRun, out: &mut Vec<Finding>) {
-    let b = text.as_bytes();
     let mut a = 0;
     while a < run.groups.len() {
         let natural_start = a == 0
-            || run.seps[a - 1]
-                .clone()
-                .any(|k| b[k] == b' ' || b[k] == b'(' || b[k] == b'/');
+            || text.get(run.seps[a - 1].clone()).is_some_and(|sep| {
+                sep.contains(|c: char| c.is_whitespace() || c == '(' || c == '/')
+            });
         let mut best = None;
         if natural_start {
             let mut digits = 0;
             for z in a..run.groups.len() {
+                work::add(1);
                 digits += run.groups[z].len();
                 if digits > MAX_DIGITS + 2 {
                     break;
@@ -137,6 +160,7 @@ fn is_number(text: &str, run: &NumberRun, a: usize, z: usize) -> bool {
     let groups = &run.groups[a..=z];
     let seps = &run.seps[a..z];
     let digits: Vec<u8> = groups.iter().flat_map(|g| b[g.clone()].to_vec()).collect();
+    work::add(digits.len());
     if looks_like_date_or_time(b, groups, seps) {
         return false;
     }

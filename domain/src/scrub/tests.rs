@@ -24,9 +24,11 @@ fn every_pattern_compiles() {
     LazyLock::force(&birth_date::BIRTH_DATE);
     LazyLock::force(&birth_date::SHORT_CUE);
     LazyLock::force(&birth_date::DATE_FIRST);
+    LazyLock::force(&birth_date::CUE_AFTER);
     LazyLock::force(&document::SHAPED);
     LazyLock::force(&document::AFTER_KEYWORD);
     LazyLock::force(&email::EMAIL);
+    LazyLock::force(&email::SPELLED);
 }
 
 #[test]
@@ -147,6 +149,18 @@ fn ibans_with_and_without_spaces() {
 }
 
 #[test]
+fn phones_pasted_with_no_break_spaces() {
+    for text in [
+        "tel +39\u{a0}333\u{a0}1234567 ok",
+        "tel 333\u{202f}123\u{202f}4567 ok",
+        "tel +380\u{a0}67\u{a0}123\u{a0}4567 ok",
+        "tel 333\u{2011}1234567 ok",
+    ] {
+        assert_eq!(s(text), "tel [TELEFONO] ok", "{text}");
+    }
+}
+
+#[test]
 fn phones_in_many_forms() {
     for (text, number) in [
         ("chiamare il 333 1234567 domani", "333 1234567"),
@@ -172,6 +186,28 @@ fn emails() {
     assert_eq!(s("scrive a mario.rossi@gmail.com."), "scrive a [EMAIL].");
     assert_eq!(s("mail: a_b+c@uni-bs.edu.it"), "mail: [EMAIL]");
     assert_eq!(s("mario (at) libero.it"), "[EMAIL]");
+    for (text, scrubbed) in [
+        ("mail: mario.rossi at gmail dot com.", "mail: [EMAIL]."),
+        ("mario.rossi AT virgilio DOT it", "[EMAIL]"),
+        ("ayesha45 at virgilio.it, grazie", "[EMAIL], grazie"),
+        ("o.k [at] ukr [dot] net", "[EMAIL]"),
+        ("jallow19 chiocciola gmail punto com", "[EMAIL]"),
+        ("scrive a anil53@ ukr.net oggi", "scrive a [EMAIL] oggi"),
+        ("scrive a anil53 @ukr.net oggi", "scrive a [EMAIL] oggi"),
+    ] {
+        assert_eq!(s(text), scrubbed, "{text}");
+    }
+    // "at" is an ordinary English word.
+    for text in [
+        "paid 40 euro at the post office.",
+        "met at school, then at home.",
+        "at 10.30 at the Questura",
+        "look at www.comune.brescia.it for the forms",
+        "look at comune.brescia.it for the forms",
+        "paid at post office.it was fine",
+    ] {
+        assert_eq!(s(text), text);
+    }
 }
 
 #[test]
@@ -249,6 +285,19 @@ fn addresses_with_abbreviated_street_types() {
         ),
         ("v. XX Settembre n° 15", "v. XX Settembre n° 15"),
         ("C.so Magenta civ. 7", "C.so Magenta civ. 7"),
+        // Glued to the name: its capital shows where it starts.
+        ("abita in c.soTrento 44.", "c.soTrento 44"),
+        ("v.leDei Mille 3", "v.leDei Mille 3"),
+        ("C.soCavour 150/B", "C.soCavour 150/B"),
+        ("p.zzaVittoria, 156", "p.zzaVittoria, 156"),
+        ("L.goFormentone n° 117", "L.goFormentone n° 117"),
+        ("P.leCesare Battisti 97", "P.leCesare Battisti 97"),
+        ("v.Leonardo da Vinci 3", "v.Leonardo da Vinci 3"),
+        // Typed in lowercase after an abbreviation that is only a street.
+        ("in v.le venezia 12.", "v.le venezia 12"),
+        ("p.zza tebaldo brusato 196", "p.zza tebaldo brusato 196"),
+        ("c.so trento n. 37", "c.so trento n. 37"),
+        ("l.go torrelunga 126", "l.go torrelunga 126"),
     ] {
         assert_eq!(kinds(text), vec![(Kind::Indirizzo, address)], "{text}");
     }
@@ -270,6 +319,14 @@ fn addresses_with_abbreviated_street_types() {
         "rinvio al 12 p.v. Ufficio 2",
         "BTJ VICO classe 2A",
         "viA 2 figli di 3 e 5 anni",
+        "v.lettera 3",
+        "c.sottoscritta 12",
+        "p.zzaLoggia 40 euro",
+        "c.soDi 3",
+        "c.so di italiano 2",
+        "c.so base 2 volte",
+        "v. sopra 3",
+        "p.za di 3",
     ] {
         assert_eq!(kinds(text), vec![], "{text}");
     }
@@ -304,11 +361,23 @@ fn birth_dates_after_a_cue() {
         ("nata a Casablanca (Marocco) il 12-11-1987", "12-11-1987"),
         ("born on April 3, 1990", "April 3, 1990"),
         ("d.n. 03/04/1990", "03/04/1990"),
+        ("nato il 3 aprile del 1990 a Dakar", "3 aprile del 1990"),
+        ("03/04/1990 (data di nascita)", "03/04/1990"),
+        ("3 apr 1990 DOB", "3 apr 1990"),
     ] {
         assert_eq!(kinds(text), vec![(Kind::DataNascita, date)], "{text}");
     }
     assert_eq!(s("nato il 3/4/1990."), "nato il [DATA_NASCITA].");
     assert_eq!(kinds("nata in Senegal, arrivata il 3/4/2015"), vec![]);
+    assert_eq!(
+        kinds("appuntamento 12/12/2026 (data di nascita del figlio da verificare)"),
+        vec![]
+    );
+    // After a comma the cue starts another sentence.
+    assert_eq!(
+        kinds("permesso scade il 03/04/2027, data di nascita sbagliata"),
+        vec![]
+    );
 }
 
 #[test]
@@ -389,6 +458,57 @@ fn names_any_case_with_or_without_accents_and_alone() {
     );
     // Decomposed accents are folded too.
     assert_eq!(scrub("Jose\u{301} arrived", &["José"]), "[NOME] arrived");
+    // A particle of a surname is the name only with the rest of it.
+    assert_eq!(
+        scrub(
+            "João DA SILVA è qui da 10 anni; Silva va al Comune",
+            &["João", "Da Silva"]
+        ),
+        "[NOME] è qui da 10 anni; [NOME] va al Comune"
+    );
+    assert_eq!(
+        scrub("Omar Al-Hassan al Comune", &["Omar", "Al-Hassan"]),
+        "[NOME] al Comune"
+    );
+    // Glued or apart where the permesso does the other.
+    assert_eq!(
+        scrub("Ndiaye e N’DIAYE", &["Mamadou", "N'Diaye"]),
+        "[NOME] e [NOME]"
+    );
+    assert_eq!(
+        scrub("pratica N'Diaye, El Amrani", &["Ndiaye", "Elamrani"]),
+        "pratica [NOME], [NOME]"
+    );
+    // Cyrillic, by the transliteration of Ukrainian passports.
+    assert_eq!(
+        scrub(
+            "Клієнтка Тетяна Григоренко, ЮЛІЯ Ткачук, Сергій Євтушенко",
+            &[
+                "Tetiana",
+                "Hryhorenko",
+                "Yuliia Tkachuk",
+                "Serhii Yevtushenko"
+            ]
+        ),
+        "Клієнтка [NOME], [NOME], [NOME]"
+    );
+    // Short names that are everyday words: capitalised or whole only.
+    assert_eq!(
+        scrub(
+            "Ma Lin ha chiamato ma non c'era; Ma tornerà, li ho visti",
+            &["Lin", "Ma"]
+        ),
+        "[NOME] ha chiamato ma non c'era; [NOME] tornerà, li ho visti"
+    );
+    assert_eq!(
+        scrub("li na è venuta; Li ha 2 figli", &["Li Na"]),
+        "[NOME] è venuta; [NOME] ha 2 figli"
+    );
+    // A one-word name is the visitor's whatever it is.
+    assert_eq!(
+        scrub("Ben ha chiamato", &["Ben", "Okafor"]),
+        "[NOME] ha chiamato"
+    );
 }
 
 #[test]
@@ -680,4 +800,101 @@ fn cued_codes_are_taken_even_with_a_wrong_check() {
         s("conto IT61X0542811101000000123456"),
         "conto IT61X0542811101000000123456"
     );
+}
+
+/// Inputs of about `n` bytes that push on each detector: long runs of what
+/// they look for, and near-matches that each one weighs and refuses.
+fn adversarial(n: usize) -> Vec<(&'static str, String)> {
+    let fill = |unit: &str| unit.repeat(n / unit.len());
+    vec![
+        ("digits", fill("3")),
+        ("digits and blanks", fill("3 ")),
+        ("digits and dots", fill("3.")),
+        ("dots", fill(".")),
+        ("separators", fill("- / . ( ) + ")),
+        ("no-break separators", fill("3\u{a0}\u{202f}-")),
+        ("phone-like groups", fill("+39 (0)30 12 ")),
+        ("capitalised words", fill("Milano ")),
+        ("streets without a number", fill("via Milano ")),
+        ("refused streets", fill("via Milano 3 euro ")),
+        ("glued abbreviations", fill("c.soTrento v.leDei ")),
+        ("abbreviations", fill("v. p.za c.so V.le ")),
+        ("birth cues", fill("nato il ")),
+        ("refused dates", fill("nato il 39/19/99 ")),
+        ("dates after names", fill("[NOME] 3/4/90 ")),
+        (
+            "blanks after names and dates",
+            fill("[NOME] 3 marzo                                  "),
+        ),
+        (
+            "a date, long blanks, its cue",
+            format!("3/4/1990{}(data di nascita)", " ".repeat(n)),
+        ),
+        ("document words", fill("passaporto n. ")),
+        (
+            "a long document number",
+            format!("passaporto {}", fill("1")),
+        ),
+        ("at signs", fill("a@")),
+        ("spelled e-mails", fill("a at b dot ")),
+        ("codes glued in one word", fill("xRSSMRA85T10A562S")),
+        ("code near-misses", fill("RSS MRA 85T10 A562 ")),
+        ("IBAN near-misses", fill("IT60 X054 ")),
+        (
+            "IBANs glued in one word",
+            fill("IT60X0542811101000000123456"),
+        ),
+        ("tokens and phones", fill("[NOME] 3331234567 ")),
+        ("names", fill("Mario Rossi ")),
+        ("unspaced names", fill("王伟来了")),
+        ("mixed", fill("A1 b2.C3-d4 ")),
+        ("phones glued to words", fill("tel3331234567")),
+        (
+            "document words before a long code",
+            format!("{}{}", "doc ".repeat(n / 8), "1".repeat(n / 2)),
+        ),
+        ("near-miss names", fill("Mari Ross Mario Ros ")),
+        ("spelled e-mail near-misses", fill("mario at casa punto ")),
+        (
+            "a long refused user before a spelled at",
+            format!("{} at casa.com", "-a".repeat(n / 2)),
+        ),
+        (
+            "a long street name before a refused number",
+            format!("via via via via via {} 3 euro", "A".repeat(n)),
+        ),
+    ]
+}
+
+/// Linear time without a clock: the work counted at twice the input size
+/// is about twice the work (a rescan per candidate would make it four
+/// times).
+#[test]
+fn scrubbing_is_linear_in_the_input() {
+    const N: usize = 6_000;
+    const MAX_RATIO: f64 = 2.2;
+    let names = ["Mario", "Rossi", "王伟"];
+    let mut worst = (0.0, "");
+    let mut superlinear = Vec::new();
+    for ((label, small), (_, large)) in adversarial(N).into_iter().zip(adversarial(2 * N)) {
+        work::take();
+        let _ = scrub(&small, &names);
+        let small_work = work::take();
+        let _ = scrub(&large, &names);
+        let large_work = work::take();
+        let ratio = large_work as f64 / small_work.max(1) as f64;
+        println!(
+            "{label}: {small_work} steps for {} bytes, {large_work} for {} (ratio {ratio:.3})",
+            small.len(),
+            large.len()
+        );
+        if ratio > MAX_RATIO {
+            superlinear.push(format!("{label}: ratio {ratio:.2}"));
+        }
+        if ratio > worst.0 {
+            worst = (ratio, label);
+        }
+    }
+    println!("worst ratio: {:.3} ({})", worst.0, worst.1);
+    assert!(superlinear.is_empty(), "{}", superlinear.join("\n"));
 }
