@@ -763,30 +763,6 @@ proptest! {
 }
 
 #[test]
-fn long_adversarial_inputs_stay_fast() {
-    let inputs = [
-        "via ".repeat(20_000),
-        "3".repeat(100_000),
-        "3 ".repeat(50_000),
-        "nato il ".repeat(10_000),
-        "a@".repeat(50_000),
-        "A1 ".repeat(30_000),
-        "passaporto n. ".repeat(10_000),
-        "X".repeat(100_000),
-    ];
-    for text in &inputs {
-        let started = std::time::Instant::now();
-        let _ = scrub(text, &["Mario", "Rossi"]);
-        assert!(
-            started.elapsed().as_secs() < 5,
-            "{} chars took {:?}",
-            text.len(),
-            started.elapsed()
-        );
-    }
-}
-
-#[test]
 fn cued_codes_are_taken_even_with_a_wrong_check() {
     // One letter off: still someone's code, when announced as one.
     assert_eq!(s("CF: RSSMRA85T10A562T."), "CF: [CODICE_FISCALE].");
