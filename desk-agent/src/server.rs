@@ -174,10 +174,18 @@ pub async fn run_with_page(
         runtime::grpc::server().add_service(desk),
     )
     .await?;
-    let api = tokio::spawn(api.serve_with_incoming_shutdown(
+    // tonic sets TCP_NODELAY only on sockets it accepts itself. Without it
+    // a unary answer's trailers wait for the client's delayed ACK behind
+    // its headers and body: 40 ms a call, one at a time.
+    let incoming = tokio_stream::StreamExt::map(
         tokio_stream::wrappers::TcpListenerStream::new(listener),
-        stopped.clone().waited(),
-    ));
+        |accepted| {
+            accepted.inspect(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            })
+        },
+    );
+    let api = tokio::spawn(api.serve_with_incoming_shutdown(incoming, stopped.clone().waited()));
     shutdown.await;
     tracing::info!("shutting down: finishing requests, flushing the outbox");
     stop.fire();
