@@ -19,6 +19,7 @@ use regex::Regex;
 mod address;
 mod birth_date;
 mod codice_fiscale;
+mod comment;
 mod compact;
 mod document;
 mod email;
@@ -32,6 +33,7 @@ mod words;
 mod tests;
 
 pub use codice_fiscale::is_valid_codice_fiscale;
+pub use comment::{scrub_comment, StillPersonal, MAX_COMMENT_CHARS};
 pub use iban::is_valid_iban;
 
 /// What a finding is; each kind has its own token in the scrubbed text.
