@@ -201,6 +201,11 @@ pub fn shown(mut r: StoredReport) -> StoredReport {
     r
 }
 
+/// Any text from the hub's logs made safe to show beside a report.
+pub fn shown_text(text: &str) -> String {
+    crate::proposals::shown(text)
+}
+
 /// Every report, oldest first, ready to be shown.
 pub fn rows(store: &dyn Store) -> Result<Vec<StoredReport>, StorageError> {
     Ok(store.reports()?.into_iter().map(shown).collect())
