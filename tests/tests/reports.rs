@@ -377,6 +377,35 @@ async fn a_report_queued_while_the_hub_is_away_is_stored_once_and_bad_input_is_r
         .collect();
     assert_eq!(held.len(), 1, "a report is stored once");
     assert_eq!(reports(&hub).len(), 1);
+
+    // Decided on the stopped hub's store: the desk learns it after Welcome.
+    hub.terminate()?;
+    let declined = run_ok(
+        "hub",
+        &[
+            "report",
+            "decline",
+            &id,
+            "--note",
+            "il modulo è già nella scheda",
+            "--data",
+            path(&hub.data),
+        ],
+    );
+    assert!(declined.contains("declined"), "{declined}");
+    assert_eq!(
+        find(&hub, &id).unwrap_or_default()["state"],
+        "declined",
+        "listed from the stopped store too"
+    );
+    hub.start().await?;
+    eventually(Duration::from_secs(20), async || {
+        let page = http::get(&agent.http, "/segnalazioni").ok()?;
+        page.body
+            .contains("respinta: il modulo è già nella scheda")
+            .then_some(())
+    })
+    .await?;
     agent.terminate()?;
     hub.terminate()?;
     Ok(())
