@@ -31,10 +31,37 @@ fn closed(s: &DeskReportState) -> bool {
             .is_some_and(|st| st.state == "fixed" || st.state == "declined")
 }
 
+/// A report the same as the newest one and made within this many seconds of
+/// it is that one again: a double click, or a page reloaded after its POST.
+const SAME_REPORT_SECS: u64 = 600;
+
+/// Seconds since the epoch at which a UUID v7 was made.
+fn made_at(id: &str) -> Option<u64> {
+    let (secs, _) = uuid::Uuid::parse_str(id).ok()?.get_timestamp()?.to_unix();
+    Some(secs)
+}
+
+fn same_words(a: &DeskReport, b: &DeskReport) -> bool {
+    (&a.kind, &a.item_id, &a.language, &a.reason, &a.comment)
+        == (&b.kind, &b.item_id, &b.language, &b.reason, &b.comment)
+}
+
 impl LocalCopy {
-    /// Queues a report durably until the hub acknowledges it.
-    pub fn queue_report(&self, report: &DeskReport) -> Result<(), LocalError> {
+    /// Queues a report durably until the hub acknowledges it; returns the
+    /// report held, which is the newest one when this repeats it.
+    pub fn queue_report(&self, report: &DeskReport) -> Result<DeskReport, LocalError> {
         let one_writer = self.apply_lock.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, v)) = self.reports.last()? {
+            if let Some(newest) = decode(&v).and_then(|s| s.report) {
+                let close = match (made_at(&newest.report_id), made_at(&report.report_id)) {
+                    (Some(then), Some(now)) => now.saturating_sub(then) <= SAME_REPORT_SECS,
+                    _ => false,
+                };
+                if close && same_words(&newest, report) {
+                    return Ok(newest);
+                }
+            }
+        }
         if self.reports.len() >= MAX_KEPT_REPORTS {
             let oldest_closed = self.reports.iter().find_map(|kv| {
                 let (k, v) = kv.ok()?;
@@ -58,7 +85,7 @@ impl LocalCopy {
         self.db.flush()?;
         drop(one_writer);
         self.report_queued.notify_one();
-        Ok(())
+        Ok(report.clone())
     }
 
     /// Reports the hub has not acknowledged, oldest first.
@@ -170,6 +197,18 @@ mod tests {
             .find(|s| s.report.as_ref().map(|r| &r.report_id) == Some(&first.report_id))
             .expect("held");
         assert!(held.sent && held.status.as_ref().is_some_and(|s| s.fixed_version == 4));
+    }
+
+    #[test]
+    fn the_same_report_again_at_once_is_the_one_held() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let local = LocalCopy::open(&dir.path().join("local")).expect("open");
+        let first = local.queue_report(&report(1)).expect("queued");
+        let again = local.queue_report(&report(1)).expect("same");
+        assert_eq!(again.report_id, first.report_id);
+        let other = local.queue_report(&report(2)).expect("another");
+        assert_ne!(other.report_id, first.report_id);
+        assert_eq!(local.reports().expect("list").len(), 2);
     }
 
     #[test]

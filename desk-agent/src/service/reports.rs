@@ -72,8 +72,7 @@ impl DeskService {
             comment,
         };
         let local = Arc::clone(&self.local);
-        let queued = report.clone();
-        tokio::task::spawn_blocking(move || local.queue_report(&queued))
+        let report = tokio::task::spawn_blocking(move || local.queue_report(&report))
             .await
             .map_err(crate::status::lost_task)??;
         tracing::info!(report_id = %report.report_id, kind = %report.kind, item = %report.item_id, reason = %report.reason, "report queued for the hub");
