@@ -10,11 +10,16 @@
 //! | `catalogue` | procedure code | latest `Procedure`, protobuf |
 //! | `cards` | code 0x00 language | latest `ProcedureCard`, protobuf |
 //! | `proposals` | proposal id | `DeskProposal` waiting for the hub's ack |
+//! | `reports` | report id | `DeskReportState`: the operator's report, sent or not, its status (`local/reports.rs`) |
 //!
 //! Each pushed tree also holds `\0version`, the log version held (u64 BE);
 //! `catalogue` also holds `\0glossary`, the search glossary last pushed with
 //! it (TOML); the default tree holds `logs_epoch`, the hub's epoch they
 //! belong to.
+
+mod reports;
+
+pub use reports::MAX_KEPT_REPORTS;
 
 use domain::{Catalogue, Glossary};
 use prost::Message;
@@ -42,6 +47,8 @@ pub enum LocalError {
     Refused(String),
     #[error("{MAX_QUEUED_PROPOSALS} proposals are already waiting for the hub; try again once it is reachable")]
     QueueFull,
+    #[error("{MAX_KEPT_REPORTS} segnalazioni attendono ancora la risposta del Comune: riprovare quando l'hub avrà risposto / {MAX_KEPT_REPORTS} reports are still waiting for the hub; try again once it has answered")]
+    ReportsFull,
 }
 
 pub struct LocalCopy {
@@ -53,6 +60,7 @@ pub struct LocalCopy {
     /// Key `code` 0x00 `language` → latest `ProcedureCard`; `\0version`.
     cards: sled::Tree,
     proposals: sled::Tree,
+    reports: sled::Tree,
     /// The procedures in force: the last pushed catalogue, or the compiled-in
     /// seed before the first push.
     /// The catalogue in force with its version, swapped together once both
@@ -62,6 +70,8 @@ pub struct LocalCopy {
     glossary: RwLock<Arc<Glossary>>,
     /// Woken when a proposal is queued, so the sync loop sends it at once.
     pub proposal_queued: Notify,
+    /// Woken when a report is queued, so the sync loop sends it at once.
+    pub report_queued: Notify,
     // Applying is read-then-write; the sync task is the only writer, the lock
     // keeps that true if it ever is not.
     apply_lock: Mutex<()>,
@@ -76,6 +86,7 @@ impl LocalCopy {
         let catalogue = db.open_tree("catalogue")?;
         let cards = db.open_tree("cards")?;
         let proposals = db.open_tree("proposals")?;
+        let reports = db.open_tree("reports")?;
         let version = read_version(&guidance)?;
         let active = (
             read_version(&catalogue)?,
@@ -89,9 +100,11 @@ impl LocalCopy {
             catalogue,
             cards,
             proposals,
+            reports,
             active: RwLock::new(active),
             glossary: RwLock::new(Arc::new(glossary)),
             proposal_queued: Notify::new(),
+            report_queued: Notify::new(),
             apply_lock: Mutex::new(()),
             guidance_version: watch::Sender::new(version),
         })
@@ -456,6 +469,19 @@ impl LocalCopy {
             .collect();
         items.sort_by_key(|i| i.version);
         Ok(items)
+    }
+
+    /// One guidance item the desk holds, retired or not.
+    pub fn guidance_item(&self, id: &str) -> Result<Option<GuidanceItem>, LocalError> {
+        if id.as_bytes() == VERSION_KEY {
+            return Ok(None);
+        }
+        let Some(bytes) = self.guidance.get(id.as_bytes())? else {
+            return Ok(None);
+        };
+        GuidanceItem::decode(bytes.as_ref())
+            .map(Some)
+            .map_err(|e| LocalError::Refused(format!("stored guidance does not decode: {e}")))
     }
 
     fn stored_items(&self) -> Result<Vec<GuidanceItem>, LocalError> {

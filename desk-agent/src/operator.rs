@@ -16,6 +16,7 @@ mod language;
 mod live;
 mod panel;
 mod record;
+mod reports;
 mod respond;
 mod search;
 mod status;
@@ -108,6 +109,8 @@ pub fn router(state: Operator) -> Router {
         .route("/scheda/volantino", post(card::handout_pdf))
         .route("/cerca", get(search::search_page).post(search::search_sent))
         .route("/cerca/risultati", post(search::search_results))
+        .route("/segnala", post(reports::report_sent))
+        .route("/segnalazioni", get(reports::reports_page))
         .route("/stato", get(status::status_page))
         .route("/lingua", get(language::switch_language))
         .route("/assets/{name}", get(assets::asset))

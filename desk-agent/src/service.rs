@@ -2,6 +2,10 @@
 //! own CLI. `RecordVisit` anonymises in memory and answers only once the
 //! anonymised record is durable in the outbox.
 
+mod reports;
+
+pub use reports::{KINDS as REPORT_KINDS, REASONS as REPORT_REASONS};
+
 use crate::intake::Intake;
 use crate::local::LocalCopy;
 use crate::outbox::Outbox;
@@ -294,16 +298,23 @@ impl Desk for DeskService {
 
     async fn report_item(
         &self,
-        _req: Request<proto::ReportItemRequest>,
+        req: Request<proto::ReportItemRequest>,
     ) -> Result<Response<proto::ReportItemResponse>, Status> {
-        Err(Status::unimplemented("reports: not built yet"))
+        let report = self.report_item_now(req.into_inner()).await?;
+        Ok(Response::new(proto::ReportItemResponse {
+            report: Some(report),
+        }))
     }
 
     async fn list_reports(
         &self,
         _req: Request<proto::ListReportsRequest>,
     ) -> Result<Response<proto::ListReportsResponse>, Status> {
-        Err(Status::unimplemented("reports: not built yet"))
+        let local = Arc::clone(&self.local);
+        let reports = tokio::task::spawn_blocking(move || local.reports())
+            .await
+            .map_err(crate::status::lost_task)??;
+        Ok(Response::new(proto::ListReportsResponse { reports }))
     }
 
     async fn get_card(

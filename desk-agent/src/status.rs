@@ -33,7 +33,9 @@ impl From<OutboxError> for Status {
 impl From<LocalError> for Status {
     fn from(e: LocalError) -> Self {
         match e {
-            LocalError::QueueFull => Status::resource_exhausted(e.to_string()),
+            LocalError::QueueFull | LocalError::ReportsFull => {
+                Status::resource_exhausted(e.to_string())
+            }
             LocalError::Backend(_) | LocalError::Refused(_) => {
                 tracing::error!(error = %e, "local copy failure");
                 Status::internal(format!("the desk could not read its local copy: {e}"))

@@ -1,7 +1,7 @@
 //! The desk's side of `Federation.Sync`: connect over mutual TLS, resume
 //! from what the hub holds, keep a bounded window of unacknowledged batches,
 //! apply acknowledgements to the outbox, apply what the hub pushes, send the
-//! desk's queued template proposals, and reconnect with exponential backoff
+//! desk's queued template proposals and reports, and reconnect with exponential backoff
 //! and jitter whenever the stream breaks, after the hub's own delay when it
 //! gives one, and slowly when a retry cannot help (`Broken`).
 
@@ -295,11 +295,21 @@ async fn session(
     // The queue is read at the start and when a proposal is queued, not on
     // every turn of the record loop.
     let mut proposals_changed = true;
+    // The same for operators' reports.
+    let mut reported: HashSet<String> = HashSet::new();
+    let mut reports_changed = true;
     loop {
         if std::mem::take(&mut proposals_changed) {
             for p in local.queued_proposals().map_err(|e| e.to_string())? {
                 if proposed.insert(p.proposal_id.clone()) {
                     outgoing.push_back(send(desk_message::Body::Proposal(p)));
+                }
+            }
+        }
+        if std::mem::take(&mut reports_changed) {
+            for r in local.unsent_reports().map_err(|e| e.to_string())? {
+                if reported.insert(r.report_id.clone()) {
+                    outgoing.push_back(send(desk_message::Body::Report(r)));
                 }
             }
         }
@@ -350,11 +360,23 @@ async fn session(
                     }
                     local.drop_proposal(&ack.proposal_id).map_err(|e| e.to_string())?;
                 }
+                Some(proto::HubMessage { body: Some(hub_message::Body::ReportAck(ack)) }) => {
+                    if ack.refused.is_empty() {
+                        tracing::info!(report_id = %ack.report_id, "the hub holds the report");
+                    } else {
+                        tracing::warn!(report_id = %ack.report_id, reason = %ack.refused, "the hub refused the report");
+                    }
+                    local.report_acked(&ack.report_id, &ack.refused).map_err(|e| e.to_string())?;
+                }
+                Some(proto::HubMessage { body: Some(hub_message::Body::ReportStatus(update)) }) => {
+                    local.apply_report_statuses(update.reports).map_err(|e| e.to_string())?;
+                }
                 Some(_) => {}
                 None => return Err("the hub closed the stream".into()),
             },
             _ = outbox.changed.notified(), if in_flight.len() < window => {}
             _ = local.proposal_queued.notified() => proposals_changed = true,
+            _ = local.report_queued.notified() => reports_changed = true,
             _ = shutdown.wait() => {
                 drain(outbox, incarnation, &mut inbound, &mut in_flight).await;
                 return Ok(());

@@ -272,10 +272,16 @@ fn replace_verbatim(text: &str, value: &str, kind: Kind) -> String {
 /// At most `MAX_NOTES_LEN` characters: tokens can make a note longer than
 /// what was typed. A cut never leaves half a token.
 fn bound(text: &str) -> String {
-    if text.chars().count() <= MAX_NOTES_LEN {
+    bound_to(text, MAX_NOTES_LEN)
+}
+
+/// `text` cut to at most `max` characters, an ellipsis marking the cut and
+/// never half a token left behind.
+pub(crate) fn bound_to(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
         return text.to_owned();
     }
-    let mut cut: String = text.chars().take(MAX_NOTES_LEN - 1).collect();
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
     if let Some(open) = cut.rfind('[') {
         if !cut[open..].contains(']') {
             cut.truncate(open);

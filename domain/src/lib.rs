@@ -47,7 +47,7 @@ pub use fields::{
 };
 pub use pseudonym::{is_pseudonym, pseudonym, FederationSecret, SecretError};
 pub use record::{AnonymisedRecord, RawRecord, RecordError, ALREADY_HELD};
-pub use scrub::{find_personal_data, scrub, Finding, Kind as PersonalDataKind};
+pub use scrub::{find_personal_data, scrub, scrub_comment, Finding, Kind as PersonalDataKind};
 pub use visit::{FieldError, Visit};
 
 // Small-cell protection (k = 5, merging up UN M49, secondary suppression)

@@ -22,6 +22,7 @@ use regex::Regex;
 mod address;
 mod birth_date;
 mod codice_fiscale;
+mod comment;
 mod compact;
 mod document;
 mod email;
@@ -35,6 +36,7 @@ mod words;
 mod tests;
 
 pub use codice_fiscale::is_valid_codice_fiscale;
+pub use comment::{scrub_comment, StillPersonal, MAX_COMMENT_CHARS};
 pub use iban::is_valid_iban;
 
 /// Counts the scrubber's work in units that grow with the input: bytes a

@@ -248,14 +248,36 @@ impl Coordinator for CoordinatorService {
         &self,
         _request: Request<proto::ListHubReportsRequest>,
     ) -> Result<Response<proto::ListHubReportsResponse>, Status> {
-        Err(Status::unimplemented("reports: not built yet"))
+        let rows = blocking(&self.store, |store| {
+            Ok::<_, Status>(crate::reports::rows(store)?)
+        })
+        .await?;
+        let listing_json = serde_json::to_string(&rows)
+            .map_err(|e| Status::internal(format!("the listing could not be written: {e}")))?;
+        Ok(Response::new(proto::ListHubReportsResponse {
+            listing_json,
+        }))
     }
 
     async fn decide_report(
         &self,
-        _request: Request<proto::DecideReportRequest>,
+        request: Request<proto::DecideReportRequest>,
     ) -> Result<Response<proto::DecideReportResponse>, Status> {
-        Err(Status::unimplemented("reports: not built yet"))
+        let who = actor(&request);
+        let r = request.into_inner();
+        let push = self.push.clone();
+        let decision = crate::reports::Decision::new(r.fixed, r.fixed_version, r.note);
+        blocking(&self.store, move |store| {
+            Ok::<_, Status>(crate::reports::decide(
+                store,
+                Some(&push),
+                &r.id,
+                decision,
+                who,
+            )?)
+        })
+        .await?;
+        Ok(Response::new(proto::DecideReportResponse {}))
     }
 
     async fn put_glossary(

@@ -15,6 +15,7 @@ mod i18n;
 mod login_token;
 mod overview;
 mod proposals;
+mod reports;
 mod session;
 mod stats;
 
@@ -99,6 +100,9 @@ fn router(app: Shared) -> Router {
         .route("/cards/check", post(cards::check))
         .route("/cards/{code}/confirm", post(cards::confirm))
         .route("/glossary", get(glossary::page).post(glossary::save))
+        .route("/reports", get(reports::page))
+        .route("/reports/{id}/fix", post(reports::fix))
+        .route("/reports/{id}/decline", post(reports::decline))
         .route("/stats", get(stats::page))
         .route("/stats.csv", get(stats::csv))
         .route("/stats.xlsx", get(stats::xlsx))
@@ -370,16 +374,18 @@ pub(crate) enum Page {
     Guidance,
     Templates,
     Cards,
+    Reports,
     Stats,
     Audit,
 }
 
-const NAV: [(&str, Page); 7] = [
+const NAV: [(&str, Page); 8] = [
     ("/", Page::Overview),
     ("/desks", Page::Desks),
     ("/guidance", Page::Guidance),
     ("/templates", Page::Templates),
     ("/cards", Page::Cards),
+    ("/reports", Page::Reports),
     ("/stats", Page::Stats),
     ("/audit", Page::Audit),
 ];
@@ -420,6 +426,7 @@ impl Chrome {
             Page::Guidance => t.nav_guidance,
             Page::Templates => t.nav_templates,
             Page::Cards => t.nav_cards,
+            Page::Reports => t.nav_reports,
             Page::Stats => t.nav_stats,
             Page::Audit => t.nav_audit,
         }

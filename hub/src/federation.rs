@@ -17,9 +17,10 @@ use domain::RawRecord;
 use futures::stream::{FuturesOrdered, StreamExt};
 use proto::federation_server::Federation;
 use proto::{
-    desk_message, hub_message, BatchAck, DeskMessage, HubMessage, RecordRejection, Welcome,
+    desk_message, hub_message, BatchAck, DeskMessage, HubMessage, RecordRejection, ReportStatus,
+    Welcome,
 };
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -183,6 +184,8 @@ impl Federation for FederationService {
             catalogue: self.push.watch_catalogue(),
             cards_held: hello.card_version,
             cards: self.push.watch_cards(),
+            reports: self.push.watch_reports(),
+            reports_told: HashMap::new(),
             push: self.push.clone(),
             store: Arc::clone(&self.store),
             desk_id: cert_id,
@@ -209,6 +212,9 @@ struct Session {
     catalogue: watch::Receiver<u64>,
     cards_held: u64,
     cards: watch::Receiver<u64>,
+    /// Decisions on reports, and what this stream told its desk of each.
+    reports: watch::Receiver<u64>,
+    reports_told: HashMap<String, ReportStatus>,
     push: Push,
     store: Arc<dyn Store>,
     desk_id: String,
@@ -252,6 +258,7 @@ impl Session {
         self.templates.mark_changed();
         self.catalogue.mark_changed();
         self.cards.mark_changed();
+        self.reports.mark_changed();
         let end: Option<Status> = loop {
             tokio::select! {
                 biased;
@@ -288,6 +295,16 @@ impl Session {
                         continue;
                     }
                     match self.send_catalogue().await {
+                        Ok(true) => {}
+                        Ok(false) => break None,
+                        Err(status) => break Some(status),
+                    }
+                }
+                changed = self.reports.changed() => {
+                    if changed.is_err() {
+                        continue;
+                    }
+                    match self.send_report_statuses().await {
                         Ok(true) => {}
                         Ok(false) => break None,
                         Err(status) => break Some(status),
@@ -377,7 +394,12 @@ impl Session {
                             let text = format!("{kind} v{}: {reason}", r.version);
                             self.note_push(|s| s.last_rejection = Some(text));
                         }
-                        Ok(Some(DeskMessage { body: Some(desk_message::Body::Report(_) | desk_message::Body::SearchMisses(_)) })) => {
+                        Ok(Some(DeskMessage { body: Some(desk_message::Body::Report(r)) })) => {
+                            if !self.receive_report(r).await {
+                                break None;
+                            }
+                        }
+                        Ok(Some(DeskMessage { body: Some(desk_message::Body::SearchMisses(_)) })) => {
                             // Not built yet: the desk resends until acknowledged.
                         }
                         Ok(Some(DeskMessage { body: Some(desk_message::Body::Proposal(p)) })) => {
@@ -535,6 +557,96 @@ impl Session {
             .send(Ok(msg(hub_message::Body::ProposalAck(ack))))
             .await
             .is_ok()
+    }
+
+    /// Stores a desk's report and acknowledges it, stored or refused with
+    /// the reason, so the desk stops resending it; `false` once the desk is
+    /// gone. The comment is never logged.
+    async fn receive_report(&mut self, r: proto::DeskReport) -> bool {
+        let id = r.report_id.chars().take(64).collect::<String>();
+        let store = Arc::clone(&self.store);
+        let desk_id = self.desk_id.clone();
+        let stored = tokio::task::spawn_blocking(move || {
+            crate::reports::receive(store.as_ref(), &desk_id, r)
+        })
+        .await;
+        let (refused, held) = match stored {
+            Ok(Ok(held)) => (String::new(), Some(held)),
+            // Not acknowledged: the desk keeps it and sends it again on its
+            // next connection.
+            Ok(Err(crate::reports::ReportError::Storage(e))) => {
+                tracing::error!(desk_id = %self.desk_id, error = %e, "could not store an operator report");
+                return true;
+            }
+            Err(e) => {
+                tracing::error!(desk_id = %self.desk_id, error = %e, "could not store an operator report");
+                return true;
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(desk_id = %self.desk_id, error = %e, "operator report refused");
+                (e.to_string(), None)
+            }
+        };
+        let ack = proto::ReportAck {
+            report_id: id,
+            refused,
+        };
+        if self
+            .tx
+            .send(Ok(msg(hub_message::Body::ReportAck(ack))))
+            .await
+            .is_err()
+        {
+            return false;
+        }
+        // A report held from before (a resend) may be decided already: the
+        // desk learns where it stands without waiting for the next decision.
+        match held {
+            Some(r) if r.state != crate::reports::OPEN => {
+                self.send_statuses(vec![crate::reports::status(&r)]).await
+            }
+            _ => true,
+        }
+    }
+
+    /// Sends the desk where each of its reports stands, those this stream
+    /// has not told it yet; `false` once the desk is gone.
+    async fn send_report_statuses(&mut self) -> Result<bool, Status> {
+        let store = Arc::clone(&self.store);
+        let desk_id = self.desk_id.clone();
+        let all =
+            tokio::task::spawn_blocking(move || crate::reports::statuses(store.as_ref(), &desk_id))
+                .await
+                .map_err(|e| {
+                    Status::internal(format!("reading the desk's reports stopped: {e}"))
+                })??;
+        let changed: Vec<ReportStatus> = all
+            .into_iter()
+            .filter(|s| self.reports_told.get(&s.report_id) != Some(s))
+            .collect();
+        Ok(self.send_statuses(changed).await)
+    }
+
+    async fn send_statuses(&mut self, changed: Vec<ReportStatus>) -> bool {
+        // A desk holds at most a thousand reports of a few hundred bytes
+        // of status each; chunks keep each message small all the same.
+        for chunk in changed.chunks(200) {
+            let update = proto::ReportStatusUpdate {
+                reports: chunk.to_vec(),
+            };
+            if self
+                .tx
+                .send(Ok(msg(hub_message::Body::ReportStatus(update))))
+                .await
+                .is_err()
+            {
+                return false;
+            }
+            for s in chunk {
+                self.reports_told.insert(s.report_id.clone(), s.clone());
+            }
+        }
+        true
     }
 
     fn note_push(&self, change: impl FnOnce(&mut PushState)) {

@@ -8,6 +8,7 @@
 //! - [`federation`]: the desks' `Sync` stream.
 //! - [`guidance`], [`answer_templates`], [`catalogue`], [`cards`] and [`push`]: the versioned logs pushed to every desk.
 //! - [`proposals`] and [`harmonise`]: desks' wording, stale and missing translations, rollout per template.
+//! - [`reports`]: operators' reports that an item is wrong, outdated or unclear, and their decisions.
 //! - [`admin`] and [`coordinator`]: desk administration and the Comune's API;
 //!   [`audit`]: who did what, appended by every action.
 //! - [`users`] and [`dashboard`]: coordinator accounts and the HTTPS dashboard.
@@ -38,6 +39,7 @@ pub mod metrics;
 pub mod pki;
 pub mod proposals;
 pub mod push;
+pub mod reports;
 pub mod retention;
 pub mod server;
 pub mod stats;

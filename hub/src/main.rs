@@ -107,6 +107,18 @@ enum Command {
         #[command(subcommand)]
         command: ProposalCommand,
     },
+    /// Operators' reports that an item is wrong, outdated or unclear, open first within each owner.
+    Reports {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Close an operator's report as fixed (by a version) or declined (with a reason); the desk is told.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
     /// Harmonisation: per key and language current / stale (with the reference's diff) / missing, and rollout per template.
     Templates {
         #[command(flatten)]
@@ -240,6 +252,30 @@ enum ProposalCommand {
 }
 
 #[derive(Subcommand)]
+enum ReportCommand {
+    /// The item was corrected: give the item's version that fixed it.
+    Fix {
+        id: String,
+        /// The version of the card, guidance, template or catalogue that fixed it.
+        #[arg(long = "version")]
+        fixed_version: u64,
+        /// A note for the desk.
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// The report is not taken up: say why (the desk sees it).
+    Decline {
+        id: String,
+        #[arg(long)]
+        note: String,
+        #[command(flatten)]
+        data: DataArg,
+    },
+}
+
+#[derive(Subcommand)]
 enum CatalogueCommand {
     /// Add, amend or retire procedures from a TOML file of `[[procedure]]` tables; prints the new version.
     Put {
@@ -343,6 +379,7 @@ impl Command {
             Serve { data, .. }
             | Desks { data, .. }
             | Proposals { data, .. }
+            | Reports { data, .. }
             | Templates { data, .. }
             | Cards { data, .. }
             | Rollout { data, .. }
@@ -367,6 +404,9 @@ impl Command {
                 ProposalCommand::Accept { data, .. } | ProposalCommand::Decline { data, .. } => {
                     Some(data)
                 }
+            },
+            Report { command } => match command {
+                ReportCommand::Fix { data, .. } | ReportCommand::Decline { data, .. } => Some(data),
             },
             Catalogue {
                 command: CatalogueCommand::Put { data, .. },
@@ -577,6 +617,36 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             match folder()?.way().await?.decide(&id, accept).await? {
                 Some(version) => println!("{version}"),
                 None => println!("proposta {id} rifiutata / proposal {id} declined"),
+            }
+        }
+        Command::Reports { json, .. } => {
+            let rows = folder()?.way().await?.reports().await?;
+            output(json, &rows[..], print::print_reports)?;
+        }
+        Command::Report { command } => {
+            let (id, decision) = match command {
+                ReportCommand::Fix {
+                    id,
+                    fixed_version,
+                    note,
+                    ..
+                } => (
+                    id,
+                    hub::reports::Decision::Fixed {
+                        version: fixed_version,
+                        note: note.unwrap_or_default(),
+                    },
+                ),
+                ReportCommand::Decline { id, note, .. } => {
+                    (id, hub::reports::Decision::Declined { note })
+                }
+            };
+            let fixed = matches!(decision, hub::reports::Decision::Fixed { .. });
+            folder()?.way().await?.decide_report(&id, decision).await?;
+            if fixed {
+                println!("segnalazione {id} corretta / report {id} fixed");
+            } else {
+                println!("segnalazione {id} respinta / report {id} declined");
             }
         }
         Command::Templates { json, .. } => {

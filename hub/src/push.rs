@@ -23,6 +23,9 @@ pub struct Push {
     templates: watch::Sender<u64>,
     catalogue: watch::Sender<u64>,
     cards: watch::Sender<u64>,
+    /// Counts decisions on operators' reports: each desk stream, woken,
+    /// sends its desk the statuses that changed.
+    reports: watch::Sender<u64>,
     // What records are re-checked against (retired codes included, since a
     // desk may still hold visits recorded before the retirement) and what
     // guidance may name (active codes only).
@@ -51,6 +54,7 @@ impl Push {
             templates: watch::Sender::new(store.template_version()?),
             catalogue: watch::Sender::new(store.catalogue_version()?),
             cards: watch::Sender::new(store.card_version()?),
+            reports: watch::Sender::new(0),
             codes: Arc::new(RwLock::new(Codes {
                 every: Arc::new(every),
                 active: Arc::new(active),
@@ -120,6 +124,16 @@ impl Push {
 
     pub fn watch_cards(&self) -> watch::Receiver<u64> {
         self.cards.subscribe()
+    }
+
+    /// A report was decided: every connected desk looks whether it was one
+    /// of its own.
+    pub fn report_decided(&self) {
+        self.reports.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    pub fn watch_reports(&self) -> watch::Receiver<u64> {
+        self.reports.subscribe()
     }
 }
 

@@ -156,7 +156,9 @@ pub struct Verification {
     pub pruned_before: Option<String>,
 }
 
-pub trait Store: Logs + PublicationRegister + AuditLog + Send + Sync + 'static {
+pub trait Store:
+    Logs + PublicationRegister + AuditLog + ReportInbox + Send + Sync + 'static
+{
     /// Appends several desks' batches in one durable write (group commit) and
     /// returns once it is flushed. Sequences already held are not stored
     /// again; a record whose id is already held is refused.
@@ -296,7 +298,7 @@ pub struct MinorEdit {
     pub at: String,
 }
 
-/// What a stored proposal may become on a resend of the same id.
+/// What a stored proposal (or report) may become on a resend of the same id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProposalInsert {
     Stored,
@@ -304,6 +306,48 @@ pub enum ProposalInsert {
     AlreadyHeld,
     /// Another desk holds this id.
     Conflict,
+}
+
+/// An operator's report that a card, guidance item, template or procedure
+/// is wrong, outdated or unclear, as the hub holds it: what `hub reports
+/// --json` lists, field for field. The comment was scrubbed at the desk and
+/// again at the hub.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StoredReport {
+    /// The desk's UUID v7, so that ids sort oldest first.
+    pub id: String,
+    pub desk_id: String,
+    pub kind: String,
+    pub code: String,
+    pub item_id: String,
+    pub language: String,
+    pub item_version: u64,
+    pub reason: String,
+    pub comment: String,
+    /// Who must answer it: a card's owner, else `coordinator`.
+    pub owner: String,
+    /// `open`, `fixed` or `declined`.
+    pub state: String,
+    /// The item's version that fixed it; 0 unless fixed.
+    pub fixed_version: u64,
+    pub note: String,
+    /// RFC 3339, UTC.
+    pub received_at: String,
+    /// RFC 3339, UTC; empty while open.
+    pub decided_at: String,
+}
+
+/// Operators' reports (`storage/sled/reports.rs`), apart from `Logs`: they
+/// are the desks' words about the logs, not a log.
+pub trait ReportInbox {
+    /// Stores a report under its id unless that id is already held (a
+    /// resend), durably.
+    fn insert_report(&self, report: &StoredReport) -> Result<ProposalInsert, StorageError>;
+    /// Replaces a held report (a decision), durably.
+    fn put_report(&self, report: &StoredReport) -> Result<(), StorageError>;
+    fn report(&self, id: &str) -> Result<Option<StoredReport>, StorageError>;
+    /// Every report, oldest first.
+    fn reports(&self) -> Result<Vec<StoredReport>, StorageError>;
 }
 
 /// The catalogue log, template proposals and the log of minor edits: the

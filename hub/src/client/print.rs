@@ -142,6 +142,25 @@ pub fn print_proposals(rows: &[ProposalRow]) {
     }
 }
 
+pub fn print_reports(rows: &[crate::storage::StoredReport]) {
+    if rows.is_empty() {
+        println!("nessuna segnalazione / no reports");
+    }
+    for r in rows {
+        let state = match r.state.as_str() {
+            crate::reports::FIXED => format!("{} v{}", r.state, r.fixed_version),
+            _ => r.state.clone(),
+        };
+        println!(
+            "{}  {state}  {} {} [{}] v{}  {}  sportello / desk {}  a / to {}",
+            r.id, r.kind, r.item_id, r.language, r.item_version, r.reason, r.desk_id, r.owner
+        );
+        if !r.comment.is_empty() {
+            println!("    {}", r.comment.replace('\n', "\n    "));
+        }
+    }
+}
+
 /// The listing as a translator reads it: one line per key and language.
 pub fn print_templates(listing: &serde_json::Value) {
     let empty = Vec::new();

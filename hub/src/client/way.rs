@@ -6,8 +6,9 @@
 use crate::admin::{self, DeskRow, Rollout};
 use crate::config::{DataDir, HubConfig};
 use crate::proposals::ProposalRow;
+use crate::reports::Decision;
 use crate::server;
-use crate::storage::SledStore;
+use crate::storage::{SledStore, StoredReport};
 use runtime::bundle::Bundle;
 
 /// The period a `hub stats` asks for, as given (checked by the hub).
@@ -272,6 +273,46 @@ impl Way {
                 accept,
                 crate::audit::CLI,
             )?),
+        }
+    }
+
+    /// Every operator's report, as `hub reports --json` prints it.
+    pub async fn reports(self) -> anyhow::Result<Vec<StoredReport>> {
+        match self {
+            Way::Hub(mut c) => {
+                let json = c
+                    .list_reports(proto::ListHubReportsRequest {})
+                    .await
+                    .map_err(refused)?
+                    .into_inner()
+                    .listing_json;
+                Ok(serde_json::from_str(&json)?)
+            }
+            Way::Store { store, .. } => Ok(crate::reports::rows(&store)?),
+        }
+    }
+
+    pub async fn decide_report(self, id: &str, decision: Decision) -> anyhow::Result<()> {
+        match self {
+            Way::Hub(mut c) => {
+                let (fixed, fixed_version, note) = match decision {
+                    Decision::Fixed { version, note } => (true, version, note),
+                    Decision::Declined { note } => (false, 0, note),
+                };
+                c.decide_report(proto::DecideReportRequest {
+                    id: id.into(),
+                    fixed,
+                    fixed_version,
+                    note,
+                })
+                .await
+                .map_err(refused)?;
+                Ok(())
+            }
+            Way::Store { store, .. } => {
+                crate::reports::decide(&store, None, id, decision, crate::audit::CLI)?;
+                Ok(())
+            }
         }
     }
 

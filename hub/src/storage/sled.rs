@@ -28,6 +28,7 @@ mod append;
 mod audit;
 mod logs;
 mod publications;
+mod reports;
 mod retention;
 mod sessions;
 mod snapshot;
@@ -54,6 +55,8 @@ pub struct SledStore {
     pub(super) cards: Log,
     pub(super) proposals: sled::Tree,
     pub(super) minor_edits: sled::Tree,
+    /// Operators' reports (`reports.rs`).
+    pub(super) reports: sled::Tree,
     /// What group commits keep in memory; its lock makes them one at a time.
     // Boxed, as `counts` is: the id index and the tally are large values,
     // and a store is often held inline.
@@ -102,6 +105,7 @@ impl SledStore {
         let cards = Log::open(&db, "cards")?;
         let proposals = db.open_tree("proposals")?;
         let minor_edits = db.open_tree("minor_edits")?;
+        let reports = db.open_tree(reports::TREE)?;
         let (writer, counts) = append::Writer::load(&ingest)?;
         let retention = db.open_tree("retention")?;
         let pruned_proposals = db.open_tree("pruned_proposals")?;
@@ -131,6 +135,7 @@ impl SledStore {
             cards,
             proposals,
             minor_edits,
+            reports,
             writer: std::sync::Mutex::new(Box::new(writer)),
             counts: std::sync::Mutex::new(Box::new(counts)),
             pruning: std::sync::Mutex::new(()),

@@ -5,6 +5,7 @@ use crate::answer_templates::TemplatesError;
 use crate::catalogue::CatalogueLogError;
 use crate::guidance::GuidanceError;
 use crate::proposals::ProposalError;
+use crate::reports::ReportError;
 use crate::stats::StatsError;
 use crate::storage::StorageError;
 use crate::users::UsersError;
@@ -122,6 +123,20 @@ impl From<ProposalError> for Status {
             }
             ProposalError::Storage(_) => {
                 tracing::error!(error = %e, "proposal request failed");
+                Status::internal(e.to_string())
+            }
+        }
+    }
+}
+
+impl From<ReportError> for Status {
+    fn from(e: ReportError) -> Self {
+        match &e {
+            ReportError::Invalid { .. } => Status::invalid_argument(e.to_string()),
+            ReportError::NotFound(_) => Status::not_found(e.to_string()),
+            ReportError::Decided { .. } => Status::failed_precondition(e.to_string()),
+            ReportError::Storage(_) => {
+                tracing::error!(error = %e, "report request failed");
                 Status::internal(e.to_string())
             }
         }

@@ -8,6 +8,7 @@
 //! | `cards` | version (u64 BE) | `ProcedureCard`, protobuf |
 //! | `proposals` | proposal id (UUID v7 text, so oldest first) | `Proposal`, protobuf |
 //! | `minor_edits` | template version (u64 BE) | `MinorEdit`, JSON |
+//! | `reports` | report id (UUID v7 text) | `StoredReport`, JSON (`reports.rs`, beside this file) |
 
 use super::SledStore;
 use crate::storage::{Logs, MinorEdit, ProposalInsert, StorageError};
