@@ -1,6 +1,6 @@
 //! Names for people, in Italian and English, of the values a published
 //! table holds: countries, M49 groups, procedures and their families,
-//! outcomes, channels, sexes, referral offices. Tables keep the codes (for
+//! outcomes, channels, sexes, referral offices, mediators. Tables keep the codes (for
 //! machines); pages and downloads show these beside or instead of them.
 
 /// `(it, en)` for M49 groups and the nationality groups' own labels.
@@ -98,6 +98,21 @@ const SEXES: &[(&str, &str, &str)] = &[
     ("X", "Altro", "Other"),
 ];
 
+const MEDIATORS: &[(&str, &str, &str)] = &[
+    ("not_needed", "Non necessario", "Not needed"),
+    ("used", "Presente", "Present"),
+    (
+        "needed_unavailable",
+        "Necessario ma non disponibile",
+        "Needed but unavailable",
+    ),
+    (
+        crate::fields::MEDIATOR_UNKNOWN,
+        "Non indicato",
+        "Not stated",
+    ),
+];
+
 fn find(table: &[(&str, &str, &str)], value: &str) -> Option<(String, String)> {
     table
         .iter()
@@ -141,6 +156,7 @@ pub fn label(dim: &str, value: &str) -> Option<(String, String)> {
         "outcome" => find(OUTCOMES, value),
         "channel" => find(CHANNELS, value),
         "sex" => find(SEXES, value),
+        "mediator" => find(MEDIATORS, value),
         "referral" => crate::catalogue::referral_label(value).map(|l| (l.to_owned(), l.to_owned())),
         _ => None,
     }
