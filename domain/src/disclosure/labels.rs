@@ -98,6 +98,31 @@ const SEXES: &[(&str, &str, &str)] = &[
     ("X", "Altro", "Other"),
 ];
 
+/// Languages a visit is commonly held in at Brescia's desks: (tag, name in
+/// the language itself, Italian name, English name). The operator page
+/// offers them; tables and the gaps page name them.
+pub const LANGUAGES: &[(&str, &str, &str, &str)] = &[
+    ("it", "Italiano", "Italiano", "Italian"),
+    ("en", "English", "Inglese", "English"),
+    ("fr", "Français", "Francese", "French"),
+    ("es", "Español", "Spagnolo", "Spanish"),
+    ("ar", "العربية", "Arabo", "Arabic"),
+    ("ur", "اردو", "Urdu", "Urdu"),
+    ("bn", "বাংলা", "Bengalese", "Bengali"),
+    ("pa", "ਪੰਜਾਬੀ", "Punjabi", "Punjabi"),
+    ("hi", "हिन्दी", "Hindi", "Hindi"),
+    ("zh", "中文", "Cinese", "Chinese"),
+    ("uk", "Українська", "Ucraino", "Ukrainian"),
+    ("ru", "Русский", "Russo", "Russian"),
+    ("ro", "Română", "Rumeno", "Romanian"),
+    ("sq", "Shqip", "Albanese", "Albanian"),
+    ("pt", "Português", "Portoghese", "Portuguese"),
+    ("tr", "Türkçe", "Turco", "Turkish"),
+    ("fa", "فارسی", "Persiano", "Persian"),
+    ("wo", "Wolof", "Wolof", "Wolof"),
+    ("ti", "ትግርኛ", "Tigrino", "Tigrinya"),
+];
+
 const MEDIATORS: &[(&str, &str, &str)] = &[
     ("not_needed", "Non necessario", "Not needed"),
     ("used", "Presente", "Present"),
@@ -157,6 +182,10 @@ pub fn label(dim: &str, value: &str) -> Option<(String, String)> {
         "channel" => find(CHANNELS, value),
         "sex" => find(SEXES, value),
         "mediator" => find(MEDIATORS, value),
+        "language" => LANGUAGES
+            .iter()
+            .find(|(tag, ..)| *tag == value)
+            .map(|(_, _, it, en)| ((*it).to_owned(), (*en).to_owned())),
         "referral" => crate::catalogue::referral_label(value).map(|l| (l.to_owned(), l.to_owned())),
         _ => None,
     }
