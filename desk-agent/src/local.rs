@@ -10,6 +10,7 @@
 //! | `catalogue` | procedure code | latest `Procedure`, protobuf |
 //! | `cards` | code 0x00 language | latest `ProcedureCard`, protobuf |
 //! | `proposals` | proposal id | `DeskProposal` waiting for the hub's ack |
+//! | `search_misses` | see `local/misses.rs` | searches that found nothing, counted and queued |
 //!
 //! Each pushed tree also holds `\0version`, the log version held (u64 BE);
 //! the default tree holds `logs_epoch`, the hub's epoch they belong to.
@@ -50,6 +51,10 @@ pub struct LocalCopy {
     /// Key `code` 0x00 `language` → latest `ProcedureCard`; `\0version`.
     cards: sled::Tree,
     proposals: sled::Tree,
+    /// Searches that found nothing (`misses.rs`), and the lock that makes
+    /// each count or packaging one step.
+    misses: sled::Tree,
+    misses_lock: Mutex<()>,
     /// The procedures in force: the last pushed catalogue, or the compiled-in
     /// seed before the first push.
     /// The catalogue in force with its version, swapped together once both
@@ -71,6 +76,7 @@ impl LocalCopy {
         let catalogue = db.open_tree("catalogue")?;
         let cards = db.open_tree("cards")?;
         let proposals = db.open_tree("proposals")?;
+        let misses = db.open_tree(misses::TREE)?;
         let version = read_version(&guidance)?;
         let active = (
             read_version(&catalogue)?,
@@ -83,6 +89,8 @@ impl LocalCopy {
             catalogue,
             cards,
             proposals,
+            misses,
+            misses_lock: Mutex::new(()),
             active: RwLock::new(active),
             proposal_queued: Notify::new(),
             apply_lock: Mutex::new(()),
@@ -529,6 +537,9 @@ fn concerns(item: &GuidanceItem, procedure: &str) -> bool {
         || item.procedures.is_empty()
         || item.procedures.iter().any(|p| p == procedure)
 }
+
+mod misses;
+pub use misses::{MAX_BATCH_MISSES, MAX_QUERIES_PER_WEEK, MAX_QUEUED_BATCHES};
 
 #[cfg(test)]
 mod tests;
