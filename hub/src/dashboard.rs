@@ -9,6 +9,7 @@ mod auth;
 mod cards;
 mod chart;
 mod desks;
+mod gaps;
 mod guidance;
 mod i18n;
 mod login_token;
@@ -100,6 +101,7 @@ fn router(app: Shared) -> Router {
         .route("/stats", get(stats::page))
         .route("/stats.csv", get(stats::csv))
         .route("/stats.xlsx", get(stats::xlsx))
+        .route("/gaps", get(gaps::page))
         .route("/audit", get(audit_log::page))
         .route("/assets/htmx.min.js", get(htmx))
         .route("/assets/style.css", get(style))
@@ -369,16 +371,18 @@ pub(crate) enum Page {
     Templates,
     Cards,
     Stats,
+    Gaps,
     Audit,
 }
 
-const NAV: [(&str, Page); 7] = [
+const NAV: [(&str, Page); 8] = [
     ("/", Page::Overview),
     ("/desks", Page::Desks),
     ("/guidance", Page::Guidance),
     ("/templates", Page::Templates),
     ("/cards", Page::Cards),
     ("/stats", Page::Stats),
+    ("/gaps", Page::Gaps),
     ("/audit", Page::Audit),
 ];
 
@@ -419,6 +423,7 @@ impl Chrome {
             Page::Templates => t.nav_templates,
             Page::Cards => t.nav_cards,
             Page::Stats => t.nav_stats,
+            Page::Gaps => t.nav_gaps,
             Page::Audit => t.nav_audit,
         }
     }
@@ -440,6 +445,7 @@ impl Chrome {
             "age_band" => t.dim_age_band,
             "sex" => t.dim_sex,
             "nationality" => t.dim_nationality,
+            "mediator" => t.dim_mediator,
             _ => "?",
         }
     }
