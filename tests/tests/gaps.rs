@@ -351,3 +351,58 @@ async fn a_search_misses_batch_sent_twice_counts_once() -> anyhow::Result<()> {
     assert!(String::from_utf8_lossy(&out.stdout).contains("carta blu"));
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_form_asks_for_the_mediator_and_records_it() -> anyhow::Result<()> {
+    use e2e::http::{self, post_form};
+    let root = tempfile::tempdir()?;
+    let (mut hub, mut agents) = e2e::network(root.path(), &["desk-m"]).await?;
+    let agent = &mut agents[0];
+    let home = http::get(&agent.http, "/")?;
+    assert_eq!(home.status, 200);
+    for wanted in [
+        r#"<select id="mediator" name="mediator""#,
+        "Mediatore culturale o interprete",
+        r#"<option value="needed_unavailable">Necessario ma non disponibile</option>"#,
+        r#"<option value="">Non indicato</option>"#,
+    ] {
+        assert!(home.body.contains(wanted), "{wanted} missing");
+    }
+    let form = |mediator: &'static str| {
+        vec![
+            ("procedure", "permesso.rinnovo.lavoro"),
+            ("channel", "walk_in"),
+            ("language", "ur"),
+            ("outcome", "answered"),
+            ("referral", ""),
+            ("minutes", "20"),
+            ("age", ""),
+            ("birth_date", ""),
+            ("sex", ""),
+            ("nationality", ""),
+            ("mediator", mediator),
+        ]
+    };
+    let saved = post_form(&agent.http, "/", &form("needed_unavailable"))?;
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    assert!(
+        saved.body.contains("needed_unavailable"),
+        "the record shown carries the mediator"
+    );
+    let refused = post_form(&agent.http, "/", &form("forse"))?;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.body.contains(r#"id="mediator-error""#),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        agent.status()["last_seq"],
+        1,
+        "nothing of the refusal stored"
+    );
+    hub.settle(agent, 1).await?;
+    agent.terminate()?;
+    hub.terminate()?;
+    Ok(())
+}
