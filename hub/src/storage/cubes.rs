@@ -1,7 +1,7 @@
 //! The counts kept on ingest: one cube per pair of counted dimensions, each
 //! split by week. Every published table has at most two dimensions plus a
 //! period of weeks, so each one is a sum over a single cube (`cube_for`),
-//! while a cube keyed by all eleven dimensions would hold about one cell
+//! while a cube keyed by all twelve dimensions would hold about one cell
 //! per record and cost one write per record.
 //!
 //! A cube's cells for one week are one sled value (`key`), rewritten whole

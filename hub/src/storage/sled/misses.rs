@@ -82,13 +82,18 @@ impl SledStore {
                 };
                 batch.insert(key, &held.saturating_add(n).to_be_bytes()[..]);
             }
-            let next = match m.tree.scan_prefix([b'a']).next_back() {
-                Some(kv) => super::decode_u64(&kv?.0[1..])? + 1,
-                None => 0,
+            // Ids leave oldest first, so the arrival numbers held are one
+            // run: its ends say how many there are without a scan.
+            let arrival = |kv: Option<sled::Result<(sled::IVec, sled::IVec)>>| match kv {
+                Some(kv) => super::decode_u64(&kv?.0[1..]).map(Some),
+                None => Ok(None),
             };
+            let last = arrival(m.tree.scan_prefix([b'a']).next_back())?;
+            let next = last.map_or(0, |l| l + 1);
+            let first = arrival(m.tree.scan_prefix([b'a']).next())?.unwrap_or(next);
             batch.insert(prefixed(b'i', batch_id.as_bytes()), &next.to_be_bytes()[..]);
             batch.insert(prefixed(b'a', &next.to_be_bytes()), batch_id.as_bytes());
-            let held = m.tree.scan_prefix([b'a']).count() + 1;
+            let held = usize::try_from(next + 1 - first).unwrap_or(usize::MAX);
             for kv in m
                 .tree
                 .scan_prefix([b'a'])
