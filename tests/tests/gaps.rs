@@ -54,6 +54,16 @@ fn gaps(hub: &Hub) -> serde_json::Value {
     ))
 }
 
+/// Packages searches that found nothing every second, not every five
+/// minutes (before the agent starts).
+fn every_second(agent: &Agent) -> anyhow::Result<()> {
+    let config = agent.data.join("agent.toml");
+    let mut table: toml::Table = std::fs::read_to_string(&config)?.parse()?;
+    table.insert("search_misses_every_secs".into(), toml::Value::Integer(1));
+    std::fs::write(&config, toml::to_string(&table)?)?;
+    Ok(())
+}
+
 /// Runs a search through `desk-agent search`; it must find nothing.
 fn search_nothing(agent: &Agent, query: &str) {
     let out = run_ok(
@@ -75,11 +85,7 @@ async fn mediators_languages_and_searches_reach_the_gaps_only_under_protection(
     hub.start().await?;
     let bundle = hub.add_desk("sportello-centro");
     let mut agent = Agent::enroll(root.path(), "sportello-centro", &bundle);
-    // Package searches that found nothing every second, not every five minutes.
-    let config = agent.data.join("agent.toml");
-    let mut table: toml::Table = std::fs::read_to_string(&config)?.parse()?;
-    table.insert("search_misses_every_secs".into(), toml::Value::Integer(1));
-    std::fs::write(&config, toml::to_string(&table)?)?;
+    every_second(&agent)?;
     agent.start().await?;
 
     let lines = [
@@ -356,8 +362,12 @@ async fn a_search_misses_batch_sent_twice_counts_once() -> anyhow::Result<()> {
 async fn the_operator_form_asks_for_the_mediator_and_records_it() -> anyhow::Result<()> {
     use e2e::http::{self, post_form};
     let root = tempfile::tempdir()?;
-    let (mut hub, mut agents) = e2e::network(root.path(), &["desk-m"]).await?;
-    let agent = &mut agents[0];
+    let mut hub = Hub::init(root.path());
+    hub.start().await?;
+    let bundle = hub.add_desk("desk-m");
+    let mut agent = Agent::enroll(root.path(), "desk-m", &bundle);
+    every_second(&agent)?;
+    agent.start().await?;
     let home = http::get(&agent.http, "/")?;
     assert_eq!(home.status, 200);
     for wanted in [
@@ -401,7 +411,23 @@ async fn the_operator_form_asks_for_the_mediator_and_records_it() -> anyhow::Res
         1,
         "nothing of the refusal stored"
     );
-    hub.settle(agent, 1).await?;
+    hub.settle(&agent, 1).await?;
+
+    // The search page: a search sent counts when it finds nothing; the
+    // results shown as one types do not (half-typed words would count).
+    for _ in 0..5 {
+        let sent = post_form(&agent.http, "/cerca", &[("q", "Grolsk Vimbo")])?;
+        assert_eq!(sent.status, 200);
+        let typed = post_form(&agent.http, "/cerca/risultati", &[("q", "Trambuk")])?;
+        assert_eq!(typed.status, 200);
+    }
+    eventually(Duration::from_secs(30), async || {
+        let g = gaps(&hub);
+        (g["searches"][0]["query"] == "grolsk vimbo" && g["searches"][0]["count"] == 5)
+            .then_some(())
+    })
+    .await?;
+    assert!(!gaps(&hub).to_string().contains("trambuk"));
     agent.terminate()?;
     hub.terminate()?;
     Ok(())
