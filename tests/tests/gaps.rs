@@ -268,6 +268,18 @@ async fn mediators_languages_and_searches_reach_the_gaps_only_under_protection(
         !html.to_lowercase().contains("plumbo"),
         "below k on the page"
     );
+    // The stats page takes mediator as a dimension, with names and `<5`.
+    let stats_page = web.get("/stats?by=mediator&period=2026").await?;
+    assert_eq!(stats_page.status, 200);
+    let html = stats_page.text();
+    assert!(
+        html.contains("Necessario ma non disponibile"),
+        "names, not codes"
+    );
+    assert!(
+        html.contains("&lt;5") || html.contains("&#60;5"),
+        "small cell hidden"
+    );
     // The exports are statistics tables only: none carries a query.
     for export in [
         "/stats.csv?by=language&period=2026-11",
