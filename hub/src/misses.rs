@@ -255,4 +255,38 @@ mod tests {
         assert_eq!(total(&store), 12, "durable");
         assert!(!receive(&store, &batch("c")).expect("held").stored);
     }
+
+    #[test]
+    fn a_week_keeps_a_bounded_number_of_distinct_queries() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store =
+            crate::storage::SledStore::open(&dir.path().join("s"), 8 << 20).expect("store opens");
+        let many = proto::SearchMisses {
+            batch_id: "many".into(),
+            misses: (0..6)
+                .map(|i| miss("2026-W48", "it", &format!("domanda {i}"), 1))
+                .collect(),
+        };
+        receive(&store, &many).expect("stored");
+        // Four in tests: the first four new ones are kept.
+        assert_eq!(store.miss_counts().expect("read").len(), 4);
+        let again = proto::SearchMisses {
+            batch_id: "again".into(),
+            misses: vec![
+                miss("2026-W48", "it", "domanda 0", 2),
+                miss("2026-W48", "it", "domanda 5", 1),
+                miss("2026-W49", "it", "domanda 5", 1),
+            ],
+        };
+        receive(&store, &again).expect("stored");
+        let counts = store.miss_counts().expect("read");
+        assert_eq!(
+            counts.len(),
+            5,
+            "a held query still counts, a new week has room"
+        );
+        assert!(counts
+            .iter()
+            .any(|c| c.query == "domanda 0" && c.week == "2026-W48" && c.count == 3));
+    }
 }

@@ -7,6 +7,7 @@
 //! | `q` | week 0x00 language 0x00 query | count (u64 BE) |
 //! | `i` | batch id | its arrival number (u64 BE) |
 //! | `a` | arrival number (u64 BE) | batch id |
+//! | `w` | week | distinct (language, query) counted in it (u64 BE) |
 //!
 //! The batch ids are what makes a resend harmless; only the newest
 //! `MAX_BATCH_IDS` are kept (`a` says which are oldest), far more than a
@@ -16,6 +17,13 @@ use super::SledStore;
 use crate::storage::{MissCount, StorageError};
 
 pub(super) const TREE: &str = "search_misses";
+
+/// Distinct (language, query) pairs kept per week, over every desk; a new
+/// one beyond it is dropped (five hundred per desk a week at most are sent).
+#[cfg(not(test))]
+const MAX_QUERIES_PER_WEEK: u64 = 50_000;
+#[cfg(test)]
+const MAX_QUERIES_PER_WEEK: u64 = 4;
 
 /// Batch ids remembered: a desk keeps at most a few dozen batches waiting,
 /// so a resend is always of one of the latest.
@@ -71,16 +79,41 @@ impl SledStore {
                 return Ok(false);
             }
             let mut batch = sled::Batch::default();
-            let mut added: std::collections::HashMap<Vec<u8>, u64> = Default::default();
+            let mut added: std::collections::BTreeMap<(Vec<u8>, &str), u64> = Default::default();
             for miss in misses {
-                *added.entry(count_key(miss)).or_default() += miss.count;
+                *added
+                    .entry((count_key(miss), miss.week.as_str()))
+                    .or_default() += miss.count;
             }
-            for (key, n) in added {
+            let mut distinct: std::collections::HashMap<&str, u64> = Default::default();
+            for ((key, week), n) in added {
                 let held = match m.tree.get(&key)? {
                     Some(v) => super::decode_u64(&v)?,
-                    None => 0,
+                    None => {
+                        let slot = match distinct.entry(week) {
+                            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                            std::collections::hash_map::Entry::Vacant(e) => {
+                                let held = match m.tree.get(prefixed(b'w', week.as_bytes()))? {
+                                    Some(v) => super::decode_u64(&v)?,
+                                    None => 0,
+                                };
+                                e.insert(held)
+                            }
+                        };
+                        if *slot >= MAX_QUERIES_PER_WEEK {
+                            // Beyond the bound a new query is not kept: a
+                            // desk sending distinct noise cannot grow the
+                            // store without end.
+                            continue;
+                        }
+                        *slot += 1;
+                        0
+                    }
                 };
                 batch.insert(key, &held.saturating_add(n).to_be_bytes()[..]);
+            }
+            for (week, n) in distinct {
+                batch.insert(prefixed(b'w', week.as_bytes()), &n.to_be_bytes()[..]);
             }
             // Ids leave oldest first, so the arrival numbers held are one
             // run: its ends say how many there are without a scan.
