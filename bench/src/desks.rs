@@ -52,6 +52,7 @@ impl SimDesk {
             window: agent.max_unacked_batches.max(1),
             backoff_max: Duration::from_millis(agent.backoff_max_ms.max(100)),
             max_message_bytes: 4 * 1024 * 1024,
+            misses_every: Duration::from_secs(agent.search_misses_every_secs.max(1)),
         };
         Ok(Self {
             desk_id: bundle.desk_id.clone(),

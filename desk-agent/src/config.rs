@@ -53,6 +53,10 @@ pub struct AgentConfig {
     /// Allow `metrics_addr` on a non-loopback address (off by default).
     #[serde(default)]
     pub metrics_public: bool,
+    /// How often the counts of searches that found nothing are packaged
+    /// for the hub (seconds; also at each connection).
+    #[serde(default = "default_search_misses_every_secs")]
+    pub search_misses_every_secs: u64,
 }
 
 pub const ENV_PREFIX: &str = "RETE_AGENT_";
@@ -72,6 +76,9 @@ fn default_batch_records() -> usize {
 }
 fn default_window() -> usize {
     8
+}
+fn default_search_misses_every_secs() -> u64 {
+    300
 }
 fn default_keep_acked_days() -> u64 {
     14
@@ -102,6 +109,7 @@ impl AgentConfig {
             disk_reserve_mib: default_disk_reserve_mib(),
             metrics_addr: String::new(),
             metrics_public: false,
+            search_misses_every_secs: default_search_misses_every_secs(),
         }
     }
 

@@ -60,7 +60,7 @@ pub fn read_secret(text: &str, path: &Path) -> anyhow::Result<FederationSecret> 
 
 /// The keys of a record's JSON, in the order the CLI and the operator page
 /// show them.
-pub const RECORD_KEYS: [&str; 14] = [
+pub const RECORD_KEYS: [&str; 15] = [
     "id",
     "desk_id",
     "week",
@@ -75,6 +75,7 @@ pub const RECORD_KEYS: [&str; 14] = [
     "nationality",
     "pseudonym",
     "notes",
+    "mediator",
 ];
 
 /// The anonymised record's JSON, with the contract's keys and `null` for an
@@ -102,6 +103,7 @@ pub fn record_json(r: &proto::AnonymisedRecord) -> serde_json::Value {
         "nationality": opt(&r.nationality),
         "pseudonym": opt(&r.pseudonym),
         "notes": opt(&r.notes),
+        "mediator": opt(&r.mediator),
     })
 }
 

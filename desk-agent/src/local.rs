@@ -11,6 +11,7 @@
 //! | `cards` | code 0x00 language | latest `ProcedureCard`, protobuf |
 //! | `proposals` | proposal id | `DeskProposal` waiting for the hub's ack |
 //! | `reports` | report id | `DeskReportState`: the operator's report, sent or not, its status (`local/reports.rs`) |
+//! | `search_misses` | see `local/misses.rs` | searches that found nothing, counted and queued |
 //!
 //! Each pushed tree also holds `\0version`, the log version held (u64 BE);
 //! `catalogue` also holds `\0glossary`, the search glossary last pushed with
@@ -61,6 +62,10 @@ pub struct LocalCopy {
     cards: sled::Tree,
     proposals: sled::Tree,
     reports: sled::Tree,
+    /// Searches that found nothing (`misses.rs`), and the lock that makes
+    /// each count or packaging one step.
+    misses: sled::Tree,
+    misses_lock: Mutex<()>,
     /// The procedures in force: the last pushed catalogue, or the compiled-in
     /// seed before the first push.
     /// The catalogue in force with its version, swapped together once both
@@ -87,6 +92,7 @@ impl LocalCopy {
         let cards = db.open_tree("cards")?;
         let proposals = db.open_tree("proposals")?;
         let reports = db.open_tree("reports")?;
+        let misses = db.open_tree(misses::TREE)?;
         let version = read_version(&guidance)?;
         let active = (
             read_version(&catalogue)?,
@@ -101,6 +107,8 @@ impl LocalCopy {
             cards,
             proposals,
             reports,
+            misses,
+            misses_lock: Mutex::new(()),
             active: RwLock::new(active),
             glossary: RwLock::new(Arc::new(glossary)),
             proposal_queued: Notify::new(),
@@ -600,6 +608,9 @@ fn concerns(item: &GuidanceItem, procedure: &str) -> bool {
         || item.procedures.is_empty()
         || item.procedures.iter().any(|p| p == procedure)
 }
+
+mod misses;
+pub use misses::{MAX_BATCH_MISSES, MAX_QUERIES_PER_WEEK, MAX_QUEUED_BATCHES};
 
 #[cfg(test)]
 mod tests;

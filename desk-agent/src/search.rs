@@ -14,6 +14,7 @@
 //! the local copy's versions (or the day, which expires guidance) change.
 
 pub mod index;
+pub mod miss;
 pub mod normalise;
 
 pub use index::{Document, Hit, Index, Kind, Outcome};

@@ -73,6 +73,7 @@ pub async fn run_with_page(
         window: config.max_unacked_batches.max(1),
         backoff_max: Duration::from_millis(config.backoff_max_ms.max(100)),
         max_message_bytes: MAX_HUB_MESSAGE,
+        misses_every: Duration::from_secs(config.search_misses_every_secs.max(1)),
     };
     let outbox = Arc::new(
         Outbox::open(&data.join("outbox"), config.cache_mib << 20)

@@ -107,6 +107,29 @@ impl DeskService {
         })
     }
 
+    /// `run_search`, and a search that found nothing counted for the
+    /// Comune (scrubbed and normalised first, `LocalCopy::note_search_miss`).
+    /// For searches a person sent, not for the results shown as they type,
+    /// whose half-typed words would count as misses.
+    pub fn search_counted(
+        &self,
+        query: &str,
+        language: &str,
+        limit: u32,
+    ) -> Result<SearchResponse, Status> {
+        let found = self.run_search(query, language, limit)?;
+        if found.hits.is_empty() && !query.trim().is_empty() {
+            let language = domain::normalise_language_tag(language)
+                .unwrap_or_else(|| domain::card::REFERENCE_LANGUAGE.to_string());
+            let today = chrono::Local::now().date_naive();
+            // Never the query in the log: it may hold what the scrubber missed.
+            if let Err(e) = self.local.note_search_miss(query, &language, today) {
+                tracing::warn!(error = %e, "could not count a search that found nothing");
+            }
+        }
+        Ok(found)
+    }
+
     /// The desk's copy of a template, or a refusal that lists the languages
     /// it does hold for the key.
     fn find_template(&self, key: &str, language: &str) -> Result<Template, Status> {
@@ -289,7 +312,7 @@ impl Desk for DeskService {
         req: Request<SearchRequest>,
     ) -> Result<Response<SearchResponse>, Status> {
         let r = req.into_inner();
-        Ok(Response::new(self.run_search(
+        Ok(Response::new(self.search_counted(
             &r.query,
             &r.language,
             r.limit,

@@ -51,6 +51,8 @@ pub struct SyncConfig {
     pub window: usize,
     pub backoff_max: Duration,
     pub max_message_bytes: usize,
+    /// How often searches that found nothing are packaged and sent.
+    pub misses_every: Duration,
 }
 
 const BACKOFF_START: Duration = Duration::from_millis(100);
@@ -298,6 +300,12 @@ async fn session(
     // The same for operators' reports.
     let mut reported: HashSet<String> = HashSet::new();
     let mut reports_changed = true;
+    // Searches that found nothing: packaged now (the first tick is at
+    // once) and every `misses_every`; each queued batch is sent once per
+    // stream until the hub acknowledges it.
+    let mut misses_sent: HashSet<String> = HashSet::new();
+    let mut misses_tick = tokio::time::interval(config.misses_every);
+    misses_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         if std::mem::take(&mut proposals_changed) {
             for p in local.queued_proposals().map_err(|e| e.to_string())? {
@@ -371,12 +379,23 @@ async fn session(
                 Some(proto::HubMessage { body: Some(hub_message::Body::ReportStatus(update)) }) => {
                     local.apply_report_statuses(update.reports).map_err(|e| e.to_string())?;
                 }
+                Some(proto::HubMessage { body: Some(hub_message::Body::SearchMissesAck(ack)) }) => {
+                    local.drop_search_misses(&ack.batch_id).map_err(|e| e.to_string())?;
+                }
                 Some(_) => {}
                 None => return Err("the hub closed the stream".into()),
             },
             _ = outbox.changed.notified(), if in_flight.len() < window => {}
             _ = local.proposal_queued.notified() => proposals_changed = true,
             _ = local.report_queued.notified() => reports_changed = true,
+            _ = misses_tick.tick() => {
+                local.package_search_misses().map_err(|e| e.to_string())?;
+                for batch in local.queued_search_misses().map_err(|e| e.to_string())? {
+                    if misses_sent.insert(batch.batch_id.clone()) {
+                        outgoing.push_back(send(desk_message::Body::SearchMisses(batch)));
+                    }
+                }
+            }
             _ = shutdown.wait() => {
                 drain(outbox, incarnation, &mut inbound, &mut in_flight).await;
                 return Ok(());

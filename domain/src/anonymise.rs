@@ -12,7 +12,7 @@ use uuid::{Uuid, Version};
 use crate::catalogue::{referral_code, Catalogue, REFERRAL_OFFICES};
 use crate::fields::{
     is_country_code, is_iso_week, iso_week, normalise_language_tag, AgeBand, Channel, DurationBand,
-    Outcome, ParseValueError, Sex,
+    Mediator, Outcome, ParseValueError, Sex,
 };
 use crate::pseudonym::{is_pseudonym, pseudonym, FederationSecret};
 use crate::record::{AnonymisedRecord, RawRecord, RecordError, RecordParts};
@@ -166,6 +166,11 @@ pub fn anonymise_with(
             Some(code)
         }
     };
+    let mediator = match present(&visit.mediator) {
+        None => None,
+        Some(m) => Mediator::parse_optional(m)
+            .map_err(|e: ParseValueError| FieldError::new("mediator", e.expected()))?,
+    };
     let notes = match present(&visit.notes) {
         None => None,
         Some(_) if !options.scrub_notes => return Err(FieldError::new("notes", NOTES_OFF)),
@@ -203,6 +208,7 @@ pub fn anonymise_with(
         nationality,
         pseudonym,
         notes,
+        mediator,
     }))
 }
 
@@ -295,7 +301,7 @@ pub(crate) fn bound_to(text: &str, max: usize) -> String {
 /// Every field first, so that an over-long value is reported as such even
 /// when it is also malformed.
 fn check_lengths(v: &Visit) -> Result<(), FieldError> {
-    let fields: [(&'static str, &Option<String>, usize); 17] = [
+    let fields: [(&'static str, &Option<String>, usize); 18] = [
         ("name", &v.name, MAX_PERSONAL_LEN),
         ("surname", &v.surname, MAX_PERSONAL_LEN),
         ("address", &v.address, MAX_PERSONAL_LEN),
@@ -313,6 +319,7 @@ fn check_lengths(v: &Visit) -> Result<(), FieldError> {
         ("outcome", &v.outcome, MAX_FIELD_LEN),
         ("referral", &v.referral, MAX_FIELD_LEN),
         ("visited_at", &v.visited_at, MAX_FIELD_LEN),
+        ("mediator", &v.mediator, MAX_FIELD_LEN),
     ];
     for (field, value, max) in fields {
         if value.as_deref().is_some_and(|s| s.chars().count() > max) {
@@ -376,7 +383,7 @@ pub fn recheck(
     expected_desk_id: &str,
     catalogue: &Catalogue,
 ) -> Result<AnonymisedRecord, RecordError> {
-    let bounded: [(&'static str, &str, usize); 14] = [
+    let bounded: [(&'static str, &str, usize); 15] = [
         ("id", &raw.id, MAX_FIELD_LEN),
         ("desk_id", &raw.desk_id, MAX_FIELD_LEN),
         ("week", &raw.week, MAX_FIELD_LEN),
@@ -391,6 +398,7 @@ pub fn recheck(
         ("nationality", &raw.nationality, MAX_FIELD_LEN),
         ("pseudonym", &raw.pseudonym, MAX_FIELD_LEN),
         ("notes", &raw.notes, MAX_NOTES_LEN),
+        ("mediator", &raw.mediator, MAX_FIELD_LEN),
     ];
     for (field, value, max) in bounded {
         if value.chars().count() > max {
@@ -491,6 +499,10 @@ pub fn recheck(
         }
     })?;
 
+    let mediator = optional(&raw.mediator, |s| {
+        canonical(s, "mediator", Mediator::from_code, Mediator::TEXTS)
+    })?;
+
     Ok(AnonymisedRecord::from_parts(RecordParts {
         id,
         desk_id: raw.desk_id,
@@ -506,6 +518,7 @@ pub fn recheck(
         nationality,
         pseudonym,
         notes,
+        mediator,
     }))
 }
 

@@ -115,6 +115,45 @@ vocabulary! {
     Sex, "sex" { F => "F", M => "M", X => "X" }
 }
 
+vocabulary! {
+    /// Whether a cultural mediator or interpreter was needed, and there.
+    /// Absent means nobody said (desks from before the field): counted as
+    /// [`MEDIATOR_UNKNOWN`].
+    Mediator, "mediator" {
+        NotNeeded => "not_needed",
+        Used => "used",
+        NeededUnavailable => "needed_unavailable",
+    }
+}
+
+/// How the counts, the tables and the gaps name a record that does not say
+/// whether a mediator was needed (older desks, records stored before the
+/// field). Never a value of the record itself: there it is absent.
+pub const MEDIATOR_UNKNOWN: &str = "unknown";
+
+impl Mediator {
+    /// A visit's `mediator` as typed: the codes in any case or spacing, the
+    /// Italian labels of the operator page, and `unknown` / `non indicato`,
+    /// which mean absent (`Ok(None)`).
+    pub fn parse_optional(s: &str) -> Result<Option<Self>, ParseValueError> {
+        let l = loose(s).replace('\'', "_");
+        match l.as_str() {
+            "" | "unknown" | "non_indicato" | "non_noto" => Ok(None),
+            "notneeded" | "non_necessario" | "nessuno" | "no" => Ok(Some(Self::NotNeeded)),
+            "presente" | "usato" | "utilizzato" | "present" => Ok(Some(Self::Used)),
+            "neededunavailable"
+            | "unavailable"
+            | "non_disponibile"
+            | "necessario_ma_non_disponibile"
+            | "necessario_non_disponibile"
+            | "mancante" => Ok(Some(Self::NeededUnavailable)),
+            other => Self::from_code(other)
+                .map(Some)
+                .ok_or_else(Self::parse_error),
+        }
+    }
+}
+
 /// Operators write "Walk-in", "appointment booked", "FOLLOW_UP_NEEDED".
 fn loose(s: &str) -> String {
     s.trim().to_lowercase().replace(['-', ' '], "_")

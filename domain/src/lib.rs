@@ -43,7 +43,7 @@ pub use catalogue::{
 pub use countries::{country, country_code, search_countries, Country, COUNTRIES};
 pub use fields::{
     is_country_code, is_iso_week, is_language_tag, iso_week, normalise_language_tag, AgeBand,
-    Channel, DurationBand, Outcome, ParseValueError, Sex,
+    Channel, DurationBand, Mediator, Outcome, ParseValueError, Sex, MEDIATOR_UNKNOWN,
 };
 pub use pseudonym::{is_pseudonym, pseudonym, FederationSecret, SecretError};
 pub use record::{AnonymisedRecord, RawRecord, RecordError, ALREADY_HELD};

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::fields::{AgeBand, Channel, DurationBand, Outcome, Sex};
+use crate::fields::{AgeBand, Channel, DurationBand, Mediator, Outcome, Sex};
 
 #[cfg(test)]
 mod tests;
@@ -35,7 +35,7 @@ impl RecordError {
 /// A visit after anonymisation. Serialises to JSON with the keys `id`,
 /// `desk_id`, `week`, `procedure`, `channel`, `language`, `outcome`,
 /// `referral`, `duration_band`, `age_band`, `sex`, `nationality`,
-/// `pseudonym`, `notes`, absent values as `null`.
+/// `pseudonym`, `notes`, `mediator`, absent values as `null`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AnonymisedRecord {
     id: Uuid,
@@ -52,6 +52,7 @@ pub struct AnonymisedRecord {
     nationality: Option<String>,
     pseudonym: Option<String>,
     notes: Option<String>,
+    mediator: Option<Mediator>,
 }
 
 /// The already-validated parts of a record, handed over by the anonymiser.
@@ -70,6 +71,7 @@ pub(crate) struct RecordParts {
     pub(crate) nationality: Option<String>,
     pub(crate) pseudonym: Option<String>,
     pub(crate) notes: Option<String>,
+    pub(crate) mediator: Option<Mediator>,
 }
 
 impl AnonymisedRecord {
@@ -90,6 +92,7 @@ impl AnonymisedRecord {
             nationality: p.nationality,
             pseudonym: p.pseudonym,
             notes: p.notes,
+            mediator: p.mediator,
         }
     }
 
@@ -140,13 +143,18 @@ impl AnonymisedRecord {
     pub fn notes(&self) -> Option<&str> {
         self.notes.as_deref()
     }
+    /// Whether a mediator was needed and there; `None` when the desk did
+    /// not say.
+    pub fn mediator(&self) -> Option<Mediator> {
+        self.mediator
+    }
 
     /// Every field but the id as text, in the wire message's order (fields
-    /// 2 to 14: desk, week, procedure, channel, language, outcome,
+    /// 2 to 15: desk, week, procedure, channel, language, outcome,
     /// referral, duration band, age band, sex, nationality, pseudonym,
-    /// notes), the empty string for one absent: the one mapping that the
-    /// wire form, the stored segments and the counts all read.
-    pub fn texts(&self) -> [&str; 13] {
+    /// notes, mediator), the empty string for one absent: the one mapping
+    /// that the wire form, the stored segments and the counts all read.
+    pub fn texts(&self) -> [&str; 14] {
         [
             &self.desk_id,
             &self.week,
@@ -161,12 +169,13 @@ impl AnonymisedRecord {
             self.nationality().unwrap_or_default(),
             self.pseudonym().unwrap_or_default(),
             self.notes().unwrap_or_default(),
+            self.mediator.map(Mediator::as_str).unwrap_or_default(),
         ]
     }
 
     /// The all-strings form that maps one to one onto the wire message.
     pub fn to_raw(&self) -> RawRecord {
-        let [desk_id, week, procedure, channel, language, outcome, referral, duration_band, age_band, sex, nationality, pseudonym, notes] =
+        let [desk_id, week, procedure, channel, language, outcome, referral, duration_band, age_band, sex, nationality, pseudonym, notes, mediator] =
             self.texts().map(str::to_owned);
         RawRecord {
             id: self.id.hyphenated().to_string(),
@@ -183,6 +192,7 @@ impl AnonymisedRecord {
             nationality,
             pseudonym,
             notes,
+            mediator,
         }
     }
 }
@@ -206,6 +216,9 @@ pub struct RawRecord {
     pub nationality: String,
     pub pseudonym: String,
     pub notes: String,
+    /// Empty from desks that do not say (and in records stored before it).
+    #[serde(default)]
+    pub mediator: String,
 }
 
 impl From<&AnonymisedRecord> for RawRecord {

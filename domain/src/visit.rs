@@ -63,6 +63,9 @@ pub struct Visit {
     pub notes: Option<String>,
     /// RFC 3339; absent means "now" as the caller passes it.
     pub visited_at: Option<String>,
+    /// `not_needed`, `used` or `needed_unavailable` (any case, or the
+    /// operator page's Italian labels); absent: nobody said.
+    pub mediator: Option<String>,
 }
 
 /// The longest idempotency key a visit line may carry, in characters.
@@ -85,7 +88,7 @@ fn request_id_error() -> FieldError {
 }
 
 /// Struct fields, in the order the JSON keys are listed to the operator.
-const FIELDS: [&str; 18] = [
+const FIELDS: [&str; 19] = [
     "name",
     "surname",
     "birth_date",
@@ -104,6 +107,7 @@ const FIELDS: [&str; 18] = [
     "minutes",
     "notes",
     "visited_at",
+    "mediator",
 ];
 
 impl Visit {
@@ -220,6 +224,7 @@ impl fmt::Debug for Visit {
             .field("minutes", &r(self.minutes.is_some()))
             .field("notes", &r(self.notes.is_some()))
             .field("visited_at", &r(self.visited_at.is_some()))
+            .field("mediator", &self.mediator)
             .finish()
     }
 }

@@ -334,6 +334,21 @@ impl Coordinator for CoordinatorService {
         Ok(Response::new(ListCardsResponse { listing_json }))
     }
 
+    async fn list_gaps(
+        &self,
+        request: Request<proto::ListGapsRequest>,
+    ) -> Result<Response<proto::ListGapsResponse>, Status> {
+        let period =
+            crate::stats::Period::from_args(Some(&request.into_inner().period), None, None)?;
+        let gaps = blocking(&self.store, move |store| {
+            let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+            Ok::<_, Status>(crate::gaps::build(store, &period, &today)?)
+        })
+        .await?;
+        let gaps_json = crate::transport::status::json(&gaps)?;
+        Ok(Response::new(proto::ListGapsResponse { gaps_json }))
+    }
+
     async fn rollout(
         &self,
         _: Request<RolloutRequest>,

@@ -9,6 +9,7 @@ mod auth;
 mod cards;
 mod chart;
 mod desks;
+mod gaps;
 mod glossary;
 mod guidance;
 mod i18n;
@@ -106,6 +107,7 @@ fn router(app: Shared) -> Router {
         .route("/stats", get(stats::page))
         .route("/stats.csv", get(stats::csv))
         .route("/stats.xlsx", get(stats::xlsx))
+        .route("/gaps", get(gaps::page))
         .route("/audit", get(audit_log::page))
         .route("/assets/htmx.min.js", get(htmx))
         .route("/assets/style.css", get(style))
@@ -376,10 +378,11 @@ pub(crate) enum Page {
     Cards,
     Reports,
     Stats,
+    Gaps,
     Audit,
 }
 
-const NAV: [(&str, Page); 8] = [
+const NAV: [(&str, Page); 9] = [
     ("/", Page::Overview),
     ("/desks", Page::Desks),
     ("/guidance", Page::Guidance),
@@ -387,6 +390,7 @@ const NAV: [(&str, Page); 8] = [
     ("/cards", Page::Cards),
     ("/reports", Page::Reports),
     ("/stats", Page::Stats),
+    ("/gaps", Page::Gaps),
     ("/audit", Page::Audit),
 ];
 
@@ -428,6 +432,7 @@ impl Chrome {
             Page::Cards => t.nav_cards,
             Page::Reports => t.nav_reports,
             Page::Stats => t.nav_stats,
+            Page::Gaps => t.nav_gaps,
             Page::Audit => t.nav_audit,
         }
     }
@@ -449,6 +454,7 @@ impl Chrome {
             "age_band" => t.dim_age_band,
             "sex" => t.dim_sex,
             "nationality" => t.dim_nationality,
+            "mediator" => t.dim_mediator,
             _ => "?",
         }
     }

@@ -399,8 +399,10 @@ impl Session {
                                 break None;
                             }
                         }
-                        Ok(Some(DeskMessage { body: Some(desk_message::Body::SearchMisses(_)) })) => {
-                            // Not built yet: the desk resends until acknowledged.
+                        Ok(Some(DeskMessage { body: Some(desk_message::Body::SearchMisses(m)) })) => {
+                            if !self.receive_search_misses(m).await {
+                                break None;
+                            }
                         }
                         Ok(Some(DeskMessage { body: Some(desk_message::Body::Proposal(p)) })) => {
                             if !self.receive_proposal(p).await {
@@ -647,6 +649,43 @@ impl Session {
             }
         }
         true
+    }
+
+    /// Stores a desk's counts of searches that found nothing and
+    /// acknowledges them, unless the store failed (then the desk sends the
+    /// batch again on its next stream). A batch refused whole is
+    /// acknowledged too: the same resend would be refused again. False
+    /// when the stream is gone.
+    async fn receive_search_misses(&self, batch: proto::SearchMisses) -> bool {
+        let batch_id = batch.batch_id.chars().take(64).collect::<String>();
+        let store = Arc::clone(&self.store);
+        let received =
+            tokio::task::spawn_blocking(move || crate::misses::receive(store.as_ref(), &batch))
+                .await;
+        match received {
+            Ok(Ok(r)) => {
+                if r.dropped > 0 {
+                    // Never the queries: only how many were dropped.
+                    tracing::warn!(desk_id = %self.desk_id, dropped = r.dropped, "search misses dropped by the check");
+                }
+            }
+            Ok(Err(crate::misses::MissError::Invalid(reason))) => {
+                tracing::warn!(desk_id = %self.desk_id, %reason, "search misses refused");
+            }
+            Ok(Err(crate::misses::MissError::Storage(e))) => {
+                tracing::error!(desk_id = %self.desk_id, error = %e, "could not store search misses");
+                return true;
+            }
+            Err(e) => {
+                tracing::error!(desk_id = %self.desk_id, error = %e, "could not store search misses");
+                return true;
+            }
+        }
+        let ack = proto::SearchMissesAck { batch_id };
+        self.tx
+            .send(Ok(msg(hub_message::Body::SearchMissesAck(ack))))
+            .await
+            .is_ok()
     }
 
     fn note_push(&self, change: impl FnOnce(&mut PushState)) {

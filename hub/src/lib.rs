@@ -12,6 +12,8 @@
 //! - [`admin`] and [`coordinator`]: desk administration and the Comune's API;
 //!   [`audit`]: who did what, appended by every action.
 //! - [`users`] and [`dashboard`]: coordinator accounts and the HTTPS dashboard.
+//! - [`misses`]: searches that found nothing at the desks, and the k rule
+//!   for showing them; [`gaps`]: what the network cannot yet serve.
 //! - [`stats`]: published figures under small-cell protection; [`retention`]:
 //!   how long records, refusals and proposals are kept.
 //! - [`transport`]: TLS accept, gRPC servers with health and reflection.
@@ -31,11 +33,13 @@ pub mod coordinator;
 pub mod dashboard;
 pub mod demo;
 pub mod federation;
+pub mod gaps;
 pub mod group_commit;
 pub mod guidance;
 pub mod harmonise;
 pub mod incarnations;
 pub mod metrics;
+pub mod misses;
 pub mod pki;
 pub mod proposals;
 pub mod push;

@@ -177,6 +177,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// What the network cannot yet serve: languages without cards, mediators needed but unavailable, unanswered searches (asked 5+ times), cards due.
+    Gaps {
+        #[command(flatten)]
+        data: DataArg,
+        /// Release period of the visit figures, as for `hub stats`; without it, the current year so far.
+        #[arg(long)]
+        period: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Check a stopped hub's store: every record once, counts equal to a recount.
     Verify {
         #[command(flatten)]
@@ -384,6 +394,7 @@ impl Command {
             | Cards { data, .. }
             | Rollout { data, .. }
             | Stats { data, .. }
+            | Gaps { data, .. }
             | Verify { data, .. }
             | Backup { data, .. } => Some(data),
             User {
@@ -706,6 +717,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             };
             let table = folder()?.way().await?.stats(by, asked).await?;
             output(json, &table, print::print_stats)?;
+        }
+        Command::Gaps { period, json, .. } => {
+            let period = period.unwrap_or_default();
+            hub::stats::Period::from_args(Some(&period), None, None)?;
+            let gaps = folder()?.way().await?.gaps(period).await?;
+            output(json, &gaps, print::print_gaps)?;
         }
         Command::Backup { out, .. } => {
             let written = folder()?.way().await?.backup(&out).await?;

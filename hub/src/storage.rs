@@ -157,7 +157,7 @@ pub struct Verification {
 }
 
 pub trait Store:
-    Logs + PublicationRegister + AuditLog + ReportInbox + Send + Sync + 'static
+    Logs + PublicationRegister + AuditLog + ReportInbox + SearchMissLog + Send + Sync + 'static
 {
     /// Appends several desks' batches in one durable write (group commit) and
     /// returns once it is flushed. Sequences already held are not stored
@@ -432,6 +432,28 @@ pub trait AuditLog {
     fn append_audit(&self, entry: AuditEntry) -> Result<u64, StorageError>;
     /// The newest `limit` entries, newest first.
     fn audit_recent(&self, limit: usize) -> Result<Vec<AuditEntry>, StorageError>;
+}
+
+/// How often a search that found nothing was asked at the desks, in one
+/// ISO week and page language: the query as the desk scrubbed and
+/// normalised it. Counts from every desk add up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MissCount {
+    pub week: String,
+    pub language: String,
+    pub query: String,
+    pub count: u64,
+}
+
+/// Searches that found nothing (`storage/sled/misses.rs`), kept as counts
+/// only; what of them may be shown is `crate::misses`'s rule.
+pub trait SearchMissLog {
+    /// Adds a desk's batch of counts, durably, unless its id was seen
+    /// already (then nothing changes and `false` comes back): a desk sends
+    /// a batch until it is acknowledged.
+    fn add_miss_batch(&self, batch_id: &str, misses: &[MissCount]) -> Result<bool, StorageError>;
+    /// Every count held, by week, language and query.
+    fn miss_counts(&self) -> Result<Vec<MissCount>, StorageError>;
 }
 
 /// Runs store work on tokio's blocking threads: a store call may read the

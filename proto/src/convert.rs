@@ -21,7 +21,7 @@ impl From<RawRecord> for v1::AnonymisedRecord {
             nationality: r.nationality,
             pseudonym: r.pseudonym,
             notes: r.notes,
-            mediator: String::new(),
+            mediator: r.mediator,
         }
     }
 }
@@ -43,6 +43,7 @@ impl From<v1::AnonymisedRecord> for RawRecord {
             nationality: r.nationality,
             pseudonym: r.pseudonym,
             notes: r.notes,
+            mediator: r.mediator,
         }
     }
 }
@@ -73,6 +74,7 @@ impl From<v1::Visit> for domain::Visit {
             minutes: Some(v.minutes),
             notes: opt(v.notes),
             visited_at: opt(v.visited_at),
+            mediator: opt(v.mediator),
         }
     }
 }
@@ -100,7 +102,7 @@ impl From<domain::Visit> for v1::Visit {
             minutes: v.minutes.unwrap_or_default(),
             notes: v.notes.unwrap_or_default(),
             visited_at: v.visited_at.unwrap_or_default(),
-            mediator: String::new(),
+            mediator: v.mediator.unwrap_or_default(),
         }
     }
 }
@@ -252,7 +254,7 @@ pub fn severity_name(severity: i32) -> &'static str {
 /// `String` first (intake's and ingest's hot path).
 pub struct WireRecord<'a> {
     id: [u8; 36],
-    fields: [&'a str; 13],
+    fields: [&'a str; 14],
 }
 
 impl<'a> WireRecord<'a> {
@@ -265,7 +267,7 @@ impl<'a> WireRecord<'a> {
         }
     }
 
-    /// Every field with its protobuf tag (1 to 14), in order.
+    /// Every field with its protobuf tag (1 to 15), in order.
     fn tagged(&self) -> impl Iterator<Item = (u32, &[u8])> {
         let rest = self.fields.iter().map(|f| f.as_bytes());
         (1u32..).zip(std::iter::once(&self.id[..]).chain(rest))

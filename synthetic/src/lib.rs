@@ -96,7 +96,7 @@ pub fn visit(rng: &mut impl Rng) -> Visit {
     let year = rng.random_range(1955..2008);
     let month = rng.random_range(1..=12);
     let day = rng.random_range(1..=28);
-    Visit {
+    let mut visit = Visit {
         name: name.into(),
         surname: surname.into(),
         birth_date: format!("{year:04}-{month:02}-{day:02}"),
@@ -124,5 +124,16 @@ pub fn visit(rng: &mut impl Rng) -> Visit {
         notes: String::new(),
         visited_at: String::new(),
         mediator: String::new(),
+    };
+    // From what was drawn already, so that a seed gives the same visits as
+    // before the field: Italian needs no mediator; otherwise mostly one
+    // was there, sometimes none could be found, sometimes nobody said.
+    visit.mediator = match (language, visit.minutes % 6) {
+        ("it", _) => "not_needed",
+        (_, 0) => "needed_unavailable",
+        (_, 1) => "",
+        _ => "used",
     }
+    .into();
+    visit
 }

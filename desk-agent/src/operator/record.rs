@@ -37,6 +37,7 @@ struct Errs {
     sex: String,
     nationality: String,
     notes: String,
+    mediator: String,
 }
 
 impl Errs {
@@ -55,6 +56,7 @@ impl Errs {
                 "sex" => t.sex,
                 "nationality" => t.nationality,
                 "notes" => t.notes,
+                "mediator" => t.mediator,
                 _ => "",
             };
             let slot = match field {
@@ -69,6 +71,7 @@ impl Errs {
                 "sex" => &mut e.sex,
                 "nationality" => &mut e.nationality,
                 "notes" => &mut e.notes,
+                "mediator" => &mut e.mediator,
                 _ => {
                     e.any.push(("procedure", message));
                     continue;
@@ -94,6 +97,7 @@ struct RecordPage {
     channels: Vec<(&'static str, &'static str)>,
     outcomes: Vec<(&'static str, &'static str)>,
     referrals: Vec<(&'static str, &'static str)>,
+    mediators: Vec<(&'static str, String)>,
     languages: Vec<(&'static str, String)>,
     scrub_notes: bool,
     panel: String,
@@ -139,6 +143,14 @@ async fn record_view(
             .map(|o| (o.as_str(), texts::outcome_label(*o, lang)))
             .collect(),
         referrals: domain::catalogue::REFERRAL_OFFICE_LABELS.to_vec(),
+        // The same names the hub's tables give them.
+        mediators: domain::Mediator::ALL
+            .iter()
+            .map(|m| {
+                let name = domain::disclosure::labels::name("mediator", m.as_str(), lang.code());
+                (m.as_str(), name)
+            })
+            .collect(),
         languages: texts::VISIT_LANGUAGES
             .iter()
             .map(|l| (l.0, texts::language_name(l.0, lang)))

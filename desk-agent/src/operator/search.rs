@@ -92,9 +92,12 @@ async fn results_html(
     t: &'static Texts,
     page_lang: &str,
     q: &str,
+    sent: bool,
 ) -> Result<String, tonic::Status> {
     let asked = !q.trim().is_empty();
-    let found = if asked {
+    let found = if asked && sent {
+        op.desk.search_counted(q, page_lang, 10)?
+    } else if asked {
         op.desk.run_search(q, page_lang, 10)?
     } else {
         proto::SearchResponse::default()
@@ -126,7 +129,8 @@ pub(super) async fn search_sent(
 async fn page(op: &Operator, headers: &HeaderMap, q: String) -> Response {
     let lang = lang_of(headers);
     let t = lang.texts();
-    match results_html(op, t, lang.code(), &q).await {
+    // Only a search the operator sent counts as one that found nothing.
+    match results_html(op, t, lang.code(), &q, true).await {
         Ok(results) => html(
             StatusCode::OK,
             &SearchPage {
@@ -147,7 +151,7 @@ pub(super) async fn search_results(
     Form(f): Form<SearchForm>,
 ) -> Response {
     let t = lang_of(&headers).texts();
-    match results_html(&op, t, lang_of(&headers).code(), &f.q).await {
+    match results_html(&op, t, lang_of(&headers).code(), &f.q, false).await {
         Ok(body) => (StatusCode::OK, axum::response::Html(body)).into_response(),
         Err(s) => agent_failure(&s),
     }

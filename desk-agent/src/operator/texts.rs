@@ -86,6 +86,9 @@ pub struct Texts {
     pub outcome: &'static str,
     pub referral: &'static str,
     pub referral_none: &'static str,
+    pub mediator: &'static str,
+    pub mediator_hint: &'static str,
+    pub mediator_unknown: &'static str,
     pub minutes: &'static str,
     pub age: &'static str,
     pub age_hint: &'static str,
@@ -222,6 +225,9 @@ pub static IT: Texts = Texts {
     outcome: "Esito",
     referral: "Inviato a",
     referral_none: "Nessun invio",
+    mediator: "Mediatore culturale o interprete",
+    mediator_hint: "Serviva? Era presente? Conta le lingue che la rete non copre ancora.",
+    mediator_unknown: "Non indicato",
     minutes: "Durata (minuti)",
     age: "Età (anni)",
     age_hint: "Se non conosci la data di nascita. Basta una delle due.",
@@ -358,6 +364,9 @@ pub static EN: Texts = Texts {
     outcome: "Outcome",
     referral: "Referred to",
     referral_none: "No referral",
+    mediator: "Cultural mediator or interpreter",
+    mediator_hint: "Was one needed? Was one there? It counts the languages the network does not yet cover.",
+    mediator_unknown: "Not stated",
     minutes: "Duration (minutes)",
     age: "Age (years)",
     age_hint: "If the birth date is not known. One of the two is enough.",
@@ -478,29 +487,10 @@ pub fn outcome_label(o: Outcome, lang: Lang) -> &'static str {
 }
 
 /// Languages a visit is commonly held in at Brescia's desks: (tag, name in
-/// the language itself, Italian name, English name). Names in their own
-/// script carry `lang` in the page so screen readers read them right.
-pub const VISIT_LANGUAGES: &[(&str, &str, &str, &str)] = &[
-    ("it", "Italiano", "Italiano", "Italian"),
-    ("en", "English", "Inglese", "English"),
-    ("fr", "Français", "Francese", "French"),
-    ("es", "Español", "Spagnolo", "Spanish"),
-    ("ar", "العربية", "Arabo", "Arabic"),
-    ("ur", "اردو", "Urdu", "Urdu"),
-    ("bn", "বাংলা", "Bengalese", "Bengali"),
-    ("pa", "ਪੰਜਾਬੀ", "Punjabi", "Punjabi"),
-    ("hi", "हिन्दी", "Hindi", "Hindi"),
-    ("zh", "中文", "Cinese", "Chinese"),
-    ("uk", "Українська", "Ucraino", "Ukrainian"),
-    ("ru", "Русский", "Russo", "Russian"),
-    ("ro", "Română", "Rumeno", "Romanian"),
-    ("sq", "Shqip", "Albanese", "Albanian"),
-    ("pt", "Português", "Portoghese", "Portuguese"),
-    ("tr", "Türkçe", "Turco", "Turkish"),
-    ("fa", "فارسی", "Persiano", "Persian"),
-    ("wo", "Wolof", "Wolof", "Wolof"),
-    ("ti", "ትግርኛ", "Tigrino", "Tigrinya"),
-];
+/// the language itself, Italian name, English name), the same names the
+/// hub's tables use. Names in their own script carry `lang` in the page so
+/// screen readers read them right.
+pub use domain::disclosure::labels::LANGUAGES as VISIT_LANGUAGES;
 
 pub fn language_name(tag: &str, lang: Lang) -> String {
     match VISIT_LANGUAGES.iter().find(|l| l.0 == tag) {

@@ -26,6 +26,8 @@ pub struct VisitForm {
     pub sex: String,
     pub nationality: String,
     pub notes: String,
+    /// A `domain::Mediator` code, or empty when nobody said.
+    pub mediator: String,
 }
 
 /// A message next to a field, by the field's form name.
@@ -50,7 +52,7 @@ impl VisitForm {
         }
     }
 
-    fn values(&self) -> [(&'static str, &str, usize); 11] {
+    fn values(&self) -> [(&'static str, &str, usize); 12] {
         [
             ("procedure", &self.procedure, MAX_VALUE_CHARS),
             ("channel", &self.channel, MAX_VALUE_CHARS),
@@ -63,6 +65,7 @@ impl VisitForm {
             ("sex", &self.sex, MAX_VALUE_CHARS),
             ("nationality", &self.nationality, MAX_VALUE_CHARS),
             ("notes", &self.notes, domain::anonymise::MAX_NOTES_LEN),
+            ("mediator", &self.mediator, MAX_VALUE_CHARS),
         ]
     }
 
@@ -140,6 +143,7 @@ impl VisitForm {
             sex: self.sex.trim().into(),
             nationality,
             notes: self.notes.trim().into(),
+            mediator: self.mediator.trim().into(),
             ..Default::default()
         })
     }
@@ -276,7 +280,7 @@ fn birth_date_of(
 
 /// Which form field an intake refusal (`field `x`: message`) belongs to.
 pub fn intake_error_field(message: &str) -> (&'static str, String) {
-    const FORM_FIELDS: [&str; 11] = [
+    const FORM_FIELDS: [&str; 12] = [
         "procedure",
         "channel",
         "language",
@@ -288,6 +292,7 @@ pub fn intake_error_field(message: &str) -> (&'static str, String) {
         "nationality",
         "notes",
         "visited_at",
+        "mediator",
     ];
     let parsed = message.strip_prefix("field `").and_then(|rest| {
         let (field, msg) = rest.split_once("`: ")?;
@@ -320,6 +325,13 @@ mod tests {
         assert_eq!(v.nationality, "MA");
         assert_eq!(v.birth_date, "1996-11-20");
         assert_eq!(v.minutes, 12);
+        assert_eq!(v.mediator, "", "nobody said");
+        let form = VisitForm {
+            mediator: "needed_unavailable".into(),
+            ..form
+        };
+        let v = form.to_visit(&c, day(), Lang::It).expect("valid form");
+        assert_eq!(v.mediator, "needed_unavailable");
     }
 
     #[test]

@@ -41,6 +41,7 @@ fn visit() -> Visit {
         minutes: Some(20),
         notes: None,
         visited_at: s("2026-01-29T10:00:00+01:00"),
+        mediator: None,
     }
 }
 
@@ -341,6 +342,24 @@ fn recheck_accepts_what_anonymise_produced() {
     assert_eq!(back, record.as_ref().ok().map(|r| Ok(r.clone())));
 }
 
+#[test]
+fn the_mediator_is_kept_by_anonymise_and_checked_by_recheck() {
+    let mut v = visit();
+    v.mediator = Some("Necessario ma non disponibile".into());
+    let record = run(&v).expect("accepted");
+    assert_eq!(record.mediator(), Some(crate::Mediator::NeededUnavailable));
+    assert_eq!(record.to_raw().mediator, "needed_unavailable");
+    v.mediator = Some("boh".into());
+    assert_eq!(run(&v).err().map(|e| e.field), Some("mediator"));
+    v.mediator = None;
+    assert_eq!(run(&v).ok().and_then(|r| r.mediator()), None);
+    let mut r = raw();
+    r.mediator = "used".into();
+    assert!(recheck(r.clone(), DESK, &Catalogue::seed()).is_ok());
+    r.mediator = "Used".into();
+    assert_eq!(recheck_field(r), Some("mediator"));
+}
+
 fn raw() -> RawRecord {
     run(&visit()).map(|r| r.to_raw()).unwrap_or_default()
 }
@@ -478,7 +497,7 @@ fn any_text() -> impl Strategy<Value = Option<String>> {
 
 /// Every text field arbitrary, in the order of `Visit::FIELDS` minus `minutes`.
 fn any_visit() -> impl Strategy<Value = Visit> {
-    (prop::collection::vec(any_text(), 17), any::<Option<u32>>()).prop_map(|(t, minutes)| {
+    (prop::collection::vec(any_text(), 18), any::<Option<u32>>()).prop_map(|(t, minutes)| {
         let f = |i: usize| t.get(i).cloned().flatten();
         Visit {
             name: f(0),
@@ -499,6 +518,7 @@ fn any_visit() -> impl Strategy<Value = Visit> {
             minutes,
             notes: f(15),
             visited_at: f(16),
+            mediator: f(17),
         }
     })
 }
@@ -566,6 +586,7 @@ fn valid_visit() -> impl Strategy<Value = Visit> {
             minutes,
             notes,
             visited_at,
+            mediator: None,
         }
     })
 }
@@ -598,12 +619,12 @@ proptest! {
     }
 
     #[test]
-    fn recheck_never_panics(fields in prop::collection::vec(any::<String>(), 14)) {
+    fn recheck_never_panics(fields in prop::collection::vec(any::<String>(), 15)) {
         let f = |i: usize| fields.get(i).cloned().unwrap_or_default();
         let raw = RawRecord {
             id: f(0), desk_id: f(1), week: f(2), procedure: f(3), channel: f(4), language: f(5),
             outcome: f(6), referral: f(7), duration_band: f(8), age_band: f(9), sex: f(10),
-            nationality: f(11), pseudonym: f(12), notes: f(13),
+            nationality: f(11), pseudonym: f(12), notes: f(13), mediator: f(14),
         };
         let _ = recheck(raw, DESK, &Catalogue::seed());
     }

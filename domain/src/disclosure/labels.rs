@@ -1,6 +1,6 @@
 //! Names for people, in Italian and English, of the values a published
 //! table holds: countries, M49 groups, procedures and their families,
-//! outcomes, channels, sexes, referral offices. Tables keep the codes (for
+//! outcomes, channels, sexes, referral offices, mediators. Tables keep the codes (for
 //! machines); pages and downloads show these beside or instead of them.
 
 /// `(it, en)` for M49 groups and the nationality groups' own labels.
@@ -98,6 +98,46 @@ const SEXES: &[(&str, &str, &str)] = &[
     ("X", "Altro", "Other"),
 ];
 
+/// Languages a visit is commonly held in at Brescia's desks: (tag, name in
+/// the language itself, Italian name, English name). The operator page
+/// offers them; tables and the gaps page name them.
+pub const LANGUAGES: &[(&str, &str, &str, &str)] = &[
+    ("it", "Italiano", "Italiano", "Italian"),
+    ("en", "English", "Inglese", "English"),
+    ("fr", "Français", "Francese", "French"),
+    ("es", "Español", "Spagnolo", "Spanish"),
+    ("ar", "العربية", "Arabo", "Arabic"),
+    ("ur", "اردو", "Urdu", "Urdu"),
+    ("bn", "বাংলা", "Bengalese", "Bengali"),
+    ("pa", "ਪੰਜਾਬੀ", "Punjabi", "Punjabi"),
+    ("hi", "हिन्दी", "Hindi", "Hindi"),
+    ("zh", "中文", "Cinese", "Chinese"),
+    ("uk", "Українська", "Ucraino", "Ukrainian"),
+    ("ru", "Русский", "Russo", "Russian"),
+    ("ro", "Română", "Rumeno", "Romanian"),
+    ("sq", "Shqip", "Albanese", "Albanian"),
+    ("pt", "Português", "Portoghese", "Portuguese"),
+    ("tr", "Türkçe", "Turco", "Turkish"),
+    ("fa", "فارسی", "Persiano", "Persian"),
+    ("wo", "Wolof", "Wolof", "Wolof"),
+    ("ti", "ትግርኛ", "Tigrino", "Tigrinya"),
+];
+
+const MEDIATORS: &[(&str, &str, &str)] = &[
+    ("not_needed", "Non necessario", "Not needed"),
+    ("used", "Presente", "Present"),
+    (
+        "needed_unavailable",
+        "Necessario ma non disponibile",
+        "Needed but unavailable",
+    ),
+    (
+        crate::fields::MEDIATOR_UNKNOWN,
+        "Non indicato",
+        "Not stated",
+    ),
+];
+
 fn find(table: &[(&str, &str, &str)], value: &str) -> Option<(String, String)> {
     table
         .iter()
@@ -141,6 +181,11 @@ pub fn label(dim: &str, value: &str) -> Option<(String, String)> {
         "outcome" => find(OUTCOMES, value),
         "channel" => find(CHANNELS, value),
         "sex" => find(SEXES, value),
+        "mediator" => find(MEDIATORS, value),
+        "language" => LANGUAGES
+            .iter()
+            .find(|(tag, ..)| *tag == value)
+            .map(|(_, _, it, en)| ((*it).to_owned(), (*en).to_owned())),
         "referral" => crate::catalogue::referral_label(value).map(|l| (l.to_owned(), l.to_owned())),
         _ => None,
     }

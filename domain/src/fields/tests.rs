@@ -236,3 +236,32 @@ fn language_tags_normalise_to_one_spelling() {
     assert_eq!(normalise_language_tag("es-419").as_deref(), Some("es-419"));
     assert_eq!(normalise_language_tag("italiano"), None);
 }
+
+#[test]
+fn mediator_takes_codes_in_any_case_and_the_italian_labels() {
+    let m = |s: &str| Mediator::parse_optional(s);
+    assert_eq!(m("not_needed"), Ok(Some(Mediator::NotNeeded)));
+    assert_eq!(m(" Not needed "), Ok(Some(Mediator::NotNeeded)));
+    assert_eq!(m("Non necessario"), Ok(Some(Mediator::NotNeeded)));
+    assert_eq!(m("USED"), Ok(Some(Mediator::Used)));
+    assert_eq!(m("presente"), Ok(Some(Mediator::Used)));
+    assert_eq!(
+        m("needed-unavailable"),
+        Ok(Some(Mediator::NeededUnavailable))
+    );
+    assert_eq!(
+        m("Necessario ma non disponibile"),
+        Ok(Some(Mediator::NeededUnavailable))
+    );
+    for absent in ["", "  ", "unknown", "Non indicato"] {
+        assert_eq!(m(absent), Ok(None), "{absent:?}");
+    }
+    let err = m("forse").expect_err("refused");
+    assert_eq!(err.what, "mediator");
+    assert!(!err.to_string().contains("forse"), "{err}");
+    assert_eq!(
+        Mediator::from_code("Used"),
+        None,
+        "the hub takes codes only"
+    );
+}

@@ -18,6 +18,7 @@ fn parts() -> RecordParts {
         nationality: None,
         pseudonym: None,
         notes: None,
+        mediator: None,
     }
 }
 
@@ -44,6 +45,7 @@ fn json_has_exactly_the_wire_keys_with_nulls() {
         "nationality",
         "pseudonym",
         "notes",
+        "mediator",
     ];
     expected.sort_unstable();
     let mut keys = keys;

@@ -218,3 +218,48 @@ pub fn print_cards(rows: &[crate::cards::CardRow]) {
         }
     }
 }
+
+pub fn print_gaps(g: &crate::gaps::Gaps) {
+    let period = g.period.as_deref().unwrap_or("—");
+    println!("periodo / period: {period}");
+    println!("lingue dei visitatori / languages visitors used:");
+    for l in &g.languages {
+        println!(
+            "    {} / {}  visite / visits {}  schede / cards {}/{}  modelli / templates {}/{}  procedure senza scheda / procedures without a card {}",
+            l.language.it,
+            l.language.en,
+            l.visits,
+            l.cards,
+            l.procedures_with_card,
+            l.templates,
+            l.template_keys,
+            l.procedures_without_card
+        );
+    }
+    println!("richieste senza scheda nella lingua / asked in a language without a card:");
+    for u in &g.uncovered {
+        println!(
+            "    {}  {} / {}  visite / visits {}",
+            u.procedure.it, u.language.it, u.language.en, u.visits
+        );
+    }
+    println!("mediatore necessario ma non disponibile / mediator needed but unavailable:");
+    for m in g
+        .mediator_unavailable_by_language
+        .iter()
+        .chain(&g.mediator_unavailable_by_desk)
+    {
+        println!("    {} / {}  {}", m.by.it, m.by.en, m.visits);
+    }
+    println!(
+        "ricerche senza risultati (almeno {} volte) / searches that found nothing ({}+ times):",
+        g.k, g.k
+    );
+    for s in &g.searches {
+        println!("    [{}] {}  {}", s.language, s.query, s.count);
+    }
+    println!("schede da rivedere / cards due for review:");
+    for d in &g.cards_due {
+        println!("    {}  {}  {}", d.procedure.it, d.review_by, d.why);
+    }
+}

@@ -449,6 +449,26 @@ impl Way {
         }
     }
 
+    /// What the network cannot yet serve, the same document both ways.
+    pub async fn gaps(self, period: String) -> anyhow::Result<crate::gaps::Gaps> {
+        match self {
+            Way::Hub(mut c) => {
+                let json = c
+                    .list_gaps(proto::ListGapsRequest { period })
+                    .await
+                    .map_err(refused)?
+                    .into_inner()
+                    .gaps_json;
+                Ok(serde_json::from_str(&json)?)
+            }
+            Way::Store { store, .. } => {
+                let period = crate::stats::Period::from_args(Some(&period), None, None)?;
+                let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+                Ok(crate::gaps::build(&store, &period, &today)?)
+            }
+        }
+    }
+
     pub async fn cards(self) -> anyhow::Result<Vec<crate::cards::CardRow>> {
         match self {
             Way::Hub(mut c) => {

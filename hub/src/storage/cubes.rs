@@ -1,7 +1,7 @@
 //! The counts kept on ingest: one cube per pair of counted dimensions, each
 //! split by week. Every published table has at most two dimensions plus a
 //! period of weeks, so each one is a sum over a single cube (`cube_for`),
-//! while a cube keyed by all eleven dimensions would hold about one cell
+//! while a cube keyed by all twelve dimensions would hold about one cell
 //! per record and cost one write per record.
 //!
 //! A cube's cells for one week are one sled value (`key`), rewritten whole
@@ -16,24 +16,46 @@ use std::hash::{BuildHasherDefault, Hasher};
 pub(crate) const DIMS: usize = COUNT_DIMENSIONS.len();
 /// `week` is the first counted dimension and splits every cube.
 const WEEK: usize = 0;
-/// One cube per pair of the ten dimensions other than the week.
+/// One cube per pair of the dimensions other than the week.
 pub(crate) const CUBES: usize = (DIMS - 1) * (DIMS - 2) / 2;
+/// The dimensions counted from the first hub version (week to
+/// nationality); those added later (`mediator`) come after them.
+pub(crate) const FIRST_DIMS: usize = 11;
+/// The cubes of the first hub version: their numbers, which stored keys
+/// carry, never change.
+pub(crate) const FIRST_CUBES: usize = (FIRST_DIMS - 1) * (FIRST_DIMS - 2) / 2;
 
-/// The dimensions (indices into `COUNT_DIMENSIONS`) of each cube.
+/// The dimensions (indices into `COUNT_DIMENSIONS`) of each cube: the
+/// first version's pairs in their order, then, for each dimension added
+/// since, its pairs with every dimension before it, so that a stored
+/// cube's number keeps its meaning when a dimension is added.
 const PAIRS: [(usize, usize); CUBES] = {
     let mut out = [(1, 2); CUBES];
     let (mut a, mut n) = (1, 0);
-    while a < DIMS {
+    while a < FIRST_DIMS {
         let mut b = a + 1;
-        while b < DIMS {
+        while b < FIRST_DIMS {
             out[n] = (a, b);
             n += 1;
             b += 1;
         }
         a += 1;
     }
+    let mut b = FIRST_DIMS;
+    while b < DIMS {
+        let mut a = 1;
+        while a < b {
+            out[n] = (a, b);
+            n += 1;
+            a += 1;
+        }
+        b += 1;
+    }
     out
 };
+
+/// Where `mediator` is in `COUNT_DIMENSIONS`.
+pub(crate) const MEDIATOR: usize = FIRST_DIMS;
 
 /// The dimensions (indices into `COUNT_DIMENSIONS`) of cube `c`.
 pub(crate) fn pair(c: usize) -> (usize, usize) {
@@ -76,12 +98,23 @@ pub(crate) fn values(raw: &RawRecord) -> [&str; DIMS] {
         &raw.age_band,
         &raw.sex,
         &raw.nationality,
+        mediator_value(&raw.mediator),
     ]
+}
+
+/// A record that does not say is counted as `unknown`, so that tables
+/// name it rather than show an empty value.
+fn mediator_value(text: &str) -> &str {
+    if text.is_empty() {
+        domain::MEDIATOR_UNKNOWN
+    } else {
+        text
+    }
 }
 
 /// The same values, read from a checked record without copying them.
 pub(crate) fn record_values(r: &domain::AnonymisedRecord) -> [&str; DIMS] {
-    let [desk, week, procedure, channel, language, outcome, referral, duration, age, sex, nationality, _, _] =
+    let [desk, week, procedure, channel, language, outcome, referral, duration, age, sex, nationality, _, _, mediator] =
         r.texts();
     [
         week,
@@ -95,6 +128,7 @@ pub(crate) fn record_values(r: &domain::AnonymisedRecord) -> [&str; DIMS] {
         age,
         sex,
         nationality,
+        mediator_value(mediator),
     ]
 }
 
@@ -287,5 +321,44 @@ impl Hasher for Mix {
     }
     fn write_u64(&mut self, x: u64) {
         self.0 = (self.0 ^ x).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+/// The number of the cube over dimensions `a < b`.
+fn cube_of(a: usize, b: usize) -> Option<usize> {
+    PAIRS.iter().position(|p| *p == (a, b))
+}
+
+/// The cells of the cubes over `mediator`, for a store written before it
+/// was counted: every record there says nothing of a mediator, so each of
+/// those cubes is the margin of another dimension with `unknown` beside
+/// it, read off the first version's cubes over (desk, x), which hold every
+/// dimension's margin. `stored` is one stored cube-week, as `parse_key`
+/// and `decode` read it; the result adds to what the caller collects.
+pub(crate) fn mediator_cells_of(
+    cube: usize,
+    week: &str,
+    cells: &Cells,
+    into: &mut HashMap<(usize, String), Cells>,
+) {
+    let (a, b) = pair(cube);
+    if cube >= FIRST_CUBES || a != 1 {
+        return;
+    }
+    let mut add = |dim: usize, value: &str, n: u64| {
+        if let Some(target) = cube_of(dim, MEDIATOR) {
+            *into
+                .entry((target, week.to_owned()))
+                .or_default()
+                .entry((value.to_owned(), domain::MEDIATOR_UNKNOWN.to_owned()))
+                .or_default() += n;
+        }
+    };
+    for ((va, vb), n) in cells {
+        // (desk, procedure) gives the desks' margin too.
+        if b == 2 {
+            add(a, va, *n);
+        }
+        add(b, vb, *n);
     }
 }

@@ -14,6 +14,10 @@
 //! | `k` | stream | last seq whose records the `c` cells include |
 //! | `vcounts` | | present: the store keeps `k` checkpoints |
 //! | `p`, `P`, `d`, `w` | | what retention pruned (`retention.rs`) |
+//! | `vmediator` | | present: the cubes over `mediator` are kept (`append.rs`) |
+//!
+//! Searches that found nothing at the desks are in their own tree,
+//! `search_misses` (`misses.rs`).
 //!
 //! A stream is one incarnation of a desk: the desk id for its first
 //! (incarnation 0, so that history kept before incarnations is the first),
@@ -27,6 +31,7 @@
 mod append;
 mod audit;
 mod logs;
+mod misses;
 mod publications;
 mod reports;
 mod retention;
@@ -83,6 +88,8 @@ pub struct SledStore {
     meta: sled::Tree,
     /// Dashboard sessions (`sessions.rs`).
     sessions: sessions::Sessions,
+    /// Searches that found nothing (`misses.rs`).
+    misses: misses::Misses,
 }
 
 const LOGS_EPOCH: &[u8] = b"logs_epoch";
@@ -113,6 +120,7 @@ impl SledStore {
         let incarnations = db.open_tree("incarnations")?;
         let meta = db.open_tree("meta")?;
         let sessions = sessions::Sessions::open(&db)?;
+        let misses = misses::Misses::open(&db)?;
         if meta.get(LOGS_EPOCH)?.is_none() {
             // A store from before epochs, or a new one: its history is the
             // first epoch.
@@ -120,6 +128,7 @@ impl SledStore {
             db.flush()?;
         }
         Ok(Self {
+            misses,
             sessions,
             meta,
             pause: std::sync::RwLock::new(()),
@@ -420,6 +429,20 @@ impl Store for SledStore {
 
     fn prune_sessions(&self, now: u64) -> Result<usize, StorageError> {
         self.prune_session_entries(now)
+    }
+}
+
+impl super::SearchMissLog for SledStore {
+    fn add_miss_batch(
+        &self,
+        batch_id: &str,
+        misses: &[super::MissCount],
+    ) -> Result<bool, StorageError> {
+        self.add_miss_batch_entry(batch_id, misses)
+    }
+
+    fn miss_counts(&self) -> Result<Vec<super::MissCount>, StorageError> {
+        self.read_miss_counts()
     }
 }
 

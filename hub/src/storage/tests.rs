@@ -839,3 +839,57 @@ fn pruning_while_desks_send_keeps_every_count_and_id() {
     assert!(v.problems.is_empty(), "{:?}", v.problems);
     assert_eq!((v.records, v.pruned, v.counted), (60, 60, 120));
 }
+
+#[test]
+fn a_store_from_before_the_mediator_gains_its_counts_at_open_as_unknown() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let store = open(&dir);
+        // Past the checkpoint size, so that stored cells hold some and the
+        // tally replayed at open holds the rest.
+        store.append(&[batch("desk-a", 1..=10)]).expect("append");
+        store.flush().expect("flush");
+        store.append(&[batch("desk-b", 1..=3)]).expect("append");
+        // As a hub before `mediator` left it: no cube over it, no mark.
+        let added: Vec<::sled::IVec> = store
+            .ingest
+            .iter()
+            .keys()
+            .map(|k| k.expect("read"))
+            .filter(|k| {
+                k.len() > 1
+                    && (k[0] == b'c' || k[0] == b'p')
+                    && usize::from(k[1]) >= cubes::FIRST_CUBES
+            })
+            .collect();
+        assert!(!added.is_empty(), "the new store counts the mediator");
+        for k in added {
+            store.ingest.remove(k).expect("remove");
+        }
+        store.ingest.remove(b"vmediator").expect("remove");
+        store.db.flush().expect("flush");
+    }
+    let store = open(&dir);
+    let cells = store.counts(&["mediator"]).expect("counted");
+    let unknown: u64 = cells
+        .iter()
+        .filter(|c| c.values[1] == domain::MEDIATOR_UNKNOWN)
+        .map(|c| c.count)
+        .sum();
+    assert_eq!(unknown, 13, "{cells:?}");
+    assert_eq!(cells.iter().map(|c| c.count).sum::<u64>(), 13);
+    let by_desk = store.counts(&["desk_id", "mediator"]).expect("counted");
+    assert!(
+        by_desk
+            .iter()
+            .any(|c| c.values[1..] == ["desk-a", "unknown"] && c.count == 10),
+        "{by_desk:?}"
+    );
+    let v = store.verify().expect("verify");
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    assert_every_table_matches_a_recount(&store, &["desk-a", "desk-b"]);
+    drop(store);
+    // Done once: a second open changes nothing.
+    let store = open(&dir);
+    assert_eq!(store.counts(&["mediator"]).expect("counted"), cells);
+}

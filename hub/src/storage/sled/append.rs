@@ -53,6 +53,11 @@ const SEGMENT_BYTES: usize = 512;
 /// records counted.
 const CHECKPOINTS: &[u8] = b"vcounts";
 
+/// Present once the store counts `mediator`: a store without it was
+/// written before the field and is given its cubes at open
+/// (`cubes::mediator_cells_of`), once.
+const MEDIATOR_COUNTED: &[u8] = b"vmediator";
+
 /// `verify` folds its recount into string keys every this many records, so
 /// that its tally's memory stays small.
 const VERIFY_CHUNK: usize = 100_000;
@@ -182,6 +187,9 @@ impl Writer {
             }
             tree.insert(CHECKPOINTS, &[1u8][..])?;
         }
+        if tree.get(MEDIATOR_COUNTED)?.is_none() {
+            count_mediator_unknown(tree)?;
+        }
         for kv in tree.scan_prefix([b'k']) {
             let (k, v) = kv?;
             counted.insert(k[1..].to_vec(), decode_u64(&v)?);
@@ -224,6 +232,34 @@ impl Writer {
             },
         ))
     }
+}
+
+/// Gives a store written before `mediator` was counted the cubes over it,
+/// in one atomic write with the mark that says it is done. Its stored
+/// cells (and those kept of pruned records, `p`) become cells of
+/// `unknown`; the records after each desk's checkpoint are replayed at open
+/// with the rest, and counted as `unknown` there, since none of them
+/// carries a mediator. So the counts still equal a recount (`hub verify`).
+fn count_mediator_unknown(tree: &sled::Tree) -> Result<(), StorageError> {
+    let mut batch = sled::Batch::default();
+    for prefix in [b'c', b'p'] {
+        let mut derived = HashMap::new();
+        for kv in tree.scan_prefix([prefix]) {
+            let (k, v) = kv?;
+            let mut key = k.to_vec();
+            key[0] = b'c';
+            let (cube, week) = cubes::parse_key(&key)?;
+            cubes::mediator_cells_of(cube, &week, &cubes::decode(&v)?, &mut derived);
+        }
+        for ((cube, week), cells) in derived {
+            let mut key = cubes::key(cube, &week);
+            key[0] = prefix;
+            batch.insert(key, cubes::encode(&cells));
+        }
+    }
+    batch.insert(MEDIATOR_COUNTED, &[1u8][..]);
+    tree.apply_batch(batch)?;
+    Ok(())
 }
 
 impl Counts {
