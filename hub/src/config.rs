@@ -109,6 +109,9 @@ pub struct RetentionConfig {
     /// Decided proposals, from their decision; open ones are kept.
     #[serde(default = "default_proposals_days")]
     pub proposals_days: u32,
+    /// Decided operators' reports, from their decision; open ones are kept.
+    #[serde(default = "default_reports_days")]
+    pub reports_days: u32,
 }
 
 fn default_records_years() -> u32 {
@@ -124,6 +127,10 @@ fn default_quarantine_days() -> u32 {
 fn default_proposals_days() -> u32 {
     365
 }
+fn default_reports_days() -> u32 {
+    // A year of closed reports shows which cards keep being reported.
+    365
+}
 
 impl Default for RetentionConfig {
     fn default() -> Self {
@@ -131,6 +138,7 @@ impl Default for RetentionConfig {
             records_years: default_records_years(),
             quarantine_days: default_quarantine_days(),
             proposals_days: default_proposals_days(),
+            reports_days: default_reports_days(),
         }
     }
 }

@@ -1,5 +1,5 @@
-//! Retention: the hub keeps anonymised records, refusals and decided
-//! proposals only as long as `[retention]` in `hub.toml` says (storage
+//! Retention: the hub keeps anonymised records, refusals, decided
+//! proposals and decided operators' reports only as long as `[retention]` in `hub.toml` says (storage
 //! limitation), then deletes them. The counts of pruned records are kept,
 //! so published figures never change; their ids are kept, so a desk that
 //! sends one again is told it is held. One run at start, then hourly, off
@@ -25,6 +25,7 @@ pub struct Pruned {
     pub records_before: Option<String>,
     pub refusals: u64,
     pub proposals: u64,
+    pub reports: u64,
 }
 
 /// The first ISO week kept when records are kept `years` years, at `now`.
@@ -120,6 +121,18 @@ pub fn run_once(
             &format!("proposals decided before {before} deleted"),
         )?;
     }
+    if policy.reports_days > 0 {
+        let before = now - Duration::days(i64::from(policy.reports_days));
+        let before = before.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        out.reports = store.prune_reports(&before)?;
+        audit(
+            store,
+            "reports",
+            &before,
+            out.reports,
+            &format!("operators' reports decided before {before} deleted"),
+        )?;
+    }
     Ok(out)
 }
 
@@ -157,11 +170,12 @@ pub async fn run(store: Arc<dyn Store>, policy: RetentionConfig, shutdown: runti
         match pruned {
             Ok((done, p)) => {
                 retention = done;
-                if p.records + p.refusals + p.proposals > 0 {
+                if p.records + p.refusals + p.proposals + p.reports > 0 {
                     tracing::info!(
                         records = p.records,
                         refusals = p.refusals,
                         proposals = p.proposals,
+                        reports = p.reports,
                         "retention deleted what its policy no longer keeps"
                     );
                 }

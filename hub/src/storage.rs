@@ -348,6 +348,9 @@ pub trait ReportInbox {
     fn report(&self, id: &str) -> Result<Option<StoredReport>, StorageError>;
     /// Every report, oldest first.
     fn reports(&self) -> Result<Vec<StoredReport>, StorageError>;
+    /// Deletes the reports decided before `decided_before` (RFC 3339);
+    /// open ones stay. How many went.
+    fn prune_reports(&self, decided_before: &str) -> Result<u64, StorageError>;
 }
 
 /// The catalogue log, template proposals and the log of minor edits: the

@@ -179,3 +179,39 @@ fn a_card_report_goes_to_the_cards_owner() {
     let other = receive(&store, "d", report("card", "no.such.card", "")).expect("stored");
     assert_eq!(other.owner, COORDINATOR);
 }
+
+#[test]
+fn retention_deletes_decided_reports_past_their_window_and_keeps_open_ones() {
+    let (_dir, store) = store();
+    let old = receive(&store, "desk-a", report("guidance", "g-1", "")).expect("stored");
+    let open = receive(&store, "desk-a", report("guidance", "g-2", "")).expect("stored");
+    store
+        .put_report(&StoredReport {
+            state: DECLINED.into(),
+            note: "già corretto".into(),
+            decided_at: "2025-01-10T10:00:00Z".into(),
+            ..old
+        })
+        .expect("decided long ago");
+    let policy = crate::config::RetentionConfig {
+        reports_days: 365,
+        ..Default::default()
+    };
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-20T10:00:00Z")
+        .expect("time")
+        .with_timezone(&chrono::Utc);
+    let done = crate::retention::run_once(&store, &policy, now, true).expect("retention");
+    assert_eq!(done.reports, 1);
+    let left: Vec<String> = store
+        .reports()
+        .expect("list")
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(left, [open.id]);
+    assert!(store
+        .audit_recent(5)
+        .expect("audit")
+        .iter()
+        .any(|e| e.action == "retention.reports"));
+}

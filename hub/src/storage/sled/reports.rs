@@ -62,4 +62,24 @@ impl ReportInbox for SledStore {
     fn reports(&self) -> Result<Vec<StoredReport>, StorageError> {
         self.reports.iter().values().map(|v| decode(&v?)).collect()
     }
+
+    fn prune_reports(&self, decided_before: &str) -> Result<u64, StorageError> {
+        let cutoff = chrono::DateTime::parse_from_rfc3339(decided_before)
+            .map_err(|e| StorageError::Corrupt(format!("retention cutoff: {e}")))?;
+        let mut removed = 0;
+        {
+            let _w = self.writing();
+            for kv in self.reports.iter() {
+                let (k, v) = kv?;
+                let r = decode(&v)?;
+                let decided = chrono::DateTime::parse_from_rfc3339(&r.decided_at).ok();
+                if r.state != crate::reports::OPEN && decided.is_some_and(|at| at < cutoff) {
+                    self.reports.remove(k)?;
+                    removed += 1;
+                }
+            }
+        }
+        self.flush_serialised()?;
+        Ok(removed)
+    }
 }
