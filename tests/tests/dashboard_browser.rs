@@ -170,6 +170,7 @@ async fn coordinator_uses_the_dashboard_in_a_browser() -> anyhow::Result<()> {
             "dashboard-card-editor",
         ),
         ("/glossary", "dashboard-glossary"),
+        ("/gaps", "dashboard-gaps"),
         ("/desks?lang=en", "dashboard-desks-en"),
     ] {
         b.goto(&format!("{base}{page}")).await?;
