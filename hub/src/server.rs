@@ -269,7 +269,13 @@ pub async fn run(
             )?);
             let login_key = crate::dashboard::LoginKey::load_or_create(data)
                 .context("cannot load the dashboard's sign-in key (dashboard.key)")?;
-            let incoming = tls::capped(listener, web_tls, caps, "dashboard", refused());
+            let web_caps = tls::Caps {
+                max_connections: caps
+                    .max_connections
+                    .min(config.dashboard_max_connections.max(1)),
+                ..caps
+            };
+            let incoming = tls::capped(listener, web_tls, web_caps, "dashboard", refused());
             Some(tokio::spawn(crate::dashboard::serve(
                 incoming,
                 dashboard,
