@@ -148,7 +148,17 @@ pub(crate) struct IdleDesk {
     // Held so that the connection outlives this function.
     _client: FederationClient<tonic::transport::Channel>,
     _tx: mpsc::Sender<DeskMessage>,
-    _inbound: tonic::Streaming<HubMessage>,
+    /// Reads what the hub pushes after Welcome (the seed catalogue, cards
+    /// and templates, a few hundred KiB), as a real desk does before it
+    /// idles: left unread, the pushes would sit in the hub's send buffers
+    /// and be counted as the cost of an idle connection.
+    reader: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for IdleDesk {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
 }
 
 impl IdleDesk {
@@ -192,7 +202,9 @@ impl IdleDesk {
             })) => Ok(Self {
                 _client: client,
                 _tx: tx,
-                _inbound: inbound,
+                reader: tokio::spawn(
+                    async move { while let Ok(Some(_)) = inbound.message().await {} },
+                ),
             }),
             Ok(_) => anyhow::bail!("{}: the hub did not answer with Welcome", bundle.desk_id),
             Err(s) => anyhow::bail!("{}: {:?} {}", bundle.desk_id, s.code(), s.message()),

@@ -10,8 +10,11 @@ use tonic_prost::{ProstDecoder, ProstEncoder};
 
 /// A stream's buffers start at this size and grow as messages need.
 const START_BYTES: usize = 1024;
-/// tonic's default: how much an encoder buffers before it yields.
-const YIELD_BYTES: usize = 32 * 1024;
+/// How much an encoder buffers before it yields (tonic's default is 32
+/// KiB). The buffer keeps the largest size it reached for the stream's
+/// life, so a smaller yield keeps the hub's pushes from leaving tens of KiB
+/// in every desk's connection; a record batch still goes out whole.
+const YIELD_BYTES: usize = 8 * 1024;
 
 #[derive(Debug, Clone, Copy)]
 pub struct SmallBufferCodec<T, U>(PhantomData<(T, U)>);
