@@ -117,6 +117,9 @@ pub struct RetentionConfig {
     /// Decided operators' reports, from their decision; open ones are kept.
     #[serde(default = "default_reports_days")]
     pub reports_days: u32,
+    /// Counts of searches that found nothing, by the ISO week they fall in.
+    #[serde(default = "default_search_misses_weeks")]
+    pub search_misses_weeks: u32,
 }
 
 fn default_records_years() -> u32 {
@@ -132,6 +135,10 @@ fn default_quarantine_days() -> u32 {
 fn default_proposals_days() -> u32 {
     365
 }
+fn default_search_misses_weeks() -> u32 {
+    // Two years: enough to see whether a gap the cards filled stays closed.
+    104
+}
 fn default_reports_days() -> u32 {
     // A year of closed reports shows which cards keep being reported.
     365
@@ -144,6 +151,7 @@ impl Default for RetentionConfig {
             quarantine_days: default_quarantine_days(),
             proposals_days: default_proposals_days(),
             reports_days: default_reports_days(),
+            search_misses_weeks: default_search_misses_weeks(),
         }
     }
 }

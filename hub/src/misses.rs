@@ -289,4 +289,44 @@ mod tests {
             .iter()
             .any(|c| c.query == "domanda 0" && c.week == "2026-W48" && c.count == 3));
     }
+
+    #[test]
+    fn retention_drops_the_weeks_before_its_window_and_frees_their_room() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store =
+            crate::storage::SledStore::open(&dir.path().join("s"), 8 << 20).expect("store opens");
+        let batch = proto::SearchMisses {
+            batch_id: "b".into(),
+            misses: vec![
+                miss("2024-W10", "it", "vecchia domanda", 7),
+                miss("2026-W48", "it", "domanda nuova", 2),
+            ],
+        };
+        receive(&store, &batch).expect("stored");
+        let policy = crate::config::RetentionConfig {
+            search_misses_weeks: 104,
+            ..Default::default()
+        };
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-06T10:00:00Z")
+            .expect("time")
+            .with_timezone(&chrono::Utc);
+        let done = crate::retention::run_once(&store, &policy, now, true).expect("retention");
+        assert_eq!(done.search_misses, 1);
+        let left: Vec<String> = store
+            .miss_counts()
+            .expect("read")
+            .into_iter()
+            .map(|c| c.week)
+            .collect();
+        assert_eq!(left, ["2026-W48"]);
+        // The week's room for distinct queries went with it.
+        let again = proto::SearchMisses {
+            batch_id: "c".into(),
+            misses: (0..4)
+                .map(|i| miss("2024-W10", "it", &format!("q {i}"), 1))
+                .collect(),
+        };
+        receive(&store, &again).expect("stored");
+        assert_eq!(store.miss_counts().expect("read").len(), 5);
+    }
 }

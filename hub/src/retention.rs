@@ -26,6 +26,7 @@ pub struct Pruned {
     pub refusals: u64,
     pub proposals: u64,
     pub reports: u64,
+    pub search_misses: u64,
 }
 
 /// The first ISO week kept when records are kept `years` years, at `now`.
@@ -133,6 +134,19 @@ pub fn run_once(
             &format!("operators' reports decided before {before} deleted"),
         )?;
     }
+    if policy.search_misses_weeks > 0 {
+        let day = today - Duration::weeks(i64::from(policy.search_misses_weeks));
+        let week = day.iso_week();
+        let before = format!("{:04}-W{:02}", week.year(), week.week());
+        out.search_misses = store.prune_misses(&before)?;
+        audit(
+            store,
+            "search_misses",
+            &before,
+            out.search_misses,
+            &format!("counts of searches that found nothing, of weeks before {before}, deleted"),
+        )?;
+    }
     Ok(out)
 }
 
@@ -170,12 +184,13 @@ pub async fn run(store: Arc<dyn Store>, policy: RetentionConfig, shutdown: runti
         match pruned {
             Ok((done, p)) => {
                 retention = done;
-                if p.records + p.refusals + p.proposals + p.reports > 0 {
+                if p.records + p.refusals + p.proposals + p.reports + p.search_misses > 0 {
                     tracing::info!(
                         records = p.records,
                         refusals = p.refusals,
                         proposals = p.proposals,
                         reports = p.reports,
+                        search_misses = p.search_misses,
                         "retention deleted what its policy no longer keeps"
                     );
                 }

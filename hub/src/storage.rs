@@ -457,6 +457,9 @@ pub trait SearchMissLog {
     fn add_miss_batch(&self, batch_id: &str, misses: &[MissCount]) -> Result<bool, StorageError>;
     /// Every count held, by week, language and query.
     fn miss_counts(&self) -> Result<Vec<MissCount>, StorageError>;
+    /// Deletes the counts of the weeks before `before_week` (retention);
+    /// how many counts went.
+    fn prune_misses(&self, before_week: &str) -> Result<u64, StorageError>;
 }
 
 /// Runs store work on tokio's blocking threads: a store call may read the

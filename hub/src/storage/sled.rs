@@ -444,6 +444,10 @@ impl super::SearchMissLog for SledStore {
     fn miss_counts(&self) -> Result<Vec<super::MissCount>, StorageError> {
         self.read_miss_counts()
     }
+
+    fn prune_misses(&self, before_week: &str) -> Result<u64, StorageError> {
+        self.prune_miss_weeks(before_week)
+    }
 }
 
 /// A versioned log (guidance, templates): protobuf entries keyed by their

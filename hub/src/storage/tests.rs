@@ -750,6 +750,7 @@ fn a_retention_run_deletes_what_is_older_than_the_policy_and_audits_it() {
         quarantine_days: 90,
         proposals_days: 365,
         reports_days: 365,
+        search_misses_weeks: 104,
     };
     let now = Utc
         .with_ymd_and_hms(2026, 11, 20, 10, 0, 0)

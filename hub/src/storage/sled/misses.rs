@@ -143,6 +143,33 @@ impl SledStore {
         Ok(true)
     }
 
+    /// Deletes the counts (and the per-week tallies) of weeks before
+    /// `before_week`; ISO week names sort as the weeks do.
+    pub(super) fn prune_miss_weeks(&self, before_week: &str) -> Result<u64, StorageError> {
+        let m = &self.misses;
+        let mut removed = 0;
+        {
+            let _one_at_a_time = m.add.lock().unwrap_or_else(|e| e.into_inner());
+            let mut batch = sled::Batch::default();
+            for prefix in [b'q', b'w'] {
+                for kv in m
+                    .tree
+                    .range(vec![prefix]..prefixed(prefix, before_week.as_bytes()))
+                {
+                    let (k, _) = kv?;
+                    if prefix == b'q' {
+                        removed += 1;
+                    }
+                    batch.remove(k);
+                }
+            }
+            let _w = self.writing();
+            m.tree.apply_batch(batch)?;
+        }
+        self.flush_serialised()?;
+        Ok(removed)
+    }
+
     pub(super) fn read_miss_counts(&self) -> Result<Vec<MissCount>, StorageError> {
         let mut out = Vec::new();
         for kv in self.misses.tree.scan_prefix([b'q']) {
