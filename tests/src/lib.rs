@@ -296,12 +296,20 @@ impl Hub {
     /// Publishes a guidance notice `id` (a TOML file written under `root`)
     /// through `hub guidance publish`; its version.
     pub fn publish_guidance(&self, root: &Path, id: &str) -> u64 {
-        let file = root.join(format!("{id}.toml"));
-        std::fs::write(
-            &file,
-            format!("id = \"{id}\"\ntitle = \"Avviso {id}\"\nbody = \"Testo dell'avviso {id}.\"\n"),
+        self.publish_guidance_toml(
+            root,
+            id,
+            &format!(
+                "id = \"{id}\"\ntitle = \"Avviso {id}\"\nbody = \"Testo dell'avviso {id}.\"\n"
+            ),
         )
-        .expect("write guidance");
+    }
+
+    /// Publishes the guidance file `toml` (written as `root/NAME.toml`)
+    /// through `hub guidance publish`; its version.
+    pub fn publish_guidance_toml(&self, root: &Path, name: &str, toml: &str) -> u64 {
+        let file = root.join(format!("{name}.toml"));
+        std::fs::write(&file, toml).expect("write guidance");
         run_ok(
             "hub",
             &[

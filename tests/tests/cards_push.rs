@@ -236,21 +236,7 @@ async fn cards_round_trip_go_stale_field_by_field_and_come_due() -> anyhow::Resu
         ],
     );
     assert!(row(&hub_cards(&hub), CODE)["due"].is_null());
-    let guidance = root.path().join("g.toml");
-    std::fs::write(
-        &guidance,
-        "id = \"rinnovi-2026\"\ntitle = \"Rinnovi: nuove regole\"\nbody = \"Dal 1° gennaio cambia la procedura.\"\nlegal_basis = [\"art. 5 D.Lgs. 286/1998\"]\n",
-    )?;
-    run_ok(
-        "hub",
-        &[
-            "guidance",
-            "publish",
-            path(&guidance),
-            "--data",
-            path(&hub.data),
-        ],
-    );
+    hub.publish_guidance_toml(root.path(), "g", "id = \"rinnovi-2026\"\ntitle = \"Rinnovi: nuove regole\"\nbody = \"Dal 1° gennaio cambia la procedura.\"\nlegal_basis = [\"art. 5 D.Lgs. 286/1998\"]\n");
     let listed = hub_cards(&hub);
     let due = row(&listed, CODE)["due"]
         .as_str()

@@ -340,20 +340,10 @@ async fn untrusted_text_is_escaped_and_every_action_is_audited() -> anyhow::Resu
     assert!(refused.text().contains("field `body`") && refused.text().contains("Senza testo"));
 
     // The CLI, through the running hub, and the web both land in the audit log.
-    let file = root.path().join("orari.toml");
-    std::fs::write(
-        &file,
+    hub.publish_guidance_toml(
+        root.path(),
+        "orari",
         "id = \"orari\"\ntitle = \"Orari\"\nbody = \"Lunedì chiuso\"\n",
-    )?;
-    run_ok(
-        "hub",
-        &[
-            "guidance",
-            "publish",
-            path(&file),
-            "--data",
-            path(&hub.data),
-        ],
     );
     hub.add_desk("desk-cli");
     let token = web.get("/desks").await?.csrf().expect("token");

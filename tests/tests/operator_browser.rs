@@ -18,21 +18,7 @@ async fn desk_with_content(root: &std::path::Path) -> anyhow::Result<(Hub, Agent
     let bundle = hub.add_desk("sportello-centro");
     let mut agent = Agent::enroll(root, "sportello-centro", &bundle);
     agent.start().await?;
-    let item = root.join("orari.toml");
-    std::fs::write(
-        &item,
-        "id = \"questura-orari\"\ntitle = \"Questura: nuovi orari per i rinnovi\"\nbody = \"Da lunedì lo sportello rinnovi apre alle 8:30. Portare la ricevuta delle Poste.\"\nseverity = \"important\"\nprocedures = [\"permesso.rinnovo.lavoro\"]\n",
-    )?;
-    run_ok(
-        "hub",
-        &[
-            "guidance",
-            "publish",
-            path(&item),
-            "--data",
-            path(&hub.data),
-        ],
-    );
+    hub.publish_guidance_toml(root, "orari", "id = \"questura-orari\"\ntitle = \"Questura: nuovi orari per i rinnovi\"\nbody = \"Da lunedì lo sportello rinnovi apre alle 8:30. Portare la ricevuta delle Poste.\"\nseverity = \"important\"\nprocedures = [\"permesso.rinnovo.lavoro\"]\n");
     for (lang, body) in [
         (
             "it",
@@ -156,21 +142,7 @@ async fn live_guidance_arabic_answer_and_status() -> anyhow::Result<()> {
         .execute("window.__sameDocument = true;", vec![])
         .await?;
 
-    let urgent = root.path().join("urgente.toml");
-    std::fs::write(
-        &urgent,
-        "id = \"sciopero\"\ntitle = \"Sciopero: Questura chiusa venerdì\"\nbody = \"Rimandare gli appuntamenti di venerdì.\"\nseverity = \"urgent\"\nprocedures = [\"permesso.rinnovo.lavoro\"]\n",
-    )?;
-    run_ok(
-        "hub",
-        &[
-            "guidance",
-            "publish",
-            path(&urgent),
-            "--data",
-            path(&hub.data),
-        ],
-    );
+    hub.publish_guidance_toml(root.path(), "urgente", "id = \"sciopero\"\ntitle = \"Sciopero: Questura chiusa venerdì\"\nbody = \"Rimandare gli appuntamenti di venerdì.\"\nseverity = \"urgent\"\nprocedures = [\"permesso.rinnovo.lavoro\"]\n");
     let published = Instant::now();
     b.wait_for_text("Sciopero: Questura chiusa venerdì", Duration::from_secs(2))
         .await?;

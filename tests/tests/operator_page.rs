@@ -186,21 +186,7 @@ async fn script_in_guidance_and_templates_shows_as_text() -> anyhow::Result<()> 
     let mut agent = Agent::enroll(root.path(), "desk-s", &bundle);
     agent.start().await?;
 
-    let item = root.path().join("g.toml");
-    std::fs::write(
-        &item,
-        "id = \"xss\"\ntitle = \"<script>alert('t')</script> Orari\"\nbody = \"<img src=x onerror=alert(1)> Questura chiusa\"\nseverity = \"urgent\"\nprocedures = [\"permesso.rinnovo.lavoro\"]\n",
-    )?;
-    run_ok(
-        "hub",
-        &[
-            "guidance",
-            "publish",
-            path(&item),
-            "--data",
-            path(&hub.data),
-        ],
-    );
+    hub.publish_guidance_toml(root.path(), "g", "id = \"xss\"\ntitle = \"<script>alert('t')</script> Orari\"\nbody = \"<img src=x onerror=alert(1)> Questura chiusa\"\nseverity = \"urgent\"\nprocedures = [\"permesso.rinnovo.lavoro\"]\n");
     let it = root.path().join("it.txt");
     std::fs::write(&it, "Porti <script>x()</script> e {{documento}}.")?;
     run_ok(

@@ -24,21 +24,7 @@ async fn a_report_is_sent_listed_and_fixed_in_a_browser() -> anyhow::Result<()> 
     let bundle = hub.add_desk("sportello-centro");
     let mut agent = Agent::enroll(root.path(), "sportello-centro", &bundle);
     agent.start().await?;
-    let item = root.path().join("orari.toml");
-    std::fs::write(
-        &item,
-        "id = \"questura-orari\"\ntitle = \"Questura: nuovi orari\"\nbody = \"Da lunedì apre alle 8:30.\"\nprocedures = [\"permesso.rinnovo.lavoro\"]\n",
-    )?;
-    run_ok(
-        "hub",
-        &[
-            "guidance",
-            "publish",
-            path(&item),
-            "--data",
-            path(&hub.data),
-        ],
-    );
+    hub.publish_guidance_toml(root.path(), "orari", "id = \"questura-orari\"\ntitle = \"Questura: nuovi orari\"\nbody = \"Da lunedì apre alle 8:30.\"\nprocedures = [\"permesso.rinnovo.lavoro\"]\n");
     eventually(Duration::from_secs(20), async || {
         let card = run(
             "desk-agent",

@@ -85,21 +85,7 @@ async fn the_desk_finds_what_people_type_offline_and_logs_no_query() -> anyhow::
     );
 
     // A guidance push is found by the next search: the index was rebuilt.
-    let file = root.path().join("guidance.toml");
-    std::fs::write(
-        &file,
-        "id = \"sciopero-poste\"\ntitle = \"Sciopero delle Poste il 12 dicembre\"\nbody = \"Gli uffici con Sportello Amico restano chiusi.\"\nseverity = \"urgent\"\neffective_from = \"2026-01-01\"\n",
-    )?;
-    run_ok(
-        "hub",
-        &[
-            "guidance",
-            "publish",
-            path(&file),
-            "--data",
-            path(&hub.data),
-        ],
-    );
+    hub.publish_guidance_toml(root.path(), "guidance", "id = \"sciopero-poste\"\ntitle = \"Sciopero delle Poste il 12 dicembre\"\nbody = \"Gli uffici con Sportello Amico restano chiusi.\"\nseverity = \"urgent\"\neffective_from = \"2026-01-01\"\n");
     let found = eventually(Duration::from_secs(20), async || {
         search(&agent, "sciopero poste", "it")
             .into_iter()
