@@ -13,7 +13,43 @@
     source.addEventListener("guidance", function (e) {
       // The server sends the whole list, already escaped, urgent first.
       var target = document.getElementById("guidance-live");
-      if (target) { target.innerHTML = e.data; if (window.htmx) { htmx.process(target); } }
+      if (!target) { return; }
+      var kept = keepReports(target);
+      target.innerHTML = e.data;
+      restoreReports(target, kept);
+      if (window.htmx) { htmx.process(target); }
+    });
+  }
+  // A report the operator is writing under a guidance item survives the
+  // list being drawn again: the form is found again by its item's id.
+  function reportForms(root) {
+    return Array.prototype.slice.call(root.querySelectorAll("details.report form"));
+  }
+  function keepReports(root) {
+    var kept = {};
+    reportForms(root).forEach(function (f) {
+      var details = f.closest("details");
+      var reason = f.querySelector("input[name=reason]:checked");
+      kept[f.elements.item_id.value] = {
+        open: details && details.open,
+        comment: f.elements.comment.value,
+        reason: reason ? reason.value : null,
+        focused: f.contains(document.activeElement)
+      };
+    });
+    return kept;
+  }
+  function restoreReports(root, kept) {
+    reportForms(root).forEach(function (f) {
+      var k = kept[f.elements.item_id.value];
+      if (!k) { return; }
+      var details = f.closest("details");
+      if (details) { details.open = k.open; }
+      f.elements.comment.value = k.comment;
+      f.querySelectorAll("input[name=reason]").forEach(function (r) {
+        r.checked = r.value === k.reason;
+      });
+      if (k.focused) { f.elements.comment.focus(); }
     });
   }
   document.addEventListener("DOMContentLoaded", connect);

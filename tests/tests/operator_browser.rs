@@ -141,6 +141,17 @@ async fn live_guidance_arabic_answer_and_status() -> anyhow::Result<()> {
     b.client()
         .execute("window.__sameDocument = true;", vec![])
         .await?;
+    // A report being written under the item, which the list drawn again
+    // must not wipe.
+    let draft = "orario sbagliato: apre alle 9";
+    b.client()
+        .execute(
+            "var d = document.querySelector('#guidance-live details.report'); d.open = true; \
+             var f = d.querySelector('form'); f.querySelector('input[value=outdated]').checked = true; \
+             f.elements.comment.value = arguments[0]; f.elements.comment.focus();",
+            vec![serde_json::json!(draft)],
+        )
+        .await?;
 
     hub.publish_guidance_toml(root.path(), "urgente", "id = \"sciopero\"\ntitle = \"Sciopero: Questura chiusa venerdì\"\nbody = \"Rimandare gli appuntamenti di venerdì.\"\nseverity = \"urgent\"\nprocedures = [\"permesso.rinnovo.lavoro\"]\n");
     let published = Instant::now();
@@ -152,6 +163,21 @@ async fn live_guidance_arabic_answer_and_status() -> anyhow::Result<()> {
         .execute("return window.__sameDocument === true;", vec![])
         .await?;
     assert_eq!(same, serde_json::Value::Bool(true), "the page reloaded");
+    let kept = b
+        .client()
+        .execute(
+            "var f = Array.from(document.querySelectorAll('#guidance-live details.report form')) \
+               .find(function (f) { return f.elements.item_id.value === 'questura-orari'; }); \
+             return [f.closest('details').open, f.elements.comment.value, \
+               f.querySelector('input[name=reason]:checked').value];",
+            vec![],
+        )
+        .await?;
+    assert_eq!(
+        kept,
+        serde_json::json!([true, draft, "outdated"]),
+        "the report being written survives the live update"
+    );
     let first = b.text("#guidance-live li h3").await?;
     assert!(first.contains("Sciopero"), "urgent first: {first}");
     assert!(first.contains("Nuovo"), "a new item is marked: {first}");
