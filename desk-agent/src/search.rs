@@ -178,6 +178,10 @@ struct Stamp {
     catalogue: u64,
     card: u64,
     day: chrono::NaiveDate,
+    /// The catalogue version the glossary came with. Not implied by
+    /// `catalogue`: a push landing between reading the glossary and the
+    /// versions would otherwise cache an index built with the old glossary
+    /// under the new version.
     glossary: u64,
 }
 
