@@ -157,8 +157,10 @@
 //!   register entry whose labels the new grid lacks is not compared (as
 //!   below), and neither is an entry from before the calendar that was
 //!   grouped on the whole population.
-//! - **Same dimensions only** holds here too: a one-way table is not laid
-//!   on the margins of a two-way one.
+//! - **Margins are laid on one-way tables of the same period** (step 4 of
+//!   `release`), not on one-way tables of other periods beyond what the
+//!   chain of each already covers, and not across two two-way tables that
+//!   share one dimension (their inner cells are protected separately).
 //! - **Markings "x" read as "not negative"** by the LP attacker of the
 //!   tests (`tests/tests/release_calendar.rs`), which is weaker than the
 //!   true "0 or at least 5"; it bounds each hidden figure by linear
@@ -174,12 +176,10 @@
 //!   offices close that with a full linked-tables audit (tau-Argus' modular
 //!   or optimal method on the joint system) or with cell-key perturbation,
 //!   neither of which is done here.
-//! - **Same dimensions only.** A one-way table over A is the A margin of
-//!   every two-way table over A × B, but the register compares only tables
-//!   over the same dimensions: a two-way table may hide a total of A as a
-//!   complement that a one-way table prints (never a small one: both hide
-//!   those). Ask for one-way figures as the totals of a two-way table to
-//!   keep one pattern.
+//! - **Same dimensions only** in the register: entries are compared with
+//!   tables over the same dimensions. The calendar release closes the gap
+//!   between a one-way table and the margins of a two-way one another way
+//!   (step 4 of `release`); the pairwise `protect_linked` does not.
 //! - **One M49 grouping.** Groups are decided on the whole population, so
 //!   they can change as it grows; an entry with a label the current grid
 //!   lacks cannot be laid on it and is not compared. Differences across a

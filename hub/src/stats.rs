@@ -219,45 +219,8 @@ pub fn query_on(
     let mut canonical: Vec<&str> = by.to_vec();
     canonical.sort_unstable();
     let swapped = canonical.as_slice() != by;
-    // The store keeps counts by week and two dimensions at most; `family`
-    // is derived from `procedure`.
-    let mut dims: Vec<&str> = Vec::new();
-    for d in &canonical {
-        let d = if *d == disclosure::FAMILY {
-            "procedure"
-        } else {
-            d
-        };
-        if d != "week" && !dims.contains(&d) {
-            dims.push(d);
-        }
-    }
-    let mut fields: Vec<&str> = vec!["week"];
-    fields.extend(&dims);
-    fields.push(disclosure::FAMILY);
-    let procedure_at = fields.iter().position(|d| *d == "procedure");
-    let at: Vec<usize> = canonical
-        .iter()
-        .filter_map(|d| fields.iter().position(|f| f == d))
-        .collect();
     let _one_at_a_time = PUBLISHING.lock().unwrap_or_else(|e| e.into_inner());
-    let cells: Vec<(Vec<String>, u64)> = store
-        .counts(&dims)?
-        .into_iter()
-        .map(|c| {
-            let mut values = c.values;
-            let family = procedure_at
-                .and_then(|i| values.get(i))
-                .map(|p| domain::catalogue::family_of(p).to_string())
-                .unwrap_or_default();
-            values.push(family);
-            // The week first, then the asked dimensions in canonical order.
-            let mut key = Vec::with_capacity(at.len() + 1);
-            key.push(values.first().cloned().unwrap_or_default());
-            key.extend(at.iter().filter_map(|&i| values.get(i).cloned()));
-            (key, c.count)
-        })
-        .collect();
+    let cells = count_cells(store, &canonical)?;
 
     let Some(calendar) = period.calendar(today) else {
         let Period::Weeks { from, to } = period else {
@@ -292,42 +255,42 @@ pub fn query_on(
     };
 
     let register_dims: Vec<String> = canonical.iter().map(|d| (*d).to_owned()).collect();
-    // Only the register entries of the periods the release is computed
-    // from: the chain from the year down and each level's siblings.
-    let mut earlier = BTreeMap::new();
-    let canonical_period = calendar.canonical();
-    let mut periods = vec![CalendarPeriod::Year(calendar.year())];
-    for level in canonical_period.chain() {
-        if let Some(parent) = level.parent() {
-            periods.extend(parent.children());
-        }
-    }
-    for p in periods {
-        let name = p.to_string();
-        if let std::collections::btree_map::Entry::Vacant(slot) = earlier.entry(name) {
-            let entries = store.publications(&register_dims, Some(slot.key()))?;
-            slot.insert(entries);
-        }
-    }
-    let legacy = store.publications(&register_dims, None)?;
-    // The year's first release fixes its recoding, so that every later
-    // table of the year lies on the same grid as the earlier ones.
-    let fixed = store
-        .release_detail(&register_dims, calendar.year())?
-        .and_then(|d| Detail::from_name(&d));
-    let open = calendar.is_open(today);
+    let mine = RegisterParts::read(store, &register_dims, calendar)?;
     let current_week = domain::iso_week(today);
-    let released = disclosure::release(&ReleaseInput {
-        dims: &register_dims,
-        cells: &cells,
-        period: calendar,
-        earlier: &earlier,
-        legacy: &legacy,
-        current_week: &current_week,
-        recode: true,
-        detail: fixed,
-        options: Options::default(),
-    })?;
+    let open = calendar.is_open(today);
+    // The margins of a two-way table print the one-way tables over its
+    // sensitive dimensions: their figures and patterns come first.
+    let mut one_way = Vec::new();
+    if canonical.len() == 2 {
+        for d in canonical
+            .iter()
+            .filter(|d| disclosure::SENSITIVE_DIMENSIONS.contains(d))
+        {
+            let dims = vec![(*d).to_owned()];
+            let cells = count_cells(store, &[d])?;
+            let register = RegisterParts::read(store, &dims, calendar)?;
+            one_way.push((dims, cells, register));
+        }
+    }
+    let margins: Vec<ReleaseInput<'_>> = one_way
+        .iter()
+        .map(|(dims, cells, register)| register.input(dims, cells, calendar, &current_week, &[]))
+        .collect();
+    let released = disclosure::release(&mine.input(
+        &register_dims,
+        &cells,
+        calendar,
+        &current_week,
+        &margins,
+    ))?;
+    for ((dims, _, register), detail) in one_way.iter().zip(&released.margin_details) {
+        // The one-way table's recoding is fixed as if it had been asked,
+        // so that it is the same table when it is.
+        if register.fixed.is_none() {
+            store.set_release_detail(dims, calendar.year(), detail.name())?;
+        }
+    }
+    let fixed = mine.fixed;
     if fixed.is_none() {
         store.set_release_detail(&register_dims, calendar.year(), released.detail.name())?;
     }
@@ -350,6 +313,120 @@ pub fn query_on(
             .flatten(),
         loss: released.loss,
     })
+}
+
+/// The count cells over `canonical` (at most two dimensions, sorted): the
+/// ISO week first, then one value per dimension.
+fn count_cells(
+    store: &dyn Store,
+    canonical: &[&str],
+) -> Result<Vec<(Vec<String>, u64)>, StatsError> {
+    // The store keeps counts by week and two dimensions at most; `family`
+    // is derived from `procedure`.
+    let mut dims: Vec<&str> = Vec::new();
+    for d in canonical {
+        let d = if *d == disclosure::FAMILY {
+            "procedure"
+        } else {
+            d
+        };
+        if d != "week" && !dims.contains(&d) {
+            dims.push(d);
+        }
+    }
+    let mut fields: Vec<&str> = vec!["week"];
+    fields.extend(&dims);
+    fields.push(disclosure::FAMILY);
+    let procedure_at = fields.iter().position(|d| *d == "procedure");
+    let at: Vec<usize> = canonical
+        .iter()
+        .filter_map(|d| fields.iter().position(|f| f == d))
+        .collect();
+    let cells: Vec<(Vec<String>, u64)> = store
+        .counts(&dims)?
+        .into_iter()
+        .map(|c| {
+            let mut values = c.values;
+            let family = procedure_at
+                .and_then(|i| values.get(i))
+                .map(|p| domain::catalogue::family_of(p).to_string())
+                .unwrap_or_default();
+            values.push(family);
+            // The week first, then the asked dimensions in canonical order.
+            let mut key = Vec::with_capacity(at.len() + 1);
+            key.push(values.first().cloned().unwrap_or_default());
+            key.extend(at.iter().filter_map(|&i| values.get(i).cloned()));
+            (key, c.count)
+        })
+        .collect();
+
+    Ok(cells)
+}
+
+/// What the register holds for one table's release: the entries of the
+/// periods it is computed from and the year's recoding.
+struct RegisterParts {
+    earlier: BTreeMap<String, Vec<disclosure::Publication>>,
+    legacy: Vec<disclosure::Publication>,
+    fixed: Option<Detail>,
+}
+
+impl RegisterParts {
+    fn read(
+        store: &dyn Store,
+        register_dims: &[String],
+        calendar: CalendarPeriod,
+    ) -> Result<Self, StatsError> {
+        // Only the register entries of the periods the release is computed
+        // from: the chain from the year down and each level's siblings.
+        let mut earlier = BTreeMap::new();
+        let mut periods = vec![CalendarPeriod::Year(calendar.year())];
+        for level in calendar.canonical().chain() {
+            if let Some(parent) = level.parent() {
+                periods.extend(parent.children());
+            }
+        }
+        for p in periods {
+            let name = p.to_string();
+            if let std::collections::btree_map::Entry::Vacant(slot) = earlier.entry(name) {
+                let entries = store.publications(register_dims, Some(slot.key()))?;
+                slot.insert(entries);
+            }
+        }
+        let legacy = store.publications(register_dims, None)?;
+        // The year's first release fixes its recoding, so that every later
+        // table of the year lies on the same grid as the earlier ones.
+        let fixed = store
+            .release_detail(register_dims, calendar.year())?
+            .and_then(|d| Detail::from_name(&d));
+        Ok(Self {
+            earlier,
+            legacy,
+            fixed,
+        })
+    }
+
+    fn input<'a>(
+        &'a self,
+        dims: &'a [String],
+        cells: &'a [(Vec<String>, u64)],
+        period: CalendarPeriod,
+        current_week: &'a str,
+        margins: &'a [ReleaseInput<'a>],
+    ) -> ReleaseInput<'a> {
+        ReleaseInput {
+            dims,
+            cells,
+            period,
+            earlier: &self.earlier,
+            legacy: &self.legacy,
+            current_week,
+            recode: true,
+            detail: self.fixed,
+            options: Options::default(),
+            margins,
+        }
+    }
 }
 
 /// The published figure as text: a number, `<5` or `x`.

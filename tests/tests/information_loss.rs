@@ -260,6 +260,7 @@ async fn recoding_hides_fewer_visits_on_a_realistic_year_and_discloses_nothing(
                 recode: false,
                 detail: None,
                 options: Options::default(),
+                margins: &[],
             })?;
             let before = total
                 - released

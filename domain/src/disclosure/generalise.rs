@@ -141,6 +141,60 @@ fn nationality_groups(
     (labels, merged)
 }
 
+/// The labels values take in tables decided on one reference population:
+/// the recoding level, then the M49 groups.
+pub(super) struct Labeller {
+    dims: Vec<String>,
+    nationality: Option<usize>,
+    groups: BTreeMap<String, String>,
+    detail: super::Detail,
+    /// The M49 groups that merge countries.
+    pub(super) merged: Vec<MergedLabel>,
+}
+
+impl Labeller {
+    /// The labeller of tables over `dims` decided on `reference`.
+    pub(super) fn new(
+        dims: &[String],
+        reference: &CountTable,
+        options: Options,
+    ) -> Result<Self, DisclosureError> {
+        let nat = dims.iter().position(|d| d == "nationality");
+        let (groups, merged) = match nat {
+            Some(i) if options.merge_nationality => {
+                let mut totals: BTreeMap<String, u64> = BTreeMap::new();
+                for (values, &n) in &reference.cells {
+                    if let Some(v) = values.get(i) {
+                        let slot = totals.entry(v.clone()).or_insert(0);
+                        *slot = slot.checked_add(n).ok_or(DisclosureError::Overflow)?;
+                    }
+                }
+                nationality_groups(&totals, options.detail.nationality_rank())
+            }
+            _ => (BTreeMap::new(), Vec::new()),
+        };
+        Ok(Self {
+            dims: dims.to_vec(),
+            nationality: nat,
+            groups,
+            detail: options.detail,
+            merged,
+        })
+    }
+
+    /// The published labels of one cell's values.
+    pub(super) fn label(&self, values: &[String]) -> Vec<String> {
+        let mut key = values.to_vec();
+        super::recode::apply(&self.dims, &mut key, self.detail);
+        if let Some(slot) = self.nationality.and_then(|i| key.get_mut(i)) {
+            if let Some(label) = self.groups.get(slot.as_str()) {
+                slot.clone_from(label);
+            }
+        }
+        key
+    }
+}
+
 /// `table` relabelled with the groups decided on `reference`.
 pub(super) fn apply(
     table: &CountTable,
@@ -152,33 +206,14 @@ pub(super) fn apply(
         .iter()
         .map(|d| (d.clone(), super::SENSITIVE_DIMENSIONS.contains(&d.as_str())))
         .collect();
-    let nat = table.dims.iter().position(|d| d == "nationality");
-    let (labels, merged) = match nat {
-        Some(i) if options.merge_nationality => {
-            let mut totals: BTreeMap<String, u64> = BTreeMap::new();
-            for (values, &n) in &reference.cells {
-                if let Some(v) = values.get(i) {
-                    let slot = totals.entry(v.clone()).or_insert(0);
-                    *slot = slot.checked_add(n).ok_or(DisclosureError::Overflow)?;
-                }
-            }
-            nationality_groups(&totals, options.detail.nationality_rank())
-        }
-        _ => (BTreeMap::new(), Vec::new()),
-    };
-    let mut merged = merged;
-    merged.extend(super::recode::merged_labels(table, options.detail));
+    let mut labeller = Labeller::new(&table.dims, reference, options)?;
+    labeller
+        .merged
+        .extend(super::recode::merged_labels(table, options.detail));
     let mut cells: BTreeMap<Vec<String>, u64> = BTreeMap::new();
     for (values, &n) in &table.cells {
-        let mut key = values.clone();
-        super::recode::apply(&table.dims, &mut key, options.detail);
-        if let Some(slot) = nat.and_then(|i| key.get_mut(i)) {
-            if let Some(label) = labels.get(slot.as_str()) {
-                slot.clone_from(label);
-            }
-        }
-        let sum = cells.entry(key).or_insert(0);
+        let sum = cells.entry(labeller.label(values)).or_insert(0);
         *sum = sum.checked_add(n).ok_or(DisclosureError::Overflow)?;
     }
-    Ok((Prepared { dims, cells }, merged))
+    Ok((Prepared { dims, cells }, labeller.merged))
 }

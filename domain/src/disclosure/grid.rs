@@ -52,6 +52,29 @@ pub(super) struct Grid {
     /// Whether the table contains its reference (a later, larger period
     /// against an earlier published one) rather than being a part of it.
     whole: bool,
+    /// Figures a reader knows from other tables (see [`Pins`]), in the
+    /// table and in its reference.
+    pins: Pins,
+}
+
+/// Figures of a table that other published tables print anyway: the grand
+/// total (any table without nationality or age band prints it, week by
+/// week), the margins over such a dimension, and the margins the one-way
+/// table of a sensitive dimension shows. A pinned figure is never hidden as
+/// a complement and never moves in a cycle, since a reader knows it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct Pins {
+    /// Pinned figures of the table, in figure order.
+    pub(super) table: Vec<bool>,
+    /// Pinned figures of the reference, in figure order.
+    pub(super) reference: Vec<bool>,
+    /// Figures other tables hide: hidden here too, and protected as a
+    /// small figure is, or the table would print them.
+    pub(super) hidden: Vec<bool>,
+}
+
+fn flag(flags: &[bool], q: usize) -> bool {
+    flags.get(q).copied().unwrap_or(false)
 }
 
 /// Which published tables a candidate change must keep intact, and what
@@ -148,6 +171,7 @@ impl Grid {
                 figures,
                 nodes: 2,
                 whole: false,
+                pins: Pins::default(),
             };
         }
 
@@ -238,7 +262,14 @@ impl Grid {
             figures,
             nodes: total_col + 1,
             whole: false,
+            pins: Pins::default(),
         }
+    }
+
+    /// Pins the figures other tables print (see [`Pins`]).
+    pub(super) fn pinning(mut self, pins: Pins) -> Self {
+        self.pins = pins;
+        self
     }
 
     /// Marks the table as containing its reference instead of lying in it.
@@ -276,6 +307,15 @@ impl Grid {
         let Some(f) = self.figures.get(q) else {
             return false;
         };
+        // A figure a reader knows cannot move: the table's in the moves
+        // that change it, the reference's in those that change that.
+        let known_d = flag(&self.pins.table, q);
+        let known_r = flag(&self.pins.reference, q);
+        let moves_d = matches!(mv, Move::Alone | Move::Split | Move::WithReferenceD);
+        let moves_r = matches!(mv, Move::WithReferenceD | Move::WithReferenceC);
+        if (known_d && moves_d) || (known_r && moves_r) {
+            return false;
+        }
         let x_up = y_up != f.negated;
         let in_reference = in_reference(reference, q);
         // A part marks every hidden figure "x", whatever its value, so the
@@ -347,16 +387,21 @@ impl Grid {
         let Some(f) = self.figures.get(p) else {
             return Vec::new();
         };
+        // A pinned figure is printed by another table, which protected it.
+        if flag(&self.pins.table, p) {
+            return Vec::new();
+        }
         let small = |n: u64| f.sensitive && n > 0 && n < K;
+        let hidden_elsewhere = flag(&self.pins.hidden, p) && f.d > 0;
         let mut needs = Vec::new();
         match reference {
             None => {
-                if small(f.d) {
+                if small(f.d) || hidden_elsewhere {
                     needs.push([Move::Alone, Move::Alone]);
                 }
             }
             Some(_) => {
-                if small(f.d) {
+                if small(f.d) || hidden_elsewhere {
                     needs.push([Move::Split, Move::WithReferenceD]);
                 }
                 if small(self.c(f)) {
@@ -395,6 +440,8 @@ impl Grid {
             return Vec::new();
         };
         let is_hidden = |q: usize| hidden.get(q).copied().unwrap_or(false);
+        // Hiding a pinned figure would protect nothing: a reader knows it.
+        let usable = |set: &[usize]| !set.iter().any(|&q| flag(&self.pins.table, q));
         let cost = |set: &[usize]| -> u128 {
             set.iter()
                 .filter(|&&q| !is_hidden(q))
@@ -404,7 +451,7 @@ impl Grid {
         let mut out = Vec::new();
         if self.nodes == 2 {
             for q in 0..self.figures.len() {
-                if q != p && !is_hidden(q) {
+                if q != p && !is_hidden(q) && usable(&[q]) {
                     out.push((cost(&[q]), vec![q]));
                 }
             }
@@ -427,7 +474,7 @@ impl Grid {
                     let Some(&c) = at.get(&corner) else { continue };
                     let mut set = vec![a, b, c];
                     set.sort_unstable();
-                    if set.iter().any(|&q| !is_hidden(q)) {
+                    if set.iter().any(|&q| !is_hidden(q)) && usable(&set) {
                         out.push((cost(&set), set));
                     }
                 }
@@ -436,6 +483,13 @@ impl Grid {
         out.sort();
         out.dedup();
         out
+    }
+
+    /// Whether some figure that needs protecting has none under `hidden`:
+    /// then `suppress_from` gave up, and a marking that bounds a hidden
+    /// figure (`"<5"`) could pin it.
+    pub(super) fn exposed(&self, hidden: &[bool], reference: Option<&[bool]>) -> bool {
+        (0..self.figures.len()).any(|p| !self.protected(p, hidden, reference))
     }
 
     /// The hidden set: the reference's, the primary figures, then
@@ -482,8 +536,9 @@ impl Grid {
                     }
                     None => {
                         // Nothing left to hide around `p`: the table as a
-                        // whole cannot be published safely.
-                        return vec![true; n];
+                        // whole cannot be published safely; only what
+                        // other tables print stays shown.
+                        return (0..n).map(|q| !flag(&self.pins.table, q)).collect();
                     }
                 }
             }
@@ -499,6 +554,9 @@ impl Grid {
         reference: Option<&[bool]>,
         merged: Vec<MergedLabel>,
     ) -> ProtectedTable {
+        // A table that could not be protected tells nothing of what it
+        // hides: every hidden figure is "x".
+        let exposed = self.exposed(hidden, reference);
         let cells: Vec<Cell> = self
             .figures
             .iter()
@@ -506,7 +564,7 @@ impl Grid {
             .map(|(q, f)| {
                 if !hidden.get(q).copied().unwrap_or(true) {
                     Cell::Published(f.d)
-                } else if f.d > 0 && f.d < K && reference.is_none() {
+                } else if f.d > 0 && f.d < K && reference.is_none() && !exposed {
                     Cell::Suppressed
                 } else {
                     Cell::Withheld

@@ -34,6 +34,21 @@
 //!    the figures and pattern this computation gives, so asking in another
 //!    order adds nothing another order would not.
 //!
+//! 4. **Margins agree with the one-way tables.** A two-way table's row
+//!    and column totals are the one-way tables over its dimensions, and
+//!    the grand total is printed week by week by every table without
+//!    nationality or age band. So those figures are *pinned*: the grand
+//!    total and the margins over a dimension published unchanged always,
+//!    and a margin over a sensitive dimension wherever the one-way table
+//!    of the same period (protected first, down the same chain, on its own
+//!    register) shows it. A pinned figure is never a complement and never
+//!    moves in an attacker's cycle; a margin the one-way table hides is
+//!    hidden too and must be able to move, as a small figure must. The
+//!    one-way pattern depends only on the data and the calendar, so the
+//!    two-way one does too, whichever is asked first; and a margin is
+//!    never more detailed than its one-way table (the recoding is raised
+//!    to it), so each one adds up whole one-way figures.
+//!
 //! # Open periods
 //!
 //! A table with nationality or age band counts only weeks that are over:
@@ -56,7 +71,7 @@
 //! tables would bound their difference. The year's table, protected alone,
 //! keeps `"<5"` for its small figures.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -67,8 +82,8 @@ use clock::{table_of_weeks, Clock};
 use partners::{protect_against, register_constraints, Partner};
 
 use super::calendar::CalendarPeriod;
-use super::generalise::{self, Prepared};
-use super::grid::{Grid, Place};
+use super::generalise::{self, Labeller, Prepared};
+use super::grid::{Grid, Pins, Place};
 use super::recode::{recodable, Detail};
 use super::register::{Publication, PublishedFigure, Shown};
 use super::{Cell, CountTable, DisclosureError, Options, ProtectedTable, K};
@@ -105,6 +120,10 @@ pub struct ReleaseInput<'a> {
     /// be laid on the others; `None` decides it from the data.
     pub detail: Option<Detail>,
     pub options: Options,
+    /// The one-way tables over the dimensions of a two-way table, on the
+    /// same period, whose figures its margins must agree with (see
+    /// "Margins"); empty for a one-way table.
+    pub margins: &'a [ReleaseInput<'a>],
 }
 
 /// The information a table loses to protection, as published beside it.
@@ -131,6 +150,8 @@ pub struct Release {
     /// The first and last week the table counts (an open period counts
     /// only weeks, or months, that are over); `None` when it counts none.
     pub counted: Option<(String, String)>,
+    /// The recoding of each one-way table in `ReleaseInput::margins`.
+    pub margin_details: Vec<Detail>,
 }
 
 /// The year's table and the grid every table of the year is laid on.
@@ -234,16 +255,41 @@ fn decide_detail(
     Ok(best.map_or(Detail::Asked, |(_, d)| d))
 }
 
-/// Releases the table of `input.period` over `input.dims`.
-pub fn release(input: &ReleaseInput<'_>) -> Result<Release, DisclosureError> {
+/// A period's table protected down its chain, before it is shown.
+struct Protected {
+    year: YearGrid,
+    labeller: Labeller,
+    places: Vec<(Place, Option<String>, Option<String>)>,
+    chain: Vec<CalendarPeriod>,
+    /// The hidden figures at each level of the chain, the root first.
+    levels: Vec<Vec<bool>>,
+    /// The period's cells and figures.
+    cells: BTreeMap<Vec<String>, u64>,
+    counts: Vec<u64>,
+    root_marks_small: bool,
+    detail: Detail,
+}
+
+/// What a level's tables must respect: the figures other tables print
+/// (`pinned`) and those they hide (`forced`), in figure order.
+#[derive(Clone, Default)]
+struct LevelPins {
+    pinned: Vec<bool>,
+    forced: Vec<bool>,
+}
+
+/// Protects the table of `input.period` down its chain; `margins` are the
+/// one-way tables over each dimension, already protected, whose figures
+/// the margins must agree with (see "Margins" in `release`).
+fn protect(
+    input: &ReleaseInput<'_>,
+    margins: &[(usize, &Protected)],
+) -> Result<Protected, DisclosureError> {
     let period = input.period.canonical();
     let year_period = CalendarPeriod::Year(period.year());
     // Labels, groups and recoding come from every record of the year, so
     // every table of the year lies on one grid.
     let year_table = table_of(input.dims, input.cells, year_period)?;
-    let now = Clock {
-        current_week: input.current_week,
-    };
     // A table without nationality or age band is published unchanged, so
     // it counts every week, the current one too.
     let clock = Clock {
@@ -253,15 +299,22 @@ pub fn release(input: &ReleaseInput<'_>) -> Result<Release, DisclosureError> {
             "9999-W99"
         },
     };
-    let detail = match (input.recode, input.detail) {
+    let decided = match (input.recode, input.detail) {
         (false, _) => Detail::Asked,
         (true, Some(fixed)) => fixed,
         (true, None) => decide_detail(input, year_period, &year_table)?,
     };
+    // A margin is never more detailed than the one-way table it agrees
+    // with, or it could split a figure that table hides.
+    let detail = margins
+        .iter()
+        .map(|(_, m)| m.detail)
+        .fold(decided, Detail::max);
     let options = Options {
         detail,
         ..input.options
     };
+    let labeller = Labeller::new(input.dims, &year_table, options)?;
     let (r, merged) = generalise::apply(&year_table, &year_table, options)?;
     let year = YearGrid {
         dims: r.dims,
@@ -286,34 +339,56 @@ pub fn release(input: &ReleaseInput<'_>) -> Result<Release, DisclosureError> {
         let table = table_of_weeks(input.dims, input.cells, &weeks)?;
         Ok(year.prepared(&table)?.cells)
     };
+    let chain = clock.chain(period);
+    let pins = level_pins(input, &year, &labeller, &places, chain.len(), margins);
+    let pins_at = |i: usize| pins.get(i).cloned().unwrap_or_default();
+    let grid_pins = |table: &LevelPins, reference: &[bool]| Pins {
+        table: table.pinned.clone(),
+        reference: reference.to_vec(),
+        hidden: table.forced.clone(),
+    };
 
     // The root (the year, or an open month), alone, then against its own
     // earlier entries.
-    let chain = clock.chain(period);
     let root = chain.first().copied().unwrap_or(year_period);
+    let root_pins = pins_at(0);
     let mut cells = cells_of(root)?;
-    let root_grid = year.grid(&cells, &cells);
+    let root_grid = year
+        .grid(&cells, &cells)
+        .pinning(grid_pins(&root_pins, &[]));
     let mut counts = root_grid.counts();
-    let mut hidden = root_grid.suppress(None);
-    let mut root_marks_small = true;
+    let mut hidden = root_grid.suppress_from(&root_pins.forced, None);
+    // A root that could not be protected marks nothing "<5" (see
+    // `Grid::exposed`).
+    let mut root_marks_small = !root_grid.exposed(&hidden, None);
     if sensitive {
-        let (partners, kept) = register_constraints(&entries_of(root), &counts, &places);
+        let (partners, kept) =
+            register_constraints(&entries_of(root), &counts, &places, &root_pins.pinned);
         if !partners.is_empty() || kept.contains(&true) {
             root_marks_small = false;
             for (h, k) in hidden.iter_mut().zip(&kept) {
                 *h |= k;
             }
-            hidden = protect_against(&year, &cells, hidden, &partners);
+            hidden = protect_against(
+                &year,
+                &cells,
+                hidden,
+                &partners,
+                &grid_pins(&root_pins, &[]),
+            );
         }
     }
+    let mut levels = vec![hidden.clone()];
     let mut ancestors = vec![Partner {
         cells: cells.clone(),
         hidden: hidden.clone(),
         whole: false,
+        pins: root_pins.pinned.clone(),
     }];
 
-    for level in chain.iter().copied().skip(1) {
+    for (depth, level) in chain.iter().copied().enumerate().skip(1) {
         let Some(parent) = level.parent() else { break };
+        let here = pins_at(depth);
         let mut family = clock.family(parent);
         if !family.contains(&level) {
             family.push(level);
@@ -323,11 +398,15 @@ pub fn release(input: &ReleaseInput<'_>) -> Result<Release, DisclosureError> {
             .map(|s| Ok((s, cells_of(s)?)))
             .collect::<Result<_, DisclosureError>>()?;
         let mut shared = hidden.clone();
+        for (h, f) in shared.iter_mut().zip(&here.forced) {
+            *h |= f;
+        }
         if sensitive {
             let mut constraints = Vec::new();
             for (s, s_cells) in &siblings {
                 let s_counts = year.grid(s_cells, s_cells).counts();
-                let (partners, kept) = register_constraints(&entries_of(*s), &s_counts, &places);
+                let (partners, kept) =
+                    register_constraints(&entries_of(*s), &s_counts, &places, &here.pinned);
                 for (h, k) in shared.iter_mut().zip(&kept) {
                     *h |= k;
                 }
@@ -339,7 +418,10 @@ pub fn release(input: &ReleaseInput<'_>) -> Result<Release, DisclosureError> {
                 let before = shared.clone();
                 for ((_, s_cells), own) in siblings.iter().zip(&constraints) {
                     for p in ancestors.iter().chain(own.iter()) {
-                        let grid = year.grid(s_cells, &p.cells).containing(p.whole);
+                        let grid = year
+                            .grid(s_cells, &p.cells)
+                            .containing(p.whole)
+                            .pinning(grid_pins(&here, &p.pins));
                         shared = grid.suppress_from(&shared, Some(&p.hidden));
                     }
                 }
@@ -358,9 +440,150 @@ pub fn release(input: &ReleaseInput<'_>) -> Result<Release, DisclosureError> {
             cells: cells.clone(),
             hidden: shared.clone(),
             whole: false,
+            pins: here.pinned.clone(),
         });
+        levels.push(shared.clone());
         hidden = shared;
     }
+    Ok(Protected {
+        year,
+        labeller,
+        places,
+        chain,
+        levels,
+        cells,
+        counts,
+        root_marks_small,
+        detail,
+    })
+}
+
+/// What each level of a table's chain must respect (see "Margins" in
+/// `release`): the grand total and the margins over a dimension without
+/// nationality or age band are printed by tables published unchanged;
+/// a margin over a sensitive dimension shows what the one-way table over
+/// it shows at that level, and hides what that table hides.
+fn level_pins(
+    input: &ReleaseInput<'_>,
+    year: &YearGrid,
+    labeller: &Labeller,
+    places: &[(Place, Option<String>, Option<String>)],
+    levels: usize,
+    margins: &[(usize, &Protected)],
+) -> Vec<LevelPins> {
+    let n = places.len();
+    let mut base = vec![false; n];
+    for (q, (place, ..)) in places.iter().enumerate() {
+        let dim = match place {
+            Place::Grand => {
+                base[q] = true;
+                continue;
+            }
+            Place::RowMargin => 0,
+            Place::ColMargin => 1,
+            Place::Cell => continue,
+        };
+        base[q] = year.dims.get(dim).is_some_and(|d| !d.1);
+    }
+    let mut out = vec![
+        LevelPins {
+            pinned: base,
+            forced: vec![false; n],
+        };
+        levels
+    ];
+    for &(dim, one) in margins {
+        // Which one-way labels each margin adds up, from the values of the
+        // year's records; a one-way label split over several margins
+        // would print sums the one-way table hides.
+        let mut adds: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut split: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (values, _) in input.cells {
+            let Some(raw) = values.get(1..) else { continue };
+            let (Some(mine), Some(value)) = (labeller.label(raw).get(dim).cloned(), raw.get(dim))
+            else {
+                continue;
+            };
+            let Some(theirs) = one
+                .labeller
+                .label(std::slice::from_ref(value))
+                .first()
+                .cloned()
+            else {
+                continue;
+            };
+            adds.entry(mine.clone()).or_default().insert(theirs.clone());
+            split.entry(theirs).or_default().insert(mine);
+        }
+        let one_way: BTreeMap<&String, usize> = one
+            .places
+            .iter()
+            .enumerate()
+            .filter(|(_, (place, ..))| *place == Place::Cell)
+            .filter_map(|(q, (_, row, _))| row.as_ref().map(|r| (r, q)))
+            .collect();
+        for (depth, level) in out.iter_mut().enumerate() {
+            let theirs = one.levels.get(depth).filter(|_| one.levels.len() == levels);
+            for (q, (place, row, col)) in places.iter().enumerate() {
+                let label = match (place, dim) {
+                    (Place::RowMargin, 0) => row,
+                    (Place::ColMargin, 1) => col,
+                    _ => continue,
+                };
+                let shown = label
+                    .as_ref()
+                    .and_then(|l| adds.get(l))
+                    .is_some_and(|group| {
+                        group.iter().all(|l1| {
+                            split.get(l1).is_some_and(|m| m.len() == 1)
+                                && one_way.get(l1).zip(theirs).is_some_and(|(&q1, hidden)| {
+                                    !hidden.get(q1).copied().unwrap_or(true)
+                                })
+                        })
+                    });
+                level.pinned[q] = shown;
+                level.forced[q] = !shown;
+            }
+        }
+    }
+    out
+}
+
+/// Releases the table of `input.period` over `input.dims`.
+pub fn release(input: &ReleaseInput<'_>) -> Result<Release, DisclosureError> {
+    let one_ways: Vec<(usize, Protected)> = input
+        .margins
+        .iter()
+        .filter_map(|m| {
+            let dim = input.dims.iter().position(|d| m.dims.first() == Some(d))?;
+            Some(protect(m, &[]).map(|p| (dim, p)))
+        })
+        .collect::<Result<_, _>>()?;
+    let margins: Vec<(usize, &Protected)> = one_ways.iter().map(|(d, p)| (*d, p)).collect();
+    let margin_details = one_ways.iter().map(|(_, p)| p.detail).collect();
+    let Protected {
+        year,
+        places,
+        chain,
+        levels,
+        cells,
+        counts,
+        root_marks_small,
+        detail,
+        ..
+    } = protect(input, &margins)?;
+    let hidden = levels.last().cloned().unwrap_or_default();
+    let period = input.period.canonical();
+    let now = Clock {
+        current_week: input.current_week,
+    };
+    let clock = Clock {
+        current_week: if year.year.is_sensitive() {
+            input.current_week
+        } else {
+            "9999-W99"
+        },
+    };
 
     let shown: Vec<Cell> = counts
         .iter()
@@ -409,6 +632,7 @@ pub fn release(input: &ReleaseInput<'_>) -> Result<Release, DisclosureError> {
         detail,
         loss,
         counted: weeks.first().cloned().zip(weeks.last().cloned()),
+        margin_details,
     })
 }
 

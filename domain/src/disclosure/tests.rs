@@ -1105,7 +1105,18 @@ proptest! {
         let marks = marks_of(&attack, &p);
         // Hidden figures may be larger than the true total, when it is hidden.
         let bound = 2 * truth.get(&Id::All).copied().unwrap_or(0) as i64 + K as i64;
-        let values = attack.feasible_values(&marks, bound);
+        // A table that cannot be protected marks its small figures "x"
+        // too: there "x" tells nothing but "not negative".
+        let withheld_small = attack
+            .vars
+            .iter()
+            .zip(&marks)
+            .any(|((_, id), m)| *m == Cell::Withheld && (1..K).contains(&truth[id]));
+        let domains: Vec<Vec<i64>> = marks
+            .iter()
+            .map(|m| domain(*m, withheld_small, bound))
+            .collect();
+        let values = attack.feasible(&domains);
         for (i, (_, id)) in attack.vars.iter().enumerate() {
             prop_assert!(values[i].contains(&(truth[id] as i64)));
             if marks[i] == Cell::Suppressed {

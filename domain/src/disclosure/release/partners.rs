@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::super::grid::Place;
+use super::super::grid::{Pins, Place};
 use super::super::register::{embed, Key, Publication};
 use super::YearGrid;
 
@@ -13,6 +13,8 @@ pub(super) struct Partner {
     pub(super) hidden: Vec<bool>,
     /// The protected table contains the partner (rather than lying in it).
     pub(super) whole: bool,
+    /// The partner's figures a reader knows from other tables.
+    pub(super) pins: Vec<bool>,
 }
 
 /// The cells of a register entry laid on the grid, as a partner table.
@@ -36,6 +38,7 @@ pub(super) fn protect_against(
     cells: &BTreeMap<Vec<String>, u64>,
     mut hidden: Vec<bool>,
     partners: &[Partner],
+    pins: &Pins,
 ) -> Vec<bool> {
     for p in partners {
         for (h, &ph) in hidden.iter_mut().zip(&p.hidden) {
@@ -45,7 +48,13 @@ pub(super) fn protect_against(
     loop {
         let before = hidden.clone();
         for p in partners {
-            let grid = year.grid(cells, &p.cells).containing(p.whole);
+            let grid = year
+                .grid(cells, &p.cells)
+                .containing(p.whole)
+                .pinning(Pins {
+                    reference: p.pins.clone(),
+                    ..pins.clone()
+                });
             hidden = grid.suppress_from(&hidden, Some(&p.hidden));
         }
         if hidden == before {
@@ -56,10 +65,14 @@ pub(super) fn protect_against(
 
 /// What the register says about one period: partners to protect against,
 /// and the figures earlier entries with the same counts hid.
+/// An entry's figures a reader knows are taken to be those known of the
+/// period now (`pins`): the entry is of the same period, and what other
+/// tables print of it is the same kind of figure.
 pub(super) fn register_constraints(
     entries: &[&Publication],
     counts: &[u64],
     places: &[(Place, Option<String>, Option<String>)],
+    pins: &[bool],
 ) -> (Vec<Partner>, Vec<bool>) {
     let index: BTreeMap<Key<'_>, usize> = places
         .iter()
@@ -89,6 +102,7 @@ pub(super) fn register_constraints(
                 cells: entry_cells(&theirs, places),
                 hidden,
                 whole: !lies_in,
+                pins: pins.to_vec(),
             });
         }
     }

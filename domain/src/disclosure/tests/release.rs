@@ -156,6 +156,7 @@ fn release_at(
             recode: true,
             detail: None,
             options: Options::default(),
+            margins: &[],
         })
         .expect("released");
         if let Some(entry) = released.entry {
@@ -251,6 +252,7 @@ fn recoding_hides_fewer_visits_than_suppressing_alone() {
             recode,
             detail: None,
             options: Options::default(),
+            margins: &[],
         })
         .expect("released");
         (r.detail, r.loss, r.table)
@@ -327,6 +329,7 @@ fn entries_from_before_the_calendar_keep_constraining() {
             recode: true,
             detail: None,
             options: Options::default(),
+            margins: &[],
         })
         .expect("released")
         .table
@@ -364,6 +367,7 @@ fn a_provisional_month_and_its_final_release_print_no_small_difference() {
                 recode: true,
                 detail: fixed,
                 options: Options::default(),
+                margins: &[],
             })
             .expect("released");
             fixed = Some(released.detail);
@@ -396,4 +400,98 @@ fn a_provisional_month_and_its_final_release_print_no_small_difference() {
             }
         }
     }
+}
+
+/// The cells of one dimension of `cells` (week first), summed over the
+/// other.
+fn one_way_cells(cells: &[(Vec<String>, u64)], dim: usize) -> Vec<(Vec<String>, u64)> {
+    let mut sums: BTreeMap<Vec<String>, u64> = BTreeMap::new();
+    for (values, n) in cells {
+        if let (Some(week), Some(v)) = (values.first(), values.get(1 + dim)) {
+            *sums.entry(vec![week.clone(), v.clone()]).or_default() += n;
+        }
+    }
+    sums.into_iter().collect()
+}
+
+/// The release of `name` with every period closed and recoding off, so
+/// that a two-way table and its one-way tables have the same labels
+/// (recoded, the margins may be coarser than the one-way rows).
+fn closed_input<'a>(
+    dims: &'a [String],
+    cells: &'a [(Vec<String>, u64)],
+    name: &str,
+    earlier: &'a BTreeMap<String, Vec<Publication>>,
+    margins: &'a [ReleaseInput<'a>],
+) -> ReleaseInput<'a> {
+    ReleaseInput {
+        dims,
+        cells,
+        period: period(name),
+        earlier,
+        legacy: &[],
+        current_week: "2027-W01",
+        recode: false,
+        detail: None,
+        options: Options::default(),
+        margins,
+    }
+}
+
+#[test]
+fn margins_print_what_the_one_way_tables_print_and_nothing_they_hide() {
+    let dims = vec!["nationality".to_owned(), "outcome".to_owned()];
+    let nationality = vec!["nationality".to_owned()];
+    let outcome = vec!["outcome".to_owned()];
+    let empty = BTreeMap::new();
+    let mut checked = 0;
+    for seed in 1..=6 {
+        let cells = quarter_cells(seed);
+        let by_nationality = one_way_cells(&cells, 0);
+        let by_outcome = one_way_cells(&cells, 1);
+        for name in ["2026-W41", "2026-11", "2026-Q4", "2026"] {
+            let margins = [closed_input(
+                &nationality,
+                &by_nationality,
+                name,
+                &empty,
+                &[],
+            )];
+            let one_way = release(&margins[0]).expect("one-way");
+            let by_outcome_table =
+                release(&closed_input(&outcome, &by_outcome, name, &empty, &[])).expect("outcome");
+            let two_way =
+                release(&closed_input(&dims, &cells, name, &empty, &margins)).expect("two-way");
+            let two_way = two_way.table;
+            // The grand total is printed by the outcome table anyway.
+            assert_eq!(two_way.total(), by_outcome_table.table.total(), "{name}");
+            assert!(!two_way.total().is_hidden(), "{name}: total hidden");
+            // Outcome totals are printed unchanged by the outcome table.
+            for (label, cell) in two_way.margin(1) {
+                assert!(!cell.is_hidden(), "{name}: outcome {label} hidden");
+            }
+            // Each nationality total is the one-way figure, hidden or not.
+            let shown: BTreeMap<&String, Cell> = one_way
+                .table
+                .rows()
+                .iter()
+                .filter_map(|(v, c)| v.first().map(|l| (l, *c)))
+                .collect();
+            for (label, cell) in two_way.margin(0) {
+                let theirs = shown.get(label).copied();
+                assert_eq!(
+                    cell.is_hidden(),
+                    theirs.is_none_or(|c| c.is_hidden()),
+                    "seed {seed} {name}: {label} is {cell:?} beside the one-way {theirs:?}"
+                );
+                if let (Some(mine), Some(theirs)) =
+                    (cell.published(), theirs.and_then(|c| c.published()))
+                {
+                    assert_eq!(mine, theirs, "seed {seed} {name}: {label}");
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 50, "{checked}");
 }
