@@ -77,6 +77,9 @@ pub(crate) struct Sizes {
     pub catchup_records: u64,
     /// Records the history scenario fills the store with.
     pub history_records: u64,
+    /// Records the dashboard scenario fills the store with before it
+    /// measures (`--records` with `dashboard`; none by default).
+    pub dashboard_records: u64,
     pub intake_rate: u32,
     /// Handouts rendered per language in the handout scenario.
     pub handouts: usize,
@@ -100,6 +103,7 @@ impl Sizes {
                 connections: 200,
                 catchup_records: 20_000,
                 history_records: 20_000,
+                dashboard_records: 0,
                 intake_rate: 200,
                 intake_secs: 3,
                 handouts: 3,
@@ -117,6 +121,7 @@ impl Sizes {
                 connections: 10_000,
                 catchup_records: 1_000_000,
                 history_records: 1_000_000,
+                dashboard_records: 0,
                 intake_rate: 200,
                 intake_secs: 30,
                 handouts: 50,
@@ -151,6 +156,7 @@ impl Sizes {
                 Scenario::Catchup => s.catchup_records = r,
                 Scenario::Ingest | Scenario::RawSled => s.ingest_records = r,
                 Scenario::History => s.history_records = r,
+                Scenario::Dashboard => s.dashboard_records = r,
                 _ => {
                     s.ingest_records = r;
                     s.catchup_records = r;

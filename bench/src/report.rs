@@ -88,6 +88,8 @@ pub(crate) struct SigninFlood {
 }
 
 pub(crate) struct DashboardLoad {
+    /// Records filled in before measuring.
+    pub records: u64,
     pub page_views_per_s: u32,
     pub quiet_p99_ms: f64,
     pub busy_p99_ms: f64,
@@ -267,6 +269,7 @@ impl Results {
             o.insert(
                 "dashboard".into(),
                 json!({
+                    "records": r.records,
                     "page_views_per_s": r.page_views_per_s,
                     "quiet_p99_ms": round(r.quiet_p99_ms, 2),
                     "busy_p99_ms": round(r.busy_p99_ms, 2),
@@ -422,7 +425,8 @@ impl Results {
             row(
                 "dashboard",
                 format!(
-                    "ack p99 {:.2} ms quiet vs {:.2} ms at {} page views/s ({:.0} vs {:.0} records/s, {:.3}); pages p50 {:.2} ms, p99 {:.2} ms ({}), {} served, {} failed",
+                    "{} records held; ack p99 {:.2} ms quiet vs {:.2} ms at {} page views/s ({:.0} vs {:.0} records/s, {:.3}); pages p50 {:.2} ms, p99 {:.2} ms ({}), {} served, {} failed",
+                    r.records,
                     r.quiet_p99_ms,
                     r.busy_p99_ms,
                     r.page_views_per_s,

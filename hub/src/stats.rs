@@ -294,7 +294,10 @@ pub fn query_on(
     if fixed.is_none() {
         store.set_release_detail(&register_dims, calendar.year(), released.detail.name())?;
     }
-    if let Some(entry) = &released.entry {
+    // A table without nationality or age band is published unchanged and
+    // constrains nothing: registering it would only write, at every view
+    // of an open period whose counts moved, what the counts already prove.
+    if let Some(entry) = released.entry.as_ref().filter(|_| asked.is_sensitive()) {
         store.add_publication(entry)?;
     }
     Ok(Published {

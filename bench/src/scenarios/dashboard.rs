@@ -2,6 +2,8 @@
 //! while a signed-in coordinator opens the overview, statistics, desks and
 //! audit pages at a fixed rate (open loop). The desks' p99 acknowledgement
 //! latency is measured with no page views and with them, in the same run.
+//! `--records N` fills the store with N records first, so that pages are
+//! measured on a hub with a history.
 
 use super::overload::{Loaded, USER};
 use crate::hub_proc::Binaries;
@@ -21,7 +23,7 @@ pub(crate) async fn run(
     dir: &Path,
     sizes: &Sizes,
 ) -> anyhow::Result<DashboardLoad> {
-    let mut run = Loaded::start(bins, dir, sizes).await?;
+    let mut run = Loaded::start(bins, dir, sizes, sizes.dashboard_records).await?;
     let mut web = run.client(IpAddr::V4(Ipv4Addr::LOCALHOST))?;
     let signed_in = web.login(USER, &run.password.clone()).await?;
     if signed_in.status != 303 {
@@ -77,6 +79,7 @@ pub(crate) async fn run(
     let micros: Vec<u64> = served.into_iter().flat_map(|(m, _)| m).collect();
     let pages = Latencies::new(micros.clone());
     Ok(DashboardLoad {
+        records: sizes.dashboard_records,
         page_views_per_s: sizes.page_views_per_s,
         quiet_p99_ms: quiet.p(99.0),
         busy_p99_ms: busy.p(99.0),

@@ -67,7 +67,7 @@ pub(crate) async fn run(bins: &Binaries, dir: &Path, sizes: &Sizes) -> anyhow::R
 }
 
 /// `total` records through the desks, closed loop as in `ingest`.
-async fn fill(hub: &mut Hub, desks: &[SimDesk], total: u64) -> anyhow::Result<()> {
+pub(crate) async fn fill(hub: &mut Hub, desks: &[SimDesk], total: u64) -> anyhow::Result<()> {
     let bar = crate::progress::bar(total, "history filled");
     let mut load = Steady::start(desks, Some(total));
     let (mut acked, mut last_progress) = (0u64, Instant::now());

@@ -25,7 +25,14 @@ pub(crate) struct Loaded {
 }
 
 impl Loaded {
-    pub(crate) async fn start(bins: &Binaries, dir: &Path, sizes: &Sizes) -> anyhow::Result<Self> {
+    /// The hub and its desks ingesting, after `history` records were
+    /// filled in through the same desks.
+    pub(crate) async fn start(
+        bins: &Binaries,
+        dir: &Path,
+        sizes: &Sizes,
+        history: u64,
+    ) -> anyhow::Result<Self> {
         let mut hub = Hub::init(bins, dir)?;
         let bundles = hub.enrol("load", sizes.ingest_desks)?;
         let (web, password) = hub.dashboard(USER)?;
@@ -33,6 +40,9 @@ impl Loaded {
         let root = DeskRoot::new(dir, sizes.desk_dir.as_deref())?;
         let desks = start_desks(&root, &bundles, &mut hub).await?;
         crate::desks::visit_pool();
+        if history > 0 {
+            super::history::fill(&mut hub, &desks, history).await?;
+        }
         let mut load = Steady::start(&desks, None);
         // The first second fills every desk's window and the hub's caches.
         load.window(Duration::from_secs(1)).await?;

@@ -36,7 +36,7 @@ fn source(i: usize) -> IpAddr {
 }
 
 pub(crate) async fn run(bins: &Binaries, dir: &Path, sizes: &Sizes) -> anyhow::Result<SigninFlood> {
-    let mut run = Loaded::start(bins, dir, sizes).await?;
+    let mut run = Loaded::start(bins, dir, sizes, 0).await?;
     let phase = sizes.phase;
     let before = run.load.window(phase).await?;
     let pid = run.hub.pid()?;
