@@ -1,6 +1,7 @@
 //! Figures released on the calendar by the real hub: the same tables asked
 //! in every order print the same figures, and an outside attacker with
-//! linear programming over every released table recovers no small hidden
+//! linear programming over every released table (the two-way tables and
+//! the one-way tables that print their margins) recovers no small hidden
 //! figure; runs of weeks that are no release period are refused.
 
 use e2e::lp::Lp;
