@@ -16,6 +16,7 @@ mod i18n;
 mod login_token;
 mod overview;
 mod proposals;
+mod recent;
 mod reports;
 mod session;
 mod stats;
@@ -71,6 +72,8 @@ pub(crate) struct App {
     pub(crate) limiter: session::Limiter,
     /// Password checks running at once: one per core.
     pub(crate) verifying: Arc<tokio::sync::Semaphore>,
+    /// Tables published in the last second, served again to the pages.
+    pub(crate) recent: recent::Recent,
 }
 
 type Shared = Arc<App>;
@@ -143,6 +146,7 @@ pub async fn serve(
         // Five wrong passwords a minute per address or per name, then a pause.
         limiter: session::Limiter::new(Duration::from_secs(60), 5),
         verifying: Arc::new(tokio::sync::Semaphore::new(crate::users::checks_at_once())),
+        recent: recent::Recent::default(),
     });
     let sweeper = tokio::spawn(sweep(Arc::clone(&app)));
     let router = router(app);

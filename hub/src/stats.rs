@@ -32,7 +32,7 @@ pub enum StatsError {
 }
 
 /// What a table counts over time.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Period {
     /// No period given: the current ISO year so far.
     Current,

@@ -55,6 +55,10 @@ pub(super) struct Grid {
     /// Figures a reader knows from other tables (see [`Pins`]), in the
     /// table and in its reference.
     pins: Pins,
+    /// Every hidden figure is marked "x", which then tells nothing but
+    /// "not negative", as in tables released on the calendar. Otherwise a
+    /// small one is marked "<5", and so "x" says "0 or at least K".
+    x_tells_nothing: bool,
 }
 
 /// Figures of a table that other published tables print anyway: the grand
@@ -172,6 +176,7 @@ impl Grid {
                 nodes: 2,
                 whole: false,
                 pins: Pins::default(),
+                x_tells_nothing: false,
             };
         }
 
@@ -263,7 +268,14 @@ impl Grid {
             nodes: total_col + 1,
             whole: false,
             pins: Pins::default(),
+            x_tells_nothing: false,
         }
+    }
+
+    /// Reads "x" as telling nothing (see `x_tells_nothing`).
+    pub(super) fn reading_x_as_nothing(mut self) -> Self {
+        self.x_tells_nothing = true;
+        self
     }
 
     /// Pins the figures other tables print (see [`Pins`]).
@@ -322,14 +334,21 @@ impl Grid {
         // marking says nothing but "not negative". (Telling "<5" from "x"
         // there would pin both parts of a published 8 hidden as "<5".)
         let part = |v: u64, up: bool| up || v > 0;
+        let marked = |v: u64, up: bool| {
+            if self.x_tells_nothing {
+                part(v, up)
+            } else {
+                step_ok(v, up)
+            }
+        };
         // The difference follows the larger table and opposes the smaller.
         let c = self.c(f);
         match mv {
-            Move::Alone => step_ok(f.d, x_up),
+            Move::Alone => marked(f.d, x_up),
             Move::Split => part(f.d, x_up) && part(c, x_up == self.whole),
-            Move::WithReferenceD => in_reference && part(f.d, x_up) && step_ok(f.r, x_up),
+            Move::WithReferenceD => in_reference && part(f.d, x_up) && marked(f.r, x_up),
             Move::WithReferenceC => {
-                in_reference && part(c, x_up != self.whole) && step_ok(f.r, x_up)
+                in_reference && part(c, x_up != self.whole) && marked(f.r, x_up)
             }
         }
     }

@@ -67,9 +67,12 @@
 //! (its family's or the year's pattern grows); what an earlier release of
 //! the same figures hid stays hidden.
 //!
-//! Every hidden figure below the year is marked `"x"`: a `"<5"` in nested
-//! tables would bound their difference. The year's table, protected alone,
-//! keeps `"<5"` for its small figures.
+//! Every hidden figure is marked `"x"`, the year's too: a `"<5"` in nested
+//! tables would bound their difference, and in the year's table it would
+//! tell that every `"x"` beside it is 0 or at least K, which is stronger
+//! than the protection can afford once the margins and the total are
+//! pinned (step 4). So `"x"` says only "not negative", and that is what
+//! the cycles are checked against.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -168,8 +171,9 @@ impl YearGrid {
         Ok(generalise::apply(table, &self.year, self.options)?.0)
     }
 
+    /// On the calendar every hidden figure is "x" (see the module docs).
     fn grid(&self, table: &BTreeMap<Vec<String>, u64>, other: &BTreeMap<Vec<String>, u64>) -> Grid {
-        Grid::build_over(&self.dims, &self.universe, table, other)
+        Grid::build_over(&self.dims, &self.universe, table, other).reading_x_as_nothing()
     }
 }
 
@@ -260,13 +264,11 @@ struct Protected {
     year: YearGrid,
     labeller: Labeller,
     places: Vec<(Place, Option<String>, Option<String>)>,
-    chain: Vec<CalendarPeriod>,
     /// The hidden figures at each level of the chain, the root first.
     levels: Vec<Vec<bool>>,
     /// The period's cells and figures.
     cells: BTreeMap<Vec<String>, u64>,
     counts: Vec<u64>,
-    root_marks_small: bool,
     detail: Detail,
 }
 
@@ -358,14 +360,10 @@ fn protect(
         .pinning(grid_pins(&root_pins, &[]));
     let mut counts = root_grid.counts();
     let mut hidden = root_grid.suppress_from(&root_pins.forced, None);
-    // A root that could not be protected marks nothing "<5" (see
-    // `Grid::exposed`).
-    let mut root_marks_small = !root_grid.exposed(&hidden, None);
     if sensitive {
         let (partners, kept) =
             register_constraints(&entries_of(root), &counts, &places, &root_pins.pinned);
         if !partners.is_empty() || kept.contains(&true) {
-            root_marks_small = false;
             for (h, k) in hidden.iter_mut().zip(&kept) {
                 *h |= k;
             }
@@ -449,11 +447,9 @@ fn protect(
         year,
         labeller,
         places,
-        chain,
         levels,
         cells,
         counts,
-        root_marks_small,
         detail,
     })
 }
@@ -564,11 +560,9 @@ pub fn release(input: &ReleaseInput<'_>) -> Result<Release, DisclosureError> {
     let Protected {
         year,
         places,
-        chain,
         levels,
         cells,
         counts,
-        root_marks_small,
         detail,
         ..
     } = protect(input, &margins)?;
@@ -588,10 +582,12 @@ pub fn release(input: &ReleaseInput<'_>) -> Result<Release, DisclosureError> {
     let shown: Vec<Cell> = counts
         .iter()
         .zip(&hidden)
-        .map(|(&n, &h)| match (h, n) {
-            (false, n) => Cell::Published(n),
-            (true, n) if chain.len() == 1 && root_marks_small && n > 0 && n < K => Cell::Suppressed,
-            (true, _) => Cell::Withheld,
+        .map(|(&n, &h)| {
+            if h {
+                Cell::Withheld
+            } else {
+                Cell::Published(n)
+            }
         })
         .collect();
     let table = year

@@ -334,7 +334,7 @@ pub(crate) static IT: Texts = Texts {
     overview_connected: "sportelli collegati",
     overview_lagging: "sportelli in ritardo",
     overview_protected:
-        "Conteggi sotto 5 mostrati come «<5» o nascosti («x») per tutela della riservatezza.",
+        "Dove si contano cittadinanza, età o mediatore, i conteggi sotto 5 sono nascosti («x») per tutela della riservatezza.",
     overview_data: "Dati del grafico",
     overview_nodata: "Nessun dato nel periodo.",
     dim_family: "Famiglia di procedure",
@@ -561,7 +561,8 @@ pub(crate) static EN: Texts = Texts {
     overview_visits: "visits recorded",
     overview_connected: "desks connected",
     overview_lagging: "desks lagging",
-    overview_protected: "Counts below 5 are shown as “<5” or hidden (“x”) to protect privacy.",
+    overview_protected:
+        "Where nationality, age or mediator is counted, counts below 5 are hidden (“x”) to protect privacy.",
     overview_data: "Chart data",
     overview_nodata: "No data in this period.",
     dim_family: "Procedure family",

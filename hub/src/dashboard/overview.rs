@@ -4,7 +4,7 @@
 
 use super::auth::Signed;
 use super::{chart, desks, render, Chrome, Page, Shared, WebError};
-use crate::stats::{self, figure, Period};
+use crate::stats::{figure, Period};
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
@@ -57,7 +57,10 @@ fn section(
 ) -> Result<Section, WebError> {
     let store = app.deps.store.as_ref();
     let this = weeks.last().cloned();
-    let week = stats::query(store, &[dim], &this_week(this.as_deref()))?.table;
+    let week = app
+        .recent
+        .query(store, &[dim], &this_week(this.as_deref()))?
+        .table;
     let week_cells: Vec<(String, Cell)> = week
         .rows()
         .iter()
@@ -66,15 +69,17 @@ fn section(
         .collect();
     // Twelve weeks are no release period; the overview's dimensions have
     // neither nationality nor age band, so a run of weeks is allowed.
-    let trend = stats::query(
-        store,
-        &["week", dim],
-        &Period::Weeks {
-            from: weeks.first().cloned().unwrap_or_default(),
-            to: weeks.last().cloned().unwrap_or_default(),
-        },
-    )?
-    .table;
+    let trend = app
+        .recent
+        .query(
+            store,
+            &["week", dim],
+            &Period::Weeks {
+                from: weeks.first().cloned().unwrap_or_default(),
+                to: weeks.last().cloned().unwrap_or_default(),
+            },
+        )?
+        .table;
     let mut labels: Vec<String> = Vec::new();
     for (k, _) in trend.rows() {
         if let Some(v) = k.get(1) {
@@ -141,7 +146,9 @@ pub(crate) async fn page(State(app): State<Shared>, who: Signed) -> Result<Respo
         let this = this.clone();
         crate::storage::blocking(&store, move |store| {
             let c = who.chrome(Page::Overview);
-            let total = stats::query(store, &["week"], &this_week(this.as_deref()))?
+            let total = app
+                .recent
+                .query(store, &["week"], &this_week(this.as_deref()))?
                 .table
                 .total();
             let mut sections = Vec::new();

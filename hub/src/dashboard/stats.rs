@@ -63,9 +63,10 @@ impl StatsQuery {
 async fn table(app: &Shared, q: &StatsQuery) -> Result<Published, WebError> {
     let dims: Vec<String> = q.dims().into_iter().map(str::to_owned).collect();
     let period = q.period()?;
+    let shared = std::sync::Arc::clone(app);
     Ok(crate::storage::blocking(&app.deps.store, move |store| {
         let dims: Vec<&str> = dims.iter().map(String::as_str).collect();
-        stats::query(store, &dims, &period)
+        shared.recent.query(store, &dims, &period)
     })
     .await?)
 }
