@@ -277,7 +277,10 @@ async fn mediators_languages_and_searches_reach_the_gaps_only_under_protection(
         html.contains("Necessario ma non disponibile"),
         "names, not codes"
     );
-    assert!(html.contains(r#"<td class="num">x</td>"#), "small cell hidden");
+    assert!(
+        html.contains(r#"<td class="num">x</td>"#),
+        "small cell hidden"
+    );
     // The exports are statistics tables only: none carries a query.
     for export in [
         "/stats.csv?by=language&period=2026-11",

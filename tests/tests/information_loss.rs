@@ -163,7 +163,10 @@ async fn send(
 
 /// The count cells the hub's release works from: week first, then the
 /// values of `dims` (canonical order).
-fn cells(all: &[AnonymisedRecord], dims: &[&str]) -> Vec<(Vec<String>, u64)> {
+/// Count cells: the week and one value per dimension, with the count.
+type Cells = Vec<(Vec<String>, u64)>;
+
+fn cells(all: &[AnonymisedRecord], dims: &[&str]) -> Cells {
     let mut out: BTreeMap<Vec<String>, u64> = BTreeMap::new();
     for r in all {
         let mut key = vec![r.week.clone()];
@@ -214,7 +217,7 @@ async fn recoding_hides_fewer_visits_on_a_realistic_year_and_discloses_nothing(
         let by = dims.join(",");
         let canonical: Vec<String> = dims.iter().map(|d| (*d).to_string()).collect();
         let counts = cells(&all, dims);
-        let one_way: Vec<(Vec<String>, Vec<(Vec<String>, u64)>)> = dims
+        let one_way: Vec<(Vec<String>, Cells)> = dims
             .iter()
             .filter(|d| disclosure::SENSITIVE_DIMENSIONS.contains(d))
             .map(|d| (vec![(*d).to_string()], cells(&all, &[*d])))

@@ -16,9 +16,12 @@ const FRESH: Duration = Duration::from_secs(1);
 /// Tables kept at most; older ones are dropped first.
 const KEPT: usize = 64;
 
+/// The tables by dimensions and period, with when they were published.
+type Tables = HashMap<(Vec<String>, Period), (Instant, Published)>;
+
 #[derive(Default)]
 pub(crate) struct Recent {
-    tables: Mutex<HashMap<(Vec<String>, Period), (Instant, Published)>>,
+    tables: Mutex<Tables>,
 }
 
 impl Recent {
@@ -44,9 +47,7 @@ impl Recent {
         Ok(table)
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<(Vec<String>, Period), (Instant, Published)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Tables> {
         self.tables.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
