@@ -1,96 +1,90 @@
-//! The record ids the hub holds, in memory, so that refusing an id already
-//! held costs no disk read. 16 bytes per record (a sorted array) plus a
-//! small hash set of the newest: about 16 MiB per million records held,
-//! rebuilt at open from the ids each segment carries.
+//! The record ids the hub holds, on disk, so that the hub's memory does not
+//! grow with its history: one key per id in the `ingest` tree, prefix `u`
+//! and the id's 16 bytes (big-endian), empty value.
+//!
+//! Why keys in the `ingest` tree and not an index in memory: a sorted
+//! array of every id cost 16 bytes a record (160 MiB at ten million), and
+//! rebuilding it meant reading every segment at each open, which also
+//! filled sled's page cache far beyond its setting. Record ids are UUIDv7,
+//! ordered by the time the desk took the visit in, so a fresh id lands at
+//! the right edge of the `u` range: checking or adding one touches the few
+//! pages that every commit touches anyway, and sled's cache keeps them.
+//! Only an old id costs a disk read, and only a restored desk resending its
+//! history sends old ids.
+//!
+//! Why the same tree as the segments: a group commit writes each kept
+//! record's id key in the same `apply_batch` as the segment holding the
+//! record, so after a crash either both are there or neither is, and
+//! dedup stays exact across restarts and across incarnations (a restored
+//! desk resends its records under a new incarnation, with new sequences:
+//! only the ids catch them).
+//!
+//! Pruned records keep their id key: retention deletes the record, never
+//! its id, so a pruned record sent again is still refused as held.
+//!
+//! A store written before the id keys has none; `build` gives it them once
+//! at open, from every segment and the pruned ids, and marks it done.
 
-use std::collections::HashSet;
+use super::segment;
+use super::StorageError;
 
-/// Ids are merged into the sorted array once this many are waiting, so the
-/// hash set (about 40 bytes an id) stays small.
-const MERGE_AT: usize = 1 << 16;
+pub(crate) const PREFIX: u8 = b'u';
 
-#[derive(Default)]
-pub(crate) struct IdIndex {
-    sorted: Vec<u128>,
-    recent: HashSet<u128>,
-}
+/// Present once every id held has its key: later opens skip `build`.
+pub(crate) const BUILT: &[u8] = b"vids";
 
-impl IdIndex {
-    /// The index over `ids`, and how many of them were repeated.
-    pub(crate) fn from_ids(mut ids: Vec<u128>) -> (Self, usize) {
-        ids.sort_unstable();
-        let before = ids.len();
-        ids.dedup();
-        let repeated = before - ids.len();
-        ids.shrink_to_fit();
-        (
-            Self {
-                sorted: ids,
-                recent: HashSet::new(),
-            },
-            repeated,
-        )
-    }
-
-    pub(crate) fn contains(&self, id: u128) -> bool {
-        self.recent.contains(&id) || self.sorted.binary_search(&id).is_ok()
-    }
-
-    pub(crate) fn insert(&mut self, id: u128) {
-        self.recent.insert(id);
-        if self.recent.len() >= MERGE_AT {
-            self.merge();
-        }
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.sorted.len() + self.recent.len()
-    }
-
-    /// Merges the recent ids into the sorted array in place, from the back,
-    /// so that no second copy of the array is ever needed.
-    fn merge(&mut self) {
-        let mut fresh: Vec<u128> = self.recent.drain().collect();
-        fresh.sort_unstable();
-        let old = self.sorted.len();
-        self.sorted.reserve_exact(fresh.len());
-        self.sorted.resize(old + fresh.len(), 0);
-        let (mut i, mut j) = (old, fresh.len());
-        for k in (0..old + fresh.len()).rev() {
-            if j == 0 {
-                break;
-            }
-            if i > 0 && self.sorted[i - 1] > fresh[j - 1] {
-                self.sorted[k] = self.sorted[i - 1];
-                i -= 1;
-            } else {
-                self.sorted[k] = fresh[j - 1];
-                j -= 1;
-            }
-        }
-    }
-}
-
+/// Keys written per atomic step of `build`: bounds one batch's memory.
+#[cfg(not(test))]
+const BUILD_STEP: usize = 100_000;
 #[cfg(test)]
-mod tests {
-    use super::*;
+const BUILD_STEP: usize = 3;
 
-    #[test]
-    fn merged_ids_stay_found_and_absent_ones_are_not() {
-        let (mut index, repeated) = IdIndex::from_ids(vec![9, 3, 3, 7]);
-        assert_eq!(repeated, 1);
-        let fresh: Vec<u128> = (0..(MERGE_AT as u128 * 2 + 5)).map(|i| i * 2).collect();
-        for id in &fresh {
-            index.insert(*id);
+pub(crate) fn key(id: u128) -> [u8; 17] {
+    let mut k = [PREFIX; 17];
+    k[1..].copy_from_slice(&id.to_be_bytes());
+    k
+}
+
+pub(crate) fn id_of(key: &[u8]) -> Result<u128, StorageError> {
+    key.get(1..)
+        .and_then(|b| <[u8; 16]>::try_from(b).ok())
+        .map(u128::from_be_bytes)
+        .ok_or_else(|| StorageError::Corrupt("record id key is not 17 bytes".into()))
+}
+
+/// Whether the store holds `id`, as a kept or a pruned record.
+pub(crate) fn held(tree: &sled::Tree, id: u128) -> Result<bool, StorageError> {
+    Ok(tree.contains_key(key(id))?)
+}
+
+/// Gives a store without id keys a key for every record id it holds or
+/// pruned (`pruned`), in atomic steps of `BUILD_STEP` keys; the last step
+/// carries the mark. A crash in between leaves no mark, and the next open
+/// writes the same keys again, which changes nothing.
+pub(crate) fn build(tree: &sled::Tree, pruned: Vec<u128>) -> Result<u64, StorageError> {
+    let mut batch = sled::Batch::default();
+    let (mut in_batch, mut total) = (0usize, 0u64);
+    let mut add = |batch: &mut sled::Batch, id: u128| -> Result<(), StorageError> {
+        batch.insert(&key(id)[..], &[][..]);
+        in_batch += 1;
+        total += 1;
+        if in_batch >= BUILD_STEP {
+            tree.apply_batch(std::mem::take(batch))?;
+            in_batch = 0;
         }
-        assert!(index.recent.len() < MERGE_AT, "a merge must have happened");
-        assert!(index.sorted.windows(2).all(|w| w[0] < w[1]));
-        for id in fresh.iter().chain(&[3, 7, 9]) {
-            assert!(index.contains(*id), "{id} lost");
-        }
-        for id in [1u128, 5, 11, 13, u128::MAX] {
-            assert!(!index.contains(id), "{id} wrongly held");
-        }
-        assert_eq!(index.len(), fresh.len() + 3);
+        Ok(())
+    };
+    for id in pruned {
+        add(&mut batch, id)?;
     }
+    for kv in tree.scan_prefix([b'g']) {
+        let (_, seg) = kv?;
+        for entry in segment::entries(&seg) {
+            add(&mut batch, entry?.id)?;
+        }
+    }
+    batch.insert(BUILT, &[1u8][..]);
+    tree.apply_batch(batch)?;
+    tree.flush()?;
+    Ok(total)
 }
