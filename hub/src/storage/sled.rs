@@ -8,7 +8,7 @@
 //! | prefix | key | value |
 //! |---|---|---|
 //! | `g` | stream `/` first seq kept (u64 BE) | segment: the batch's kept records with seq and id |
-//! | `u` | record id (16 bytes BE) | empty: the id is held, kept or pruned (`ids.rs`) |
+//! | `u` | lowest record id of the run (16 bytes BE) | a run of up to 256 record ids held, kept or pruned, sorted (`ids.rs`) |
 //! | `x` | stream `/` seq | refusal reason |
 //! | `s` | stream | last_seq, records, rejected (3 × u64 BE) |
 //! | `c` | cube (1 byte), week | that cube's cells for that week, as of the checkpoints |
@@ -16,7 +16,7 @@
 //! | `vcounts` | | present: the store keeps `k` checkpoints |
 //! | `p`, `P`, `d`, `w` | | what retention pruned (`retention.rs`) |
 //! | `vmediator` | | present: the cubes over `mediator` are kept (`append.rs`) |
-//! | `vids` | | present: every id held has its `u` key (`ids.rs`) |
+//! | `vids` | | present: every id held is in a `u` run (`ids.rs`) |
 //!
 //! Searches that found nothing at the desks are in their own tree,
 //! `search_misses` (`misses.rs`).
@@ -26,8 +26,8 @@
 //! `desk#n` for the n-th after it (`append::stream_key`; desk ids never hold
 //! `#`). The desk's incarnations themselves are in the `incarnations` tree.
 //!
-//! Record ids are keys (`u`), written in the same batch as their segment,
-//! so that dedup needs no index in memory and an open reads no segment but
+//! Record ids are kept in runs (`u`), written in the same batch as their
+//! segments, so that dedup needs no index in memory and an open reads no segment but
 //! those after each desk's counts checkpoint, which it replays into the
 //! tally (`append.rs`). The hub's memory and its time to serving thus do
 //! not grow with the records held.

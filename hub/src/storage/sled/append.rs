@@ -3,10 +3,11 @@
 //!
 //! A group commit is one atomic `apply_batch` of, per desk batch, the
 //! segments holding the records kept (`segment`, at most `SEGMENT_BYTES`
-//! each), their record ids' keys (`ids`), the refusals and the desk's
-//! progress, then one flush. A record id is checked against the ids of its
-//! own group commit in memory, then against the id keys on disk: a fresh
-//! id's lookup lands on the hot right edge of the id keys (`ids.rs`).
+//! each), the record id runs they add to (`ids`), the refusals and the
+//! desk's progress, then one flush. A record id is checked against the ids
+//! of its own group commit in memory, then against the id run it falls in,
+//! read once per group: fresh ids fall in the hot runs at the right edge
+//! (`ids.rs`).
 //!
 //! The counts are derived from the records, like the id index: each commit
 //! adds its records to an in-memory tally, and every `COUNTS_EVERY` records
@@ -210,7 +211,7 @@ impl Writer {
             tracing::info!(
                 ids = n,
                 secs = started.elapsed().as_secs_f64(),
-                "record ids of a store from before the id keys written once"
+                "record id runs of a store from before them written, once"
             );
         }
         let mut pending = Tally::default();
@@ -370,6 +371,7 @@ impl SledStore {
         let mut batch = sled::Batch::default();
         let mut progress: HashMap<String, DeskProgress> = HashMap::new();
         let mut ids_in_group: HashSet<u128> = HashSet::new();
+        let mut id_runs = ids::Group::new(&self.ingest);
         // Counted once sled serves them (`commit`).
         let mut counted: Vec<&AnonymisedRecord> = Vec::new();
         let mut outcomes = Vec::with_capacity(batches.len());
@@ -415,7 +417,7 @@ impl SledStore {
             for (seq, record) in b.accepted.iter().filter(|(s, _)| *s > p.last_seq) {
                 let id = record.id();
                 // The group's own ids first: they are not on disk yet.
-                if !ids_in_group.insert(id.as_u128()) || ids::held(&self.ingest, id.as_u128())? {
+                if !ids_in_group.insert(id.as_u128()) || id_runs.held(id.as_u128())? {
                     let reason = format!("{} {id}: already stored", domain::ALREADY_HELD);
                     batch.insert(desk_seq_key(b'x', &stream, *seq), reason.as_bytes());
                     rejected.push((*seq, reason));
@@ -433,8 +435,7 @@ impl SledStore {
                 }
                 first_kept.get_or_insert(*seq);
                 segment::push(&mut kept, *seq, record);
-                // In the segment's batch, so that no crash parts them.
-                batch.insert(&ids::key(id.as_u128())[..], &[][..]);
+                id_runs.add(id.as_u128())?;
                 next.records += 1;
             }
             if let Some(first) = first_kept {
@@ -454,6 +455,8 @@ impl SledStore {
         for (stream, p) in &progress {
             batch.insert(progress_key(stream), &encode_progress(p)[..]);
         }
+        // In the segments' batch, so that no crash parts an id from its record.
+        id_runs.write(&mut batch);
         for (stream, p) in progress {
             writer.uncounted.insert(stream, p.last_seq);
         }
@@ -674,7 +677,7 @@ impl SledStore {
             v.problems
                 .push(format!("{repeated} record ids are stored more than once"));
         }
-        self.verify_id_keys(&all_ids, &mut v)?;
+        self.verify_id_runs(&all_ids, &mut v)?;
         let mut stored: HashMap<(usize, String), Cells> = HashMap::new();
         {
             // The stored cells and the tally as of one moment (see read_counts).
@@ -736,13 +739,14 @@ impl SledStore {
 }
 
 impl SledStore {
-    /// Checks the id keys against `ids` (sorted, each once): the ids of
+    /// Checks the id runs against `ids` (sorted, each once): the ids of
     /// every record kept or pruned. Both are in id order, so one merge.
-    fn verify_id_keys(&self, ids: &[u128], v: &mut Verification) -> Result<(), StorageError> {
+    fn verify_id_runs(&self, ids: &[u128], v: &mut Verification) -> Result<(), StorageError> {
+        let (in_runs, problems) = ids::all(&self.ingest)?;
+        v.problems.extend(problems);
         let (mut missing, mut extra) = (0u64, 0u64);
         let mut expected = ids.iter().peekable();
-        for k in self.ingest.scan_prefix([ids::PREFIX]).keys() {
-            let id = ids::id_of(&k?)?;
+        for id in in_runs {
             while expected.next_if(|e| **e < id).is_some() {
                 missing += 1;
             }
@@ -753,11 +757,12 @@ impl SledStore {
         missing += expected.count() as u64;
         if missing > 0 {
             v.problems
-                .push(format!("{missing} record ids held have no id key"));
+                .push(format!("{missing} record ids held are in no id run"));
         }
         if extra > 0 {
-            v.problems
-                .push(format!("{extra} id keys name no record held or pruned"));
+            v.problems.push(format!(
+                "{extra} ids in the id runs name no record held or pruned"
+            ));
         }
         Ok(())
     }

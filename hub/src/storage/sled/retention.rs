@@ -8,10 +8,10 @@
 //! | `d` | run (u64 BE) | the pruned records' ids, 16 bytes each |
 //! | `w` | | the week before which records were last pruned |
 //!
-//! A pruned record's id key (`u`, `ids.rs`) stays, so that the record sent
+//! A pruned record's id stays in its run (`u`, `ids.rs`), so that the record sent
 //! again (a desk restored from an old copy, under a new incarnation) is
 //! refused as held, as before the pruning; `d` is read only by `verify` and
-//! by the one-time build of the id keys of an older store.
+//! by the one-time build of the id runs of an older store.
 //!
 //! The live counts (`c`) keep every record, pruned or not, so published
 //! figures do not change; `verify` checks them against the records left
@@ -56,9 +56,9 @@ fn pruned_count_key(stream: &[u8]) -> Vec<u8> {
     k
 }
 
-/// Every pruned record's id, for `verify` and for the id keys of a store
-/// from before them: the live check of a resent pruned record is its id
-/// key, which pruning keeps.
+/// Every pruned record's id, for `verify` and for the id runs of a store
+/// from before them: a resent pruned record is refused by its id run,
+/// which pruning leaves as it is.
 pub(super) fn pruned_ids(tree: &sled::Tree) -> Result<Vec<u128>, StorageError> {
     let mut out = Vec::new();
     for kv in tree.scan_prefix([b'd']) {
