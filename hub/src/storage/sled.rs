@@ -97,6 +97,8 @@ pub struct SledStore {
 }
 
 const LOGS_EPOCH: &[u8] = b"logs_epoch";
+/// `meta`: `Store::records_pruned`.
+const RECORDS_PRUNED: &[u8] = b"records_pruned";
 
 impl SledStore {
     /// Opens (or creates) the store. `cache_bytes` bounds sled's page cache,
@@ -388,6 +390,21 @@ impl Store for SledStore {
 
     fn prune_records(&self, before_week: &str) -> Result<u64, StorageError> {
         self.prune_records_before(before_week)
+    }
+
+    fn records_pruned(&self) -> Result<Option<String>, StorageError> {
+        Ok(self
+            .meta
+            .get(RECORDS_PRUNED)?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    fn mark_records_pruned(&self, before_week: &str) -> Result<(), StorageError> {
+        // Not flushed on its own: a mark lost in a crash costs one more
+        // reading of the records, nothing else.
+        let _w = self.writing();
+        self.meta.insert(RECORDS_PRUNED, before_week.as_bytes())?;
+        Ok(())
     }
 
     fn mark_refusals(&self, day: &str) -> Result<(), StorageError> {
