@@ -791,7 +791,7 @@ fn a_retention_run_deletes_what_is_older_than_the_policy_and_audits_it() {
     store
         .append(&[visits_on("desk-a", 3, &["2019-03-06"])])
         .expect("append");
-    let restarted = crate::retention::Retention::new(retention.policy.clone())
+    let restarted = crate::retention::Retention::new(retention.policy)
         .apply(&store, now)
         .expect("retention");
     assert_eq!(restarted.records, 0);
@@ -800,7 +800,7 @@ fn a_retention_run_deletes_what_is_older_than_the_policy_and_audits_it() {
         Some("2021-W46")
     );
     let next_week = now + chrono::Duration::weeks(1);
-    let moved = crate::retention::Retention::new(retention.policy.clone())
+    let moved = crate::retention::Retention::new(retention.policy)
         .apply(&store, next_week)
         .expect("retention");
     assert_eq!(moved.records, 1);
