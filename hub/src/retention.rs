@@ -51,6 +51,9 @@ pub struct Retention {
     /// records to prune reads every record, so it is done again only when
     /// the cutoff moves, once a week: a record that arrives already older
     /// than the window (a visit entered years late) waits a week at most.
+    /// Kept in the store too (`Store::records_pruned`), so that a restart
+    /// does not read ten million records again, filling the page cache
+    /// while the hub starts serving.
     records_done: Option<String>,
 }
 
@@ -65,8 +68,14 @@ impl Retention {
     /// Applies the policy once, at `now`.
     pub fn apply(&mut self, store: &dyn Store, now: DateTime<Utc>) -> Result<Pruned, StorageError> {
         let week = first_week_kept(self.policy.records_years, now);
+        if self.records_done.is_none() {
+            self.records_done = store.records_pruned()?;
+        }
         let skip = week.is_some() && week == self.records_done;
         let out = run_once(store, &self.policy, now, skip)?;
+        if let Some(week) = week.as_deref().filter(|_| !skip) {
+            store.mark_records_pruned(week)?;
+        }
         self.records_done = week;
         Ok(out)
     }

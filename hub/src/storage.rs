@@ -251,6 +251,12 @@ pub trait Store:
 
     /// Deletes every record of a week before `before_week`.
     fn prune_records(&self, before_week: &str) -> Result<u64, StorageError>;
+    /// The `before_week` of the last `prune_records` that went through
+    /// every record, as `mark_records_pruned` noted it: finding records to
+    /// prune reads them all, which a restart must not do again in the same
+    /// week (`retention.rs`).
+    fn records_pruned(&self) -> Result<Option<String>, StorageError>;
+    fn mark_records_pruned(&self, before_week: &str) -> Result<(), StorageError>;
     /// Notes how far each desk's refusals go on `day` (`YYYY-MM-DD`), once
     /// a day: refusals carry no time, and these marks date them.
     fn mark_refusals(&self, day: &str) -> Result<(), StorageError>;

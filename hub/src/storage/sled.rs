@@ -3,11 +3,12 @@
 //! Everything an ingest touches lives in one tree (`ingest`) under one-byte
 //! key prefixes, so that records, the desk's progress, the refusals and the
 //! counts change in a single atomic `apply_batch`: a crash leaves either all
-//! of a group commit or none of it (`ingest.rs` beside this file).
+//! of a group commit or none of it (`append.rs` beside this file).
 //!
 //! | prefix | key | value |
 //! |---|---|---|
 //! | `g` | stream `/` first seq kept (u64 BE) | segment: the batch's kept records with seq and id |
+//! | `u` | lowest record id of the run (16 bytes BE) | a run of up to 256 record ids held, kept or pruned, sorted (`ids.rs`) |
 //! | `x` | stream `/` seq | refusal reason |
 //! | `s` | stream | last_seq, records, rejected (3 × u64 BE) |
 //! | `c` | cube (1 byte), week | that cube's cells for that week, as of the checkpoints |
@@ -15,6 +16,7 @@
 //! | `vcounts` | | present: the store keeps `k` checkpoints |
 //! | `p`, `P`, `d`, `w` | | what retention pruned (`retention.rs`) |
 //! | `vmediator` | | present: the cubes over `mediator` are kept (`append.rs`) |
+//! | `vids` | | present: every id held is in a `u` run (`ids.rs`) |
 //!
 //! Searches that found nothing at the desks are in their own tree,
 //! `search_misses` (`misses.rs`).
@@ -24,9 +26,11 @@
 //! `desk#n` for the n-th after it (`append::stream_key`; desk ids never hold
 //! `#`). The desk's incarnations themselves are in the `incarnations` tree.
 //!
-//! Record ids are not keys: the in-memory `IdIndex` is rebuilt from the
-//! segments at open, and so are the counts of the records after each
-//! desk's checkpoint (`ingest.rs`).
+//! Record ids are kept in runs (`u`), written in the same batch as their
+//! segments, so that dedup needs no index in memory and an open reads no segment but
+//! those after each desk's counts checkpoint, which it replays into the
+//! tally (`append.rs`). The hub's memory and its time to serving thus do
+//! not grow with the records held.
 
 mod append;
 mod audit;
@@ -63,8 +67,8 @@ pub struct SledStore {
     /// Operators' reports (`reports.rs`).
     pub(super) reports: sled::Tree,
     /// What group commits keep in memory; its lock makes them one at a time.
-    // Boxed, as `counts` is: the id index and the tally are large values,
-    // and a store is often held inline.
+    // Boxed, as `counts` is: the tally is a large value, and a store is
+    // often held inline.
     writer: std::sync::Mutex<Box<append::Writer>>,
     /// Taken after `writer` when both are, never held across a flush.
     counts: std::sync::Mutex<Box<append::Counts>>,
@@ -93,6 +97,8 @@ pub struct SledStore {
 }
 
 const LOGS_EPOCH: &[u8] = b"logs_epoch";
+/// `meta`: `Store::records_pruned`.
+const RECORDS_PRUNED: &[u8] = b"records_pruned";
 
 impl SledStore {
     /// Opens (or creates) the store. `cache_bytes` bounds sled's page cache,
@@ -384,6 +390,21 @@ impl Store for SledStore {
 
     fn prune_records(&self, before_week: &str) -> Result<u64, StorageError> {
         self.prune_records_before(before_week)
+    }
+
+    fn records_pruned(&self) -> Result<Option<String>, StorageError> {
+        Ok(self
+            .meta
+            .get(RECORDS_PRUNED)?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    fn mark_records_pruned(&self, before_week: &str) -> Result<(), StorageError> {
+        // Not flushed on its own: a mark lost in a crash costs one more
+        // reading of the records, nothing else.
+        let _w = self.writing();
+        self.meta.insert(RECORDS_PRUNED, before_week.as_bytes())?;
+        Ok(())
     }
 
     fn mark_refusals(&self, day: &str) -> Result<(), StorageError> {

@@ -786,9 +786,27 @@ fn a_retention_run_deletes_what_is_older_than_the_policy_and_audits_it() {
     let again = retention.apply(&store, now).expect("retention");
     assert_eq!((again.records, again.proposals), (0, 0));
     assert_eq!(store.audit_recent(10).expect("audit").len(), audit.len());
+    // Nor after a restart: the store keeps how far the last reading went,
+    // so a late old record waits for next week's run, as without one.
+    store
+        .append(&[visits_on("desk-a", 3, &["2019-03-06"])])
+        .expect("append");
+    let restarted = crate::retention::Retention::new(retention.policy)
+        .apply(&store, now)
+        .expect("retention");
+    assert_eq!(restarted.records, 0);
+    assert_eq!(
+        store.records_pruned().expect("mark").as_deref(),
+        Some("2021-W46")
+    );
+    let next_week = now + chrono::Duration::weeks(1);
+    let moved = crate::retention::Retention::new(retention.policy)
+        .apply(&store, next_week)
+        .expect("retention");
+    assert_eq!(moved.records, 1);
     let v = store.verify().expect("verify");
     assert!(v.problems.is_empty(), "{:?}", v.problems);
-    assert_eq!((v.records, v.pruned, v.counted), (1, 1, 2));
+    assert_eq!((v.records, v.pruned, v.counted), (1, 2, 3));
 }
 
 #[test]
@@ -894,4 +912,221 @@ fn a_store_from_before_the_mediator_gains_its_counts_at_open_as_unknown() {
     // Done once: a second open changes nothing.
     let store = open(&dir);
     assert_eq!(store.counts(&["mediator"]).expect("counted"), cells);
+}
+
+// Record id runs on disk (`ids.rs`)
+
+/// `desk`'s batch `first_seq..` under `incarnation`, holding `records` as
+/// they are (their ids kept), as a desk sends them again.
+fn resend_of(
+    desk: &str,
+    incarnation: u32,
+    first_seq: u64,
+    records: &[AnonymisedRecord],
+) -> DeskAppend {
+    DeskAppend {
+        desk_id: desk.into(),
+        incarnation,
+        first_seq,
+        last_seq: first_seq + records.len() as u64 - 1,
+        accepted: (first_seq..).zip(records.iter().cloned()).collect(),
+        rejected: vec![],
+    }
+}
+
+fn all_refused_as_held(out: &[AppendOutcome], n: usize) {
+    assert_eq!(out[0].stored, 0, "{out:?}");
+    assert_eq!(out[0].rejected.len(), n, "{out:?}");
+    assert!(
+        out[0]
+            .rejected
+            .iter()
+            .all(|(_, why)| why.contains("duplicate record id")),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn an_id_resent_after_a_restart_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sent = batch("desk-a", 1..=20);
+    let records: Vec<AnonymisedRecord> = sent.accepted.iter().map(|(_, r)| r.clone()).collect();
+    {
+        let store = open(&dir);
+        store.append(&[sent]).expect("append");
+        // Some records after the last counts checkpoint, some before it.
+        store.append(&[batch("desk-b", 1..=3)]).expect("append");
+    }
+    let store = open(&dir);
+    // Another desk sends them: only the ids can tell.
+    let out = store
+        .append(&[resend_of("desk-c", 0, 1, &records)])
+        .expect("append");
+    all_refused_as_held(&out, 20);
+    drop(store);
+    // And again after a second open, with the refusals themselves stored.
+    let store = open(&dir);
+    let out = store
+        .append(&[resend_of("desk-c", 0, 21, &records[..1])])
+        .expect("append");
+    all_refused_as_held(&out, 1);
+    let v = store.verify().expect("verify");
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    assert_eq!((v.records, v.ids, v.counted), (23, 23, 23));
+}
+
+#[test]
+fn an_id_resent_under_a_new_incarnation_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let now = "2026-12-02T10:00:00Z";
+    let sent = batch("desk-a", 1..=12);
+    let records: Vec<AnonymisedRecord> = sent.accepted.iter().map(|(_, r)| r.clone()).collect();
+    {
+        let store = open(&dir);
+        crate::incarnations::join(&store, "desk-a", "aaaa", 0, 0, now).expect("join");
+        store.append(&[sent]).expect("append");
+    }
+    let store = open(&dir);
+    // The desk restored from a copy of its folder: a new incarnation that
+    // numbers from 1 again and resends what it holds, then takes in more.
+    let j = crate::incarnations::join(&store, "desk-a", "bbbb", 12, 0, now).expect("join");
+    assert!(j.started);
+    let fresh = record("desk-a", "cittadinanza.residenza", uuid::Uuid::now_v7());
+    let mut again = records.clone();
+    again.push(fresh);
+    let out = store
+        .append(&[resend_of("desk-a", j.incarnation.number, 1, &again)])
+        .expect("append");
+    assert_eq!(out[0].stored, 1, "{out:?}");
+    assert_eq!(out[0].rejected.len(), 12, "{out:?}");
+    assert!(out[0].rejected.iter().all(|(seq, _)| *seq <= 12));
+    assert_eq!(store.records("desk-a").expect("records").len(), 13);
+    let v = store.verify().expect("verify");
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    assert_eq!((v.records, v.ids), (13, 13));
+}
+
+/// Removes every id run and the mark, as a store written before them.
+fn as_before_the_id_runs(store: &SledStore) {
+    let keys: Vec<::sled::IVec> = store
+        .ingest
+        .scan_prefix([ids::PREFIX])
+        .keys()
+        .map(|k| k.expect("read"))
+        .collect();
+    assert!(!keys.is_empty(), "the new store keeps id runs");
+    for k in keys {
+        store.ingest.remove(k).expect("remove");
+    }
+    store.ingest.remove(ids::BUILT).expect("remove");
+    store.db.flush().expect("flush");
+}
+
+#[test]
+fn a_store_from_before_the_id_runs_gains_them_at_open_and_refuses_its_old_ids() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let old = "2019-03-06";
+    let new = "2026-11-18";
+    let (kept, pruned) = {
+        let store = open(&dir);
+        store
+            .append(&[visits_on("desk-a", 1, &[old, old, new])])
+            .expect("append");
+        store.append(&[batch("desk-b", 1..=10)]).expect("append");
+        let pruned: Vec<AnonymisedRecord> = store
+            .records("desk-a")
+            .expect("records")
+            .into_iter()
+            .filter(|(_, r)| r.week.as_str() < "2020-W01")
+            .map(|(_, r)| {
+                let id = uuid::Uuid::parse_str(&r.id).expect("a uuid");
+                visit(
+                    "desk-c",
+                    "permesso.rinnovo.lavoro",
+                    "walk_in",
+                    "MA",
+                    old,
+                    id,
+                )
+            })
+            .collect();
+        assert_eq!(pruned.len(), 2);
+        assert_eq!(store.prune_records("2020-W01").expect("prune"), 2);
+        let kept: Vec<AnonymisedRecord> = store
+            .records("desk-b")
+            .expect("records")
+            .into_iter()
+            .map(|(_, r)| {
+                record(
+                    "desk-c",
+                    "cittadinanza.residenza",
+                    uuid::Uuid::parse_str(&r.id).expect("a uuid"),
+                )
+            })
+            .collect();
+        as_before_the_id_runs(&store);
+        assert!(store
+            .verify()
+            .expect("verify")
+            .problems
+            .iter()
+            .any(|p| p.contains("in no id run")));
+        (kept, pruned)
+    };
+    let store = open(&dir);
+    assert!(store.ingest.get(ids::BUILT).expect("read").is_some());
+    let v = store.verify().expect("verify");
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    assert_eq!((v.records, v.pruned, v.ids), (11, 2, 13));
+    let out = store
+        .append(&[resend_of("desk-c", 0, 1, &kept)])
+        .expect("append");
+    all_refused_as_held(&out, 10);
+    let out = store
+        .append(&[resend_of("desk-c", 0, 11, &pruned)])
+        .expect("append");
+    all_refused_as_held(&out, 2);
+
+    // Built once: a run lost after the mark is not written again at the
+    // next open, and verify tells it.
+    let (first, run) = store
+        .ingest
+        .scan_prefix([ids::PREFIX])
+        .next()
+        .expect("an id run")
+        .expect("read");
+    let lost = ids::decode(&run).expect("a run").len();
+    store.ingest.remove(first).expect("remove");
+    drop(store);
+    let store = open(&dir);
+    let v = store.verify().expect("verify");
+    assert_eq!(
+        v.problems,
+        vec![format!("{lost} record ids held are in no id run")]
+    );
+}
+
+#[test]
+fn pruned_ids_are_refused_under_a_new_incarnation_after_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let now = "2026-12-02T10:00:00Z";
+    let old = "2019-03-06";
+    let sent = visits_on("desk-a", 1, &[old, old, old]);
+    let records: Vec<AnonymisedRecord> = sent.accepted.iter().map(|(_, r)| r.clone()).collect();
+    {
+        let store = open(&dir);
+        crate::incarnations::join(&store, "desk-a", "aaaa", 0, 0, now).expect("join");
+        store.append(&[sent]).expect("append");
+        assert_eq!(store.prune_records("2020-W01").expect("prune"), 3);
+        assert!(store.records("desk-a").expect("records").is_empty());
+    }
+    let store = open(&dir);
+    let j = crate::incarnations::join(&store, "desk-a", "bbbb", 3, 0, now).expect("join");
+    let out = store
+        .append(&[resend_of("desk-a", j.incarnation.number, 1, &records)])
+        .expect("append");
+    all_refused_as_held(&out, 3);
+    let v = store.verify().expect("verify");
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    assert_eq!((v.records, v.pruned, v.ids), (0, 3, 3));
 }

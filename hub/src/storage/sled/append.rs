@@ -3,9 +3,11 @@
 //!
 //! A group commit is one atomic `apply_batch` of, per desk batch, the
 //! segments holding the records kept (`segment`, at most `SEGMENT_BYTES`
-//! each), the refusals and the desk's progress, then one flush. Record ids
-//! are checked against the in-memory `IdIndex`, so that nothing is read per
-//! record.
+//! each), the record id runs they add to (`ids`), the refusals and the
+//! desk's progress, then one flush. A record id is checked against the ids
+//! of its own group commit in memory, then against the id run it falls in,
+//! read once per group: fresh ids fall in the hot runs at the right edge
+//! (`ids.rs`).
 //!
 //! The counts are derived from the records, like the id index: each commit
 //! adds its records to an in-memory tally, and every `COUNTS_EVERY` records
@@ -16,10 +18,15 @@
 //! each desk's `k`; reads add the tally to the stored cells. A commit thus
 //! rewrites the count cells once per hundred thousand records instead of
 //! once per commit.
+//!
+//! Nothing else is rebuilt at open: what an open reads is the segments after
+//! each stream's checkpoint (a ranged scan per stream, at most
+//! `COUNTS_EVERY` records in all), so that the time to serving and the page
+//! cache it fills do not grow with the history held.
 
 use super::{decode_u64, SledStore};
 use crate::storage::cubes::{self, Cells, Tally};
-use crate::storage::ids::IdIndex;
+use crate::storage::ids;
 use crate::storage::segment;
 use crate::storage::{
     AppendOutcome, CountCell, DeskAppend, DeskProgress, StorageError, Verification,
@@ -73,18 +80,23 @@ pub(super) fn stream_key(desk_id: &str, incarnation: u32) -> String {
 }
 
 pub(super) fn desk_seq_key(prefix: u8, stream: &str, seq: u64) -> Vec<u8> {
-    let mut k = Vec::with_capacity(stream.len() + 10);
-    k.push(prefix);
-    k.extend_from_slice(stream.as_bytes());
-    k.push(b'/');
+    desk_seq_key_bytes(prefix, stream.as_bytes(), seq)
+}
+
+fn desk_seq_key_bytes(prefix: u8, stream: &[u8], seq: u64) -> Vec<u8> {
+    let mut k = desk_prefix_bytes(prefix, stream);
     k.extend_from_slice(&seq.to_be_bytes());
     k
 }
 
 pub(super) fn desk_prefix(prefix: u8, stream: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(stream.len() + 2);
+    desk_prefix_bytes(prefix, stream.as_bytes())
+}
+
+fn desk_prefix_bytes(prefix: u8, stream: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(stream.len() + 10);
     k.push(prefix);
-    k.extend_from_slice(stream.as_bytes());
+    k.extend_from_slice(stream);
     k.push(b'/');
     k
 }
@@ -134,10 +146,9 @@ pub(super) fn decode_progress(bytes: &[u8]) -> Result<DeskProgress, StorageError
     })
 }
 
-/// What group commits keep in memory: every record id held and the desks
-/// whose records are not yet in the stored cells.
+/// What group commits keep in memory: the desks whose records are not yet
+/// in the stored cells. Bounded by the number of streams, not by history.
 pub(super) struct Writer {
-    pub(super) ids: IdIndex,
     /// Desks with records in `Counts::pending`, and their last sequence
     /// committed.
     uncounted: HashMap<String, u64>,
@@ -159,8 +170,8 @@ pub(super) struct Counts {
 }
 
 impl Writer {
-    /// The id index over every stored segment and the tally of the records
-    /// after each desk's counts checkpoint, for `SledStore::open`. A store
+    /// The tally of the records after each desk's counts checkpoint, for
+    /// `SledStore::open` (and the id keys of a store without them). A store
     /// of the earlier layout (one key per record, prefixes `r` and `i`) is
     /// refused rather than misread: no deployment holds one, so there is no
     /// migration.
@@ -194,35 +205,42 @@ impl Writer {
             let (k, v) = kv?;
             counted.insert(k[1..].to_vec(), decode_u64(&v)?);
         }
-        let mut ids = super::retention::pruned_ids(tree)?;
+        if tree.get(ids::BUILT)?.is_none() {
+            let started = std::time::Instant::now();
+            let n = ids::build(tree, super::retention::pruned_ids(tree)?)?;
+            tracing::info!(
+                ids = n,
+                secs = started.elapsed().as_secs_f64(),
+                "record id runs of a store from before them written, once"
+            );
+        }
         let mut pending = Tally::default();
         let mut uncounted = HashMap::new();
-        for kv in tree.scan_prefix([b'g']) {
-            let (k, seg) = kv?;
-            let desk = k
-                .get(1..k.len().saturating_sub(9))
-                .ok_or_else(|| StorageError::Corrupt("short segment key".into()))?;
-            let after = counted.get(desk).copied().unwrap_or(0);
-            let replay = seq_of(&k)? > after;
-            for entry in segment::entries(&seg) {
-                let entry = entry?;
-                ids.push(entry.id);
-                if replay {
+        // Every stream that ever stored a segment has its progress key.
+        for kv in tree.scan_prefix([b's']) {
+            let (k, _) = kv?;
+            let stream = &k[1..];
+            let after = counted.get(stream).copied().unwrap_or(0);
+            let Some(from) = after.checked_add(1) else {
+                continue;
+            };
+            let start = desk_seq_key_bytes(b'g', stream, from);
+            // The stream's prefix ends in `/`; the next byte bounds it.
+            let mut end = desk_prefix_bytes(b'g', stream);
+            if let Some(last) = end.last_mut() {
+                *last += 1;
+            }
+            for kv in tree.range(start..end) {
+                let (_, seg) = kv?;
+                for entry in segment::entries(&seg) {
+                    let entry = entry?;
                     pending.add(&entry.decode()?);
-                    uncounted.insert(String::from_utf8_lossy(desk).into_owned(), entry.seq);
+                    uncounted.insert(String::from_utf8_lossy(stream).into_owned(), entry.seq);
                 }
             }
         }
-        let (ids, repeated) = IdIndex::from_ids(ids);
-        if repeated > 0 {
-            tracing::error!(
-                repeated,
-                "record ids stored more than once; run `hub verify`"
-            );
-        }
         Ok((
             Self {
-                ids,
                 uncounted,
                 unflushed: false,
             },
@@ -353,6 +371,7 @@ impl SledStore {
         let mut batch = sled::Batch::default();
         let mut progress: HashMap<String, DeskProgress> = HashMap::new();
         let mut ids_in_group: HashSet<u128> = HashSet::new();
+        let mut id_runs = ids::Group::new(&self.ingest);
         // Counted once sled serves them (`commit`).
         let mut counted: Vec<&AnonymisedRecord> = Vec::new();
         let mut outcomes = Vec::with_capacity(batches.len());
@@ -397,7 +416,8 @@ impl SledStore {
             let mut first_kept = None;
             for (seq, record) in b.accepted.iter().filter(|(s, _)| *s > p.last_seq) {
                 let id = record.id();
-                if writer.ids.contains(id.as_u128()) || !ids_in_group.insert(id.as_u128()) {
+                // The group's own ids first: they are not on disk yet.
+                if !ids_in_group.insert(id.as_u128()) || id_runs.held(id.as_u128())? {
                     let reason = format!("{} {id}: already stored", domain::ALREADY_HELD);
                     batch.insert(desk_seq_key(b'x', &stream, *seq), reason.as_bytes());
                     rejected.push((*seq, reason));
@@ -415,6 +435,7 @@ impl SledStore {
                 }
                 first_kept.get_or_insert(*seq);
                 segment::push(&mut kept, *seq, record);
+                id_runs.add(id.as_u128())?;
                 next.records += 1;
             }
             if let Some(first) = first_kept {
@@ -434,15 +455,12 @@ impl SledStore {
         for (stream, p) in &progress {
             batch.insert(progress_key(stream), &encode_progress(p)[..]);
         }
+        // In the segments' batch, so that no crash parts an id from its record.
+        id_runs.write(&mut batch);
         for (stream, p) in progress {
             writer.uncounted.insert(stream, p.last_seq);
         }
         self.commit(writer, batch, &counted, false)?;
-        // The index follows what sled now serves, flushed or not, as the
-        // progress does.
-        for id in ids_in_group {
-            writer.ids.insert(id);
-        }
         Ok((outcomes, resent))
     }
 
@@ -650,12 +668,16 @@ impl SledStore {
         }
         v.pruned_before = super::retention::pruned_before(&self.ingest)?;
         all_ids.extend(pruned_ids);
-        let (index, repeated) = IdIndex::from_ids(all_ids);
-        v.ids = index.len() as u64;
+        all_ids.sort_unstable();
+        let before = all_ids.len();
+        all_ids.dedup();
+        let repeated = before - all_ids.len();
+        v.ids = all_ids.len() as u64;
         if repeated > 0 {
             v.problems
                 .push(format!("{repeated} record ids are stored more than once"));
         }
+        self.verify_id_runs(&all_ids, &mut v)?;
         let mut stored: HashMap<(usize, String), Cells> = HashMap::new();
         {
             // The stored cells and the tally as of one moment (see read_counts).
@@ -713,6 +735,36 @@ impl SledStore {
             }
         }
         Ok(v)
+    }
+}
+
+impl SledStore {
+    /// Checks the id runs against `ids` (sorted, each once): the ids of
+    /// every record kept or pruned. Both are in id order, so one merge.
+    fn verify_id_runs(&self, ids: &[u128], v: &mut Verification) -> Result<(), StorageError> {
+        let (in_runs, problems) = ids::all(&self.ingest)?;
+        v.problems.extend(problems);
+        let (mut missing, mut extra) = (0u64, 0u64);
+        let mut expected = ids.iter().peekable();
+        for id in in_runs {
+            while expected.next_if(|e| **e < id).is_some() {
+                missing += 1;
+            }
+            if expected.next_if(|e| **e == id).is_none() {
+                extra += 1;
+            }
+        }
+        missing += expected.count() as u64;
+        if missing > 0 {
+            v.problems
+                .push(format!("{missing} record ids held are in no id run"));
+        }
+        if extra > 0 {
+            v.problems.push(format!(
+                "{extra} ids in the id runs name no record held or pruned"
+            ));
+        }
+        Ok(())
     }
 }
 

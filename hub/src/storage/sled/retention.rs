@@ -8,6 +8,11 @@
 //! | `d` | run (u64 BE) | the pruned records' ids, 16 bytes each |
 //! | `w` | | the week before which records were last pruned |
 //!
+//! A pruned record's id stays in its run (`u`, `ids.rs`), so that the record sent
+//! again (a desk restored from an old copy, under a new incarnation) is
+//! refused as held, as before the pruning; `d` is read only by `verify` and
+//! by the one-time build of the id runs of an older store.
+//!
 //! The live counts (`c`) keep every record, pruned or not, so published
 //! figures do not change; `verify` checks them against the records left
 //! plus the `p` cells. A pruning is one atomic write with a counts
@@ -51,9 +56,9 @@ fn pruned_count_key(stream: &[u8]) -> Vec<u8> {
     k
 }
 
-/// Every pruned record's id: a desk restored from an old copy may send a
-/// pruned record again (under a new incarnation, so by id only), and it
-/// must still be known as held. 16 bytes a record, as in the index.
+/// Every pruned record's id, for `verify` and for the id runs of a store
+/// from before them: a resent pruned record is refused by its id run,
+/// which pruning leaves as it is.
 pub(super) fn pruned_ids(tree: &sled::Tree) -> Result<Vec<u128>, StorageError> {
     let mut out = Vec::new();
     for kv in tree.scan_prefix([b'd']) {
