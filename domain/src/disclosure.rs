@@ -48,7 +48,9 @@
 //!    or at least K, as `"x"` ([`Cell::Withheld`]); the audit assumes the
 //!    attacker reads both (`1..=4`, and `0 or >= K`). A part of a reference
 //!    (below) marks every hidden figure `"x"`: a `"<5"` in both parts of a
-//!    published reference 8 would pin both to 4.
+//!    published reference 8 would pin both to 4. Tables released on the
+//!    calendar (`release`) mark every hidden figure `"x"`, the year's too,
+//!    and are checked against "not negative" only.
 //! 5. **Consistency across tables** ([`protect_within`]). A table over a
 //!    filter or a period (D) is protected against the full table (R) the
 //!    hub also publishes:
@@ -246,7 +248,8 @@ pub const BELOW_K: &str = "<5";
 
 /// How any other hidden figure is shown: on its own a table uses it for
 /// figures hidden to protect another one (0 or at least K, where `"<5"`
-/// would be false); a part of a reference uses it for every hidden figure.
+/// would be false); a part of a reference, and every table released on the
+/// calendar, uses it for every hidden figure.
 pub const WITHHELD: &str = "x";
 
 /// The record fields the hub counts, in the order of its counts keys: one
