@@ -196,7 +196,12 @@ fn default_http2_window_kib() -> u32 {
     // Two of the agent's default batches (500 records of about 150 bytes):
     // enough to keep a desk's stream busy on loopback and on a LAN, while a
     // hundred desks hold at most 16 MiB here (hyper's default of 1 MiB each
-    // let them hold up to 100 MiB).
+    // let them hold up to 100 MiB). A fixed window, not hyper's adaptive
+    // one, whose estimate may grow a connection's window to 16 MiB, so that
+    // this stays the bound. Smaller windows did not lower the hub's peak
+    // with 1,000 desks ingesting (tonic's decode buffer holds a whole batch
+    // per desk either way) and a window under one batch slowed ingest:
+    // bench/README.md, "Ingest with 1,000 desks".
     160
 }
 
