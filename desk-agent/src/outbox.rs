@@ -41,6 +41,7 @@ use domain::AnonymisedRecord;
 use prost::bytes::{BufMut, Bytes, BytesMut};
 use prost::encoding::{decode_varint, encode_key, encode_varint, encoded_len_varint, WireType};
 use prost::Message;
+use sled::Transactional;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -285,8 +286,7 @@ impl Flusher {
                 )
             };
             let written = self
-                .write(first, &entries)
-                .and_then(|()| self.remember(first, &entries, &waiters))
+                .write(first, &entries, &waiters)
                 .and_then(|()| self.flush());
             match written {
                 Ok(()) => {
@@ -356,58 +356,65 @@ impl Flusher {
         }
     }
 
-    /// Stores the idempotency keys of a write with their records, before its
-    /// flush.
-    fn remember(
-        &self,
-        first: u64,
-        mut entries: &[u8],
-        waiters: &[Waiter],
-    ) -> Result<(), sled::Error> {
+    /// Writes the entries of sequences from `first` on as chunks of at most
+    /// `CHUNK_BYTES`, none crossing a run, with the idempotency keys of
+    /// `waiters` in the same sled transaction. Separate inserts would not
+    /// do: sled writes its buffers to the file as they fill, so a process
+    /// killed between the two could leave a record without its key, which
+    /// the agent would send, and the caller's retry under the key would
+    /// then record the visit a second time.
+    fn write(&self, first: u64, entries: &[u8], waiters: &[Waiter]) -> Result<(), sled::Error> {
+        let chunks = chunks(first, entries)?;
+        fail::fail_point!("outbox-write", |_| Err(injected("outbox-write")));
         if waiters.iter().all(|w| w.request_id.is_none()) {
+            for (seq, range) in &chunks {
+                self.runs
+                    .tree(run_of(*seq))?
+                    .insert(seq.to_be_bytes(), &entries[range.clone()])?;
+            }
             return Ok(());
         }
+        let mut keys = Vec::new();
+        let mut rest = entries;
         for (seq, w) in (first..).zip(waiters) {
-            let len = entry_len(entries)
+            let len = entry_len(rest)
                 .ok_or_else(|| sled::Error::Unsupported("damaged outbox group".into()))?;
             if let Some(key) = &w.request_id {
-                self.requests
-                    .insert(key, seq, entry_record(&entries[..len]))?;
+                keys.push((key.as_str(), seq, entry_record(&rest[..len])));
             }
-            entries = &entries[len..];
+            rest = &rest[len..];
         }
-        Ok(())
-    }
-
-    /// Writes the entries of sequences from `first` on as chunks of at most
-    /// `CHUNK_BYTES`, none crossing a run.
-    fn write(&self, first: u64, mut entries: &[u8]) -> Result<(), sled::Error> {
-        let mut seq = first;
-        while !entries.is_empty() {
-            let run = run_of(seq);
-            let mut len = 0;
-            let mut n = 0u64;
-            let mut rest = entries;
-            while let Some(entry_len) = entry_len(rest) {
-                if (len > 0 && len + entry_len > CHUNK_BYTES) || seq + n > run_end(run) {
-                    break;
+        // The keys' tree first, then each run's tree the chunks fall in.
+        let mut trees = vec![self.requests.tree().clone()];
+        let mut runs = Vec::new();
+        for (seq, _) in &chunks {
+            let run = run_of(*seq);
+            if !runs.contains(&run) {
+                runs.push(run);
+                trees.push(self.runs.tree(run)?);
+            }
+        }
+        let at = requests::now_secs();
+        let new = trees
+            .as_slice()
+            .transaction(|tx| {
+                let mut new = 0;
+                for (key, seq, record) in &keys {
+                    if requests::Requests::insert_in(&tx[0], key, *seq, record, at)? {
+                        new += 1;
+                    }
                 }
-                len += entry_len;
-                n += 1;
-                rest = &rest[entry_len..];
-            }
-            if n == 0 {
-                // Only a damaged group gets here; never loop on it.
-                return Err(sled::Error::Unsupported("damaged outbox group".into()));
-            }
-            fail::fail_point!("outbox-write", |_| Err(injected("outbox-write")));
-            self.runs
-                .tree(run)?
-                .insert(seq.to_be_bytes(), &entries[..len])?;
-            entries = &entries[len..];
-            seq += n;
-        }
-        Ok(())
+                for (seq, range) in &chunks {
+                    let at_run = runs.iter().position(|r| *r == run_of(*seq)).unwrap_or(0);
+                    tx[1 + at_run].insert(&seq.to_be_bytes()[..], &entries[range.clone()])?;
+                }
+                Ok(new)
+            })
+            .map_err(|e| match e {
+                sled::transaction::TransactionError::Abort(e)
+                | sled::transaction::TransactionError::Storage(e) => e,
+            })?;
+        self.requests.stored(new, at)
     }
 
     fn close(&self) {
@@ -420,6 +427,36 @@ impl Drop for Outbox {
     fn drop(&mut self) {
         self.flusher.close();
     }
+}
+
+/// The chunks of a group's entries from `first` on: each one's first
+/// sequence and byte range, at most `CHUNK_BYTES` (or one entry) and never
+/// crossing a run.
+fn chunks(first: u64, entries: &[u8]) -> Result<Vec<(u64, std::ops::Range<usize>)>, sled::Error> {
+    let mut out = Vec::new();
+    let (mut seq, mut at) = (first, 0usize);
+    while at < entries.len() {
+        let run = run_of(seq);
+        let mut len = 0;
+        let mut n = 0u64;
+        let mut rest = &entries[at..];
+        while let Some(entry_len) = entry_len(rest) {
+            if (len > 0 && len + entry_len > CHUNK_BYTES) || seq + n > run_end(run) {
+                break;
+            }
+            len += entry_len;
+            n += 1;
+            rest = &rest[entry_len..];
+        }
+        if n == 0 {
+            // Only a damaged group gets here; never loop on it.
+            return Err(sled::Error::Unsupported("damaged outbox group".into()));
+        }
+        out.push((seq, at..at + len));
+        at += len;
+        seq += n;
+    }
+    Ok(out)
 }
 
 /// The error a configured fail point returns, as a failing disk would.

@@ -51,7 +51,7 @@ fn age_key(at: u64, request_id: &str) -> Vec<u8> {
     k
 }
 
-fn now_secs() -> u64 {
+pub(super) fn now_secs() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -104,22 +104,34 @@ impl Requests {
         })
     }
 
-    /// Stores a key with its record's sequence and protobuf; the caller
-    /// flushes. Forgets the oldest keys beyond the window.
-    pub(super) fn insert(&self, request_id: &str, seq: u64, record: &[u8]) -> sled::Result<()> {
-        let at = now_secs();
+    /// The tree the keys live in: written in one transaction with the
+    /// records they name (see `Flusher::write`).
+    pub(super) fn tree(&self) -> &sled::Tree {
+        &self.tree
+    }
+
+    /// Stores a key with its record's sequence and protobuf inside the
+    /// transaction `tx` over the keys' tree; whether the key is new.
+    pub(super) fn insert_in(
+        tx: &sled::transaction::TransactionalTree,
+        request_id: &str,
+        seq: u64,
+        record: &[u8],
+        at: u64,
+    ) -> sled::transaction::ConflictableTransactionResult<bool, sled::Error> {
         let mut value = Vec::with_capacity(16 + record.len());
         value.extend_from_slice(&at.to_be_bytes());
         value.extend_from_slice(&seq.to_be_bytes());
         value.extend_from_slice(record);
-        if self
-            .tree
-            .insert(key_of(request_id.as_bytes()), value)?
-            .is_none()
-        {
-            self.count.fetch_add(1, Ordering::Relaxed);
-        }
-        self.tree.insert(age_key(at, request_id), &[][..])?;
+        let new = tx.insert(key_of(request_id.as_bytes()), value)?.is_none();
+        tx.insert(age_key(at, request_id), &[][..])?;
+        Ok(new)
+    }
+
+    /// After a transaction stored `new` keys at `at`: counts them and
+    /// forgets the oldest keys beyond the window.
+    pub(super) fn stored(&self, new: usize, at: u64) -> sled::Result<()> {
+        self.count.fetch_add(new, Ordering::Relaxed);
         self.forget_old(at)
     }
 
