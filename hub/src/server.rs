@@ -131,6 +131,51 @@ pub fn open_store(dir: &DataDir, config: &HubConfig) -> anyhow::Result<SledStore
     })
 }
 
+/// Threads of the dashboard's own runtime.
+const DASHBOARD_THREADS: usize = 2;
+
+/// Serves `listener` with `serve` on a runtime of its own, so that a page
+/// request waits for a CPU, not behind every desk stream's task in the
+/// federation's queue: with ingest at full rate the tasks of a hundred
+/// desks are always ready, and the operating system's scheduler shares
+/// the CPU between threads fairly where tokio's queue would not. Ends
+/// when `serve` does (the receiver then resolves).
+fn on_own_runtime<F, Fut>(
+    listener: TcpListener,
+    serve: F,
+) -> anyhow::Result<tokio::sync::oneshot::Receiver<()>>
+where
+    F: FnOnce(TcpListener) -> Fut + Send + 'static,
+    Fut: Future<Output = ()>,
+{
+    // The socket moves to the new runtime's reactor, so that its
+    // connections are polled by that runtime's threads too.
+    let listener = listener.into_std()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(DASHBOARD_THREADS)
+        .thread_name("dashboard")
+        .enable_all()
+        .build()
+        .context("cannot start the dashboard's threads")?;
+    let (done, ended) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("dashboard".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                match TcpListener::from_std(listener) {
+                    Ok(listener) => serve(listener).await,
+                    Err(e) => tracing::error!(error = %e, "the dashboard cannot listen"),
+                }
+            });
+            // A page's query still running on the blocking pool is not
+            // waited for past the drain grace.
+            runtime.shutdown_timeout(DRAIN_GRACE);
+            let _ = done.send(());
+        })
+        .context("cannot start the dashboard's thread")?;
+    Ok(ended)
+}
+
 pub async fn run(
     data: &Path,
     config: HubConfig,
@@ -275,13 +320,12 @@ pub async fn run(
                     .min(config.dashboard_max_connections.max(1)),
                 ..caps
             };
-            let incoming = tls::capped(listener, web_tls, web_caps, "dashboard", refused());
-            Some(tokio::spawn(crate::dashboard::serve(
-                incoming,
-                dashboard,
-                login_key,
-                stopped.clone().waited(),
-            )))
+            let refused = refused();
+            let stopped = stopped.clone();
+            Some(on_own_runtime(listener, move |listener| async move {
+                let incoming = tls::capped(listener, web_tls, web_caps, "dashboard", refused);
+                crate::dashboard::serve(incoming, dashboard, login_key, stopped.waited()).await;
+            })?)
         }
         None => None,
     };
