@@ -3,7 +3,9 @@
 //! deployment that outgrows one machine can move to PostgreSQL behind it.
 
 mod cubes;
+mod entries;
 mod ids;
+mod postgres;
 mod segment;
 mod sled;
 #[cfg(test)]
@@ -12,12 +14,17 @@ mod tests;
 use domain::AnonymisedRecord;
 use serde::{Deserialize, Serialize};
 
+pub use self::postgres::{redacted, Listener, PostgresStore};
 pub use self::sled::{Importer, SledStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     #[error("storage failure: {0}")]
     Backend(#[from] ::sled::Error),
+    /// A PostgreSQL store's failure: the server's code and message, or
+    /// the connection's; never the password.
+    #[error("database failure: {0}")]
+    Database(String),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
     #[error("desk `{0}` is already enrolled")]
@@ -265,6 +272,28 @@ pub trait Store:
     fn prune_refusals(&self, before_day: &str) -> Result<u64, StorageError>;
     /// Deletes the proposals decided before `decided_before` (RFC 3339).
     fn prune_proposals(&self, decided_before: &str) -> Result<u64, StorageError>;
+
+    /// Changes other hub processes on the same store make, for a store
+    /// that several replicas share; `None` for one that a single process
+    /// owns (sled), whose changes the process makes itself.
+    fn changes(&self) -> Option<tokio::sync::broadcast::Receiver<Change>> {
+        None
+    }
+}
+
+/// A change one replica made that the others act on (`Store::changes`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Change {
+    /// A versioned log (`guidance`, `templates`, `catalogue`, `cards`)
+    /// gained `version`.
+    Log { log: String, version: u64 },
+    /// A desk's entry changed: it may have been revoked.
+    Desk { desk_id: String },
+    /// An operator's report was decided.
+    Report,
+    /// Changes may have been missed: read everything again.
+    Resync,
 }
 
 /// The key of a dashboard session: the SHA-256 of its cookie value, so that

@@ -121,6 +121,14 @@ const PREREQUISITES: &[Prerequisite] = &[
         fast: true,
     },
     Prerequisite {
+        name: "PostgreSQL",
+        why: "the hub's PostgreSQL store is tested on a real server that the tests start \
+              themselves (initdb and postgres on a temporary folder)",
+        present: Check::File("/usr/lib/postgresql/15/bin/initdb"),
+        install: Install::Debian(&["postgresql"]),
+        fast: true,
+    },
+    Prerequisite {
         name: "Poppler's tools",
         why: "the handout tests read the PDFs back with pdffonts (fonts embedded) and \
               pdftotext (the card's words in every script), and pdftoppm draws the \

@@ -326,10 +326,9 @@ impl Store for SledStore {
         self.flush_serialised()
     }
 
-    fn append_guidance(&self, mut item: proto::GuidanceItem) -> Result<u64, StorageError> {
+    fn append_guidance(&self, item: proto::GuidanceItem) -> Result<u64, StorageError> {
         self.log_append(&self.guidance, |version| {
-            item.version = version;
-            item.encode_to_vec()
+            super::entries::guidance(item, version)
         })
     }
 
@@ -341,16 +340,9 @@ impl Store for SledStore {
         self.guidance.version()
     }
 
-    fn append_template(&self, mut template: proto::Template) -> Result<u64, StorageError> {
+    fn append_template(&self, template: proto::Template) -> Result<u64, StorageError> {
         self.log_append(&self.templates, |version| {
-            template.version = version;
-            // An Italian reference names its own version as the one that
-            // translations follow, unless the caller kept an earlier one
-            // (a minor edit).
-            if template.reference_version == 0 {
-                template.reference_version = version;
-            }
-            template.encode_to_vec()
+            super::entries::template(template, version)
         })
     }
 
@@ -491,15 +483,13 @@ impl Log {
 
     pub(super) fn since<M: Message + Default>(&self, after: u64) -> Result<Vec<M>, StorageError> {
         let from = after.saturating_add(1).to_be_bytes();
-        self.tree
-            .range(from..)
-            .values()
-            .map(|v| {
-                M::decode(v?.as_ref()).map_err(|e| {
-                    StorageError::Corrupt(format!("{} entry does not decode: {e}", self.name))
-                })
-            })
-            .collect()
+        super::entries::decode_all(
+            self.name,
+            self.tree
+                .range(from..)
+                .values()
+                .map(|v| v.map_err(StorageError::from)),
+        )
     }
 
     pub(super) fn version(&self) -> Result<u64, StorageError> {

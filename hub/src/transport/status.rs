@@ -19,7 +19,10 @@ impl From<StorageError> for Status {
             StorageError::DeskExists(_) => Status::already_exists(e.to_string()),
             StorageError::UnknownDesk(_) => Status::not_found(e.to_string()),
             StorageError::NotCounted(_) => Status::invalid_argument(e.to_string()),
-            StorageError::Backend(_) | StorageError::Corrupt(_) | StorageError::Sink(_) => {
+            StorageError::Backend(_)
+            | StorageError::Database(_)
+            | StorageError::Corrupt(_)
+            | StorageError::Sink(_) => {
                 tracing::error!(error = %e, "storage failure");
                 Status::internal(format!("the hub could not read its store: {e}"))
             }

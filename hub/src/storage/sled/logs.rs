@@ -25,12 +25,7 @@ impl Logs for SledStore {
         glossary: String,
     ) -> Result<u64, StorageError> {
         self.log_append(&self.catalogue, |version| {
-            proto::CatalogueUpdate {
-                version,
-                procedures,
-                glossary,
-            }
-            .encode_to_vec()
+            crate::storage::entries::catalogue(procedures, glossary, version)
         })
     }
 
@@ -44,17 +39,7 @@ impl Logs for SledStore {
 
     fn append_card(&self, card: domain::Card) -> Result<u64, StorageError> {
         self.log_append(&self.cards, |version| {
-            let mut card = proto::ProcedureCard::from(card);
-            card.version = version;
-            if card.reference_version == 0 {
-                card.reference_version = version;
-            }
-            for v in card.field_versions.values_mut() {
-                if *v == 0 {
-                    *v = version;
-                }
-            }
-            card.encode_to_vec()
+            crate::storage::entries::card(card, version)
         })
     }
 

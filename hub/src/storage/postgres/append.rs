@@ -1,0 +1,570 @@
+//! The ingest half of [`PostgresStore`]: a group commit is one transaction
+//! that takes each desk's advisory lock, reads the streams' progress and
+//! which ids are held, copies the new records in with binary `COPY`, and
+//! upserts the refusals, the progress and the counts once per group.
+//!
+//! The advisory lock (per desk, for the transaction) is what keeps two
+//! replicas from storing one sequence twice when a desk's stream moves
+//! between them mid-batch: the second waits for the first to commit, then
+//! reads the progress it left and stores only what comes after it. The
+//! unique index on the record id is the last word on ids: a record id two
+//! desks send at once through two replicas fails one transaction, whose
+//! batches the desks send again and are then told "already stored".
+
+use super::PostgresStore;
+use crate::storage::cubes::{self, Cells, Tally};
+use crate::storage::{
+    AppendOutcome, CountCell, DeskAppend, DeskProgress, StorageError, Verification,
+    COUNT_DIMENSIONS,
+};
+use domain::RawRecord;
+use prost::Message;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::Type;
+
+/// The advisory lock of a desk's ingest; the second key keeps it apart
+/// from other users of `hashtextextended`.
+/// Taken in the array's order, which `unnest` keeps.
+const DESK_LOCKS: &str =
+    "SELECT pg_advisory_xact_lock(hashtextextended(d, 1917)) FROM unnest($1::text[]) AS d";
+
+/// The columns `COPY` fills, in order.
+const RECORD_COLUMNS: [Type; 6] = [
+    Type::TEXT,
+    Type::INT4,
+    Type::INT8,
+    Type::UUID,
+    Type::TEXT,
+    Type::BYTEA,
+];
+
+fn i64_of(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn u64_of(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+fn i32_of(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// One record to copy in.
+struct Row {
+    desk: usize,
+    incarnation: i32,
+    seq: i64,
+    id: uuid::Uuid,
+    week: String,
+    body: Vec<u8>,
+}
+
+impl PostgresStore {
+    pub(super) fn append_batches(
+        &self,
+        batches: &[DeskAppend],
+    ) -> Result<Vec<AppendOutcome>, StorageError> {
+        let (mut outcomes, resent) = self.block(self.write_group(batches))?;
+        for i in resent {
+            let b = &batches[i];
+            outcomes[i].rejected = self.read_rejections(
+                &b.desk_id,
+                b.incarnation,
+                b.first_seq.saturating_sub(1),
+                b.last_seq,
+                usize::MAX,
+            )?;
+        }
+        Ok(outcomes)
+    }
+
+    #[allow(clippy::type_complexity)]
+    async fn write_group(
+        &self,
+        batches: &[DeskAppend],
+    ) -> Result<(Vec<AppendOutcome>, Vec<usize>), StorageError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+
+        let mut desks: Vec<&str> = batches.iter().map(|b| b.desk_id.as_str()).collect();
+        desks.sort_unstable();
+        desks.dedup();
+        // Sorted, so that two replicas locking the same desks never wait
+        // for each other in a cycle.
+        tx.execute(DESK_LOCKS, &[&desks]).await?;
+
+        let streams: Vec<(String, i32)> = batches
+            .iter()
+            .map(|b| (b.desk_id.clone(), i32_of(b.incarnation)))
+            .collect();
+        let mut progress = read_progress_of(&tx, &streams).await?;
+
+        let candidates: Vec<uuid::Uuid> = batches
+            .iter()
+            .flat_map(|b| {
+                let held = progress
+                    .get(&(b.desk_id.clone(), i32_of(b.incarnation)))
+                    .map_or(0, |p| p.last_seq);
+                b.accepted
+                    .iter()
+                    .filter(move |(s, _)| *s > held)
+                    .map(|(_, r)| r.id())
+            })
+            .collect();
+        let mut held_ids: HashSet<uuid::Uuid> = tx
+            .query("SELECT id FROM records WHERE id = ANY($1)", &[&candidates])
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+
+        let mut rows: Vec<Row> = Vec::new();
+        let mut refusals: (Vec<String>, Vec<i32>, Vec<i64>, Vec<String>) = Default::default();
+        let mut tally = Tally::default();
+        let mut outcomes = Vec::with_capacity(batches.len());
+        let mut resent = Vec::new();
+        let mut touched: HashSet<(String, i32)> = HashSet::new();
+
+        for b in batches {
+            let key = (b.desk_id.clone(), i32_of(b.incarnation));
+            let p = progress.get(&key).copied().unwrap_or_default();
+            if b.last_seq <= p.last_seq {
+                resent.push(outcomes.len());
+                outcomes.push(AppendOutcome {
+                    up_to_seq: b.last_seq,
+                    rejected: Vec::new(),
+                    stored: 0,
+                    refused: 0,
+                });
+                continue;
+            }
+            if b.first_seq > p.last_seq.saturating_add(1) {
+                tracing::warn!(desk_id = %b.desk_id, held = p.last_seq, first_seq = b.first_seq,
+                    "sequence gap: the desk sent records the hub never held before");
+            }
+            let desk = desks.binary_search(&b.desk_id.as_str()).unwrap_or(0);
+            let mut next = p;
+            let mut rejected = Vec::new();
+            let mut refuse = |seq: u64, reason: String, rejected: &mut Vec<(u64, String)>| {
+                refusals.0.push(b.desk_id.clone());
+                refusals.1.push(key.1);
+                refusals.2.push(i64_of(seq));
+                refusals.3.push(reason.clone());
+                rejected.push((seq, reason));
+            };
+            for (seq, reason) in b.rejected.iter().filter(|(s, _)| *s > p.last_seq) {
+                refuse(*seq, reason.clone(), &mut rejected);
+                next.rejected += 1;
+            }
+            for (seq, record) in b.accepted.iter().filter(|(s, _)| *s > p.last_seq) {
+                let id = record.id();
+                // `held_ids` takes the group's own ids as they are kept.
+                if !held_ids.insert(id) {
+                    let reason = format!("{} {id}: already stored", domain::ALREADY_HELD);
+                    refuse(*seq, reason, &mut rejected);
+                    next.rejected += 1;
+                    continue;
+                }
+                let wire = proto::WireRecord::new(record);
+                let mut body = Vec::with_capacity(wire.encoded_len());
+                wire.encode(&mut body);
+                tally.add_values(cubes::record_values(record));
+                rows.push(Row {
+                    desk,
+                    incarnation: key.1,
+                    seq: i64_of(*seq),
+                    id,
+                    week: record.week().to_owned(),
+                    body,
+                });
+                next.records += 1;
+            }
+            rejected.sort_unstable_by_key(|(s, _)| *s);
+            next.last_seq = b.last_seq;
+            outcomes.push(AppendOutcome {
+                up_to_seq: b.last_seq,
+                rejected,
+                stored: next.records - p.records,
+                refused: next.rejected - p.rejected,
+            });
+            progress.insert(key.clone(), next);
+            touched.insert(key);
+        }
+
+        if !rows.is_empty() {
+            let sink = tx
+                .copy_in(
+                    "COPY records (desk_id, incarnation, seq, id, week, body) FROM STDIN BINARY",
+                )
+                .await?;
+            let writer = BinaryCopyInWriter::new(sink, &RECORD_COLUMNS);
+            futures::pin_mut!(writer);
+            for r in &rows {
+                let desk = desks.get(r.desk).copied().unwrap_or_default();
+                writer
+                    .as_mut()
+                    .write(&[&desk, &r.incarnation, &r.seq, &r.id, &r.week, &r.body])
+                    .await?;
+            }
+            writer.finish().await?;
+        }
+        if !refusals.0.is_empty() {
+            tx.execute(
+                "INSERT INTO refusals (desk_id, incarnation, seq, reason)
+                 SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[])
+                 ON CONFLICT DO NOTHING",
+                &[&refusals.0, &refusals.1, &refusals.2, &refusals.3],
+            )
+            .await?;
+        }
+        if !touched.is_empty() {
+            let mut cols: (Vec<String>, Vec<i32>, Vec<i64>, Vec<i64>, Vec<i64>) =
+                Default::default();
+            for key in &touched {
+                let p = progress.get(key).copied().unwrap_or_default();
+                cols.0.push(key.0.clone());
+                cols.1.push(key.1);
+                cols.2.push(i64_of(p.last_seq));
+                cols.3.push(i64_of(p.records));
+                cols.4.push(i64_of(p.rejected));
+            }
+            tx.execute(
+                "INSERT INTO streams (desk_id, incarnation, last_seq, records, rejected)
+                 SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[])
+                 ON CONFLICT (desk_id, incarnation) DO UPDATE SET
+                     last_seq = EXCLUDED.last_seq, records = EXCLUDED.records,
+                     rejected = EXCLUDED.rejected",
+                &[&cols.0, &cols.1, &cols.2, &cols.3, &cols.4],
+            )
+            .await?;
+        }
+        add_cells(&tx, "counts", tally.drain()).await?;
+        fail::fail_point!("store-append", |_| Err(super::injected("store-append")));
+        tx.commit().await?;
+        Ok((outcomes, resent))
+    }
+
+    pub(super) fn read_progress(
+        &self,
+        desk_id: &str,
+        incarnation: u32,
+    ) -> Result<DeskProgress, StorageError> {
+        let rows = self.query(
+            "SELECT last_seq, records, rejected FROM streams
+             WHERE desk_id = $1 AND incarnation = $2",
+            &[&desk_id, &i32_of(incarnation)],
+        )?;
+        Ok(rows.first().map(progress_of).unwrap_or_default())
+    }
+
+    pub(super) fn read_rejections(
+        &self,
+        desk_id: &str,
+        incarnation: u32,
+        after: u64,
+        up_to: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, String)>, StorageError> {
+        if up_to <= after {
+            return Ok(Vec::new());
+        }
+        let rows = self.query(
+            "SELECT seq, reason FROM refusals
+             WHERE desk_id = $1 AND incarnation = $2 AND seq > $3 AND seq <= $4
+             ORDER BY seq LIMIT $5",
+            &[
+                &desk_id,
+                &i32_of(incarnation),
+                &i64_of(after),
+                &i64_of(up_to),
+                &i64_of(limit as u64),
+            ],
+        )?;
+        Ok(rows.iter().map(|r| (u64_of(r.get(0)), r.get(1))).collect())
+    }
+
+    pub(super) fn read_counts(&self, dims: &[&str]) -> Result<Vec<CountCell>, StorageError> {
+        let idx = dims
+            .iter()
+            .map(|d| {
+                COUNT_DIMENSIONS
+                    .iter()
+                    .position(|f| f == d)
+                    .ok_or_else(|| StorageError::NotCounted(dims.join(",")))
+            })
+            .collect::<Result<Vec<usize>, _>>()?;
+        let (cube, at) =
+            cubes::cube_for(&idx).ok_or_else(|| StorageError::NotCounted(dims.join(",")))?;
+        // Summed in the database over the dimension the table leaves out.
+        let pick = |i: usize| if i == 0 { "a" } else { "b" };
+        let columns: Vec<&str> = at.iter().map(|i| pick(*i)).collect();
+        let mut select = String::from("week");
+        for c in &columns {
+            select.push_str(", ");
+            select.push_str(c);
+        }
+        let sql = format!(
+            "SELECT {select}, sum(n)::bigint FROM counts WHERE cube = $1
+             GROUP BY {select} ORDER BY {select}"
+        );
+        let rows = self.query(&sql, &[&(cube as i16)])?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let values = (0..=columns.len()).map(|i| r.get::<_, String>(i)).collect();
+                CountCell {
+                    values,
+                    count: u64_of(r.get(columns.len() + 1)),
+                }
+            })
+            .collect())
+    }
+
+    pub(super) fn read_records(
+        &self,
+        desk_id: &str,
+    ) -> Result<Vec<(u64, RawRecord)>, StorageError> {
+        let rows = self.query(
+            "SELECT seq, body FROM records WHERE desk_id = $1 AND body IS NOT NULL
+             ORDER BY incarnation, seq",
+            &[&desk_id],
+        )?;
+        rows.iter()
+            .map(|r| Ok((u64_of(r.get(0)), decode(r.get(1))?)))
+            .collect()
+    }
+
+    /// Reads every record and recounts it; the same checks as the sled
+    /// store's, on the tables.
+    pub(super) fn verify_ingest(&self) -> Result<Verification, StorageError> {
+        self.block(async {
+            let mut client = self.client().await?;
+            // One snapshot for every read below.
+            let tx = client
+                .build_transaction()
+                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .await?;
+            let mut v = Verification::default();
+            let mut recount: HashMap<(usize, String), Cells> = HashMap::new();
+            let mut tally = Tally::default();
+            let stream = tx
+                .query_raw(
+                    "SELECT desk_id, id, body FROM records WHERE body IS NOT NULL",
+                    std::iter::empty::<i32>(),
+                )
+                .await?;
+            futures::pin_mut!(stream);
+            use futures::TryStreamExt;
+            while let Some(row) = stream.try_next().await? {
+                let desk: String = row.get(0);
+                let id: uuid::Uuid = row.get(1);
+                let raw = decode(row.get(2))?;
+                v.records += 1;
+                *v.per_desk.entry(desk.clone()).or_default() += 1;
+                if uuid::Uuid::parse_str(&raw.id).ok() != Some(id) {
+                    v.problems
+                        .push(format!("desk {desk}: a record is stored under another id"));
+                }
+                tally.add(&raw);
+                if tally.records() >= 100_000 {
+                    fold(&mut recount, tally.drain());
+                }
+            }
+            fold(&mut recount, tally.drain());
+            fold(&mut recount, read_cells(&tx, "pruned_counts").await?);
+            let ids = tx.query_one("SELECT count(*) FROM records", &[]).await?;
+            v.ids = u64_of(ids.get(0));
+            let pruned = tx
+                .query_one("SELECT count(*) FROM records WHERE body IS NULL", &[])
+                .await?;
+            v.pruned = u64_of(pruned.get(0));
+            let stored = read_cells(&tx, "counts").await?;
+            v.counted = stored
+                .iter()
+                .filter(|((cube, _), _)| *cube == 0)
+                .map(|(_, cells)| cells.values().sum::<u64>())
+                .sum();
+            if stored != recount {
+                v.problems
+                    .push("counts differ from a recount of the records".into());
+            }
+            let pruned_counted: u64 = read_cells(&tx, "pruned_counts")
+                .await?
+                .iter()
+                .filter(|((cube, _), _)| *cube == 0)
+                .map(|(_, cells)| cells.values().sum::<u64>())
+                .sum();
+            if pruned_counted != v.pruned {
+                v.problems.push(format!(
+                    "{} records pruned, and the counts kept of them hold {pruned_counted}",
+                    v.pruned
+                ));
+            }
+            v.pruned_before = tx
+                .query_opt("SELECT value FROM meta WHERE key = 'records_pruned'", &[])
+                .await?
+                .map(|r| r.get(0));
+            // Each desk's progress against what it holds, kept or pruned.
+            let rows = tx
+                .query(
+                    "SELECT s.desk_id, sum(s.records)::bigint,
+                            (SELECT count(*) FROM records r WHERE r.desk_id = s.desk_id)
+                     FROM streams s GROUP BY s.desk_id ORDER BY s.desk_id",
+                    &[],
+                )
+                .await?;
+            for r in rows {
+                let (desk, said, found): (String, i64, i64) = (r.get(0), r.get(1), r.get(2));
+                if said != found {
+                    v.problems.push(format!(
+                        "desk {desk}: progress says {said} records, found {found} kept or pruned"
+                    ));
+                }
+            }
+            tx.commit().await?;
+            Ok(v)
+        })
+    }
+
+    /// Deletes the bodies of the records of the weeks before `before_week`
+    /// and keeps their cells, in one transaction; their rows (and so their
+    /// ids) stay.
+    pub(super) fn prune_weeks(&self, before_week: &str) -> Result<u64, StorageError> {
+        self.block(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
+            let mut tally = Tally::default();
+            let mut n = 0u64;
+            {
+                let rows = tx
+                    .query_raw(
+                        "SELECT body FROM records WHERE week < $1 AND body IS NOT NULL",
+                        [before_week],
+                    )
+                    .await?;
+                futures::pin_mut!(rows);
+                use futures::TryStreamExt;
+                while let Some(row) = rows.try_next().await? {
+                    tally.add(&decode(row.get(0))?);
+                    n += 1;
+                }
+            }
+            tx.execute(
+                "UPDATE records SET body = NULL WHERE week < $1 AND body IS NOT NULL",
+                &[&before_week],
+            )
+            .await?;
+            add_cells(&tx, "pruned_counts", tally.drain()).await?;
+            tx.commit().await?;
+            Ok(n)
+        })
+    }
+}
+
+async fn read_progress_of(
+    tx: &tokio_postgres::Transaction<'_>,
+    streams: &[(String, i32)],
+) -> Result<HashMap<(String, i32), DeskProgress>, StorageError> {
+    let desks: Vec<&str> = streams.iter().map(|s| s.0.as_str()).collect();
+    let incs: Vec<i32> = streams.iter().map(|s| s.1).collect();
+    let rows = tx
+        .query(
+            "SELECT s.desk_id, s.incarnation, s.last_seq, s.records, s.rejected
+             FROM streams s JOIN unnest($1::text[], $2::int[]) AS w(desk_id, incarnation)
+             USING (desk_id, incarnation)",
+            &[&desks, &incs],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            (
+                (r.get::<_, String>(0), r.get::<_, i32>(1)),
+                DeskProgress {
+                    last_seq: u64_of(r.get(2)),
+                    records: u64_of(r.get(3)),
+                    rejected: u64_of(r.get(4)),
+                },
+            )
+        })
+        .collect())
+}
+
+fn progress_of(r: &tokio_postgres::Row) -> DeskProgress {
+    DeskProgress {
+        last_seq: u64_of(r.get(0)),
+        records: u64_of(r.get(1)),
+        rejected: u64_of(r.get(2)),
+    }
+}
+
+/// Adds cells to `table` (`counts` or `pruned_counts`) in one statement,
+/// in key order, so that two replicas' commits lock shared cells in the
+/// same order.
+async fn add_cells(
+    tx: &tokio_postgres::Transaction<'_>,
+    table: &str,
+    cells: HashMap<(usize, String), Cells>,
+) -> Result<(), StorageError> {
+    let mut sorted: BTreeMap<(i16, String, String, String), i64> = BTreeMap::new();
+    for ((cube, week), cells) in cells {
+        for ((a, b), n) in cells {
+            *sorted.entry((cube as i16, week.clone(), a, b)).or_default() += i64_of(n);
+        }
+    }
+    if sorted.is_empty() {
+        return Ok(());
+    }
+    let mut cols: (Vec<i16>, Vec<String>, Vec<String>, Vec<String>, Vec<i64>) = Default::default();
+    for ((cube, week, a, b), n) in sorted {
+        cols.0.push(cube);
+        cols.1.push(week);
+        cols.2.push(a);
+        cols.3.push(b);
+        cols.4.push(n);
+    }
+    let sql = format!(
+        "INSERT INTO {table} (cube, week, a, b, n)
+         SELECT * FROM unnest($1::smallint[], $2::text[], $3::text[], $4::text[], $5::bigint[])
+         ON CONFLICT (cube, week, a, b) DO UPDATE SET n = {table}.n + EXCLUDED.n"
+    );
+    tx.execute(&sql, &[&cols.0, &cols.1, &cols.2, &cols.3, &cols.4])
+        .await?;
+    Ok(())
+}
+
+async fn read_cells(
+    tx: &tokio_postgres::Transaction<'_>,
+    table: &str,
+) -> Result<HashMap<(usize, String), Cells>, StorageError> {
+    let rows = tx
+        .query(&format!("SELECT cube, week, a, b, n FROM {table}"), &[])
+        .await?;
+    let mut out: HashMap<(usize, String), Cells> = HashMap::new();
+    for r in rows {
+        let cube: i16 = r.get(0);
+        out.entry((cube as usize, r.get(1)))
+            .or_default()
+            .insert((r.get(2), r.get(3)), u64_of(r.get(4)));
+    }
+    Ok(out)
+}
+
+fn fold(into: &mut HashMap<(usize, String), Cells>, part: HashMap<(usize, String), Cells>) {
+    for (at, cells) in part {
+        let slot = into.entry(at).or_default();
+        for (values, n) in cells {
+            *slot.entry(values).or_default() += n;
+        }
+    }
+}
+
+fn decode(body: &[u8]) -> Result<RawRecord, StorageError> {
+    proto::AnonymisedRecord::decode(body)
+        .map(RawRecord::from)
+        .map_err(|e| StorageError::Corrupt(format!("record does not decode: {e}")))
+}

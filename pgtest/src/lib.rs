@@ -1,0 +1,283 @@
+//! A real PostgreSQL for tests, started as the tests start the real hub:
+//! `initdb` and `postgres` from the Debian packages on a temporary folder
+//! and a free loopback port, as the `postgres` user when run as root (the
+//! server refuses to run as root), stopped and deleted on drop.
+//!
+//! A test asks for a [`Database`]: a fresh, empty database of its own. When
+//! `RETE_TEST_PG` names a running server (`host:port`, as `cargo xtask
+//! test` starts one for the whole run), the database is made there;
+//! otherwise the test starts a server of its own, so that any test runs
+//! alone too.
+//!
+//! The server asks for a password over TCP (SCRAM), as a deployment's does,
+//! so that the hub's way of reading it from a 0600 file is what the tests
+//! use; local socket connections (used here to create databases) are
+//! trusted.
+
+use anyhow::{bail, Context};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The superuser every test server has.
+pub const USER: &str = "rete";
+/// Its password. Tests only: the servers listen on loopback.
+pub const PASSWORD: &str = "rete-test-password";
+
+/// Where `RETE_TEST_PG` names a shared server (`host:port`); its socket
+/// folder is in `RETE_TEST_PG_SOCKET`.
+pub const SHARED: &str = "RETE_TEST_PG";
+const SHARED_SOCKET: &str = "RETE_TEST_PG_SOCKET";
+
+/// The folder of PostgreSQL's programs: the newest version Debian installed.
+pub fn bin_dir() -> anyhow::Result<PathBuf> {
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .context(
+            "PostgreSQL is not installed (no /usr/lib/postgresql); `cargo xtask test` installs it",
+        )?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let version = e.file_name().to_str()?.parse::<u32>().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").exists().then_some((version, bin))
+        })
+        .collect();
+    found.sort();
+    match found.pop() {
+        Some((_, bin)) => Ok(bin),
+        None => bail!("no initdb under /usr/lib/postgresql/*/bin; `cargo xtask test` installs it"),
+    }
+}
+
+/// A PostgreSQL server of the test's own.
+pub struct Server {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    port: u16,
+    child: Option<Child>,
+}
+
+impl Server {
+    /// Makes a cluster in a temporary folder and starts it.
+    pub fn start() -> anyhow::Result<Self> {
+        let bin = bin_dir()?;
+        let dir = tempfile::Builder::new().prefix("rete-pg").tempdir()?;
+        let data = dir.path().join("data");
+        let pwfile = dir.path().join("pw");
+        std::fs::write(&pwfile, PASSWORD)?;
+        chown_to_postgres(dir.path())?;
+        let out = as_postgres(&bin.join("initdb"))
+            .args(["-D", path(&data)?, "-U", USER, "--pwfile", path(&pwfile)?])
+            .args(["--auth-local=trust", "--auth-host=scram-sha-256"])
+            .args(["--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"])
+            .output()
+            .context("initdb could not start")?;
+        if !out.status.success() {
+            bail!("initdb failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        let port = free_port()?;
+        let mut server = Self {
+            dir,
+            bin,
+            port,
+            child: None,
+        };
+        server.run()?;
+        Ok(server)
+    }
+
+    /// Starts the server again on the same folder and port (after `kill`).
+    pub fn run(&mut self) -> anyhow::Result<()> {
+        let data = self.dir.path().join("data");
+        let log = std::fs::File::create(self.dir.path().join("postgres.log"))?;
+        let child = as_postgres(&self.bin.join("postgres"))
+            .args(["-D", path(&data)?, "-p", &self.port.to_string()])
+            .args(["-h", "127.0.0.1", "-k", path(self.dir.path())?])
+            // Sized for tests: many small databases, a few hubs each.
+            .args(["-c", "max_connections=200", "-c", "shared_buffers=32MB"])
+            .args(["-c", "fsync=on", "-c", "synchronous_commit=on"])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .context("postgres could not start")?;
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if self.ready() {
+                return Ok(());
+            }
+            if let Some(child) = self.child.as_mut() {
+                if let Some(status) = child.try_wait()? {
+                    bail!("postgres stopped at start ({status}): {}", self.log());
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        bail!(
+            "postgres did not accept connections within 30 s: {}",
+            self.log()
+        )
+    }
+
+    fn ready(&self) -> bool {
+        Command::new(self.bin.join("pg_isready"))
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-q"])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    }
+
+    /// SIGKILL, as a crashed database server.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    pub fn socket_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("postgres.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            // SIGINT: the fast shutdown, so that the folder can go at once.
+            let _ = Command::new("kill")
+                .args(["-INT", &child.id().to_string()])
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if matches!(child.try_wait(), Ok(Some(_))) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        self.kill();
+    }
+}
+
+/// A fresh database for one test, on its own server or the shared one.
+pub struct Database {
+    name: String,
+    address: String,
+    /// Set when the test started the server itself.
+    pub server: Option<Server>,
+}
+
+impl Database {
+    pub fn new() -> anyhow::Result<Self> {
+        let name = format!("t{}", uuid::Uuid::now_v7().simple());
+        let (address, socket, server) = match std::env::var(SHARED) {
+            Ok(address) if !address.is_empty() => {
+                let socket = std::env::var(SHARED_SOCKET)
+                    .with_context(|| format!("{SHARED} is set without {SHARED_SOCKET}"))?;
+                (address, PathBuf::from(socket), None)
+            }
+            _ => {
+                let server = Server::start()?;
+                (
+                    server.address(),
+                    server.socket_dir().to_owned(),
+                    Some(server),
+                )
+            }
+        };
+        let port = address.rsplit(':').next().unwrap_or("5432").to_owned();
+        let out = Command::new(bin_dir()?.join("createdb"))
+            .args(["-h", path(&socket)?, "-p", &port, "-U", USER, &name])
+            .output()
+            .context("createdb could not start")?;
+        if !out.status.success() {
+            bail!("createdb failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(Self {
+            name,
+            address,
+            server,
+        })
+    }
+
+    /// The URL a hub is given, without the password (it reads that from a
+    /// file or the environment).
+    pub fn url(&self) -> String {
+        format!("postgres://{USER}@{}/{}", self.address, self.name)
+    }
+
+    /// The URL with the password in it, for a client in the test itself.
+    pub fn url_with_password(&self) -> String {
+        format!(
+            "postgres://{USER}:{PASSWORD}@{}/{}",
+            self.address, self.name
+        )
+    }
+}
+
+/// `cargo xtask test` keeps one server for the whole run and names it in
+/// the environment of every test; this starts it.
+pub fn start_shared() -> anyhow::Result<(Server, Vec<(String, String)>)> {
+    let server = Server::start()?;
+    let env = vec![
+        (SHARED.to_owned(), server.address()),
+        (
+            SHARED_SOCKET.to_owned(),
+            server.socket_dir().display().to_string(),
+        ),
+    ];
+    Ok((server, env))
+}
+
+fn as_postgres(program: &Path) -> Command {
+    if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(program);
+        c
+    } else {
+        Command::new(program)
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// The server runs as `postgres` when the tests run as root, and must own
+/// its folder.
+fn chown_to_postgres(dir: &Path) -> anyhow::Result<()> {
+    if !is_root() {
+        return Ok(());
+    }
+    let status = Command::new("chown")
+        .args(["-R", "postgres:postgres"])
+        .arg(dir)
+        .status()?;
+    if !status.success() {
+        bail!("could not give {} to the postgres user", dir.display());
+    }
+    Ok(())
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+fn path(p: &Path) -> anyhow::Result<&str> {
+    p.to_str()
+        .with_context(|| format!("{} is not UTF-8", p.display()))
+}
