@@ -29,6 +29,8 @@ CREATE TABLE streams (
     last_seq bigint NOT NULL,
     records bigint NOT NULL,
     rejected bigint NOT NULL,
+    -- Of `records`, how many retention deleted.
+    pruned bigint NOT NULL DEFAULT 0,
     PRIMARY KEY (desk_id, incarnation)
 );
 CREATE TABLE records (
@@ -37,13 +39,15 @@ CREATE TABLE records (
     seq bigint NOT NULL,
     id uuid NOT NULL,
     week text NOT NULL,
-    -- The record as protobuf (`proto::WireRecord`); NULL once retention
-    -- pruned it: the row stays, so that its id is still refused as held.
-    body bytea,
+    body bytea NOT NULL,              -- the record as protobuf (`proto::WireRecord`)
     PRIMARY KEY (desk_id, incarnation, seq)
 );
 CREATE UNIQUE INDEX records_id ON records (id);
-CREATE INDEX records_week ON records (week) WHERE body IS NOT NULL;
+CREATE INDEX records_week ON records (week);
+-- The ids of the records retention deleted: still refused as held.
+CREATE TABLE pruned_ids (
+    id uuid PRIMARY KEY
+);
 CREATE TABLE refusals (
     desk_id text NOT NULL,
     incarnation integer NOT NULL,

@@ -38,6 +38,19 @@ pub struct HubConfig {
     /// sled's page cache; its 1 GiB default would dominate the hub's memory.
     #[serde(default = "default_cache_mib")]
     pub cache_mib: u64,
+    /// Where the hub keeps its state: empty for the embedded sled store in
+    /// the data folder, or `postgres://USER@HOST:PORT/DATABASE`, which
+    /// several hub replicas may share. Never holds the password.
+    #[serde(default, skip_serializing_if = "StoreUrl::is_embedded")]
+    pub store: StoreUrl,
+    /// A file (mode 0600) holding the PostgreSQL password. When empty, the
+    /// password comes from `RETE_HUB_STORE_PASSWORD`, if set.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub store_password_file: String,
+    /// Set from the environment only (`RETE_HUB_STORE_PASSWORD`), never
+    /// written to `hub.toml`.
+    #[serde(default, skip_serializing)]
+    pub store_password: Password,
     #[serde(default = "default_max_batch_records")]
     pub max_batch_records: usize,
     #[serde(default = "default_max_message_bytes")]
@@ -254,6 +267,9 @@ impl Default for HubConfig {
             metrics_public: false,
             log_format: loader::default_log_format(),
             cache_mib: default_cache_mib(),
+            store: StoreUrl::default(),
+            store_password_file: String::new(),
+            store_password: Password::default(),
             max_batch_records: default_max_batch_records(),
             max_message_bytes: default_max_message_bytes(),
             max_unacked_batches: default_max_unacked_batches(),
@@ -274,7 +290,88 @@ impl Default for HubConfig {
     }
 }
 
+/// The `store` setting; its `Debug` hides a password written in the URL
+/// against the advice, so that a logged config never shows it.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct StoreUrl(pub String);
+
+impl StoreUrl {
+    pub fn is_embedded(&self) -> bool {
+        self.0.trim().is_empty()
+    }
+
+    /// The PostgreSQL URL, when the store is one.
+    pub fn postgres(&self) -> Result<Option<&str>, ConfigError> {
+        let url = self.0.trim();
+        if url.is_empty() {
+            return Ok(None);
+        }
+        if url.len() > 1024 || !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::Invalid {
+                path: FILE_NAME.into(),
+                message: format!(
+                    "store = {:?}: lasciare vuoto per l'archivio interno, oppure postgres://UTENTE@HOST:PORTA/DATABASE \
+                     (leave empty for the embedded store, or give a postgres:// URL)",
+                    crate::storage::redacted(url)
+                ),
+            });
+        }
+        Ok(Some(url))
+    }
+}
+
+impl std::fmt::Debug for StoreUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", crate::storage::redacted(&self.0))
+    }
+}
+
+/// A password from the environment; `Debug` prints none of it.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Password(pub String);
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "\"***\"" })
+    }
+}
+
 impl HubConfig {
+    /// The PostgreSQL password: from `store_password_file`, which must not
+    /// be readable by others, else from the environment, else none (the
+    /// server trusts this host).
+    pub fn store_password(&self) -> anyhow::Result<Option<String>> {
+        let file = self.store_password_file.trim();
+        if file.is_empty() {
+            return Ok(Some(self.store_password.0.clone()).filter(|p| !p.is_empty()));
+        }
+        let path = Path::new(file);
+        let meta = std::fs::metadata(path).map_err(|e| {
+            anyhow::anyhow!(
+                "non riesco a leggere il file della password {file} (cannot read the password file): {e}"
+            )
+        })?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            if meta.permissions().mode() & 0o077 != 0 {
+                anyhow::bail!(
+                    "il file della password {file} è leggibile da altri: chmod 600 {file} \
+                     (the password file can be read by others)"
+                );
+            }
+        }
+        if meta.len() > 4096 {
+            anyhow::bail!("{file} is not a password file: it holds more than 4 KiB");
+        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read the password file {file}: {e}"))?;
+        Ok(Some(text.trim_end_matches(['\n', '\r']).to_owned()))
+    }
+
     pub fn load(
         data: &Path,
         vars: impl IntoIterator<Item = (String, String)>,

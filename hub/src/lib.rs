@@ -2,7 +2,9 @@
 //!
 //! - [`config`]: `hub.toml` and the data folder's files.
 //! - [`pki`]: the certificate authority, TLS 1.3 with client certificates.
-//! - [`storage`]: the narrow store contract and its sled implementation.
+//! - [`storage`]: the narrow store contract, its sled implementation (the
+//!   embedded default) and its PostgreSQL one (several replicas, one
+//!   database); [`replicas`]: acting on the changes other replicas make.
 //! - [`group_commit`]: the queue that stores every desk's batches in one durable write.
 //! - [`connections`]: who is connected, and revocation of open streams.
 //! - [`federation`]: the desks' `Sync` stream.
@@ -43,6 +45,7 @@ pub mod misses;
 pub mod pki;
 pub mod proposals;
 pub mod push;
+pub mod replicas;
 pub mod reports;
 pub mod retention;
 pub mod server;

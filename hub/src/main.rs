@@ -46,6 +46,14 @@ enum Command {
         /// Extra host names or IPs desks may use to reach the hub (repeatable).
         #[arg(long = "host")]
         hosts: Vec<String>,
+        /// Keep the hub's state on PostgreSQL (postgres://USER@HOST:PORT/DB)
+        /// instead of the embedded store in the data folder.
+        #[arg(long)]
+        store: Option<String>,
+        /// A 0600 file holding the PostgreSQL password (else
+        /// RETE_HUB_STORE_PASSWORD is read).
+        #[arg(long)]
+        store_password_file: Option<String>,
     },
     /// Run the hub until SIGTERM or Ctrl-C.
     Serve {
@@ -512,9 +520,19 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             coordinator_addr,
             http_addr,
             hosts,
+            store,
+            store_password_file,
         } => {
             let mut config = HubConfig::default();
             override_addrs(&mut config, federation_addr, coordinator_addr, http_addr);
+            if let Some(url) = store {
+                config.store = hub::config::StoreUrl(url);
+            }
+            if let Some(file) = store_password_file {
+                config.store_password_file = file;
+            }
+            config.store_password =
+                hub::config::Password(std::env::var("RETE_HUB_STORE_PASSWORD").unwrap_or_default());
             server::init(&data.data, &config, &hosts)?;
             println!("hub initialised in {}", data.data.display());
         }
@@ -581,7 +599,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             // Only on the stopped store: a running hub holds it open.
             let f = folder()?;
             let store = server::open_store(&f.dir, &f.config)?;
-            let v = hub::storage::Store::verify(&store)?;
+            let v = hub::storage::Store::verify(store.as_ref())?;
             output(json, &v, print::print_verification)?;
             if !v.problems.is_empty() {
                 anyhow::bail!("{} problem(s) found", v.problems.len())

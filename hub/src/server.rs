@@ -9,7 +9,7 @@ use crate::federation::{FederationService, Limits};
 use crate::group_commit::GroupCommit;
 use crate::pki::{self, Ca, Issued};
 use crate::push::Push;
-use crate::storage::{SledStore, Store};
+use crate::storage::{PostgresStore, SledStore, Store};
 use crate::transport::{grpc, tls};
 use anyhow::Context;
 use runtime::secret::write_secret;
@@ -50,9 +50,9 @@ pub fn init(data: &Path, config: &HubConfig, extra_hosts: &[String]) -> anyhow::
     let token = runtime::secret::new_token();
     write_secret(&dir.token(), token.as_bytes())?;
     config.save(data)?;
-    let store = SledStore::open(&dir.store(), 8 << 20)?;
-    crate::catalogue::ensure_seeded(&store)?;
-    crate::cards::ensure_seeded(&store)?;
+    let store = open_store(&dir, config)?;
+    crate::catalogue::ensure_seeded(store.as_ref())?;
+    crate::cards::ensure_seeded(store.as_ref())?;
     store.flush()?;
     Ok(())
 }
@@ -122,13 +122,25 @@ pub fn load_ca(dir: &DataDir) -> anyhow::Result<Ca> {
     Ok(Ca::from_pem(&cert, &key)?)
 }
 
-pub fn open_store(dir: &DataDir, config: &HubConfig) -> anyhow::Result<SledStore> {
-    SledStore::open(&dir.store(), config.cache_mib << 20).with_context(|| {
+/// The store `hub.toml` names: sled in the data folder, or PostgreSQL.
+pub fn open_store(dir: &DataDir, config: &HubConfig) -> anyhow::Result<Arc<dyn Store>> {
+    if let Some(url) = config.store.postgres()? {
+        let password = config.store_password()?;
+        let store = PostgresStore::open(url, password.as_deref()).with_context(|| {
+            format!(
+                "cannot open the hub's store at {}",
+                crate::storage::redacted(url)
+            )
+        })?;
+        return Ok(Arc::new(store));
+    }
+    let store = SledStore::open(&dir.store(), config.cache_mib << 20).with_context(|| {
         format!(
             "cannot open the hub's store in {} (is another hub running on this folder?)",
             dir.store().display()
         )
-    })
+    })?;
+    Ok(Arc::new(store))
 }
 
 /// Threads of the dashboard's own runtime.
@@ -192,7 +204,7 @@ pub async fn run(
         .context("cannot read coordinator.token")?
         .trim()
         .to_string();
-    let store: Arc<dyn Store> = Arc::new(open_store(&dir, &config)?);
+    let store = open_store(&dir, &config)?;
     let connections = Arc::new(Connections::default());
     let mut registry = prometheus_client::registry::Registry::default();
     let metrics = crate::metrics::HubMetrics::register(&mut registry);
@@ -221,6 +233,16 @@ pub async fn run(
         tokio::spawn(runtime::metrics::serve(
             listener,
             Arc::new(registry),
+            stopped.clone(),
+        ));
+    }
+
+    if let Some(changes) = store.changes() {
+        tokio::spawn(crate::replicas::follow(
+            Arc::clone(&store),
+            changes,
+            push.clone(),
+            Arc::clone(&connections),
             stopped.clone(),
         ));
     }

@@ -185,6 +185,15 @@ pub struct Hub {
     pub coordinator: String,
     pub proc: Option<Proc>,
     starts: usize,
+    /// The PostgreSQL database the hub keeps its state in, when the tests
+    /// run on that store (`RETE_TEST_STORE=postgres`).
+    pub database: Option<pgtest::Database>,
+}
+
+/// Which store the tests give a hub: `RETE_TEST_STORE=postgres` runs the
+/// same test bodies on PostgreSQL, each hub on a fresh database.
+pub fn on_postgres() -> bool {
+    std::env::var("RETE_TEST_STORE").is_ok_and(|s| s == "postgres")
 }
 
 impl Hub {
@@ -194,26 +203,45 @@ impl Hub {
 
     /// `init`, with the federation port on `federation` (HOST:PORT).
     pub fn init_with(root: &Path, federation: String) -> Self {
+        let database = on_postgres().then(|| pgtest::Database::new().expect("a test database"));
+        Self::init_on(root, federation, database)
+    }
+
+    /// `init` with its state in `database` (PostgreSQL), or in sled when
+    /// `None`. The password goes in a 0600 file beside the data folder, as
+    /// a deployment keeps it.
+    pub fn init_on(root: &Path, federation: String, database: Option<pgtest::Database>) -> Self {
         let data = root.join("hub");
         let coordinator = free_addr();
-        run_ok(
-            "hub",
-            &[
-                "init",
-                "--data",
-                path(&data),
-                "--federation-addr",
-                &federation,
-                "--coordinator-addr",
-                &coordinator,
-            ],
-        );
+        let mut args = vec![
+            "init".to_owned(),
+            "--data".into(),
+            path(&data).into(),
+            "--federation-addr".into(),
+            federation.clone(),
+            "--coordinator-addr".into(),
+            coordinator.clone(),
+        ];
+        if let Some(db) = &database {
+            let file = root.join("pg-password");
+            runtime::secret::write_secret(&file, pgtest::PASSWORD.as_bytes())
+                .expect("password file written");
+            args.extend([
+                "--store".into(),
+                db.url(),
+                "--store-password-file".into(),
+                path(&file).into(),
+            ]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_ok("hub", &args);
         Self {
             data,
             federation,
             coordinator,
             proc: None,
             starts: 0,
+            database,
         }
     }
 

@@ -8,7 +8,7 @@ use crate::config::{DataDir, HubConfig};
 use crate::proposals::ProposalRow;
 use crate::reports::Decision;
 use crate::server;
-use crate::storage::{SledStore, StoredReport};
+use crate::storage::{Store, StoredReport};
 use runtime::bundle::Bundle;
 
 /// The period a `hub stats` asks for, as given (checked by the hub).
@@ -22,7 +22,10 @@ pub struct StatsPeriod {
 /// How this command reaches the hub's state, chosen once per command.
 pub enum Way {
     Hub(super::Client),
-    Store { store: SledStore, dir: DataDir },
+    Store {
+        store: std::sync::Arc<dyn Store>,
+        dir: DataDir,
+    },
 }
 
 /// The hub's own refusal, as it worded it for the operator.
@@ -54,7 +57,7 @@ impl Way {
                 .into_iter()
                 .map(DeskRow::from)
                 .collect()),
-            Way::Store { store, .. } => Ok(admin::list_desks(&store, None)?),
+            Way::Store { store, .. } => Ok(admin::list_desks(store.as_ref(), None)?),
         }
     }
 
@@ -77,7 +80,7 @@ impl Way {
             Way::Store { store, dir } => {
                 let ca = server::load_ca(&dir)?;
                 Ok(admin::add_desk(
-                    &store,
+                    store.as_ref(),
                     &ca,
                     desk_id,
                     hub_address,
@@ -97,7 +100,7 @@ impl Way {
                 .map_err(refused)?;
             }
             Way::Store { store, .. } => {
-                admin::revoke_desk(&store, None, desk_id, crate::audit::CLI)?;
+                admin::revoke_desk(store.as_ref(), None, desk_id, crate::audit::CLI)?;
             }
         }
         Ok(())
@@ -116,7 +119,13 @@ impl Way {
                 .map_err(refused)?;
             }
             Way::Store { store, dir } => {
-                crate::users::add_audited(&store, &dir, name, &password_hash, crate::audit::CLI)?;
+                crate::users::add_audited(
+                    store.as_ref(),
+                    &dir,
+                    name,
+                    &password_hash,
+                    crate::audit::CLI,
+                )?;
             }
         }
         Ok(())
@@ -142,7 +151,7 @@ impl Way {
                 .into_inner()
                 .version),
             Way::Store { store, .. } => Ok(crate::answer_templates::put(
-                &store,
+                store.as_ref(),
                 None,
                 &key,
                 &language,
@@ -162,10 +171,10 @@ impl Way {
                 .into_inner()
                 .version),
             Way::Store { store, .. } => {
-                crate::catalogue::ensure_seeded(&store)?;
-                let (_, catalogue) = crate::catalogue::catalogues(&store)?;
+                crate::catalogue::ensure_seeded(store.as_ref())?;
+                let (_, catalogue) = crate::catalogue::catalogues(store.as_ref())?;
                 Ok(crate::guidance::publish(
-                    &store,
+                    store.as_ref(),
                     None,
                     &catalogue,
                     item,
@@ -184,7 +193,7 @@ impl Way {
                 .into_inner()
                 .version),
             Way::Store { store, .. } => Ok(crate::guidance::retire(
-                &store,
+                store.as_ref(),
                 None,
                 &id,
                 crate::audit::CLI,
@@ -200,7 +209,7 @@ impl Way {
                 .map_err(refused)?
                 .into_inner()
                 .into()),
-            Way::Store { store, .. } => Ok(admin::rollout(&store, None)?),
+            Way::Store { store, .. } => Ok(admin::rollout(store.as_ref(), None)?),
         }
     }
 
@@ -232,7 +241,7 @@ impl Way {
                     Some(&asked.from_week),
                     Some(&asked.to_week),
                 )?;
-                Ok(crate::stats::query(&store, &by, &period)?.to_json())
+                Ok(crate::stats::query(store.as_ref(), &by, &period)?.to_json())
             }
         }
     }
@@ -246,7 +255,7 @@ impl Way {
                     .into_inner()
                     .proposals
             }
-            Way::Store { store, .. } => crate::proposals::list(&store)?,
+            Way::Store { store, .. } => crate::proposals::list(store.as_ref())?,
         };
         Ok(list.into_iter().map(ProposalRow::from).collect())
     }
@@ -267,7 +276,7 @@ impl Way {
                 Ok((accept && v > 0).then_some(v))
             }
             Way::Store { store, .. } => Ok(crate::proposals::decide(
-                &store,
+                store.as_ref(),
                 None,
                 id,
                 accept,
@@ -288,7 +297,7 @@ impl Way {
                     .listing_json;
                 Ok(serde_json::from_str(&json)?)
             }
-            Way::Store { store, .. } => Ok(crate::reports::rows(&store)?),
+            Way::Store { store, .. } => Ok(crate::reports::rows(store.as_ref())?),
         }
     }
 
@@ -310,7 +319,7 @@ impl Way {
                 Ok(())
             }
             Way::Store { store, .. } => {
-                crate::reports::decide(&store, None, id, decision, crate::audit::CLI)?;
+                crate::reports::decide(store.as_ref(), None, id, decision, crate::audit::CLI)?;
                 Ok(())
             }
         }
@@ -328,9 +337,9 @@ impl Way {
                     .listing_json;
                 Ok(serde_json::from_str(&json)?)
             }
-            Way::Store { store, .. } => {
-                Ok(serde_json::to_value(crate::harmonise::listing(&store)?)?)
-            }
+            Way::Store { store, .. } => Ok(serde_json::to_value(crate::harmonise::listing(
+                store.as_ref(),
+            )?)?),
         }
     }
 
@@ -367,7 +376,8 @@ impl Way {
                     ..Default::default()
                 }
             }
-            Way::Store { store, dir } => match crate::backup::write(&dir, &store, &partial) {
+            Way::Store { store, dir } => match crate::backup::write(&dir, store.as_ref(), &partial)
+            {
                 Ok(w) => w,
                 Err(e) => {
                     std::fs::remove_file(&partial).ok();
@@ -390,7 +400,7 @@ impl Way {
                 .into_inner()
                 .version),
             Way::Store { store, .. } => Ok(crate::catalogue::put(
-                &store,
+                store.as_ref(),
                 None,
                 changes,
                 crate::audit::CLI,
@@ -407,7 +417,7 @@ impl Way {
                 .into_inner()
                 .version),
             Way::Store { store, .. } => Ok(crate::catalogue::put_glossary(
-                &store,
+                store.as_ref(),
                 None,
                 toml,
                 crate::audit::CLI,
@@ -425,9 +435,12 @@ impl Way {
                 .map_err(refused)?
                 .into_inner()
                 .version),
-            Way::Store { store, .. } => {
-                Ok(crate::cards::put(&store, None, card, crate::audit::CLI)?)
-            }
+            Way::Store { store, .. } => Ok(crate::cards::put(
+                store.as_ref(),
+                None,
+                card,
+                crate::audit::CLI,
+            )?),
         }
     }
 
@@ -440,7 +453,7 @@ impl Way {
                 .into_inner()
                 .version),
             Way::Store { store, .. } => Ok(crate::cards::confirm(
-                &store,
+                store.as_ref(),
                 None,
                 &code,
                 crate::audit::CLI,
@@ -464,7 +477,7 @@ impl Way {
             Way::Store { store, .. } => {
                 let period = crate::stats::Period::from_args(Some(&period), None, None)?;
                 let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
-                Ok(crate::gaps::build(&store, &period, &today)?)
+                Ok(crate::gaps::build(store.as_ref(), &period, &today)?)
             }
         }
     }
@@ -482,7 +495,7 @@ impl Way {
             }
             Way::Store { store, .. } => {
                 let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
-                Ok(crate::cards::listing(&store, &today)?)
+                Ok(crate::cards::listing(store.as_ref(), &today)?)
             }
         }
     }

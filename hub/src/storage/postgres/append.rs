@@ -114,7 +114,11 @@ impl PostgresStore {
             })
             .collect();
         let mut held_ids: HashSet<uuid::Uuid> = tx
-            .query("SELECT id FROM records WHERE id = ANY($1)", &[&candidates])
+            .query(
+                "SELECT id FROM records WHERE id = ANY($1)
+                 UNION ALL SELECT id FROM pruned_ids WHERE id = ANY($1)",
+                &[&candidates],
+            )
             .await?
             .iter()
             .map(|r| r.get(0))
@@ -327,8 +331,7 @@ impl PostgresStore {
         desk_id: &str,
     ) -> Result<Vec<(u64, RawRecord)>, StorageError> {
         let rows = self.query(
-            "SELECT seq, body FROM records WHERE desk_id = $1 AND body IS NOT NULL
-             ORDER BY incarnation, seq",
+            "SELECT seq, body FROM records WHERE desk_id = $1 ORDER BY incarnation, seq",
             &[&desk_id],
         )?;
         rows.iter()
@@ -353,7 +356,7 @@ impl PostgresStore {
             let mut tally = Tally::default();
             let stream = tx
                 .query_raw(
-                    "SELECT desk_id, id, body FROM records WHERE body IS NOT NULL",
+                    "SELECT desk_id, id, body FROM records",
                     std::iter::empty::<i32>(),
                 )
                 .await?;
@@ -376,12 +379,33 @@ impl PostgresStore {
             }
             fold(&mut recount, tally.drain());
             fold(&mut recount, read_cells(&tx, "pruned_counts").await?);
-            let ids = tx.query_one("SELECT count(*) FROM records", &[]).await?;
-            v.ids = u64_of(ids.get(0));
-            let pruned = tx
-                .query_one("SELECT count(*) FROM records WHERE body IS NULL", &[])
-                .await?;
+            let pruned = tx.query_one("SELECT count(*) FROM pruned_ids", &[]).await?;
             v.pruned = u64_of(pruned.get(0));
+            // Both tables' keys are unique, and no id is in both: `append`
+            // checks both, and pruning moves an id from one to the other.
+            let both = tx
+                .query_one(
+                    "SELECT count(*) FROM records r JOIN pruned_ids p USING (id)",
+                    &[],
+                )
+                .await?;
+            if u64_of(both.get(0)) > 0 {
+                v.problems.push(format!(
+                    "{} record ids are both held and pruned",
+                    u64_of(both.get(0))
+                ));
+            }
+            v.ids = v.records + v.pruned;
+            let pruned_streams: i64 = tx
+                .query_one("SELECT coalesce(sum(pruned), 0)::bigint FROM streams", &[])
+                .await?
+                .get(0);
+            if u64_of(pruned_streams) != v.pruned {
+                v.problems.push(format!(
+                    "{} records pruned, and the desks' pruned numbers add up to {pruned_streams}",
+                    v.pruned
+                ));
+            }
             let stored = read_cells(&tx, "counts").await?;
             v.counted = stored
                 .iter()
@@ -413,6 +437,7 @@ impl PostgresStore {
                 .query(
                     "SELECT s.desk_id, sum(s.records)::bigint,
                             (SELECT count(*) FROM records r WHERE r.desk_id = s.desk_id)
+                              + sum(s.pruned)::bigint
                      FROM streams s GROUP BY s.desk_id ORDER BY s.desk_id",
                     &[],
                 )
@@ -430,37 +455,49 @@ impl PostgresStore {
         })
     }
 
-    /// Deletes the bodies of the records of the weeks before `before_week`
-    /// and keeps their cells, in one transaction; their rows (and so their
-    /// ids) stay.
+    /// Deletes the records of the weeks before `before_week` in one
+    /// transaction, keeping their ids (still refused as held), their cells
+    /// (so `verify` still adds up) and how many each stream lost.
     pub(super) fn prune_weeks(&self, before_week: &str) -> Result<u64, StorageError> {
         self.block(async {
             let mut client = self.client().await?;
             let tx = client.transaction().await?;
             let mut tally = Tally::default();
-            let mut n = 0u64;
+            let mut lost: HashMap<(String, i32), i64> = HashMap::new();
+            let mut ids: Vec<uuid::Uuid> = Vec::new();
             {
                 let rows = tx
                     .query_raw(
-                        "SELECT body FROM records WHERE week < $1 AND body IS NOT NULL",
+                        "DELETE FROM records WHERE week < $1
+                         RETURNING desk_id, incarnation, id, body",
                         [before_week],
                     )
                     .await?;
                 futures::pin_mut!(rows);
                 use futures::TryStreamExt;
                 while let Some(row) = rows.try_next().await? {
-                    tally.add(&decode(row.get(0))?);
-                    n += 1;
+                    *lost.entry((row.get(0), row.get(1))).or_default() += 1;
+                    ids.push(row.get(2));
+                    tally.add(&decode(row.get(3))?);
                 }
             }
             tx.execute(
-                "UPDATE records SET body = NULL WHERE week < $1 AND body IS NOT NULL",
-                &[&before_week],
+                "INSERT INTO pruned_ids (id) SELECT * FROM unnest($1::uuid[])",
+                &[&ids],
+            )
+            .await?;
+            let (desks, (incs, ns)): (Vec<String>, (Vec<i32>, Vec<i64>)) =
+                lost.into_iter().map(|((d, i), n)| (d, (i, n))).unzip();
+            tx.execute(
+                "UPDATE streams s SET pruned = s.pruned + l.n
+                 FROM unnest($1::text[], $2::int[], $3::bigint[]) AS l(desk_id, incarnation, n)
+                 WHERE s.desk_id = l.desk_id AND s.incarnation = l.incarnation",
+                &[&desks, &incs, &ns],
             )
             .await?;
             add_cells(&tx, "pruned_counts", tally.drain()).await?;
             tx.commit().await?;
-            Ok(n)
+            Ok(ids.len() as u64)
         })
     }
 }
