@@ -3,17 +3,21 @@
 
 use crate::audit;
 use crate::connections::{Connections, Kick};
-use crate::pki::{self, Ca};
+use crate::pki::{self, Authority};
 use crate::storage::{DeskEntry, OlderState, PushState, StorageError, Store};
-use runtime::bundle::{Bundle, BundleError};
+use runtime::bundle::{AddressError, Bundle, BundleError};
 use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
     #[error("invalid desk id `{0}`: use 1 to 64 characters among a-z, 0-9 and '-', starting with a letter or digit")]
     InvalidDeskId(String),
-    #[error("invalid hub address `{0}`: expected HOST:PORT")]
-    InvalidAddress(String),
+    #[error(transparent)]
+    InvalidAddress(#[from] AddressError),
+    #[error("nessun indirizzo dell'hub per lo sportello: indicalo (--hub-address) o imposta desk_addresses in hub.toml / no hub address for the desk: give one (--hub-address) or set desk_addresses in hub.toml")]
+    NoAddress,
+    #[error("questa replica non custodisce la chiave della CA: registra lo sportello sulla macchina che la custodisce (hub desk add --data …) / this replica does not hold the CA key: enrol the desk on the machine that holds it (hub desk add --data …)")]
+    NoCaKey,
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error(transparent)]
@@ -260,21 +264,23 @@ pub fn rollout(
     })
 }
 
-fn valid_address(addr: &str) -> bool {
-    match addr.rsplit_once(':') {
-        Some((host, port)) => {
-            !host.is_empty() && host.len() <= 253 && port.parse::<u16>().is_ok_and(|p| p > 0)
-        }
-        None => false,
+/// The addresses a new desk's bundle names: those given with the request,
+/// else the hub's `desk_addresses`.
+pub fn desk_addresses(given: Vec<String>, configured: &[String]) -> Vec<String> {
+    if given.is_empty() {
+        configured.to_vec()
+    } else {
+        given
     }
 }
 
-/// Enrols a desk: issues its certificate and returns its bundle.
+/// Enrols a desk: issues its certificate and returns its bundle, which
+/// names `hub_addresses` in the order the desk tries them.
 pub fn add_desk(
     store: &dyn Store,
-    ca: &Ca,
+    ca: &Authority,
     desk_id: &str,
-    hub_address: &str,
+    hub_addresses: &[String],
     actor: &str,
 ) -> Result<Bundle, AdminError> {
     if !pki::valid_desk_id(desk_id) {
@@ -282,11 +288,11 @@ pub fn add_desk(
             desk_id.chars().take(80).collect(),
         ));
     }
-    if !valid_address(hub_address) {
-        return Err(AdminError::InvalidAddress(
-            hub_address.chars().take(260).collect(),
-        ));
+    if hub_addresses.is_empty() {
+        return Err(AdminError::NoAddress);
     }
+    runtime::bundle::check_hub_addresses(hub_addresses)?;
+    let ca = ca.ca().ok_or(AdminError::NoCaKey)?;
     if store.desk(desk_id)?.is_some() {
         return Err(StorageError::DeskExists(desk_id.into()).into());
     }
@@ -297,14 +303,14 @@ pub fn add_desk(
         added_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         last_seen: None,
     })?;
-    audit::record(store, actor, "desk.add", desk_id, hub_address)?;
-    Ok(Bundle {
-        desk_id: desk_id.into(),
-        hub_address: hub_address.into(),
-        ca_cert_pem: ca.cert_pem().into(),
-        cert_pem: issued.cert_pem,
-        key_pem: issued.key_pem,
-    })
+    audit::record(store, actor, "desk.add", desk_id, &hub_addresses.join(", "))?;
+    Ok(Bundle::new(
+        desk_id.into(),
+        hub_addresses.to_vec(),
+        ca.cert_pem().into(),
+        issued.cert_pem,
+        issued.key_pem,
+    ))
 }
 
 /// Revokes a desk; with `connections`, its open stream is ended at once.

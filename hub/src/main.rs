@@ -346,9 +346,11 @@ enum DeskCommand {
         desk_id: String,
         #[command(flatten)]
         data: DataArg,
-        /// The address the desk will dial, HOST:PORT.
-        #[arg(long)]
-        hub_address: String,
+        /// The address the desk will dial, HOST:PORT; repeat it (or separate
+        /// by commas) for several hub replicas, tried in order. Omitted:
+        /// `desk_addresses` in hub.toml.
+        #[arg(long = "hub-address", value_delimiter = ',')]
+        hub_addresses: Vec<String>,
         #[arg(long)]
         out: PathBuf,
     },
@@ -551,16 +553,15 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             command:
                 DeskCommand::Add {
                     desk_id,
-                    hub_address,
+                    hub_addresses,
                     out,
                     ..
                 },
         } => {
-            let bundle = folder()?
-                .way()
-                .await?
-                .add_desk(&desk_id, &hub_address)
-                .await?;
+            let folder = folder()?;
+            let given = hub_addresses.iter().map(|a| a.trim().to_string()).collect();
+            let addresses = hub::admin::desk_addresses(given, &folder.config.desk_addresses);
+            let bundle = folder.way().await?.add_desk(&desk_id, &addresses).await?;
             bundle.write(&out)?;
             println!(
                 "desk {desk_id} enrolled; bundle written to {} (keep it secret)",

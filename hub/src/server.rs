@@ -7,7 +7,7 @@ use crate::connections::Connections;
 use crate::coordinator::CoordinatorService;
 use crate::federation::{FederationService, Limits};
 use crate::group_commit::GroupCommit;
-use crate::pki::{self, Ca, Issued};
+use crate::pki::{self, Authority, Ca, Issued};
 use crate::push::Push;
 use crate::storage::{SledStore, Store};
 use crate::transport::{grpc, tls};
@@ -114,12 +114,20 @@ impl Listeners {
     }
 }
 
-pub fn load_ca(dir: &DataDir) -> anyhow::Result<Ca> {
+/// The CA of the data folder: with its key when `ca.key` is there, the
+/// certificate alone on a replica (`hub replica add`), which then serves
+/// but enrols no desk.
+pub fn load_ca(dir: &DataDir) -> anyhow::Result<Authority> {
     let cert = std::fs::read_to_string(dir.ca_cert())
         .with_context(|| format!("cannot read {}", dir.ca_cert().display()))?;
-    let key = std::fs::read_to_string(dir.ca_key())
-        .with_context(|| format!("cannot read {}", dir.ca_key().display()))?;
-    Ok(Ca::from_pem(&cert, &key)?)
+    match std::fs::read_to_string(dir.ca_key()) {
+        Ok(key) => Ok(Ca::from_pem(&cert, &key)?.into()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Authority::cert_only(
+            &cert,
+            &format!("CA certificate {}", dir.ca_cert().display()),
+        )?),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", dir.ca_key().display())),
+    }
 }
 
 pub fn open_store(dir: &DataDir, config: &HubConfig) -> anyhow::Result<SledStore> {
@@ -184,6 +192,11 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let dir = DataDir(data.to_path_buf());
     let ca = Arc::new(load_ca(&dir)?);
+    if ca.ca().is_none() {
+        tracing::info!(
+            "no CA key in the data folder: a replica; desks are enrolled where the key is kept"
+        );
+    }
     let server_id = Issued {
         cert_pem: std::fs::read_to_string(dir.hub_cert()).context("cannot read hub.crt")?,
         key_pem: std::fs::read_to_string(dir.hub_key()).context("cannot read hub.key")?,
@@ -255,6 +268,7 @@ pub async fn run(
         push: push.clone(),
         data: data.to_path_buf(),
         federation_addr: config.federation_addr.clone(),
+        desk_addresses: config.desk_addresses.clone(),
         sessions_gauge: metrics.dashboard_sessions.clone(),
     };
     let coordinator = CoordinatorService {
@@ -263,6 +277,7 @@ pub async fn run(
         connections,
         push,
         data: data.to_path_buf(),
+        desk_addresses: config.desk_addresses.clone(),
     };
 
     let fed_tls = pki::server_config(ca.cert_pem(), &server_id, true)?;
