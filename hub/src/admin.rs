@@ -368,14 +368,67 @@ pub fn list_desks(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pki::Ca;
 
     #[test]
-    fn addresses_need_a_host_and_a_port() {
-        for ok in ["127.0.0.1:7700", "hub.comune.brescia.it:443", "[::1]:7700"] {
-            assert!(valid_address(ok), "{ok}");
+    fn a_bundle_names_the_addresses_given_else_the_configured_ones() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = crate::storage::SledStore::open(&dir.path().join("s"), 8 << 20).expect("store");
+        let ca: Authority = Ca::create().expect("ca").into();
+        let configured = vec!["a.example:7700".to_string(), "b.example:7700".to_string()];
+
+        let bundle = add_desk(
+            &store,
+            &ca,
+            "desk-1",
+            &desk_addresses(Vec::new(), &configured),
+            "test",
+        )
+        .expect("enrolled");
+        assert_eq!(bundle.hub_addresses, configured);
+        assert_eq!(bundle.hub_address, "a.example:7700");
+
+        let given = desk_addresses(vec!["[::1]:7700".into()], &configured);
+        let bundle = add_desk(&store, &ca, "desk-2", &given, "test").expect("enrolled");
+        assert_eq!(bundle.addresses(), ["[::1]:7700"]);
+
+        for (bad, expected) in [
+            (vec![], "nessun indirizzo dell'hub"),
+            (
+                vec!["hub:0".to_string()],
+                "indirizzo dell'hub non valido `hub:0`",
+            ),
+            (
+                vec!["hub:1".to_string(), "hub:1".to_string()],
+                "indirizzo dell'hub ripetuto",
+            ),
+        ] {
+            let e = add_desk(&store, &ca, "desk-3", &bad, "test").expect_err("refused");
+            assert!(e.to_string().starts_with(expected), "{e}");
+            assert_eq!(tonic::Status::from(e).code(), tonic::Code::InvalidArgument);
         }
-        for bad in ["", "hub", ":7700", "hub:", "hub:0", "hub:70000"] {
-            assert!(!valid_address(bad), "{bad}");
-        }
+        assert!(store.desk("desk-3").expect("read").is_none());
+    }
+
+    #[test]
+    fn a_replica_without_the_ca_key_refuses_to_enrol() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = crate::storage::SledStore::open(&dir.path().join("s"), 8 << 20).expect("store");
+        let ca = Ca::create().expect("ca");
+        let replica = Authority::cert_only(ca.cert_pem(), "ca.crt").expect("a CA certificate");
+        let e = add_desk(&store, &replica, "desk-1", &["h:1".to_string()], "test")
+            .expect_err("no key, no desk");
+        assert!(
+            e.to_string()
+                .starts_with("questa replica non custodisce la chiave della CA"),
+            "{e}"
+        );
+        let status = tonic::Status::from(e);
+        assert_eq!(status.code(), tonic::Code::FailedPrecondition);
+        assert!(
+            status.message().contains("hub desk add --data"),
+            "{status:?}"
+        );
+        assert!(store.desk("desk-1").expect("read").is_none());
     }
 }

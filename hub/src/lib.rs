@@ -17,8 +17,9 @@
 //! - [`stats`]: published figures under small-cell protection; [`retention`]:
 //!   how long records, refusals and proposals are kept.
 //! - [`transport`]: TLS accept, gRPC servers with health and reflection.
-//! - [`server`]: `init` and `run`; [`client`]: the CLI's way in; [`demo`]: hands
-//!   over to the `demo` program.
+//! - [`server`]: `init` and `run`; [`replica`]: the data folder of another
+//!   replica; [`client`]: the CLI's way in; [`demo`]: hands over to the
+//!   `demo` program.
 
 pub mod admin;
 pub mod answer_templates;
@@ -43,6 +44,7 @@ pub mod misses;
 pub mod pki;
 pub mod proposals;
 pub mod push;
+pub mod replica;
 pub mod reports;
 pub mod retention;
 pub mod server;

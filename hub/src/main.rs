@@ -77,6 +77,11 @@ enum Command {
         #[command(subcommand)]
         command: DeskCommand,
     },
+    /// Hub replicas sharing one PostgreSQL store.
+    Replica {
+        #[command(subcommand)]
+        command: ReplicaCommand,
+    },
     /// List the enrolled desks.
     Desks {
         #[command(flatten)]
@@ -340,6 +345,29 @@ enum GuidanceCommand {
 }
 
 #[derive(Subcommand)]
+enum ReplicaCommand {
+    /// Write the data folder of another hub replica: the CA certificate (never its key), a server certificate of its own, the coordinator token, the dashboard's sign-in key, the accounts and hub.toml with its addresses. Run where the CA key is kept.
+    Add {
+        #[command(flatten)]
+        data: DataArg,
+        /// The new replica's data folder (must not exist, or be empty).
+        #[arg(long)]
+        out: PathBuf,
+        /// Where the replica listens for desks; default: as in this hub.toml.
+        #[arg(long)]
+        federation_addr: Option<String>,
+        #[arg(long)]
+        coordinator_addr: Option<String>,
+        /// The replica's dashboard, HOST:PORT (HTTPS).
+        #[arg(long)]
+        dashboard_addr: Option<String>,
+        /// Extra host names or IPs for the replica's certificate (repeatable).
+        #[arg(long = "host")]
+        hosts: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
 enum DeskCommand {
     /// Enrol a desk and write its enrollment bundle (holds its private key).
     Add {
@@ -405,6 +433,9 @@ impl Command {
             Desk { command } => match command {
                 DeskCommand::Add { data, .. } | DeskCommand::Revoke { data, .. } => Some(data),
             },
+            Replica {
+                command: ReplicaCommand::Add { data, .. },
+            } => Some(data),
             Guidance { command } => match command {
                 GuidanceCommand::Publish { data, .. } | GuidanceCommand::Retire { data, .. } => {
                     Some(data)
@@ -567,6 +598,26 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 "desk {desk_id} enrolled; bundle written to {} (keep it secret)",
                 out.display()
             );
+        }
+        Command::Replica {
+            command:
+                ReplicaCommand::Add {
+                    data,
+                    out,
+                    federation_addr,
+                    coordinator_addr,
+                    dashboard_addr,
+                    hosts,
+                },
+        } => {
+            let addresses = hub::replica::Addresses {
+                federation: federation_addr,
+                coordinator: coordinator_addr,
+                dashboard: dashboard_addr,
+                hosts,
+            };
+            let config = hub::replica::add(&data.data, &out, &addresses)?;
+            print!("{}", hub::replica::next_steps(&data.data, &out, &config));
         }
         Command::Desk {
             command: DeskCommand::Revoke { desk_id, .. },

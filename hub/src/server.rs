@@ -36,12 +36,7 @@ pub fn init(data: &Path, config: &HubConfig, extra_hosts: &[String]) -> anyhow::
         .with_context(|| format!("cannot create {}", data.display()))?;
     let ca = Ca::create()?;
     let mut hosts: Vec<String> = extra_hosts.to_vec();
-    if let Some((host, _)) = config.federation_addr.rsplit_once(':') {
-        let host = host.trim_matches(['[', ']']);
-        if !host.is_empty() && host != "0.0.0.0" && host != "::" {
-            hosts.push(host.to_string());
-        }
-    }
+    hosts.extend(certificate_host(&config.federation_addr));
     let server = ca.issue_server(&hosts)?;
     std::fs::write(dir.ca_cert(), ca.cert_pem())?;
     write_secret(&dir.ca_key(), ca.key_pem().as_bytes())?;
@@ -55,6 +50,14 @@ pub fn init(data: &Path, config: &HubConfig, extra_hosts: &[String]) -> anyhow::
     crate::cards::ensure_seeded(&store)?;
     store.flush()?;
     Ok(())
+}
+
+/// The host of a listen address, for the server certificate; `None` for a
+/// wildcard, which names no host.
+pub fn certificate_host(listen: &str) -> Option<String> {
+    let (host, _) = listen.rsplit_once(':')?;
+    let host = host.trim_matches(['[', ']']);
+    (!host.is_empty() && host != "0.0.0.0" && host != "::").then(|| host.to_string())
 }
 
 pub struct Listeners {
