@@ -811,9 +811,9 @@ mod tests {
         hubs.reached();
         assert!(!hubs.failed(), "b broke: c next, no backoff");
         assert_eq!(hubs.current(), "c:3");
-        assert!(!hubs.failed());
-        assert!(hubs.failed(), "c, a and b failed since b got through");
-        assert_eq!(hubs.current(), "c:3");
+        assert!(!hubs.failed(), "c failed: a next");
+        assert!(hubs.failed(), "b, c and a failed since b got through");
+        assert_eq!(hubs.current(), "b:2", "the next round starts where the last stream was");
 
         // One address: every failure is a round, as before the list.
         let mut one = Rotation::new(vec!["a:1".into()]);
