@@ -10,8 +10,8 @@ use std::path::Path;
 #[serde(deny_unknown_fields)]
 pub struct AgentConfig {
     pub desk_id: String,
-    /// The one hub of a desk enrolled with a single address; set either
-    /// this or `hub_addresses`.
+    /// The one hub of a desk enrolled with a single address (as before the
+    /// list); `hub_addresses`, when set, must include it and wins.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub hub_address: String,
     /// The hub replicas, tried in turn: the next one when a connection

@@ -813,7 +813,11 @@ mod tests {
         assert_eq!(hubs.current(), "c:3");
         assert!(!hubs.failed(), "c failed: a next");
         assert!(hubs.failed(), "b, c and a failed since b got through");
-        assert_eq!(hubs.current(), "b:2", "the next round starts where the last stream was");
+        assert_eq!(
+            hubs.current(),
+            "b:2",
+            "the next round starts where the last stream was"
+        );
 
         // One address: every failure is a round, as before the list.
         let mut one = Rotation::new(vec!["a:1".into()]);
