@@ -44,7 +44,7 @@ impl SimDesk {
         let agent = AgentConfig::new(bundle.desk_id.clone(), bundle.hub_address.clone());
         let sync_config = SyncConfig {
             desk_id: bundle.desk_id.clone(),
-            hub_address: bundle.hub_address.clone(),
+            hub_addresses: bundle.addresses(),
             ca_pem: bundle.ca_cert_pem.clone(),
             cert_pem: bundle.cert_pem.clone(),
             key_pem: bundle.key_pem.clone(),

@@ -147,7 +147,7 @@ impl Hub {
                 &store,
                 &ca,
                 &id,
-                &self.federation,
+                std::slice::from_ref(&self.federation),
                 hub::audit::CLI,
             )?);
             bar.inc(1);

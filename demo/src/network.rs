@@ -101,6 +101,7 @@ pub(crate) async fn run(
             .add_desk(proto::AddDeskRequest {
                 desk_id: desk_id.clone(),
                 hub_address: config.federation_addr.clone(),
+                hub_addresses: Vec::new(),
             })
             .await
             .map_err(|s| anyhow::anyhow!("cannot enrol {desk_id}: {}", s.message()))?;

@@ -2,7 +2,7 @@
 //! overridable by a `RETE_AGENT_` environment variable.
 
 use runtime::config::{default_log_format, load, ConfigError};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use std::path::Path;
 
 /// The agent's settings, written by `enroll` to `agent.toml` in its data folder.
@@ -10,7 +10,19 @@ use std::path::Path;
 #[serde(deny_unknown_fields)]
 pub struct AgentConfig {
     pub desk_id: String,
+    /// The one hub of a desk enrolled with a single address (as before the
+    /// list); `hub_addresses`, when set, must include it and wins.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub hub_address: String,
+    /// The hub replicas, tried in turn: the next one when a connection
+    /// fails or the stream breaks. `RETE_AGENT_HUB_ADDRESSES` takes a TOML
+    /// list or addresses separated by commas.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "list_or_text"
+    )]
+    pub hub_addresses: Vec<String>,
     /// Local gRPC API; loopback unless the desk deliberately opens it.
     #[serde(default = "default_listen")]
     pub listen: String,
@@ -90,11 +102,38 @@ fn default_backoff_max_ms() -> u64 {
     10_000
 }
 
+/// A TOML list, or one string of addresses separated by commas: what an
+/// environment variable gives most easily.
+fn list_or_text<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrText {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(match ListOrText::deserialize(d)? {
+        ListOrText::List(l) => l,
+        ListOrText::Text(t) => runtime::bundle::split_hub_addresses(&t),
+    })
+}
+
 impl AgentConfig {
     pub fn new(desk_id: String, hub_address: String) -> Self {
+        Self::for_hubs(desk_id, vec![hub_address])
+    }
+
+    /// The settings `enroll` writes: one address as `hub_address`, as
+    /// before the list, several as `hub_addresses`.
+    pub fn for_hubs(desk_id: String, mut hub_addresses: Vec<String>) -> Self {
+        let hub_address = if hub_addresses.len() == 1 {
+            hub_addresses.pop().unwrap_or_default()
+        } else {
+            String::new()
+        };
         Self {
             desk_id,
             hub_address,
+            hub_addresses,
             listen: default_listen(),
             log_format: default_log_format(),
             cache_mib: default_cache_mib(),
@@ -117,7 +156,37 @@ impl AgentConfig {
         data: &Path,
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
-        load(&data.join(FILE_NAME), ENV_PREFIX, vars)
+        let path = data.join(FILE_NAME);
+        let config: Self = load(&path, ENV_PREFIX, vars)?;
+        config.hubs().map_err(|message| ConfigError::Invalid {
+            path: path.clone(),
+            message,
+        })?;
+        Ok(config)
+    }
+
+    /// The hub addresses in the order the desk tries them, checked. A
+    /// list that includes `hub_address` wins over it, so that a desk
+    /// enrolled with one hub can be given the list by
+    /// `RETE_AGENT_HUB_ADDRESSES` alone.
+    pub fn hubs(&self) -> Result<Vec<String>, String> {
+        let list = if self.hub_addresses.is_empty() {
+            vec![self.hub_address.clone()]
+        } else if self.hub_address.is_empty() || self.hub_addresses.contains(&self.hub_address) {
+            self.hub_addresses.clone()
+        } else {
+            let shown: String = self
+                .hub_address
+                .chars()
+                .take(runtime::bundle::MAX_HUB_ADDRESS)
+                .collect();
+            return Err(format!(
+                "hub_address `{shown}` non è tra gli hub_addresses: tieni solo la lista \
+                 / hub_address `{shown}` is not among hub_addresses: keep the list alone"
+            ));
+        };
+        runtime::bundle::check_hub_addresses(&list).map_err(|e| e.to_string())?;
+        Ok(list)
     }
 }
 
@@ -146,6 +215,44 @@ mod tests {
         assert_eq!(c.listen, "127.0.0.1:9999");
         assert_eq!(c.batch_records, 42);
         assert_eq!(c.desk_id, "desk-1");
+    }
+
+    #[test]
+    fn one_hub_or_a_list_from_the_file_or_the_environment() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join(FILE_NAME);
+        save(&file, &AgentConfig::new("desk-1".into(), "a:1".into())).expect("save");
+        let text = std::fs::read_to_string(&file).expect("read");
+        assert!(!text.contains("hub_addresses"), "written as before: {text}");
+        let c = AgentConfig::load(dir.path(), Vec::new()).expect("load");
+        assert_eq!(c.hubs(), Ok(vec!["a:1".to_string()]));
+
+        let two = AgentConfig::for_hubs("desk-1".into(), vec!["a:1".into(), "b:2".into()]);
+        save(&file, &two).expect("save");
+        let c = AgentConfig::load(dir.path(), Vec::new()).expect("load");
+        assert_eq!(c.hubs(), Ok(vec!["a:1".to_string(), "b:2".to_string()]));
+
+        let var = |v: &str| [("RETE_AGENT_HUB_ADDRESSES".to_string(), v.to_string())];
+        for v in ["[\"c:3\", \"d:4\"]", "c:3,d:4", "c:3, d:4"] {
+            let c = AgentConfig::load(dir.path(), var(v)).expect(v);
+            assert_eq!(
+                c.hubs(),
+                Ok(vec!["c:3".to_string(), "d:4".to_string()]),
+                "{v}"
+            );
+        }
+        let e = AgentConfig::load(dir.path(), var("c:3,nope")).expect_err("bad address");
+        assert!(
+            e.to_string()
+                .contains("indirizzo dell'hub non valido `nope`"),
+            "{e}"
+        );
+        let other = [("RETE_AGENT_HUB_ADDRESS".to_string(), "e:5".to_string())];
+        let e = AgentConfig::load(dir.path(), other).expect_err("both keys, apart");
+        assert!(e.to_string().contains("keep the list alone"), "{e}");
+        let within = [("RETE_AGENT_HUB_ADDRESS".to_string(), "b:2".to_string())];
+        let c = AgentConfig::load(dir.path(), within).expect("the address is in the list");
+        assert_eq!(c.hubs(), Ok(vec!["a:1".to_string(), "b:2".to_string()]));
     }
 
     #[test]

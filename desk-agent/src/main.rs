@@ -245,10 +245,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let config = desk_agent::server::enroll(&bundle, &data)?;
             println!(
-                "desk {} enrolled in {}; hub at {}",
+                "sportello {} registrato in {}; hub: {} / desk {} enrolled in {}; hub: {}",
                 config.desk_id,
                 data.display(),
-                config.hub_address
+                config.hubs().unwrap_or_default().join(", "),
+                config.desk_id,
+                data.display(),
+                config.hubs().unwrap_or_default().join(", ")
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -512,6 +515,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     "sent": status.sent,
                     "quarantined": status.quarantined,
                     "connected": status.connected,
+                    "hub_address": status.hub_address,
                     "versions": {"guidance": versions.guidance, "template": versions.template, "catalogue": versions.catalogue},
                     "last_seq": status.last_seq,
                     "acked_seq": status.acked_seq,
@@ -526,6 +530,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     "collegato / connected   {}",
                     if status.connected { "sì / yes" } else { "no" }
                 );
+                println!("hub                     {}", status.hub_address);
                 println!("in attesa / pending     {}", status.pending);
                 println!("inviati / sent          {}", status.sent);
                 println!("in quarantena / quarantined {}", status.quarantined);

@@ -36,7 +36,7 @@ pub fn enroll(bundle_path: &Path, data: &Path) -> anyhow::Result<AgentConfig> {
     std::fs::write(data.join("ca.crt"), &bundle.ca_cert_pem)?;
     std::fs::write(data.join("desk.crt"), &bundle.cert_pem)?;
     write_secret(&data.join("desk.key"), bundle.key_pem.as_bytes())?;
-    let config = AgentConfig::new(bundle.desk_id.clone(), bundle.hub_address.clone());
+    let config = AgentConfig::for_hubs(bundle.desk_id.clone(), bundle.addresses());
     runtime::config::save(&data.join(crate::config::FILE_NAME), &config)?;
     Ok(config)
 }
@@ -65,7 +65,9 @@ pub async fn run_with_page(
     };
     let sync_config = SyncConfig {
         desk_id: config.desk_id.clone(),
-        hub_address: config.hub_address.clone(),
+        hub_addresses: config
+            .hubs()
+            .map_err(|e| anyhow::anyhow!("agent.toml: {e}"))?,
         ca_pem: read("ca.crt")?,
         cert_pem: read("desk.crt")?,
         key_pem: read("desk.key")?,
@@ -120,6 +122,7 @@ pub async fn run_with_page(
             stopped.clone(),
         ));
     }
+    let hubs = sync_config.hub_addresses.join(", ");
     let syncer = tokio::spawn(sync::run(
         sync_config,
         Arc::clone(&outbox),
@@ -170,7 +173,7 @@ pub async fn run_with_page(
             None => Ok(req),
         },
     );
-    tracing::info!(addr = %listener.local_addr()?, desk_id = %config.desk_id, hub = %config.hub_address, "desk API listening");
+    tracing::info!(addr = %listener.local_addr()?, desk_id = %config.desk_id, hubs = %hubs, "desk API listening");
     let api = runtime::grpc::standard_services::<DeskServer<DeskService>>(
         runtime::grpc::server().add_service(desk),
     )

@@ -455,6 +455,7 @@ impl Desk for DeskService {
             acked_seq: o.acked_seq()?,
             quarantine,
             last_error: self.link.last_error(),
+            hub_address: self.link.hub(),
             incarnation: o.incarnation().id.to_string(),
         }))
     }

@@ -1,9 +1,11 @@
 //! The desk's side of `Federation.Sync`: connect over mutual TLS, resume
 //! from what the hub holds, keep a bounded window of unacknowledged batches,
 //! apply acknowledgements to the outbox, apply what the hub pushes, send the
-//! desk's queued template proposals and reports, and reconnect with exponential backoff
-//! and jitter whenever the stream breaks, after the hub's own delay when it
-//! gives one, and slowly when a retry cannot help (`Broken`).
+//! desk's queued template proposals and reports, and reconnect whenever the
+//! stream breaks: to the next of the desk's hub addresses (`Rotation`), with
+//! exponential backoff and jitter once every address has failed, after the
+//! hub's own delay when it gives one, and slowly when a retry cannot help
+//! (`Broken`).
 
 use crate::local::LocalCopy;
 use crate::outbox::{Incarnation, Outbox};
@@ -25,11 +27,24 @@ use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
 pub struct LinkStatus {
     pub connected: AtomicBool,
     pub last_error: Mutex<String>,
+    /// The hub address connected to, or being tried.
+    pub hub: Mutex<String>,
 }
 
 impl LinkStatus {
     fn set_error(&self, e: String) {
         *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = e;
+    }
+
+    fn set_hub(&self, addr: &str) {
+        let mut hub = self.hub.lock().unwrap_or_else(|p| p.into_inner());
+        if *hub != addr {
+            *hub = addr.to_string();
+        }
+    }
+
+    pub fn hub(&self) -> String {
+        self.hub.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     pub fn last_error(&self) -> String {
@@ -43,7 +58,9 @@ impl LinkStatus {
 #[derive(Clone)]
 pub struct SyncConfig {
     pub desk_id: String,
-    pub hub_address: String,
+    /// Tried in this order, round robin; never empty (checked with the
+    /// config).
+    pub hub_addresses: Vec<String>,
     pub ca_pem: String,
     pub cert_pem: String,
     pub key_pem: String,
@@ -127,6 +144,54 @@ impl Broken {
     }
 }
 
+/// Which of the desk's hub addresses it dials next. Replicas are
+/// interchangeable, so a failed connection or a broken stream moves to the
+/// next address at once; only when every address has failed since the last
+/// stream that got through (a full round) does the desk back off. A dead
+/// first address so costs one connection attempt, not a backoff.
+#[derive(Debug)]
+struct Rotation {
+    addresses: Vec<String>,
+    current: usize,
+    /// Addresses that failed since a stream last got through.
+    failed: usize,
+}
+
+impl Rotation {
+    fn new(addresses: Vec<String>) -> Self {
+        Self {
+            addresses,
+            current: 0,
+            failed: 0,
+        }
+    }
+
+    fn current(&self) -> &str {
+        self.addresses
+            .get(self.current)
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+
+    fn reached(&mut self) {
+        self.failed = 0;
+    }
+
+    /// The current address failed: moves to the next. True when that
+    /// completes a round, every address having failed in turn.
+    fn failed(&mut self) -> bool {
+        let n = self.addresses.len().max(1);
+        self.current = (self.current + 1) % n;
+        self.failed += 1;
+        if self.failed >= n {
+            self.failed = 0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
 impl From<String> for Broken {
     fn from(e: String) -> Self {
         Broken::Link(e)
@@ -147,32 +212,60 @@ pub async fn run(
     status: Arc<LinkStatus>,
     shutdown: Shutdown,
 ) {
-    let mut failures: u32 = 0;
+    let mut hubs = Rotation::new(config.hub_addresses.clone());
+    // Full rounds of the addresses failed in a row: what the backoff grows with.
+    let mut rounds: u32 = 0;
     while !shutdown.is_fired() {
+        let hub = hubs.current().to_string();
+        status.set_hub(&hub);
+        let mut reached = false;
         let ended = session(
             &config,
+            &hub,
             &outbox,
             &local,
             &status,
             shutdown.clone(),
-            &mut failures,
+            &mut reached,
         )
         .await;
         status.connected.store(false, Ordering::Relaxed);
-        failures = failures.saturating_add(1);
+        if reached {
+            hubs.reached();
+            rounds = 0;
+        }
         let wait = match ended {
-            Ok(()) => Broken::Link(String::new()).wait(failures, config.backoff_max),
+            // A new incarnation or history: the same hub again, soon.
+            Ok(()) => Broken::Link(String::new()).wait(1, config.backoff_max),
             Err(broken) => {
-                let (text, wait) = (broken.text(), broken.wait(failures, config.backoff_max));
+                let text = broken.text();
+                let wait = if let Broken::Throttled { .. } = broken {
+                    // The hub's delay is obeyed where it was given: another
+                    // replica would only be asked to hold the same desk back.
+                    broken.wait(rounds, config.backoff_max)
+                } else {
+                    let round = hubs.failed();
+                    if round {
+                        rounds = rounds.saturating_add(1);
+                    }
+                    match broken {
+                        // Within a round, a little jitter only, so that desks
+                        // leaving a dead replica together spread over a moment.
+                        Broken::Link(_) if !round => {
+                            rand::rng().random_range(Duration::ZERO..=BACKOFF_START)
+                        }
+                        _ => broken.wait(rounds, config.backoff_max),
+                    }
+                };
                 match &broken {
                     Broken::Link(_) => {
-                        tracing::warn!(hub = %config.hub_address, error = %text, "link to the hub broken");
+                        tracing::warn!(hub = %hub, next = %hubs.current(), error = %text, wait_ms = wait.as_millis() as u64, "link to the hub broken");
                     }
                     Broken::Throttled { .. } => {
-                        tracing::warn!(hub = %config.hub_address, error = %text, wait_ms = wait.as_millis() as u64, "the hub asked this desk to wait");
+                        tracing::warn!(hub = %hub, error = %text, wait_ms = wait.as_millis() as u64, "the hub asked this desk to wait");
                     }
                     Broken::Permanent(_) => {
-                        tracing::error!(hub = %config.hub_address, error = %text, "the hub refused what this desk sends; retrying slowly");
+                        tracing::error!(hub = %hub, next = %hubs.current(), error = %text, "the hub refused what this desk sends; retrying slowly");
                     }
                 }
                 status.set_error(text);
@@ -186,13 +279,13 @@ pub async fn run(
     }
 }
 
-fn endpoint(config: &SyncConfig) -> Result<Endpoint, String> {
+fn endpoint(config: &SyncConfig, hub: &str) -> Result<Endpoint, String> {
     let tls = ClientTlsConfig::new()
         .ca_certificate(Certificate::from_pem(&config.ca_pem))
         .identity(Identity::from_pem(&config.cert_pem, &config.key_pem))
         .domain_name(runtime::HUB_SERVER_NAME);
-    Endpoint::from_shared(format!("https://{}", config.hub_address))
-        .map_err(|e| format!("bad hub address {}: {e}", config.hub_address))?
+    Endpoint::from_shared(format!("https://{hub}"))
+        .map_err(|e| format!("bad hub address {hub}: {e}"))?
         .tls_config(tls)
         .map_err(|e| format!("TLS set-up failed: {e}"))
         .map(|e| {
@@ -208,18 +301,21 @@ fn status_text(s: tonic::Status) -> String {
     format!("{:?}: {}", s.code(), s.message())
 }
 
+/// One stream to `hub`; `reached` is set once the hub has answered with its
+/// `Welcome`, which is what a later break is measured from.
 async fn session(
     config: &SyncConfig,
+    hub: &str,
     outbox: &Outbox,
     local: &Arc<LocalCopy>,
     status: &LinkStatus,
     shutdown: Shutdown,
-    failures: &mut u32,
+    reached: &mut bool,
 ) -> Result<(), Broken> {
-    let channel = endpoint(config)?
+    let channel = endpoint(config, hub)?
         .connect()
         .await
-        .map_err(|e| format!("cannot reach the hub: {e}"))?;
+        .map_err(|e| format!("cannot reach the hub at {hub}: {e}"))?;
     // The hub's window is not known before its Welcome: room for the
     // desk's own, which is never exceeded below.
     let (tx, rx) = mpsc::channel(config.window + 4);
@@ -249,6 +345,7 @@ async fn session(
         }) => w,
         _ => return Err("the hub did not answer Hello with Welcome".into()),
     };
+    *reached = true;
     let window = window(config.window, welcome.max_unacked_batches);
     let hub_versions = welcome.hub_versions.unwrap_or_default();
     if local
@@ -259,12 +356,10 @@ async fn session(
             epoch = %welcome.logs_epoch,
             "the hub's pushed content has a new history (restored from a backup); fetching it again"
         );
-        *failures = 0;
         return Ok(());
     }
     let Some(mut next) = resume(outbox, incarnation, welcome)? else {
         // A new incarnation: the next stream opens with it, at once.
-        *failures = 0;
         return Ok(());
     };
     if local
@@ -277,13 +372,11 @@ async fn session(
             catalogue = hub_versions.catalogue,
             "the hub holds older pushed content than this desk (restored from a backup?); fetching it again"
         );
-        *failures = 0;
         return Ok(());
     }
     status.connected.store(true, Ordering::Relaxed);
     status.set_error(String::new());
-    *failures = 0;
-    tracing::info!(hub = %config.hub_address, incarnation = %incarnation.id, hub_holds = incarnation.wire(next - 1), "connected to the hub");
+    tracing::info!(hub = %hub, incarnation = %incarnation.id, hub_holds = incarnation.wire(next - 1), "connected to the hub");
 
     let mut in_flight: VecDeque<u64> = VecDeque::new();
     // What waits to be sent. The stream is written only from the select
@@ -699,6 +792,38 @@ mod tests {
         let link = Broken::from_status(tonic::Status::unavailable("the hub is shutting down"));
         assert!(matches!(link, Broken::Link(_)));
         assert!(link.wait(1, max) <= BACKOFF_START * 2);
+    }
+
+    #[test]
+    fn a_failed_hub_hands_over_to_the_next_and_only_a_full_round_backs_off() {
+        let mut hubs = Rotation::new(vec!["a:1".into(), "b:2".into(), "c:3".into()]);
+        assert_eq!(hubs.current(), "a:1");
+        assert!(!hubs.failed(), "b is still to try");
+        assert_eq!(hubs.current(), "b:2");
+        assert!(!hubs.failed());
+        assert_eq!(hubs.current(), "c:3");
+        assert!(hubs.failed(), "a, b and c all failed: a round");
+        assert_eq!(hubs.current(), "a:1", "round robin");
+
+        // A stream that got through starts the round again from there.
+        assert!(!hubs.failed());
+        assert_eq!(hubs.current(), "b:2");
+        hubs.reached();
+        assert!(!hubs.failed(), "b broke: c next, no backoff");
+        assert_eq!(hubs.current(), "c:3");
+        assert!(!hubs.failed(), "c failed: a next");
+        assert!(hubs.failed(), "b, c and a failed since b got through");
+        assert_eq!(
+            hubs.current(),
+            "b:2",
+            "the next round starts where the last stream was"
+        );
+
+        // One address: every failure is a round, as before the list.
+        let mut one = Rotation::new(vec!["a:1".into()]);
+        assert!(one.failed());
+        assert!(one.failed());
+        assert_eq!(one.current(), "a:1");
     }
 
     #[test]

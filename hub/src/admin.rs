@@ -3,17 +3,21 @@
 
 use crate::audit;
 use crate::connections::{Connections, Kick};
-use crate::pki::{self, Ca};
+use crate::pki::{self, Authority};
 use crate::storage::{DeskEntry, OlderState, PushState, StorageError, Store};
-use runtime::bundle::{Bundle, BundleError};
+use runtime::bundle::{AddressError, Bundle, BundleError};
 use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
     #[error("invalid desk id `{0}`: use 1 to 64 characters among a-z, 0-9 and '-', starting with a letter or digit")]
     InvalidDeskId(String),
-    #[error("invalid hub address `{0}`: expected HOST:PORT")]
-    InvalidAddress(String),
+    #[error(transparent)]
+    InvalidAddress(#[from] AddressError),
+    #[error("nessun indirizzo dell'hub per lo sportello: indicalo (--hub-address) o imposta desk_addresses in hub.toml / no hub address for the desk: give one (--hub-address) or set desk_addresses in hub.toml")]
+    NoAddress,
+    #[error("questa replica non custodisce la chiave della CA: registra lo sportello sulla macchina che la custodisce (hub desk add --data …) / this replica does not hold the CA key: enrol the desk on the machine that holds it (hub desk add --data …)")]
+    NoCaKey,
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error(transparent)]
@@ -260,21 +264,23 @@ pub fn rollout(
     })
 }
 
-fn valid_address(addr: &str) -> bool {
-    match addr.rsplit_once(':') {
-        Some((host, port)) => {
-            !host.is_empty() && host.len() <= 253 && port.parse::<u16>().is_ok_and(|p| p > 0)
-        }
-        None => false,
+/// The addresses a new desk's bundle names: those given with the request,
+/// else the hub's `desk_addresses`.
+pub fn desk_addresses(given: Vec<String>, configured: &[String]) -> Vec<String> {
+    if given.is_empty() {
+        configured.to_vec()
+    } else {
+        given
     }
 }
 
-/// Enrols a desk: issues its certificate and returns its bundle.
+/// Enrols a desk: issues its certificate and returns its bundle, which
+/// names `hub_addresses` in the order the desk tries them.
 pub fn add_desk(
     store: &dyn Store,
-    ca: &Ca,
+    ca: &Authority,
     desk_id: &str,
-    hub_address: &str,
+    hub_addresses: &[String],
     actor: &str,
 ) -> Result<Bundle, AdminError> {
     if !pki::valid_desk_id(desk_id) {
@@ -282,11 +288,11 @@ pub fn add_desk(
             desk_id.chars().take(80).collect(),
         ));
     }
-    if !valid_address(hub_address) {
-        return Err(AdminError::InvalidAddress(
-            hub_address.chars().take(260).collect(),
-        ));
+    if hub_addresses.is_empty() {
+        return Err(AdminError::NoAddress);
     }
+    runtime::bundle::check_hub_addresses(hub_addresses)?;
+    let ca = ca.ca().ok_or(AdminError::NoCaKey)?;
     if store.desk(desk_id)?.is_some() {
         return Err(StorageError::DeskExists(desk_id.into()).into());
     }
@@ -297,14 +303,14 @@ pub fn add_desk(
         added_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         last_seen: None,
     })?;
-    audit::record(store, actor, "desk.add", desk_id, hub_address)?;
-    Ok(Bundle {
-        desk_id: desk_id.into(),
-        hub_address: hub_address.into(),
-        ca_cert_pem: ca.cert_pem().into(),
-        cert_pem: issued.cert_pem,
-        key_pem: issued.key_pem,
-    })
+    audit::record(store, actor, "desk.add", desk_id, &hub_addresses.join(", "))?;
+    Ok(Bundle::new(
+        desk_id.into(),
+        hub_addresses.to_vec(),
+        ca.cert_pem().into(),
+        issued.cert_pem,
+        issued.key_pem,
+    ))
 }
 
 /// Revokes a desk; with `connections`, its open stream is ended at once.
@@ -362,14 +368,67 @@ pub fn list_desks(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pki::Ca;
 
     #[test]
-    fn addresses_need_a_host_and_a_port() {
-        for ok in ["127.0.0.1:7700", "hub.comune.brescia.it:443", "[::1]:7700"] {
-            assert!(valid_address(ok), "{ok}");
+    fn a_bundle_names_the_addresses_given_else_the_configured_ones() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = crate::storage::SledStore::open(&dir.path().join("s"), 8 << 20).expect("store");
+        let ca: Authority = Ca::create().expect("ca").into();
+        let configured = vec!["a.example:7700".to_string(), "b.example:7700".to_string()];
+
+        let bundle = add_desk(
+            &store,
+            &ca,
+            "desk-1",
+            &desk_addresses(Vec::new(), &configured),
+            "test",
+        )
+        .expect("enrolled");
+        assert_eq!(bundle.hub_addresses, configured);
+        assert_eq!(bundle.hub_address, "a.example:7700");
+
+        let given = desk_addresses(vec!["[::1]:7700".into()], &configured);
+        let bundle = add_desk(&store, &ca, "desk-2", &given, "test").expect("enrolled");
+        assert_eq!(bundle.addresses(), ["[::1]:7700"]);
+
+        for (bad, expected) in [
+            (vec![], "nessun indirizzo dell'hub"),
+            (
+                vec!["hub:0".to_string()],
+                "indirizzo dell'hub non valido `hub:0`",
+            ),
+            (
+                vec!["hub:1".to_string(), "hub:1".to_string()],
+                "indirizzo dell'hub ripetuto",
+            ),
+        ] {
+            let e = add_desk(&store, &ca, "desk-3", &bad, "test").expect_err("refused");
+            assert!(e.to_string().starts_with(expected), "{e}");
+            assert_eq!(tonic::Status::from(e).code(), tonic::Code::InvalidArgument);
         }
-        for bad in ["", "hub", ":7700", "hub:", "hub:0", "hub:70000"] {
-            assert!(!valid_address(bad), "{bad}");
-        }
+        assert!(store.desk("desk-3").expect("read").is_none());
+    }
+
+    #[test]
+    fn a_replica_without_the_ca_key_refuses_to_enrol() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = crate::storage::SledStore::open(&dir.path().join("s"), 8 << 20).expect("store");
+        let ca = Ca::create().expect("ca");
+        let replica = Authority::cert_only(ca.cert_pem(), "ca.crt").expect("a CA certificate");
+        let e = add_desk(&store, &replica, "desk-1", &["h:1".to_string()], "test")
+            .expect_err("no key, no desk");
+        assert!(
+            e.to_string()
+                .starts_with("questa replica non custodisce la chiave della CA"),
+            "{e}"
+        );
+        let status = tonic::Status::from(e);
+        assert_eq!(status.code(), tonic::Code::FailedPrecondition);
+        assert!(
+            status.message().contains("hub desk add --data"),
+            "{status:?}"
+        );
+        assert!(store.desk("desk-1").expect("read").is_none());
     }
 }

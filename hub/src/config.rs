@@ -14,6 +14,11 @@ pub struct HubConfig {
     /// Where desks connect (mutual TLS).
     #[serde(default = "default_federation_addr")]
     pub federation_addr: String,
+    /// The addresses written into every enrollment bundle, in the order a
+    /// desk tries them (several hub replicas, HOST:PORT each); empty (the
+    /// default): the one address given when the desk is added.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub desk_addresses: Vec<String>,
     /// The coordinator API (TLS, bearer token); admin commands use it too.
     #[serde(default = "default_coordinator_addr")]
     pub coordinator_addr: String,
@@ -260,6 +265,7 @@ impl Default for HubConfig {
     fn default() -> Self {
         Self {
             federation_addr: default_federation_addr(),
+            desk_addresses: Vec::new(),
             coordinator_addr: default_coordinator_addr(),
             http_addr: default_http_addr(),
             disk_reserve_mib: default_disk_reserve_mib(),
@@ -376,7 +382,17 @@ impl HubConfig {
         data: &Path,
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
-        loader::load(&data.join(FILE_NAME), ENV_PREFIX, vars)
+        let path = data.join(FILE_NAME);
+        let config: Self = loader::load(&path, ENV_PREFIX, vars)?;
+        if !config.desk_addresses.is_empty() {
+            runtime::bundle::check_hub_addresses(&config.desk_addresses).map_err(|e| {
+                ConfigError::Invalid {
+                    path,
+                    message: format!("desk_addresses: {e}"),
+                }
+            })?;
+        }
+        Ok(config)
     }
 
     /// Writes `hub.toml`, each limit with a line saying what happens
@@ -427,6 +443,30 @@ mod tests {
         let back = HubConfig::load(dir.path(), Vec::new()).expect("load");
         assert_eq!(back.desk_records_per_sec, 123);
         assert_eq!(back.max_connections_per_source, 64);
+        assert!(back.desk_addresses.is_empty());
+        assert!(!text.contains("desk_addresses"), "{text}");
+    }
+
+    #[test]
+    fn desk_addresses_are_checked_when_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = HubConfig {
+            desk_addresses: vec!["a.example:7700".into(), "b.example:7700".into()],
+            ..HubConfig::default()
+        };
+        config.save(dir.path()).expect("save");
+        let back = HubConfig::load(dir.path(), Vec::new()).expect("load");
+        assert_eq!(back.desk_addresses, config.desk_addresses);
+        let bad = [(
+            "RETE_HUB_DESK_ADDRESSES".to_string(),
+            "[\"a.example:7700\", \"b.example\"]".to_string(),
+        )];
+        let e = HubConfig::load(dir.path(), bad).expect_err("no port");
+        assert!(
+            e.to_string()
+                .contains("desk_addresses: indirizzo dell'hub non valido `b.example`"),
+            "{e}"
+        );
     }
 }
 

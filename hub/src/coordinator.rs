@@ -6,7 +6,7 @@
 use crate::admin;
 use crate::connections::Connections;
 use crate::guidance;
-use crate::pki::Ca;
+use crate::pki::Authority;
 use crate::push::Push;
 use crate::storage::{blocking, Store};
 use proto::coordinator_server::Coordinator;
@@ -17,11 +17,14 @@ use tonic::{Request, Response, Status};
 
 pub struct CoordinatorService {
     pub store: Arc<dyn Store>,
-    pub ca: Arc<Ca>,
+    pub ca: Arc<Authority>,
     pub connections: Arc<Connections>,
     pub push: Push,
     /// The data folder, for the users file.
     pub data: std::path::PathBuf,
+    /// `desk_addresses` in hub.toml: a new desk's bundle names these when
+    /// the request names none.
+    pub desk_addresses: Vec<String>,
 }
 
 /// Checks `authorization: Bearer <token>` in constant time.
@@ -64,9 +67,15 @@ impl Coordinator for CoordinatorService {
         let req = req.into_inner();
         // audit: desk.add (desk id)
         let ca = Arc::clone(&self.ca);
-        let (desk_id, hub_address) = (req.desk_id.clone(), req.hub_address);
+        let given = if req.hub_addresses.is_empty() && !req.hub_address.is_empty() {
+            vec![req.hub_address]
+        } else {
+            req.hub_addresses
+        };
+        let addresses = admin::desk_addresses(given, &self.desk_addresses);
+        let desk_id = req.desk_id.clone();
         let bundle = blocking(&self.store, move |store| {
-            Ok::<_, Status>(admin::add_desk(store, &ca, &desk_id, &hub_address, who)?)
+            Ok::<_, Status>(admin::add_desk(store, &ca, &desk_id, &addresses, who)?)
         })
         .await?;
         tracing::info!(desk_id = %req.desk_id, "desk enrolled");

@@ -22,7 +22,7 @@ mod session;
 mod stats;
 
 use crate::connections::Connections;
-use crate::pki::Ca;
+use crate::pki::Authority;
 use crate::push::Push;
 use crate::storage::Store;
 use crate::transport::tls::Capped;
@@ -55,12 +55,14 @@ const DRAIN_GRACE: Duration = Duration::from_secs(5);
 /// What the pages need from the running hub.
 pub struct Deps {
     pub store: Arc<dyn Store>,
-    pub ca: Arc<Ca>,
+    pub ca: Arc<Authority>,
     pub connections: Arc<Connections>,
     pub push: Push,
     pub data: PathBuf,
-    /// Offered as the hub address in a new desk's bundle.
+    /// Offered as the hub address in a new desk's bundle, unless
+    /// `desk_addresses` lists the replicas.
     pub federation_addr: String,
+    pub desk_addresses: Vec<String>,
     /// Set to the number of signed-in sessions at every sweep.
     pub sessions_gauge: prometheus_client::metrics::gauge::Gauge,
 }

@@ -4,7 +4,8 @@
 //! - [`pki`]: the certificate authority, TLS 1.3 with client certificates.
 //! - [`storage`]: the narrow store contract, its sled implementation (the
 //!   embedded default) and its PostgreSQL one (several replicas, one
-//!   database); [`replicas`]: acting on the changes other replicas make.
+//!   database); [`replica`]: a replica's data folder, and acting on
+//!   the changes other replicas make (`replica/follow.rs`).
 //! - [`group_commit`]: the queue that stores every desk's batches in one durable write.
 //! - [`connections`]: who is connected, and revocation of open streams.
 //! - [`federation`]: the desks' `Sync` stream.
@@ -19,8 +20,9 @@
 //! - [`stats`]: published figures under small-cell protection; [`retention`]:
 //!   how long records, refusals and proposals are kept.
 //! - [`transport`]: TLS accept, gRPC servers with health and reflection.
-//! - [`server`]: `init` and `run`; [`client`]: the CLI's way in; [`demo`]: hands
-//!   over to the `demo` program.
+//! - [`server`]: `init` and `run`; [`replica`]: the data folder of another
+//!   replica; [`client`]: the CLI's way in; [`demo`]: hands over to the
+//!   `demo` program.
 
 pub mod admin;
 pub mod answer_templates;
@@ -45,7 +47,7 @@ pub mod misses;
 pub mod pki;
 pub mod proposals;
 pub mod push;
-pub mod replicas;
+pub mod replica;
 pub mod reports;
 pub mod retention;
 pub mod server;

@@ -85,6 +85,11 @@ enum Command {
         #[command(subcommand)]
         command: DeskCommand,
     },
+    /// Hub replicas sharing one PostgreSQL store.
+    Replica {
+        #[command(subcommand)]
+        command: ReplicaCommand,
+    },
     /// List the enrolled desks.
     Desks {
         #[command(flatten)]
@@ -348,15 +353,40 @@ enum GuidanceCommand {
 }
 
 #[derive(Subcommand)]
+enum ReplicaCommand {
+    /// Write the data folder of another hub replica: the CA certificate (never its key), a server certificate of its own, the coordinator token, the dashboard's sign-in key, the accounts and hub.toml with its addresses. Run where the CA key is kept.
+    Add {
+        #[command(flatten)]
+        data: DataArg,
+        /// The new replica's data folder (must not exist, or be empty).
+        #[arg(long)]
+        out: PathBuf,
+        /// Where the replica listens for desks; default: as in this hub.toml.
+        #[arg(long)]
+        federation_addr: Option<String>,
+        #[arg(long)]
+        coordinator_addr: Option<String>,
+        /// The replica's dashboard, HOST:PORT (HTTPS).
+        #[arg(long)]
+        dashboard_addr: Option<String>,
+        /// Extra host names or IPs for the replica's certificate (repeatable).
+        #[arg(long = "host")]
+        hosts: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
 enum DeskCommand {
     /// Enrol a desk and write its enrollment bundle (holds its private key).
     Add {
         desk_id: String,
         #[command(flatten)]
         data: DataArg,
-        /// The address the desk will dial, HOST:PORT.
-        #[arg(long)]
-        hub_address: String,
+        /// The address the desk will dial, HOST:PORT; repeat it (or separate
+        /// by commas) for several hub replicas, tried in order. Omitted:
+        /// `desk_addresses` in hub.toml.
+        #[arg(long = "hub-address", value_delimiter = ',')]
+        hub_addresses: Vec<String>,
         #[arg(long)]
         out: PathBuf,
     },
@@ -411,6 +441,9 @@ impl Command {
             Desk { command } => match command {
                 DeskCommand::Add { data, .. } | DeskCommand::Revoke { data, .. } => Some(data),
             },
+            Replica {
+                command: ReplicaCommand::Add { data, .. },
+            } => Some(data),
             Guidance { command } => match command {
                 GuidanceCommand::Publish { data, .. } | GuidanceCommand::Retire { data, .. } => {
                     Some(data)
@@ -569,21 +602,40 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             command:
                 DeskCommand::Add {
                     desk_id,
-                    hub_address,
+                    hub_addresses,
                     out,
                     ..
                 },
         } => {
-            let bundle = folder()?
-                .way()
-                .await?
-                .add_desk(&desk_id, &hub_address)
-                .await?;
+            let folder = folder()?;
+            let given = hub_addresses.iter().map(|a| a.trim().to_string()).collect();
+            let addresses = hub::admin::desk_addresses(given, &folder.config.desk_addresses);
+            let bundle = folder.way().await?.add_desk(&desk_id, &addresses).await?;
             bundle.write(&out)?;
             println!(
                 "desk {desk_id} enrolled; bundle written to {} (keep it secret)",
                 out.display()
             );
+        }
+        Command::Replica {
+            command:
+                ReplicaCommand::Add {
+                    data,
+                    out,
+                    federation_addr,
+                    coordinator_addr,
+                    dashboard_addr,
+                    hosts,
+                },
+        } => {
+            let addresses = hub::replica::Addresses {
+                federation: federation_addr,
+                coordinator: coordinator_addr,
+                dashboard: dashboard_addr,
+                hosts,
+            };
+            let config = hub::replica::add(&data.data, &out, &addresses)?;
+            print!("{}", hub::replica::next_steps(&data.data, &out, &config));
         }
         Command::Desk {
             command: DeskCommand::Revoke { desk_id, .. },

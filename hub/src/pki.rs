@@ -311,6 +311,69 @@ impl Ca {
     }
 }
 
+/// The CA as one hub holds it: its certificate always (to verify desks), its
+/// key only on the machine that enrols desks. A replica made by `hub replica
+/// add` has no key, so that a stolen replica cannot mint desks.
+pub struct Authority {
+    cert_pem: String,
+    ca: Option<Ca>,
+}
+
+impl fmt::Debug for Authority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authority")
+            .field("holds_key", &self.ca.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl From<Ca> for Authority {
+    fn from(ca: Ca) -> Self {
+        Self {
+            cert_pem: ca.cert_pem.clone(),
+            ca: Some(ca),
+        }
+    }
+}
+
+impl Authority {
+    /// The CA certificate alone (PEM); refused unless it is one CA
+    /// certificate.
+    pub fn cert_only(cert_pem: &str, what: &str) -> Result<Self, PkiError> {
+        let certs = parse_cert_chain(cert_pem, what)?;
+        let [der] = certs.as_slice() else {
+            return Err(PkiError::BadCertificate {
+                what: what.to_string(),
+                reason: format!("expected exactly one certificate, found {}", certs.len()),
+            });
+        };
+        let (_, x509) =
+            x509_parser::parse_x509_certificate(der).map_err(|e| PkiError::BadCertificate {
+                what: what.to_string(),
+                reason: e.to_string(),
+            })?;
+        if !x509.is_ca() {
+            return Err(PkiError::BadCertificate {
+                what: what.to_string(),
+                reason: "not a CA certificate (basicConstraints CA is not set)".to_string(),
+            });
+        }
+        Ok(Self {
+            cert_pem: cert_pem.to_string(),
+            ca: None,
+        })
+    }
+
+    pub fn cert_pem(&self) -> &str {
+        &self.cert_pem
+    }
+
+    /// The CA with its key, when this hub holds it.
+    pub fn ca(&self) -> Option<&Ca> {
+        self.ca.as_ref()
+    }
+}
+
 /// Desk ids: 1..=64 chars of [a-z0-9-], starting with a letter or digit.
 pub fn valid_desk_id(id: &str) -> bool {
     let bytes = id.as_bytes();

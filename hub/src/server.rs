@@ -7,7 +7,7 @@ use crate::connections::Connections;
 use crate::coordinator::CoordinatorService;
 use crate::federation::{FederationService, Limits};
 use crate::group_commit::GroupCommit;
-use crate::pki::{self, Ca, Issued};
+use crate::pki::{self, Authority, Ca, Issued};
 use crate::push::Push;
 use crate::storage::{PostgresStore, SledStore, Store};
 use crate::transport::{grpc, tls};
@@ -36,12 +36,7 @@ pub fn init(data: &Path, config: &HubConfig, extra_hosts: &[String]) -> anyhow::
         .with_context(|| format!("cannot create {}", data.display()))?;
     let ca = Ca::create()?;
     let mut hosts: Vec<String> = extra_hosts.to_vec();
-    if let Some((host, _)) = config.federation_addr.rsplit_once(':') {
-        let host = host.trim_matches(['[', ']']);
-        if !host.is_empty() && host != "0.0.0.0" && host != "::" {
-            hosts.push(host.to_string());
-        }
-    }
+    hosts.extend(certificate_host(&config.federation_addr));
     let server = ca.issue_server(&hosts)?;
     std::fs::write(dir.ca_cert(), ca.cert_pem())?;
     write_secret(&dir.ca_key(), ca.key_pem().as_bytes())?;
@@ -55,6 +50,14 @@ pub fn init(data: &Path, config: &HubConfig, extra_hosts: &[String]) -> anyhow::
     crate::cards::ensure_seeded(store.as_ref())?;
     store.flush()?;
     Ok(())
+}
+
+/// The host of a listen address, for the server certificate; `None` for a
+/// wildcard, which names no host.
+pub fn certificate_host(listen: &str) -> Option<String> {
+    let (host, _) = listen.rsplit_once(':')?;
+    let host = host.trim_matches(['[', ']']);
+    (!host.is_empty() && host != "0.0.0.0" && host != "::").then(|| host.to_string())
 }
 
 pub struct Listeners {
@@ -114,12 +117,20 @@ impl Listeners {
     }
 }
 
-pub fn load_ca(dir: &DataDir) -> anyhow::Result<Ca> {
+/// The CA of the data folder: with its key when `ca.key` is there, the
+/// certificate alone on a replica (`hub replica add`), which then serves
+/// but enrols no desk.
+pub fn load_ca(dir: &DataDir) -> anyhow::Result<Authority> {
     let cert = std::fs::read_to_string(dir.ca_cert())
         .with_context(|| format!("cannot read {}", dir.ca_cert().display()))?;
-    let key = std::fs::read_to_string(dir.ca_key())
-        .with_context(|| format!("cannot read {}", dir.ca_key().display()))?;
-    Ok(Ca::from_pem(&cert, &key)?)
+    match std::fs::read_to_string(dir.ca_key()) {
+        Ok(key) => Ok(Ca::from_pem(&cert, &key)?.into()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Authority::cert_only(
+            &cert,
+            &format!("CA certificate {}", dir.ca_cert().display()),
+        )?),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", dir.ca_key().display())),
+    }
 }
 
 /// The store `hub.toml` names: sled in the data folder, or PostgreSQL.
@@ -196,6 +207,11 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let dir = DataDir(data.to_path_buf());
     let ca = Arc::new(load_ca(&dir)?);
+    if ca.ca().is_none() {
+        tracing::info!(
+            "no CA key in the data folder: a replica; desks are enrolled where the key is kept"
+        );
+    }
     let server_id = Issued {
         cert_pem: std::fs::read_to_string(dir.hub_cert()).context("cannot read hub.crt")?,
         key_pem: std::fs::read_to_string(dir.hub_key()).context("cannot read hub.key")?,
@@ -238,7 +254,7 @@ pub async fn run(
     }
 
     if let Some(changes) = store.changes() {
-        tokio::spawn(crate::replicas::follow(
+        tokio::spawn(crate::replica::follow::follow(
             Arc::clone(&store),
             changes,
             push.clone(),
@@ -277,6 +293,7 @@ pub async fn run(
         push: push.clone(),
         data: data.to_path_buf(),
         federation_addr: config.federation_addr.clone(),
+        desk_addresses: config.desk_addresses.clone(),
         sessions_gauge: metrics.dashboard_sessions.clone(),
     };
     let coordinator = CoordinatorService {
@@ -285,6 +302,7 @@ pub async fn run(
         connections,
         push,
         data: data.to_path_buf(),
+        desk_addresses: config.desk_addresses.clone(),
     };
 
     let fed_tls = pki::server_config(ca.cert_pem(), &server_id, true)?;

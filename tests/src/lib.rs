@@ -245,6 +245,18 @@ impl Hub {
         }
     }
 
+    /// A hub whose data folder already exists (made by `hub replica add`,
+    /// say), listening where its hub.toml says.
+    pub fn at(data: PathBuf, federation: String, coordinator: String) -> Self {
+        Self {
+            data,
+            federation,
+            coordinator,
+            proc: None,
+            starts: 0,
+        }
+    }
+
     pub async fn start(&mut self) -> anyhow::Result<()> {
         self.start_with(&[]).await
     }
@@ -263,11 +275,14 @@ impl Hub {
     /// `start`, with more arguments for `hub serve`.
     pub async fn start_with(&mut self, extra: &[&str]) -> anyhow::Result<()> {
         self.starts += 1;
-        let log = self
-            .data
-            .parent()
-            .unwrap_or(&self.data)
-            .join(format!("hub-{}.log", self.starts));
+        let log = self.data.parent().unwrap_or(&self.data).join(format!(
+            "{}-{}.log",
+            self.data
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("hub"),
+            self.starts
+        ));
         let mut args = vec!["serve", "--data", path(&self.data)];
         args.extend_from_slice(extra);
         self.proc = Some(Proc::spawn("hub", &args, log)?);

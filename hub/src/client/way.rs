@@ -61,13 +61,17 @@ impl Way {
         }
     }
 
-    pub async fn add_desk(self, desk_id: &str, hub_address: &str) -> anyhow::Result<Bundle> {
+    /// Enrols a desk whose bundle names `hub_addresses` (already resolved
+    /// against `desk_addresses` by the caller).
+    pub async fn add_desk(self, desk_id: &str, hub_addresses: &[String]) -> anyhow::Result<Bundle> {
         match self {
             Way::Hub(mut c) => {
                 let bundle = c
                     .add_desk(proto::AddDeskRequest {
                         desk_id: desk_id.into(),
-                        hub_address: hub_address.into(),
+                        // The first alone too, for a hub from before the list.
+                        hub_address: hub_addresses.first().cloned().unwrap_or_default(),
+                        hub_addresses: hub_addresses.to_vec(),
                     })
                     .await
                     .map_err(refused)?
@@ -83,7 +87,7 @@ impl Way {
                     store.as_ref(),
                     &ca,
                     desk_id,
-                    hub_address,
+                    hub_addresses,
                     crate::audit::CLI,
                 )?)
             }

@@ -181,7 +181,11 @@ pub(crate) async fn page(
     Query(done): Query<Done>,
 ) -> Result<Response, WebError> {
     let notice = (done.done == "revoked").then(|| who.lang.texts().desks_revoked_msg);
-    let addr = crate::client::dial_address(&app.deps.federation_addr);
+    let addr = if app.deps.desk_addresses.is_empty() {
+        crate::client::dial_address(&app.deps.federation_addr)
+    } else {
+        app.deps.desk_addresses.join(", ")
+    };
     super::off_async(&app, move |app| {
         page_for(app, &who, None, notice, String::new(), addr)
     })
@@ -210,7 +214,8 @@ pub(crate) async fn add(
         let app = app.clone();
         let (id, addr, user) = (id.clone(), addr.clone(), who.user.clone());
         crate::storage::blocking(&app.deps.store.clone(), move |store| {
-            admin::add_desk(store, &app.deps.ca, &id, &addr, &user)
+            let addresses = runtime::bundle::split_hub_addresses(&addr);
+            admin::add_desk(store, &app.deps.ca, &id, &addresses, &user)
         })
         .await
     };
@@ -232,6 +237,8 @@ pub(crate) async fn add(
         Err(
             e @ (AdminError::InvalidDeskId(_)
             | AdminError::InvalidAddress(_)
+            | AdminError::NoAddress
+            | AdminError::NoCaKey
             | AdminError::Storage(StorageError::DeskExists(_))),
         ) => {
             let mut resp = page_for(&app, &who, Some(e.to_string()), None, id, addr)?;

@@ -369,7 +369,7 @@ pub(crate) static IT: Texts = Texts {
     desks_revoke: "Revoca",
     desks_add: "Aggiungi uno sportello",
     desks_id: "Identificativo (es. sportello-centro)",
-    desks_hub_address: "Indirizzo dell'hub per lo sportello (HOST:PORTA)",
+    desks_hub_address: "Indirizzi dell'hub per lo sportello (HOST:PORTA, più repliche separate da virgole)",
     desks_add_submit: "Aggiungi e scarica il pacchetto di adesione",
     desks_bundle_note:
         "Il pacchetto contiene la chiave privata dello sportello: consegnalo solo allo sportello.",
@@ -597,7 +597,7 @@ pub(crate) static EN: Texts = Texts {
     desks_revoke: "Revoke",
     desks_add: "Add a desk",
     desks_id: "Id (e.g. sportello-centro)",
-    desks_hub_address: "Hub address for the desk (HOST:PORT)",
+    desks_hub_address: "Hub addresses for the desk (HOST:PORT, several replicas separated by commas)",
     desks_add_submit: "Add and download the enrollment bundle",
     desks_bundle_note: "The bundle holds the desk's private key: hand it to the desk only.",
     desks_none: "No desk enrolled.",

@@ -40,9 +40,14 @@ pub(crate) enum Refusal {
 }
 
 impl LoginKey {
+    /// Where the key lives in a data folder.
+    pub fn path(data: &Path) -> std::path::PathBuf {
+        data.join(KEY_FILE)
+    }
+
     /// The key in `data/dashboard.key`, made (random, 0600) on first use.
     pub fn load_or_create(data: &Path) -> std::io::Result<Self> {
-        let path = data.join(KEY_FILE);
+        let path = Self::path(data);
         match std::fs::read_to_string(&path) {
             Ok(text) => {
                 let bytes = from_hex(text.trim()).and_then(|b| <[u8; 32]>::try_from(b).ok());

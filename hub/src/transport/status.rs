@@ -40,9 +40,10 @@ impl From<AdminError> for Status {
     fn from(e: AdminError) -> Self {
         match e {
             AdminError::Storage(s) => s.into(),
-            AdminError::InvalidDeskId(_) | AdminError::InvalidAddress(_) => {
-                Status::invalid_argument(e.to_string())
-            }
+            AdminError::InvalidDeskId(_)
+            | AdminError::InvalidAddress(_)
+            | AdminError::NoAddress => Status::invalid_argument(e.to_string()),
+            AdminError::NoCaKey => Status::failed_precondition(e.to_string()),
             AdminError::Pki(_) | AdminError::Bundle(_) => {
                 tracing::error!(error = %e, "coordinator request failed");
                 Status::internal(e.to_string())
