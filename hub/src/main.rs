@@ -200,6 +200,22 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Move a stopped sled hub's whole state into an empty PostgreSQL
+    /// database, check both agree, and point the hub's hub.toml at it.
+    Migrate {
+        /// The sled hub's data folder (stopped).
+        #[arg(long = "from-sled", value_name = "DIR")]
+        from_sled: PathBuf,
+        /// The PostgreSQL store: postgres://USER@HOST:PORT/DATABASE.
+        #[arg(long, value_name = "URL")]
+        to: String,
+        /// A 0600 file holding the PostgreSQL password (else
+        /// RETE_HUB_STORE_PASSWORD is read).
+        #[arg(long)]
+        store_password_file: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Check a stopped hub's store: every record once, counts equal to a recount.
     Verify {
         #[command(flatten)]
@@ -423,7 +439,7 @@ impl Command {
         use Command::*;
         match self {
             // `restore` may make the folder it is given.
-            Init { .. } | Demo { .. } | Restore { .. } => None,
+            Init { .. } | Demo { .. } | Restore { .. } | Migrate { .. } => None,
             Serve { data, .. }
             | Desks { data, .. }
             | Proposals { data, .. }
@@ -647,6 +663,15 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let rows = folder()?.way().await?.desks().await?;
             output(json, &rows[..], print::print_desks)?;
         }
+        Command::Migrate {
+            from_sled,
+            to,
+            store_password_file,
+            json,
+        } => {
+            let report = migrate(&from_sled, to, store_password_file)?;
+            output(json, &report, print_migration)?;
+        }
         Command::Verify { json, .. } => {
             // Only on the stopped store: a running hub holds it open.
             let f = folder()?;
@@ -804,6 +829,15 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             );
         }
         Command::Restore { file, data } => {
+            if let Ok(config) = HubConfig::load(&data.data, std::env::vars()) {
+                if config.store.postgres()?.is_some() {
+                    anyhow::bail!(
+                        "questo hub tiene i dati su PostgreSQL: ripristinali con gli strumenti del database \
+                         (pg_basebackup e archivio WAL, deploy/POSTGRES.md) / this hub keeps its state on \
+                         PostgreSQL: restore it with the database's own tools"
+                    );
+                }
+            }
             let restored = hub::backup::restore(&file, &DataDir(data.data.clone()))?;
             println!(
                 "hub restored from {}: {} records from {} desk(s)",
@@ -841,4 +875,115 @@ fn override_addrs(
     if let Some(a) = http {
         config.http_addr = a;
     }
+}
+
+/// What `hub migrate` did, and `hub verify` on both sides.
+#[derive(serde::Serialize)]
+struct MigrationReport {
+    store: String,
+    seconds: f64,
+    moved: hub::storage::migrate::Migrated,
+    sled: hub::storage::Verification,
+    postgres: hub::storage::Verification,
+}
+
+fn migrate(
+    data: &std::path::Path,
+    to: String,
+    password_file: Option<String>,
+) -> anyhow::Result<MigrationReport> {
+    use hub::storage::Store;
+    let dir = DataDir(data.to_path_buf());
+    let mut config = HubConfig::load(data, std::env::vars())?;
+    if config.store.postgres()?.is_some() {
+        anyhow::bail!(
+            "{} tiene già i dati su PostgreSQL (already keeps its state on PostgreSQL)",
+            data.display()
+        );
+    }
+    let sled =
+        hub::storage::SledStore::open(&dir.store(), config.cache_mib << 20).with_context(|| {
+            format!(
+                "cannot open the sled store in {} (is the hub still running? stop it first)",
+                dir.store().display()
+            )
+        })?;
+    let before = sled.verify()?;
+    if !before.problems.is_empty() {
+        anyhow::bail!(
+            "the sled store has problems; fix them before moving it: {}",
+            before.problems.join("; ")
+        );
+    }
+    config.store = hub::config::StoreUrl(to);
+    if let Some(file) = password_file {
+        config.store_password_file = file;
+    }
+    let url = config
+        .store
+        .postgres()?
+        .ok_or_else(|| anyhow::anyhow!("--to needs a postgres:// URL"))?
+        .to_owned();
+    let shown = hub::storage::redacted(&url);
+    let pg = hub::storage::PostgresStore::open(&url, config.store_password()?.as_deref())
+        .with_context(|| format!("cannot open the store at {shown}"))?;
+    let started = std::time::Instant::now();
+    let moved = hub::storage::migrate::sled_to_postgres(&sled, &pg, &mut |n| {
+        eprint!("\r{n} records copied");
+    })?;
+    eprintln!();
+    let after = pg.verify()?;
+    let agree = after.problems.is_empty()
+        && (
+            after.records,
+            after.counted,
+            after.ids,
+            after.pruned,
+            &after.per_desk,
+        ) == (
+            before.records,
+            before.counted,
+            before.ids,
+            before.pruned,
+            &before.per_desk,
+        );
+    if !agree {
+        anyhow::bail!(
+            "the copy does not agree with the source (sled: {} records, {} counted; \
+             PostgreSQL: {} records, {} counted; problems: {}); hub.toml is unchanged",
+            before.records,
+            before.counted,
+            after.records,
+            after.counted,
+            after.problems.join("; ")
+        );
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    config.save(data)?;
+    Ok(MigrationReport {
+        store: shown,
+        seconds,
+        moved,
+        sled: before,
+        postgres: after,
+    })
+}
+
+fn print_migration(r: &MigrationReport) {
+    println!(
+        "spostati su {} in {:.1} s (moved): {} sportelli, {} registrazioni, {} rifiuti, {} eliminati dalla conservazione, {} voci di log, {} tabelle pubblicate",
+        r.store,
+        r.seconds,
+        r.moved.desks,
+        r.moved.records,
+        r.moved.refusals,
+        r.moved.pruned,
+        r.moved.log_entries,
+        r.moved.publications
+    );
+    print!("sled:       ");
+    print::print_verification(&r.sled);
+    print!("PostgreSQL: ");
+    print::print_verification(&r.postgres);
+    println!("hub.toml now names the PostgreSQL store; the sled folder `store` is no longer read and may be archived.");
 }

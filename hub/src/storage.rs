@@ -5,6 +5,7 @@
 mod cubes;
 mod entries;
 mod ids;
+pub mod migrate;
 mod postgres;
 mod segment;
 mod sled;

@@ -176,8 +176,13 @@ pub struct Database {
 }
 
 impl Database {
+    /// A database on `server`, which the test keeps (to kill and restart
+    /// it, say).
+    pub fn on(server: &Server) -> anyhow::Result<Self> {
+        Self::create(server.address(), server.socket_dir(), None)
+    }
+
     pub fn new() -> anyhow::Result<Self> {
-        let name = format!("t{}", uuid::Uuid::now_v7().simple());
         let (address, socket, server) = match std::env::var(SHARED) {
             Ok(address) if !address.is_empty() => {
                 let socket = std::env::var(SHARED_SOCKET)
@@ -193,9 +198,14 @@ impl Database {
                 )
             }
         };
+        Self::create(address, &socket, server)
+    }
+
+    fn create(address: String, socket: &Path, server: Option<Server>) -> anyhow::Result<Self> {
+        let name = format!("t{}", uuid::Uuid::now_v7().simple());
         let port = address.rsplit(':').next().unwrap_or("5432").to_owned();
         let out = Command::new(bin_dir()?.join("createdb"))
-            .args(["-h", path(&socket)?, "-p", &port, "-U", USER, &name])
+            .args(["-h", path(socket)?, "-p", &port, "-U", USER, &name])
             .output()
             .context("createdb could not start")?;
         if !out.status.success() {

@@ -223,6 +223,7 @@ impl Hub {
             coordinator.clone(),
         ];
         if let Some(db) = &database {
+            std::fs::create_dir_all(root).expect("the test's folder");
             let file = root.join("pg-password");
             runtime::secret::write_secret(&file, pgtest::PASSWORD.as_bytes())
                 .expect("password file written");
@@ -254,6 +255,7 @@ impl Hub {
             coordinator,
             proc: None,
             starts: 0,
+            database: None,
         }
     }
 

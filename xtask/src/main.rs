@@ -448,7 +448,19 @@ fn run_tests(root: &Path, options: &Options) -> ExitCode {
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
+    // One PostgreSQL server for the whole run: each test that needs one
+    // makes a database of its own on it (`pgtest`), instead of starting a
+    // server per test.
+    let shared = match pgtest::start_shared() {
+        Ok((server, env)) => Some((server, env)),
+        Err(e) => {
+            eprintln!("xtask: cannot start PostgreSQL for the tests: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let env: Vec<(String, String)> = shared.as_ref().map(|s| s.1.clone()).unwrap_or_default();
     let mut runs: Vec<Vec<String>> = Vec::new();
+    let mut on_postgres: Option<Vec<String>> = None;
     if nextest {
         let mut args = strings(&["nextest", "run", "--workspace"]);
         if options.fast {
@@ -457,6 +469,14 @@ fn run_tests(root: &Path, options: &Options) -> ExitCode {
             args.extend(options.extra.iter().cloned());
         }
         runs.push(args);
+        if options.extra.is_empty() && !options.fast {
+            // The same test bodies again with every hub on PostgreSQL: the
+            // federation, the pushed logs, the dashboard and the crash
+            // tests (the whole suite twice would not fit CI's budget).
+            let mut args = strings(&["nextest", "run", "-p", "e2e", "-E"]);
+            args.push(POSTGRES_SUBSET.to_string());
+            on_postgres = Some(args);
+        }
         // nextest does not run doctests; cargo test does.
         if has_doctests(root) {
             if options.extra.is_empty() {
@@ -495,10 +515,24 @@ fn run_tests(root: &Path, options: &Options) -> ExitCode {
         }
         runs.push(args);
     }
-    for args in runs {
+    let runs = runs
+        .into_iter()
+        .map(|args| (args, false))
+        .chain(on_postgres.map(|args| (args, true)));
+    for (args, postgres) in runs {
         let shown = shell_words(&args);
-        println!("xtask: running `cargo {shown}`");
-        match cargo(root).args(&args).stdin(Stdio::null()).status() {
+        let prefix = if postgres {
+            "RETE_TEST_STORE=postgres "
+        } else {
+            ""
+        };
+        println!("xtask: running `{prefix}cargo {shown}`");
+        let mut command = cargo(root);
+        command.args(&args).envs(env.iter().cloned());
+        if postgres {
+            command.env("RETE_TEST_STORE", "postgres");
+        }
+        match command.stdin(Stdio::null()).status() {
             Ok(status) if status.success() => {}
             Ok(status) => {
                 eprintln!("xtask: `cargo {shown}` failed ({status}).");
@@ -512,6 +546,13 @@ fn run_tests(root: &Path, options: &Options) -> ExitCode {
     }
     ExitCode::SUCCESS
 }
+
+/// The end-to-end tests that run a second time with every hub on
+/// PostgreSQL (`RETE_TEST_STORE=postgres`).
+const POSTGRES_SUBSET: &str = "binary(=backlog_and_push) | binary(=guidance_push) \
+    | binary(=templates_push) | binary(=catalogue_push) | binary(=cards_push) \
+    | binary(=dashboard) | binary(=crash_exactly_once) | binary(=incarnations) \
+    | binary(=federation_limits) | binary(=reports)";
 
 /// The arguments as a shell would need them, so that the printed command
 /// can be pasted.

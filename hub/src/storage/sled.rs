@@ -34,6 +34,7 @@
 
 mod append;
 mod audit;
+mod export;
 mod logs;
 mod misses;
 mod publications;
@@ -42,6 +43,7 @@ mod retention;
 mod sessions;
 mod snapshot;
 
+pub(crate) use export::Pruned;
 pub use snapshot::Importer;
 
 use super::{

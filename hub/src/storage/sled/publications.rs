@@ -34,6 +34,45 @@ fn prefix(dims: &[String], period: Option<&str>) -> Vec<u8> {
     key
 }
 
+impl SledStore {
+    /// Every register entry, each table's in order (`hub migrate`).
+    pub(crate) fn export_publications(&self) -> Result<Vec<Publication>, StorageError> {
+        let tree = self.db().open_tree(TREE)?;
+        tree.iter()
+            .map(|item| {
+                let (_, value) = item?;
+                serde_json::from_slice(&value)
+                    .map_err(|e| StorageError::Corrupt(format!("publication register entry: {e}")))
+            })
+            .collect()
+    }
+
+    /// Every recoding level fixed: dimensions, year, level.
+    pub(crate) fn export_release_details(
+        &self,
+    ) -> Result<Vec<(Vec<String>, i32, String)>, StorageError> {
+        let tree = self.db().open_tree(DETAILS)?;
+        let mut out = Vec::new();
+        for item in tree.iter() {
+            let (key, value) = item?;
+            let key = key.strip_suffix(&[END]).unwrap_or(&key);
+            let mut parts = key.splitn(2, |b| *b == PERIOD_SEP);
+            let dims = parts
+                .next()
+                .unwrap_or_default()
+                .split(|b| *b == DIM_SEP)
+                .map(|d| String::from_utf8_lossy(d).into_owned())
+                .collect();
+            let year = parts
+                .next()
+                .and_then(|y| std::str::from_utf8(y).ok()?.parse().ok())
+                .ok_or_else(|| StorageError::Corrupt("release detail key without a year".into()))?;
+            out.push((dims, year, String::from_utf8_lossy(&value).into_owned()));
+        }
+        Ok(out)
+    }
+}
+
 impl PublicationRegister for SledStore {
     fn publications(
         &self,
