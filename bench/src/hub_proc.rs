@@ -97,16 +97,22 @@ impl Hub {
     pub(crate) fn init(bins: &Binaries, root: &Path) -> anyhow::Result<Self> {
         let data = root.join("hub");
         let (federation, coordinator) = (free_addr()?, free_addr()?);
-        let out = Command::new(&bins.hub)
-            .args([
-                "init",
-                "--data",
-                path_str(&data)?,
-                "--federation-addr",
-                &federation,
-                "--coordinator-addr",
-                &coordinator,
-            ])
+        let mut command = Command::new(&bins.hub);
+        command.args([
+            "init",
+            "--data",
+            path_str(&data)?,
+            "--federation-addr",
+            &federation,
+            "--coordinator-addr",
+            &coordinator,
+        ]);
+        if let Some(store) = crate::pg::store() {
+            command
+                .args(["--store", &store.url, "--store-password-file"])
+                .arg(&store.password_file);
+        }
+        let out = command
             .env("RUST_LOG", "warn")
             .output()
             .context("cannot run hub init")?;
@@ -123,6 +129,43 @@ impl Hub {
         })
     }
 
+    /// Another replica of this hub on the same store (`hub replica add`),
+    /// not started.
+    pub(crate) fn replica(&self, root: &Path) -> anyhow::Result<Self> {
+        let data = root.join("replica");
+        let (federation, coordinator) = (free_addr()?, free_addr()?);
+        let out = Command::new(&self.bin)
+            .args([
+                "replica",
+                "add",
+                "--data",
+                path_str(&self.data)?,
+                "--out",
+                path_str(&data)?,
+                "--federation-addr",
+                &federation,
+                "--coordinator-addr",
+                &coordinator,
+            ])
+            .env("RUST_LOG", "warn")
+            .output()
+            .context("cannot run hub replica add")?;
+        if !out.status.success() {
+            bail!(
+                "hub replica add failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(Self {
+            data,
+            federation,
+            coordinator,
+            bin: self.bin.clone(),
+            child: None,
+            env: self.env.clone(),
+        })
+    }
+
     /// A `hub.toml` setting for this run, given as its environment override.
     pub(crate) fn set_env(&mut self, key: &'static str, value: String) {
         self.env.push((key, value));
@@ -132,6 +175,17 @@ impl Hub {
     /// same `admin::add_desk` the CLI uses; thousands of `hub desk add`
     /// processes would take longer than the measurement.
     pub(crate) fn enrol(&self, prefix: &str, n: usize) -> anyhow::Result<Vec<Bundle>> {
+        let own = vec![self.federation.clone()];
+        self.enrol_to(prefix, n, |_| own.clone())
+    }
+
+    /// `enrol`, desk `i`'s bundle listing `addresses(i)`.
+    pub(crate) fn enrol_to(
+        &self,
+        prefix: &str,
+        n: usize,
+        addresses: impl Fn(usize) -> Vec<String>,
+    ) -> anyhow::Result<Vec<Bundle>> {
         if self.child.is_some() {
             bail!("desks are enrolled before the hub starts");
         }
@@ -144,10 +198,10 @@ impl Hub {
         for i in 0..n {
             let id = format!("{prefix}-{i}");
             bundles.push(hub::admin::add_desk(
-                &store,
+                store.as_ref(),
                 &ca,
                 &id,
-                std::slice::from_ref(&self.federation),
+                &addresses(i),
                 hub::audit::CLI,
             )?);
             bar.inc(1);

@@ -5,6 +5,7 @@
 
 mod desks;
 mod hub_proc;
+mod pg;
 mod progress;
 mod report;
 mod scenarios;
@@ -65,6 +66,20 @@ struct Cli {
     /// Seconds of RecordVisit load in the intake scenario.
     #[arg(long)]
     intake_secs: Option<u64>,
+    /// Where the hub keeps its state: `sled` (the default) or `postgres`,
+    /// a server the bench starts; `postgres` measures ingest only, beside a
+    /// raw COPY of the same rows.
+    #[arg(long, value_enum, default_value = "sled")]
+    store: StoreKind,
+    /// Hub replicas on the store (1 or 2; 2 needs `--store postgres`).
+    #[arg(long, default_value_t = 1)]
+    replicas: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum StoreKind {
+    Sled,
+    Postgres,
 }
 
 /// Sizes after applying --quick and the explicit flags.
@@ -91,6 +106,7 @@ pub(crate) struct Sizes {
     pub flood_clients: usize,
     pub page_views_per_s: u32,
     pub desk_dir: Option<PathBuf>,
+    pub replicas: usize,
 }
 
 impl Sizes {
@@ -112,6 +128,7 @@ impl Sizes {
                 flood_clients: 100,
                 page_views_per_s: 20,
                 desk_dir: cli.desk_dir.clone(),
+                replicas: 1,
             }
         } else {
             Sizes {
@@ -130,6 +147,7 @@ impl Sizes {
                 flood_clients: 1_000,
                 page_views_per_s: 20,
                 desk_dir: cli.desk_dir.clone(),
+                replicas: 1,
             }
         };
         // --desks and --records apply to the scenario named; under `all`
@@ -167,6 +185,7 @@ impl Sizes {
         if let Some(secs) = cli.intake_secs {
             s.intake_secs = secs;
         }
+        s.replicas = cli.replicas;
         s.ingest_desks = s.ingest_desks.max(1);
         s.fanout_desks = s.fanout_desks.max(1);
         s.ingest_records = s.ingest_records.max(s.ingest_desks as u64);
@@ -206,6 +225,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         .tempdir_in(&base)?;
     eprintln!("bench: data in {}", work.path().display());
 
+    let pg = match cli.store {
+        StoreKind::Postgres => {
+            if !matches!(cli.scenario, Scenario::Ingest) {
+                anyhow::bail!("--store postgres measures the ingest scenario only: bench ingest --store postgres");
+            }
+            let pg = pg::Pg::start(work.path())?;
+            let _database = pg.fresh_database()?;
+            Some((pg, _database))
+        }
+        StoreKind::Sled => None,
+    };
+    if !(1..=2).contains(&cli.replicas) || (cli.replicas == 2 && pg.is_none()) {
+        anyhow::bail!("--replicas is 1, or 2 with --store postgres (replicas share one database)");
+    }
     let wanted: Vec<Scenario> = match cli.scenario {
         Scenario::All => vec![
             Scenario::RawSled,
@@ -230,12 +263,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         let dir = work.path().join(format!("{scenario:?}").to_lowercase());
         std::fs::create_dir_all(&dir)?;
         match scenario {
-            Scenario::RawSled => {
-                results.raw_sled = Some(scenarios::raw_sled::run(&dir, &sizes)?);
-            }
+            Scenario::RawSled => match &pg {
+                // The reference on PostgreSQL is COPY into the same server.
+                Some((pg, _)) => {
+                    results.raw_copy = Some(report::RawCopy {
+                        records_per_s: pg::raw_copy(pg, &sizes).await?,
+                    });
+                }
+                None => results.raw_sled = Some(scenarios::raw_sled::run(&dir, &sizes)?),
+            },
             Scenario::Ingest => {
-                let raw = results.raw_sled.as_ref().map(|r| r.records_per_s);
-                results.ingest = Some(scenarios::ingest::run(&bins, &dir, &sizes, raw).await?);
+                let raw = results
+                    .raw_sled
+                    .as_ref()
+                    .map(|r| r.records_per_s)
+                    .or(results.raw_copy.as_ref().map(|r| r.records_per_s));
+                let pg = pg.as_ref().map(|(pg, _)| pg);
+                results.ingest = Some(scenarios::ingest::run(&bins, &dir, &sizes, raw, pg).await?);
             }
             Scenario::Fanout => {
                 results.fanout = Some(scenarios::fanout::run(&bins, &dir, &sizes).await?);

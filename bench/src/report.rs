@@ -14,6 +14,17 @@ pub(crate) struct Ingest {
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub hub_rss_mib: f64,
+    /// The second replica's peak, with `--replicas 2`.
+    pub replica_rss_mib: Option<f64>,
+    /// PostgreSQL's memory (PSS) at its peak, with `--store postgres`.
+    pub postgres_mib: Option<f64>,
+    /// What the ratio is to: `raw sled` or `raw COPY`.
+    pub raw: &'static str,
+}
+
+/// Binary `COPY` of the same rows into the same PostgreSQL server.
+pub(crate) struct RawCopy {
+    pub records_per_s: f64,
 }
 
 pub(crate) struct Fanout {
@@ -135,6 +146,7 @@ pub(crate) struct DeskFlood {
 #[derive(Default)]
 pub(crate) struct Results {
     pub raw_sled: Option<RawSled>,
+    pub raw_copy: Option<RawCopy>,
     pub ingest: Option<Ingest>,
     pub fanout: Option<Fanout>,
     pub connections: Option<Connections>,
@@ -162,17 +174,27 @@ impl Results {
                 json!({"records_per_s": round(r.records_per_s, 0)}),
             );
         }
-        if let Some(r) = &self.ingest {
+        if let Some(r) = &self.raw_copy {
             o.insert(
-                "ingest".into(),
-                json!({
-                    "records_per_s": round(r.records_per_s, 0),
-                    "ratio_to_raw": r.ratio_to_raw.map(|x| round(x, 3)),
-                    "p50_ms": round(r.p50_ms, 2),
-                    "p99_ms": round(r.p99_ms, 2),
-                    "hub_rss_mib": round(r.hub_rss_mib, 1),
-                }),
+                "raw-copy".into(),
+                json!({"records_per_s": round(r.records_per_s, 0)}),
             );
+        }
+        if let Some(r) = &self.ingest {
+            let mut figures = json!({
+                "records_per_s": round(r.records_per_s, 0),
+                "ratio_to_raw": r.ratio_to_raw.map(|x| round(x, 3)),
+                "p50_ms": round(r.p50_ms, 2),
+                "p99_ms": round(r.p99_ms, 2),
+                "hub_rss_mib": round(r.hub_rss_mib, 1),
+            });
+            if let Some(m) = r.postgres_mib {
+                figures["postgres_mib"] = json!(round(m, 1));
+            }
+            if let Some(m) = r.replica_rss_mib {
+                figures["replica_rss_mib"] = json!(round(m, 1));
+            }
+            o.insert("ingest".into(), figures);
         }
         if let Some(r) = &self.fanout {
             o.insert(
@@ -333,15 +355,25 @@ impl Results {
         if let Some(r) = &self.raw_sled {
             row("raw-sled", format!("{:.0} records/s", r.records_per_s));
         }
+        if let Some(r) = &self.raw_copy {
+            row("raw-copy", format!("{:.0} records/s", r.records_per_s));
+        }
         if let Some(r) = &self.ingest {
             let ratio = r
                 .ratio_to_raw
                 .map_or("n/a".to_string(), |x| format!("{x:.3}"));
+            let mut more = String::new();
+            if let Some(m) = r.replica_rss_mib {
+                let _ = write!(more, ", second replica {m:.1} MiB");
+            }
+            if let Some(m) = r.postgres_mib {
+                let _ = write!(more, ", PostgreSQL {m:.1} MiB (PSS)");
+            }
             row(
                 "ingest",
                 format!(
-                    "{:.0} records/s, {ratio} of raw sled, p50 {:.2} ms, p99 {:.2} ms, hub peak RSS {:.1} MiB",
-                    r.records_per_s, r.p50_ms, r.p99_ms, r.hub_rss_mib
+                    "{:.0} records/s, {ratio} of {}, p50 {:.2} ms, p99 {:.2} ms, hub peak RSS {:.1} MiB{more}",
+                    r.records_per_s, r.raw, r.p50_ms, r.p99_ms, r.hub_rss_mib
                 ),
             );
         }

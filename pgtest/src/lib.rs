@@ -135,6 +135,31 @@ impl Server {
         }
     }
 
+    /// The server's processes (the postmaster and its children), for
+    /// measuring their memory.
+    pub fn pids(&self) -> Vec<u32> {
+        let Some(root) = self.child.as_ref().map(Child::id) else {
+            return Vec::new();
+        };
+        // `runuser` is the child when run as root; the postmaster is its
+        // child, and the backends are the postmaster's.
+        let mut out = vec![root];
+        let mut i = 0;
+        while i < out.len() {
+            let parent = out[i];
+            if let Ok(text) =
+                std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children"))
+            {
+                out.extend(
+                    text.split_whitespace()
+                        .filter_map(|p| p.parse::<u32>().ok()),
+                );
+            }
+            i += 1;
+        }
+        out
+    }
+
     pub fn address(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }

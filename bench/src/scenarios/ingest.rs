@@ -23,11 +23,38 @@ pub(crate) async fn run(
     dir: &Path,
     sizes: &Sizes,
     raw_records_per_s: Option<f64>,
+    pg: Option<&crate::pg::Pg>,
 ) -> anyhow::Result<Ingest> {
     let mut hub = Hub::init(bins, dir)?;
-    let bundles = hub.enrol("ingest", sizes.ingest_desks)?;
+    // With a second replica on the same store, desks alternate which
+    // replica they list first, so each takes half of them.
+    let mut replica = match sizes.replicas {
+        2 => Some(hub.replica(dir)?),
+        _ => None,
+    };
+    let bundles = match &replica {
+        Some(r) => {
+            let (a, b) = (hub.federation.clone(), r.federation.clone());
+            hub.enrol_to("ingest", sizes.ingest_desks, |i| {
+                if i % 2 == 0 {
+                    vec![a.clone(), b.clone()]
+                } else {
+                    vec![b.clone(), a.clone()]
+                }
+            })?
+        }
+        None => hub.enrol("ingest", sizes.ingest_desks)?,
+    };
     hub.start().await?;
     let sampler = RssSampler::start(hub.pid()?);
+    let replica_sampler = match replica.as_mut() {
+        Some(r) => {
+            r.start().await?;
+            Some(RssSampler::start(r.pid()?))
+        }
+        None => None,
+    };
+    let pg_peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
 
     let root = DeskRoot::new(dir, sizes.desk_dir.as_deref())?;
     let mut desks = start_desks(&root, &bundles, &mut hub).await?;
@@ -48,6 +75,10 @@ pub(crate) async fn run(
         let (n, lat) = load.poll().await?;
         acked += n;
         micros.extend(lat);
+        if let Some(pg) = pg {
+            let mib = pg.memory_mib() as u64;
+            pg_peak.fetch_max(mib, std::sync::atomic::Ordering::Relaxed);
+        }
         bar.set_position(acked);
         let now = Instant::now();
         if n > 0 {
@@ -62,11 +93,15 @@ pub(crate) async fn run(
     cpu.report("ingest");
     hub.check_alive()?;
     let peak_kib = sampler.finish();
+    let replica_kib = replica_sampler.map(RssSampler::finish);
     load.stop().await;
     for d in &mut desks {
         d.stop().await;
     }
     hub.kill();
+    if let Some(r) = replica.as_mut() {
+        r.kill();
+    }
 
     let lat = Latencies::new(micros);
     let records_per_s = total as f64 / secs;
@@ -76,6 +111,9 @@ pub(crate) async fn run(
         p50_ms: lat.percentile_ms(50.0),
         p99_ms: lat.percentile_ms(99.0),
         hub_rss_mib: peak_kib as f64 / 1024.0,
+        replica_rss_mib: replica_kib.map(|k| k as f64 / 1024.0),
+        postgres_mib: pg.map(|_| pg_peak.load(std::sync::atomic::Ordering::Relaxed) as f64),
+        raw: if pg.is_some() { "raw COPY" } else { "raw sled" },
     })
 }
 

@@ -86,7 +86,7 @@ async fn apply(
 /// A catalogue version made elsewhere: records and guidance are checked
 /// against it here too, and this replica's desks are sent it.
 async fn catalogue(store: &Arc<dyn Store>, push: &Push, version: u64) -> Result<(), StorageError> {
-    let (every, active) = storage::blocking(store, |s| crate::catalogue::catalogues(s)).await?;
+    let (every, active) = storage::blocking(store, crate::catalogue::catalogues).await?;
     push.catalogue_published(version, every, active);
     Ok(())
 }

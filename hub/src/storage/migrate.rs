@@ -170,7 +170,7 @@ async fn records(
                 ])
                 .await?;
             done.records += 1;
-            if done.records % 50_000 == 0 {
+            if done.records.is_multiple_of(50_000) {
                 progress(done.records);
             }
         }

@@ -556,21 +556,27 @@ async fn add_cells(
     if sorted.is_empty() {
         return Ok(());
     }
-    let mut cols: (Vec<i16>, Vec<String>, Vec<String>, Vec<String>, Vec<i64>) = Default::default();
-    for ((cube, week, a, b), n) in sorted {
-        cols.0.push(cube);
-        cols.1.push(week);
-        cols.2.push(a);
-        cols.3.push(b);
-        cols.4.push(n);
+    let n = sorted.len();
+    let (mut cube, mut week, mut a, mut b, mut count) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for ((c, w, va, vb), k) in sorted {
+        cube.push(c);
+        week.push(w);
+        a.push(va);
+        b.push(vb);
+        count.push(k);
     }
     let sql = format!(
         "INSERT INTO {table} (cube, week, a, b, n)
          SELECT * FROM unnest($1::smallint[], $2::text[], $3::text[], $4::text[], $5::bigint[])
          ON CONFLICT (cube, week, a, b) DO UPDATE SET n = {table}.n + EXCLUDED.n"
     );
-    tx.execute(&sql, &[&cols.0, &cols.1, &cols.2, &cols.3, &cols.4])
-        .await?;
+    tx.execute(&sql, &[&cube, &week, &a, &b, &count]).await?;
     Ok(())
 }
 
