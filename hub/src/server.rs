@@ -123,12 +123,16 @@ pub fn load_ca(dir: &DataDir) -> anyhow::Result<Ca> {
 }
 
 pub fn open_store(dir: &DataDir, config: &HubConfig) -> anyhow::Result<SledStore> {
-    SledStore::open(&dir.store(), config.cache_mib << 20).with_context(|| {
+    let store = SledStore::open(&dir.store(), config.cache_mib << 20).with_context(|| {
         format!(
             "cannot open the hub's store in {} (is another hub running on this folder?)",
             dir.store().display()
         )
-    })
+    })?;
+    // Every way to the store opens it here, so a hub from before the
+    // accounts moved into the store brings them along at its first start.
+    crate::users::import_file(&store, dir)?;
+    Ok(store)
 }
 
 /// Threads of the dashboard's own runtime.

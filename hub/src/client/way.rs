@@ -115,8 +115,8 @@ impl Way {
                 .await
                 .map_err(refused)?;
             }
-            Way::Store { store, dir } => {
-                crate::users::add_audited(&store, &dir, name, &password_hash, crate::audit::CLI)?;
+            Way::Store { store, .. } => {
+                crate::users::add_audited(&store, name, &password_hash, crate::audit::CLI)?;
             }
         }
         Ok(())

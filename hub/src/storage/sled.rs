@@ -41,6 +41,7 @@ mod reports;
 mod retention;
 mod sessions;
 mod snapshot;
+mod users;
 
 pub use snapshot::Importer;
 

@@ -440,9 +440,19 @@ impl PostgresStore {
             let mut tally = Tally::default();
             let mut n = 0u64;
             {
+                // The bodies the update itself cleared, so that a record a
+                // group commit adds meanwhile is either pruned and tallied
+                // here or left for the next run, never pruned uncounted.
                 let rows = tx
                     .query_raw(
-                        "SELECT body FROM records WHERE week < $1 AND body IS NOT NULL",
+                        "WITH old AS (
+                             SELECT desk_id, incarnation, seq, body FROM records
+                             WHERE week < $1 AND body IS NOT NULL
+                             FOR UPDATE)
+                         UPDATE records r SET body = NULL FROM old
+                         WHERE r.desk_id = old.desk_id AND r.incarnation = old.incarnation
+                             AND r.seq = old.seq
+                         RETURNING old.body",
                         [before_week],
                     )
                     .await?;
@@ -453,12 +463,10 @@ impl PostgresStore {
                     n += 1;
                 }
             }
-            tx.execute(
-                "UPDATE records SET body = NULL WHERE week < $1 AND body IS NOT NULL",
-                &[&before_week],
-            )
-            .await?;
             add_cells(&tx, "pruned_counts", tally.drain()).await?;
+            fail::fail_point!("retention-prune", |_| Err(super::injected(
+                "retention-prune"
+            )));
             tx.commit().await?;
             Ok(n)
         })
