@@ -114,9 +114,9 @@ impl Fresh {
     fn open(&self) -> Box<dyn Store> {
         hold_fail_points_shared();
         match self {
-            Fresh::Sled(dir) => Box::new(
-                SledStore::open(&dir.path().join("store"), CACHE).expect("store opens"),
-            ),
+            Fresh::Sled(dir) => {
+                Box::new(SledStore::open(&dir.path().join("store"), CACHE).expect("store opens"))
+            }
             Fresh::Postgres(db) => Box::new(
                 PostgresStore::open(&db.url(), Some(pgtest::PASSWORD)).expect("store opens"),
             ),
@@ -728,7 +728,11 @@ fn pruned_records_stay_counted_and_known_and_verify_holds(fresh: &Fresh) {
     let counted = store.verify().expect("verify").counted;
 
     assert_eq!(store.prune_records("2020-W01").expect("prune"), 5);
-    assert_eq!(every_table(&*store), tables, "published counts never change");
+    assert_eq!(
+        every_table(&*store),
+        tables,
+        "published counts never change"
+    );
     let weeks: Vec<String> = store
         .records("desk-a")
         .expect("records")
@@ -1280,7 +1284,10 @@ fn the_register_keeps_entries_per_table_in_order_across_a_reopen(fresh: &Fresh) 
         for p in [&first, &november, &other, &second] {
             store.add_publication(p).expect("add");
         }
-        assert_eq!(store.release_detail(&nationality, 2026).expect("read"), None);
+        assert_eq!(
+            store.release_detail(&nationality, 2026).expect("read"),
+            None
+        );
         store
             .set_release_detail(&nationality, 2026, "province")
             .expect("fix");
@@ -1320,7 +1327,10 @@ fn the_register_keeps_entries_per_table_in_order_across_a_reopen(fresh: &Fresh) 
         store.release_detail(&nationality, 2026).expect("read"),
         Some("province".to_owned())
     );
-    assert_eq!(store.release_detail(&nationality, 2027).expect("read"), None);
+    assert_eq!(
+        store.release_detail(&nationality, 2027).expect("read"),
+        None
+    );
     store
         .set_release_detail(&nationality, 2026, "region")
         .expect("fix again");
@@ -1355,10 +1365,7 @@ fn the_audit_log_numbers_entries_and_lists_the_newest_first(fresh: &Fresh) {
     let third = store.append_audit(audit_entry("user.add")).expect("append");
     assert!(third > seqs[1], "increasing across a reopen");
     let recent = store.audit_recent(2).expect("read");
-    let shown: Vec<(u64, &str)> = recent
-        .iter()
-        .map(|e| (e.seq, e.action.as_str()))
-        .collect();
+    let shown: Vec<(u64, &str)> = recent.iter().map(|e| (e.seq, e.action.as_str())).collect();
     assert_eq!(shown, [(third, "user.add"), (seqs[1], "desk.revoke")]);
     assert_eq!(recent[0].target, "desk-a");
     assert_eq!(store.audit_recent(10).expect("read").len(), 3);
@@ -1404,7 +1411,9 @@ fn a_report_is_stored_once_decided_and_pruned_when_old(fresh: &Fresh) {
             ProposalInsert::AlreadyHeld
         );
         assert_eq!(
-            store.insert_report(&report(a, "desk-b")).expect("other desk"),
+            store
+                .insert_report(&report(a, "desk-b"))
+                .expect("other desk"),
             ProposalInsert::Conflict
         );
         let mut old = report(a, "desk-a");
@@ -1426,7 +1435,10 @@ fn a_report_is_stored_once_decided_and_pruned_when_old(fresh: &Fresh) {
         .collect();
     assert_eq!(ids, [a, b, c]);
     let decided = store.report(a).expect("read").expect("held");
-    assert_eq!((decided.state.as_str(), decided.fixed_version), ("fixed", 4));
+    assert_eq!(
+        (decided.state.as_str(), decided.fixed_version),
+        ("fixed", 4)
+    );
     assert_eq!(store.report("nessuno").expect("read"), None);
     assert!(store.prune_reports("not a date").is_err());
     assert_eq!(
@@ -1484,7 +1496,10 @@ fn a_resent_miss_batch_counts_once_and_old_ids_are_let_go(fresh: &Fresh) {
     assert!(store.add_miss_batch("a", &batch).expect("let go, so new"));
     assert_eq!(total(&*store), 15);
     // Counts from several entries of one batch add up too.
-    let two = [miss("2026-W48", "carta blu", 1), miss("2026-W48", "carta blu", 2)];
+    let two = [
+        miss("2026-W48", "carta blu", 1),
+        miss("2026-W48", "carta blu", 2),
+    ];
     assert!(store.add_miss_batch("e", &two).expect("stored"));
     assert_eq!(
         store.miss_counts().expect("read"),
@@ -1507,7 +1522,10 @@ fn a_week_keeps_a_bounded_number_of_distinct_queries(fresh: &Fresh) {
         .map(|m| m.query)
         .collect();
     // Four in tests.
-    assert_eq!(queries, ["domanda 0", "domanda 1", "domanda 2", "domanda 3"]);
+    assert_eq!(
+        queries,
+        ["domanda 0", "domanda 1", "domanda 2", "domanda 3"]
+    );
     let again = [
         miss("2026-W48", "domanda 0", 2),
         miss("2026-W48", "domanda 5", 1),
@@ -1626,7 +1644,10 @@ fn users_are_added_once_and_survive_a_reopen(fresh: &Fresh) {
         assert!(!store.add_user(&again).expect("taken"), "never replaced");
     }
     let store = fresh.open();
-    assert_eq!(store.users().expect("list"), vec![user("anna"), user("bruno")]);
+    assert_eq!(
+        store.users().expect("list"),
+        vec![user("anna"), user("bruno")]
+    );
     assert_eq!(store.user("anna").expect("read"), Some(user("anna")));
     assert_eq!(store.user("carla").expect("read"), None);
 }
@@ -1641,7 +1662,9 @@ fn a_decided_report_is_announced_to_the_other_replicas() {
     let other = fresh.open();
     let mut heard = other.changes().expect("a shared store tells its changes");
     let id = "0190a000-0000-7000-8000-000000000001";
-    deciding.insert_report(&report(id, "desk-a")).expect("insert");
+    deciding
+        .insert_report(&report(id, "desk-a"))
+        .expect("insert");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -405,7 +405,7 @@ impl PostgresStore {
                 ));
             }
             v.pruned_before = tx
-                .query_opt("SELECT value FROM meta WHERE key = 'records_pruned'", &[])
+                .query_opt("SELECT value FROM meta WHERE key = 'pruned_before'", &[])
                 .await?
                 .map(|r| r.get(0));
             // Each desk's progress against what it holds, kept or pruned.
@@ -464,6 +464,17 @@ impl PostgresStore {
                 }
             }
             add_cells(&tx, "pruned_counts", tally.drain()).await?;
+            if n > 0 {
+                // What `verify` tells, apart from `records_pruned`, which
+                // notes a run over every record whether or not it pruned
+                // (as on sled).
+                tx.execute(
+                    "INSERT INTO meta (key, value) VALUES ('pruned_before', $1)
+                     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                    &[&before_week],
+                )
+                .await?;
+            }
             fail::fail_point!("retention-prune", |_| Err(super::injected(
                 "retention-prune"
             )));

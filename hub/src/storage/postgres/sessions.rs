@@ -97,10 +97,10 @@ impl PostgresStore {
         // An update, never an insert: a use racing a sign-out must not
         // bring the session back.
         self.execute(
-            "UPDATE sessions SET expires = $3,
+            "UPDATE sessions SET expires = $3::bigint,
                  session = jsonb_set(jsonb_set(session, '{used}',
-                     to_jsonb(greatest((session->>'used')::bigint, $2))),
-                     '{expires}', to_jsonb($3))
+                     to_jsonb(greatest((session->>'used')::bigint, $2::bigint))),
+                     '{expires}', to_jsonb($3::bigint))
              WHERE key = $1",
             &[&key.as_slice(), &i64_of(used), &i64_of(expires)],
         )?;
