@@ -538,20 +538,26 @@ async fn add_cells(
     if sorted.is_empty() {
         return Ok(());
     }
-    let mut cols: (Vec<i16>, Vec<String>, Vec<String>, Vec<String>, Vec<i64>) = Default::default();
+    let (mut cubes, mut weeks, mut a_values, mut b_values, mut ns) = (
+        Vec::<i16>::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::<i64>::new(),
+    );
     for ((cube, week, a, b), n) in sorted {
-        cols.0.push(cube);
-        cols.1.push(week);
-        cols.2.push(a);
-        cols.3.push(b);
-        cols.4.push(n);
+        cubes.push(cube);
+        weeks.push(week);
+        a_values.push(a);
+        b_values.push(b);
+        ns.push(n);
     }
     let sql = format!(
         "INSERT INTO {table} (cube, week, a, b, n)
          SELECT * FROM unnest($1::smallint[], $2::text[], $3::text[], $4::text[], $5::bigint[])
          ON CONFLICT (cube, week, a, b) DO UPDATE SET n = {table}.n + EXCLUDED.n"
     );
-    tx.execute(&sql, &[&cols.0, &cols.1, &cols.2, &cols.3, &cols.4])
+    tx.execute(&sql, &[&cubes, &weeks, &a_values, &b_values, &ns])
         .await?;
     Ok(())
 }
