@@ -309,6 +309,7 @@ fn records_progress_counts_and_desks_survive_a_reopen(fresh: &Fresh) {
     ));
 }
 
+// Sled's alone: the key layout of an earlier sled store.
 #[test]
 fn a_store_of_the_earlier_layout_is_refused_with_a_reason() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -509,6 +510,8 @@ fn any_delivery_order_keeps_sequences_unique_and_counts_exact_on_postgres() {
         .expect("every case holds");
 }
 
+// Sled's alone: its counts checkpoints (PostgreSQL stores the counts in
+// every commit).
 #[test]
 fn counts_after_the_last_checkpoint_are_replayed_at_open_and_stored_by_flush() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -547,6 +550,7 @@ fn counts_after_the_last_checkpoint_are_replayed_at_open_and_stored_by_flush() {
     assert_every_table_matches_a_recount(&store, &["desk-a", "desk-b"]);
 }
 
+// Sled's alone: a store from before its counts checkpoints.
 #[test]
 fn a_store_whose_every_commit_stored_its_counts_is_read_without_a_replay() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -624,6 +628,9 @@ fn incarnations_keep_their_sequences_apart_and_a_restored_desk_is_flagged(fresh:
     assert_eq!(store.incarnations("desk-a").expect("list").len(), 3);
 }
 
+// Sled's alone past its first failure: a write that succeeds and whose
+// flush fails is sled's (a PostgreSQL commit is both); the first part runs
+// on both in `a_failed_commit_stores_nothing_of_its_group`.
 /// Fail points are global to the process; nextest runs each test in its own.
 #[test]
 fn a_failed_commit_is_never_acknowledged_and_a_resend_after_it_is_stored_once() {
@@ -975,6 +982,7 @@ fn pruning_while_desks_send_keeps_every_count_and_id(fresh: &Fresh) {
     assert_eq!((v.records, v.pruned, v.counted), (60, 60, 120));
 }
 
+// Sled's alone: a sled store from before the `mediator` cubes.
 #[test]
 fn a_store_from_before_the_mediator_gains_its_counts_at_open_as_unknown() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -1133,6 +1141,7 @@ fn as_before_the_id_runs(store: &SledStore) {
     store.db.flush().expect("flush");
 }
 
+// Sled's alone: its record id runs (PostgreSQL has a unique index).
 #[test]
 fn a_store_from_before_the_id_runs_gains_them_at_open_and_refuses_its_old_ids() {
     let dir = tempfile::tempdir().expect("tempdir");
