@@ -53,9 +53,17 @@ CREATE TABLE refusals (
     incarnation integer NOT NULL,
     seq bigint NOT NULL,
     reason text NOT NULL,
-    -- Refusals carry no time; retention prunes them by the day they came.
-    received_on date NOT NULL DEFAULT current_date,
+    -- Refusals carry no time: the first `mark_refusals` after a refusal
+    -- came notes its day here (NULL until then), and retention prunes by
+    -- it, as the sled store's daily marks date its refusals.
+    noted_on text,
     PRIMARY KEY (desk_id, incarnation, seq)
+);
+-- Serves both the marking (IS NULL) and the pruning (<).
+CREATE INDEX refusals_by_note ON refusals (noted_on);
+-- The days `mark_refusals` ran, so that a day is noted once.
+CREATE TABLE refusal_days (
+    day text PRIMARY KEY
 );
 -- One cube per pair of counted dimensions, split by week (`cubes.rs`).
 CREATE TABLE counts (
@@ -127,9 +135,11 @@ CREATE TABLE search_misses (
     n bigint NOT NULL,
     PRIMARY KEY (week, language, query)
 );
+-- The batch ids seen, numbered as they came, so that only the newest
+-- are kept (`misses.rs`).
 CREATE TABLE miss_batches (
     id text PRIMARY KEY,
-    week text NOT NULL
+    arrival bigint NOT NULL UNIQUE
 );
 -- Dashboard sessions, so that any replica serves a signed-in coordinator.
 CREATE TABLE sessions (

@@ -442,11 +442,9 @@ impl Coordinator for CoordinatorService {
     ) -> Result<Response<AddUserResponse>, Status> {
         let who = actor(&request);
         let r = request.into_inner();
-        let dir = crate::config::DataDir(self.data.clone());
         blocking(&self.store, move |store| {
             Ok::<_, Status>(crate::users::add_audited(
                 store,
-                &dir,
                 &r.name,
                 &r.password_hash,
                 who,

@@ -134,6 +134,8 @@ pub fn load_ca(dir: &DataDir) -> anyhow::Result<Authority> {
 }
 
 /// The store `hub.toml` names: sled in the data folder, or PostgreSQL.
+/// Every way to the store opens it here, so a hub from before the accounts
+/// moved into the store brings its `users.json` along at its first start.
 pub fn open_store(dir: &DataDir, config: &HubConfig) -> anyhow::Result<Arc<dyn Store>> {
     if let Some(url) = config.store.postgres()? {
         let password = config.store_password()?;
@@ -143,6 +145,7 @@ pub fn open_store(dir: &DataDir, config: &HubConfig) -> anyhow::Result<Arc<dyn S
                 crate::storage::redacted(url)
             )
         })?;
+        crate::users::import_file(&store, dir)?;
         return Ok(Arc::new(store));
     }
     let store = SledStore::open(&dir.store(), config.cache_mib << 20).with_context(|| {
@@ -151,6 +154,7 @@ pub fn open_store(dir: &DataDir, config: &HubConfig) -> anyhow::Result<Arc<dyn S
             dir.store().display()
         )
     })?;
+    crate::users::import_file(&store, dir)?;
     Ok(Arc::new(store))
 }
 

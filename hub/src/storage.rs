@@ -165,7 +165,15 @@ pub struct Verification {
 }
 
 pub trait Store:
-    Logs + PublicationRegister + AuditLog + ReportInbox + SearchMissLog + Send + Sync + 'static
+    Logs
+    + PublicationRegister
+    + AuditLog
+    + ReportInbox
+    + SearchMissLog
+    + UserDirectory
+    + Send
+    + Sync
+    + 'static
 {
     /// Appends several desks' batches in one durable write (group commit) and
     /// returns once it is flushed. Sequences already held are not stored
@@ -496,6 +504,27 @@ pub trait SearchMissLog {
     /// Deletes the counts of the weeks before `before_week` (retention);
     /// how many counts went.
     fn prune_misses(&self, before_week: &str) -> Result<u64, StorageError>;
+}
+
+/// A dashboard account: a name and its Argon2id hash (`crate::users`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct User {
+    pub name: String,
+    /// PHC string, `$argon2id$v=19$...`.
+    pub hash: String,
+    pub added_at: String,
+}
+
+/// Dashboard accounts, in the store so that every replica signs in the
+/// same coordinators and `hub user add` reaches them all
+/// (`storage/sled/users.rs`, `storage/postgres/users.rs`).
+pub trait UserDirectory {
+    /// Every account, by name.
+    fn users(&self) -> Result<Vec<User>, StorageError>;
+    fn user(&self, name: &str) -> Result<Option<User>, StorageError>;
+    /// Adds an account, durably, unless its name is taken: then nothing
+    /// changes and `false` comes back.
+    fn add_user(&self, user: &User) -> Result<bool, StorageError>;
 }
 
 /// Runs store work on tokio's blocking threads: a store call may read the

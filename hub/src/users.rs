@@ -1,13 +1,15 @@
-//! Coordinator accounts for the dashboard: `users.json` in the hub's data
-//! folder (mode 0600), names with Argon2id hashes. The file, not the store,
-//! holds them so that `hub user add` works while the hub runs (sled allows
-//! one process) and the hub reads them afresh at every sign-in.
+//! Coordinator accounts for the dashboard: names with Argon2id hashes, in
+//! the store (`storage::UserDirectory`), so that every replica of a hub on
+//! a shared store signs in the same coordinators. `hub user add` goes
+//! through the running hub's coordinator API, or on the store when no hub
+//! runs. A hub from before kept them in `users.json` in its data folder:
+//! [`import_file`] moves them into the store once, at open.
 
 use crate::config::DataDir;
+use crate::storage::Store;
 use argon2::password_hash::phc::{Output, PasswordHash};
 use argon2::password_hash::PasswordHasher;
 use argon2::{Algorithm, Argon2, Block, Params, Version};
-use runtime::secret::write_secret;
 use serde::{Deserialize, Serialize};
 
 pub const MIN_PASSWORD: usize = 10;
@@ -22,7 +24,7 @@ pub enum UsersError {
     InvalidPassword,
     #[error("user `{0}` already exists")]
     Exists(String),
-    #[error("the users file {path} is damaged: {message}")]
+    #[error("the dashboard accounts in {path} are damaged: {message}")]
     Corrupt { path: String, message: String },
     #[error("cannot hash the password: {0}")]
     Hash(String),
@@ -32,18 +34,7 @@ pub enum UsersError {
     Storage(#[from] crate::storage::StorageError),
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct User {
-    pub name: String,
-    /// PHC string, `$argon2id$v=19$...`.
-    pub hash: String,
-    pub added_at: String,
-}
-
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct UsersFile {
-    users: Vec<User>,
-}
+pub use crate::storage::User;
 
 pub fn valid_name(name: &str) -> bool {
     name.len() <= MAX_NAME
@@ -73,56 +64,93 @@ pub fn hash_password(password: &str) -> Result<String, UsersError> {
         .map_err(|e| UsersError::Hash(e.to_string()))
 }
 
-fn load(dir: &DataDir) -> Result<UsersFile, UsersError> {
+/// The accounts of a `users.json`, as hubs before the store kept them.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct UsersFile {
+    users: Vec<User>,
+}
+
+fn load(dir: &DataDir) -> Result<Option<UsersFile>, UsersError> {
     let path = dir.users();
     match std::fs::read(&path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| UsersError::Corrupt {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(UsersFile::default()),
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| UsersError::Corrupt {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e.into()),
     }
 }
 
-pub fn list(dir: &DataDir) -> Result<Vec<User>, UsersError> {
-    Ok(load(dir)?.users)
+/// Moves the accounts of a `users.json` (a hub from before, or a restored
+/// backup of one) into a store that holds none, then renames the file
+/// `users.json.imported`, so that it is read once and a later account
+/// added on the store is never shadowed by it. A store that already holds
+/// accounts is left as it is, and the file too, with a warning. How many
+/// accounts came in.
+pub fn import_file(store: &dyn Store, dir: &DataDir) -> Result<usize, UsersError> {
+    let Some(file) = load(dir)? else {
+        return Ok(0);
+    };
+    if !store.users()?.is_empty() {
+        tracing::warn!(
+            file = %dir.users().display(),
+            "the store holds dashboard accounts already; the users file is not read"
+        );
+        return Ok(0);
+    }
+    let mut imported = 0;
+    for user in &file.users {
+        // A damaged entry is refused as `hub user add` would refuse it.
+        check_name(&user.name)?;
+        PasswordHash::new(&user.hash).map_err(|e| UsersError::Corrupt {
+            path: dir.users().display().to_string(),
+            message: format!("hash of `{}`: {e}", user.name),
+        })?;
+        if store.add_user(user)? {
+            imported += 1;
+        }
+    }
+    // Renamed only once every account is in: a failure above leaves the
+    // file for the next start, which adds what is still missing.
+    std::fs::rename(dir.users(), dir.users().with_extension("json.imported"))?;
+    tracing::info!(
+        accounts = imported,
+        "dashboard accounts moved from users.json into the store"
+    );
+    Ok(imported)
+}
+
+pub fn list(store: &dyn Store) -> Result<Vec<User>, UsersError> {
+    Ok(store.users()?)
 }
 
 /// Adds a user with an already computed hash (the CLI hashes locally, so
 /// the password never travels, even to a running hub).
-pub fn add(dir: &DataDir, name: &str, hash: &str) -> Result<(), UsersError> {
+pub fn add(store: &dyn Store, name: &str, hash: &str) -> Result<(), UsersError> {
     check_name(name)?;
     PasswordHash::new(hash).map_err(|e| UsersError::Hash(e.to_string()))?;
-    let mut file = load(dir)?;
-    if file.users.iter().any(|u| u.name == name) {
-        return Err(UsersError::Exists(name.into()));
-    }
-    file.users.push(User {
+    let user = User {
         name: name.into(),
         hash: hash.into(),
         added_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-    });
-    let bytes = serde_json::to_vec_pretty(&file).map_err(|e| UsersError::Corrupt {
-        path: dir.users().display().to_string(),
-        message: e.to_string(),
-    })?;
-    // Written aside and renamed, so a sign-in never reads half a file.
-    let tmp = dir.users().with_extension("json.tmp");
-    write_secret(&tmp, &bytes)?;
-    std::fs::rename(&tmp, dir.users())?;
+    };
+    if !store.add_user(&user)? {
+        return Err(UsersError::Exists(name.into()));
+    }
     Ok(())
 }
 
 /// Adds a user and notes it in the audit log.
 pub fn add_audited(
-    store: &dyn crate::storage::Store,
-    dir: &DataDir,
+    store: &dyn Store,
     name: &str,
     hash: &str,
     actor: &str,
 ) -> Result<(), UsersError> {
-    add(dir, name, hash)?;
+    add(store, name, hash)?;
     crate::audit::record(store, actor, "user.add", name, "")?;
     Ok(())
 }
@@ -140,13 +168,10 @@ pub struct Verified {
 
 /// Checks a password with one Argon2 run whether or not the name is an
 /// account, so that the time taken does not tell names apart.
-pub fn verify(dir: &DataDir, name: &str, password: &str) -> Result<Verified, UsersError> {
+pub fn verify(store: &dyn Store, name: &str, password: &str) -> Result<Verified, UsersError> {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let users = load(dir)?.users;
-    let stored = users
-        .iter()
-        .find(|u| u.name == name)
-        .map(|u| u.hash.as_str());
+    let user = store.user(name)?;
+    let stored = user.as_ref().map(|u| u.hash.as_str());
     let known = stored.is_some();
     if password.chars().count() > MAX_PASSWORD {
         return Ok(Verified { ok: false, known });
@@ -162,7 +187,7 @@ pub fn verify(dir: &DataDir, name: &str, password: &str) -> Result<Verified, Use
         },
     };
     let parsed = PasswordHash::new(hash).map_err(|e| UsersError::Corrupt {
-        path: dir.users().display().to_string(),
+        path: "the store".into(),
         message: format!("hash of `{name}`: {e}"),
     })?;
     let ok = password_gives(password.as_bytes(), &parsed);
@@ -289,13 +314,17 @@ mod tests {
         );
     }
 
+    fn store(dir: &tempfile::TempDir) -> crate::storage::SledStore {
+        crate::storage::SledStore::open(&dir.path().join("store"), 8 << 20).expect("store opens")
+    }
+
     #[test]
     fn add_then_verify() {
         let tmp = tempfile::tempdir().expect("tempdir");
-        let dir = DataDir(tmp.path().to_path_buf());
+        let store = store(&tmp);
         let hash = hash_password("una-password-lunga").expect("hash");
-        add(&dir, "coordinatore", &hash).expect("add");
-        let v = |name, password| verify(&dir, name, password).expect("verify");
+        add(&store, "coordinatore", &hash).expect("add");
+        let v = |name, password| verify(&store, name, password).expect("verify");
         let right = v("coordinatore", "una-password-lunga");
         assert_eq!((right.ok, right.known), (true, true));
         let wrong = v("coordinatore", "sbagliata-sbagliata");
@@ -306,7 +335,7 @@ mod tests {
         let hidden = shown_name("la-mia-password", false);
         assert!(hidden.starts_with("unknown#") && !hidden.contains("password"));
         assert!(matches!(
-            add(&dir, "coordinatore", &hash),
+            add(&store, "coordinatore", &hash),
             Err(UsersError::Exists(_))
         ));
         assert!(matches!(
@@ -315,17 +344,49 @@ mod tests {
         ));
         assert!(!valid_name("Coordinatore"));
         assert!(!valid_name("9abc"));
-        #[cfg(unix)]
+        // The store keeps the hash, never the password.
+        let held = list(&store).expect("list");
+        assert_eq!(held.len(), 1);
+        assert!(held[0].hash.starts_with("$argon2id$"));
+        assert!(!held[0].hash.contains("una-password-lunga"));
+    }
+
+    #[test]
+    fn a_users_file_is_moved_into_an_empty_store_once() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = DataDir(tmp.path().to_path_buf());
+        let hash = hash_password("una-password-lunga").expect("hash");
+        let file = UsersFile {
+            users: vec![User {
+                name: "coordinatore".into(),
+                hash: hash.clone(),
+                added_at: "2026-11-01T10:00:00Z".into(),
+            }],
+        };
+        let write = |file: &UsersFile| {
+            std::fs::write(dir.users(), serde_json::to_vec(file).expect("json")).expect("write")
+        };
+        write(&file);
         {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.users())
-                .expect("meta")
-                .permissions()
-                .mode();
-            assert_eq!(mode & 0o777, 0o600);
+            let store = store(&tmp);
+            assert_eq!(import_file(&store, &dir).expect("import"), 1);
+            assert!(!dir.users().exists());
+            assert!(dir.users().with_extension("json.imported").exists());
+            // Nothing left to read the second time.
+            assert_eq!(import_file(&store, &dir).expect("import"), 0);
         }
-        assert!(!std::fs::read_to_string(dir.users())
-            .expect("read")
-            .contains("una-password-lunga"));
+        let store = store(&tmp);
+        assert!(
+            verify(&store, "coordinatore", "una-password-lunga")
+                .expect("verify")
+                .ok
+        );
+        // A file that turns up beside a store holding accounts is not read.
+        let mut other = file;
+        other.users[0].name = "altro".into();
+        write(&other);
+        assert_eq!(import_file(&store, &dir).expect("import"), 0);
+        assert!(dir.users().exists());
+        assert_eq!(list(&store).expect("list").len(), 1);
     }
 }

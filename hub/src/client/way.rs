@@ -122,14 +122,8 @@ impl Way {
                 .await
                 .map_err(refused)?;
             }
-            Way::Store { store, dir } => {
-                crate::users::add_audited(
-                    store.as_ref(),
-                    &dir,
-                    name,
-                    &password_hash,
-                    crate::audit::CLI,
-                )?;
+            Way::Store { store, .. } => {
+                crate::users::add_audited(store.as_ref(), name, &password_hash, crate::audit::CLI)?;
             }
         }
         Ok(())

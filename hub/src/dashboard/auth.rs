@@ -296,13 +296,12 @@ pub(crate) async fn login(
         )
             .into_response());
     };
-    let dir = crate::config::DataDir(app.deps.data.clone());
     let (name, password) = (username.clone(), form.password);
-    let verified =
-        tokio::task::spawn_blocking(move || crate::users::verify(&dir, &name, &password))
-            .await
-            .map_err(|e| WebError::Internal(e.to_string()))?
-            .map_err(|e| WebError::Internal(e.to_string()))?;
+    let verified = crate::storage::blocking(&app.deps.store, move |store| {
+        crate::users::verify(store, &name, &password)
+    })
+    .await
+    .map_err(|e| WebError::Internal(e.to_string()))?;
     let ok = verified.ok;
     let shown = crate::users::shown_name(&username, verified.known);
     let old = session::read_cookie(&parts.headers, COOKIE);

@@ -19,7 +19,8 @@
 //! | `vids` | | present: every id held is in a `u` run (`ids.rs`) |
 //!
 //! Searches that found nothing at the desks are in their own tree,
-//! `search_misses` (`misses.rs`).
+//! `search_misses` (`misses.rs`); dashboard accounts in `users`
+//! (`users.rs`).
 //!
 //! A stream is one incarnation of a desk: the desk id for its first
 //! (incarnation 0, so that history kept before incarnations is the first),
@@ -42,6 +43,7 @@ mod reports;
 mod retention;
 mod sessions;
 mod snapshot;
+mod users;
 
 pub(crate) use export::Pruned;
 pub use snapshot::Importer;

@@ -1,6 +1,9 @@
 //! The store's promises, checked on a real sled database in a temporary
-//! folder: resends are not stored twice, a reused record id is refused, the
-//! counts always equal a recount, and everything survives a reopen.
+//! folder and on a real PostgreSQL (`pgtest`): resends are not stored
+//! twice, a reused record id is refused, the counts always equal a
+//! recount, the collections beside ingest keep sled's rules, and
+//! everything survives a reopen. Each contract test is one body run on
+//! both stores (`on_both!`); the tests of sled's own layout stay sled's.
 
 use super::*;
 use chrono::{TimeZone, Utc};
@@ -73,7 +76,13 @@ fn fail_points() -> std::sync::RwLockWriteGuard<'static, ()> {
     alone
 }
 
+/// Opens a sled store in `dir`, for the tests of sled's own layout.
 fn open(dir: &tempfile::TempDir) -> SledStore {
+    hold_fail_points_shared();
+    SledStore::open(&dir.path().join("store"), CACHE).expect("store opens")
+}
+
+fn hold_fail_points_shared() {
     if !ALONE.with(|a| a.get()) {
         SHARED.with(|s| {
             let mut s = s.borrow_mut();
@@ -82,13 +91,88 @@ fn open(dir: &tempfile::TempDir) -> SledStore {
             }
         });
     }
-    SledStore::open(&dir.path().join("store"), CACHE).expect("store opens")
 }
 
-#[test]
-fn a_resent_batch_is_not_stored_twice_and_gets_its_first_refusals_back() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(&dir);
+/// A new, empty store of either kind, that a test opens, drops and opens
+/// again (a restart), so that one body checks both implementations of
+/// the contract.
+enum Fresh {
+    Sled(tempfile::TempDir),
+    /// Kept for the test's length: dropping it stops its server.
+    Postgres(pgtest::Database),
+}
+
+impl Fresh {
+    fn sled() -> Self {
+        Fresh::Sled(tempfile::tempdir().expect("tempdir"))
+    }
+
+    fn postgres() -> Self {
+        Fresh::Postgres(pgtest::Database::new().expect("a test database"))
+    }
+
+    fn open(&self) -> Box<dyn Store> {
+        hold_fail_points_shared();
+        match self {
+            Fresh::Sled(dir) => {
+                Box::new(SledStore::open(&dir.path().join("store"), CACHE).expect("store opens"))
+            }
+            Fresh::Postgres(db) => Box::new(
+                PostgresStore::open(&db.url(), Some(pgtest::PASSWORD)).expect("store opens"),
+            ),
+        }
+    }
+}
+
+/// Runs each named `fn(&Fresh)` as two tests, `name::sled` and
+/// `name::postgres`.
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn sled() {
+                super::$name(&super::Fresh::sled());
+            }
+
+            #[test]
+            fn postgres() {
+                super::$name(&super::Fresh::postgres());
+            }
+        }
+    )*};
+}
+
+on_both!(
+    a_resent_batch_is_not_stored_twice_and_gets_its_first_refusals_back,
+    a_record_id_already_held_is_refused_with_a_reason,
+    records_progress_counts_and_desks_survive_a_reopen,
+    counts_answer_every_table_of_week_and_two_fields_exactly,
+    incarnations_keep_their_sequences_apart_and_a_restored_desk_is_flagged,
+    a_failed_commit_stores_nothing_of_its_group,
+    pruned_records_stay_counted_and_known_and_verify_holds,
+    a_failed_pruning_leaves_the_store_as_it_was,
+    refusals_go_by_the_day_they_were_noted,
+    a_retention_run_deletes_what_is_older_than_the_policy_and_audits_it,
+    pruning_while_desks_send_keeps_every_count_and_id,
+    an_id_resent_after_a_restart_is_refused,
+    an_id_resent_under_a_new_incarnation_is_refused,
+    pruned_ids_are_refused_under_a_new_incarnation_after_a_restart,
+    the_register_keeps_entries_per_table_in_order_across_a_reopen,
+    the_audit_log_numbers_entries_and_lists_the_newest_first,
+    a_report_is_stored_once_decided_and_pruned_when_old,
+    a_resent_miss_batch_counts_once_and_old_ids_are_let_go,
+    a_week_keeps_a_bounded_number_of_distinct_queries,
+    sessions_survive_a_reopen_and_expire_touch_and_end,
+    a_user_keeps_at_most_the_bound_of_sessions_and_the_sweep_prunes,
+    users_are_added_once_and_survive_a_reopen,
+);
+
+// Tests of sled's own layout and crash handling (the layouts of earlier
+// versions, counts checkpoints, record id runs, a failed flush) are
+// sled's alone and take a `SledStore`.
+
+fn a_resent_batch_is_not_stored_twice_and_gets_its_first_refusals_back(fresh: &Fresh) {
+    let store = fresh.open();
     let mut first = batch("desk-a", 1..=3);
     first.accepted.retain(|(s, _)| *s != 2);
     first.rejected.push((2, "procedure: unknown code".into()));
@@ -118,10 +202,8 @@ fn a_resent_batch_is_not_stored_twice_and_gets_its_first_refusals_back() {
     assert!(store.verify().expect("verify").problems.is_empty());
 }
 
-#[test]
-fn a_record_id_already_held_is_refused_with_a_reason() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(&dir);
+fn a_record_id_already_held_is_refused_with_a_reason(fresh: &Fresh) {
+    let store = fresh.open();
     let id = uuid::Uuid::now_v7();
     let a = DeskAppend {
         desk_id: "desk-a".into(),
@@ -162,11 +244,9 @@ fn a_record_id_already_held_is_refused_with_a_reason() {
     assert!(v.problems.is_empty(), "{:?}", v.problems);
 }
 
-#[test]
-fn records_progress_counts_and_desks_survive_a_reopen() {
-    let dir = tempfile::tempdir().expect("tempdir");
+fn records_progress_counts_and_desks_survive_a_reopen(fresh: &Fresh) {
     {
-        let store = open(&dir);
+        let store = fresh.open();
         store
             .add_desk(DeskEntry {
                 desk_id: "desk-a".into(),
@@ -182,7 +262,7 @@ fn records_progress_counts_and_desks_survive_a_reopen() {
             .mark_seen("desk-a", "2026-11-25T10:00:00Z")
             .expect("mark seen");
     }
-    let store = open(&dir);
+    let store = fresh.open();
     assert_eq!(store.progress("desk-a", 0).expect("progress").last_seq, 50);
     assert_eq!(store.progress("desk-b", 0).expect("progress").records, 7);
     let total: u64 = store
@@ -229,6 +309,7 @@ fn records_progress_counts_and_desks_survive_a_reopen() {
     ));
 }
 
+// Sled's alone: the key layout of an earlier sled store.
 #[test]
 fn a_store_of_the_earlier_layout_is_refused_with_a_reason() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -248,12 +329,12 @@ fn a_store_of_the_earlier_layout_is_refused_with_a_reason() {
 
 /// Every table the stats can ask for (week and up to two fields) equals a
 /// count made straight from the stored records.
-fn assert_every_table_matches_a_recount(store: &SledStore, desks: &[&str]) {
+fn assert_every_table_matches_a_recount(store: &dyn Store, desks: &[impl AsRef<str>]) {
     let mut raws = Vec::new();
     for desk in desks {
         raws.extend(
             store
-                .records(desk)
+                .records(desk.as_ref())
                 .expect("records")
                 .into_iter()
                 .map(|(_, r)| r),
@@ -288,10 +369,8 @@ fn assert_every_table_matches_a_recount(store: &SledStore, desks: &[&str]) {
     }
 }
 
-#[test]
-fn counts_answer_every_table_of_week_and_two_fields_exactly() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(&dir);
+fn counts_answer_every_table_of_week_and_two_fields_exactly(fresh: &Fresh) {
+    let store = fresh.open();
     let procedures = [
         "permesso.rinnovo.lavoro",
         "cittadinanza.residenza",
@@ -333,7 +412,7 @@ fn counts_answer_every_table_of_week_and_two_fields_exactly() {
         seq += 40;
         store.append(&group).expect("append");
     }
-    assert_every_table_matches_a_recount(&store, &["desk-a", "desk-b"]);
+    assert_every_table_matches_a_recount(&*store, &["desk-a", "desk-b"]);
     let v = store.verify().expect("verify");
     assert_eq!((v.records, v.counted, v.ids), (240, 240, 240));
     assert!(v.problems.is_empty(), "{:?}", v.problems);
@@ -347,45 +426,92 @@ fn counts_answer_every_table_of_week_and_two_fields_exactly() {
     ));
 }
 
+fn deliveries() -> impl Strategy<Value = Vec<(usize, u64, u64)>> {
+    prop::collection::vec((0usize..2, 1u64..40, 1u64..6), 1..25)
+}
+
+/// Whatever order and overlap batches arrive in (resends after a lost
+/// acknowledgement, two desks in one group), each sequence is stored at
+/// most once and the counts always equal a recount. `every_desk` is each
+/// desk the store holds, `desks` among them; the counts are over all.
+fn any_delivery_order_case(
+    fresh: &Fresh,
+    desks: &[String; 2],
+    every_desk: &[String],
+    deliveries: Vec<(usize, u64, u64)>,
+) -> Result<(), TestCaseError> {
+    let store = fresh.open();
+    for (d, first, len) in deliveries {
+        let b = batch(&desks[d], first..=first + len - 1);
+        store.append(&[b]).expect("append");
+    }
+    let v = store.verify().expect("verify");
+    prop_assert!(v.problems.is_empty(), "{:?}", v.problems);
+    for desk in desks {
+        let seqs: Vec<u64> = store
+            .records(desk)
+            .expect("records")
+            .iter()
+            .map(|(s, _)| *s)
+            .collect();
+        let mut unique = seqs.clone();
+        unique.dedup();
+        prop_assert_eq!(&seqs, &unique);
+        prop_assert_eq!(
+            store.progress(desk, 0).expect("progress").records,
+            seqs.len() as u64
+        );
+    }
+    prop_assert_eq!(v.counted, v.records);
+    assert_every_table_matches_a_recount(&*store, every_desk);
+    // On sled, counts since the last checkpoint are rebuilt from the
+    // segments at open, with nothing flushed on purpose before (a crash).
+    drop(store);
+    let store = fresh.open();
+    let again = store.verify().expect("verify");
+    prop_assert_eq!((again.records, again.counted), (v.records, v.counted));
+    prop_assert!(again.problems.is_empty(), "{:?}", again.problems);
+    assert_every_table_matches_a_recount(&*store, every_desk);
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 
-    /// Whatever order and overlap batches arrive in (resends after a lost
-    /// acknowledgement, two desks in one group), each sequence is stored at
-    /// most once and the counts always equal a recount.
     #[test]
-    fn any_delivery_order_keeps_sequences_unique_and_counts_exact(
-        deliveries in prop::collection::vec((0usize..2, 1u64..40, 1u64..6), 1..25)
+    fn any_delivery_order_keeps_sequences_unique_and_counts_exact_on_sled(
+        deliveries in deliveries()
     ) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = open(&dir);
-        let desks = ["desk-a", "desk-b"];
-        for (d, first, len) in deliveries {
-            let b = batch(desks[d], first..=first + len - 1);
-            store.append(&[b]).expect("append");
-        }
-        let v = store.verify().expect("verify");
-        prop_assert!(v.problems.is_empty(), "{:?}", v.problems);
-        for desk in desks {
-            let seqs: Vec<u64> = store.records(desk).expect("records").iter().map(|(s, _)| *s).collect();
-            let mut unique = seqs.clone();
-            unique.dedup();
-            prop_assert_eq!(&seqs, &unique);
-            prop_assert_eq!(store.progress(desk, 0).expect("progress").records, seqs.len() as u64);
-        }
-        prop_assert_eq!(v.counted, v.records);
-        assert_every_table_matches_a_recount(&store, &desks);
-        // Counts since the last checkpoint are rebuilt from the segments at
-        // open, with nothing flushed on purpose before (a crash).
-        drop(store);
-        let store = open(&dir);
-        let again = store.verify().expect("verify");
-        prop_assert_eq!((again.records, again.counted), (v.records, v.counted));
-        prop_assert!(again.problems.is_empty(), "{:?}", again.problems);
-        assert_every_table_matches_a_recount(&store, &desks);
+        let desks = ["desk-a".to_owned(), "desk-b".to_owned()];
+        any_delivery_order_case(&Fresh::sled(), &desks, &desks, deliveries)?;
     }
 }
 
+/// The same on PostgreSQL, with few cases on one database: a server per
+/// case would take most of the run. Each case's desks are new, so the
+/// cases never see each other's sequences; the counts are over them all.
+#[test]
+fn any_delivery_order_keeps_sequences_unique_and_counts_exact_on_postgres() {
+    let fresh = Fresh::postgres();
+    let case = std::cell::Cell::new(0u32);
+    let every_desk = std::cell::RefCell::new(Vec::<String>::new());
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(6));
+    runner
+        .run(&deliveries(), |deliveries| {
+            case.set(case.get() + 1);
+            let desks = [
+                format!("desk-a-{}", case.get()),
+                format!("desk-b-{}", case.get()),
+            ];
+            every_desk.borrow_mut().extend(desks.iter().cloned());
+            let every_desk = every_desk.borrow().clone();
+            any_delivery_order_case(&fresh, &desks, &every_desk, deliveries)
+        })
+        .expect("every case holds");
+}
+
+// Sled's alone: its counts checkpoints (PostgreSQL stores the counts in
+// every commit).
 #[test]
 fn counts_after_the_last_checkpoint_are_replayed_at_open_and_stored_by_flush() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -424,6 +550,7 @@ fn counts_after_the_last_checkpoint_are_replayed_at_open_and_stored_by_flush() {
     assert_every_table_matches_a_recount(&store, &["desk-a", "desk-b"]);
 }
 
+// Sled's alone: a store from before its counts checkpoints.
 #[test]
 fn a_store_whose_every_commit_stored_its_counts_is_read_without_a_replay() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -443,20 +570,18 @@ fn a_store_whose_every_commit_stored_its_counts_is_read_without_a_replay() {
     assert!(v.problems.is_empty(), "{:?}", v.problems);
 }
 
-#[test]
-fn incarnations_keep_their_sequences_apart_and_a_restored_desk_is_flagged() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(&dir);
+fn incarnations_keep_their_sequences_apart_and_a_restored_desk_is_flagged(fresh: &Fresh) {
+    let store = fresh.open();
     let now = "2026-12-02T10:00:00Z";
     // History kept before incarnations is the first incarnation's.
     store.append(&[batch("desk-a", 1..=30)]).expect("append");
-    let j = crate::incarnations::join(&store, "desk-a", "aaaa", 30, 0, now).expect("join");
+    let j = crate::incarnations::join(&*store, "desk-a", "aaaa", 30, 0, now).expect("join");
     let (first, p) = (j.incarnation, j.progress);
     assert_eq!((first.number, p.last_seq), (0, 30));
 
     // A reinstalled desk numbers from 1 again under a new incarnation; its
     // sequences are not taken for resends of the first one's.
-    let j = crate::incarnations::join(&store, "desk-a", "bbbb", 10, 0, now).expect("join");
+    let j = crate::incarnations::join(&*store, "desk-a", "bbbb", 10, 0, now).expect("join");
     assert!(j.started && !j.older_state);
     let (second, p) = (j.incarnation, j.progress);
     assert_eq!((second.number, p.last_seq), (1, 0));
@@ -470,14 +595,14 @@ fn incarnations_keep_their_sequences_apart_and_a_restored_desk_is_flagged() {
     assert_eq!(store.records("desk-a").expect("records").len(), 40);
 
     // The first incarnation comes back holding less than the hub had.
-    let j = crate::incarnations::join(&store, "desk-a", "aaaa", 12, 0, now).expect("join");
+    let j = crate::incarnations::join(&*store, "desk-a", "aaaa", 12, 0, now).expect("join");
     assert!(!j.started && j.older_state);
     let again = j.incarnation;
     assert_eq!(again.number, 0);
     let older = again.older_state.expect("flagged");
     assert_eq!((older.hub_held, older.desk_held), (30, 12));
 
-    let summary = crate::incarnations::summary(&store, "desk-a").expect("summary");
+    let summary = crate::incarnations::summary(&*store, "desk-a").expect("summary");
     assert_eq!(summary.current, "bbbb");
     assert_eq!(summary.count, 2);
     assert_eq!(summary.progress.records, 40);
@@ -487,22 +612,25 @@ fn incarnations_keep_their_sequences_apart_and_a_restored_desk_is_flagged() {
 
     // A desk whose acknowledged records the hub lost and that no longer
     // keeps them says so in its next incarnation; the hub keeps the figure.
-    let j = crate::incarnations::join(&store, "desk-a", "cccc", 0, 7, now).expect("join");
+    let j = crate::incarnations::join(&*store, "desk-a", "cccc", 0, 7, now).expect("join");
     assert!(j.started);
     assert_eq!((j.incarnation.lost, j.newly_lost), (7, 7));
-    let j = crate::incarnations::join(&store, "desk-a", "cccc", 0, 7, now).expect("join");
+    let j = crate::incarnations::join(&*store, "desk-a", "cccc", 0, 7, now).expect("join");
     assert_eq!(j.newly_lost, 0, "counted once, not at every connection");
-    let summary = crate::incarnations::summary(&store, "desk-a").expect("summary");
+    let summary = crate::incarnations::summary(&*store, "desk-a").expect("summary");
     assert_eq!(summary.records_lost, 7);
 
     drop(store);
-    let store = open(&dir);
+    let store = fresh.open();
     let v = store.verify().expect("verify");
     assert!(v.problems.is_empty(), "{:?}", v.problems);
     assert_eq!((v.records, v.ids), (40, 40));
     assert_eq!(store.incarnations("desk-a").expect("list").len(), 3);
 }
 
+// Sled's alone past its first failure: a write that succeeds and whose
+// flush fails is sled's (a PostgreSQL commit is both); the first part runs
+// on both in `a_failed_commit_stores_nothing_of_its_group`.
 /// Fail points are global to the process; nextest runs each test in its own.
 #[test]
 fn a_failed_commit_is_never_acknowledged_and_a_resend_after_it_is_stored_once() {
@@ -566,7 +694,7 @@ fn visits_on(desk: &str, first_seq: u64, days: &[&str]) -> DeskAppend {
 }
 
 /// Every table the store keeps counts for, by week and each counted field.
-fn every_table(store: &SledStore) -> Vec<Vec<CountCell>> {
+fn every_table(store: &dyn Store) -> Vec<Vec<CountCell>> {
     let mut out = vec![store.counts(&[]).expect("counts")];
     for name in &COUNT_DIMENSIONS[1..] {
         out.push(store.counts(&[name]).expect("counts"));
@@ -574,10 +702,8 @@ fn every_table(store: &SledStore) -> Vec<Vec<CountCell>> {
     out
 }
 
-#[test]
-fn pruned_records_stay_counted_and_known_and_verify_holds() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(&dir);
+fn pruned_records_stay_counted_and_known_and_verify_holds(fresh: &Fresh) {
+    let store = fresh.open();
     let old = "2019-03-06";
     let new = "2026-11-18";
     // Several segments (one per commit), one of them half old, so that the
@@ -605,11 +731,15 @@ fn pruned_records_stay_counted_and_known_and_verify_holds() {
         .map(|(_, r)| uuid::Uuid::parse_str(&r.id).expect("a uuid"))
         .collect();
     assert_eq!(old_ids.len(), 3);
-    let tables = every_table(&store);
+    let tables = every_table(&*store);
     let counted = store.verify().expect("verify").counted;
 
     assert_eq!(store.prune_records("2020-W01").expect("prune"), 5);
-    assert_eq!(every_table(&store), tables, "published counts never change");
+    assert_eq!(
+        every_table(&*store),
+        tables,
+        "published counts never change"
+    );
     let weeks: Vec<String> = store
         .records("desk-a")
         .expect("records")
@@ -631,7 +761,7 @@ fn pruned_records_stay_counted_and_known_and_verify_holds() {
 
     // A pruned record sent again, by another desk or a new incarnation, is
     // still refused as held: before and after a reopen.
-    let resend = |store: &SledStore, seq: u64| {
+    let resend = |store: &dyn Store, seq: u64| {
         let mut b = visits_on("desk-c", seq, &[old]);
         b.accepted[0].1 = visit(
             "desk-c",
@@ -643,20 +773,20 @@ fn pruned_records_stay_counted_and_known_and_verify_holds() {
         );
         store.append(&[b]).expect("append")
     };
-    let out = resend(&store, 1);
+    let out = resend(&*store, 1);
     assert!(
         out[0].rejected[0].1.contains("duplicate record id"),
         "{out:?}"
     );
     drop(store);
-    let store = open(&dir);
-    let out = resend(&store, 2);
+    let store = fresh.open();
+    let out = resend(&*store, 2);
     assert!(
         out[0].rejected[0].1.contains("duplicate record id"),
         "{out:?}"
     );
     assert_eq!(
-        every_table(&store),
+        every_table(&*store),
         tables,
         "nothing pruned is replayed at open"
     );
@@ -665,20 +795,18 @@ fn pruned_records_stay_counted_and_known_and_verify_holds() {
     assert_eq!((v.records, v.pruned), (3, 5));
 }
 
-#[test]
-fn a_failed_pruning_leaves_the_store_as_it_was() {
+fn a_failed_pruning_leaves_the_store_as_it_was(fresh: &Fresh) {
     let _alone = fail_points();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(&dir);
+    let store = fresh.open();
     store
         .append(&[visits_on("desk-a", 1, &["2019-03-06", "2026-11-18"])])
         .expect("append");
-    let tables = every_table(&store);
+    let tables = every_table(&*store);
     fail::cfg("retention-prune", "return").expect("fail point");
     assert!(store.prune_records("2020-W01").is_err());
     fail::remove("retention-prune");
     assert_eq!(store.records("desk-a").expect("records").len(), 2);
-    assert_eq!(every_table(&store), tables);
+    assert_eq!(every_table(&*store), tables);
     let v = store.verify().expect("verify");
     assert!(v.problems.is_empty(), "{:?}", v.problems);
     assert_eq!(v.pruned, 0);
@@ -692,10 +820,8 @@ fn a_failed_pruning_leaves_the_store_as_it_was() {
     assert_eq!((v.records, v.pruned, v.counted), (2, 1, 3));
 }
 
-#[test]
-fn refusals_go_by_the_day_they_were_noted() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(&dir);
+fn refusals_go_by_the_day_they_were_noted(fresh: &Fresh) {
+    let store = fresh.open();
     let mut first = batch("desk-a", 1..=2);
     first.accepted.retain(|(s, _)| *s != 2);
     first.rejected.push((2, "procedure: unknown code".into()));
@@ -731,10 +857,8 @@ fn proposal(id: &str, state: &str, decided_at: &str) -> proto::Proposal {
     }
 }
 
-#[test]
-fn a_retention_run_deletes_what_is_older_than_the_policy_and_audits_it() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(&dir);
+fn a_retention_run_deletes_what_is_older_than_the_policy_and_audits_it(fresh: &Fresh) {
+    let store = fresh.open();
     store
         .append(&[visits_on("desk-a", 1, &["2019-03-06", "2026-11-18"])])
         .expect("append");
@@ -757,7 +881,7 @@ fn a_retention_run_deletes_what_is_older_than_the_policy_and_audits_it() {
         .single()
         .expect("valid time");
     let mut retention = crate::retention::Retention::new(policy);
-    let done = retention.apply(&store, now).expect("retention");
+    let done = retention.apply(&*store, now).expect("retention");
     assert_eq!(done.records, 1);
     assert_eq!(done.records_before.as_deref(), Some("2021-W46"));
     assert_eq!(done.proposals, 1);
@@ -783,7 +907,7 @@ fn a_retention_run_deletes_what_is_older_than_the_policy_and_audits_it() {
         .collect();
     assert_eq!(ours, ["retention.proposals", "retention.records"]);
     // Within the same week nothing is read again, and nothing is audited.
-    let again = retention.apply(&store, now).expect("retention");
+    let again = retention.apply(&*store, now).expect("retention");
     assert_eq!((again.records, again.proposals), (0, 0));
     assert_eq!(store.audit_recent(10).expect("audit").len(), audit.len());
     // Nor after a restart: the store keeps how far the last reading went,
@@ -792,7 +916,7 @@ fn a_retention_run_deletes_what_is_older_than_the_policy_and_audits_it() {
         .append(&[visits_on("desk-a", 3, &["2019-03-06"])])
         .expect("append");
     let restarted = crate::retention::Retention::new(retention.policy)
-        .apply(&store, now)
+        .apply(&*store, now)
         .expect("retention");
     assert_eq!(restarted.records, 0);
     assert_eq!(
@@ -801,7 +925,7 @@ fn a_retention_run_deletes_what_is_older_than_the_policy_and_audits_it() {
     );
     let next_week = now + chrono::Duration::weeks(1);
     let moved = crate::retention::Retention::new(retention.policy)
-        .apply(&store, next_week)
+        .apply(&*store, next_week)
         .expect("retention");
     assert_eq!(moved.records, 1);
     let v = store.verify().expect("verify");
@@ -823,10 +947,8 @@ fn zero_keeps_records_forever() {
     );
 }
 
-#[test]
-fn pruning_while_desks_send_keeps_every_count_and_id() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = std::sync::Arc::new(open(&dir));
+fn pruning_while_desks_send_keeps_every_count_and_id(fresh: &Fresh) {
+    let store = std::sync::Arc::new(fresh.open());
     let old = "2019-03-06";
     let new = "2026-11-18";
     for s in 0..10u64 {
@@ -855,11 +977,12 @@ fn pruning_while_desks_send_keeps_every_count_and_id() {
     assert!(v.problems.is_empty(), "{:?}", v.problems);
     assert_eq!((v.records, v.pruned, v.counted, v.ids), (60, 60, 120, 120));
     drop(store);
-    let v = open(&dir).verify().expect("verify after a reopen");
+    let v = fresh.open().verify().expect("verify after a reopen");
     assert!(v.problems.is_empty(), "{:?}", v.problems);
     assert_eq!((v.records, v.pruned, v.counted), (60, 60, 120));
 }
 
+// Sled's alone: a sled store from before the `mediator` cubes.
 #[test]
 fn a_store_from_before_the_mediator_gains_its_counts_at_open_as_unknown() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -946,18 +1069,16 @@ fn all_refused_as_held(out: &[AppendOutcome], n: usize) {
     );
 }
 
-#[test]
-fn an_id_resent_after_a_restart_is_refused() {
-    let dir = tempfile::tempdir().expect("tempdir");
+fn an_id_resent_after_a_restart_is_refused(fresh: &Fresh) {
     let sent = batch("desk-a", 1..=20);
     let records: Vec<AnonymisedRecord> = sent.accepted.iter().map(|(_, r)| r.clone()).collect();
     {
-        let store = open(&dir);
+        let store = fresh.open();
         store.append(&[sent]).expect("append");
         // Some records after the last counts checkpoint, some before it.
         store.append(&[batch("desk-b", 1..=3)]).expect("append");
     }
-    let store = open(&dir);
+    let store = fresh.open();
     // Another desk sends them: only the ids can tell.
     let out = store
         .append(&[resend_of("desk-c", 0, 1, &records)])
@@ -965,7 +1086,7 @@ fn an_id_resent_after_a_restart_is_refused() {
     all_refused_as_held(&out, 20);
     drop(store);
     // And again after a second open, with the refusals themselves stored.
-    let store = open(&dir);
+    let store = fresh.open();
     let out = store
         .append(&[resend_of("desk-c", 0, 21, &records[..1])])
         .expect("append");
@@ -975,21 +1096,19 @@ fn an_id_resent_after_a_restart_is_refused() {
     assert_eq!((v.records, v.ids, v.counted), (23, 23, 23));
 }
 
-#[test]
-fn an_id_resent_under_a_new_incarnation_is_refused() {
-    let dir = tempfile::tempdir().expect("tempdir");
+fn an_id_resent_under_a_new_incarnation_is_refused(fresh: &Fresh) {
     let now = "2026-12-02T10:00:00Z";
     let sent = batch("desk-a", 1..=12);
     let records: Vec<AnonymisedRecord> = sent.accepted.iter().map(|(_, r)| r.clone()).collect();
     {
-        let store = open(&dir);
-        crate::incarnations::join(&store, "desk-a", "aaaa", 0, 0, now).expect("join");
+        let store = fresh.open();
+        crate::incarnations::join(&*store, "desk-a", "aaaa", 0, 0, now).expect("join");
         store.append(&[sent]).expect("append");
     }
-    let store = open(&dir);
+    let store = fresh.open();
     // The desk restored from a copy of its folder: a new incarnation that
     // numbers from 1 again and resends what it holds, then takes in more.
-    let j = crate::incarnations::join(&store, "desk-a", "bbbb", 12, 0, now).expect("join");
+    let j = crate::incarnations::join(&*store, "desk-a", "bbbb", 12, 0, now).expect("join");
     assert!(j.started);
     let fresh = record("desk-a", "cittadinanza.residenza", uuid::Uuid::now_v7());
     let mut again = records.clone();
@@ -1022,6 +1141,7 @@ fn as_before_the_id_runs(store: &SledStore) {
     store.db.flush().expect("flush");
 }
 
+// Sled's alone: its record id runs (PostgreSQL has a unique index).
 #[test]
 fn a_store_from_before_the_id_runs_gains_them_at_open_and_refuses_its_old_ids() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -1106,22 +1226,20 @@ fn a_store_from_before_the_id_runs_gains_them_at_open_and_refuses_its_old_ids() 
     );
 }
 
-#[test]
-fn pruned_ids_are_refused_under_a_new_incarnation_after_a_restart() {
-    let dir = tempfile::tempdir().expect("tempdir");
+fn pruned_ids_are_refused_under_a_new_incarnation_after_a_restart(fresh: &Fresh) {
     let now = "2026-12-02T10:00:00Z";
     let old = "2019-03-06";
     let sent = visits_on("desk-a", 1, &[old, old, old]);
     let records: Vec<AnonymisedRecord> = sent.accepted.iter().map(|(_, r)| r.clone()).collect();
     {
-        let store = open(&dir);
-        crate::incarnations::join(&store, "desk-a", "aaaa", 0, 0, now).expect("join");
+        let store = fresh.open();
+        crate::incarnations::join(&*store, "desk-a", "aaaa", 0, 0, now).expect("join");
         store.append(&[sent]).expect("append");
         assert_eq!(store.prune_records("2020-W01").expect("prune"), 3);
         assert!(store.records("desk-a").expect("records").is_empty());
     }
-    let store = open(&dir);
-    let j = crate::incarnations::join(&store, "desk-a", "bbbb", 3, 0, now).expect("join");
+    let store = fresh.open();
+    let j = crate::incarnations::join(&*store, "desk-a", "bbbb", 3, 0, now).expect("join");
     let out = store
         .append(&[resend_of("desk-a", j.incarnation.number, 1, &records)])
         .expect("append");
@@ -1129,4 +1247,455 @@ fn pruned_ids_are_refused_under_a_new_incarnation_after_a_restart() {
     let v = store.verify().expect("verify");
     assert!(v.problems.is_empty(), "{:?}", v.problems);
     assert_eq!((v.records, v.pruned, v.ids), (0, 3, 3));
+}
+
+/// The write fails: nothing of the group is held, and the resend after it
+/// is stored once.
+fn a_failed_commit_stores_nothing_of_its_group(fresh: &Fresh) {
+    let _alone = fail_points();
+    let store = fresh.open();
+    store.append(&[batch("desk-a", 1..=5)]).expect("append");
+    fail::cfg("store-append", "return").expect("fail point");
+    assert!(store.append(&[batch("desk-a", 6..=10)]).is_err());
+    fail::remove("store-append");
+    assert_eq!(store.progress("desk-a", 0).expect("progress").last_seq, 5);
+    let out = store.append(&[batch("desk-a", 6..=10)]).expect("resend");
+    assert_eq!((out[0].up_to_seq, out[0].stored), (10, 5));
+    let v = store.verify().expect("verify");
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    assert_eq!(v.records, 10);
+}
+
+// The collections beside ingest
+
+fn publication(dims: &[&str], counts: &[(&str, u64)]) -> domain::disclosure::Publication {
+    use domain::disclosure::{CountTable, Options};
+    let table = CountTable::from_cells(
+        dims.iter().copied(),
+        counts.iter().map(|(v, n)| (vec![(*v).to_owned()], *n)),
+    )
+    .expect("table");
+    domain::disclosure::protect_linked(&table, &table, &[], Options::default())
+        .expect("protect")
+        .entry
+        .expect("a first table is registered")
+}
+
+fn the_register_keeps_entries_per_table_in_order_across_a_reopen(fresh: &Fresh) {
+    let first = publication(&["nationality"], &[("MA", 12), ("AL", 3)]);
+    let second = publication(&["nationality"], &[("MA", 14), ("AL", 3)]);
+    let other = publication(&["outcome"], &[("answered", 9)]);
+    let mut november = publication(&["nationality"], &[("MA", 9)]);
+    november.period = Some("2026-11".to_owned());
+    let nationality = vec!["nationality".to_owned()];
+    {
+        let store = fresh.open();
+        for p in [&first, &november, &other, &second] {
+            store.add_publication(p).expect("add");
+        }
+        assert_eq!(
+            store.release_detail(&nationality, 2026).expect("read"),
+            None
+        );
+        store
+            .set_release_detail(&nationality, 2026, "province")
+            .expect("fix");
+        // Durable with the next publication (sled), or at once.
+        store.add_publication(&second).expect("add");
+    }
+    let store = fresh.open();
+    assert_eq!(
+        store.publications(&nationality, None).expect("read"),
+        vec![first, second.clone(), second]
+    );
+    assert_eq!(
+        store
+            .publications(&["outcome".to_owned()], None)
+            .expect("read"),
+        vec![other]
+    );
+    assert_eq!(
+        store.publications(&["sex".to_owned()], None).expect("read"),
+        vec![]
+    );
+    // A calendar period is its own, apart from the entries from before
+    // the calendar and from periods whose name starts the same.
+    assert_eq!(
+        store
+            .publications(&nationality, Some("2026-11"))
+            .expect("read"),
+        vec![november]
+    );
+    assert_eq!(
+        store
+            .publications(&nationality, Some("2026-1"))
+            .expect("read"),
+        vec![]
+    );
+    assert_eq!(
+        store.release_detail(&nationality, 2026).expect("read"),
+        Some("province".to_owned())
+    );
+    assert_eq!(
+        store.release_detail(&nationality, 2027).expect("read"),
+        None
+    );
+    store
+        .set_release_detail(&nationality, 2026, "region")
+        .expect("fix again");
+    assert_eq!(
+        store.release_detail(&nationality, 2026).expect("read"),
+        Some("region".to_owned())
+    );
+}
+
+fn audit_entry(action: &str) -> AuditEntry {
+    AuditEntry {
+        seq: 0,
+        at: "2026-11-20T10:00:00Z".into(),
+        actor: "cli".into(),
+        action: action.into(),
+        target: "desk-a".into(),
+        detail: String::new(),
+    }
+}
+
+fn the_audit_log_numbers_entries_and_lists_the_newest_first(fresh: &Fresh) {
+    let seqs: Vec<u64> = {
+        let store = fresh.open();
+        assert!(store.audit_recent(10).expect("read").is_empty());
+        ["desk.add", "desk.revoke"]
+            .iter()
+            .map(|a| store.append_audit(audit_entry(a)).expect("append"))
+            .collect()
+    };
+    assert!(seqs[0] >= 1 && seqs[1] > seqs[0], "{seqs:?}");
+    let store = fresh.open();
+    let third = store.append_audit(audit_entry("user.add")).expect("append");
+    assert!(third > seqs[1], "increasing across a reopen");
+    let recent = store.audit_recent(2).expect("read");
+    let shown: Vec<(u64, &str)> = recent.iter().map(|e| (e.seq, e.action.as_str())).collect();
+    assert_eq!(shown, [(third, "user.add"), (seqs[1], "desk.revoke")]);
+    assert_eq!(recent[0].target, "desk-a");
+    assert_eq!(store.audit_recent(10).expect("read").len(), 3);
+}
+
+fn report(id: &str, desk: &str) -> StoredReport {
+    StoredReport {
+        id: id.into(),
+        desk_id: desk.into(),
+        kind: "card".into(),
+        code: "permesso.rinnovo.lavoro".into(),
+        item_id: String::new(),
+        language: "it".into(),
+        item_version: 3,
+        reason: "outdated".into(),
+        comment: "Il modulo è cambiato".into(),
+        owner: "coordinator".into(),
+        state: crate::reports::OPEN.into(),
+        fixed_version: 0,
+        note: String::new(),
+        received_at: "2025-01-02T09:00:00Z".into(),
+        decided_at: String::new(),
+    }
+}
+
+fn a_report_is_stored_once_decided_and_pruned_when_old(fresh: &Fresh) {
+    let (a, b, c) = (
+        "0190a000-0000-7000-8000-000000000001",
+        "0190a000-0000-7000-8000-000000000002",
+        "0190a000-0000-7000-8000-000000000003",
+    );
+    {
+        let store = fresh.open();
+        // Inserted out of order: listed by id, oldest first.
+        for id in [b, a, c] {
+            assert_eq!(
+                store.insert_report(&report(id, "desk-a")).expect("insert"),
+                ProposalInsert::Stored
+            );
+        }
+        assert_eq!(
+            store.insert_report(&report(a, "desk-a")).expect("resend"),
+            ProposalInsert::AlreadyHeld
+        );
+        assert_eq!(
+            store
+                .insert_report(&report(a, "desk-b"))
+                .expect("other desk"),
+            ProposalInsert::Conflict
+        );
+        let mut old = report(a, "desk-a");
+        old.state = "fixed".into();
+        old.fixed_version = 4;
+        old.decided_at = "2025-01-10T10:00:00Z".into();
+        store.put_report(&old).expect("decide");
+        let mut recent = report(b, "desk-a");
+        recent.state = "declined".into();
+        recent.decided_at = "2026-11-01T10:00:00Z".into();
+        store.put_report(&recent).expect("decide");
+    }
+    let store = fresh.open();
+    let ids: Vec<String> = store
+        .reports()
+        .expect("list")
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(ids, [a, b, c]);
+    let decided = store.report(a).expect("read").expect("held");
+    assert_eq!(
+        (decided.state.as_str(), decided.fixed_version),
+        ("fixed", 4)
+    );
+    assert_eq!(store.report("nessuno").expect("read"), None);
+    assert!(store.prune_reports("not a date").is_err());
+    assert_eq!(
+        store.prune_reports("2026-01-01T00:00:00Z").expect("prune"),
+        1
+    );
+    let ids: Vec<String> = store
+        .reports()
+        .expect("list")
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(ids, [b, c], "the open one stays whatever its age");
+    assert_eq!(
+        store.prune_reports("2026-01-01T00:00:00Z").expect("again"),
+        0
+    );
+}
+
+fn miss(week: &str, query: &str, count: u64) -> MissCount {
+    MissCount {
+        week: week.into(),
+        language: "it".into(),
+        query: query.into(),
+        count,
+    }
+}
+
+fn a_resent_miss_batch_counts_once_and_old_ids_are_let_go(fresh: &Fresh) {
+    let total = |store: &dyn Store| -> u64 {
+        store
+            .miss_counts()
+            .expect("read")
+            .iter()
+            .map(|m| m.count)
+            .sum()
+    };
+    let batch = [miss("2026-W48", "carta blu", 3)];
+    {
+        let store = fresh.open();
+        assert!(store.add_miss_batch("a", &batch).expect("stored"));
+        assert!(!store.add_miss_batch("a", &batch).expect("held"));
+        assert_eq!(total(&*store), 3);
+        for id in ["b", "c", "d"] {
+            assert!(store.add_miss_batch(id, &batch).expect("stored"));
+        }
+        assert_eq!(total(&*store), 12);
+        // Only the newest ids are kept (three in tests): "d" is still
+        // known; "a" is let go.
+        assert!(!store.add_miss_batch("d", &batch).expect("held"));
+    }
+    let store = fresh.open();
+    assert_eq!(total(&*store), 12, "durable");
+    assert!(!store.add_miss_batch("b", &batch).expect("held"));
+    assert!(store.add_miss_batch("a", &batch).expect("let go, so new"));
+    assert_eq!(total(&*store), 15);
+    // Counts from several entries of one batch add up too.
+    let two = [
+        miss("2026-W48", "carta blu", 1),
+        miss("2026-W48", "carta blu", 2),
+    ];
+    assert!(store.add_miss_batch("e", &two).expect("stored"));
+    assert_eq!(
+        store.miss_counts().expect("read"),
+        vec![miss("2026-W48", "carta blu", 18)]
+    );
+}
+
+fn a_week_keeps_a_bounded_number_of_distinct_queries(fresh: &Fresh) {
+    let store = fresh.open();
+    // Sent out of order: the room goes to the first in byte order.
+    let many: Vec<MissCount> = (0..6)
+        .rev()
+        .map(|i| miss("2026-W48", &format!("domanda {i}"), 1))
+        .collect();
+    assert!(store.add_miss_batch("many", &many).expect("stored"));
+    let queries: Vec<String> = store
+        .miss_counts()
+        .expect("read")
+        .into_iter()
+        .map(|m| m.query)
+        .collect();
+    // Four in tests.
+    assert_eq!(
+        queries,
+        ["domanda 0", "domanda 1", "domanda 2", "domanda 3"]
+    );
+    let again = [
+        miss("2026-W48", "domanda 0", 2),
+        miss("2026-W48", "domanda 5", 1),
+        miss("2026-W49", "domanda 5", 1),
+    ];
+    assert!(store.add_miss_batch("again", &again).expect("stored"));
+    let counts = store.miss_counts().expect("read");
+    assert_eq!(
+        counts.len(),
+        5,
+        "a held query still counts, a new week has room"
+    );
+    assert!(counts
+        .iter()
+        .any(|c| c.query == "domanda 0" && c.week == "2026-W48" && c.count == 3));
+    // Retention drops the weeks before its window and frees their room.
+    assert_eq!(store.prune_misses("2026-W49").expect("prune"), 4);
+    assert_eq!(
+        store.miss_counts().expect("read"),
+        vec![miss("2026-W49", "domanda 5", 1)]
+    );
+    let more = [miss("2026-W48", "domanda 5", 1)];
+    assert!(store.add_miss_batch("more", &more).expect("stored"));
+    assert_eq!(store.miss_counts().expect("read").len(), 2);
+    assert_eq!(store.prune_misses("2026-W48").expect("prune"), 0);
+}
+
+fn session(user: &str, used: u64) -> StoredSession {
+    StoredSession {
+        user: user.into(),
+        csrf: format!("csrf-{user}-{used}"),
+        created: used,
+        used,
+        expires: used + 100,
+    }
+}
+
+fn sessions_survive_a_reopen_and_expire_touch_and_end(fresh: &Fresh) {
+    let (a, b) = ([1u8; 32], [2u8; 32]);
+    {
+        let store = fresh.open();
+        store
+            .put_session(&a, &session("anna", 10), 20)
+            .expect("put");
+        store
+            .put_session(&b, &session("bruno", 10), 20)
+            .expect("put");
+    }
+    let store = fresh.open();
+    assert_eq!(
+        store.session(&a, 50).expect("read"),
+        Some(session("anna", 10))
+    );
+    // A use moves the expiry; a use of a deleted session does not bring it back.
+    store.touch_session(&a, 90, 190).expect("touch");
+    let touched = store.session(&a, 150).expect("read").expect("still live");
+    assert_eq!((touched.used, touched.expires), (90, 190));
+    // A late use never moves `used` back.
+    store.touch_session(&a, 80, 200).expect("touch");
+    let touched = store.session(&a, 150).expect("read").expect("still live");
+    assert_eq!((touched.used, touched.expires), (90, 200));
+    store.delete_session(&a).expect("delete");
+    store.touch_session(&a, 95, 195).expect("touch");
+    assert_eq!(store.session(&a, 96).expect("read"), None);
+    // Expired: refused on read, and deleted by it.
+    assert_eq!(store.session(&b, 110).expect("read"), None);
+    assert_eq!(store.prune_sessions(0).expect("prune"), 0, "nothing left");
+}
+
+fn a_user_keeps_at_most_the_bound_of_sessions_and_the_sweep_prunes(fresh: &Fresh) {
+    let store = fresh.open();
+    for n in 0..5u8 {
+        store
+            .put_session(&[n; 32], &session("anna", u64::from(n) * 10), 3)
+            .expect("put");
+    }
+    store
+        .put_session(&[9; 32], &session("bruno", 0), 3)
+        .expect("put");
+    // Anna's two least recently used went; Bruno is untouched.
+    for (n, held) in [(0u8, false), (1, false), (2, true), (3, true), (4, true)] {
+        assert_eq!(
+            store.session(&[n; 32], 5).expect("read").is_some(),
+            held,
+            "{n}"
+        );
+    }
+    // The same key again replaces its session and takes no more room.
+    store
+        .put_session(&[4; 32], &session("anna", 45), 3)
+        .expect("put");
+    assert!(store.session(&[2; 32], 5).expect("read").is_some());
+    assert_eq!(store.prune_sessions(5).expect("prune"), 4);
+    // At 125 only the sessions used at 30 and 45 are live.
+    assert_eq!(store.prune_sessions(125).expect("prune"), 2);
+    assert_eq!(store.session(&[2; 32], 0).expect("read"), None, "pruned");
+    assert!(store.session(&[4; 32], 0).expect("read").is_some());
+}
+
+fn user(name: &str) -> User {
+    User {
+        name: name.into(),
+        hash: format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsZQ$hash-of-{name}"),
+        added_at: "2026-11-20T10:00:00Z".into(),
+    }
+}
+
+fn users_are_added_once_and_survive_a_reopen(fresh: &Fresh) {
+    {
+        let store = fresh.open();
+        assert!(store.users().expect("list").is_empty());
+        assert!(store.add_user(&user("bruno")).expect("add"));
+        assert!(store.add_user(&user("anna")).expect("add"));
+        let mut again = user("anna");
+        again.hash = "$argon2id$another".into();
+        assert!(!store.add_user(&again).expect("taken"), "never replaced");
+    }
+    let store = fresh.open();
+    assert_eq!(
+        store.users().expect("list"),
+        vec![user("anna"), user("bruno")]
+    );
+    assert_eq!(store.user("anna").expect("read"), Some(user("anna")));
+    assert_eq!(store.user("carla").expect("read"), None);
+}
+
+/// A decided report reaches every replica of a shared store: the decision
+/// is announced in its transaction, and the other replica's listener
+/// hears it. PostgreSQL's alone: a sled store has one process.
+#[test]
+fn a_decided_report_is_announced_to_the_other_replicas() {
+    let fresh = Fresh::postgres();
+    let deciding = fresh.open();
+    let other = fresh.open();
+    let mut heard = other.changes().expect("a shared store tells its changes");
+    let id = "0190a000-0000-7000-8000-000000000001";
+    deciding
+        .insert_report(&report(id, "desk-a"))
+        .expect("insert");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    // The listener connects in the background: decide until it hears.
+    let found = rt.block_on(async {
+        for _ in 0..50 {
+            deciding.put_report(&report(id, "desk-a")).expect("decide");
+            let wait = tokio::time::timeout(std::time::Duration::from_millis(200), async {
+                loop {
+                    match heard.recv().await {
+                        Ok(Change::Report) => return true,
+                        Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(_) => return false,
+                    }
+                }
+            });
+            if wait.await == Ok(true) {
+                return true;
+            }
+        }
+        false
+    });
+    assert!(found, "the other replica heard of the decision");
 }

@@ -429,7 +429,7 @@ impl PostgresStore {
                 ));
             }
             v.pruned_before = tx
-                .query_opt("SELECT value FROM meta WHERE key = 'records_pruned'", &[])
+                .query_opt("SELECT value FROM meta WHERE key = 'pruned_before'", &[])
                 .await?
                 .map(|r| r.get(0));
             // Each desk's progress against what it holds, kept or pruned.
@@ -466,6 +466,9 @@ impl PostgresStore {
             let mut lost: HashMap<(String, i32), i64> = HashMap::new();
             let mut ids: Vec<uuid::Uuid> = Vec::new();
             {
+                // The rows the delete itself removed, so that a record a
+                // group commit adds meanwhile is either pruned and tallied
+                // here or left for the next run, never pruned uncounted.
                 let rows = tx
                     .query_raw(
                         "DELETE FROM records WHERE week < $1
@@ -496,6 +499,20 @@ impl PostgresStore {
             )
             .await?;
             add_cells(&tx, "pruned_counts", tally.drain()).await?;
+            if !ids.is_empty() {
+                // What `verify` tells, apart from `records_pruned`, which
+                // notes a run over every record whether or not it pruned
+                // (as on sled).
+                tx.execute(
+                    "INSERT INTO meta (key, value) VALUES ('pruned_before', $1)
+                     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                    &[&before_week],
+                )
+                .await?;
+            }
+            fail::fail_point!("retention-prune", |_| Err(super::injected(
+                "retention-prune"
+            )));
             tx.commit().await?;
             Ok(ids.len() as u64)
         })

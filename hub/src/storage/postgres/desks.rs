@@ -251,16 +251,12 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    fn mark_refusals(&self, _day: &str) -> Result<(), StorageError> {
-        // Each refusal row carries the day it came (`received_on`).
-        Ok(())
+    fn mark_refusals(&self, day: &str) -> Result<(), StorageError> {
+        self.note_refusals(day)
     }
 
     fn prune_refusals(&self, before_day: &str) -> Result<u64, StorageError> {
-        self.execute(
-            "DELETE FROM refusals WHERE received_on < $1::text::date",
-            &[&before_day],
-        )
+        self.prune_noted_refusals(before_day)
     }
 
     fn prune_proposals(&self, decided_before: &str) -> Result<u64, StorageError> {
