@@ -124,7 +124,11 @@ impl PostgresStore {
             .as_ref()
             .ok_or_else(|| StorageError::Database("the store is closing".into()))?;
         let _inside = rt.enter();
-        futures::executor::block_on(work)
+        // Unconstrained: a caller inside a tokio task (the CLI's `init`)
+        // carries that task's cooperative budget, which this blocking wait
+        // would use up and never get back, leaving every tokio resource
+        // below answering "not yet" forever.
+        futures::executor::block_on(tokio::task::unconstrained(work))
     }
 
     /// A pooled connection.
