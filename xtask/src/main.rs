@@ -548,11 +548,14 @@ fn run_tests(root: &Path, options: &Options) -> ExitCode {
 }
 
 /// The end-to-end tests that run a second time with every hub on
-/// PostgreSQL (`RETE_TEST_STORE=postgres`).
+/// PostgreSQL (`RETE_TEST_STORE=postgres`); the restore of an older hub
+/// copy is `hub restore`'s, which is sled's (PostgreSQL is restored with
+/// its own tools).
 const POSTGRES_SUBSET: &str = "binary(=backlog_and_push) | binary(=guidance_push) \
     | binary(=templates_push) | binary(=catalogue_push) | binary(=cards_push) \
-    | binary(=dashboard) | binary(=crash_exactly_once) | binary(=incarnations) \
-    | binary(=federation_limits) | binary(=reports)";
+    | binary(=dashboard) | binary(=crash_exactly_once) | binary(=federation_limits) \
+    | binary(=reports) | (binary(=incarnations) \
+    & !test(=a_hub_restored_from_an_older_copy_gets_every_record_back))";
 
 /// The arguments as a shell would need them, so that the printed command
 /// can be pasted.
