@@ -31,6 +31,8 @@ enum Scenario {
     Dashboard,
     DeskFlood,
     History,
+    /// A sled hub filled with --records, moved to PostgreSQL by `hub migrate`.
+    Migrate,
 }
 
 #[derive(Parser)]
@@ -161,7 +163,8 @@ impl Sizes {
                 | Scenario::SigninFlood
                 | Scenario::Dashboard
                 | Scenario::DeskFlood
-                | Scenario::History => s.ingest_desks = d,
+                | Scenario::History
+                | Scenario::Migrate => s.ingest_desks = d,
                 _ => {
                     s.ingest_desks = d;
                     s.fanout_desks = d;
@@ -173,7 +176,7 @@ impl Sizes {
             match cli.scenario {
                 Scenario::Catchup => s.catchup_records = r,
                 Scenario::Ingest | Scenario::RawSled => s.ingest_records = r,
-                Scenario::History => s.history_records = r,
+                Scenario::History | Scenario::Migrate => s.history_records = r,
                 Scenario::Dashboard => s.dashboard_records = r,
                 _ => {
                     s.ingest_records = r;
@@ -253,6 +256,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Scenario::Dashboard,
             Scenario::DeskFlood,
             Scenario::History,
+            Scenario::Migrate,
         ],
         // The ratio needs raw sled measured in the same run, on the same disk.
         Scenario::Ingest => vec![Scenario::RawSled, Scenario::Ingest],
@@ -311,6 +315,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Scenario::History => {
                 results.history = Some(scenarios::history::run(&bins, &dir, &sizes).await?);
+            }
+            Scenario::Migrate => {
+                results.migrate = Some(scenarios::migrate::run(&bins, &dir, &sizes).await?);
             }
             Scenario::All => {}
         }

@@ -45,6 +45,10 @@ impl Pg {
         })
     }
 
+    pub(crate) fn server(&self) -> &pgtest::Server {
+        &self.server
+    }
+
     /// A fresh database, which the next `hub init` uses.
     pub(crate) fn fresh_database(&self) -> anyhow::Result<pgtest::Database> {
         let db = pgtest::Database::on(&self.server)?;

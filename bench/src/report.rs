@@ -22,6 +22,15 @@ pub(crate) struct Ingest {
     pub raw: &'static str,
 }
 
+/// `hub migrate --from-sled` of a filled sled hub.
+pub(crate) struct Migration {
+    pub records: u64,
+    pub seconds: f64,
+    /// `hub verify` agreed on both sides.
+    pub verified: bool,
+    pub postgres_mib: f64,
+}
+
 /// Binary `COPY` of the same rows into the same PostgreSQL server.
 pub(crate) struct RawCopy {
     pub records_per_s: f64,
@@ -147,6 +156,7 @@ pub(crate) struct DeskFlood {
 pub(crate) struct Results {
     pub raw_sled: Option<RawSled>,
     pub raw_copy: Option<RawCopy>,
+    pub migrate: Option<Migration>,
     pub ingest: Option<Ingest>,
     pub fanout: Option<Fanout>,
     pub connections: Option<Connections>,
@@ -172,6 +182,18 @@ impl Results {
             o.insert(
                 "raw-sled".into(),
                 json!({"records_per_s": round(r.records_per_s, 0)}),
+            );
+        }
+        if let Some(r) = &self.migrate {
+            o.insert(
+                "migrate".into(),
+                json!({
+                    "records": r.records,
+                    "seconds": round(r.seconds, 2),
+                    "records_per_s": round(r.records as f64 / r.seconds.max(1e-9), 0),
+                    "verified": r.verified,
+                    "postgres_mib": round(r.postgres_mib, 1),
+                }),
             );
         }
         if let Some(r) = &self.raw_copy {
@@ -357,6 +379,19 @@ impl Results {
         }
         if let Some(r) = &self.raw_copy {
             row("raw-copy", format!("{:.0} records/s", r.records_per_s));
+        }
+        if let Some(r) = &self.migrate {
+            row(
+                "migrate",
+                format!(
+                    "{} records from sled to PostgreSQL in {:.2} s ({:.0} records/s), hub verify {} on both sides, PostgreSQL {:.1} MiB (PSS)",
+                    r.records,
+                    r.seconds,
+                    r.records as f64 / r.seconds.max(1e-9),
+                    if r.verified { "agrees" } else { "DISAGREES" },
+                    r.postgres_mib
+                ),
+            );
         }
         if let Some(r) = &self.ingest {
             let ratio = r

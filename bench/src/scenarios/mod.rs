@@ -12,6 +12,7 @@ pub(crate) mod handout;
 pub(crate) mod history;
 pub(crate) mod ingest;
 pub(crate) mod intake;
+pub(crate) mod migrate;
 mod overload;
 pub(crate) mod raw_sled;
 pub(crate) mod search;
