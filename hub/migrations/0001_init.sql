@@ -66,6 +66,8 @@ CREATE TABLE refusal_days (
     day text PRIMARY KEY
 );
 -- One cube per pair of counted dimensions, split by week (`cubes.rs`).
+-- Merged cells; room left in each page so that adding to a cell is a HOT
+-- update, which writes no index.
 CREATE TABLE counts (
     cube smallint NOT NULL,
     week text NOT NULL,
@@ -73,6 +75,18 @@ CREATE TABLE counts (
     b text NOT NULL,
     n bigint NOT NULL,
     PRIMARY KEY (cube, week, a, b)
+) WITH (fillfactor = 70);
+-- What each group commit added, copied in with the records (append only,
+-- no index: a group of 20,000 records touches tens of thousands of cells,
+-- and upserting them in the commit cost more than the records). Moved
+-- into `counts` every few seconds by one replica at a time; a read sums
+-- both, so the counts always include every committed record.
+CREATE TABLE count_deltas (
+    cube smallint NOT NULL,
+    week text NOT NULL,
+    a text NOT NULL,
+    b text NOT NULL,
+    n bigint NOT NULL
 );
 -- The cells of the records retention pruned, so that `verify` can still
 -- check the counts against a recount.

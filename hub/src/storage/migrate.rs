@@ -45,6 +45,7 @@ pub fn sled_to_postgres(
         let held: i64 = tx
             .query_one(
                 "SELECT (SELECT count(*) FROM desks) + (SELECT count(*) FROM records)
+                      + (SELECT count(*) FROM count_deltas)
                       + (SELECT count(*) FROM audit)",
                 &[],
             )

@@ -31,6 +31,10 @@ use std::future::Future;
 /// blocking pool's readers and a listener.
 const POOL_SIZE: usize = 12;
 
+/// How often the count deltas are merged: reads sum what is left, so this
+/// bounds their work, not their correctness.
+const MERGE_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub struct PostgresStore {
     pool: deadpool_postgres::Pool,
     /// Where the store's queries run; the callers' threads wait on them.
@@ -101,6 +105,7 @@ impl PostgresStore {
             &[&uuid::Uuid::now_v7().to_string()],
         )?;
         store.start_listener();
+        store.start_merger();
         tracing::info!(store = %store.shown, "PostgreSQL store open");
         Ok(store)
     }
@@ -129,6 +134,27 @@ impl PostgresStore {
         // would use up and never get back, leaving every tokio resource
         // below answering "not yet" forever.
         futures::executor::block_on(tokio::task::unconstrained(work))
+    }
+
+    /// Moves the group commits' count deltas into the counts every few
+    /// seconds (`append.rs`), for as long as the store is open.
+    fn start_merger(&self) {
+        let Some(rt) = self.runtime.0.as_ref() else {
+            return;
+        };
+        let pool = self.pool.clone();
+        rt.spawn(async move {
+            loop {
+                tokio::time::sleep(MERGE_EVERY).await;
+                let merged = match pool.get().await {
+                    Ok(mut client) => append::merge_deltas(&mut client).await,
+                    Err(e) => Err(StorageError::Database(e.to_string())),
+                };
+                if let Err(e) = merged {
+                    tracing::warn!(error = %e, "count deltas not merged; trying again");
+                }
+            }
+        });
     }
 
     /// A pooled connection.

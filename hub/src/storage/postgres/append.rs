@@ -113,11 +113,18 @@ impl PostgresStore {
                     .map(|(_, r)| r.id())
             })
             .collect();
+        // Bounded by the group's lowest and highest id as well: record ids
+        // are UUIDv7, so fresh ones fall in the index's last pages, and the
+        // planner reads that range instead of testing every row held
+        // against twenty thousand values.
+        let low = candidates.iter().min().copied().unwrap_or_default();
+        let high = candidates.iter().max().copied().unwrap_or_default();
         let mut held_ids: HashSet<uuid::Uuid> = tx
             .query(
-                "SELECT id FROM records WHERE id = ANY($1)
-                 UNION ALL SELECT id FROM pruned_ids WHERE id = ANY($1)",
-                &[&candidates],
+                "SELECT id FROM records WHERE id BETWEEN $2 AND $3 AND id = ANY($1)
+                 UNION ALL
+                 SELECT id FROM pruned_ids WHERE id BETWEEN $2 AND $3 AND id = ANY($1)",
+                &[&candidates, &low, &high],
             )
             .await?
             .iter()
@@ -244,7 +251,7 @@ impl PostgresStore {
             )
             .await?;
         }
-        add_cells(&tx, "counts", tally.drain()).await?;
+        copy_cells(&tx, tally.drain()).await?;
         fail::fail_point!("store-append", |_| Err(super::injected("store-append")));
         tx.commit().await?;
         Ok((outcomes, resent))
@@ -310,7 +317,9 @@ impl PostgresStore {
             select.push_str(c);
         }
         let sql = format!(
-            "SELECT {select}, sum(n)::bigint FROM counts WHERE cube = $1
+            "SELECT {select}, sum(n)::bigint FROM (
+                 SELECT week, a, b, n FROM counts WHERE cube = $1
+                 UNION ALL SELECT week, a, b, n FROM count_deltas WHERE cube = $1) c
              GROUP BY {select} ORDER BY {select}"
         );
         let rows = self.query(&sql, &[&(cube as i16)])?;
@@ -406,7 +415,8 @@ impl PostgresStore {
                     v.pruned
                 ));
             }
-            let stored = read_cells(&tx, "counts").await?;
+            let mut stored = read_cells(&tx, "counts").await?;
+            fold(&mut stored, read_cells(&tx, "count_deltas").await?);
             v.counted = stored
                 .iter()
                 .filter(|((cube, _), _)| *cube == 0)
@@ -556,6 +566,64 @@ fn progress_of(r: &tokio_postgres::Row) -> DeskProgress {
     }
 }
 
+/// A group's cells, appended to `count_deltas` with binary `COPY`.
+async fn copy_cells(
+    tx: &tokio_postgres::Transaction<'_>,
+    cells: HashMap<(usize, String), Cells>,
+) -> Result<(), StorageError> {
+    if cells.is_empty() {
+        return Ok(());
+    }
+    let sink = tx
+        .copy_in("COPY count_deltas (cube, week, a, b, n) FROM STDIN BINARY")
+        .await?;
+    let writer = BinaryCopyInWriter::new(
+        sink,
+        &[Type::INT2, Type::TEXT, Type::TEXT, Type::TEXT, Type::INT8],
+    );
+    futures::pin_mut!(writer);
+    for ((cube, week), cells) in cells {
+        let cube = cube as i16;
+        for ((a, b), n) in cells {
+            writer
+                .as_mut()
+                .write(&[&cube, &week, &a, &b, &i64_of(n)])
+                .await?;
+        }
+    }
+    writer.finish().await?;
+    Ok(())
+}
+
+/// Moves every committed delta into `counts`, in one statement: the rows
+/// a concurrent group commit adds meanwhile are not in this statement's
+/// snapshot and stay for the next merge. One replica at a time (the
+/// advisory lock), so that two merges never lock cells against each other.
+pub(super) async fn merge_deltas(
+    client: &mut deadpool_postgres::Object,
+) -> Result<u64, StorageError> {
+    let tx = client.transaction().await?;
+    let locked: bool = tx
+        .query_one("SELECT pg_try_advisory_xact_lock(1919)", &[])
+        .await?
+        .get(0);
+    if !locked {
+        return Ok(0);
+    }
+    let merged = tx
+        .execute(
+            "WITH moved AS (DELETE FROM count_deltas RETURNING cube, week, a, b, n)
+             INSERT INTO counts (cube, week, a, b, n)
+             SELECT cube, week, a, b, sum(n)::bigint FROM moved
+             GROUP BY cube, week, a, b ORDER BY cube, week, a, b
+             ON CONFLICT (cube, week, a, b) DO UPDATE SET n = counts.n + EXCLUDED.n",
+            &[],
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(merged)
+}
+
 /// Adds cells to `table` (`counts` or `pruned_counts`) in one statement,
 /// in key order, so that two replicas' commits lock shared cells in the
 /// same order.
@@ -607,9 +675,11 @@ async fn read_cells(
     let mut out: HashMap<(usize, String), Cells> = HashMap::new();
     for r in rows {
         let cube: i16 = r.get(0);
-        out.entry((cube as usize, r.get(1)))
+        // `count_deltas` may hold one cell several times.
+        *out.entry((cube as usize, r.get(1)))
             .or_default()
-            .insert((r.get(2), r.get(3)), u64_of(r.get(4)));
+            .entry((r.get(2), r.get(3)))
+            .or_default() += u64_of(r.get(4));
     }
     Ok(out)
 }
