@@ -7,8 +7,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+mod log;
 #[cfg(test)]
 mod tests;
+
+pub use log::{CatalogueChange, CatalogueEntry};
 
 /// Longest procedure code accepted, in characters.
 pub const MAX_CODE_LEN: usize = 100;

@@ -19,6 +19,7 @@
 //!   merging, secondary suppression).
 //! - [`card`]: procedure cards: checks, euro amounts, law references,
 //!   per-field staleness and review dates.
+//! - [`guidance`]: guidance items and their severity.
 //! - [`glossary`]: the search glossary (synonym groups as TOML data).
 //! - [`template`]: answer templates: placeholder checks against the Italian
 //!   reference, escaped right-to-left-aware rendering, word diff, similarity.
@@ -38,7 +39,8 @@ pub mod visit;
 pub use anonymise::{anonymise, recheck};
 pub use anonymise::{anonymise_with, IntakeOptions};
 pub use catalogue::{
-    referral_code, referral_label, Catalogue, CatalogueError, Procedure, REFERRAL_OFFICES,
+    referral_code, referral_label, Catalogue, CatalogueChange, CatalogueEntry, CatalogueError,
+    Procedure, REFERRAL_OFFICES,
 };
 pub use countries::{country, country_code, search_countries, Country, COUNTRIES};
 pub use fields::{
@@ -67,8 +69,13 @@ pub use card::{Card, Cost as CardCost, Item as CardItem, Problem as CardProblem}
 
 pub use template::{
     check as check_template, diff_text, escape_html, placeholders, render as render_template,
-    similarity, word_diff, DiffOp, Direction, Rendered, TemplateError,
+    similarity, word_diff, AnswerTemplate, DiffOp, Direction, Rendered, TemplateError,
+    TemplateProposal,
 };
+
+// Guidance: the Comune's procedural news as its log keeps it.
+pub mod guidance;
+pub use guidance::{GuidanceItem, Severity};
 
 // The search glossary (issue 16): groups of terms that mean the same thing
 // at a desk, as data, so that a version pushed by the hub can replace the

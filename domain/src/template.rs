@@ -25,10 +25,12 @@
 //! `white-space: pre-line`.
 
 mod diff;
+mod log;
 mod parse;
 mod render;
 
 pub use diff::{diff_text, similarity, word_diff, DiffOp};
+pub use log::{AnswerTemplate, TemplateProposal};
 pub use parse::{check, placeholders, MAX_BODY_CHARS, MAX_NAME_CHARS};
 pub use render::{direction, escape_html, render, Direction, Rendered};
 

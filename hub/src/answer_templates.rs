@@ -6,7 +6,7 @@ use crate::audit;
 use crate::push::Push;
 use crate::storage::{MinorEdit, StorageError, Store};
 use domain::template::{self, TemplateError};
-use proto::Template;
+use domain::AnswerTemplate as Template;
 use std::collections::BTreeMap;
 
 pub const REFERENCE_LANGUAGE: &str = "it";

@@ -557,8 +557,8 @@ mod tests {
     use crate::config::HubConfig;
     use crate::storage::SledStore;
 
-    fn notice(id: &str) -> proto::GuidanceItem {
-        proto::GuidanceItem {
+    fn notice(id: &str) -> domain::GuidanceItem {
+        domain::GuidanceItem {
             id: id.into(),
             title: format!("Avviso {id}"),
             body: "Testo.".into(),

@@ -278,7 +278,7 @@ pub fn listing(store: &dyn Store, today: &str) -> Result<Vec<CardRow>, StorageEr
 
 /// (date, title, law references) of the guidance in force that names laws.
 fn guidance_laws(store: &dyn Store) -> Result<Vec<(String, String, Vec<String>)>, StorageError> {
-    let mut latest: BTreeMap<String, proto::GuidanceItem> = BTreeMap::new();
+    let mut latest: BTreeMap<String, domain::GuidanceItem> = BTreeMap::new();
     for item in store.guidance_since(0)? {
         latest.insert(item.id.clone(), item);
     }

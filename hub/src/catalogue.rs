@@ -5,8 +5,8 @@
 
 use crate::push::Push;
 use crate::storage::{StorageError, Store};
+use domain::CatalogueEntry as Procedure;
 use domain::{Catalogue, CatalogueError};
-use proto::Procedure;
 
 /// Most procedures in one change set, so that one update stays far below
 /// the message limit.

@@ -114,6 +114,8 @@ impl Coordinator for CoordinatorService {
             .into_inner()
             .item
             .ok_or_else(|| Status::invalid_argument("field `item` is missing"))?;
+        let item = domain::GuidanceItem::try_from(item)
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
         let catalogue = self.push.active_catalogue();
         let push = self.push.clone();
         let version = blocking(&self.store, move |store| {
@@ -179,7 +181,9 @@ impl Coordinator for CoordinatorService {
             Ok::<_, Status>(crate::proposals::list(store)?)
         })
         .await?;
-        Ok(Response::new(ListProposalsResponse { proposals }))
+        Ok(Response::new(ListProposalsResponse {
+            proposals: proposals.into_iter().map(Into::into).collect(),
+        }))
     }
 
     async fn decide_proposal(
@@ -221,7 +225,12 @@ impl Coordinator for CoordinatorService {
         request: Request<PutCatalogueRequest>,
     ) -> Result<Response<PutCatalogueResponse>, Status> {
         let who = actor(&request);
-        let procedures = request.into_inner().procedures;
+        let procedures = request
+            .into_inner()
+            .procedures
+            .into_iter()
+            .map(domain::CatalogueEntry::from)
+            .collect();
         let push = self.push.clone();
         let version = blocking(&self.store, move |store| {
             Ok::<_, Status>(crate::catalogue::put(store, Some(&push), procedures, who)?)

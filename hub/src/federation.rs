@@ -12,7 +12,7 @@ use crate::connections::{Connections, Kick};
 use crate::group_commit::GroupCommit;
 use crate::pki;
 use crate::push::{self, Push};
-use crate::storage::{AppendOutcome, DeskAppend, PushState, Store};
+use crate::storage::{on_store, AppendOutcome, DeskAppend, PushState, Store};
 use domain::RawRecord;
 use futures::stream::{FuturesOrdered, StreamExt};
 use proto::federation_server::Federation;
@@ -99,29 +99,16 @@ impl Federation for FederationService {
                 "Hello names desk `{claimed}` but the certificate belongs to `{cert_id}`"
             )));
         }
-        match self.store.desk(&cert_id)? {
-            None => {
-                return Err(Status::permission_denied(format!(
-                    "desk `{cert_id}` is not enrolled at this hub"
-                )))
-            }
-            Some(d) if d.revoked => {
-                return Err(Status::permission_denied(format!(
-                    "desk `{cert_id}` has been revoked"
-                )))
-            }
-            Some(_) => {}
-        }
-        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        let incarnation = hello.incarnation.chars().take(64).collect::<String>();
-        let joined = crate::incarnations::join(
-            self.store.as_ref(),
-            &cert_id,
-            &incarnation,
-            hello.outbox_last_seq,
-            hello.records_lost,
-            &now,
-        )?;
+        let joined = {
+            let (desk_id, hello) = (cert_id.clone(), hello.clone());
+            on_store(&self.store, move |store| handshake(store, &desk_id, &hello)).await?
+        };
+        let Handshake {
+            joined,
+            told,
+            rejected,
+            logs_epoch,
+        } = joined;
         if joined.started {
             self.metrics.incarnations_started.inc();
         }
@@ -130,26 +117,6 @@ impl Federation for FederationService {
         }
         self.metrics.records_lost.inc_by(joined.newly_lost);
         let (incarnation, progress) = (joined.incarnation, joined.progress);
-        // Refusals the desk may have missed because an ack was lost in a crash
-        // (from a point the desk chooses: bounded, so that a Welcome always
-        // fits in a message). Past the bound, the Welcome names the last
-        // listed refusal as what the hub holds: the desk sends the rest
-        // again, and the acks of those resends carry their refusals.
-        let rejected = self.store.rejections(
-            &cert_id,
-            incarnation.number,
-            hello.last_acked_seq,
-            progress.last_seq,
-            MAX_WELCOME_REJECTIONS + 1,
-        )?;
-        let (told, rejected) = if rejected.len() > MAX_WELCOME_REJECTIONS {
-            let mut listed = rejected;
-            listed.truncate(MAX_WELCOME_REJECTIONS);
-            let last = listed.last().map_or(progress.last_seq, |(seq, _)| *seq);
-            (last, listed)
-        } else {
-            (progress.last_seq, rejected)
-        };
         let (tx, rx) = mpsc::channel(self.limits.max_unacked_batches + 8);
         let tx = ToDesk(tx);
         let welcome = Welcome {
@@ -161,7 +128,7 @@ impl Federation for FederationService {
                 card: self.push.card_version(),
             }),
             rejected: to_wire(rejected),
-            logs_epoch: self.store.logs_epoch()?,
+            logs_epoch,
             max_unacked_batches: u32::try_from(self.limits.max_unacked_batches).unwrap_or(u32::MAX),
         };
         let _ = tx.send(Ok(msg(hub_message::Body::Welcome(welcome)))).await;
@@ -170,12 +137,21 @@ impl Federation for FederationService {
         self.connections
             .report_outbox(&cert_id, hello.outbox_last_seq);
         // The desk reports what it holds; that is what it has applied.
-        let mut state = self.store.push_state(&cert_id)?;
-        state.guidance = hello.guidance_version;
-        state.template = hello.template_version;
-        state.catalogue = hello.catalogue_version;
-        state.card = hello.card_version;
-        self.store.put_push_state(&cert_id, &state)?;
+        {
+            let desk_id = cert_id.clone();
+            let held = (
+                hello.guidance_version,
+                hello.template_version,
+                hello.catalogue_version,
+                hello.card_version,
+            );
+            on_store(&self.store, move |store| {
+                let mut state = store.push_state(&desk_id)?;
+                (state.guidance, state.template, state.catalogue, state.card) = held;
+                store.put_push_state(&desk_id, &state)
+            })
+            .await?;
+        }
         let session = Session {
             guidance_held: hello.guidance_version,
             guidance: self.push.watch_guidance(),
@@ -204,6 +180,68 @@ impl Federation for FederationService {
             ReceiverStream::new(rx).map(|item| *item),
         )))
     }
+}
+
+/// What the handshake reads and writes before the Welcome.
+struct Handshake {
+    joined: crate::incarnations::Joined,
+    /// The last sequence the Welcome says the hub holds.
+    told: u64,
+    rejected: Vec<(u64, String)>,
+    logs_epoch: String,
+}
+
+/// The store's part of the handshake, in one call so that a remote store
+/// takes one trip to the blocking pool for it.
+fn handshake(store: &dyn Store, desk_id: &str, hello: &proto::Hello) -> Result<Handshake, Status> {
+    match store.desk(desk_id)? {
+        None => {
+            return Err(Status::permission_denied(format!(
+                "desk `{desk_id}` is not enrolled at this hub"
+            )))
+        }
+        Some(d) if d.revoked => {
+            return Err(Status::permission_denied(format!(
+                "desk `{desk_id}` has been revoked"
+            )))
+        }
+        Some(_) => {}
+    }
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let incarnation = hello.incarnation.chars().take(64).collect::<String>();
+    let joined = crate::incarnations::join(
+        store,
+        desk_id,
+        &incarnation,
+        hello.outbox_last_seq,
+        hello.records_lost,
+        &now,
+    )?;
+    let held = joined.progress.last_seq;
+    // Refusals the desk may have missed because an ack was lost in a crash
+    // (from a point the desk chooses: bounded, so that a Welcome always
+    // fits in a message). Past the bound, the Welcome names the last
+    // listed refusal as what the hub holds: the desk sends the rest
+    // again, and the acks of those resends carry their refusals.
+    let mut rejected = store.rejections(
+        desk_id,
+        joined.incarnation.number,
+        hello.last_acked_seq,
+        held,
+        MAX_WELCOME_REJECTIONS + 1,
+    )?;
+    let told = if rejected.len() > MAX_WELCOME_REJECTIONS {
+        rejected.truncate(MAX_WELCOME_REJECTIONS);
+        rejected.last().map_or(held, |(seq, _)| *seq)
+    } else {
+        held
+    };
+    Ok(Handshake {
+        joined,
+        told,
+        rejected,
+        logs_epoch: store.logs_epoch()?,
+    })
 }
 
 struct Session {
@@ -259,7 +297,9 @@ impl Session {
         let mut registration = self.connections.register(&self.desk_id);
         // A revocation between the check in `sync` and this registration
         // found no stream to end; look again now that it would.
-        if matches!(self.store.desk(&self.desk_id), Ok(Some(d)) if d.revoked) {
+        let desk_id = self.desk_id.clone();
+        let desk = on_store(&self.store, move |store| store.desk(&desk_id)).await;
+        if matches!(desk, Ok(Some(d)) if d.revoked) {
             let status =
                 Status::permission_denied(format!("desk `{}` has been revoked", self.desk_id));
             let _ = self.tx.send(Err(status)).await;
@@ -402,18 +442,19 @@ impl Session {
                             break Some(Status::invalid_argument("Hello may only open the stream"));
                         }
                         Ok(Some(DeskMessage { body: Some(desk_message::Body::Applied(applied)) })) => {
-                            self.note_push(|s| {
+                            Box::pin(self.note_push(move |s| {
                                 s.guidance = applied.guidance_version;
                                 s.template = applied.template_version;
                                 s.catalogue = applied.catalogue_version;
                                 s.card = applied.card_version;
-                            });
+                            }))
+                            .await;
                         }
                         Ok(Some(DeskMessage { body: Some(desk_message::Body::Rejected(r)) })) => {
                             let (kind, reason) = (bounded(&r.kind), bounded(&r.reason));
                             tracing::warn!(desk_id = %self.desk_id, %kind, version = r.version, %reason, "desk refused a push");
                             let text = format!("{kind} v{}: {reason}", r.version);
-                            self.note_push(|s| s.last_rejection = Some(text));
+                            Box::pin(self.note_push(move |s| s.last_rejection = Some(text))).await;
                         }
                         Ok(Some(DeskMessage { body: Some(desk_message::Body::Report(r)) })) => {
                             if !Box::pin(self.receive_report(r)).await {
@@ -507,7 +548,8 @@ impl Session {
     /// Sends the desk every guidance entry it lacks; `false` once the desk
     /// is gone.
     async fn send_guidance(&mut self) -> Result<bool, Status> {
-        let updates = push::guidance_updates(self.store.as_ref(), self.guidance_held)?;
+        let held = self.guidance_held;
+        let updates = on_store(&self.store, move |s| push::guidance_updates(s, held)).await?;
         let bodies = updates
             .into_iter()
             .map(|u| (u.version, hub_message::Body::Guidance(u)));
@@ -517,7 +559,8 @@ impl Session {
     /// Sends the desk every template entry it lacks; `false` once the desk
     /// is gone.
     async fn send_templates(&mut self) -> Result<bool, Status> {
-        let updates = push::template_updates(self.store.as_ref(), self.templates_held)?;
+        let held = self.templates_held;
+        let updates = on_store(&self.store, move |s| push::template_updates(s, held)).await?;
         let bodies = updates
             .into_iter()
             .map(|u| (u.version, hub_message::Body::Templates(u)));
@@ -527,7 +570,8 @@ impl Session {
     /// Sends the desk every catalogue change set it lacks; `false` once the
     /// desk is gone.
     async fn send_catalogue(&mut self) -> Result<bool, Status> {
-        let updates = push::catalogue_updates(self.store.as_ref(), self.catalogue_held)?;
+        let held = self.catalogue_held;
+        let updates = on_store(&self.store, move |s| push::catalogue_updates(s, held)).await?;
         let bodies = updates
             .into_iter()
             .map(|u| (u.version, hub_message::Body::Catalogue(u)));
@@ -537,7 +581,8 @@ impl Session {
     /// Sends the desk every card entry it lacks; `false` once the desk is
     /// gone.
     async fn send_cards(&mut self) -> Result<bool, Status> {
-        let updates = push::card_updates(self.store.as_ref(), self.cards_held)?;
+        let held = self.cards_held;
+        let updates = on_store(&self.store, move |s| push::card_updates(s, held)).await?;
         let bodies = updates
             .into_iter()
             .map(|u| (u.version, hub_message::Body::Cards(u)));
@@ -709,11 +754,14 @@ impl Session {
             .is_ok()
     }
 
-    fn note_push(&self, change: impl FnOnce(&mut PushState)) {
-        let result = self.store.push_state(&self.desk_id).and_then(|mut s| {
+    async fn note_push(&self, change: impl FnOnce(&mut PushState) + Send + 'static) {
+        let desk_id = self.desk_id.clone();
+        let result = on_store(&self.store, move |store| {
+            let mut s = store.push_state(&desk_id)?;
             change(&mut s);
-            self.store.put_push_state(&self.desk_id, &s)
-        });
+            store.put_push_state(&desk_id, &s)
+        })
+        .await;
         if let Err(e) = result {
             tracing::warn!(desk_id = %self.desk_id, error = %e, "could not store the desk's push state");
         }

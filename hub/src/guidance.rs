@@ -6,8 +6,7 @@
 use crate::audit;
 use crate::push::Push;
 use crate::storage::{StorageError, Store};
-use domain::Catalogue;
-use proto::{GuidanceItem, Severity};
+use domain::{Catalogue, GuidanceItem, Severity};
 
 const MAX_TITLE: usize = 200;
 const MAX_BODY: usize = 8_000;
@@ -45,7 +44,7 @@ fn check_date(field: &'static str, value: &str) -> Result<chrono::NaiveDate, Gui
 }
 
 /// Checks an item as the coordinator sent it and fills what may be left out:
-/// a new id, today's date, severity `info`.
+/// a new id, today's date.
 pub fn validate(
     mut item: GuidanceItem,
     catalogue: &Catalogue,
@@ -108,12 +107,6 @@ pub fn validate(
             "legal_basis",
             format!("at most {MAX_LAWS} law references of at most {MAX_LAW} characters each"),
         ));
-    }
-    if item.severity == Severity::Unspecified as i32 {
-        item.severity = Severity::Info as i32;
-    }
-    if Severity::try_from(item.severity).is_err() {
-        return Err(invalid("severity", "must be info, important or urgent"));
     }
     let from = if item.effective_from.trim().is_empty() {
         item.effective_from = today.format("%Y-%m-%d").to_string();
@@ -222,17 +215,16 @@ pub fn from_toml(text: &str) -> Result<GuidanceItem, GuidanceError> {
         invalid("file", format!("line {line}: {}", e.message()))
     })?;
     let severity = match file.severity.as_deref().map(str::trim) {
-        None | Some("") | Some("info") => Severity::Info,
-        Some("important") => Severity::Important,
-        Some("urgent") => Severity::Urgent,
-        Some(_) => return Err(invalid("severity", "must be info, important or urgent")),
+        None | Some("") => Severity::Info,
+        Some(name) => Severity::from_name(name)
+            .ok_or_else(|| invalid("severity", "must be info, important or urgent"))?,
     };
     Ok(GuidanceItem {
         id: file.id,
         title: file.title,
         body: file.body,
         procedures: file.procedures,
-        severity: severity as i32,
+        severity,
         effective_from: file.effective_from,
         expires_at: file.expires_at,
         version: 0,

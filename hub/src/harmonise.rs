@@ -10,7 +10,7 @@
 use crate::answer_templates::{is_stale, REFERENCE_LANGUAGE};
 use crate::proposals::shown;
 use crate::storage::{MinorEdit, StorageError, Store};
-use proto::Template;
+use domain::AnswerTemplate as Template;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 

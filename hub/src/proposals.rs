@@ -11,7 +11,8 @@ use crate::answer_templates::{self, TemplatesError};
 use crate::push::Push;
 use crate::storage::{ProposalInsert, StorageError, Store};
 use domain::template::MAX_BODY_CHARS;
-use proto::{DeskProposal, Proposal};
+use domain::TemplateProposal as Proposal;
+use proto::DeskProposal;
 use serde::Serialize;
 
 pub const OPEN: &str = "open";

@@ -173,37 +173,33 @@ fn chunked<T: prost::Message, U>(
 
 /// The updates that bring a desk holding guidance version `held` up to date.
 pub fn guidance_updates(store: &dyn Store, held: u64) -> Result<Vec<GuidanceUpdate>, StorageError> {
-    let items = store.guidance_since(held)?;
+    let items = wire(store.guidance_since(held)?);
     Ok(chunked(
         items,
         held,
-        |i| i.version,
+        |i: &proto::GuidanceItem| i.version,
         |version, items| GuidanceUpdate { version, items },
     ))
 }
 
 /// The updates that bring a desk holding template version `held` up to date.
 pub fn template_updates(store: &dyn Store, held: u64) -> Result<Vec<TemplateUpdate>, StorageError> {
-    let templates = store.templates_since(held)?;
+    let templates = wire(store.templates_since(held)?);
     Ok(chunked(
         templates,
         held,
-        |t| t.version,
+        |t: &proto::Template| t.version,
         |version, templates| TemplateUpdate { version, templates },
     ))
 }
 
 /// The updates that bring a desk holding card version `held` up to date.
 pub fn card_updates(store: &dyn Store, held: u64) -> Result<Vec<CardUpdate>, StorageError> {
-    let cards = store
-        .cards_since(held)?
-        .into_iter()
-        .map(proto::ProcedureCard::from)
-        .collect();
+    let cards = wire(store.cards_since(held)?);
     Ok(chunked(
         cards,
         held,
-        |c| c.version,
+        |c: &proto::ProcedureCard| c.version,
         |version, cards| CardUpdate { version, cards },
     ))
 }
@@ -215,7 +211,12 @@ pub fn catalogue_updates(
     store: &dyn Store,
     held: u64,
 ) -> Result<Vec<CatalogueUpdate>, StorageError> {
-    store.catalogue_since(held)
+    Ok(wire(store.catalogue_since(held)?))
+}
+
+/// Log entries as the desks receive them.
+fn wire<D, W: From<D>>(entries: Vec<D>) -> Vec<W> {
+    entries.into_iter().map(W::from).collect()
 }
 
 #[cfg(test)]

@@ -11,8 +11,8 @@
 //! - the coordinator token, so the CLI and API callers reach any replica;
 //! - the dashboard's sign-in key (`dashboard.key`), so a sign-in form
 //!   served by one replica is accepted by another; sessions themselves are
-//!   in the store, which the replicas share;
-//! - the coordinator accounts (`users.json`) as they are now;
+//!   in the store, which the replicas share, as are the coordinator
+//!   accounts;
 //! - `hub.toml`, with the replica's own listen addresses.
 
 pub mod follow;
@@ -90,8 +90,7 @@ pub fn add(data: &Path, out: &Path, addresses: &Addresses) -> anyhow::Result<Hub
     let mut hosts = addresses.hosts.clone();
     hosts.extend(crate::server::certificate_host(&config.federation_addr));
     let server = ca.issue_server(&hosts)?;
-    // The token, the sign-in key and the accounts are read before anything
-    // is written, so that a missing file leaves no half-made folder.
+    // The token and the sign-in key are read before anything is written, so that a missing file leaves no half-made folder.
     let token = std::fs::read(source.token())
         .with_context(|| format!("cannot read {}", source.token().display()))?;
     // Made now if the dashboard never ran, so that every replica starts
@@ -99,13 +98,6 @@ pub fn add(data: &Path, out: &Path, addresses: &Addresses) -> anyhow::Result<Hub
     LoginKey::load_or_create(data).context("cannot read the dashboard's sign-in key")?;
     let login_key = std::fs::read(LoginKey::path(data))
         .with_context(|| format!("cannot read {}", LoginKey::path(data).display()))?;
-    let users = match std::fs::read(source.users()) {
-        Ok(bytes) => Some(bytes),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => {
-            return Err(e).with_context(|| format!("cannot read {}", source.users().display()))
-        }
-    };
 
     runtime::secret::private_dir(out)
         .with_context(|| format!("cannot create {}", out.display()))?;
@@ -115,9 +107,6 @@ pub fn add(data: &Path, out: &Path, addresses: &Addresses) -> anyhow::Result<Hub
     write_secret(&target.hub_key(), server.key_pem.as_bytes())?;
     write_secret(&target.token(), &token)?;
     write_secret(&LoginKey::path(out), &login_key)?;
-    if let Some(users) = users {
-        write_secret(&target.users(), &users)?;
-    }
     // Last, since `hub.toml` is what marks a folder as a hub's.
     config.save(out)?;
     debug_assert!(!target.ca_key().exists());
@@ -143,8 +132,8 @@ Prossimi passi:
      mettilo dietro il bilanciatore (deploy/replicas/).
   5. Gli sportelli si registrano qui, dove resta la chiave della CA:
      hub desk add ID --data {data} --out ID.bundle
-  6. Gli account della dashboard sono copiati adesso; uno aggiunto in seguito
-     va aggiunto (hub user add) su ogni replica.
+  6. Gli account della dashboard e le sessioni sono nello store comune: un
+     account aggiunto (hub user add) vale su ogni replica.
 
 Next steps:
   1. Copy {out} to the replica's machine, into the service user's data folder,
@@ -158,8 +147,8 @@ Next steps:
      (deploy/replicas/).
   5. Desks are enrolled here, where the CA key stays:
      hub desk add ID --data {data} --out ID.bundle
-  6. Dashboard accounts are copied now; one added later must be added
-     (hub user add) on every replica.
+  6. Dashboard accounts and sessions are in the shared store: an account
+     added (hub user add) signs in on every replica.
 "
     )
 }

@@ -217,14 +217,14 @@ pub trait Store:
 
     /// Appends a guidance item (a publish, an amendment or a retirement) to
     /// the versioned guidance log and returns its version, once durable.
-    fn append_guidance(&self, item: proto::GuidanceItem) -> Result<u64, StorageError>;
+    fn append_guidance(&self, item: domain::GuidanceItem) -> Result<u64, StorageError>;
     /// Every guidance log entry after version `after`, oldest first.
-    fn guidance_since(&self, after: u64) -> Result<Vec<proto::GuidanceItem>, StorageError>;
+    fn guidance_since(&self, after: u64) -> Result<Vec<domain::GuidanceItem>, StorageError>;
     fn guidance_version(&self) -> Result<u64, StorageError>;
     /// Appends a template body to the versioned template log. A
     /// `reference_version` of 0 means "this version itself".
-    fn append_template(&self, template: proto::Template) -> Result<u64, StorageError>;
-    fn templates_since(&self, after: u64) -> Result<Vec<proto::Template>, StorageError>;
+    fn append_template(&self, template: domain::AnswerTemplate) -> Result<u64, StorageError>;
+    fn templates_since(&self, after: u64) -> Result<Vec<domain::AnswerTemplate>, StorageError>;
     fn template_version(&self) -> Result<u64, StorageError>;
     /// What a desk last reported as applied, and its last refused push.
     fn push_state(&self, desk_id: &str) -> Result<PushState, StorageError>;
@@ -287,6 +287,13 @@ pub trait Store:
     /// owns (sled), whose changes the process makes itself.
     fn changes(&self) -> Option<tokio::sync::broadcast::Receiver<Change>> {
         None
+    }
+
+    /// Whether a call waits on the network (a database server), so that
+    /// a desk's stream hands it to the blocking pool (`on_store`). sled
+    /// answers from its cache and its own file.
+    fn remote(&self) -> bool {
+        false
     }
 }
 
@@ -405,11 +412,11 @@ pub trait Logs {
     /// (TOML) replaces the search glossary from that version on.
     fn append_catalogue(
         &self,
-        procedures: Vec<proto::Procedure>,
+        procedures: Vec<domain::CatalogueEntry>,
         glossary: String,
     ) -> Result<u64, StorageError>;
     /// Every catalogue change set after version `after`, oldest first.
-    fn catalogue_since(&self, after: u64) -> Result<Vec<proto::CatalogueUpdate>, StorageError>;
+    fn catalogue_since(&self, after: u64) -> Result<Vec<domain::CatalogueChange>, StorageError>;
     fn catalogue_version(&self) -> Result<u64, StorageError>;
     /// Appends a procedure card under the next card log version. A
     /// `reference_version` or a `field_versions` entry of 0 means "this
@@ -419,12 +426,15 @@ pub trait Logs {
     fn cards_since(&self, after: u64) -> Result<Vec<domain::Card>, StorageError>;
     fn card_version(&self) -> Result<u64, StorageError>;
     /// Stores a proposal under its id unless that id is already held.
-    fn insert_proposal(&self, proposal: &proto::Proposal) -> Result<ProposalInsert, StorageError>;
+    fn insert_proposal(
+        &self,
+        proposal: &domain::TemplateProposal,
+    ) -> Result<ProposalInsert, StorageError>;
     /// Replaces a held proposal (a decision), durably.
-    fn put_proposal(&self, proposal: &proto::Proposal) -> Result<(), StorageError>;
-    fn proposal(&self, id: &str) -> Result<Option<proto::Proposal>, StorageError>;
+    fn put_proposal(&self, proposal: &domain::TemplateProposal) -> Result<(), StorageError>;
+    fn proposal(&self, id: &str) -> Result<Option<domain::TemplateProposal>, StorageError>;
     /// Every proposal, oldest first (ids are UUID v7).
-    fn proposals(&self) -> Result<Vec<proto::Proposal>, StorageError>;
+    fn proposals(&self) -> Result<Vec<domain::TemplateProposal>, StorageError>;
     fn append_minor_edit(&self, edit: &MinorEdit) -> Result<(), StorageError>;
     fn minor_edits(&self) -> Result<Vec<MinorEdit>, StorageError>;
 }
@@ -525,6 +535,26 @@ pub trait UserDirectory {
     /// Adds an account, durably, unless its name is taken: then nothing
     /// changes and `false` comes back.
     fn add_user(&self, user: &User) -> Result<bool, StorageError>;
+}
+
+/// Runs store work from a desk's stream: on the blocking pool when the
+/// store is remote, where a round trip would stall every stream served by
+/// the thread; inline on sled, whose reads its cache answers, so that a
+/// push to a thousand desks at once does not start hundreds of blocking
+/// threads for them.
+pub async fn on_store<T, E>(
+    store: &std::sync::Arc<dyn Store>,
+    work: impl FnOnce(&dyn Store) -> Result<T, E> + Send + 'static,
+) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: From<StorageError> + Send + 'static,
+{
+    if store.remote() {
+        blocking(store, work).await
+    } else {
+        work(store.as_ref())
+    }
 }
 
 /// Runs store work on tokio's blocking threads: a store call may read the

@@ -135,6 +135,185 @@ impl From<&v1::Procedure> for domain::Procedure {
     }
 }
 
+/// A catalogue log entry on the wire, retired or not.
+impl From<domain::CatalogueEntry> for v1::Procedure {
+    fn from(p: domain::CatalogueEntry) -> Self {
+        Self {
+            code: p.code,
+            family: p.family,
+            name_it: p.name_it,
+            name_en: p.name_en,
+            office: p.office,
+            retired: p.retired,
+        }
+    }
+}
+
+impl From<v1::Procedure> for domain::CatalogueEntry {
+    fn from(p: v1::Procedure) -> Self {
+        Self {
+            code: p.code,
+            family: p.family,
+            name_it: p.name_it,
+            name_en: p.name_en,
+            office: p.office,
+            retired: p.retired,
+        }
+    }
+}
+
+impl From<domain::CatalogueChange> for v1::CatalogueUpdate {
+    fn from(c: domain::CatalogueChange) -> Self {
+        Self {
+            version: c.version,
+            procedures: c.procedures.into_iter().map(Into::into).collect(),
+            glossary: c.glossary,
+        }
+    }
+}
+
+impl From<v1::CatalogueUpdate> for domain::CatalogueChange {
+    fn from(c: v1::CatalogueUpdate) -> Self {
+        Self {
+            version: c.version,
+            procedures: c.procedures.into_iter().map(Into::into).collect(),
+            glossary: c.glossary,
+        }
+    }
+}
+
+impl From<domain::Severity> for v1::Severity {
+    fn from(s: domain::Severity) -> Self {
+        match s {
+            domain::Severity::Info => v1::Severity::Info,
+            domain::Severity::Important => v1::Severity::Important,
+            domain::Severity::Urgent => v1::Severity::Urgent,
+        }
+    }
+}
+
+/// A guidance severity number the wire does not define.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownSeverity;
+
+impl std::fmt::Display for UnknownSeverity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("field `severity`: must be info, important or urgent")
+    }
+}
+
+impl std::error::Error for UnknownSeverity {}
+
+/// A wire severity: unset means `info`, as the proto documents.
+pub fn severity_from_wire(severity: i32) -> Result<domain::Severity, UnknownSeverity> {
+    match v1::Severity::try_from(severity) {
+        Ok(v1::Severity::Unspecified | v1::Severity::Info) => Ok(domain::Severity::Info),
+        Ok(v1::Severity::Important) => Ok(domain::Severity::Important),
+        Ok(v1::Severity::Urgent) => Ok(domain::Severity::Urgent),
+        Err(_) => Err(UnknownSeverity),
+    }
+}
+
+impl From<domain::GuidanceItem> for v1::GuidanceItem {
+    fn from(i: domain::GuidanceItem) -> Self {
+        Self {
+            id: i.id,
+            title: i.title,
+            body: i.body,
+            procedures: i.procedures,
+            severity: v1::Severity::from(i.severity) as i32,
+            effective_from: i.effective_from,
+            expires_at: i.expires_at,
+            version: i.version,
+            retired: i.retired,
+            legal_basis: i.legal_basis,
+        }
+    }
+}
+
+impl TryFrom<v1::GuidanceItem> for domain::GuidanceItem {
+    type Error = UnknownSeverity;
+
+    fn try_from(i: v1::GuidanceItem) -> Result<Self, UnknownSeverity> {
+        Ok(Self {
+            severity: severity_from_wire(i.severity)?,
+            id: i.id,
+            title: i.title,
+            body: i.body,
+            procedures: i.procedures,
+            effective_from: i.effective_from,
+            expires_at: i.expires_at,
+            version: i.version,
+            retired: i.retired,
+            legal_basis: i.legal_basis,
+        })
+    }
+}
+
+impl From<domain::AnswerTemplate> for v1::Template {
+    fn from(t: domain::AnswerTemplate) -> Self {
+        Self {
+            key: t.key,
+            language: t.language,
+            body: t.body,
+            version: t.version,
+            reference_version: t.reference_version,
+            stale: t.stale,
+        }
+    }
+}
+
+impl From<v1::Template> for domain::AnswerTemplate {
+    fn from(t: v1::Template) -> Self {
+        Self {
+            key: t.key,
+            language: t.language,
+            body: t.body,
+            version: t.version,
+            reference_version: t.reference_version,
+            stale: t.stale,
+        }
+    }
+}
+
+impl From<domain::TemplateProposal> for v1::Proposal {
+    fn from(p: domain::TemplateProposal) -> Self {
+        Self {
+            id: p.id,
+            desk_id: p.desk_id,
+            key: p.key,
+            language: p.language,
+            body: p.body,
+            similarity: p.similarity,
+            diff: p.diff,
+            state: p.state,
+            base_version: p.base_version,
+            received_at: p.received_at,
+            decided_at: p.decided_at,
+            template_version: p.template_version,
+        }
+    }
+}
+
+impl From<v1::Proposal> for domain::TemplateProposal {
+    fn from(p: v1::Proposal) -> Self {
+        Self {
+            id: p.id,
+            desk_id: p.desk_id,
+            key: p.key,
+            language: p.language,
+            body: p.body,
+            similarity: p.similarity,
+            diff: p.diff,
+            state: p.state,
+            base_version: p.base_version,
+            received_at: p.received_at,
+            decided_at: p.decided_at,
+            template_version: p.template_version,
+        }
+    }
+}
+
 fn item_to_wire(i: domain::CardItem) -> v1::CardItem {
     v1::CardItem {
         id: i.id,

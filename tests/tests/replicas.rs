@@ -2,32 +2,38 @@
 //! both move to the other when one is killed mid-stream, the database
 //! itself restarts mid-stream, and at the end every acknowledged visit is
 //! held once and the counts equal a recount; a change published through
-//! one replica reaches a desk connected to the other.
+//! one replica reaches a desk connected to the other; a browser signed in
+//! on one replica is signed in on the other, and signed out on both.
 
+use e2e::web::{add_user, enable_dashboard, Web};
 use e2e::{eventually, free_addr, path, run_ok, Agent, Hub};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// A hub on `database` and a replica of it made by `hub replica add`.
 fn replicas(root: &Path, database: pgtest::Database) -> (Hub, Hub) {
+    replicas_with(root, database, &[])
+}
+
+/// The same, with `extra` arguments to `hub replica add`.
+fn replicas_with(root: &Path, database: pgtest::Database, extra: &[&str]) -> (Hub, Hub) {
     let a = Hub::init_on(&root.join("a"), free_addr(), Some(database));
     let b_dir = root.join("b");
     let (fed, coord) = (free_addr(), free_addr());
-    run_ok(
-        "hub",
-        &[
-            "replica",
-            "add",
-            "--data",
-            path(&a.data),
-            "--out",
-            path(&b_dir),
-            "--federation-addr",
-            &fed,
-            "--coordinator-addr",
-            &coord,
-        ],
-    );
+    let mut args = vec![
+        "replica",
+        "add",
+        "--data",
+        path(&a.data),
+        "--out",
+        path(&b_dir),
+        "--federation-addr",
+        &fed,
+        "--coordinator-addr",
+        &coord,
+    ];
+    args.extend(extra);
+    run_ok("hub", &args);
     let b = Hub::at(b_dir, fed, coord);
     (a, b)
 }
@@ -193,6 +199,67 @@ async fn a_change_published_on_one_replica_reaches_a_desk_on_the_other() -> anyh
     assert!(cut < Duration::from_secs(2), "{cut:?}");
 
     agent.terminate()?;
+    a.terminate()?;
+    b.terminate()?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_browser_signed_in_on_one_replica_is_signed_in_on_the_other() -> anyhow::Result<()> {
+    const USER: &str = "coordinatrice";
+    const PASSWORD: &str = "una password lunga e sicura";
+    let root = tempfile::tempdir()?;
+    let b_dashboard = free_addr();
+    let (mut a, mut b) = replicas_with(
+        root.path(),
+        pgtest::Database::new()?,
+        &["--dashboard-addr", &b_dashboard],
+    );
+    let a_dashboard = enable_dashboard(&a.data)?;
+    a.start().await?;
+    b.start().await?;
+    // Added once, through replica A's coordinator API: the account is in
+    // the database, not in either data folder.
+    let out = add_user(&a.data, USER, PASSWORD);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for addr in [&a_dashboard, &b_dashboard] {
+        eventually(Duration::from_secs(20), async || {
+            tokio::net::TcpStream::connect(addr.as_str()).await.ok()
+        })
+        .await?;
+    }
+
+    // Signed in on A; the balancer sends the next request to B.
+    let mut on_a = Web::new(&a.data, &a_dashboard)?;
+    assert_eq!(on_a.login(USER, PASSWORD).await?.status, 303);
+    let session = on_a.jar.get("rete_session").cloned();
+    assert!(session.is_some(), "a session cookie: {:?}", on_a.jar);
+    let mut on_b = Web::new(&b.data, &b_dashboard)?;
+    assert_eq!(
+        on_b.get("/desks").await?.status,
+        303,
+        "B sends a browser without a session to sign in"
+    );
+    on_b.jar = on_a.jar.clone();
+    let desks = on_b.get("/desks").await?;
+    assert_eq!(desks.status, 200, "the session from A is valid on B");
+    // A form B serves carries the session's token, and B accepts it: the
+    // sign-out ends the session in the database, so A refuses it too.
+    let token = desks.csrf().expect("a form with the session's token");
+    assert_eq!(
+        on_b.post_form("/logout", &[("csrf_token", &token)])
+            .await?
+            .status,
+        303
+    );
+    let signed_out = on_a.get("/desks").await?;
+    assert_eq!(signed_out.status, 303, "A no longer knows the session");
+    assert_eq!(signed_out.header("location"), Some("/login"));
+
     a.terminate()?;
     b.terminate()?;
     Ok(())

@@ -554,7 +554,8 @@ fn run_tests(root: &Path, options: &Options) -> ExitCode {
 const POSTGRES_SUBSET: &str = "binary(=backlog_and_push) | binary(=guidance_push) \
     | binary(=templates_push) | binary(=catalogue_push) | binary(=cards_push) \
     | binary(=dashboard) | binary(=crash_exactly_once) | binary(=federation_limits) \
-    | binary(=reports) | (binary(=incarnations) \
+    | binary(=reports) | binary(=template_proposals) | binary(=cards_dashboard) \
+    | (binary(=incarnations) \
     & !test(=a_hub_restored_from_an_older_copy_gets_every_record_back))";
 
 /// The arguments as a shell would need them, so that the printed command

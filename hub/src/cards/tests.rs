@@ -166,7 +166,7 @@ fn guidance_on_the_same_law_makes_a_card_due() {
     )
     .expect("saved");
     store
-        .append_guidance(proto::GuidanceItem {
+        .append_guidance(domain::GuidanceItem {
             id: "dl-2026".into(),
             title: "Rinnovi: nuove regole".into(),
             body: "...".into(),

@@ -160,10 +160,12 @@ impl Way {
         }
     }
 
-    pub async fn publish_guidance(self, item: proto::GuidanceItem) -> anyhow::Result<u64> {
+    pub async fn publish_guidance(self, item: domain::GuidanceItem) -> anyhow::Result<u64> {
         match self {
             Way::Hub(mut c) => Ok(c
-                .publish_guidance(proto::PublishGuidanceRequest { item: Some(item) })
+                .publish_guidance(proto::PublishGuidanceRequest {
+                    item: Some(item.into()),
+                })
                 .await
                 .map_err(refused)?
                 .into_inner()
@@ -246,13 +248,15 @@ impl Way {
 
     pub async fn proposals(self) -> anyhow::Result<Vec<ProposalRow>> {
         let list = match self {
-            Way::Hub(mut c) => {
-                c.list_proposals(proto::ListProposalsRequest {})
-                    .await
-                    .map_err(refused)?
-                    .into_inner()
-                    .proposals
-            }
+            Way::Hub(mut c) => c
+                .list_proposals(proto::ListProposalsRequest {})
+                .await
+                .map_err(refused)?
+                .into_inner()
+                .proposals
+                .into_iter()
+                .map(domain::TemplateProposal::from)
+                .collect(),
             Way::Store { store, .. } => crate::proposals::list(store.as_ref())?,
         };
         Ok(list.into_iter().map(ProposalRow::from).collect())
@@ -387,11 +391,11 @@ impl Way {
         Ok(written)
     }
 
-    pub async fn put_catalogue(self, changes: Vec<proto::Procedure>) -> anyhow::Result<u64> {
+    pub async fn put_catalogue(self, changes: Vec<domain::CatalogueEntry>) -> anyhow::Result<u64> {
         match self {
             Way::Hub(mut c) => Ok(c
                 .put_catalogue(proto::PutCatalogueRequest {
-                    procedures: changes,
+                    procedures: changes.into_iter().map(Into::into).collect(),
                 })
                 .await
                 .map_err(refused)?

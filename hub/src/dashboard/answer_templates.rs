@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use domain::template::{word_diff, DiffOp};
-use proto::Template as Body;
+use domain::AnswerTemplate as Body;
 use std::collections::BTreeMap;
 
 pub(crate) struct Cell {
@@ -326,7 +326,11 @@ pub(crate) async fn save(
         Ok(_) => Ok(Redirect::to("/templates?done=saved").into_response()),
         Err(TemplatesError::Storage(e)) => Err(e.into()),
         Err(e) => {
-            let mut resp = editor_for(&app, &who, key, lang, Some(f.body), Some(e.to_string()))?;
+            let error = Some(e.to_string());
+            let mut resp = super::off_async(&app, move |app| {
+                editor_for(app, &who, key, lang, Some(f.body), error)
+            })
+            .await?;
             *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(resp)
         }

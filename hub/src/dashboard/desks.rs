@@ -241,7 +241,10 @@ pub(crate) async fn add(
             | AdminError::NoCaKey
             | AdminError::Storage(StorageError::DeskExists(_))),
         ) => {
-            let mut resp = page_for(&app, &who, Some(e.to_string()), None, id, addr)?;
+            let error = Some(e.to_string());
+            let mut resp =
+                super::off_async(&app, move |app| page_for(app, &who, error, None, id, addr))
+                    .await?;
             *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(resp)
         }

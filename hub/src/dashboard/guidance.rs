@@ -11,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use proto::{GuidanceItem, Severity};
+use domain::{GuidanceItem, Severity};
 
 pub(crate) struct ItemView {
     pub(crate) id: String,
@@ -61,20 +61,11 @@ struct GuidancePage {
     notice: Option<&'static str>,
 }
 
-/// A severity as the form's value and the page's class.
-fn severity_name(code: i32) -> &'static str {
-    match Severity::try_from(code) {
-        Ok(Severity::Urgent) => "urgent",
-        Ok(Severity::Important) => "important",
-        _ => "info",
-    }
-}
-
-fn severity_label(code: i32, t: &Texts) -> &'static str {
-    match Severity::try_from(code) {
-        Ok(Severity::Urgent) => t.sev_urgent,
-        Ok(Severity::Important) => t.sev_important,
-        _ => t.sev_info,
+fn severity_label(severity: Severity, t: &Texts) -> &'static str {
+    match severity {
+        Severity::Urgent => t.sev_urgent,
+        Severity::Important => t.sev_important,
+        Severity::Info => t.sev_info,
     }
 }
 
@@ -92,7 +83,7 @@ fn view(app: &Shared, lang: Lang) -> Result<Vec<ItemView>, WebError> {
                 desks.iter().partition(|(_, v)| *v >= i.version);
             ItemView {
                 severity: severity_label(i.severity, lang.texts()),
-                severity_class: severity_name(i.severity),
+                severity_class: i.severity.name(),
                 procedures: i.procedures.join(", "),
                 legal_basis: i.legal_basis.join("; "),
                 applied: applied.into_iter().map(|(d, _)| d.clone()).collect(),
@@ -180,7 +171,7 @@ pub(crate) async fn page(
                 })?;
             amending = true;
             draft = Draft {
-                severity: severity_name(item.severity).into(),
+                severity: item.severity.name().into(),
                 id: item.id,
                 title: item.title,
                 body: item.body,
@@ -221,17 +212,14 @@ pub(crate) async fn publish(
     body: Bytes,
 ) -> Result<Response, WebError> {
     let draft = parse_draft(&body)?;
-    let severity = match draft.severity.as_str() {
-        "urgent" => Severity::Urgent,
-        "important" => Severity::Important,
-        _ => Severity::Info,
-    };
+    // The form offers the three names only; anything else is the default.
+    let severity = Severity::from_name(&draft.severity).unwrap_or_default();
     let item = GuidanceItem {
         id: draft.id.clone(),
         title: draft.title.clone(),
         body: draft.body.clone(),
         procedures: draft.procedures.clone(),
-        severity: severity as i32,
+        severity,
         effective_from: draft.effective_from.clone(),
         expires_at: draft.expires_at.clone(),
         version: 0,
@@ -253,7 +241,11 @@ pub(crate) async fn publish(
         }
         Err(e @ GuidanceError::Invalid { .. }) => {
             let amending = !draft.id.trim().is_empty();
-            let mut resp = page_for(&app, &who, draft, amending, Some(e.to_string()), None)?;
+            let error = Some(e.to_string());
+            let mut resp = super::off_async(&app, move |app| {
+                page_for(app, &who, draft, amending, error, None)
+            })
+            .await?;
             *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(resp)
         }

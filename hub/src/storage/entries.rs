@@ -1,15 +1,75 @@
 //! The entries of the versioned logs as both stores keep them: protobuf,
 //! with the version the store assigns filled in, so that a log reads the
 //! same from sled and from PostgreSQL (and `hub migrate` copies bytes).
+//! The `Store` trait speaks domain types; this is where they meet the
+//! stored bytes.
 
 use prost::Message;
 
-pub(crate) fn guidance(mut item: proto::GuidanceItem, version: u64) -> Vec<u8> {
-    item.version = version;
-    item.encode_to_vec()
+use super::StorageError;
+
+/// A domain type a log keeps as protobuf.
+pub(crate) trait Stored: Sized {
+    type Wire: Message + Default + From<Self>;
+    fn from_wire(wire: Self::Wire) -> Result<Self, String>;
 }
 
-pub(crate) fn template(mut template: proto::Template, version: u64) -> Vec<u8> {
+impl Stored for domain::GuidanceItem {
+    type Wire = proto::GuidanceItem;
+    fn from_wire(wire: Self::Wire) -> Result<Self, String> {
+        Self::try_from(wire).map_err(|e| e.to_string())
+    }
+}
+
+macro_rules! stored_as {
+    ($($domain:ty => $wire:ty),* $(,)?) => {$(
+        impl Stored for $domain {
+            type Wire = $wire;
+            fn from_wire(wire: Self::Wire) -> Result<Self, String> {
+                Ok(wire.into())
+            }
+        }
+    )*};
+}
+
+stored_as! {
+    domain::AnswerTemplate => proto::Template,
+    domain::CatalogueChange => proto::CatalogueUpdate,
+    domain::Card => proto::ProcedureCard,
+    domain::TemplateProposal => proto::Proposal,
+}
+
+/// The stored bytes of an entry.
+pub(crate) fn encode<D: Stored>(entry: D) -> Vec<u8> {
+    D::Wire::from(entry).encode_to_vec()
+}
+
+/// An entry read back; `what` names it in the error.
+pub(crate) fn decode<D: Stored>(what: &str, bytes: &[u8]) -> Result<D, StorageError> {
+    let corrupt = |e: &dyn std::fmt::Display| {
+        StorageError::Corrupt(format!("{what} entry does not decode: {e}"))
+    };
+    let wire = D::Wire::decode(bytes).map_err(|e| corrupt(&e))?;
+    D::from_wire(wire).map_err(|e| corrupt(&e))
+}
+
+/// Decodes every entry of a log read back.
+pub(crate) fn decode_all<D: Stored>(
+    log: &str,
+    entries: impl IntoIterator<Item = Result<impl AsRef<[u8]>, StorageError>>,
+) -> Result<Vec<D>, StorageError> {
+    entries
+        .into_iter()
+        .map(|v| decode(log, v?.as_ref()))
+        .collect()
+}
+
+pub(crate) fn guidance(mut item: domain::GuidanceItem, version: u64) -> Vec<u8> {
+    item.version = version;
+    encode(item)
+}
+
+pub(crate) fn template(mut template: domain::AnswerTemplate, version: u64) -> Vec<u8> {
     template.version = version;
     // An Italian reference names its own version as the one that
     // translations follow, unless the caller kept an earlier one (a minor
@@ -17,24 +77,22 @@ pub(crate) fn template(mut template: proto::Template, version: u64) -> Vec<u8> {
     if template.reference_version == 0 {
         template.reference_version = version;
     }
-    template.encode_to_vec()
+    encode(template)
 }
 
 pub(crate) fn catalogue(
-    procedures: Vec<proto::Procedure>,
+    procedures: Vec<domain::CatalogueEntry>,
     glossary: String,
     version: u64,
 ) -> Vec<u8> {
-    proto::CatalogueUpdate {
+    encode(domain::CatalogueChange {
         version,
         procedures,
         glossary,
-    }
-    .encode_to_vec()
+    })
 }
 
-pub(crate) fn card(card: domain::Card, version: u64) -> Vec<u8> {
-    let mut card = proto::ProcedureCard::from(card);
+pub(crate) fn card(mut card: domain::Card, version: u64) -> Vec<u8> {
     card.version = version;
     if card.reference_version == 0 {
         card.reference_version = version;
@@ -44,20 +102,5 @@ pub(crate) fn card(card: domain::Card, version: u64) -> Vec<u8> {
             *v = version;
         }
     }
-    card.encode_to_vec()
-}
-
-/// Decodes every entry of a log read back.
-pub(crate) fn decode_all<M: Message + Default>(
-    log: &str,
-    entries: impl IntoIterator<Item = Result<impl AsRef<[u8]>, super::StorageError>>,
-) -> Result<Vec<M>, super::StorageError> {
-    entries
-        .into_iter()
-        .map(|v| {
-            M::decode(v?.as_ref()).map_err(|e| {
-                super::StorageError::Corrupt(format!("{log} entry does not decode: {e}"))
-            })
-        })
-        .collect()
+    encode(card)
 }

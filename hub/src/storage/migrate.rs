@@ -11,7 +11,6 @@ use super::cubes::{self, Cells};
 use super::postgres::PostgresStore;
 use super::sled::{Pruned, SledStore};
 use super::{AuditLog, Logs, ReportInbox, SearchMissLog, StorageError, Store, COUNT_DIMENSIONS};
-use prost::Message;
 use std::collections::HashMap;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
@@ -275,17 +274,16 @@ async fn logs(
 ) -> Result<(), StorageError> {
     let mut entries: Vec<(&str, u64, Vec<u8>)> = Vec::new();
     for g in from.guidance_since(0)? {
-        entries.push(("guidance", g.version, g.encode_to_vec()));
+        entries.push(("guidance", g.version, super::entries::encode(g)));
     }
     for t in from.templates_since(0)? {
-        entries.push(("templates", t.version, t.encode_to_vec()));
+        entries.push(("templates", t.version, super::entries::encode(t)));
     }
     for c in from.catalogue_since(0)? {
-        entries.push(("catalogue", c.version, c.encode_to_vec()));
+        entries.push(("catalogue", c.version, super::entries::encode(c)));
     }
     for card in from.cards_since(0)? {
-        let card = proto::ProcedureCard::from(card);
-        entries.push(("cards", card.version, card.encode_to_vec()));
+        entries.push(("cards", card.version, super::entries::encode(card)));
     }
     for (log, version, body) in entries {
         tx.execute(
@@ -306,9 +304,10 @@ async fn side(
     done: &mut Migrated,
 ) -> Result<(), StorageError> {
     for p in from.proposals()? {
+        let body = super::entries::encode(p.clone());
         tx.execute(
             "INSERT INTO proposals (id, desk_id, body) VALUES ($1, $2, $3)",
-            &[&p.id, &p.desk_id, &p.encode_to_vec()],
+            &[&p.id, &p.desk_id, &body],
         )
         .await?;
     }

@@ -53,7 +53,6 @@ use super::{
     SessionKey, StorageError, Store, StoredSession, Verification,
 };
 use domain::RawRecord;
-use prost::Message;
 use std::path::Path;
 
 pub struct SledStore {
@@ -330,13 +329,13 @@ impl Store for SledStore {
         self.flush_serialised()
     }
 
-    fn append_guidance(&self, item: proto::GuidanceItem) -> Result<u64, StorageError> {
+    fn append_guidance(&self, item: domain::GuidanceItem) -> Result<u64, StorageError> {
         self.log_append(&self.guidance, |version| {
             super::entries::guidance(item, version)
         })
     }
 
-    fn guidance_since(&self, after: u64) -> Result<Vec<proto::GuidanceItem>, StorageError> {
+    fn guidance_since(&self, after: u64) -> Result<Vec<domain::GuidanceItem>, StorageError> {
         self.guidance.since(after)
     }
 
@@ -344,13 +343,13 @@ impl Store for SledStore {
         self.guidance.version()
     }
 
-    fn append_template(&self, template: proto::Template) -> Result<u64, StorageError> {
+    fn append_template(&self, template: domain::AnswerTemplate) -> Result<u64, StorageError> {
         self.log_append(&self.templates, |version| {
             super::entries::template(template, version)
         })
     }
 
-    fn templates_since(&self, after: u64) -> Result<Vec<proto::Template>, StorageError> {
+    fn templates_since(&self, after: u64) -> Result<Vec<domain::AnswerTemplate>, StorageError> {
         self.templates.since(after)
     }
 
@@ -485,7 +484,10 @@ impl Log {
         })
     }
 
-    pub(super) fn since<M: Message + Default>(&self, after: u64) -> Result<Vec<M>, StorageError> {
+    pub(super) fn since<D: super::entries::Stored>(
+        &self,
+        after: u64,
+    ) -> Result<Vec<D>, StorageError> {
         let from = after.saturating_add(1).to_be_bytes();
         super::entries::decode_all(
             self.name,

@@ -843,8 +843,8 @@ fn refusals_go_by_the_day_they_were_noted(fresh: &Fresh) {
     assert!(v.problems.is_empty(), "{:?}", v.problems);
 }
 
-fn proposal(id: &str, state: &str, decided_at: &str) -> proto::Proposal {
-    proto::Proposal {
+fn proposal(id: &str, state: &str, decided_at: &str) -> domain::TemplateProposal {
+    domain::TemplateProposal {
         id: id.into(),
         desk_id: "desk-a".into(),
         key: "greeting".into(),

@@ -133,13 +133,13 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    fn append_guidance(&self, item: proto::GuidanceItem) -> Result<u64, StorageError> {
+    fn append_guidance(&self, item: domain::GuidanceItem) -> Result<u64, StorageError> {
         self.log_append("guidance", |version| {
             crate::storage::entries::guidance(item, version)
         })
     }
 
-    fn guidance_since(&self, after: u64) -> Result<Vec<proto::GuidanceItem>, StorageError> {
+    fn guidance_since(&self, after: u64) -> Result<Vec<domain::GuidanceItem>, StorageError> {
         self.log_since("guidance", after)
     }
 
@@ -147,13 +147,13 @@ impl Store for PostgresStore {
         self.log_version("guidance")
     }
 
-    fn append_template(&self, template: proto::Template) -> Result<u64, StorageError> {
+    fn append_template(&self, template: domain::AnswerTemplate) -> Result<u64, StorageError> {
         self.log_append("templates", |version| {
             crate::storage::entries::template(template, version)
         })
     }
 
-    fn templates_since(&self, after: u64) -> Result<Vec<proto::Template>, StorageError> {
+    fn templates_since(&self, after: u64) -> Result<Vec<domain::AnswerTemplate>, StorageError> {
         self.log_since("templates", after)
     }
 
@@ -265,5 +265,9 @@ impl Store for PostgresStore {
 
     fn changes(&self) -> Option<tokio::sync::broadcast::Receiver<Change>> {
         Some(self.subscribe())
+    }
+
+    fn remote(&self) -> bool {
+        true
     }
 }

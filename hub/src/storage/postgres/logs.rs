@@ -6,7 +6,6 @@
 
 use super::{from_json, json, PostgresStore};
 use crate::storage::{entries, Change, Logs, MinorEdit, ProposalInsert, StorageError};
-use prost::Message;
 
 const LOG_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtextextended($1, 1918))";
 
@@ -48,11 +47,11 @@ impl PostgresStore {
         })
     }
 
-    pub(super) fn log_since<M: Message + Default>(
+    pub(super) fn log_since<D: entries::Stored>(
         &self,
         log: &'static str,
         after: u64,
-    ) -> Result<Vec<M>, StorageError> {
+    ) -> Result<Vec<D>, StorageError> {
         let rows = self.query(
             "SELECT body FROM logs WHERE log = $1 AND version > $2 ORDER BY version",
             &[&log, &i64::try_from(after).unwrap_or(i64::MAX)],
@@ -75,7 +74,7 @@ impl PostgresStore {
 impl Logs for PostgresStore {
     fn append_catalogue(
         &self,
-        procedures: Vec<proto::Procedure>,
+        procedures: Vec<domain::CatalogueEntry>,
         glossary: String,
     ) -> Result<u64, StorageError> {
         self.log_append("catalogue", |version| {
@@ -83,7 +82,7 @@ impl Logs for PostgresStore {
         })
     }
 
-    fn catalogue_since(&self, after: u64) -> Result<Vec<proto::CatalogueUpdate>, StorageError> {
+    fn catalogue_since(&self, after: u64) -> Result<Vec<domain::CatalogueChange>, StorageError> {
         self.log_since("catalogue", after)
     }
 
@@ -96,19 +95,18 @@ impl Logs for PostgresStore {
     }
 
     fn cards_since(&self, after: u64) -> Result<Vec<domain::Card>, StorageError> {
-        Ok(self
-            .log_since::<proto::ProcedureCard>("cards", after)?
-            .into_iter()
-            .map(domain::Card::from)
-            .collect())
+        self.log_since("cards", after)
     }
 
     fn card_version(&self) -> Result<u64, StorageError> {
         self.log_version("cards")
     }
 
-    fn insert_proposal(&self, proposal: &proto::Proposal) -> Result<ProposalInsert, StorageError> {
-        let body = proposal.encode_to_vec();
+    fn insert_proposal(
+        &self,
+        proposal: &domain::TemplateProposal,
+    ) -> Result<ProposalInsert, StorageError> {
+        let body = entries::encode(proposal.clone());
         let holder = self.query(
             "WITH ins AS (
                  INSERT INTO proposals (id, desk_id, body)
@@ -131,22 +129,26 @@ impl Logs for PostgresStore {
         })
     }
 
-    fn put_proposal(&self, proposal: &proto::Proposal) -> Result<(), StorageError> {
+    fn put_proposal(&self, proposal: &domain::TemplateProposal) -> Result<(), StorageError> {
         self.execute(
             "INSERT INTO proposals (id, desk_id, body) VALUES ($1, $2, $3)
              ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body",
-            &[&proposal.id, &proposal.desk_id, &proposal.encode_to_vec()],
+            &[
+                &proposal.id,
+                &proposal.desk_id,
+                &entries::encode(proposal.clone()),
+            ],
         )?;
         Ok(())
     }
 
-    fn proposal(&self, id: &str) -> Result<Option<proto::Proposal>, StorageError> {
+    fn proposal(&self, id: &str) -> Result<Option<domain::TemplateProposal>, StorageError> {
         let rows = self.query("SELECT body FROM proposals WHERE id = $1", &[&id])?;
         entries::decode_all("proposal", rows.iter().map(|r| Ok(r.get::<_, Vec<u8>>(0))))
-            .map(|mut v: Vec<proto::Proposal>| v.pop())
+            .map(|mut v: Vec<domain::TemplateProposal>| v.pop())
     }
 
-    fn proposals(&self) -> Result<Vec<proto::Proposal>, StorageError> {
+    fn proposals(&self) -> Result<Vec<domain::TemplateProposal>, StorageError> {
         let rows = self.query("SELECT body FROM proposals ORDER BY id", &[])?;
         entries::decode_all("proposal", rows.iter().map(|r| Ok(r.get::<_, Vec<u8>>(0))))
     }

@@ -3,7 +3,6 @@
 
 use crate::storage::postgres::PostgresStore;
 use crate::storage::StorageError;
-use prost::Message;
 
 impl PostgresStore {
     /// Dates the refusals not yet dated with `day`, once per day: the
@@ -80,8 +79,8 @@ impl PostgresStore {
                 .await?;
             let mut gone: (Vec<String>, Vec<String>) = Default::default();
             for r in rows {
-                let p = proto::Proposal::decode(r.get::<_, &[u8]>(1))
-                    .map_err(|e| StorageError::Corrupt(format!("proposal: {e}")))?;
+                let p: domain::TemplateProposal =
+                    crate::storage::entries::decode("proposal", r.get::<_, &[u8]>(1))?;
                 let decided = chrono::DateTime::parse_from_rfc3339(&p.decided_at).ok();
                 if p.state != "open" && decided.is_some_and(|at| at < cutoff) {
                     gone.0.push(r.get(0));

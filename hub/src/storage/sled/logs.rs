@@ -11,8 +11,7 @@
 //! | `reports` | report id (UUID v7 text) | `StoredReport`, JSON (`reports.rs`, beside this file) |
 
 use super::SledStore;
-use crate::storage::{Logs, MinorEdit, ProposalInsert, StorageError};
-use prost::Message;
+use crate::storage::{entries, Logs, MinorEdit, ProposalInsert, StorageError};
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StorageError {
     StorageError::Corrupt(format!("{what} does not decode: {e}"))
@@ -21,15 +20,15 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StorageError {
 impl Logs for SledStore {
     fn append_catalogue(
         &self,
-        procedures: Vec<proto::Procedure>,
+        procedures: Vec<domain::CatalogueEntry>,
         glossary: String,
     ) -> Result<u64, StorageError> {
         self.log_append(&self.catalogue, |version| {
-            crate::storage::entries::catalogue(procedures, glossary, version)
+            entries::catalogue(procedures, glossary, version)
         })
     }
 
-    fn catalogue_since(&self, after: u64) -> Result<Vec<proto::CatalogueUpdate>, StorageError> {
+    fn catalogue_since(&self, after: u64) -> Result<Vec<domain::CatalogueChange>, StorageError> {
         self.catalogue.since(after)
     }
 
@@ -38,25 +37,21 @@ impl Logs for SledStore {
     }
 
     fn append_card(&self, card: domain::Card) -> Result<u64, StorageError> {
-        self.log_append(&self.cards, |version| {
-            crate::storage::entries::card(card, version)
-        })
+        self.log_append(&self.cards, |version| entries::card(card, version))
     }
 
     fn cards_since(&self, after: u64) -> Result<Vec<domain::Card>, StorageError> {
-        Ok(self
-            .cards
-            .since::<proto::ProcedureCard>(after)?
-            .into_iter()
-            .map(domain::Card::from)
-            .collect())
+        self.cards.since(after)
     }
 
     fn card_version(&self) -> Result<u64, StorageError> {
         self.cards.version()
     }
 
-    fn insert_proposal(&self, proposal: &proto::Proposal) -> Result<ProposalInsert, StorageError> {
+    fn insert_proposal(
+        &self,
+        proposal: &domain::TemplateProposal,
+    ) -> Result<ProposalInsert, StorageError> {
         // A desk may send a proposal again after retention deleted its
         // decision (a desk restored from an old copy): it is held, not new.
         if let Some(desk) = self.pruned_proposals.get(proposal.id.as_bytes())? {
@@ -71,7 +66,7 @@ impl Logs for SledStore {
             self.proposals.compare_and_swap(
                 proposal.id.as_bytes(),
                 None as Option<&[u8]>,
-                Some(proposal.encode_to_vec()),
+                Some(entries::encode(proposal.clone())),
             )?
         };
         match swapped {
@@ -82,9 +77,8 @@ impl Logs for SledStore {
             Err(e) => {
                 let held = e
                     .current
-                    .map(|v| proto::Proposal::decode(v.as_ref()))
-                    .transpose()
-                    .map_err(|e| corrupt("proposal", e))?;
+                    .map(|v| entries::decode::<domain::TemplateProposal>("proposal", &v))
+                    .transpose()?;
                 Ok(match held {
                     Some(p) if p.desk_id == proposal.desk_id => ProposalInsert::AlreadyHeld,
                     _ => ProposalInsert::Conflict,
@@ -93,27 +87,27 @@ impl Logs for SledStore {
         }
     }
 
-    fn put_proposal(&self, proposal: &proto::Proposal) -> Result<(), StorageError> {
+    fn put_proposal(&self, proposal: &domain::TemplateProposal) -> Result<(), StorageError> {
         {
             let _w = self.writing();
             self.proposals
-                .insert(proposal.id.as_bytes(), proposal.encode_to_vec())?;
+                .insert(proposal.id.as_bytes(), entries::encode(proposal.clone()))?;
         }
         self.flush_serialised()
     }
 
-    fn proposal(&self, id: &str) -> Result<Option<proto::Proposal>, StorageError> {
+    fn proposal(&self, id: &str) -> Result<Option<domain::TemplateProposal>, StorageError> {
         self.proposals
             .get(id.as_bytes())?
-            .map(|v| proto::Proposal::decode(v.as_ref()).map_err(|e| corrupt("proposal", e)))
+            .map(|v| entries::decode("proposal", &v))
             .transpose()
     }
 
-    fn proposals(&self) -> Result<Vec<proto::Proposal>, StorageError> {
+    fn proposals(&self) -> Result<Vec<domain::TemplateProposal>, StorageError> {
         self.proposals
             .iter()
             .values()
-            .map(|v| proto::Proposal::decode(v?.as_ref()).map_err(|e| corrupt("proposal", e)))
+            .map(|v| entries::decode("proposal", &v?))
             .collect()
     }
 

@@ -31,7 +31,6 @@ use super::append::{decode_progress, desk_seq_key, seq_of};
 use super::SledStore;
 use crate::storage::cubes::{self, Cells, Tally};
 use crate::storage::{segment, StorageError};
-use prost::Message;
 use std::collections::{BTreeMap, HashMap};
 
 /// Segments pruned in one atomic write: bounds its size (a few MiB) and
@@ -313,8 +312,7 @@ impl SledStore {
             let _w = self.writing();
             for kv in self.proposals.iter() {
                 let (k, v) = kv?;
-                let p = proto::Proposal::decode(v.as_ref())
-                    .map_err(|e| StorageError::Corrupt(format!("proposal: {e}")))?;
+                let p: domain::TemplateProposal = crate::storage::entries::decode("proposal", &v)?;
                 let decided = chrono::DateTime::parse_from_rfc3339(&p.decided_at).ok();
                 if p.state != "open" && decided.is_some_and(|at| at < cutoff) {
                     // The id first, so that a crash between the two leaves
