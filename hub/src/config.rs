@@ -52,6 +52,11 @@ pub struct HubConfig {
     /// password comes from `RETE_HUB_STORE_PASSWORD`, if set.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub store_password_file: String,
+    /// The CA certificate (PEM) that signed the PostgreSQL server's
+    /// certificate: when set, the hub reaches the database over TLS and
+    /// checks the server against it (`storage/postgres/tls.rs`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub store_ca_file: String,
     /// Set from the environment only (`RETE_HUB_STORE_PASSWORD`), never
     /// written to `hub.toml`.
     #[serde(default, skip_serializing)]
@@ -275,6 +280,7 @@ impl Default for HubConfig {
             cache_mib: default_cache_mib(),
             store: StoreUrl::default(),
             store_password_file: String::new(),
+            store_ca_file: String::new(),
             store_password: Password::default(),
             max_batch_records: default_max_batch_records(),
             max_message_bytes: default_max_message_bytes(),
@@ -346,6 +352,13 @@ impl std::fmt::Debug for Password {
 }
 
 impl HubConfig {
+    /// `store_ca_file`, when set.
+    pub fn store_ca_file(&self) -> Option<&Path> {
+        Some(self.store_ca_file.trim())
+            .filter(|f| !f.is_empty())
+            .map(Path::new)
+    }
+
     /// The PostgreSQL password: from `store_password_file`, which must not
     /// be readable by others, else from the environment, else none (the
     /// server trusts this host).

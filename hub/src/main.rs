@@ -925,7 +925,8 @@ fn migrate(
         .ok_or_else(|| anyhow::anyhow!("--to needs a postgres:// URL"))?
         .to_owned();
     let shown = hub::storage::redacted(&url);
-    let pg = hub::storage::PostgresStore::open(&url, config.store_password()?.as_deref())
+    let password = config.store_password()?;
+    let pg = hub::storage::PostgresStore::open(&url, password.as_deref(), config.store_ca_file())
         .with_context(|| format!("cannot open the store at {shown}"))?;
     let started = std::time::Instant::now();
     let moved = hub::storage::migrate::sled_to_postgres(&sled, &pg, &mut |n| {

@@ -139,12 +139,13 @@ pub fn load_ca(dir: &DataDir) -> anyhow::Result<Authority> {
 pub fn open_store(dir: &DataDir, config: &HubConfig) -> anyhow::Result<Arc<dyn Store>> {
     if let Some(url) = config.store.postgres()? {
         let password = config.store_password()?;
-        let store = PostgresStore::open(url, password.as_deref()).with_context(|| {
-            format!(
-                "cannot open the hub's store at {}",
-                crate::storage::redacted(url)
-            )
-        })?;
+        let store = PostgresStore::open(url, password.as_deref(), config.store_ca_file())
+            .with_context(|| {
+                format!(
+                    "cannot open the hub's store at {}",
+                    crate::storage::redacted(url)
+                )
+            })?;
         crate::users::import_file(&store, dir)?;
         return Ok(Arc::new(store));
     }

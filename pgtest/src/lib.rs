@@ -55,11 +55,23 @@ pub struct Server {
     bin: PathBuf,
     port: u16,
     child: Option<Child>,
+    /// Serves TLS too (`start_with_tls`).
+    tls: bool,
 }
 
 impl Server {
     /// Makes a cluster in a temporary folder and starts it.
     pub fn start() -> anyhow::Result<Self> {
+        Self::make(None)
+    }
+
+    /// The same, serving TLS (besides plain connections) with this
+    /// certificate and key, both PEM.
+    pub fn start_with_tls(cert_pem: &str, key_pem: &str) -> anyhow::Result<Self> {
+        Self::make(Some((cert_pem, key_pem)))
+    }
+
+    fn make(tls: Option<(&str, &str)>) -> anyhow::Result<Self> {
         let bin = bin_dir()?;
         let dir = tempfile::Builder::new().prefix("rete-pg").tempdir()?;
         let data = dir.path().join("data");
@@ -75,12 +87,24 @@ impl Server {
         if !out.status.success() {
             bail!("initdb failed: {}", String::from_utf8_lossy(&out.stderr));
         }
+        if let Some((cert, key)) = tls {
+            // Where the server looks by default; the key must be private.
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::write(data.join("server.crt"), cert)?;
+            std::fs::write(data.join("server.key"), key)?;
+            std::fs::set_permissions(
+                data.join("server.key"),
+                std::fs::Permissions::from_mode(0o600),
+            )?;
+            chown_to_postgres(dir.path())?;
+        }
         let port = free_port()?;
         let mut server = Self {
             dir,
             bin,
             port,
             child: None,
+            tls: tls.is_some(),
         };
         server.run()?;
         Ok(server)
@@ -96,6 +120,7 @@ impl Server {
             // Sized for tests: many small databases, a few hubs each.
             .args(["-c", "max_connections=200", "-c", "shared_buffers=32MB"])
             .args(["-c", "fsync=on", "-c", "synchronous_commit=on"])
+            .args(["-c", if self.tls { "ssl=on" } else { "ssl=off" }])
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -127,12 +152,44 @@ impl Server {
             .unwrap_or(false)
     }
 
-    /// SIGKILL, as a crashed database server.
+    /// SIGKILL, as a crashed database server: the postmaster and its
+    /// backends, not only `runuser`, which passes no signal on (as root the
+    /// child is `runuser`, and killing it alone leaves the server running).
     pub fn kill(&mut self) {
+        let pids: Vec<String> = self.pids().iter().map(u32::to_string).collect();
+        if !pids.is_empty() {
+            let _ = Command::new("kill").arg("-KILL").args(&pids).status();
+        }
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
         }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline && pids.iter().any(|p| alive(p)) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // A killed postmaster may linger as a zombie until whatever adopted
+        // it reaps it, and a new server takes a zombie's lock file for a
+        // live server's; every process of this one is dead, so the lock
+        // guards nothing.
+        if !pids.is_empty() && !pids.iter().any(|p| alive(p)) {
+            let dir = self.dir.path();
+            for lock in [
+                dir.join("data").join("postmaster.pid"),
+                dir.join(format!(".s.PGSQL.{}.lock", self.port)),
+                dir.join(format!(".s.PGSQL.{}", self.port)),
+            ] {
+                let _ = std::fs::remove_file(lock);
+            }
+        }
+    }
+
+    /// The running postmaster's process id, as it wrote it in its folder.
+    pub fn postmaster_pid(&self) -> Option<u32> {
+        let text =
+            std::fs::read_to_string(self.dir.path().join("data").join("postmaster.pid")).ok()?;
+        let pid = text.lines().next()?.trim().to_owned();
+        alive(&pid).then(|| pid.parse().ok()).flatten()
     }
 
     /// The server's processes (the postmaster and its children), for
@@ -175,16 +232,12 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        if let Some(child) = self.child.as_mut() {
-            // SIGINT: the fast shutdown, so that the folder can go at once.
-            let _ = Command::new("kill")
-                .args(["-INT", &child.id().to_string()])
-                .status();
+        // SIGINT to the postmaster itself: the fast shutdown, so that the
+        // folder can go at once.
+        if let Some(postmaster) = self.postmaster_pid().map(|p| p.to_string()) {
+            let _ = Command::new("kill").args(["-INT", &postmaster]).status();
             let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if matches!(child.try_wait(), Ok(Some(_))) {
-                    return;
-                }
+            while Instant::now() < deadline && alive(&postmaster) {
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
@@ -304,6 +357,17 @@ fn chown_to_postgres(dir: &Path) -> anyhow::Result<()> {
         bail!("could not give {} to the postgres user", dir.display());
     }
     Ok(())
+}
+
+fn alive(pid: &str) -> bool {
+    // A zombie still has a /proc entry; its state says it is gone.
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            s.rsplit(')')
+                .next()
+                .is_some_and(|rest| !rest.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(false)
 }
 
 fn free_port() -> anyhow::Result<u16> {

@@ -114,6 +114,7 @@ async fn desks_move_between_replicas_and_survive_a_database_restart() -> anyhow:
     }
 
     let recording = round(&agents, 300);
+    let first = server.postmaster_pid();
     let restart_database = async {
         tokio::time::sleep(Duration::from_millis(200)).await;
         server.kill();
@@ -123,6 +124,12 @@ async fn desks_move_between_replicas_and_survive_a_database_restart() -> anyhow:
     let (recorded, restarted) = tokio::join!(recording, restart_database);
     recorded?;
     restarted?;
+    assert!(first.is_some(), "the first server's postmaster");
+    assert_ne!(
+        server.postmaster_pid(),
+        first,
+        "a new server, not the old one left running"
+    );
     round(&agents, 400).await?;
 
     let each = 4 * PER_ROUND as u64;

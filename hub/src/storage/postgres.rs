@@ -21,6 +21,7 @@ mod logs;
 mod migrate;
 mod notify;
 mod side;
+mod tls;
 
 pub use notify::Listener;
 
@@ -41,6 +42,8 @@ pub struct PostgresStore {
     runtime: Runtime,
     /// For the listener's own connection (`notify.rs`).
     config: tokio_postgres::Config,
+    /// TLS to the server, when configured (`tls.rs`).
+    tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
     /// Shown in logs and errors: the URL without its password.
     shown: String,
     /// What the listener hears (`notify.rs`).
@@ -62,8 +65,13 @@ impl Drop for Runtime {
 impl PostgresStore {
     /// Connects, applies the migrations the database lacks, and checks
     /// that it answers. `password` comes from a 0600 file or the
-    /// environment (`config.rs`), never from the URL in `hub.toml`.
-    pub fn open(url: &str, password: Option<&str>) -> Result<Self, StorageError> {
+    /// environment (`config.rs`), never from the URL in `hub.toml`;
+    /// `ca_file` turns TLS on (`tls.rs`).
+    pub fn open(
+        url: &str,
+        password: Option<&str>,
+        ca_file: Option<&std::path::Path>,
+    ) -> Result<Self, StorageError> {
         let mut config: tokio_postgres::Config = url
             .parse()
             .map_err(|e| StorageError::Database(format!("the store URL is not valid: {e}")))?;
@@ -72,13 +80,20 @@ impl PostgresStore {
         }
         config.application_name("rete-hub");
         let shown = redacted(url);
-        let manager = deadpool_postgres::Manager::from_config(
-            config.clone(),
-            tokio_postgres::NoTls,
-            deadpool_postgres::ManagerConfig {
-                recycling_method: deadpool_postgres::RecyclingMethod::Fast,
-            },
-        );
+        let tls = tls::connector(&mut config, ca_file)?;
+        let manager_config = deadpool_postgres::ManagerConfig {
+            recycling_method: deadpool_postgres::RecyclingMethod::Fast,
+        };
+        let manager = match &tls {
+            Some(tls) => {
+                deadpool_postgres::Manager::from_config(config.clone(), tls.clone(), manager_config)
+            }
+            None => deadpool_postgres::Manager::from_config(
+                config.clone(),
+                tokio_postgres::NoTls,
+                manager_config,
+            ),
+        };
         let pool = deadpool_postgres::Pool::builder(manager)
             .max_size(POOL_SIZE)
             .runtime(deadpool_postgres::Runtime::Tokio1)
@@ -96,6 +111,7 @@ impl PostgresStore {
             pool,
             runtime: Runtime(Some(runtime)),
             config,
+            tls,
             shown,
             changes: tokio::sync::broadcast::channel(notify::BACKLOG).0,
         };
@@ -159,10 +175,9 @@ impl PostgresStore {
 
     /// A pooled connection.
     pub(super) async fn client(&self) -> Result<deadpool_postgres::Object, StorageError> {
-        self.pool
-            .get()
-            .await
-            .map_err(|e| StorageError::Database(format!("no connection to the database: {e}")))
+        self.pool.get().await.map_err(|e| {
+            StorageError::Database(format!("no connection to the database: {}", causes(&e)))
+        })
     }
 
     /// One statement on a pooled connection, waited for.
@@ -196,10 +211,25 @@ impl From<tokio_postgres::Error> for StorageError {
         // or "duplicate key" say more than the client's wrapper.
         let text = match e.as_db_error() {
             Some(db) => format!("{}: {}", db.code().code(), db.message()),
-            None => e.to_string(),
+            None => causes(&e),
         };
         StorageError::Database(text)
     }
+}
+
+/// An error with what caused it: "error performing TLS handshake" alone
+/// does not say that the server's certificate was not the expected one.
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// The error a configured fail point returns, as a failing database would.

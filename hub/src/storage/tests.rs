@@ -118,7 +118,7 @@ impl Fresh {
                 Box::new(SledStore::open(&dir.path().join("store"), CACHE).expect("store opens"))
             }
             Fresh::Postgres(db) => Box::new(
-                PostgresStore::open(&db.url(), Some(pgtest::PASSWORD)).expect("store opens"),
+                PostgresStore::open(&db.url(), Some(pgtest::PASSWORD), None).expect("store opens"),
             ),
         }
     }

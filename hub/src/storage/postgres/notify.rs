@@ -47,12 +47,17 @@ impl PostgresStore {
             return;
         };
         let config = self.config.clone();
+        let tls = self.tls.clone();
         let sender = self.changes.clone();
         let shown = self.shown.clone();
         rt.spawn(async move {
             let mut first = true;
             loop {
-                match listen(&config, &sender, first).await {
+                let heard = match &tls {
+                    Some(tls) => listen(&config, tls.clone(), &sender, first).await,
+                    None => listen(&config, tokio_postgres::NoTls, &sender, first).await,
+                };
+                match heard {
                     Ok(()) => tracing::warn!(store = %shown, "change listener disconnected; reconnecting"),
                     Err(e) => tracing::warn!(store = %shown, error = %e, "change listener failed; reconnecting"),
                 }
@@ -65,12 +70,17 @@ impl PostgresStore {
 
 /// One connection's life: `LISTEN`, then forward every notification until
 /// the connection ends.
-async fn listen(
+async fn listen<T>(
     config: &tokio_postgres::Config,
+    tls: T,
     sender: &broadcast::Sender<Change>,
     first: bool,
-) -> Result<(), StorageError> {
-    let (client, mut connection) = config.connect(tokio_postgres::NoTls).await?;
+) -> Result<(), StorageError>
+where
+    T: tokio_postgres::tls::MakeTlsConnect<tokio_postgres::Socket>,
+    T::Stream: Send + 'static,
+{
+    let (client, mut connection) = config.connect(tls).await?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let driver = tokio::spawn(async move {
         let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
