@@ -99,16 +99,15 @@ impl Federation for FederationService {
                 "Hello names desk `{claimed}` but the certificate belongs to `{cert_id}`"
             )));
         }
-        let joined = {
-            let (desk_id, hello) = (cert_id.clone(), hello.clone());
-            on_store(&self.store, move |store| handshake(store, &desk_id, &hello)).await?
-        };
         let Handshake {
             joined,
             told,
             rejected,
             logs_epoch,
-        } = joined;
+        } = {
+            let (desk_id, hello) = (cert_id.clone(), hello.clone());
+            on_store(&self.store, move |store| handshake(store, &desk_id, &hello)).await?
+        };
         if joined.started {
             self.metrics.incarnations_started.inc();
         }
