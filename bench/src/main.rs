@@ -69,8 +69,8 @@ struct Cli {
     #[arg(long)]
     intake_secs: Option<u64>,
     /// Where the hub keeps its state: `sled` (the default) or `postgres`,
-    /// a server the bench starts; `postgres` measures ingest only, beside a
-    /// raw COPY of the same rows.
+    /// a server the bench starts; `postgres` measures ingest, beside a
+    /// raw COPY of the same rows, and fan-out.
     #[arg(long, value_enum, default_value = "sled")]
     store: StoreKind,
     /// Hub replicas on the store (1 or 2; 2 needs `--store postgres`).
@@ -230,8 +230,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
     let pg = match cli.store {
         StoreKind::Postgres => {
-            if !matches!(cli.scenario, Scenario::Ingest) {
-                anyhow::bail!("--store postgres measures the ingest scenario only: bench ingest --store postgres");
+            if !matches!(cli.scenario, Scenario::Ingest | Scenario::Fanout) {
+                anyhow::bail!("--store postgres measures ingest and fan-out only: bench ingest --store postgres");
             }
             let pg = pg::Pg::start(work.path())?;
             let _database = pg.fresh_database()?;
@@ -239,8 +239,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         StoreKind::Sled => None,
     };
-    if !(1..=2).contains(&cli.replicas) || (cli.replicas == 2 && pg.is_none()) {
-        anyhow::bail!("--replicas is 1, or 2 with --store postgres (replicas share one database)");
+    if !(1..=2).contains(&cli.replicas)
+        || (cli.replicas == 2 && (pg.is_none() || !matches!(cli.scenario, Scenario::Ingest)))
+    {
+        anyhow::bail!(
+            "--replicas is 1, or 2 with bench ingest --store postgres (replicas share one database)"
+        );
     }
     let wanted: Vec<Scenario> = match cli.scenario {
         Scenario::All => vec![
