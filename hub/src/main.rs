@@ -54,6 +54,10 @@ enum Command {
         /// RETE_HUB_STORE_PASSWORD is read).
         #[arg(long)]
         store_password_file: Option<String>,
+        /// The CA certificate (PEM) that signed the PostgreSQL server's
+        /// certificate: the hub then reaches the database over TLS only.
+        #[arg(long)]
+        store_ca_file: Option<String>,
     },
     /// Run the hub until SIGTERM or Ctrl-C.
     Serve {
@@ -571,6 +575,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             hosts,
             store,
             store_password_file,
+            store_ca_file,
         } => {
             let mut config = HubConfig::default();
             override_addrs(&mut config, federation_addr, coordinator_addr, http_addr);
@@ -579,6 +584,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             }
             if let Some(file) = store_password_file {
                 config.store_password_file = file;
+            }
+            if let Some(file) = store_ca_file {
+                config.store_ca_file = file;
             }
             config.store_password =
                 hub::config::Password(std::env::var("RETE_HUB_STORE_PASSWORD").unwrap_or_default());

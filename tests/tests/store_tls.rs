@@ -61,6 +61,33 @@ async fn a_hub_reaches_its_database_over_tls_and_refuses_a_server_it_cannot_veri
     let ca_file = root.path().join("db-ca.pem");
     std::fs::write(&ca_file, &ca_pem)?;
 
+    // `hub init --store-ca-file` reaches the database over TLS already
+    // (it applies the schema) and keeps the setting.
+    let password_file = root.path().join("pg-password");
+    runtime::secret::write_secret(&password_file, pgtest::PASSWORD.as_bytes())?;
+    let first = root.path().join("first");
+    let out = run(
+        "hub",
+        &[
+            "init",
+            "--data",
+            path(&first),
+            "--store",
+            &database.url(),
+            "--store-password-file",
+            path(&password_file),
+            "--store-ca-file",
+            path(&ca_file),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let config = std::fs::read_to_string(first.join("hub.toml"))?;
+    assert!(config.contains("store_ca_file"), "{config}");
+
     let mut hub = Hub::init_on(root.path(), free_addr(), Some(database));
     set_ca(&hub.data, &ca_file)?;
     hub.start().await?;
