@@ -537,6 +537,25 @@ pub trait UserDirectory {
     fn add_user(&self, user: &User) -> Result<bool, StorageError>;
 }
 
+/// What retention deletes of proposals and reports, the same on both
+/// stores: decided (not open) before a time; an item whose decision date
+/// does not parse is kept.
+pub(crate) struct DecidedBefore(chrono::DateTime<chrono::FixedOffset>);
+
+impl DecidedBefore {
+    /// `decided_before` is RFC 3339.
+    pub(crate) fn parse(decided_before: &str) -> Result<Self, StorageError> {
+        chrono::DateTime::parse_from_rfc3339(decided_before)
+            .map(Self)
+            .map_err(|e| StorageError::Corrupt(format!("retention cutoff: {e}")))
+    }
+
+    pub(crate) fn covers(&self, state: &str, decided_at: &str) -> bool {
+        state != crate::reports::OPEN
+            && chrono::DateTime::parse_from_rfc3339(decided_at).is_ok_and(|at| at < self.0)
+    }
+}
+
 /// Runs store work from a desk's stream: on the blocking pool when the
 /// store is remote, where a round trip would stall every stream served by
 /// the thread; inline on sled, whose reads its cache answers, so that a

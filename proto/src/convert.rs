@@ -111,27 +111,14 @@ impl From<domain::Visit> for v1::Visit {
 /// never retired.
 impl From<&domain::Procedure> for v1::Procedure {
     fn from(p: &domain::Procedure) -> Self {
-        Self {
-            code: p.code.clone(),
-            family: p.family.clone(),
-            name_it: p.name_it.clone(),
-            name_en: p.name_en.clone(),
-            office: p.office.clone(),
-            retired: false,
-        }
+        domain::CatalogueEntry::from(p).into()
     }
 }
 
 /// The `retired` flag is the log's concern: the caller filters on it first.
 impl From<&v1::Procedure> for domain::Procedure {
     fn from(p: &v1::Procedure) -> Self {
-        Self {
-            code: p.code.clone(),
-            family: p.family.clone(),
-            name_it: p.name_it.clone(),
-            name_en: p.name_en.clone(),
-            office: p.office.clone(),
-        }
+        (&domain::CatalogueEntry::from(p.clone())).into()
     }
 }
 
@@ -205,7 +192,7 @@ impl std::fmt::Display for UnknownSeverity {
 impl std::error::Error for UnknownSeverity {}
 
 /// A wire severity: unset means `info`, as the proto documents.
-pub fn severity_from_wire(severity: i32) -> Result<domain::Severity, UnknownSeverity> {
+fn severity_from_wire(severity: i32) -> Result<domain::Severity, UnknownSeverity> {
     match v1::Severity::try_from(severity) {
         Ok(v1::Severity::Unspecified | v1::Severity::Info) => Ok(domain::Severity::Info),
         Ok(v1::Severity::Important) => Ok(domain::Severity::Important),

@@ -11,7 +11,7 @@ pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/rete_descriptor.bin"));
 
 pub use codec::SmallBufferCodec;
-pub use convert::{severity_from_wire, severity_name, UnknownSeverity, WireRecord};
+pub use convert::{severity_name, UnknownSeverity, WireRecord};
 pub use v1::*;
 
 mod codec;

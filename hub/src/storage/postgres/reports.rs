@@ -68,8 +68,7 @@ impl ReportInbox for PostgresStore {
     }
 
     fn prune_reports(&self, decided_before: &str) -> Result<u64, StorageError> {
-        let cutoff = chrono::DateTime::parse_from_rfc3339(decided_before)
-            .map_err(|e| StorageError::Corrupt(format!("retention cutoff: {e}")))?;
+        let cutoff = crate::storage::DecidedBefore::parse(decided_before)?;
         self.block(async {
             let mut client = self.client().await?;
             let tx = client.transaction().await?;
@@ -81,8 +80,7 @@ impl ReportInbox for PostgresStore {
             let mut gone: Vec<String> = Vec::new();
             for r in rows {
                 let report: StoredReport = from_json(r.get(1))?;
-                let decided = chrono::DateTime::parse_from_rfc3339(&report.decided_at).ok();
-                if report.state != crate::reports::OPEN && decided.is_some_and(|at| at < cutoff) {
+                if cutoff.covers(&report.state, &report.decided_at) {
                     gone.push(r.get(0));
                 }
             }

@@ -69,8 +69,7 @@ impl PostgresStore {
         &self,
         decided_before: &str,
     ) -> Result<u64, StorageError> {
-        let cutoff = chrono::DateTime::parse_from_rfc3339(decided_before)
-            .map_err(|e| StorageError::Corrupt(format!("retention cutoff: {e}")))?;
+        let cutoff = crate::storage::DecidedBefore::parse(decided_before)?;
         self.block(async {
             let mut client = self.client().await?;
             let tx = client.transaction().await?;
@@ -81,8 +80,7 @@ impl PostgresStore {
             for r in rows {
                 let p: domain::TemplateProposal =
                     crate::storage::entries::decode("proposal", r.get::<_, &[u8]>(1))?;
-                let decided = chrono::DateTime::parse_from_rfc3339(&p.decided_at).ok();
-                if p.state != "open" && decided.is_some_and(|at| at < cutoff) {
+                if cutoff.covers(&p.state, &p.decided_at) {
                     gone.0.push(r.get(0));
                     gone.1.push(p.desk_id);
                 }

@@ -64,16 +64,14 @@ impl ReportInbox for SledStore {
     }
 
     fn prune_reports(&self, decided_before: &str) -> Result<u64, StorageError> {
-        let cutoff = chrono::DateTime::parse_from_rfc3339(decided_before)
-            .map_err(|e| StorageError::Corrupt(format!("retention cutoff: {e}")))?;
+        let cutoff = crate::storage::DecidedBefore::parse(decided_before)?;
         let mut removed = 0;
         {
             let _w = self.writing();
             for kv in self.reports.iter() {
                 let (k, v) = kv?;
                 let r = decode(&v)?;
-                let decided = chrono::DateTime::parse_from_rfc3339(&r.decided_at).ok();
-                if r.state != crate::reports::OPEN && decided.is_some_and(|at| at < cutoff) {
+                if cutoff.covers(&r.state, &r.decided_at) {
                     self.reports.remove(k)?;
                     removed += 1;
                 }

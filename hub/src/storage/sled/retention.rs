@@ -305,16 +305,14 @@ impl SledStore {
     /// UTC); open ones are kept whatever their age, for a coordinator to
     /// decide.
     pub(super) fn prune_proposals_before(&self, decided_before: &str) -> Result<u64, StorageError> {
-        let cutoff = chrono::DateTime::parse_from_rfc3339(decided_before)
-            .map_err(|e| StorageError::Corrupt(format!("retention cutoff: {e}")))?;
+        let cutoff = crate::storage::DecidedBefore::parse(decided_before)?;
         let mut removed = 0;
         {
             let _w = self.writing();
             for kv in self.proposals.iter() {
                 let (k, v) = kv?;
                 let p: domain::TemplateProposal = crate::storage::entries::decode("proposal", &v)?;
-                let decided = chrono::DateTime::parse_from_rfc3339(&p.decided_at).ok();
-                if p.state != "open" && decided.is_some_and(|at| at < cutoff) {
+                if cutoff.covers(&p.state, &p.decided_at) {
                     // The id first, so that a crash between the two leaves
                     // the proposal known either way.
                     self.pruned_proposals
