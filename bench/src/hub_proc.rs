@@ -451,7 +451,8 @@ impl CpuWatch {
     }
 
     /// One line on stderr: wall time, hub CPU, desks' (this process's) CPU.
-    pub(crate) fn report(&self, what: &str) {
+    /// Returns the hub's CPU seconds, when /proc told.
+    pub(crate) fn report(&self, what: &str) -> Option<f64> {
         let wall = self.began.elapsed().as_secs_f64();
         let used = |start: Option<f64>, pid: &str| match (start, cpu_seconds(pid)) {
             (Some(a), Some(b)) => format!("{:.1} s", b - a),
@@ -462,5 +463,6 @@ impl CpuWatch {
             used(self.start_hub, &self.hub),
             used(self.start_self, "self")
         );
+        Some(cpu_seconds(&self.hub)? - self.start_hub?)
     }
 }

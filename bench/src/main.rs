@@ -9,6 +9,7 @@ mod pg;
 mod progress;
 mod report;
 mod scenarios;
+mod shard;
 mod stats;
 
 use clap::{Parser, ValueEnum};
@@ -76,6 +77,9 @@ struct Cli {
     /// Hub replicas on the store (1 or 2; 2 needs `--store postgres`).
     #[arg(long, default_value_t = 1)]
     replicas: usize,
+    /// Run as a shard of simulated desks for a parent bench (`shard.rs`).
+    #[arg(long = "desk-shard", hide = true)]
+    desk_shard: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -219,6 +223,10 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let sizes = Sizes::from_cli(&cli);
+    if let Some(plan) = &cli.desk_shard {
+        raise_fd_limit(0);
+        return shard::serve(plan).await;
+    }
     raise_fd_limit(sizes.connections);
     let bins = hub_proc::Binaries::locate()?;
     let base = cli.dir.clone().unwrap_or_else(std::env::temp_dir);

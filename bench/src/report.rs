@@ -40,6 +40,10 @@ pub(crate) struct Fanout {
     pub desks: usize,
     pub p50_ms: f64,
     pub p99_ms: f64,
+    /// The hub's CPU over the rounds per desk per publish: what one more
+    /// desk costs the hub, apart from the simulated desks' share of the
+    /// machine.
+    pub hub_cpu_us_per_apply: Option<f64>,
 }
 
 pub(crate) struct Connections {
@@ -225,6 +229,7 @@ impl Results {
                     "desks": r.desks,
                     "p50_ms": round(r.p50_ms, 2),
                     "p99_ms": round(r.p99_ms, 2),
+                    "hub_cpu_us_per_apply": r.hub_cpu_us_per_apply.map(|v| round(v, 1)),
                 }),
             );
         }
@@ -416,8 +421,12 @@ impl Results {
             row(
                 "fanout",
                 format!(
-                    "{} desks, publish to applied p50 {:.2} ms, p99 {:.2} ms",
-                    r.desks, r.p50_ms, r.p99_ms
+                    "{} desks, publish to applied p50 {:.2} ms, p99 {:.2} ms; hub CPU per desk per publish {}",
+                    r.desks,
+                    r.p50_ms,
+                    r.p99_ms,
+                    r.hub_cpu_us_per_apply
+                        .map_or_else(|| "n/a".to_string(), |us| format!("{us:.0} µs"))
                 ),
             );
         }

@@ -6,26 +6,41 @@
 use crate::desks::{DeskRoot, SimDesk};
 use crate::hub_proc::{Binaries, CpuWatch, Hub};
 use crate::report::Fanout;
+use crate::shard::{self, Shard};
 use crate::stats::Latencies;
 use crate::Sizes;
 use anyhow::{bail, Context};
 use hub::config::{DataDir, HubConfig};
 use proto::{GuidanceItem, PublishGuidanceRequest, Severity};
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 /// Publishes per run: each gives one sample per desk.
 const ROUNDS: usize = 20;
-const APPLY_LIMIT: Duration = Duration::from_secs(120);
 
 pub(crate) async fn run(bins: &Binaries, dir: &Path, sizes: &Sizes) -> anyhow::Result<Fanout> {
     let mut hub = Hub::init(bins, dir)?;
     let bundles = hub.enrol("fanout", sizes.fanout_desks)?;
     hub.start().await?;
     let root = DeskRoot::new(dir, sizes.desk_dir.as_deref())?;
-    let bar = crate::progress::bar(bundles.len() as u64, "fan-out desks opened");
-    let mut desks = Vec::with_capacity(bundles.len());
-    for b in &bundles {
+    // More desks than one process can keep files open for go, in equal
+    // parts, to shards: this process keeps the first part.
+    let processes = bundles.len().div_ceil(shard::desks_per_process());
+    let part = bundles.len().div_ceil(processes.max(1)).max(1);
+    let mut parts = bundles.chunks(part);
+    let own = parts.next().unwrap_or_default();
+    let mut shards = Vec::new();
+    for (i, p) in parts.enumerate() {
+        shards.push(Shard::spawn(dir, i, &root.path, p)?);
+    }
+    if !shards.is_empty() {
+        eprintln!(
+            "bench: fan-out desks in {} processes of up to {part} (the open-file limit)",
+            shards.len() + 1
+        );
+    }
+    let bar = crate::progress::bar(own.len() as u64, "fan-out desks opened");
+    let mut desks = Vec::with_capacity(own.len());
+    for b in own {
         let mut d = SimDesk::open(&root.path, b)?;
         d.start_sync();
         desks.push(d);
@@ -33,60 +48,70 @@ pub(crate) async fn run(bins: &Binaries, dir: &Path, sizes: &Sizes) -> anyhow::R
     }
     bar.finish_and_clear();
     crate::scenarios::ingest::wait_connected(&desks, &mut hub).await?;
+    for s in &mut shards {
+        s.ready().await?;
+    }
 
     let config = HubConfig::load(&hub.data, std::iter::empty())?;
     let mut coordinator = hub::client::connect(&DataDir(hub.data.clone()), &config)
         .await?
         .context("the hub's coordinator port does not answer")?;
 
-    let mut micros = Vec::with_capacity(ROUNDS * desks.len());
-    let bar = crate::progress::bar((ROUNDS * desks.len()) as u64, "guidance applied");
+    let mut micros = Vec::with_capacity(ROUNDS * bundles.len());
+    let bar = crate::progress::bar((ROUNDS * bundles.len()) as u64, "guidance applied");
     let cpu = CpuWatch::start(hub.pid()?);
+    let shards_before = Shard::cpu_of(&shards);
     for round in 0..ROUNDS {
-        let mut waiters = tokio::task::JoinSet::new();
-        let t0 = Instant::now();
-        for d in &desks {
-            let mut rx = d.local.watch_guidance();
-            let before = *rx.borrow();
-            let bar = bar.clone();
-            waiters.spawn(async move {
-                let applied = tokio::time::timeout(APPLY_LIMIT, rx.wait_for(|v| *v > before))
-                    .await
-                    .is_ok_and(|r| r.is_ok());
-                bar.inc(1);
-                applied.then(|| t0.elapsed().as_micros() as u64)
-            });
+        let tick = bar.clone();
+        let waiters = shard::arm(&desks, move || tick.inc(1));
+        for s in &mut shards {
+            s.arm().await?;
         }
+        let t0 = shard::now_micros();
         coordinator
             .publish_guidance(PublishGuidanceRequest {
                 item: Some(item(round)),
             })
             .await
             .map_err(|s| anyhow::anyhow!("publish failed: {:?} {}", s.code(), s.message()))?;
-        let mut missing = 0;
-        while let Some(done) = waiters.join_next().await {
-            match done? {
-                Some(us) => micros.push(us),
-                None => missing += 1,
-            }
+        let mut applied = shard::collect(waiters).await?;
+        for s in &mut shards {
+            let theirs = s.applied().await?;
+            bar.inc(theirs.len() as u64);
+            applied.extend(theirs);
         }
+        let missing = applied.iter().filter(|t| t.is_none()).count();
         if missing > 0 {
             hub.check_alive()?;
-            bail!("{missing} desks did not apply guidance round {round} within {APPLY_LIMIT:?}");
+            bail!(
+                "{missing} desks did not apply guidance round {round} within {:?}",
+                shard::APPLY_LIMIT
+            );
         }
+        micros.extend(applied.into_iter().flatten().map(|t| t.saturating_sub(t0)));
     }
     bar.finish_and_clear();
-    cpu.report("fan-out");
+    let hub_cpu_s = cpu.report("fan-out");
+    if !shards.is_empty() {
+        eprintln!(
+            "bench: fan-out: the desk shards' CPU {:.1} s",
+            Shard::cpu_of(&shards) - shards_before
+        );
+    }
     hub.check_alive()?;
     hub.kill();
     for d in &mut desks {
         d.stop().await;
     }
+    for s in shards {
+        s.finish().await;
+    }
     let lat = Latencies::new(micros);
     Ok(Fanout {
-        desks: desks.len(),
+        desks: bundles.len(),
         p50_ms: lat.percentile_ms(50.0),
         p99_ms: lat.percentile_ms(99.0),
+        hub_cpu_us_per_apply: hub_cpu_s.map(|s| s * 1e6 / (ROUNDS * bundles.len().max(1)) as f64),
     })
 }
 
