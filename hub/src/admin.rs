@@ -336,9 +336,11 @@ pub fn list_desks(
     store: &dyn Store,
     connections: Option<&Connections>,
 ) -> Result<Vec<DeskRow>, AdminError> {
+    let desks = store.desks()?;
+    let ids: Vec<&str> = desks.iter().map(|d| d.desk_id.as_str()).collect();
+    let summaries = crate::incarnations::summaries(store, &ids)?;
     let mut rows = Vec::new();
-    for d in store.desks()? {
-        let held = crate::incarnations::summary(store, &d.desk_id)?;
+    for (d, held) in desks.into_iter().zip(summaries) {
         let p = held.progress;
         let push = store.push_state(&d.desk_id)?;
         let seen = connections

@@ -102,22 +102,45 @@ pub struct Summary {
 }
 
 pub fn summary(store: &dyn Store, desk_id: &str) -> Result<Summary, StorageError> {
-    let list = store.incarnations(desk_id)?;
-    let mut out = Summary {
-        current: list.last().map(|i| i.id.clone()).unwrap_or_default(),
-        count: list.len() as u64,
-        ..Summary::default()
-    };
-    for n in incarnation_numbers(&list) {
-        let p = store.progress(desk_id, n)?;
-        out.progress.records += p.records;
-        out.progress.rejected += p.rejected;
-        out.progress.last_seq = p.last_seq;
+    summaries(store, &[desk_id])?
+        .pop()
+        .ok_or_else(|| StorageError::Corrupt("no summary read".into()))
+}
+
+/// [`summary`] of several desks, their progress read in one go
+/// ([`Store::progress_of`]).
+pub fn summaries(store: &dyn Store, desk_ids: &[&str]) -> Result<Vec<Summary>, StorageError> {
+    let lists = desk_ids
+        .iter()
+        .map(|d| store.incarnations(d))
+        .collect::<Result<Vec<_>, _>>()?;
+    let streams: Vec<(&str, u32)> = desk_ids
+        .iter()
+        .zip(&lists)
+        .flat_map(|(d, list)| incarnation_numbers(list).into_iter().map(move |n| (*d, n)))
+        .collect();
+    let mut progress = store.progress_of(&streams)?.into_iter();
+    let mut out = Vec::with_capacity(lists.len());
+    for list in lists {
+        let mut one = Summary {
+            current: list.last().map(|i| i.id.clone()).unwrap_or_default(),
+            count: list.len() as u64,
+            ..Summary::default()
+        };
+        for _ in incarnation_numbers(&list) {
+            let p = progress
+                .next()
+                .ok_or_else(|| StorageError::Corrupt("fewer progress entries than asked".into()))?;
+            one.progress.records += p.records;
+            one.progress.rejected += p.rejected;
+            one.progress.last_seq = p.last_seq;
+        }
+        one.records_lost = list.iter().map(|i| i.lost).sum();
+        one.older_state = list
+            .into_iter()
+            .filter_map(|i| i.older_state)
+            .max_by(|a, b| a.at.cmp(&b.at));
+        out.push(one);
     }
-    out.records_lost = list.iter().map(|i| i.lost).sum();
-    out.older_state = list
-        .into_iter()
-        .filter_map(|i| i.older_state)
-        .max_by(|a, b| a.at.cmp(&b.at));
     Ok(out)
 }

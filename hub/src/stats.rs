@@ -220,9 +220,17 @@ pub fn query_on(
     canonical.sort_unstable();
     let swapped = canonical.as_slice() != by;
     let _one_at_a_time = PUBLISHING.lock().unwrap_or_else(|e| e.into_inner());
-    let cells = count_cells(store, &canonical)?;
+    let calendar = period.calendar(today);
+    // Only the weeks the answer reads: a calendar period's year, or the run
+    // of weeks asked, not every week held.
+    let span = match (calendar, period) {
+        (Some(c), _) => c.year_span(),
+        (None, Period::Weeks { from, to }) => (from.clone(), to.clone()),
+        (None, _) => return Err(StatsError::Invalid("no period".into())),
+    };
+    let cells = count_cells(store, &canonical, &span)?;
 
-    let Some(calendar) = period.calendar(today) else {
+    let Some(calendar) = calendar else {
         let Period::Weeks { from, to } = period else {
             return Err(StatsError::Invalid("no period".into()));
         };
@@ -267,7 +275,7 @@ pub fn query_on(
             .filter(|d| disclosure::SENSITIVE_DIMENSIONS.contains(d))
         {
             let dims = vec![(*d).to_owned()];
-            let cells = count_cells(store, &[d])?;
+            let cells = count_cells(store, &[d], &span)?;
             let register = RegisterParts::read(store, &dims, calendar)?;
             one_way.push((dims, cells, register));
         }
@@ -323,6 +331,7 @@ pub fn query_on(
 fn count_cells(
     store: &dyn Store,
     canonical: &[&str],
+    (from, to): &(String, String),
 ) -> Result<Vec<(Vec<String>, u64)>, StatsError> {
     // The store keeps counts by week and two dimensions at most; `family`
     // is derived from `procedure`.
@@ -346,7 +355,7 @@ fn count_cells(
         .filter_map(|d| fields.iter().position(|f| f == d))
         .collect();
     let cells: Vec<(Vec<String>, u64)> = store
-        .counts(&dims)?
+        .counts_between(&dims, from, to)?
         .into_iter()
         .map(|c| {
             let mut values = c.values;

@@ -184,6 +184,12 @@ pub trait Store:
     /// The progress of one incarnation, as it is on disk: what a desk is
     /// told it need not send again must survive a crash.
     fn progress(&self, desk_id: &str, incarnation: u32) -> Result<DeskProgress, StorageError>;
+    /// [`Store::progress`] of several incarnations `(desk, incarnation)`,
+    /// read together: a page listing every desk waits for one group commit
+    /// to end on sled, not for one per desk.
+    fn progress_of(&self, streams: &[(&str, u32)]) -> Result<Vec<DeskProgress>, StorageError> {
+        streams.iter().map(|(d, n)| self.progress(d, *n)).collect()
+    }
     /// The first `limit` refusals stored for one incarnation with a
     /// sequence in `(after, up_to]`, in order.
     fn rejections(
@@ -203,6 +209,23 @@ pub trait Store:
     /// `COUNT_DIMENSIONS`): each cell's values are the week, then one per
     /// name of `dims`, in that order. Kept in the same write as the records.
     fn counts(&self, dims: &[&str]) -> Result<Vec<CountCell>, StorageError>;
+    /// [`Store::counts`] of the ISO weeks `from..=to` only (labels such as
+    /// `2026-W07`, which sort as the weeks do), so that a query of a year
+    /// or of twelve weeks reads those, not every week a hub holds.
+    fn counts_between(
+        &self,
+        dims: &[&str],
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<CountCell>, StorageError> {
+        let mut cells = self.counts(dims)?;
+        cells.retain(|c| {
+            c.values
+                .first()
+                .is_some_and(|w| w.as_str() >= from && w.as_str() <= to)
+        });
+        Ok(cells)
+    }
     /// Every record of the desk, incarnation by incarnation, with its
     /// sequence within its incarnation.
     fn records(&self, desk_id: &str) -> Result<Vec<(u64, domain::RawRecord)>, StorageError>;

@@ -127,6 +127,13 @@ impl CalendarPeriod {
         }
     }
 
+    /// The first and last ISO week of the period's year: every count a
+    /// release of the period reads lies between them.
+    pub fn year_span(self) -> (String, String) {
+        let year = self.year();
+        (week_label(year, 1), week_label(year, weeks_in(year)))
+    }
+
     /// Every ISO week of the period, in order.
     pub fn weeks(self) -> Vec<String> {
         let year = self.year();

@@ -236,7 +236,17 @@ impl Store for SledStore {
     }
 
     fn progress(&self, desk_id: &str, incarnation: u32) -> Result<DeskProgress, StorageError> {
-        self.durable_progress(&append::stream_key(desk_id, incarnation))
+        self.progress_of(&[(desk_id, incarnation)])?
+            .pop()
+            .ok_or_else(|| StorageError::Corrupt("no progress read".into()))
+    }
+
+    fn progress_of(&self, streams: &[(&str, u32)]) -> Result<Vec<DeskProgress>, StorageError> {
+        let keys: Vec<String> = streams
+            .iter()
+            .map(|(d, n)| append::stream_key(d, *n))
+            .collect();
+        self.durable_progress(&keys)
     }
 
     fn rejections(
@@ -272,7 +282,16 @@ impl Store for SledStore {
     }
 
     fn counts(&self, dims: &[&str]) -> Result<Vec<CountCell>, StorageError> {
-        self.read_counts(dims)
+        self.read_counts(dims, None)
+    }
+
+    fn counts_between(
+        &self,
+        dims: &[&str],
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<CountCell>, StorageError> {
+        self.read_counts(dims, Some((from, to)))
     }
 
     fn records(&self, desk_id: &str) -> Result<Vec<(u64, RawRecord)>, StorageError> {

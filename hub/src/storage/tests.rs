@@ -369,6 +369,39 @@ fn assert_every_table_matches_a_recount(store: &dyn Store, desks: &[impl AsRef<s
     }
 }
 
+/// `counts_between` gives the cells of `counts` whose week lies in the run,
+/// for runs inside, across, outside and upside down of the weeks held
+/// (2026-W45 to W47).
+fn assert_runs_of_weeks_are_the_whole_table_cut(store: &dyn Store) {
+    let runs = [
+        ("2026-W46", "2026-W47"),
+        ("2026-W45", "2026-W45"),
+        ("2026-W01", "2026-W53"),
+        ("2026-W48", "2026-W52"),
+        ("2026-W47", "2026-W46"),
+    ];
+    let cells = |c: Vec<CountCell>| -> Vec<(Vec<String>, u64)> {
+        c.into_iter().map(|c| (c.values, c.count)).collect()
+    };
+    for (from, to) in runs {
+        for names in [vec![], vec!["procedure"], vec!["nationality", "channel"]] {
+            let mut whole = cells(store.counts(&names).expect("counts"));
+            whole.retain(|(v, _)| v[0].as_str() >= from && v[0].as_str() <= to);
+            let run = cells(store.counts_between(&names, from, to).expect("counts"));
+            assert_eq!(run, whole, "weeks {from}..={to} by {names:?}");
+        }
+    }
+    assert_ne!(
+        cells(
+            store
+                .counts_between(&["procedure"], "2026-W46", "2026-W46")
+                .expect("counts")
+        ),
+        Vec::new(),
+        "a week held has cells"
+    );
+}
+
 fn counts_answer_every_table_of_week_and_two_fields_exactly(fresh: &Fresh) {
     let store = fresh.open();
     let procedures = [
@@ -413,6 +446,10 @@ fn counts_answer_every_table_of_week_and_two_fields_exactly(fresh: &Fresh) {
         store.append(&group).expect("append");
     }
     assert_every_table_matches_a_recount(&*store, &["desk-a", "desk-b"]);
+    assert_runs_of_weeks_are_the_whole_table_cut(&*store);
+    // Once more with the counts stored rather than pending in memory.
+    store.flush().expect("flush");
+    assert_runs_of_weeks_are_the_whole_table_cut(&*store);
     let v = store.verify().expect("verify");
     assert_eq!((v.records, v.counted, v.ids), (240, 240, 240));
     assert!(v.problems.is_empty(), "{:?}", v.problems);

@@ -348,16 +348,19 @@ impl SledStore {
         Ok(outcomes)
     }
 
-    /// A stream's progress as it is on disk. Under the writer's lock, which
+    /// Streams' progress as it is on disk, under one hold of the writer's lock, which
     /// a group commit holds until its flush returns, and after a flush of
     /// whatever a failed one left in memory.
-    pub(super) fn durable_progress(&self, stream: &str) -> Result<DeskProgress, StorageError> {
+    pub(super) fn durable_progress(
+        &self,
+        streams: &[String],
+    ) -> Result<Vec<DeskProgress>, StorageError> {
         let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         if writer.unflushed {
             self.flush_serialised()?;
             writer.unflushed = false;
         }
-        self.read_progress(stream)
+        streams.iter().map(|s| self.read_progress(s)).collect()
     }
 
     /// Checks and writes a group commit, not yet flushed; the outcomes,
@@ -558,7 +561,12 @@ impl SledStore {
         Ok(out)
     }
 
-    pub(super) fn read_counts(&self, dims: &[&str]) -> Result<Vec<CountCell>, StorageError> {
+    /// The counts over `dims`, of the weeks `from..=to` when given.
+    pub(super) fn read_counts(
+        &self,
+        dims: &[&str],
+        weeks: Option<(&str, &str)>,
+    ) -> Result<Vec<CountCell>, StorageError> {
         let idx = dims
             .iter()
             .map(|d| {
@@ -570,6 +578,9 @@ impl SledStore {
             .collect::<Result<Vec<usize>, _>>()?;
         let (cube, at) =
             cubes::cube_for(&idx).ok_or_else(|| StorageError::NotCounted(dims.join(",")))?;
+        if weeks.is_some_and(|(from, to)| from > to) {
+            return Ok(Vec::new());
+        }
         let mut out: BTreeMap<Vec<String>, u64> = BTreeMap::new();
         // Under the counts' lock, so that no checkpoint moves the tally
         // into the stored cells between the two reads; never the writer's,
@@ -577,11 +588,19 @@ impl SledStore {
         let weekly: Vec<(String, Cells)> = {
             let counts = self.counts_lock();
             let mut weekly = Vec::new();
-            for kv in self.ingest.scan_prefix([b'c', cube as u8]) {
+            let stored = match weeks {
+                Some((from, to)) => self
+                    .ingest
+                    .range(cubes::key(cube, from)..=cubes::key(cube, to)),
+                None => self.ingest.scan_prefix([b'c', cube as u8]),
+            };
+            for kv in stored {
                 let (k, v) = kv?;
                 weekly.push((cubes::parse_key(&k)?.1, cubes::decode(&v)?));
             }
-            weekly.extend(counts.pending.cube(cube));
+            weekly.extend(counts.pending.cube(cube).into_iter().filter(|(week, _)| {
+                weeks.is_none_or(|(from, to)| week.as_str() >= from && week.as_str() <= to)
+            }));
             weekly
         };
         for (week, cells) in weekly {
