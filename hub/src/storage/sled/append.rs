@@ -348,9 +348,9 @@ impl SledStore {
         Ok(outcomes)
     }
 
-    /// Streams' progress as it is on disk, under one hold of the writer's lock, which
-    /// a group commit holds until its flush returns, and after a flush of
-    /// whatever a failed one left in memory.
+    /// Streams' progress as it is on disk: under one hold of the writer's
+    /// lock, which a group commit holds until its flush returns, and after a
+    /// flush of whatever a failed one left in memory.
     pub(super) fn durable_progress(
         &self,
         streams: &[String],
