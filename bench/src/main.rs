@@ -94,6 +94,9 @@ pub(crate) struct Sizes {
     pub ingest_desks: usize,
     pub ingest_records: u64,
     pub fanout_desks: usize,
+    /// Most fan-out desks one process holds; the rest run in desk shards
+    /// (`shard.rs`). `None`: as many as the open-file limit allows.
+    pub fanout_desks_per_process: Option<usize>,
     pub connections: usize,
     pub catchup_records: u64,
     /// Records the history scenario fills the store with.
@@ -122,6 +125,8 @@ impl Sizes {
                 ingest_desks: 10,
                 ingest_records: 20_000,
                 fanout_desks: 20,
+                // So that CI runs the desk shards too.
+                fanout_desks_per_process: Some(10),
                 connections: 200,
                 catchup_records: 20_000,
                 history_records: 20_000,
@@ -141,6 +146,7 @@ impl Sizes {
                 ingest_desks: 100,
                 ingest_records: 1_000_000,
                 fanout_desks: 1_000,
+                fanout_desks_per_process: None,
                 connections: 10_000,
                 catchup_records: 1_000_000,
                 history_records: 1_000_000,

@@ -24,7 +24,10 @@ pub(crate) async fn run(bins: &Binaries, dir: &Path, sizes: &Sizes) -> anyhow::R
     let root = DeskRoot::new(dir, sizes.desk_dir.as_deref())?;
     // More desks than one process can keep files open for go, in equal
     // parts, to shards: this process keeps the first part.
-    let processes = bundles.len().div_ceil(shard::desks_per_process());
+    let per_process = sizes
+        .fanout_desks_per_process
+        .unwrap_or_else(shard::desks_per_process);
+    let processes = bundles.len().div_ceil(per_process.max(1));
     let part = bundles.len().div_ceil(processes.max(1)).max(1);
     let mut parts = bundles.chunks(part);
     let own = parts.next().unwrap_or_default();
@@ -34,7 +37,7 @@ pub(crate) async fn run(bins: &Binaries, dir: &Path, sizes: &Sizes) -> anyhow::R
     }
     if !shards.is_empty() {
         eprintln!(
-            "bench: fan-out desks in {} processes of up to {part} (the open-file limit)",
+            "bench: fan-out desks in {} processes of up to {part} (the open-file limit, or --quick)",
             shards.len() + 1
         );
     }
