@@ -86,7 +86,27 @@ pub fn run_ok(name: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// A loopback address with a port no one listens on, for a process the
+/// test starts next. The port is taken below Linux's ephemeral range
+/// (32768 up): a port the kernel hands out for port 0 is in that range, and
+/// in the gap before the child binds it, one of the suite's thousands of
+/// outgoing connections could take it, leaving the child unable to listen
+/// (seen once: a hub that never answered within 20 s). Each test process
+/// starts at its own place (its pid) and moves on, so that tests running at
+/// once do not pick the same ports.
 pub fn free_addr() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const FIRST: u32 = 10_000;
+    const PORTS: u32 = 22_000;
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let base = std::process::id().wrapping_mul(2_654_435_761) % PORTS;
+    for _ in 0..100 {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = FIRST + (base + n * 7) % PORTS;
+        if let Ok(l) = std::net::TcpListener::bind(("127.0.0.1", port as u16)) {
+            return l.local_addr().expect("local addr").to_string();
+        }
+    }
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
     l.local_addr().expect("local addr").to_string()
 }
