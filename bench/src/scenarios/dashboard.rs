@@ -1,22 +1,28 @@
 //! Page views against acknowledgements: every desk ingests without pause
 //! while a signed-in coordinator opens the overview, statistics, desks and
-//! audit pages at a fixed rate (open loop). The desks' p99 acknowledgement
-//! latency is measured with no page views and with them, in the same run.
+//! audit pages at a fixed rate (open loop). The desks' rate and p99
+//! acknowledgement latency are measured in windows without page views and
+//! windows with them, alternating, in the same run.
 //! `--records N` fills the store with N records first, so that pages are
 //! measured on a hub with a history.
 
 use super::overload::{Loaded, USER};
-use crate::hub_proc::Binaries;
+use super::steady::Window;
+use crate::hub_proc::{cpu_seconds, Binaries};
 use crate::report::DashboardLoad;
 use crate::stats::Latencies;
 use crate::Sizes;
 use anyhow::bail;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const PAGES: [&str; 4] = ["/", "/stats", "/desks", "/audit"];
+
+/// Pairs of windows, one without page views and one with them.
+const ROUNDS: u32 = 4;
 
 pub(crate) async fn run(
     bins: &Binaries,
@@ -30,23 +36,30 @@ pub(crate) async fn run(
         bail!("the coordinator could not sign in: {}", signed_in.status);
     }
     let phase = sizes.phase;
-    let quiet = run.load.window(phase).await?;
 
     // Per page, so that a slow page is named: its latencies and failures.
     let served = Arc::new(Mutex::new(
         [(); PAGES.len()].map(|()| (Vec::<u64>::new(), 0u64)),
     ));
     let per_s = sizes.page_views_per_s.max(1);
+    let pages_on = Arc::new(AtomicBool::new(false));
+    let over = Arc::new(AtomicBool::new(false));
     let views = {
-        let served = Arc::clone(&served);
+        let (served, pages_on, over) = (
+            Arc::clone(&served),
+            Arc::clone(&pages_on),
+            Arc::clone(&over),
+        );
         async move {
             let every = Duration::from_secs_f64(1.0 / f64::from(per_s));
             let mut tick = tokio::time::interval(every);
-            let deadline = Instant::now() + phase;
             let mut pending = Vec::new();
             let mut i = 0usize;
-            while Instant::now() < deadline {
+            while !over.load(Ordering::Relaxed) {
                 tick.tick().await;
+                if !pages_on.load(Ordering::Relaxed) {
+                    continue;
+                }
                 let mut client = web.clone();
                 let page = i % PAGES.len();
                 let path = PAGES[page];
@@ -74,13 +87,58 @@ pub(crate) async fn run(
     // queue rather than the hub (a coordinator's browser is not on the desks'
     // machine).
     let client = tokio::task::spawn_blocking(move || {
-        tokio::runtime::Builder::new_current_thread()
+        let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
-            .build()
-            .map(|rt| rt.block_on(views))
+            .build()?;
+        let began = cpu_seconds("thread-self");
+        rt.block_on(views);
+        // What the page client itself cost: on one machine it comes out of
+        // the CPU that the desks and the hub share.
+        Ok::<_, std::io::Error>(began.zip(cpu_seconds("thread-self")).map(|(a, b)| b - a))
     });
-    let (busy, done) = run.during(phase, client).await?;
-    done??;
+
+    // Ingest slows as the store grows over the run, so one window without
+    // pages and then one with them would count that slowing against the
+    // pages. The windows alternate instead, in pairs whose order flips
+    // (without–with, with–without, …), so that a steady drift falls on both
+    // sides alike; each side gets `phase` in all.
+    let length = phase / (2 * ROUNDS);
+    let hub_pid = run.hub.pid()?.to_string();
+    let (mut quiet, mut busy) = (Window::default(), Window::default());
+    // The hub's CPU seconds without and with page views.
+    let mut hub_cpu = [Some(0.0); 2];
+    for round in 0..ROUNDS {
+        let order = if round % 2 == 0 {
+            [false, true]
+        } else {
+            [true, false]
+        };
+        for with_pages in order {
+            pages_on.store(with_pages, Ordering::Relaxed);
+            let before = cpu_seconds(&hub_pid);
+            let w = run.load.window(length).await?;
+            let used = before.zip(cpu_seconds(&hub_pid)).map(|(a, b)| b - a);
+            let side = &mut hub_cpu[usize::from(with_pages)];
+            *side = side.zip(used).map(|(sum, u)| sum + u);
+            if with_pages {
+                busy.absorb(w)
+            } else {
+                quiet.absorb(w)
+            }
+        }
+    }
+    pages_on.store(false, Ordering::Relaxed);
+    over.store(true, Ordering::Relaxed);
+    let client_cpu = client.await??;
+    let secs = |s: Option<f64>| s.map_or("n/a".to_string(), |s| format!("{s:.2} s"));
+    eprintln!(
+        "bench: dashboard: hub CPU {} without page views, {} with them ({:.1} s of each); \
+         the page client's CPU {}",
+        secs(hub_cpu[0]),
+        secs(hub_cpu[1]),
+        phase.as_secs_f64(),
+        secs(client_cpu)
+    );
     run.finish().await?;
     let served = std::mem::take(&mut *served.lock().unwrap_or_else(|e| e.into_inner()));
     let failed = served.iter().map(|(_, f)| f).sum();

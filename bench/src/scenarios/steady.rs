@@ -36,6 +36,7 @@ pub(crate) struct Steady {
 }
 
 /// What one stretch of polling saw.
+#[derive(Default)]
 pub(crate) struct Window {
     pub acked: u64,
     pub secs: f64,
@@ -43,6 +44,13 @@ pub(crate) struct Window {
 }
 
 impl Window {
+    /// Adds what `other` saw to this window, as one longer stretch.
+    pub(crate) fn absorb(&mut self, other: Window) {
+        self.acked += other.acked;
+        self.secs += other.secs;
+        self.micros.extend(other.micros);
+    }
+
     pub(crate) fn records_per_s(&self) -> f64 {
         self.acked as f64 / self.secs.max(1e-9)
     }
