@@ -19,6 +19,25 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// The hub's and this process's CPU seconds, and the machine's idle seconds.
+fn cpu_now(hub_pid: &str) -> [Option<f64>; 3] {
+    [cpu_seconds(hub_pid), cpu_seconds("self"), idle_seconds()]
+}
+
+/// Idle and I/O-wait time of every CPU since boot, from /proc/stat.
+fn idle_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let fields: Vec<f64> = stat
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .map(|f| f.parse().ok())
+        .collect::<Option<_>>()?;
+    // USER_HZ is 100, as in `cpu_seconds`.
+    Some((fields.get(3)? + fields.get(4)?) / 100.0)
+}
+
 const PAGES: [&str; 4] = ["/", "/stats", "/desks", "/audit"];
 
 /// Pairs of windows, one without page views and one with them.
@@ -102,11 +121,12 @@ pub(crate) async fn run(
     // pages. The windows alternate instead, in pairs whose order flips
     // (without–with, with–without, …), so that a steady drift falls on both
     // sides alike; each side gets `phase` in all.
-    let length = phase / (2 * ROUNDS);
+    let length = phase / ROUNDS;
     let hub_pid = run.hub.pid()?.to_string();
     let (mut quiet, mut busy) = (Window::default(), Window::default());
-    // The hub's CPU seconds without and with page views.
-    let mut hub_cpu = [Some(0.0); 2];
+    // CPU seconds without and with page views: the hub's, this process's
+    // (the desks and the page client), and the machine's idle time.
+    let mut cpu = [[Some(0.0); 3]; 2];
     for round in 0..ROUNDS {
         let order = if round % 2 == 0 {
             [false, true]
@@ -115,11 +135,15 @@ pub(crate) async fn run(
         };
         for with_pages in order {
             pages_on.store(with_pages, Ordering::Relaxed);
-            let before = cpu_seconds(&hub_pid);
+            let before = cpu_now(&hub_pid);
             let w = run.load.window(length).await?;
-            let used = before.zip(cpu_seconds(&hub_pid)).map(|(a, b)| b - a);
-            let side = &mut hub_cpu[usize::from(with_pages)];
-            *side = side.zip(used).map(|(sum, u)| sum + u);
+            for ((sum, a), b) in cpu[usize::from(with_pages)]
+                .iter_mut()
+                .zip(before)
+                .zip(cpu_now(&hub_pid))
+            {
+                *sum = sum.zip(a.zip(b)).map(|(sum, (a, b))| sum + b - a);
+            }
             if with_pages {
                 busy.absorb(w)
             } else {
@@ -130,13 +154,15 @@ pub(crate) async fn run(
     pages_on.store(false, Ordering::Relaxed);
     over.store(true, Ordering::Relaxed);
     let client_cpu = client.await??;
-    let secs = |s: Option<f64>| s.map_or("n/a".to_string(), |s| format!("{s:.2} s"));
+    let secs = |s: Option<f64>| s.map_or("n/a".to_string(), |s| format!("{s:.2}"));
+    let pair = |i: usize| format!("{} / {} s", secs(cpu[0][i]), secs(cpu[1][i]));
     eprintln!(
-        "bench: dashboard: hub CPU {} without page views, {} with them ({:.1} s of each); \
-         the page client's CPU {}",
-        secs(hub_cpu[0]),
-        secs(hub_cpu[1]),
+        "bench: dashboard, {:.1} s without / with page views: hub CPU {}, bench process CPU {}, \
+         machine idle {}; the page client's CPU {} s",
         phase.as_secs_f64(),
+        pair(0),
+        pair(1),
+        pair(2),
         secs(client_cpu)
     );
     run.finish().await?;
