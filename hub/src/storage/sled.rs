@@ -75,6 +75,10 @@ pub struct SledStore {
     writer: std::sync::Mutex<Box<append::Writer>>,
     /// Taken after `writer` when both are, never held across a flush.
     counts: std::sync::Mutex<Box<append::Counts>>,
+    /// Every stream's progress as last flushed (`durable_progress`); taken
+    /// after `writer`, held only to read or extend it. Bounded by the
+    /// streams, not by history.
+    durable: std::sync::Mutex<std::collections::HashMap<String, DeskProgress>>,
     /// One pruning at a time; never held by a group commit.
     pruning: std::sync::Mutex<()>,
     /// Per day, how far each stream's refusals went (`retention.rs`).
@@ -123,6 +127,7 @@ impl SledStore {
         let minor_edits = db.open_tree("minor_edits")?;
         let reports = db.open_tree(reports::TREE)?;
         let (writer, counts) = append::Writer::load(&ingest)?;
+        let durable = append::flushed_progress(&ingest)?;
         let retention = db.open_tree("retention")?;
         let pruned_proposals = db.open_tree("pruned_proposals")?;
         let audit = db.open_tree("audit")?;
@@ -156,6 +161,7 @@ impl SledStore {
             reports,
             writer: std::sync::Mutex::new(Box::new(writer)),
             counts: std::sync::Mutex::new(Box::new(counts)),
+            durable: std::sync::Mutex::new(durable),
             pruning: std::sync::Mutex::new(()),
             retention,
             pruned_proposals,
@@ -246,7 +252,7 @@ impl Store for SledStore {
             .iter()
             .map(|(d, n)| append::stream_key(d, *n))
             .collect();
-        self.durable_progress(&keys)
+        Ok(self.durable_progress(&keys))
     }
 
     fn rejections(

@@ -686,19 +686,51 @@ fn a_failed_commit_is_never_acknowledged_and_a_resend_after_it_is_stored_once() 
     // no watermark above 5 may be told until a flush succeeds.
     fail::cfg("store-flush", "return").expect("fail point");
     assert!(store.append(&[batch("desk-a", 6..=10)]).is_err());
-    assert!(
-        store.progress("desk-a", 0).is_err(),
+    let told = |store: &dyn Store| store.progress("desk-a", 0).expect("progress").last_seq;
+    assert_eq!(
+        told(&store),
+        5,
         "a watermark that is not on disk is never told"
     );
     fail::remove("store-flush");
-    assert_eq!(store.progress("desk-a", 0).expect("progress").last_seq, 10);
+    assert_eq!(told(&store), 5, "nothing has been flushed since");
 
-    // The desk, never acknowledged, sends the batch again: held once.
+    // The desk, never acknowledged, sends the batch again: held once, and
+    // its flush makes the first write's watermark durable with it.
     let out = store.append(&[batch("desk-a", 6..=10)]).expect("resend");
     assert_eq!(out[0].up_to_seq, 10);
+    assert_eq!(told(&store), 10);
     let v = store.verify().expect("verify");
     assert!(v.problems.is_empty(), "{:?}", v.problems);
     assert_eq!(v.records, 10);
+}
+
+/// The desk list and the desks' welcomes read the watermarks the last flush
+/// made durable; a flush after a failed one makes the failed group's
+/// durable too, for streams that group's resend has not yet reached.
+#[test]
+fn a_flush_after_a_failed_one_makes_every_watermark_it_reached_known() {
+    let _alone = fail_points();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    fail::cfg("store-flush", "return").expect("fail point");
+    assert!(store.append(&[batch("desk-a", 1..=5)]).is_err());
+    fail::remove("store-flush");
+    let told = |desk: &str| store.progress(desk, 0).expect("progress").last_seq;
+    assert_eq!(told("desk-a"), 0);
+
+    // Another desk's group: its flush carries desk-a's earlier write.
+    store.append(&[batch("desk-b", 1..=3)]).expect("append");
+    assert_eq!((told("desk-a"), told("desk-b")), (5, 3));
+    let both = store
+        .progress_of(&[("desk-b", 0), ("desk-a", 0), ("desk-c", 0)])
+        .expect("progress");
+    let seqs: Vec<u64> = both.iter().map(|p| p.last_seq).collect();
+    assert_eq!(seqs, [3, 5, 0]);
+
+    drop(store);
+    let store = open(&dir);
+    assert_eq!(store.progress("desk-a", 0).expect("progress").last_seq, 5);
 }
 
 // Retention

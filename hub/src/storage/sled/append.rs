@@ -125,6 +125,22 @@ fn progress_key(stream: &str) -> Vec<u8> {
     k
 }
 
+/// Every stream's progress as the store holds it, by stream key: read at
+/// open, and again after a flush that followed a failed one.
+pub(super) fn flushed_progress(
+    tree: &sled::Tree,
+) -> Result<HashMap<String, DeskProgress>, StorageError> {
+    let mut out = HashMap::new();
+    for kv in tree.scan_prefix([b's']) {
+        let (k, v) = kv?;
+        out.insert(
+            String::from_utf8_lossy(&k[1..]).into_owned(),
+            decode_progress(&v)?,
+        );
+    }
+    Ok(out)
+}
+
 fn encode_progress(p: &DeskProgress) -> [u8; 24] {
     let mut v = [0u8; 24];
     v[..8].copy_from_slice(&p.last_seq.to_be_bytes());
@@ -324,15 +340,23 @@ impl SledStore {
         // One group commit at a time: the id check, the tally and the index
         // update must each see the previous commit whole.
         let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        // A flush failed since the last one that succeeded: what this
+        // flush makes durable may reach beyond this group's streams.
+        let behind = writer.unflushed;
         let written = self.write_group(&mut writer, batches);
         if written.is_err() {
             // The tally and the cached cells may be ahead of the store.
             self.reload(&mut writer)?;
         }
-        let (mut outcomes, resent) = written?;
+        let (mut outcomes, resent, progress) = written?;
         writer.unflushed = true;
         self.flush_serialised()?;
         writer.unflushed = false;
+        if behind {
+            *self.durable_lock() = flushed_progress(&self.ingest)?;
+        } else {
+            self.durable_lock().extend(progress);
+        }
         drop(writer);
 
         for i in resent {
@@ -348,19 +372,20 @@ impl SledStore {
         Ok(outcomes)
     }
 
-    /// Streams' progress as it is on disk: under one hold of the writer's
-    /// lock, which a group commit holds until its flush returns, and after a
-    /// flush of whatever a failed one left in memory.
-    pub(super) fn durable_progress(
-        &self,
-        streams: &[String],
-    ) -> Result<Vec<DeskProgress>, StorageError> {
-        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        if writer.unflushed {
-            self.flush_serialised()?;
-            writer.unflushed = false;
-        }
-        streams.iter().map(|s| self.read_progress(s)).collect()
+    /// Streams' progress as it is on disk, from what the last successful
+    /// flush made durable: never a watermark a failed flush left in sled
+    /// alone, and never a wait for the group commit under way (a page or a
+    /// desk's welcome would otherwise wait for its fsync).
+    pub(super) fn durable_progress(&self, streams: &[String]) -> Vec<DeskProgress> {
+        let durable = self.durable_lock();
+        streams
+            .iter()
+            .map(|s| durable.get(s).copied().unwrap_or_default())
+            .collect()
+    }
+
+    pub(super) fn durable_lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, DeskProgress>> {
+        self.durable.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Checks and writes a group commit, not yet flushed; the outcomes,
@@ -370,7 +395,14 @@ impl SledStore {
         &self,
         writer: &mut Writer,
         batches: &[DeskAppend],
-    ) -> Result<(Vec<AppendOutcome>, Vec<usize>), StorageError> {
+    ) -> Result<
+        (
+            Vec<AppendOutcome>,
+            Vec<usize>,
+            HashMap<String, DeskProgress>,
+        ),
+        StorageError,
+    > {
         let mut batch = sled::Batch::default();
         let mut progress: HashMap<String, DeskProgress> = HashMap::new();
         let mut ids_in_group: HashSet<u128> = HashSet::new();
@@ -460,11 +492,11 @@ impl SledStore {
         }
         // In the segments' batch, so that no crash parts an id from its record.
         id_runs.write(&mut batch);
-        for (stream, p) in progress {
-            writer.uncounted.insert(stream, p.last_seq);
+        for (stream, p) in &progress {
+            writer.uncounted.insert(stream.clone(), p.last_seq);
         }
         self.commit(writer, batch, &counted, false)?;
-        Ok((outcomes, resent))
+        Ok((outcomes, resent, progress))
     }
 
     /// Stores a commit's batch, whose new records are `counted`; with
