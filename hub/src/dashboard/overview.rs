@@ -55,7 +55,7 @@ fn section(
     dim: &'static str,
     weeks: &[String],
 ) -> Result<Section, WebError> {
-    let store = app.deps.store.as_ref();
+    let store = &app.deps.store;
     let this = weeks.last().cloned();
     let week = app
         .recent
@@ -144,11 +144,11 @@ pub(crate) async fn page(State(app): State<Shared>, who: Signed) -> Result<Respo
     let (c, total, sections, views, weeks) = {
         let store = std::sync::Arc::clone(&app.deps.store);
         let this = this.clone();
-        crate::storage::blocking(&store, move |store| {
+        crate::storage::blocking(&store, move |_| {
             let c = who.chrome(Page::Overview);
             let total = app
                 .recent
-                .query(store, &["week"], &this_week(this.as_deref()))?
+                .query(&app.deps.store, &["week"], &this_week(this.as_deref()))?
                 .table
                 .total();
             let mut sections = Vec::new();

@@ -64,9 +64,9 @@ async fn table(app: &Shared, q: &StatsQuery) -> Result<Published, WebError> {
     let dims: Vec<String> = q.dims().into_iter().map(str::to_owned).collect();
     let period = q.period()?;
     let shared = std::sync::Arc::clone(app);
-    Ok(crate::storage::blocking(&app.deps.store, move |store| {
+    Ok(crate::storage::blocking(&app.deps.store, move |_| {
         let dims: Vec<&str> = dims.iter().map(String::as_str).collect();
-        shared.recent.query(store, &dims, &period)
+        shared.recent.query(&shared.deps.store, &dims, &period)
     })
     .await?)
 }
