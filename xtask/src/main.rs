@@ -13,6 +13,7 @@ use std::process::{Command, ExitCode, Stdio};
 
 const USAGE: &str = "\
 usage: cargo xtask test [--fast] [-- ARGS...]
+       cargo xtask install [--fast]
 
   cargo xtask test           install what the tests need (Chromium, ChromeDriver,
                              axe-core), then run every test
@@ -21,6 +22,8 @@ usage: cargo xtask test [--fast] [-- ARGS...]
                              installs nothing the subset does not need
   cargo xtask test -- ARGS   pass ARGS to the test runner (cargo nextest run, or
                              cargo test when nextest is missing), e.g. a filter
+  cargo xtask install        only install what the tests need, and stop (CI does
+                             it while the lint gates compile)
 
 environment:
   XTASK_NO_INSTALL=1         never install: name what is missing and stop (exit 2)
@@ -178,6 +181,8 @@ const NOT_FAST: &[Skip] = &[
 
 struct Options {
     fast: bool,
+    /// `install`: the prerequisites only, no tests.
+    install_only: bool,
     extra: Vec<String>,
 }
 
@@ -198,6 +203,9 @@ fn main() -> ExitCode {
     if let Err(code) = install_prerequisites(&root, options.fast) {
         return code;
     }
+    if options.install_only {
+        return ExitCode::SUCCESS;
+    }
     run_tests(&root, &options)
 }
 
@@ -206,13 +214,15 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
     let Some((task, rest)) = args.split_first() else {
         return Ok(None);
     };
-    match task.as_str() {
-        "test" => {}
+    let install_only = match task.as_str() {
+        "test" => false,
+        "install" => true,
         "-h" | "--help" | "help" => return Ok(None),
         other => return Err(format!("unknown task `{other}`")),
-    }
+    };
     let mut options = Options {
         fast: false,
+        install_only,
         extra: Vec::new(),
     };
     let mut rest = rest.iter();
@@ -220,6 +230,9 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
         match arg.as_str() {
             "--fast" => options.fast = true,
             "-h" | "--help" => return Ok(None),
+            "--" if install_only => {
+                return Err("`install` runs no tests, so it takes no arguments for them".into())
+            }
             "--" => {
                 options.extra = rest.cloned().collect();
                 break;
@@ -765,6 +778,19 @@ mod tests {
         assert!(parse(&args(&["test", "filter"])).is_err());
         assert!(parse(&args(&["build"])).is_err());
         assert!(matches!(parse(&args(&[])), Ok(None)));
+    }
+
+    #[test]
+    fn install_takes_the_fast_selection_and_nothing_for_the_runner() {
+        let Ok(Some(options)) = parse(&args(&["install", "--fast"])) else {
+            panic!("`install --fast` parses");
+        };
+        assert!(options.install_only && options.fast);
+        let Ok(Some(options)) = parse(&args(&["test"])) else {
+            panic!("`test` parses");
+        };
+        assert!(!options.install_only);
+        assert!(parse(&args(&["install", "--", "x"])).is_err());
     }
 
     #[test]
