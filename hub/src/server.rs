@@ -159,16 +159,17 @@ pub fn open_store(dir: &DataDir, config: &HubConfig) -> anyhow::Result<Arc<dyn S
     Ok(Arc::new(store))
 }
 
-/// Threads of the dashboard's own runtime.
-const DASHBOARD_THREADS: usize = 2;
+/// Threads of the dashboard's and the coordinator port's own runtimes.
+const OWN_RUNTIME_THREADS: usize = 2;
 
-/// Serves `listener` with `serve` on a runtime of its own, so that a page
-/// request waits for a CPU, not behind every desk stream's task in the
-/// federation's queue: with ingest at full rate the tasks of a hundred
+/// Serves `listener` with `serve` on a runtime of its own, whose threads
+/// are called `name`, so that a page or a coordinator's request waits for
+/// a CPU, not behind every desk stream's task in the federation's queue: with ingest at full rate the tasks of a hundred
 /// desks are always ready, and the operating system's scheduler shares
 /// the CPU between threads fairly where tokio's queue would not. Ends
 /// when `serve` does (the receiver then resolves).
 fn on_own_runtime<F, Fut>(
+    name: &str,
     listener: TcpListener,
     serve: F,
 ) -> anyhow::Result<tokio::sync::oneshot::Receiver<()>>
@@ -180,19 +181,20 @@ where
     // connections are polled by that runtime's threads too.
     let listener = listener.into_std()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(DASHBOARD_THREADS)
-        .thread_name("dashboard")
+        .worker_threads(OWN_RUNTIME_THREADS)
+        .thread_name(name)
         .enable_all()
         .build()
-        .context("cannot start the dashboard's threads")?;
+        .with_context(|| format!("cannot start the {name} threads"))?;
     let (done, ended) = tokio::sync::oneshot::channel();
+    let thread = name.to_owned();
     std::thread::Builder::new()
-        .name("dashboard".into())
+        .name(thread.clone())
         .spawn(move || {
             runtime.block_on(async move {
                 match TcpListener::from_std(listener) {
                     Ok(listener) => serve(listener).await,
-                    Err(e) => tracing::error!(error = %e, "the dashboard cannot listen"),
+                    Err(e) => tracing::error!(server = %thread, error = %e, "cannot listen"),
                 }
             });
             // A page's query still running on the blocking pool is not
@@ -200,7 +202,7 @@ where
             runtime.shutdown_timeout(DRAIN_GRACE);
             let _ = done.send(());
         })
-        .context("cannot start the dashboard's thread")?;
+        .with_context(|| format!("cannot start the {name} thread"))?;
     Ok(ended)
 }
 
@@ -326,13 +328,6 @@ pub async fn run(
     };
     let refused = || metrics.connections_refused.clone();
     let fed_incoming = tls::capped(listeners.federation, fed_tls, caps, "federation", refused());
-    let coord_incoming = tls::capped(
-        listeners.coordinator,
-        coord_tls,
-        caps,
-        "coordinator",
-        refused(),
-    );
 
     let fed_server = tokio::spawn(
         grpc::federation_router(
@@ -343,11 +338,27 @@ pub async fn run(
         .await?
         .serve_with_incoming_shutdown(fed_incoming, stopped.clone().waited()),
     );
-    let coord_server = tokio::spawn(
-        grpc::coordinator_router(coordinator, token)
-            .await?
-            .serve_with_incoming_shutdown(coord_incoming, stopped.clone().waited()),
-    );
+    // The coordinator's queries on a runtime of their own, as the
+    // dashboard's pages: on the federation's, a stats query of a few
+    // milliseconds waited about 100 ms behind the desks' stream tasks.
+    let coord_router = grpc::coordinator_router(coordinator, token).await?;
+    let coord_server = {
+        let refused = refused();
+        let stopped = stopped.clone();
+        on_own_runtime(
+            "coordinator",
+            listeners.coordinator,
+            move |listener| async move {
+                let incoming = tls::capped(listener, coord_tls, caps, "coordinator", refused);
+                if let Err(e) = coord_router
+                    .serve_with_incoming_shutdown(incoming, stopped.waited())
+                    .await
+                {
+                    tracing::warn!(server = "coordinator", error = %e, "server ended with an error");
+                }
+            },
+        )?
+    };
 
     let web_server = match listeners.http {
         Some(listener) => {
@@ -367,10 +378,14 @@ pub async fn run(
             };
             let refused = refused();
             let stopped = stopped.clone();
-            Some(on_own_runtime(listener, move |listener| async move {
-                let incoming = tls::capped(listener, web_tls, web_caps, "dashboard", refused);
-                crate::dashboard::serve(incoming, dashboard, login_key, stopped.waited()).await;
-            })?)
+            Some(on_own_runtime(
+                "dashboard",
+                listener,
+                move |listener| async move {
+                    let incoming = tls::capped(listener, web_tls, web_caps, "dashboard", refused);
+                    crate::dashboard::serve(incoming, dashboard, login_key, stopped.waited()).await;
+                },
+            )?)
         }
         None => None,
     };
@@ -378,19 +393,19 @@ pub async fn run(
     shutdown.await;
     tracing::info!("shutting down: draining desk streams");
     stop.fire();
-    for (name, server) in [("federation", fed_server), ("coordinator", coord_server)] {
-        match tokio::time::timeout(DRAIN_GRACE, server).await {
-            Ok(Ok(Ok(()))) => {}
-            Ok(Ok(Err(e))) => {
-                tracing::warn!(server = name, error = %e, "server ended with an error")
-            }
-            Ok(Err(e)) => tracing::warn!(server = name, error = %e, "server task failed"),
-            Err(_) => tracing::warn!(server = name, "server did not drain in time"),
+    match tokio::time::timeout(DRAIN_GRACE, fed_server).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => {
+            tracing::warn!(server = "federation", error = %e, "server ended with an error")
         }
+        Ok(Err(e)) => tracing::warn!(server = "federation", error = %e, "server task failed"),
+        Err(_) => tracing::warn!(server = "federation", "server did not drain in time"),
     }
-    if let Some(web) = web_server {
-        if tokio::time::timeout(DRAIN_GRACE, web).await.is_err() {
-            tracing::warn!("dashboard did not stop in time");
+    for (name, server) in std::iter::once(("coordinator", coord_server))
+        .chain(web_server.map(|web| ("dashboard", web)))
+    {
+        if tokio::time::timeout(DRAIN_GRACE, server).await.is_err() {
+            tracing::warn!(server = name, "server did not stop in time");
         }
     }
     // The writer ends once every stream has dropped its handle and the queue
