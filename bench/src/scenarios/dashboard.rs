@@ -100,21 +100,8 @@ pub(crate) async fn run(
             }
         }
     };
-    // The pages are asked from a thread and runtime of their own: on the
-    // runtime of the hundred simulated desks, a response waited behind
-    // their tasks before the client read it, which measured this process's
-    // queue rather than the hub (a coordinator's browser is not on the desks'
-    // machine).
-    let client = tokio::task::spawn_blocking(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let began = cpu_seconds("thread-self");
-        rt.block_on(views);
-        // What the page client itself cost: on one machine it comes out of
-        // the CPU that the desks and the hub share.
-        Ok::<_, std::io::Error>(began.zip(cpu_seconds("thread-self")).map(|(a, b)| b - a))
-    });
+    // Asked apart from the desks' runtime, as a browser on another machine.
+    let client = super::apart::apart(views);
 
     // Ingest slows as the store grows over the run, so one window without
     // pages and then one with them would count that slowing against the
@@ -153,7 +140,7 @@ pub(crate) async fn run(
     }
     pages_on.store(false, Ordering::Relaxed);
     over.store(true, Ordering::Relaxed);
-    let client_cpu = client.await??;
+    let ((), client_cpu) = client.await??;
     let secs = |s: Option<f64>| s.map_or("n/a".to_string(), |s| format!("{s:.2}"));
     let pair = |i: usize| format!("{} / {} s", secs(cpu[0][i]), secs(cpu[1][i]));
     eprintln!(

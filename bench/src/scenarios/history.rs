@@ -42,8 +42,13 @@ pub(crate) async fn run(bins: &Binaries, dir: &Path, sizes: &Sizes) -> anyhow::R
     super::ingest::wait_connected(&desks, &mut hub).await?;
     let sampler = RssSampler::start(hub.pid()?);
     let mut load = Steady::start(&desks, None);
-    let (window, stats) = tokio::join!(load.window(sizes.phase), query_stats(&hub));
+    // Asked apart from the desks' runtime, as a coordinator's tool would.
+    let (window, stats) = tokio::join!(
+        load.window(sizes.phase),
+        super::apart::apart(query_stats(hub.data.clone()))
+    );
     window?;
+    let (stats, _) = stats??;
     let stats = stats?;
     let peak_kib = sampler.finish();
     hub.check_alive()?;
@@ -108,9 +113,9 @@ async fn serving(hub: &mut Hub, desk: &mut SimDesk) -> anyhow::Result<f64> {
 
 /// A two-dimension stats query through the coordinator API, as `hub stats`
 /// sends it, `QUERIES` times.
-async fn query_stats(hub: &Hub) -> anyhow::Result<Latencies> {
-    let dir = hub::config::DataDir(hub.data.clone());
-    let config = hub::config::HubConfig::load(&hub.data, Vec::new())?;
+async fn query_stats(data: std::path::PathBuf) -> anyhow::Result<Latencies> {
+    let config = hub::config::HubConfig::load(&data, Vec::new())?;
+    let dir = hub::config::DataDir(data);
     let mut client = hub::client::connect(&dir, &config)
         .await?
         .context("the hub's coordinator port did not answer")?;

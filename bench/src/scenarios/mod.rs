@@ -3,6 +3,7 @@
 //! burdens the next.
 
 mod agent;
+mod apart;
 pub(crate) mod catchup;
 pub(crate) mod connections;
 pub(crate) mod dashboard;
