@@ -113,6 +113,14 @@ fn lock(tables: &Mutex<Tables>) -> std::sync::MutexGuard<'_, Tables> {
 mod tests {
     use super::*;
 
+    /// A sled store in a folder of its own, kept as long as the folder.
+    fn store() -> (tempfile::TempDir, Arc<dyn Store>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = crate::storage::SledStore::open(&dir.path().join("store"), 1 << 20)
+            .expect("store opens");
+        (dir, Arc::new(store))
+    }
+
     fn published_at(recent: &Recent) -> Option<(Instant, bool)> {
         lock(&recent.tables)
             .values()
@@ -122,11 +130,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
     async fn a_viewed_table_is_published_again_before_it_stops_being_served() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store: Arc<dyn Store> = Arc::new(
-            crate::storage::SledStore::open(&dir.path().join("store"), 1 << 20)
-                .expect("store opens"),
-        );
+        let (_dir, store) = store();
         let recent = Recent::default();
         let view = || recent.query(&store, &["family"], &Period::Current);
         view().expect("published");
@@ -153,11 +157,7 @@ mod tests {
 
     #[test]
     fn outside_a_runtime_a_table_past_its_second_is_published_on_the_view() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store: Arc<dyn Store> = Arc::new(
-            crate::storage::SledStore::open(&dir.path().join("store"), 1 << 20)
-                .expect("store opens"),
-        );
+        let (_dir, store) = store();
         let recent = Recent::default();
         let view = || recent.query(&store, &["family"], &Period::Current);
         view().expect("published");
