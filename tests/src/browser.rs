@@ -143,6 +143,18 @@ impl Browser {
             .with_context(|| format!("no element matches `{css}`"))
     }
 
+    /// The element matching `css` once the page shows it, within `limit`:
+    /// after a click that submits a form, the next page may not be loaded
+    /// yet when `find` would look.
+    pub async fn wait_for(&self, css: &str, limit: Duration) -> anyhow::Result<Element> {
+        self.client
+            .wait()
+            .at_most(limit)
+            .for_element(Locator::Css(css))
+            .await
+            .with_context(|| format!("no element matches `{css}` within {limit:?}"))
+    }
+
     /// The form control a person would call `field`: the one whose `name`
     /// or `id` is `field`, or the one whose `<label>` reads `field`.
     pub async fn field(&self, field: &str) -> anyhow::Result<Element> {

@@ -140,7 +140,7 @@ async fn coordinator_and_operator_meet_through_the_hub() -> anyhow::Result<()> {
         "Gentile {{nome}}, per il rinnovo porti {{documento}}, la ricevuta delle Poste e una foto.";
     operator.fill("proposal", wording).await?;
     operator.click_text("Invia la proposta al Comune").await?;
-    operator.find("#propose-message").await?;
+    operator.wait_for("#propose-message", WAIT).await?;
     eventually(Duration::from_secs(20), async || {
         coordinator.goto(&format!("{base}/templates")).await.ok()?;
         let text = coordinator.page_text().await.ok()?;
