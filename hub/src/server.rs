@@ -164,10 +164,11 @@ const OWN_RUNTIME_THREADS: usize = 2;
 
 /// Serves `listener` with `serve` on a runtime of its own, whose threads
 /// are called `name`, so that a page or a coordinator's request waits for
-/// a CPU, not behind every desk stream's task in the federation's queue: with ingest at full rate the tasks of a hundred
-/// desks are always ready, and the operating system's scheduler shares
-/// the CPU between threads fairly where tokio's queue would not. Ends
-/// when `serve` does (the receiver then resolves).
+/// a CPU, not behind every desk stream's task in the federation's queue:
+/// with ingest at full rate the tasks of a hundred desks are always ready,
+/// and the operating system's scheduler shares the CPU between threads
+/// fairly where tokio's queue would not. Ends when `serve` does (the
+/// receiver then resolves).
 fn on_own_runtime<F, Fut>(
     name: &str,
     listener: TcpListener,
@@ -339,8 +340,7 @@ pub async fn run(
         .serve_with_incoming_shutdown(fed_incoming, stopped.clone().waited()),
     );
     // The coordinator's queries on a runtime of their own, as the
-    // dashboard's pages: on the federation's, a stats query of a few
-    // milliseconds waited about 100 ms behind the desks' stream tasks.
+    // dashboard's pages, for the same reason (`on_own_runtime`).
     let coord_router = grpc::coordinator_router(coordinator, token).await?;
     let coord_server = {
         let refused = refused();

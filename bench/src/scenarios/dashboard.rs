@@ -107,7 +107,9 @@ pub(crate) async fn run(
     // pages and then one with them would count that slowing against the
     // pages. The windows alternate instead, in pairs whose order flips
     // (without–with, with–without, …), so that a steady drift falls on both
-    // sides alike; each side gets `phase` in all.
+    // sides alike; each side gets `phase` in all. A view still answering
+    // when its window ends finishes in the next one, a few milliseconds of
+    // 2.5 s, which the figures do not separate.
     let length = phase / ROUNDS;
     let hub_pid = run.hub.pid()?.to_string();
     let (mut quiet, mut busy) = (Window::default(), Window::default());
