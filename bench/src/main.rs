@@ -66,6 +66,10 @@ struct Cli {
     /// hub's disk, as on a real network where every desk has its own.
     #[arg(long)]
     desk_dir: Option<PathBuf>,
+    /// Most fan-out desks one process holds (default: as many as the
+    /// open-file limit allows); the rest run in desk shards.
+    #[arg(long)]
+    desks_per_process: Option<usize>,
     /// Seconds of RecordVisit load in the intake scenario.
     #[arg(long)]
     intake_secs: Option<u64>,
@@ -194,6 +198,9 @@ impl Sizes {
                     s.history_records = r;
                 }
             }
+        }
+        if let Some(n) = cli.desks_per_process {
+            s.fanout_desks_per_process = Some(n.max(1));
         }
         if let Some(secs) = cli.intake_secs {
             s.intake_secs = secs;

@@ -40,11 +40,24 @@ struct Plan {
     bundles: Vec<Bundle>,
 }
 
-/// How many simulated desks one process can hold under its open-file limit.
+/// Most simulated desks one process holds when the open-file limit allows
+/// more. sled 0.34 takes one process-wide lock around every write batch and
+/// (once any batch was written) every read, and runs every database's
+/// writes on one process-wide thread pool; desks in one process wait for
+/// each other there, which real desks, each its own process, never do.
+/// With 1,000 desks in one process they took 295–325 µs of CPU a desk per
+/// publish against 240 µs in four processes of 250, and fan-out's p99 was
+/// 250–310 ms against 167–192 ms (`bench/README.md`).
+const DESKS_PER_PROCESS: usize = 250;
+
+/// How many simulated desks one process holds: [`DESKS_PER_PROCESS`], or
+/// fewer if the open-file limit allows fewer.
 pub(crate) fn desks_per_process() -> usize {
     let soft = rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(1024, |(soft, _)| soft);
     let n = soft.saturating_sub(FILES_SPARE) / FILES_PER_DESK;
-    usize::try_from(n).unwrap_or(usize::MAX).max(1)
+    usize::try_from(n)
+        .unwrap_or(usize::MAX)
+        .clamp(1, DESKS_PER_PROCESS)
 }
 
 /// Microseconds since the epoch, the clock both sides of a shard share.
