@@ -70,7 +70,8 @@ pub struct HubConfig {
     /// Batches waiting for the writer, across all desks.
     #[serde(default = "default_ingest_queue")]
     pub ingest_queue: usize,
-    /// Records one group commit may carry.
+    /// Records one group commit may carry. On sled every read in the hub
+    /// waits for the group being written, so this also bounds that wait.
     #[serde(default = "default_group_records")]
     pub group_records: usize,
     /// HTTP/2 receive window of each desk's connection and stream: what a
@@ -208,12 +209,19 @@ fn default_max_unacked_batches() -> usize {
 }
 fn default_ingest_queue() -> usize {
     // Decoded batches are the hub's largest buffers (a full batch is about
-    // half a megabyte); 64 keep the writer fed for three group commits of
-    // 20,000 records while bounding them to tens of MiB.
+    // half a megabyte); 64 keep the writer fed for six group commits of
+    // 5,000 records while bounding them to tens of MiB.
     64
 }
 fn default_group_records() -> usize {
-    20_000
+    // sled 0.34 writes a batch under a lock of the whole process, which
+    // every read in the hub then waits for: a statistics query or a page
+    // waits for the group being written. On two shared cores a group of
+    // 15,000–19,000 records took 73–134 ms to write, and the stats query
+    // during ingest at 10,000,000 records held had a p99 of 43–116 ms;
+    // with groups of at most 5,000 that p99 was 37–38 ms, and ingest kept
+    // its rate (`bench/README.md`).
+    5_000
 }
 fn default_http2_window_kib() -> u32 {
     // Two of the agent's default batches (500 records of about 150 bytes):
