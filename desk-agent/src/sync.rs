@@ -375,7 +375,13 @@ async fn session(
         return Ok(());
     }
     status.connected.store(true, Ordering::Relaxed);
-    status.set_error(String::new());
+    // A link whose records the hub refuses (its disk full, say) connects
+    // again and again: its error stays shown until the hub acknowledges
+    // records, and is cleared now only when there is nothing to send.
+    let mut error_shown = next <= outbox.last_seq().map_err(|e| e.to_string())?;
+    if !error_shown {
+        status.set_error(String::new());
+    }
     tracing::info!(hub = %hub, incarnation = %incarnation.id, hub_holds = incarnation.wire(next - 1), "connected to the hub");
 
     let mut in_flight: VecDeque<u64> = VecDeque::new();
@@ -437,6 +443,9 @@ async fn session(
             msg = inbound.message() => match msg.map_err(Broken::from_status)? {
                 Some(proto::HubMessage { body: Some(hub_message::Body::Ack(ack)) }) => {
                     let up_to = apply_ack(outbox, incarnation, ack.up_to_seq, ack.rejected)?;
+                    if std::mem::take(&mut error_shown) {
+                        status.set_error(String::new());
+                    }
                     while in_flight.front().is_some_and(|l| *l <= up_to) {
                         in_flight.pop_front();
                     }
