@@ -66,8 +66,8 @@ struct Cli {
     /// hub's disk, as on a real network where every desk has its own.
     #[arg(long)]
     desk_dir: Option<PathBuf>,
-    /// Most fan-out desks one process holds (default: as many as the
-    /// open-file limit allows); the rest run in desk shards.
+    /// Most fan-out desks one process holds (default: 250, or fewer if the
+    /// open-file limit allows fewer); the rest run in desk shards.
     #[arg(long)]
     desks_per_process: Option<usize>,
     /// Seconds of RecordVisit load in the intake scenario.

@@ -219,7 +219,7 @@ fn default_group_records() -> usize {
     // waits for the group being written. On two shared cores a group of
     // 15,000–19,000 records took 73–134 ms to write, and the stats query
     // during ingest at 10,000,000 records held had a p99 of 43–116 ms;
-    // with groups of at most 5,000 that p99 was 37–38 ms, and ingest kept
+    // with groups of at most 5,000 that p99 was 37–56 ms, and ingest kept
     // its rate (`bench/README.md`).
     5_000
 }
