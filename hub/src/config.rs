@@ -430,6 +430,7 @@ const LIMIT_NOTES: &[(&str, &str)] = &[
     ("max_message_bytes", "Bytes of one message; a larger one ends the stream (RESOURCE_EXHAUSTED, no retry delay)."),
     ("max_unacked_batches", "Batches a desk may have unacknowledged (told in Welcome); past twice this the stream is refused (RESOURCE_EXHAUSTED, retry in 30 s)."),
     ("ingest_queue", "Batches waiting for the group commit, all desks; a desk's stream waits for room."),
+    ("group_records", "Records in one write to the store; on sled every read of the hub (pages, stats) waits for the write under way, so larger groups make them wait longer."),
     ("http2_window_kib", "What each desk's connection may have in flight beyond what the hub has read."),
     ("desk_records_per_sec", "Records per second per desk (1 s burst; 0 = off); beyond it the desk's acks are held back, nothing is refused."),
     ("desk_bytes_per_sec", "Bytes of batches per second per desk (1 s burst; 0 = off); beyond it acks are held back."),
