@@ -45,7 +45,8 @@ pub(crate) async fn run(bins: &Binaries, dir: &Path, sizes: &Sizes) -> anyhow::R
     bar.finish_and_clear();
     crate::scenarios::ingest::wait_connected(&desks, &mut hub).await?;
     // One shard at a time: the hub lets 256 handshakes run at once, and
-    // desks refused beyond that back off for longer than a shard waits.
+    // with 40 shards starting together, desks refused beyond that backed
+    // off past the minute the bench waits for them to connect.
     let mut shards = Vec::new();
     for (i, p) in parts.enumerate() {
         let mut s = Shard::spawn(dir, i, &root.path, p)?;
