@@ -196,7 +196,13 @@ fn default_http_addr() -> String {
     String::new()
 }
 fn default_cache_mib() -> u64 {
-    64
+    // What sled keeps is mostly the record segments just written and the
+    // pages its cleaner moves, which no read of the hub asks for again; the
+    // pages the hub reads (counts, progress, the id runs at the right edge)
+    // are a few MiB. With 10,000,000 records held the hub's peak was
+    // 143–156 MiB at 16 and 164–183 MiB at 64, ingest within the runs'
+    // spread (bench/README.md, "What history measures").
+    16
 }
 fn default_max_batch_records() -> usize {
     1000
@@ -426,6 +432,7 @@ impl HubConfig {
 /// What each limit in `hub.toml` bounds and what happens beyond it (the
 /// README's "Limits" table says the same).
 const LIMIT_NOTES: &[(&str, &str)] = &[
+    ("cache_mib", "MiB of sled's page cache; beyond it the least recently used pages leave memory and are read from disk when asked for again."),
     ("max_batch_records", "Records in one batch from a desk; a larger batch ends its stream (INVALID_ARGUMENT)."),
     ("max_message_bytes", "Bytes of one message; a larger one ends the stream (RESOURCE_EXHAUSTED, no retry delay)."),
     ("max_unacked_batches", "Batches a desk may have unacknowledged (told in Welcome); past twice this the stream is refused (RESOURCE_EXHAUSTED, retry in 30 s)."),
