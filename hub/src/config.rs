@@ -200,8 +200,8 @@ fn default_cache_mib() -> u64 {
     // pages its cleaner moves, which no read of the hub asks for again; the
     // pages the hub reads (counts, progress, the id runs at the right edge)
     // are a few MiB. With 10,000,000 records held the hub's peak was
-    // 143–156 MiB at 16 and 164–183 MiB at 64, ingest within the runs'
-    // spread (bench/README.md, "What history measures").
+    // 143–170 MiB at 16 and 169–183 MiB at 64, ingest within the runs'
+    // spread (bench/README.md, "sled's page cache").
     16
 }
 fn default_max_batch_records() -> usize {
