@@ -233,7 +233,7 @@ fn put_runs(batch: &mut sled::Batch, ids: &[u128]) {
 pub(crate) fn build(tree: &sled::Tree, mut ids: Vec<u128>) -> Result<u64, StorageError> {
     for kv in tree.scan_prefix([b'g']) {
         let (_, seg) = kv?;
-        for entry in segment::entries(&seg) {
+        for entry in segment::entries(&segment::open(&seg)?) {
             ids.push(entry?.id);
         }
     }

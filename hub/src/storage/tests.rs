@@ -327,6 +327,53 @@ fn a_store_of_the_earlier_layout_is_refused_with_a_reason() {
     assert!(err.contains("earlier hub version"), "{err}");
 }
 
+// Sled's alone: how a segment is stored.
+#[test]
+fn segments_are_stored_compressed_and_those_stored_raw_before_still_read() {
+    let records: Vec<_> = (0..40)
+        .map(|_| record("desk-a", "cittadinanza.residenza", uuid::Uuid::now_v7()))
+        .collect();
+    let mut raw = Vec::new();
+    for (seq, r) in (1u64..).zip(&records) {
+        segment::push(&mut raw, seq, r);
+    }
+    let stored = segment::seal(raw.clone());
+    assert!(
+        stored.len() * 2 < raw.len(),
+        "{} stored bytes for {} raw",
+        stored.len(),
+        raw.len()
+    );
+    assert_eq!(segment::open(&stored).expect("opens")[..], raw[..]);
+    // A segment written before compression (or one that does not shrink)
+    // is its raw bytes, read as they are.
+    assert_eq!(segment::open(&raw).expect("opens")[..], raw[..]);
+    let read: Vec<u128> = segment::entries(&segment::open(&stored).expect("opens"))
+        .map(|e| e.expect("entry").id)
+        .collect();
+    let ids: Vec<u128> = records.iter().map(|r| r.id().as_u128()).collect();
+    assert_eq!(read, ids);
+
+    let mut one = Vec::new();
+    segment::push(&mut one, 1, &records[0]);
+    assert_eq!(
+        segment::seal(one.clone()),
+        one,
+        "one record does not shrink"
+    );
+
+    for damaged in [
+        &stored[..stored.len() / 2],
+        &stored[..3],
+        &[0xF4, 0xFF, 0xFF, 0xFF, 0xFF, 0][..],
+    ] {
+        assert!(matches!(
+            segment::open(damaged),
+            Err(StorageError::Corrupt(_))
+        ));
+    }
+}
+
 /// Every table the stats can ask for (week and up to two fields) equals a
 /// count made straight from the stored records.
 fn assert_every_table_matches_a_recount(store: &dyn Store, desks: &[impl AsRef<str>]) {

@@ -248,7 +248,7 @@ impl Writer {
             }
             for kv in tree.range(start..end) {
                 let (_, seg) = kv?;
-                for entry in segment::entries(&seg) {
+                for entry in segment::entries(&segment::open(&seg)?) {
                     let entry = entry?;
                     pending.add(&entry.decode()?);
                     uncounted.insert(String::from_utf8_lossy(stream).into_owned(), entry.seq);
@@ -464,7 +464,7 @@ impl SledStore {
                     if let Some(first) = first_kept.take() {
                         batch.insert(
                             desk_seq_key(b'g', &stream, first),
-                            std::mem::replace(&mut kept, segment()),
+                            segment::seal(std::mem::replace(&mut kept, segment())),
                         );
                     }
                 }
@@ -474,7 +474,7 @@ impl SledStore {
                 next.records += 1;
             }
             if let Some(first) = first_kept {
-                batch.insert(desk_seq_key(b'g', &stream, first), kept);
+                batch.insert(desk_seq_key(b'g', &stream, first), segment::seal(kept));
             }
             rejected.sort_unstable_by_key(|(s, _)| *s);
             next.last_seq = b.last_seq;
@@ -656,7 +656,7 @@ impl SledStore {
         let mut out = Vec::new();
         for kv in self.ingest.scan_prefix(desk_prefix(b'g', stream)) {
             let (_, seg) = kv?;
-            for entry in segment::entries(&seg) {
+            for entry in segment::entries(&segment::open(&seg)?) {
                 let entry = entry?;
                 out.push((entry.seq, entry.decode()?));
             }
@@ -676,7 +676,7 @@ impl SledStore {
                 .get(1..k.len().saturating_sub(9))
                 .map(|s| String::from_utf8_lossy(s).into_owned())
                 .ok_or_else(|| StorageError::Corrupt("short segment key".into()))?;
-            for entry in segment::entries(&seg) {
+            for entry in segment::entries(&segment::open(&seg)?) {
                 let entry = entry?;
                 let raw = entry.decode()?;
                 v.records += 1;

@@ -67,7 +67,7 @@ impl SledStore {
             .scan_prefix(super::append::desk_prefix(b'g', &stream))
         {
             let (_, seg) = kv?;
-            for entry in segment::entries(&seg) {
+            for entry in segment::entries(&segment::open(&seg)?) {
                 let entry = entry?;
                 let week = entry.decode()?.week;
                 each(StoredRecord {

@@ -137,7 +137,7 @@ impl SledStore {
         for kv in self.ingest.range(from.to_vec()..vec![b'g' + 1]) {
             let (k, seg) = kv?;
             let mut old = false;
-            for entry in segment::entries(&seg) {
+            for entry in segment::entries(&segment::open(&seg)?) {
                 if entry?.decode()?.week.as_str() < before_week {
                     old = true;
                     break;
@@ -178,7 +178,7 @@ impl SledStore {
                 .get(1..key.len().saturating_sub(9))
                 .ok_or_else(|| StorageError::Corrupt("short segment key".into()))?;
             let mut kept = Vec::new();
-            for entry in segment::entries(&seg) {
+            for entry in segment::entries(&segment::open(&seg)?) {
                 let entry = entry?;
                 let raw = entry.decode()?;
                 if raw.week.as_str() < before_week {
@@ -195,7 +195,7 @@ impl SledStore {
             if kept.is_empty() {
                 batch.remove(key);
             } else {
-                batch.insert(key, kept);
+                batch.insert(key, segment::seal(kept));
             }
         }
         let pruned = (ids.len() / 16) as u64;
