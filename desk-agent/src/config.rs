@@ -83,8 +83,12 @@ fn default_http_addr() -> String {
 fn default_cache_mib() -> u64 {
     16
 }
+/// The hub keeps a buffer per desk the size of the largest batch it got
+/// (tonic's decode buffer): 200 records, about 36 KiB, keep a thousand
+/// desks' buffers within the hub's memory budget. Larger batches only speed
+/// up a catch-up faster than the hub's per-desk rate limit lets one run.
 fn default_batch_records() -> usize {
-    500
+    200
 }
 fn default_window() -> usize {
     8
