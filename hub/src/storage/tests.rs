@@ -374,6 +374,30 @@ fn segments_are_stored_compressed_and_those_stored_raw_before_still_read() {
     }
 }
 
+proptest! {
+    /// Whatever a segment holds, sealing keeps it, and no stored bytes,
+    /// however damaged, make opening panic or allocate past its bound.
+    #[test]
+    fn a_sealed_segment_opens_to_its_bytes_and_damage_is_an_error(
+        part in proptest::collection::vec(any::<u8>(), 0..3_000),
+        repeat in 1usize..8,
+        stored in proptest::collection::vec(any::<u8>(), 0..256),
+    ) {
+        // Repeated parts compress, single ones do not; a raw segment starts
+        // with a sequence's high byte, 0.
+        let mut raw = part.repeat(repeat);
+        if let Some(first) = raw.first_mut() {
+            *first = 0;
+        }
+        let sealed = segment::seal(raw.clone());
+        prop_assert_eq!(&segment::open(&sealed).expect("opens")[..], &raw[..]);
+        let _ = segment::open(&stored);
+        let mut marked = stored.clone();
+        marked.insert(0, 0xF4);
+        let _ = segment::open(&marked);
+    }
+}
+
 /// Every table the stats can ask for (week and up to two fields) equals a
 /// count made straight from the stored records.
 fn assert_every_table_matches_a_recount(store: &dyn Store, desks: &[impl AsRef<str>]) {
