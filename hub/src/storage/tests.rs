@@ -375,10 +375,11 @@ fn segments_are_stored_compressed_and_those_stored_raw_before_still_read() {
 }
 
 proptest! {
-    /// Whatever a segment holds, sealing keeps it, and no stored bytes,
-    /// however damaged, make opening panic or allocate past its bound.
+    /// Whatever a segment holds, sealing keeps it; and no stored bytes,
+    /// however damaged, make opening panic (a damaged compressed segment is
+    /// an error, `segments_are_stored_compressed_…` above).
     #[test]
-    fn a_sealed_segment_opens_to_its_bytes_and_damage_is_an_error(
+    fn a_sealed_segment_opens_to_its_bytes_and_no_stored_bytes_make_opening_panic(
         part in proptest::collection::vec(any::<u8>(), 0..3_000),
         repeat in 1usize..8,
         stored in proptest::collection::vec(any::<u8>(), 0..256),
