@@ -156,6 +156,12 @@ impl AgentConfig {
         }
     }
 
+    /// Writes `agent.toml`, the settings that bound what the desk sends
+    /// with a line saying what they cost, so that the file explains itself.
+    pub fn save(&self, data: &Path) -> Result<(), ConfigError> {
+        runtime::config::save_with_notes(&data.join(FILE_NAME), self, SEND_NOTES)
+    }
+
     pub fn load(
         data: &Path,
         vars: impl IntoIterator<Item = (String, String)>,
@@ -194,10 +200,33 @@ impl AgentConfig {
     }
 }
 
+/// What the settings of the desk's sending bound, written above them.
+const SEND_NOTES: &[(&str, &str)] = &[
+    ("batch_records", "Records in one batch to the hub (at most the hub's max_batch_records); the hub keeps a buffer per desk the size of the largest batch, so larger batches cost it memory for every desk."),
+    ("max_unacked_batches", "Batches sent and not yet acknowledged; the hub's own window (told in Welcome) applies when it is smaller."),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use runtime::config::save;
+
+    #[test]
+    fn the_written_file_explains_what_bounds_sending_and_reads_back_the_same() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = AgentConfig::new("desk-1".into(), "127.0.0.1:1".into());
+        config.save(dir.path()).expect("save");
+        let text = std::fs::read_to_string(dir.path().join(FILE_NAME)).expect("read");
+        for (key, note) in SEND_NOTES {
+            assert!(
+                text.contains(&format!("# {note}\n{key} = ")),
+                "{key} has no note in:\n{text}"
+            );
+        }
+        let back = AgentConfig::load(dir.path(), Vec::new()).expect("load");
+        assert_eq!(back.batch_records, 200);
+        assert_eq!(back.desk_id, "desk-1");
+    }
 
     #[test]
     fn environment_overrides_every_key_with_typed_values() {

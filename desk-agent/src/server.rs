@@ -37,7 +37,7 @@ pub fn enroll(bundle_path: &Path, data: &Path) -> anyhow::Result<AgentConfig> {
     std::fs::write(data.join("desk.crt"), &bundle.cert_pem)?;
     write_secret(&data.join("desk.key"), bundle.key_pem.as_bytes())?;
     let config = AgentConfig::for_hubs(bundle.desk_id.clone(), bundle.addresses());
-    runtime::config::save(&data.join(crate::config::FILE_NAME), &config)?;
+    config.save(data)?;
     Ok(config)
 }
 
