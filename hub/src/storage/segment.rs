@@ -31,17 +31,21 @@ const MAX_RAW_BYTES: usize = 64 << 20;
 /// The bytes to store for a built segment: compressed when that is smaller,
 /// and always when its first byte could be read as the compressed mark.
 pub(crate) fn seal(raw: Vec<u8>) -> Vec<u8> {
-    let compressed = lz4_flex::block::compress(&raw);
-    let raw_len = u32::try_from(raw.len()).ok();
-    match raw_len {
-        Some(len) if compressed.len() + 5 < raw.len() || raw.first().is_some_and(|b| *b != 0) => {
-            let mut stored = Vec::with_capacity(compressed.len() + 5);
-            stored.push(LZ4);
-            stored.extend_from_slice(&len.to_be_bytes());
-            stored.extend_from_slice(&compressed);
-            stored
-        }
-        _ => raw,
+    let Ok(len) = u32::try_from(raw.len()) else {
+        return raw;
+    };
+    // Compressed in place after its header, so that the block is not copied.
+    let mut stored = vec![0; 5 + lz4_flex::block::get_maximum_output_size(raw.len())];
+    stored[0] = LZ4;
+    stored[1..5].copy_from_slice(&len.to_be_bytes());
+    let Ok(packed) = lz4_flex::block::compress_into(&raw, &mut stored[5..]) else {
+        return raw;
+    };
+    stored.truncate(5 + packed);
+    if stored.len() < raw.len() || raw.first().is_some_and(|b| *b != 0) {
+        stored
+    } else {
+        raw
     }
 }
 
